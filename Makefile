@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DB_URL ?= sqlite:///$(CURDIR)/var/expediente.db
+
+.PHONY: run test install migrate deploy bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+var:
+	mkdir -p var
+
+migrate: install var
+	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente migrate
+
+deploy: migrate
+	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente deploy processes/
+
+run: deploy
+	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente demo-users
+	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente serve --host 127.0.0.1 --port 5000
+
+test: install var
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: install
+	$(BIN)/python bench/engine_throughput.py --quick
+	$(BIN)/python bench/step_cost.py
+
+clean:
+	rm -rf $(VENV) var
