@@ -1,0 +1,44 @@
+"""Settings read from the environment in one place; tests build their own `Settings`."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'expediente.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    # Pattern for case numbers; {year} and {seq} are filled in. The sequence restarts every year.
+    case_number_pattern: str = "EXP-GDCH-{year}-{seq:05d}"
+    tracking_code_length: int = 8
+    script_time_limit_seconds: float = 2.0
+    # A case whose task tree gets deeper than this is stopped with a clear error instead of
+    # letting SpiffWorkflow's walkers silently stop (see SPIFFWORKFLOW_NOTES "Loops").
+    max_task_depth: int = 20_000
+    # Automatic steps (scripts, gateways) allowed before the case must wait; stops endless cycles.
+    max_engine_steps: int = 1_000
+    # Rounds a parallel join may run inside a loop in one case (SpiffWorkflow slows sharply past it).
+    max_join_rounds: int = 50
+    sqlite_busy_timeout_ms: int = 10_000
+    # FULL: an acknowledged step survives a power cut. NORMAL is only for experiments.
+    sqlite_synchronous: str = "FULL"
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "Settings":
+        """Build settings from EXPEDIENTE_* environment variables."""
+        env = os.environ if environ is None else environ
+        kwargs = {}
+        if "EXPEDIENTE_DATABASE_URL" in env:
+            kwargs["database_url"] = env["EXPEDIENTE_DATABASE_URL"]
+        if "EXPEDIENTE_CASE_NUMBER_PATTERN" in env:
+            kwargs["case_number_pattern"] = env["EXPEDIENTE_CASE_NUMBER_PATTERN"]
+        if "EXPEDIENTE_SCRIPT_TIME_LIMIT_SECONDS" in env:
+            kwargs["script_time_limit_seconds"] = float(env["EXPEDIENTE_SCRIPT_TIME_LIMIT_SECONDS"])
+        if "EXPEDIENTE_SQLITE_SYNCHRONOUS" in env:
+            kwargs["sqlite_synchronous"] = env["EXPEDIENTE_SQLITE_SYNCHRONOUS"].upper()
+        return cls(**kwargs)

@@ -1,0 +1,55 @@
+"""Database engines: SQLite tuned for durability (WAL, synchronous=FULL) or PostgreSQL by URL."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from engine.config import Settings
+
+_SYNCHRONOUS_LEVELS = {"OFF", "NORMAL", "FULL", "EXTRA"}
+
+
+def make_engine(settings: Settings) -> Engine:
+    """Create the SQLAlchemy engine for the configured database."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, settings)
+    return create_engine(url, pool_pre_ping=True, future=True)
+
+
+def _sqlite_engine(url, settings: Settings) -> Engine:
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if settings.sqlite_synchronous not in _SYNCHRONOUS_LEVELS:
+        raise ValueError(f"EXPEDIENTE_SQLITE_SYNCHRONOUS must be one of {sorted(_SYNCHRONOUS_LEVELS)}")
+    engine = create_engine(url, connect_args={"check_same_thread": False}, future=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # Let SQLAlchemy's `begin` below emit BEGIN itself (pysqlite's implicit BEGIN is deferred
+        # and lazy, which lets two writers both read and then fail to upgrade their lock).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
+        cur.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # Writers (UnitOfWork(write=True)) take the write lock up front so concurrent steps queue on
+        # busy_timeout instead of failing with SQLITE_BUSY on lock upgrade; everything else is a
+        # deferred reader that never blocks.
+        if conn.get_execution_options().get("write", False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
