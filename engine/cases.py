@@ -1,0 +1,177 @@
+"""Use cases on whole cases: start, read, history, retry."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from engine import models, serializer
+from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
+from engine.persistence import (
+    append_events, event_row, insert_case, project_tasks, read_case, state_after, write_case,
+)
+from engine.runtime import ready_human_tasks
+from engine.services import Services
+
+OFFICE_TZ = ZoneInfo("America/Guatemala")
+# No 0/O, 1/I/L: the code is read aloud over the phone and typed by citizens.
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_cases = models.cases
+_versions = models.process_versions
+_counters = models.case_counters
+_LATEST_VERSION = (select(_versions.c.id, _versions.c.version)
+                   .where(_versions.c.process_key == bindparam("b_key"))
+                   .order_by(_versions.c.version.desc()).limit(1))
+# Upsert-and-return of the yearly counter, one per dialect (both speak ON CONFLICT ... RETURNING).
+_NEXT_SEQ = {
+    name: dialect.insert(_counters).values(name=bindparam("b_name"), value=1)
+    .on_conflict_do_update(index_elements=[_counters.c.name], set_={"value": _counters.c.value + 1})
+    .returning(_counters.c.value)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
+@dataclass(frozen=True)
+class StartedCase:
+    id: int
+    number: str
+    tracking_code: str
+    state: str
+    version: int
+    process_version: int
+    ready_tasks: list[dict]
+
+
+def start_case(svc: Services, process_key: str, data: dict | None = None, actor: str | None = None,
+               summary: dict | None = None) -> StartedCase:
+    """Start a case on the latest version of a process and run it until it waits."""
+    data = check_data(data or {})
+    with svc.uow() as uow:
+        conn = uow.conn
+        row = conn.execute(_LATEST_VERSION, {"b_key": process_key}).first()
+        if row is None:
+            raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
+        spec, subprocess_specs = svc.specs.get(conn, row.id)
+        wf = svc.runtime.new_workflow(spec, subprocess_specs, data)
+        failure = svc.runtime.advance(wf)
+        now = svc.clock()
+        state = state_after(wf, failure)
+        number = next_case_number(conn, svc, now)
+        tracking = new_tracking_code(svc.settings.tracking_code_length)
+        summary = summary or {}
+        case_id = insert_case(conn, {
+            "number": number, "tracking_code": tracking, "process_key": process_key,
+            "process_version_id": row.id, "state": state, "version": 1,
+            "workflow_json": serializer.dump_workflow(wf), "serializer_version": serializer.SERIALIZER_VERSION,
+            "created_at": now, "updated_at": now, "completed_at": now if state == "completed" else None,
+            "created_by": actor, "error_element": failure.element_id if failure else None,
+            "error_message": failure.message if failure else None,
+            "title": summary.get("title"), "applicant_name": summary.get("applicant_name"),
+            "applicant_dpi": summary.get("applicant_dpi"), "municipality": summary.get("municipality"),
+        })
+        ready = ready_human_tasks(wf)
+        project_tasks(conn, case_id, process_key, [], ready, now)
+        events = [event_row(case_id, now, "case_started", actor=actor, data=data,
+                            element_id=process_key)]
+        events += outcome_events(case_id, now, state, failure)
+        append_events(conn, events)
+        uow.commit()
+    return StartedCase(case_id, number, tracking, state, 1, row.version,
+                       [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in ready])
+
+
+def outcome_events(case_id: int, now, state: str, failure) -> list[dict]:
+    if failure is not None:
+        return [event_row(case_id, now, "error", element_id=failure.element_id,
+                          data={"message": failure.message})]
+    if state == "completed":
+        return [event_row(case_id, now, "case_completed")]
+    return []
+
+
+def check_data(data) -> dict:
+    """Refuse data the case store cannot keep faithfully."""
+    if not isinstance(data, dict):
+        raise InvalidInput("data must be a JSON object", errors=[{"field": "data", "message": "not an object"}])
+    try:
+        orjson.dumps(data)
+    except TypeError as exc:
+        raise InvalidInput(f"data is not plain JSON: {exc}", errors=[{"field": "data", "message": str(exc)}])
+    return data
+
+
+def next_case_number(conn, svc: Services, now) -> str:
+    """Next number of this year's sequence; the increment commits or rolls back with the case."""
+    year = now.astimezone(OFFICE_TZ).year
+    seq = conn.execute(_NEXT_SEQ[conn.dialect.name], {"b_name": str(year)}).scalar_one()
+    return svc.settings.case_number_pattern.format(year=year, seq=seq)
+
+
+def new_tracking_code(length: int) -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(length))
+
+
+def get_case(svc: Services, case_id: int) -> dict:
+    """The case's indexed summary (no workflow loaded)."""
+    with svc.uow(write=False) as uow:
+        row = uow.conn.execute(
+            select(_cases.c.id, _cases.c.number, _cases.c.tracking_code, _cases.c.process_key,
+                   _cases.c.state, _cases.c.version, _cases.c.created_at, _cases.c.updated_at,
+                   _cases.c.completed_at, _cases.c.error_element, _cases.c.error_message,
+                   _versions.c.version.label("process_version"))
+            .join(_versions, _versions.c.id == _cases.c.process_version_id)
+            .where(_cases.c.id == case_id)
+        ).mappings().first()
+    if row is None:
+        raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+    return dict(row)
+
+
+def case_history(svc: Services, case_id: int) -> list[dict]:
+    """Every event of the case, oldest first."""
+    e = models.events
+    with svc.uow(write=False) as uow:
+        rows = uow.conn.execute(select(e).where(e.c.case_id == case_id).order_by(e.c.id)).mappings().all()
+    return [{**r, "data": orjson.loads(r["data_json"]) if r["data_json"] else None} for r in rows]
+
+
+def case_data(svc: Services, case_id: int) -> dict:
+    """The case's current data (the workflow's last task data), for display."""
+    with svc.uow(write=False) as uow:
+        case = read_case(uow.conn, case_id)
+        if case is None:
+            raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+        spec, subs = svc.specs.get(uow.conn, case.process_version_id)
+    wf = svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
+    task = wf.last_task or wf.task_tree
+    return dict(task.data)
+
+
+def retry_case(svc: Services, case_id: int, actor: str, data: dict | None = None) -> dict:
+    """Run the failed step of an errored case again, optionally with corrected data."""
+    data = check_data(data or {})
+    with svc.uow() as uow:
+        conn = uow.conn
+        case = read_case(conn, case_id)
+        if case is None:
+            raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+        if case.state != "error":
+            raise Conflict(f"case {case_id} is {case.state}, not in error", state=case.state)
+        spec, subs = svc.specs.get(conn, case.process_version_id)
+        wf = svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
+        before = ready_human_tasks(wf)
+        failure = svc.runtime.retry(wf, data)
+        now = svc.clock()
+        state = state_after(wf, failure)
+        version = write_case(conn, case, wf, state, failure, now)
+        project_tasks(conn, case_id, case.process_key, before, ready_human_tasks(wf), now)
+        append_events(conn, [event_row(case_id, now, "retried", actor=actor, data=data)]
+                      + outcome_events(case_id, now, state, failure))
+        uow.commit()
+    return {"id": case_id, "state": state, "version": version,
+            "error_element": failure.element_id if failure else None,
+            "error_message": failure.message if failure else None}

@@ -1,0 +1,186 @@
+"""Running SpiffWorkflow workflows safely: sandboxed scripts, bounded loops, captured errors."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.Join import Join
+from SpiffWorkflow.util.task import TaskIterator, TaskState
+
+from engine.errors import ExpedienteError, LoopLimitExceeded
+from engine.sandbox import make_script_engine
+
+# SpiffWorkflow's tree walkers stop at depth 1000 by default: a loop then stalls and the workflow
+# reports "completed" without reaching an end event. Lift the cap and bound depth ourselves below.
+_UNBOUNDED_DEPTH = 10**9
+TaskIterator.__init__.__defaults__ = (None, _UNBOUNDED_DEPTH, True, None)
+BpmnTaskIterator.__init__.__defaults__ = (None, _UNBOUNDED_DEPTH, True, False, None)
+
+MAX_ENGINE_STEPS_PER_ADVANCE = 1_000
+# SpiffWorkflow's joins walk the whole task tree: inside a loop each round costs more (about
+# 4 ms at round 10, 400 ms at round 100, RecursionError at ~164). Stop well before that.
+MAX_JOIN_ROUNDS = 50
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    """A ready user/manual task as the inbox sees it."""
+
+    id: str
+    element_id: str
+    title: str
+    lane: str | None
+    form_key: str | None
+    instructions: str | None
+    properties: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a case stopped: the element and a message a supervisor can act on."""
+
+    element_id: str | None
+    message: str
+
+
+class Runtime:
+    """Creates, loads and advances workflows with one sandboxed script engine."""
+
+    def __init__(self, helpers: dict | None = None, script_time_limit_seconds: float = 2.0,
+                 max_task_depth: int = 20_000, max_engine_steps: int = MAX_ENGINE_STEPS_PER_ADVANCE,
+                 max_join_rounds: int = MAX_JOIN_ROUNDS):
+        self.script_engine = make_script_engine(helpers or {}, script_time_limit_seconds)
+        self.max_task_depth = max_task_depth
+        self.max_engine_steps = max_engine_steps
+        self.max_join_rounds = max_join_rounds
+
+    def new_workflow(self, spec, subprocess_specs, data: dict | None = None) -> BpmnWorkflow:
+        """Create a workflow on `spec` with initial data on its start."""
+        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+        if data:
+            wf.task_tree.data.update(data)
+            for task in wf.task_tree.children:
+                task.data.update(data)
+        return wf
+
+    def attach(self, wf: BpmnWorkflow) -> BpmnWorkflow:
+        """Re-attach the sandbox: SpiffWorkflow does not serialize it and falls back to plain exec."""
+        wf.script_engine = self.script_engine
+        return wf
+
+    def advance(self, wf: BpmnWorkflow) -> Failure | None:
+        """Run engine steps until the workflow waits; return the failure that stopped it, if any."""
+        steps = 0
+
+        def count(task):
+            nonlocal steps
+            steps += 1
+            if steps > self.max_engine_steps:
+                raise LoopLimitExceeded(
+                    f"more than {self.max_engine_steps} automatic steps without waiting for a "
+                    f"person or an event: the cycle through '{task.task_spec.bpmn_id}' never ends",
+                    element_id=task.task_spec.bpmn_id)
+            if isinstance(task.task_spec, Join):
+                rounds = sum(1 for t in task.workflow.tasks.values() if t.task_spec is task.task_spec)
+                if rounds > self.max_join_rounds:
+                    raise LoopLimitExceeded(
+                        f"the gateway '{task.task_spec.bpmn_id}' has run {rounds} times in a loop with "
+                        f"parallel branches; the engine stops at {self.max_join_rounds} (each round costs more)",
+                        element_id=task.task_spec.bpmn_id)
+
+        try:
+            wf.do_engine_steps(did_complete_task=count)
+        except RecursionError:
+            return Failure(_errored_element(wf), "the cycle is too long for the engine "
+                           "(parallel branches inside a loop): stopped before the case became unreadable")
+        except (SpiffWorkflowException, ExpedienteError) as exc:
+            element = _element_of(exc) or getattr(exc, "details", {}).get("element_id") or _errored_element(wf)
+            return Failure(element, _message_of(exc))
+        return self.check_depth(wf)
+
+    def run_task(self, wf: BpmnWorkflow, task, data: dict | None) -> Failure | None:
+        """Complete a ready human task with `data`, then advance."""
+        if data:
+            task.data.update(data)
+        try:
+            task.run()
+        except (SpiffWorkflowException, ExpedienteError) as exc:
+            return Failure(task.task_spec.bpmn_id, _message_of(exc))
+        return self.advance(wf)
+
+    def retry(self, wf: BpmnWorkflow, data: dict | None = None) -> Failure | None:
+        """Run the errored tasks again (after data or version fixes), then advance."""
+        for task in [t for t in all_tasks(wf) if t.state == TaskState.ERROR]:
+            if data:
+                task.data.update(data)
+            try:
+                task.run()
+            except (SpiffWorkflowException, ExpedienteError) as exc:
+                return Failure(task.task_spec.bpmn_id, _message_of(exc))
+        return self.advance(wf)
+
+    def check_depth(self, wf: BpmnWorkflow) -> Failure | None:
+        for task in all_tasks(wf):
+            if task.state & (TaskState.READY | TaskState.WAITING) and task.depth > self.max_task_depth:
+                return Failure(task.task_spec.bpmn_id, str(LoopLimitExceeded(
+                    f"the case has gone round its cycles more than the engine tracks safely "
+                    f"({self.max_task_depth} steps deep); split the loop or close the case")))
+        return None
+
+
+def all_tasks(wf: BpmnWorkflow):
+    """Every task of the workflow and its subprocesses, without SpiffWorkflow's depth-limited walk."""
+    yield from wf.tasks.values()
+    for sub in wf.subprocesses.values():
+        yield from sub.tasks.values()
+
+
+def is_finished(wf: BpmnWorkflow) -> bool:
+    """True when no task is left unfinished (checked over every task, not a depth-limited walk)."""
+    return not any(t.state & TaskState.NOT_FINISHED_MASK for t in all_tasks(wf))
+
+
+def ready_human_tasks(wf: BpmnWorkflow) -> list[HumanTask]:
+    """Ready user and manual tasks, found by id lookup over the task map (no tree walk)."""
+    found = []
+    for task in all_tasks(wf):
+        if task.state == TaskState.READY and task.task_spec.manual:
+            found.append(describe(task))
+    return found
+
+
+def describe(task) -> HumanTask:
+    spec = task.task_spec
+    ext = getattr(spec, "extensions", None) or {}
+    props = dict(ext.get("properties") or {})
+    instructions = getattr(spec, "documentation", None) or ext.get("instructionsForEndUser")
+    return HumanTask(
+        id=str(task.id), element_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id,
+        lane=spec.lane, form_key=props.get("form"), instructions=instructions, properties=props,
+    )
+
+
+def find_task(wf: BpmnWorkflow, task_id):
+    return wf.get_task_from_id(task_id)
+
+
+def _errored_element(wf: BpmnWorkflow) -> str | None:
+    for task in all_tasks(wf):
+        if task.state == TaskState.ERROR:
+            return task.task_spec.bpmn_id
+    return None
+
+
+def _element_of(exc) -> str | None:
+    task = getattr(exc, "task", None)
+    return task.task_spec.bpmn_id if task is not None else None
+
+
+def _message_of(exc) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    cause = exc.__cause__ or getattr(exc, "exception", None)
+    if isinstance(cause, ExpedienteError) and cause.message not in message:
+        message = f"{message}: {cause.message}"
+    return message

@@ -1,0 +1,196 @@
+"""The one configured SpiffWorkflow serializer: specs stored once per version, instances by reference.
+
+SpiffWorkflow embeds the whole process spec in every saved instance (about half of a fresh case).
+We store the spec once with its process version and save only the instance state; loading
+re-attaches the cached spec. The instance JSON records its serializer version.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, time
+from decimal import Decimal
+from types import ModuleType
+from uuid import UUID
+
+import orjson
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+# Our format = SpiffWorkflow's serializer version + our own envelope revision.
+SPIFF_SERIALIZER_VERSION = "1.5"
+SERIALIZER_VERSION = f"spiff-{SPIFF_SERIALIZER_VERSION}+exp1"
+_VERSION_KEY = "serializer_version"
+_ESCAPED_FLAG = "expediente_escaped"
+_STDLIB_FLAG = "expediente_stdlib_json"
+# A dict key "typename" in user data makes SpiffWorkflow rebuild (or crash on) the dict when
+# loading; such keys are stored with one more leading "~" and restored after loading.
+_TYPENAME_KEY = re.compile(r"^~*typename$")
+
+
+class _InstanceOnlyConverter(BpmnWorkflowConverter):
+    """Workflow converter that leaves the spec out; loading takes it from the caller."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        if spec is None:  # a document saved with an embedded spec (SpiffWorkflow's own format)
+            return super().from_dict(dct)
+        dct.pop("spec", None)
+        dct.pop("subprocess_specs", None)
+        workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _build_registry():
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _InstanceOnlyConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    # Values scripts may put in task data that SpiffWorkflow cannot store by itself.
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    registry.register(time, lambda v: {"value": v.isoformat()}, lambda v: time.fromisoformat(v["value"]))
+    return registry
+
+
+_registry = _build_registry()
+_spiff = BpmnWorkflowSerializer(registry=_registry)
+assert _spiff.VERSION == SPIFF_SERIALIZER_VERSION, "SpiffWorkflow changed its format: add a migration"
+
+
+def _default(obj):
+    typename = _registry.typenames.get(type(obj))
+    if typename is not None:
+        return _registry.convert_to_dict[typename](obj)
+    if callable(obj) or isinstance(obj, ModuleType):
+        return None
+    if isinstance(obj, (set, frozenset)):
+        return list(obj)
+    raise TypeError(f"cannot store a value of type {type(obj).__name__} in a case")
+
+
+def _dumps(dct) -> str:
+    try:
+        return orjson.dumps(dct, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+    except orjson.JSONEncodeError:
+        # orjson refuses integers beyond 64 bits (and would read them back as floats); the
+        # standard library keeps them exact, and the flag tells `load_workflow` to use it too.
+        return json.dumps({**dct, _STDLIB_FLAG: True}, default=_default)
+
+
+def _escape(value):
+    """Return `value` with typename-like keys escaped, copying only what changes (or None)."""
+    if isinstance(value, dict):
+        changed = None
+        for key, item in value.items():
+            new_item = _escape(item)
+            new_key = "~" + key if isinstance(key, str) and _TYPENAME_KEY.match(key) else key
+            if new_item is not None or new_key is not key:
+                if changed is None:
+                    changed = {}
+                changed[key] = (new_key, item if new_item is None else new_item)
+        if changed is None:
+            return None
+        return {changed.get(k, (k, v))[0]: changed.get(k, (k, v))[1] for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_escape(item) for item in value]
+        if all(item is None for item in items):
+            return None
+        return [orig if new is None else new for orig, new in zip(value, items)]
+    return None
+
+
+def _unescape(value):
+    if isinstance(value, dict):
+        return {(k[1:] if isinstance(k, str) and k.startswith("~") and _TYPENAME_KEY.match(k) else k):
+                _unescape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unescape(v) for v in value]
+    return value
+
+
+def _escape_workflow_dict(dct) -> bool:
+    escaped = False
+    for holder in [dct, *dct.get("subprocesses", {}).values()]:
+        for owner in [holder, *holder["tasks"].values()]:
+            new = _escape(owner.get("data"))
+            if new is not None:
+                owner["data"] = new
+                escaped = True
+            # SpiffWorkflow 3.2 stores a child task's data as a delta against its parent.
+            delta = owner.get("delta")
+            if delta:
+                new = _escape(delta.get("updates"))
+                if new is not None:
+                    delta = owner["delta"] = {**delta, "updates": new}
+                    escaped = True
+                deletions = delta.get("deletions") or []
+                if any(isinstance(k, str) and _TYPENAME_KEY.match(k) for k in deletions):
+                    owner["delta"] = {**delta, "deletions": [
+                        "~" + k if isinstance(k, str) and _TYPENAME_KEY.match(k) else k for k in deletions]}
+                    escaped = True
+    return escaped
+
+
+def _unescape_workflow(workflow) -> None:
+    for wf in [workflow, *workflow.subprocesses.values()]:
+        wf.data = _unescape(wf.data)
+        for task in wf.tasks.values():
+            task.data = _unescape(task.data)
+
+
+def dump_workflow(workflow) -> str:
+    """Serialize a running workflow without its spec."""
+    _registry._encoder_mode = True
+    try:
+        dct = _spiff.to_dict(workflow)
+    finally:
+        _registry._encoder_mode = False
+    if _escape_workflow_dict(dct):
+        dct[_ESCAPED_FLAG] = True
+    dct[_VERSION_KEY] = SERIALIZER_VERSION
+    return _dumps(dct)
+
+
+def load_workflow(text: str, spec, subprocess_specs) -> BpmnWorkflow:
+    """Rebuild a workflow saved by `dump_workflow` on the given (cached) spec."""
+    dct = orjson.loads(text)
+    if dct.pop(_STDLIB_FLAG, False):
+        dct = json.loads(text)
+        dct.pop(_STDLIB_FLAG)
+    version = dct.pop(_VERSION_KEY, None)
+    if version != SERIALIZER_VERSION:
+        raise ValueError(f"case stored with serializer {version!r}; this build reads {SERIALIZER_VERSION!r}")
+    escaped = dct.pop(_ESCAPED_FLAG, False)
+    workflow = _spiff.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    if escaped:
+        _unescape_workflow(workflow)
+    return workflow
+
+
+def dump_spec(spec, subprocess_specs) -> str:
+    """Serialize a process spec and the specs of the processes it calls, deterministically."""
+    dct = {"spec": _spiff.to_dict(spec), "subprocess_specs": {k: _spiff.to_dict(v) for k, v in subprocess_specs.items()}}
+    return orjson.dumps(dct, default=_default, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def load_spec(text: str):
+    """Return (spec, subprocess_specs) from `dump_spec` output."""
+    dct = orjson.loads(text)
+    spec = _spiff.from_dict(dct["spec"])
+    subprocess_specs = {k: _spiff.from_dict(v) for k, v in dct["subprocess_specs"].items()}
+    return spec, subprocess_specs
+
+
+__all__ = ["SERIALIZER_VERSION", "dump_workflow", "load_workflow", "dump_spec", "load_spec"]

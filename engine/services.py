@@ -1,0 +1,79 @@
+"""Concrete choices wired in one place: database, clock, script runtime, spec cache."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from threading import Lock
+from typing import Callable
+
+from sqlalchemy import Engine, select
+
+from engine import models, serializer
+from engine.config import Settings
+from engine.db import make_engine
+from engine.errors import ProcessNotFound
+from engine.runtime import Runtime
+from engine.unit_of_work import UnitOfWork
+
+SPEC_CACHE_ENTRIES = 128
+
+
+def system_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SpecCache:
+    """Parsed specs by process version id; versions are immutable so entries never go stale."""
+
+    def __init__(self, capacity: int = SPEC_CACHE_ENTRIES):
+        self._items: OrderedDict[int, tuple] = OrderedDict()
+        self._capacity = capacity
+        self._lock = Lock()
+
+    def get(self, conn, version_id: int) -> tuple:
+        with self._lock:
+            hit = self._items.get(version_id)
+            if hit is not None:
+                self._items.move_to_end(version_id)
+                return hit
+        text = conn.execute(
+            select(models.process_versions.c.spec_json).where(models.process_versions.c.id == version_id)
+        ).scalar()
+        if text is None:
+            raise ProcessNotFound(f"process version {version_id} does not exist")
+        loaded = serializer.load_spec(text)
+        with self._lock:
+            self._items[version_id] = loaded
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+        return loaded
+
+
+@dataclass
+class Services:
+    """Everything a use case needs; tests pass fakes (clock, helpers) through here."""
+
+    settings: Settings
+    db: Engine
+    clock: Callable[[], datetime] = system_clock
+    script_helpers: dict = field(default_factory=dict)
+    specs: SpecCache = field(default_factory=SpecCache)
+    runtime: Runtime = None
+    # Validates task submissions by form key (set by the forms package); None accepts any JSON object.
+    forms: object = None
+
+    def __post_init__(self):
+        if self.runtime is None:
+            self.runtime = Runtime(self.script_helpers, self.settings.script_time_limit_seconds,
+                                   self.settings.max_task_depth, self.settings.max_engine_steps,
+                                   self.settings.max_join_rounds)
+
+    def uow(self, write: bool = True) -> UnitOfWork:
+        return UnitOfWork(self.db, write=write)
+
+
+def build_services(settings: Settings | None = None, **overrides) -> Services:
+    """Wire the production services (or tests' variants through `overrides`)."""
+    settings = settings or Settings.from_env()
+    return Services(settings=settings, db=overrides.pop("db", None) or make_engine(settings), **overrides)

@@ -1,0 +1,131 @@
+"""Shared fixtures: real databases (SQLite file, PostgreSQL schema), a fake clock, deployed diagrams."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.config import Settings
+from engine.db import make_engine
+from engine.migrate import upgrade
+from engine.services import Services
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+POSTGRES_URL = os.environ.get("EXPEDIENTE_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+class FakeClock:
+    """A settable clock: deadline and timer tests run instantly and exactly."""
+
+    def __init__(self, start: datetime | None = None):
+        self.now = start or datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs) -> datetime:
+        self.now += timedelta(**kwargs)
+        return self.now
+
+
+def postgres_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _require_postgres():
+    if not postgres_reachable():
+        if os.environ.get("EXPEDIENTE_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is required here (EXPEDIENTE_REQUIRE_POSTGRES) but 127.0.0.1:5432 is closed")
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432; CI runs these tests")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file per test session; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(Settings(database_url=f"sqlite:///{path}"))
+    upgrade(engine)
+    engine.dispose()  # the last connection to close checkpoints the WAL into the main file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+def _sqlite_url(sqlite_template, tmp_path) -> str:
+    path = tmp_path / "expediente.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def _postgres_url():
+    """A fresh schema in the test database, migrated; dropped by the caller."""
+    _require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    engine = make_engine(Settings(database_url=url))
+    upgrade(engine)
+    engine.dispose()
+
+    def drop():
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    return url, drop
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, sqlite_template, tmp_path):
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        yield _sqlite_url(sqlite_template, tmp_path)
+        return
+    url, drop = _postgres_url()
+    yield url
+    drop()
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template, tmp_path):
+    return _sqlite_url(sqlite_template, tmp_path)
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+def make_services(url: str, clock, **settings) -> Services:
+    s = Settings(database_url=url, **settings)
+    return Services(settings=s, db=make_engine(s), clock=clock)
+
+
+@pytest.fixture
+def svc(database_url, clock):
+    services = make_services(database_url, clock, script_time_limit_seconds=0.5)
+    yield services
+    services.db.dispose()
+
+
+@pytest.fixture
+def sqlite_svc(sqlite_url, clock):
+    services = make_services(sqlite_url, clock, script_time_limit_seconds=0.5)
+    yield services
+    services.db.dispose()
+
+
+def bpmn_fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
