@@ -12,9 +12,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from engine import models, serializer
 from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
 from engine.persistence import (
-    append_events, event_row, insert_case, project_tasks, read_case, state_after, write_case,
+    EMPTY, append_events, dump_state, event_row, insert_case, project, read_case, snapshot, state_after,
+    write_case,
 )
-from engine.runtime import ready_human_tasks
+from engine.runtime import start_form_key
 from engine.services import Services
 
 OFFICE_TZ = ZoneInfo("America/Guatemala")
@@ -56,6 +57,10 @@ def start_case(svc: Services, process_key: str, data: dict | None = None, actor:
         if row is None:
             raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
         spec, subprocess_specs = svc.specs.get(conn, row.id)
+        if svc.forms is not None:
+            form_key = start_form_key(spec)
+            data = svc.forms.validate(form_key, data)
+            summary = {**svc.forms.summary(form_key, data), **(summary or {})}
         wf = svc.runtime.new_workflow(spec, subprocess_specs, data)
         failure = svc.runtime.advance(wf)
         now = svc.clock()
@@ -66,15 +71,17 @@ def start_case(svc: Services, process_key: str, data: dict | None = None, actor:
         case_id = insert_case(conn, {
             "number": number, "tracking_code": tracking, "process_key": process_key,
             "process_version_id": row.id, "state": state, "version": 1,
-            "workflow_json": serializer.dump_workflow(wf), "serializer_version": serializer.SERIALIZER_VERSION,
+            "workflow_json": dump_state(wf), "serializer_version": serializer.SERIALIZER_VERSION,
             "created_at": now, "updated_at": now, "completed_at": now if state == "completed" else None,
             "created_by": actor, "error_element": failure.element_id if failure else None,
             "error_message": failure.message if failure else None,
-            "title": summary.get("title"), "applicant_name": summary.get("applicant_name"),
-            "applicant_dpi": summary.get("applicant_dpi"), "municipality": summary.get("municipality"),
+            "title": _text(summary.get("title"), 300), "applicant_name": _text(summary.get("applicant_name"), 200),
+            "applicant_dpi": _text(summary.get("applicant_dpi"), 20),
+            "municipality": _text(summary.get("municipality"), 100),
         })
-        ready = ready_human_tasks(wf)
-        project_tasks(conn, case_id, process_key, [], ready, now)
+        after = snapshot(svc.runtime, wf)
+        ready = after.tasks
+        project(conn, case_id, process_key, EMPTY, after, now)
         events = [event_row(case_id, now, "case_started", actor=actor, data=data,
                             element_id=process_key)]
         events += outcome_events(case_id, now, state, failure)
@@ -82,6 +89,10 @@ def start_case(svc: Services, process_key: str, data: dict | None = None, actor:
         uow.commit()
     return StartedCase(case_id, number, tracking, state, 1, row.version,
                        [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in ready])
+
+
+def _text(value, limit: int):
+    return None if value is None else str(value)[:limit]
 
 
 def outcome_events(case_id: int, now, state: str, failure) -> list[dict]:
@@ -163,12 +174,12 @@ def retry_case(svc: Services, case_id: int, actor: str, data: dict | None = None
             raise Conflict(f"case {case_id} is {case.state}, not in error", state=case.state)
         spec, subs = svc.specs.get(conn, case.process_version_id)
         wf = svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
-        before = ready_human_tasks(wf)
+        before = snapshot(svc.runtime, wf)
         failure = svc.runtime.retry(wf, data)
         now = svc.clock()
         state = state_after(wf, failure)
         version = write_case(conn, case, wf, state, failure, now)
-        project_tasks(conn, case_id, case.process_key, before, ready_human_tasks(wf), now)
+        project(conn, case_id, case.process_key, before, snapshot(svc.runtime, wf), now)
         append_events(conn, [event_row(case_id, now, "retried", actor=actor, data=data)]
                       + outcome_events(case_id, now, state, failure))
         uow.commit()

@@ -14,8 +14,8 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the database at `engine` up to `revision`."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the database at `engine` up to `revision` (all heads: features add independent branches)."""
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

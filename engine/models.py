@@ -166,5 +166,23 @@ events = Table(
 )
 
 
+# Waiting timer events projected from the workflows, so the scheduler never loads a case to
+# find out whether something is due.
+timers = Table(
+    "timers", metadata,
+    Column("id", String(36), primary_key=True),  # SpiffWorkflow task UUID of the waiting event
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("element_id", String(200), nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("state", String(20), nullable=False),  # waiting | fired | cancelled
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("fired_at", UtcDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Index("ix_timers_state_due", "state", "due_at"),
+    Index("ix_timers_case", "case_id"),
+)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

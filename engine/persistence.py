@@ -8,11 +8,14 @@ import orjson
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from engine import models, serializer
-from engine.errors import Conflict
+from engine.errors import Conflict, InvalidInput
 from engine.runtime import Failure, HumanTask, is_finished, ready_human_tasks
 
+# Attachments live outside the case state; a case's own data stays far below this.
+MAX_CASE_STATE_BYTES = 8 * 1024 * 1024
 _cases = models.cases
 _tasks = models.tasks
+_timers = models.timers
 _events = models.events
 _lanes = models.lane_groups
 _groups = models.groups
@@ -68,10 +71,19 @@ def insert_case(conn, values: dict) -> int:
     return conn.execute(_INSERT_CASE, values).inserted_primary_key[0]
 
 
+def dump_state(wf) -> str:
+    """Serialize a case, refusing state that would make every later load slow."""
+    text = serializer.dump_workflow(wf)
+    if len(text) > MAX_CASE_STATE_BYTES:
+        raise InvalidInput(f"the case's data would grow to {len(text) // 1024} KiB; the limit is "
+                           f"{MAX_CASE_STATE_BYTES // 1024} KiB (a script built very large values?)")
+    return text
+
+
 def write_case(conn, case: CaseRow, wf, state: str, failure: Failure | None, now: datetime) -> int:
     """Save the workflow if nobody changed the case since it was read; return the new version."""
     values = {
-        "workflow_json": serializer.dump_workflow(wf), "serializer_version": serializer.SERIALIZER_VERSION,
+        "workflow_json": dump_state(wf), "serializer_version": serializer.SERIALIZER_VERSION,
         "version": case.version + 1, "state": state, "updated_at": now,
         "error_element": failure.element_id if failure else None,
         "error_message": failure.message if failure else None,
@@ -100,6 +112,50 @@ def project_tasks(conn, case_id: int, process_key: str, before: list[HumanTask],
             "lane": t.lane, "b_lane": t.lane, "b_process_key": process_key, "form_key": t.form_key,
             "assignee": None, "state": "ready", "created_at": now,
         } for t in new])
+    return new
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a case waits for: ready human tasks and timers (id -> (element, due))."""
+
+    tasks: list[HumanTask]
+    timers: dict
+
+
+EMPTY = Snapshot([], {})
+
+
+def snapshot(runtime, wf) -> Snapshot:
+    return Snapshot(ready_human_tasks(wf), runtime.waiting_timers(wf))
+
+
+_INSERT_TIMER = insert(_timers)
+_CANCEL_TIMERS = (update(_timers).where(_timers.c.id.in_(bindparam("b_ids", expanding=True)),
+                                        _timers.c.state == "waiting")
+                  .values(state=bindparam("b_state"), fired_at=bindparam("b_now")))
+_MOVE_TIMER = (update(_timers).where(_timers.c.id == bindparam("b_id"), _timers.c.state == "waiting")
+               .values(due_at=bindparam("b_due")))
+
+
+def project(conn, case_id: int, process_key: str, before: Snapshot, after: Snapshot, now: datetime,
+            completed_id: str | None = None, fired_ids: frozenset = frozenset()) -> list[HumanTask]:
+    """Bring the task and timer rows in line with the workflow; return the new human tasks."""
+    new = project_tasks(conn, case_id, process_key, before.tasks, after.tasks, now, completed_id)
+    gone = set(before.timers) - set(after.timers)
+    fired = gone & fired_ids
+    if fired:
+        conn.execute(_CANCEL_TIMERS, {"b_ids": sorted(fired), "b_state": "fired", "b_now": now})
+    if gone - fired:
+        conn.execute(_CANCEL_TIMERS, {"b_ids": sorted(gone - fired), "b_state": "cancelled", "b_now": now})
+    added = [{"id": tid, "case_id": case_id, "element_id": element, "due_at": due, "state": "waiting",
+              "created_at": now, "attempts": 0} for tid, (element, due) in after.timers.items()
+             if tid not in before.timers]
+    if added:
+        conn.execute(_INSERT_TIMER, added)
+    for tid, (_element, due) in after.timers.items():  # cycle timers move their next due moment
+        if tid in before.timers and before.timers[tid][1] != due:
+            conn.execute(_MOVE_TIMER, {"b_id": tid, "b_due": due})
     return new
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
@@ -9,6 +10,12 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition, TimerEventDefinition,
+)
+
+from engine import clock
 from engine.errors import ExpedienteError, LoopLimitExceeded
 from engine.sandbox import make_script_engine
 
@@ -50,8 +57,9 @@ class Runtime:
 
     def __init__(self, helpers: dict | None = None, script_time_limit_seconds: float = 2.0,
                  max_task_depth: int = 20_000, max_engine_steps: int = MAX_ENGINE_STEPS_PER_ADVANCE,
-                 max_join_rounds: int = MAX_JOIN_ROUNDS):
+                 max_join_rounds: int = MAX_JOIN_ROUNDS, clock=None):
         self.script_engine = make_script_engine(helpers or {}, script_time_limit_seconds)
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.max_task_depth = max_task_depth
         self.max_engine_steps = max_engine_steps
         self.max_join_rounds = max_join_rounds
@@ -72,6 +80,19 @@ class Runtime:
 
     def advance(self, wf: BpmnWorkflow) -> Failure | None:
         """Run engine steps until the workflow waits; return the failure that stopped it, if any."""
+        with clock.using(self.clock):
+            return self._advance(wf)
+
+    def fire_timers(self, wf: BpmnWorkflow) -> Failure | None:
+        """Let timers that are due (by our clock) fire, then run on until the workflow waits."""
+        with clock.using(self.clock):
+            try:
+                wf.refresh_timers()
+            except (SpiffWorkflowException, ExpedienteError) as exc:
+                return Failure(_element_of(exc), _message_of(exc))
+            return self._advance(wf)
+
+    def _advance(self, wf: BpmnWorkflow) -> Failure | None:
         steps = 0
 
         def count(task):
@@ -104,22 +125,34 @@ class Runtime:
         """Complete a ready human task with `data`, then advance."""
         if data:
             task.data.update(data)
-        try:
-            task.run()
-        except (SpiffWorkflowException, ExpedienteError) as exc:
-            return Failure(task.task_spec.bpmn_id, _message_of(exc))
-        return self.advance(wf)
-
-    def retry(self, wf: BpmnWorkflow, data: dict | None = None) -> Failure | None:
-        """Run the errored tasks again (after data or version fixes), then advance."""
-        for task in [t for t in all_tasks(wf) if t.state == TaskState.ERROR]:
-            if data:
-                task.data.update(data)
+        with clock.using(self.clock):
             try:
                 task.run()
             except (SpiffWorkflowException, ExpedienteError) as exc:
                 return Failure(task.task_spec.bpmn_id, _message_of(exc))
-        return self.advance(wf)
+            return self._advance(wf)
+
+    def retry(self, wf: BpmnWorkflow, data: dict | None = None) -> Failure | None:
+        """Run the errored tasks again (after data or version fixes), then advance."""
+        with clock.using(self.clock):
+            for task in [t for t in all_tasks(wf) if t.state == TaskState.ERROR]:
+                if data:
+                    task.data.update(data)
+                try:
+                    task.run()
+                except (SpiffWorkflowException, ExpedienteError) as exc:
+                    return Failure(task.task_spec.bpmn_id, _message_of(exc))
+            return self._advance(wf)
+
+    def waiting_timers(self, wf: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
+        """Waiting timer events by task id: (element id, due moment in UTC)."""
+        found = {}
+        with clock.using(self.clock):
+            for task in list(wf.event_manager.tasks.values()):
+                due = _timer_due(task)
+                if due is not None:
+                    found[str(task.id)] = (task.task_spec.bpmn_id, due)
+        return found
 
     def check_depth(self, wf: BpmnWorkflow) -> Failure | None:
         for task in all_tasks(wf):
@@ -162,8 +195,37 @@ def describe(task) -> HumanTask:
     )
 
 
-def find_task(wf: BpmnWorkflow, task_id):
-    return wf.get_task_from_id(task_id)
+def start_form_key(spec) -> str | None:
+    """The intake form named by the process's start event (property `form`), if any."""
+    for task_spec in spec.task_specs.values():
+        if type(task_spec).__name__ == "StartEvent" and not task_spec.inputs:
+            props = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
+            if props.get("form"):
+                return props["form"]
+    return None
+
+
+def _timer_due(task) -> datetime | None:
+    """When a waiting timer task fires: SpiffWorkflow keeps the due moment in `event_value`."""
+    definition = task.task_spec.event_definition
+    if isinstance(definition, MultipleEventDefinition):
+        timers = [d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)]
+        if not timers:
+            return None
+        definition = timers[0]
+    if not isinstance(definition, TimerEventDefinition) or not task.state & TaskState.WAITING:
+        return None
+    value = task._get_internal_data("event_value")
+    if value is None and not isinstance(definition, CycleTimerEventDefinition):
+        definition.has_fired(task)  # computes and stores event_value (relative to our clock)
+        value = task._get_internal_data("event_value")
+    if isinstance(definition, CycleTimerEventDefinition) or isinstance(value, dict):
+        if not value or value.get("cycles") == 0:
+            return None
+        moment = datetime.fromisoformat(value["next"])
+    else:
+        moment = TimerEventDefinition.get_datetime(value)
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _errored_element(wf: BpmnWorkflow) -> str | None:

@@ -10,6 +10,7 @@ from typing import Callable
 from sqlalchemy import Engine, select
 
 from engine import models, serializer
+from engine.calendar import WorkingCalendar, script_helpers
 from engine.config import Settings
 from engine.db import make_engine
 from engine.errors import ProcessNotFound
@@ -62,12 +63,22 @@ class Services:
     runtime: Runtime = None
     # Validates task submissions by form key (set by the forms package); None accepts any JSON object.
     forms: object = None
+    # Working days; closure days from the database are added by whoever loads them.
+    calendar: WorkingCalendar = None
 
     def __post_init__(self):
+        if self.calendar is None:
+            self.calendar = WorkingCalendar()
+        if not self.script_helpers:
+            self.script_helpers = {**script_helpers(self.calendar), "now": self._now_iso}
         if self.runtime is None:
             self.runtime = Runtime(self.script_helpers, self.settings.script_time_limit_seconds,
                                    self.settings.max_task_depth, self.settings.max_engine_steps,
-                                   self.settings.max_join_rounds)
+                                   self.settings.max_join_rounds, clock=self.clock)
+
+    def _now_iso(self) -> str:
+        """The current moment (UTC, ISO-8601) as scripts and timer expressions see it."""
+        return self.clock().isoformat()
 
     def uow(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self.db, write=write)
@@ -75,5 +86,7 @@ class Services:
 
 def build_services(settings: Settings | None = None, **overrides) -> Services:
     """Wire the production services (or tests' variants through `overrides`)."""
+    from forms.registry import FormRegistry
     settings = settings or Settings.from_env()
+    overrides.setdefault("forms", FormRegistry())
     return Services(settings=settings, db=overrides.pop("db", None) or make_engine(settings), **overrides)

@@ -9,9 +9,8 @@ from engine import models, serializer
 from engine.cases import check_data, outcome_events
 from engine.errors import Conflict, InvalidInput, TaskNotFound, TaskNotReady
 from engine.persistence import (
-    append_events, claim_filter, event_row, project_tasks, read_case, state_after, write_case,
+    append_events, claim_filter, event_row, project, read_case, snapshot, state_after, write_case,
 )
-from engine.runtime import ready_human_tasks
 from engine.services import Services
 
 _tasks = models.tasks
@@ -98,7 +97,7 @@ def complete_task(svc: Services, task_id: str, data: dict | None, actor: str) ->
         task = wf.get_task_from_id(UUID(task_id))
         if task is None or not task.task_spec.manual:
             raise TaskNotFound(f"task {task_id} is not a human task of case {case.id}", task_id=task_id)
-        before = ready_human_tasks(wf)
+        before = snapshot(svc.runtime, wf)
         failure = svc.runtime.run_task(wf, task, data)
         now = svc.clock()
         state = state_after(wf, failure)
@@ -107,8 +106,8 @@ def complete_task(svc: Services, task_id: str, data: dict | None, actor: str) ->
                                            "b_assignee": row["assignee"] or actor})
         if done.rowcount != 1:
             raise Conflict("the task was completed by someone else", task_id=task_id)
-        new = project_tasks(conn, case.id, case.process_key, before, ready_human_tasks(wf), now,
-                            completed_id=task_id)
+        new = project(conn, case.id, case.process_key, before, snapshot(svc.runtime, wf), now,
+                      completed_id=task_id)
         append_events(conn, [event_row(case.id, now, "task_completed", element_id=row["element_id"],
                                        task_id=task_id, actor=actor, data=data)]
                       + outcome_events(case.id, now, state, failure))

@@ -1,0 +1,118 @@
+"""The one place that resolves a form by key and validates a submission against its JSON Schema."""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from engine.errors import FormInvalid, NotFound
+from forms.validators import FORMAT_MESSAGES, make_format_checker
+
+FORMS_DIR = Path(__file__).resolve().parent
+SCHEMA_SUFFIX = ".schema.json"
+
+# Spanish messages by JSON Schema keyword; a property's own "x-mensaje" wins over these.
+KEYWORD_MESSAGES = {
+    "required": "Este campo es obligatorio.",
+    "type": "El valor no tiene el tipo esperado.",
+    "minLength": "Escriba al menos {value} caracteres.",
+    "maxLength": "Escriba como máximo {value} caracteres.",
+    "pattern": "El formato no es válido.",
+    "enum": "Elija una de las opciones de la lista.",
+    "const": "El valor no es el esperado.",
+    "minimum": "El valor mínimo es {value}.",
+    "maximum": "El valor máximo es {value}.",
+    "exclusiveMinimum": "El valor debe ser mayor que {value}.",
+    "exclusiveMaximum": "El valor debe ser menor que {value}.",
+    "minItems": "Agregue al menos {value} elemento(s).",
+    "maxItems": "Agregue como máximo {value} elemento(s).",
+    "additionalProperties": "El formulario no tiene el campo {extra}.",
+    "uniqueItems": "Hay elementos repetidos.",
+}
+
+
+class FormRegistry:
+    """Forms in a directory as `<key>.schema.json`, loaded once and validated with format checks."""
+
+    def __init__(self, directory: Path = FORMS_DIR, today=None):
+        self._dir = Path(directory)
+        self._format_checker = make_format_checker(today)
+        self._validators: dict[str, Draft202012Validator] = {}
+        self._lock = threading.Lock()
+
+    def keys(self) -> list[str]:
+        return sorted(p.name[: -len(SCHEMA_SUFFIX)] for p in self._dir.glob(f"*{SCHEMA_SUFFIX}"))
+
+    def get(self, form_key: str) -> dict:
+        """The form's JSON Schema (titles, help and ui hints included)."""
+        return self._validator(form_key).schema
+
+    def validate(self, form_key: str | None, data: dict) -> dict:
+        """Return `data` if it satisfies the form; raise FormInvalid listing every field's problem."""
+        if form_key is None:
+            return data
+        validator = self._validator(form_key)
+        problems = [_problem(error) for error in validator.iter_errors(data)]
+        if problems:
+            problems.sort(key=lambda p: p["field"])
+            raise FormInvalid("El formulario tiene errores; corríjalos y envíelo de nuevo.",
+                              errors=problems, form=form_key)
+        return data
+
+    def summary(self, form_key: str | None, data: dict) -> dict:
+        """Indexed case columns named by the form's "x-resumen": {column: field path}."""
+        if form_key is None:
+            return {}
+        mapping = self.get(form_key).get("x-resumen", {})
+        return {column: _lookup(data, path) for column, path in mapping.items()}
+
+    def _validator(self, form_key: str) -> Draft202012Validator:
+        with self._lock:
+            hit = self._validators.get(form_key)
+        if hit is not None:
+            return hit
+        path = self._dir / f"{form_key}{SCHEMA_SUFFIX}"
+        if "/" in form_key or "\\" in form_key or not path.is_file():
+            raise NotFound(f"form '{form_key}' does not exist", form=form_key)
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise NotFound(f"form '{form_key}' is not a valid JSON Schema: {exc.message}", form=form_key)
+        validator = Draft202012Validator(schema, format_checker=self._format_checker)
+        with self._lock:
+            self._validators[form_key] = validator
+        return validator
+
+
+def _problem(error) -> dict:
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        missing = [name for name in error.validator_value if name not in (error.instance or {})]
+        path = path + missing[:1]
+    field = "/".join(path) or "(formulario)"
+    own = error.schema.get("x-mensaje") if isinstance(error.schema, dict) else None
+    if error.validator == "required":
+        own = None
+    if own:
+        message = own
+    elif error.validator == "format":
+        message = FORMAT_MESSAGES.get(error.validator_value, "El formato no es válido.")
+    else:
+        template = KEYWORD_MESSAGES.get(error.validator, "El valor no es válido.")
+        extra = ", ".join(sorted(set(error.instance) - set(error.schema.get("properties", {})))) \
+            if error.validator == "additionalProperties" and isinstance(error.instance, dict) else ""
+        message = template.format(value=error.validator_value, extra=extra)
+    return {"field": field, "message": message, "keyword": error.validator}
+
+
+def _lookup(data: dict, path: str):
+    value = data
+    for part in path.split("/"):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value if isinstance(value, (str, int, float)) or value is None else str(value)

@@ -1,0 +1,102 @@
+"""Timers as durable rows, fired by the fake clock, exactly once, never against a moved-on case."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import pytest
+
+from engine import cases, tasks, timers
+from engine.deploy import deploy_files
+from tests.bpmn import definitions
+
+
+def reminder(expression: str) -> bytes:
+    """A user task with an interrupting boundary timer leading to 'archive'."""
+    return definitions(f"""
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+    <bpmn:userTask id="wait" name="Esperar subsanación"/>
+    <bpmn:boundaryEvent id="late" attachedToRef="wait" cancelActivity="true">
+      <bpmn:timerEventDefinition><bpmn:timeDate>{expression}</bpmn:timeDate></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="archive"/>
+    <bpmn:userTask id="archive" name="Archivar expediente"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="archive" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+    """, "reminder")
+
+
+def timer_rows(svc, case_id):
+    with svc.uow(write=False) as uow:
+        return uow.conn.exec_driver_sql(
+            f"SELECT element_id, due_at, state FROM timers WHERE case_id = {int(case_id)}").all()
+
+
+def ready_ids(svc, case_id):
+    return [t["element_id"] for t in tasks.list_tasks(svc, case_id=case_id)]
+
+
+@pytest.fixture
+def ten_working_days(svc, clock):
+    # Mon 2026-03-30 10:00 in Guatemala; Holy Thursday-Saturday (Apr 2-4) are not working days.
+    clock.now = datetime(2026, 3, 30, 16, 0, tzinfo=timezone.utc)
+    deploy_files(svc, {"r.bpmn": reminder("add_working_days(now(), 10)")})
+    return svc
+
+
+def test_waiting_timer_is_a_row_with_its_working_day_due_moment(ten_working_days):
+    svc = ten_working_days
+    started = cases.start_case(svc, "reminder")
+    [(element, due, state)] = timer_rows(svc, started.id)
+    # After Mon 30 Mar: 31, 1, (Holy Thu 2, Fri 3, weekend), 6, 7, 8, 9, 10, 13, 14, 15 → Wed 15 Apr 2026,
+    # due at closing time 16:30 (22:30 UTC).
+    assert (element, state) == ("late", "waiting")
+    assert str(due).startswith("2026-04-15 22:30")
+
+
+def test_timer_fires_only_when_due_and_only_once(ten_working_days, clock):
+    svc = ten_working_days
+    started = cases.start_case(svc, "reminder")
+    clock.now = datetime(2026, 4, 15, 22, 29, tzinfo=timezone.utc)
+    assert timers.fire_due_timers(svc).fired == 0
+    assert ready_ids(svc, started.id) == ["wait"]
+    clock.now = datetime(2026, 4, 15, 22, 31, tzinfo=timezone.utc)
+    assert timers.fire_due_timers(svc).fired == 1
+    assert timers.fire_due_timers(svc).fired == 0
+    assert ready_ids(svc, started.id) == ["archive"]
+    assert [s for (_e, _d, s) in timer_rows(svc, started.id)] == ["fired"]
+    kinds = [e["kind"] for e in cases.case_history(svc, started.id)]
+    assert kinds.count("timer_fired") == 1
+
+
+def test_timer_of_a_case_that_moved_on_never_fires(ten_working_days, clock):
+    svc = ten_working_days
+    started = cases.start_case(svc, "reminder")
+    [wait] = tasks.list_tasks(svc, case_id=started.id)
+    tasks.complete_task(svc, wait["id"], {}, actor="oficial1")
+    assert [s for (_e, _d, s) in timer_rows(svc, started.id)] == ["cancelled"]
+    clock.advance(days=60)
+    assert timers.fire_due_timers(svc).fired == 0
+    assert cases.get_case(svc, started.id)["state"] == "completed"
+
+
+def test_concurrent_schedulers_fire_each_timer_once(svc, clock):
+    deploy_files(svc, {"r.bpmn": reminder('"2026-03-03T00:00:00+00:00"')})
+    started = [cases.start_case(svc, "reminder") for _ in range(6)]
+    clock.now = datetime(2026, 3, 4, tzinfo=timezone.utc)
+    totals = []
+    barrier = threading.Barrier(2)
+
+    def run():
+        barrier.wait()
+        totals.append(timers.fire_due_timers(svc).fired)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sum(totals) == 6
+    for c in started:
+        assert ready_ids(svc, c.id) == ["archive"]
+        assert [e["kind"] for e in cases.case_history(svc, c.id)].count("timer_fired") == 1
