@@ -10,6 +10,7 @@ import ast
 import datetime
 import decimal
 import functools
+import inspect
 import math
 import operator
 import re
@@ -63,7 +64,7 @@ def _printable(x):
         if isinstance(item, dict):
             item = (*item, *item.values())
         if isinstance(item, (list, tuple, set, frozenset)):  # scalars are counted already, skip them
-            stack.extend(c for c in item if isinstance(c, _SIZED))
+            stack.extend([c for c in item if isinstance(c, _SIZED)])
     return x
 
 
@@ -477,7 +478,9 @@ class RestrictedEnvironment(TaskDataEnvironment):
             if event in ("call", "line"):
                 check()
             # Our own guards loop only over bounded data: skip their line events (several times faster).
-            return None if frame.f_code.co_filename == __file__ else tracer
+            # Not our generators (map/filter): they loop over user iterables.
+            own = frame.f_code.co_filename == __file__ and not frame.f_code.co_flags & inspect.CO_GENERATOR
+            return None if own else tracer
 
         namespace["_deadline_"] = check
         previous = sys.gettrace()

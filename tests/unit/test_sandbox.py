@@ -219,6 +219,24 @@ def test_infinite_loop_is_stopped_inside_a_worker_thread():
 
 
 @pytest.mark.parametrize("script", [
+    "l = [1]\nx = any(map(l.append, l))",       # C consumers of a C callable growing the list they read
+    "l = [1]\nx = list(filter(l.append, l))",
+    "l = [1]\nx = set(map(l.append, l))",
+    "x = [0 for a in range(1000) for b in range(1000) for c in range(1000)]",
+    "def f():\n    while 1: continue\nf()",
+])
+def test_loops_hidden_in_builtins_and_functions_are_stopped_by_the_time_limit(script):
+    start = time.monotonic()
+    assert_sandbox_error(script, engine=make_script_engine(time_limit_seconds=SHORT_LIMIT), kind=ScriptTimeout)
+    assert time.monotonic() - start < SHORT_LIMIT + 0.5
+
+
+def test_extending_a_list_from_itself_takes_a_snapshot():
+    data = run_script("l = [1]\nl.extend(zip(l))\nm = [2]\nm += enumerate(m)")
+    assert data["l"] == [1, (1,)] and data["m"] == [2, (0, 2)]
+
+
+@pytest.mark.parametrize("script", [
     "s = 'a' * 10**10",
     "n = 10**10**10",
     "l = [0] * 10**9",
