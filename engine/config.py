@@ -1,12 +1,33 @@
 """Settings read from the environment in one place; tests build their own `Settings`."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'expediente.db'}"
+
+
+DEFAULT_PLAZOS = {
+    "subsanacion_dias": 10,          # licence: single request to fix (assumed), working days
+    "opinion_pnc_dias": 5,           # police / disaster coordinator opinion (assumed), working days
+    "apelacion_dias": 5,             # revocatoria / reposición, working days (Decreto 119-96 arts. 7, 9)
+    "laip_dias": 10,                 # access to information, working days (LAIP art. 42)
+    "laip_prorroga_dias": 10,        # one notified extension (LAIP art. 43)
+    "laip_revision_dias": 15,        # review appeal window
+    "peticion_dias": 30,             # right of petition (Constitution art. 28), from ready-to-resolve
+    "peticion_alerta_1_dias": 20,    # alert points (assumed)
+    "peticion_alerta_2_dias": 25,
+    "informe_area_dias": 5,          # area report (assumed), working days
+    "certificaciones_dias": 15,      # RIC / property registry certificates (assumed), working days
+    "mediacion_max_dias": 60,        # mediation session loop limit (assumed), calendar days
+    "mediacion_max_sesiones": 6,     # mediation session loop limit by count (assumed)
+    "respuesta_oficio_dias": 10,     # reply to an official letter (assumed), working days
+    "aviso_codede_dias": 5,          # CODEDE session notice (assumed), calendar days ahead
+    "licencia_respuesta_dias": 15,   # licence: current practice, working days (legal cap 30)
+}
 
 
 @dataclass(frozen=True)
@@ -26,6 +47,9 @@ class Settings:
     sqlite_busy_timeout_ms: int = 10_000
     # FULL: an acknowledged step survives a power cut. NORMAL is only for experiments.
     sqlite_synchronous: str = "FULL"
+    # Deadlines the diagrams read with plazo("name"); figures from DOMAIN.md, "assumed" ones are
+    # the office's choice. Override with EXPEDIENTE_PLAZOS='{"subsanacion_dias": 15}'.
+    plazos: dict = field(default_factory=lambda: dict(DEFAULT_PLAZOS))
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -39,6 +63,8 @@ class Settings:
             kwargs["case_number_pattern"] = env["EXPEDIENTE_CASE_NUMBER_PATTERN"]
         if "EXPEDIENTE_SCRIPT_TIME_LIMIT_SECONDS" in env:
             kwargs["script_time_limit_seconds"] = float(env["EXPEDIENTE_SCRIPT_TIME_LIMIT_SECONDS"])
+        if "EXPEDIENTE_PLAZOS" in env:
+            kwargs["plazos"] = {**DEFAULT_PLAZOS, **json.loads(env["EXPEDIENTE_PLAZOS"])}
         if "EXPEDIENTE_SQLITE_SYNCHRONOUS" in env:
             kwargs["sqlite_synchronous"] = env["EXPEDIENTE_SQLITE_SYNCHRONOUS"].upper()
         return cls(**kwargs)

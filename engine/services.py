@@ -70,7 +70,7 @@ class Services:
         if self.calendar is None:
             self.calendar = WorkingCalendar()
         if not self.script_helpers:
-            self.script_helpers = {**script_helpers(self.calendar), "now": self._now_iso}
+            self.script_helpers = {**script_helpers(self.calendar), "now": self._now_iso, "plazo": self._plazo}
         if self.runtime is None:
             self.runtime = Runtime(self.script_helpers, self.settings.script_time_limit_seconds,
                                    self.settings.max_task_depth, self.settings.max_engine_steps,
@@ -79,6 +79,13 @@ class Services:
     def _now_iso(self) -> str:
         """The current moment (UTC, ISO-8601) as scripts and timer expressions see it."""
         return self.clock().isoformat()
+
+    def _plazo(self, name: str) -> int:
+        """A deadline figure from the settings (e.g. plazo("laip_dias") -> 10)."""
+        try:
+            return int(self.settings.plazos[name])
+        except KeyError:
+            raise KeyError(f"no deadline setting '{name}'; known: {', '.join(sorted(self.settings.plazos))}")
 
     def uow(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self.db, write=write)
