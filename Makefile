@@ -13,7 +13,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Front-end libraries from the npm registry (package-lock.json), copied into web/static/vendor.
+VENDOR_STAMP := web/static/vendor/.built
+$(VENDOR_STAMP): package.json package-lock.json web/build.mjs
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run --silent build
+	touch $@
+
+install: $(STAMP) $(VENDOR_STAMP)
 
 var:
 	mkdir -p var

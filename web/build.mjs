@@ -1,0 +1,23 @@
+// Copies the browser builds of the npm packages into web/static/vendor (git-ignored).
+// Run by `make run` / `make test` through `npm run build`; nothing minified is committed.
+import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const vendor = join(root, "web", "static", "vendor");
+const copies = [
+  ["node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js", "bpmn-js/bpmn-navigated-viewer.js"],
+  ["node_modules/bpmn-js/dist/bpmn-modeler.production.min.js", "bpmn-js/bpmn-modeler.js"],
+  ["node_modules/bpmn-js/dist/assets/bpmn-js.css", "bpmn-js/bpmn-js.css"],
+  ["node_modules/bpmn-js/dist/assets/diagram-js.css", "bpmn-js/diagram-js.css"],
+  ["node_modules/bpmn-js/dist/assets/bpmn-font", "bpmn-js/bpmn-font"],
+];
+
+rmSync(vendor, { recursive: true, force: true });
+for (const [from, to] of copies) {
+  const target = join(vendor, to);
+  mkdirSync(dirname(target), { recursive: true });
+  cpSync(join(root, from), target, { recursive: true });
+}
+console.log(`vendor files copied to ${vendor}`);
