@@ -15,7 +15,7 @@ from engine.persistence import (
     EMPTY, append_events, dump_state, event_row, insert_case, project, read_case, snapshot, state_after,
     write_case,
 )
-from engine.runtime import start_form_key
+from engine.runtime import element_marks, start_form_key
 from engine.services import Services
 
 OFFICE_TZ = ZoneInfo("America/Guatemala")
@@ -160,6 +160,17 @@ def case_data(svc: Services, case_id: int) -> dict:
     wf = svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
     task = wf.last_task or wf.task_tree
     return dict(task.data)
+
+
+def case_marks(svc: Services, case_id: int) -> dict:
+    """How far the case got, by element id (done / active / failed), for the diagram on its page."""
+    with svc.uow(write=False) as uow:
+        case = read_case(uow.conn, case_id)
+        if case is None:
+            raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+        spec, subs = svc.specs.get(uow.conn, case.process_version_id)
+    wf = svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
+    return {**element_marks(wf), "process_version_id": case.process_version_id}
 
 
 def retry_case(svc: Services, case_id: int, actor: str, data: dict | None = None) -> dict:

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import func, insert, select
 
 from engine import models, serializer
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, ProcessNotFound
 from engine.services import Services
 from engine.specs import parse_bundle
 
@@ -86,9 +86,10 @@ def content_hash(spec_json: str, files: dict[str, str]) -> str:
 
 def _files_used(proc, texts: dict[str, str]) -> dict[str, str]:
     """The documents a process was parsed from (its own and its called processes'), as text."""
-    names = {getattr(proc.spec, "file", None)}
-    names |= {getattr(s, "file", None) for s in proc.subprocess_specs.values()}
-    used = {n: texts[n] for n in names if n in texts}
+    main = getattr(proc.spec, "file", None)
+    called = {getattr(s, "file", None) for s in proc.subprocess_specs.values()} - {main}
+    # The process's own file first: viewers draw the first document.
+    used = {n: texts[n] for n in [main, *sorted(n for n in called if n)] if n in texts}
     # Keep the bundle's DMN sources with the version, for download and display.
     used |= {n: t for n, t in texts.items() if n.endswith(".dmn")}
     return used
@@ -108,3 +109,13 @@ def list_versions(svc: Services, process_key: str | None = None) -> list[dict]:
     with svc.uow(write=False) as uow:
         return [dict(r) for r in uow.conn.execute(q.order_by(_versions.c.process_key, _versions.c.version))
                 .mappings()]
+
+
+def version_diagram(svc: Services, version_id: int) -> str:
+    """The BPMN XML of a process version's own file (the first stored document)."""
+    with svc.uow(write=False) as uow:
+        text = uow.conn.execute(select(_versions.c.files_json).where(_versions.c.id == version_id)).scalar()
+    if text is None:
+        raise ProcessNotFound(f"process version {version_id} does not exist")
+    files = orjson.loads(text)
+    return next(iter(files.values()))

@@ -246,3 +246,19 @@ def _message_of(exc) -> str:
     if isinstance(cause, ExpedienteError) and cause.message not in message:
         message = f"{message}: {cause.message}"
     return message
+
+
+def element_marks(wf: BpmnWorkflow) -> dict[str, list[str]]:
+    """Element ids of the top-level process by how far the case got: done, active, failed."""
+    done, active, failed = set(), set(), set()
+    for task in wf.tasks.values():
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            continue
+        if task.state == TaskState.COMPLETED:
+            done.add(bpmn_id)
+        elif task.state == TaskState.ERROR:
+            failed.add(bpmn_id)
+        elif task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+            active.add(bpmn_id)
+    return {"done": sorted(done - active - failed), "active": sorted(active - failed), "failed": sorted(failed)}
