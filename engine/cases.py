@@ -6,16 +6,17 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine import models, serializer
 from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
+from engine.notifications import enqueue_receipt
 from engine.persistence import (
     EMPTY, append_events, dump_state, event_row, insert_case, project, read_case, snapshot, state_after,
     write_case,
 )
-from engine.runtime import element_marks, start_form_key
+from engine.runtime import current_data, element_marks, start_form_key
 from engine.services import Services
 
 OFFICE_TZ = ZoneInfo("America/Guatemala")
@@ -81,11 +82,13 @@ def start_case(svc: Services, process_key: str, data: dict | None = None, actor:
         })
         after = snapshot(svc.runtime, wf)
         ready = after.tasks
-        project(conn, case_id, process_key, EMPTY, after, now)
+        project(conn, case_id, process_key, EMPTY, after, now, deadlines=svc.deadlines)
         events = [event_row(case_id, now, "case_started", actor=actor, data=data,
                             element_id=process_key)]
         events += outcome_events(case_id, now, state, failure)
         append_events(conn, events)
+        enqueue_receipt(conn, case_id=case_id, number=number, tracking_code=tracking, process_name=spec.description
+                        or process_key, filed_at=now, data=data, calendar=svc.calendar)
         uow.commit()
     return StartedCase(case_id, number, tracking, state, 1, row.version,
                        [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in ready])
@@ -158,8 +161,7 @@ def case_data(svc: Services, case_id: int) -> dict:
             raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
         spec, subs = svc.specs.get(uow.conn, case.process_version_id)
     wf = svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
-    task = wf.last_task or wf.task_tree
-    return dict(task.data)
+    return current_data(wf)
 
 
 def case_marks(svc: Services, case_id: int) -> dict:
@@ -190,10 +192,48 @@ def retry_case(svc: Services, case_id: int, actor: str, data: dict | None = None
         now = svc.clock()
         state = state_after(wf, failure)
         version = write_case(conn, case, wf, state, failure, now)
-        project(conn, case_id, case.process_key, before, snapshot(svc.runtime, wf), now)
+        project(conn, case_id, case.process_key, before, snapshot(svc.runtime, wf), now, deadlines=svc.deadlines)
         append_events(conn, [event_row(case_id, now, "retried", actor=actor, data=data)]
                       + outcome_events(case_id, now, state, failure))
         uow.commit()
     return {"id": case_id, "state": state, "version": version,
             "error_element": failure.element_id if failure else None,
             "error_message": failure.message if failure else None}
+
+
+# Which states each supervisor action starts from, the state it leaves, and the event it writes.
+_STATE_CHANGES = {
+    "suspend": (("running",), "suspended", "case_suspended"),
+    "resume": (("suspended",), "running", "case_resumed"),
+    "cancel": (("running", "error", "suspended"), "cancelled", "case_cancelled"),
+}
+
+
+def change_case_state(svc: Services, case_id: int, action: str, reason: str, actor: str) -> dict:
+    """Suspend, resume or cancel a case with a reason; cancelling also closes its tasks and timers."""
+    allowed_from, new_state, kind = _STATE_CHANGES[action]
+    if not reason or not reason.strip():
+        raise InvalidInput("a reason is required", errors=[{"field": "reason", "message": "required"}])
+    with svc.uow() as uow:
+        conn = uow.conn
+        case = read_case(conn, case_id)
+        if case is None:
+            raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+        if case.state not in allowed_from:
+            raise Conflict(f"case {case_id} is {case.state}; cannot {action} it", state=case.state)
+        now = svc.clock()
+        # The version check makes a racing step or state change lose with a conflict.
+        done = conn.execute(update(_cases).where(_cases.c.id == case_id, _cases.c.version == case.version)
+                            .values(state=new_state, version=case.version + 1, updated_at=now))
+        if done.rowcount != 1:
+            raise Conflict("the case was changed by someone else; reload it and try again", case_id=case_id)
+        if new_state == "cancelled":
+            t, tm = models.tasks, models.timers
+            conn.execute(update(t).where(t.c.case_id == case_id, t.c.state == "ready")
+                         .values(state="cancelled", completed_at=now))
+            conn.execute(update(tm).where(tm.c.case_id == case_id, tm.c.state == "waiting")
+                         .values(state="cancelled", fired_at=now))
+        append_events(conn, [event_row(case_id, now, kind, actor=actor,
+                                       data={"reason": reason, "previous_state": case.state})])
+        uow.commit()
+    return {"id": case_id, "state": new_state, "version": case.version + 1}

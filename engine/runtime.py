@@ -198,7 +198,8 @@ def describe(task) -> HumanTask:
 def start_form_key(spec) -> str | None:
     """The intake form named by the process's start event (property `form`), if any."""
     for task_spec in spec.task_specs.values():
-        if type(task_spec).__name__ == "StartEvent" and not task_spec.inputs:
+        # The process's own start events hang off SpiffWorkflow's implicit 'Start' task.
+        if type(task_spec).__name__ == "StartEvent" and all(i.name == "Start" for i in task_spec.inputs):
             props = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
             if props.get("form"):
                 return props["form"]
@@ -262,3 +263,12 @@ def element_marks(wf: BpmnWorkflow) -> dict[str, list[str]]:
         elif task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
             active.add(bpmn_id)
     return {"done": sorted(done - active - failed), "active": sorted(active - failed), "failed": sorted(failed)}
+
+
+def current_data(wf: BpmnWorkflow) -> dict:
+    """The case's data as of now: the last completed task's, overlaid with every live branch's."""
+    base = dict((wf.last_task or wf.task_tree).data)
+    live = [t for t in wf.tasks.values() if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED)]
+    for task in sorted(live, key=lambda t: t.last_state_change):
+        base.update(task.data)
+    return base

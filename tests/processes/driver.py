@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from engine import cases, tasks, timers
+from engine.cases import OFFICE_TZ
 from engine.deploy import deploy_files, read_paths
 from engine.lanes import apply_lane_files
 from forms.registry import FormRegistry
@@ -21,7 +22,8 @@ PROCESSES = ROOT / "processes"
 def office(url: str, clock, **settings):
     """Services with the real forms and every procedure in processes/ deployed, lanes mapped."""
     svc = make_services(url, clock, **settings)
-    svc.forms = FormRegistry()
+    # "Not in the past" means the office's date by the fake clock, not the machine's.
+    svc.forms = FormRegistry(today=lambda: clock().astimezone(OFFICE_TZ).date())
     deploy_files(svc, read_paths([PROCESSES]), actor="tests")
     apply_lane_files(svc, [PROCESSES])
     return svc
