@@ -1,0 +1,240 @@
+"""D1 official correspondence: every path of processes/correspondencia_oficial.bpmn, on a fake clock.
+
+Deadlines are working days (LOJ art. 45) ending at 16:30 office time (22:30 UTC); the office is UTC-6.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from forms.registry import FormRegistry
+from tests.processes.driver import Walk, office
+
+GT = timezone(timedelta(hours=-6))
+PROCESS = "correspondencia_oficial"
+
+INTAKE = {
+    "oficio_institucion": "Ministerio de Salud Pública y Asistencia Social",
+    "oficio_referencia": "Of. 245-2026/DAS",
+    "oficio_asunto": "Informe sobre las jornadas de vacunación en el departamento",
+    "oficio_recibido": "2026-03-02T10:00:00-06:00",
+    "oficio_unidad_responsable": "secretaria",
+}
+PROVIDENCIA = {"providencia_numero": "PROV-031-2026", "providencia_unidad": "planificacion",
+               "providencia_instrucciones": "Preparar el informe solicitado con los datos de las municipalidades.",
+               "providencia_fecha": "2026-03-02"}
+RESPUESTA = {"respuesta_requiere_consulta": False,
+             "respuesta_proyecto": "Se remite el informe de jornadas de vacunación de los 16 municipios."}
+CONSULTA = {"respuesta_requiere_consulta": True}
+OFICIO_CONSULTA = {"consulta_institucion": "Área de Salud de Chimaltenango", "consulta_referencia": "OF-GDCH-077-2026",
+                   "consulta_asunto": "Datos de cobertura de vacunación por municipio", "consulta_fecha_envio": "2026-03-23"}
+RESPUESTA_INSTITUCION = {"respuesta_institucion_referencia": "OF-AS-112-2026",
+                         "respuesta_institucion_recibida": "2026-03-27T11:00:00-06:00",
+                         "respuesta_institucion_resumen": "Remite cuadro de cobertura por municipio."}
+FIRMA = {"resolucion_numero": "OF-GDCH-120-2026", "resolucion_decision": "favorable",
+         "fundamento_legal": "Decreto 114-97, art. 47; Constitución Política, art. 28.",
+         "cofirma_jefe_administrativo": False}
+ENVIO = {"envio_oficio_numero": "OF-GDCH-120-2026", "envio_fecha": "2026-03-10T09:00:00-06:00",
+         "envio_medio": "correo_electronico", "envio_recibido_por": "Secretaría del MSPAS"}
+
+
+def utc(y, m, d, hh=0, mm=0):
+    return datetime(y, m, d, hh, mm, tzinfo=timezone.utc)
+
+
+def _office(url, clock):
+    svc = office(url, clock)
+    # "date-not-past" and friends must judge dates by the fake clock's office date, not the real one.
+    svc.forms = FormRegistry(today=lambda: clock.now.astimezone(GT).date())
+    return svc
+
+
+@pytest.fixture
+def svc(sqlite_url, clock):
+    services = _office(sqlite_url, clock)
+    yield services
+    services.db.dispose()
+
+
+def start(svc, clock, **changes) -> Walk:
+    clock.now = datetime.fromisoformat(changes.get("oficio_recibido", INTAKE["oficio_recibido"])).astimezone(timezone.utc)
+    return Walk(svc, PROCESS, {**INTAKE, **changes}, actor="ventanilla1")
+
+
+def waiting(walk) -> dict[str, str]:
+    """Waiting timers of the case: element id -> due moment 'YYYY-MM-DD HH:MM' (UTC)."""
+    return {element: str(due)[:16] for element, due, state in walk.timers() if state == "waiting"}
+
+
+def answer_and_send(walk):
+    walk.complete("firmar_resolucion", FIRMA, actor="gobernador")
+    assert "registrar_envio" in walk.ready()
+    walk.complete("registrar_envio", ENVIO, actor="ventanilla1")
+
+
+def test_oficio_is_answered_within_ten_working_days(database_url, clock):
+    svc = _office(database_url, clock)
+    try:
+        walk = start(svc, clock)
+        # Mon 2 Mar 10:00 → 10 working days: Mon 16 Mar at closing; alert 2 working days before (Thu 12 Mar).
+        data = walk.data
+        assert (data["oficio_plazo_origen"], data["oficio_plazo_dias"]) == ("oficio", 10)
+        assert data["oficio_fecha_recepcion_efectiva"] == "2026-03-02"
+        assert data["oficio_vencimiento"] == "2026-03-16T22:30:00+00:00"
+        assert data["oficio_alerta"] == "2026-03-12T22:30:00+00:00"
+        assert walk.ready() == ["emitir_providencia"]
+        assert waiting(walk) == {"alerta_vencimiento": "2026-03-12 22:30"}
+
+        walk.complete("emitir_providencia", PROVIDENCIA, actor="tramite1")
+        assert walk.ready() == ["preparar_respuesta"]
+        walk.complete("preparar_respuesta", RESPUESTA, actor="tramite1")
+        assert walk.ready() == ["firmar_resolucion"]
+        answer_and_send(walk)
+
+        assert walk.state == "completed"
+        assert walk.ready() == []
+        # The reply was sent before the alert: the terminate end cancelled the deadline watcher.
+        assert [(e, s) for e, _d, s in walk.timers()] == [("alerta_vencimiento", "cancelled")]
+        data = walk.data
+        assert (data["resolucion_numero"], data["envio_oficio_numero"]) == ("OF-GDCH-120-2026", "OF-GDCH-120-2026")
+        assert walk.route == ["emitir_providencia", "preparar_respuesta", "firmar_resolucion", "registrar_envio"]
+        assert walk.history().count("timer_fired") == 0
+    finally:
+        svc.db.dispose()
+
+
+def test_alert_fires_on_its_working_day_across_holy_week(svc, clock):
+    # Mon 30 Mar: 31, 1, (Holy Thu 2, Fri 3, Sat 4, Sun 5), 6, 7, 8, 9, 10, 13, 14, 15 → Wed 15 Apr;
+    # the alert 2 working days before is Mon 13 Apr at 16:30 (22:30 UTC).
+    walk = start(svc, clock, oficio_recibido="2026-03-30T10:00:00-06:00")
+    assert walk.data["oficio_vencimiento"] == "2026-04-15T22:30:00+00:00"
+    assert waiting(walk) == {"alerta_vencimiento": "2026-04-13 22:30"}
+    walk.complete("emitir_providencia", PROVIDENCIA, actor="tramite1")
+
+    walk.at(utc(2026, 4, 13, 22, 29))
+    assert walk.ready() == ["preparar_respuesta"]
+    walk.at(utc(2026, 4, 13, 22, 31))
+    assert walk.ready() == ["atender_alerta", "preparar_respuesta"]
+    assert walk.history().count("timer_fired") == 1
+
+    walk.complete("atender_alerta", {"alerta_accion": "Se llamó a Planificación; enviarán el informe mañana."})
+    assert walk.ready() == ["preparar_respuesta"]
+    assert walk.state == "running"
+    walk.complete("preparar_respuesta", RESPUESTA, actor="tramite1")
+    answer_and_send(walk)
+    assert walk.state == "completed"
+    assert [s for _e, _d, s in walk.timers()] == ["fired"]
+
+
+def test_pending_alert_task_is_withdrawn_when_the_reply_is_sent(svc, clock):
+    walk = start(svc, clock)
+    walk.at(utc(2026, 3, 12, 22, 31))
+    assert walk.ready() == ["atender_alerta", "emitir_providencia"]
+    walk.complete("emitir_providencia", PROVIDENCIA).complete("preparar_respuesta", RESPUESTA)
+    answer_and_send(walk)
+    assert walk.state == "completed"
+    assert walk.ready() == []
+
+
+def test_oficio_linked_to_a_citizen_case_inherits_the_thirty_day_petition_deadline(svc, clock):
+    # Mon 1 Jun 2026 + 30 working days, skipping Army Day (Mon 29 Jun, moved by Decreto 19-2018): Tue 14 Jul.
+    walk = start(svc, clock, oficio_recibido="2026-06-01T10:00:00-06:00",
+                 oficio_expediente_vinculado=" EXP-GDCH-2026-00042 ")
+    data = walk.data
+    assert data["oficio_expediente_vinculado"] == "EXP-GDCH-2026-00042"
+    assert (data["oficio_plazo_origen"], data["oficio_plazo_dias"]) == ("peticion", 30)
+    assert data["oficio_vencimiento"] == "2026-07-14T22:30:00+00:00"
+    assert waiting(walk) == {"alerta_vencimiento": "2026-07-10 22:30"}
+    walk.complete("emitir_providencia", PROVIDENCIA).complete("preparar_respuesta", RESPUESTA)
+    answer_and_send(walk)
+    assert walk.state == "completed"
+
+
+def test_oficio_received_after_closing_counts_from_the_next_working_day(svc, clock):
+    # Fri 6 Mar at 16:45 counts as filed Mon 9 Mar → 10 working days: Mon 23 Mar.
+    walk = start(svc, clock, oficio_recibido="2026-03-06T16:45:00-06:00")
+    data = walk.data
+    assert data["oficio_fecha_recepcion_efectiva"] == "2026-03-09"
+    assert data["oficio_vencimiento"] == "2026-03-23T22:30:00+00:00"
+
+
+@pytest.mark.parametrize("fecha_limite, vencimiento, alerta, origen", [
+    # Sat 7 Mar is closed: the institution's date runs to Mon 9 Mar, earlier than the legal 16 Mar.
+    ("2026-03-07", "2026-03-09T22:30:00+00:00", "2026-03-05 22:30", "institucion"),
+    # A later date never extends the legal deadline.
+    ("2026-04-30", "2026-03-16T22:30:00+00:00", "2026-03-12 22:30", "oficio"),
+])
+def test_an_earlier_due_date_set_by_the_institution_wins(svc, clock, fecha_limite, vencimiento, alerta, origen):
+    walk = start(svc, clock, oficio_fecha_limite=fecha_limite)
+    data = walk.data
+    assert (data["oficio_vencimiento"], data["oficio_plazo_origen"]) == (vencimiento, origen)
+    assert waiting(walk) == {"alerta_vencimiento": alerta}
+
+
+def consult(svc, clock) -> Walk:
+    """A case whose unit asks another institution on Mon 23 Mar before replying."""
+    walk = start(svc, clock, oficio_recibido="2026-03-20T10:00:00-06:00")
+    walk.complete("emitir_providencia", PROVIDENCIA, actor="tramite1")
+    clock.now = utc(2026, 3, 23, 16)
+    walk.complete("preparar_respuesta", CONSULTA, actor="tramite1")
+    assert walk.ready() == ["enviar_consulta"]
+    walk.complete("enviar_consulta", OFICIO_CONSULTA, actor="tramite1")
+    assert walk.ready() == ["registrar_respuesta_institucion"]
+    return walk
+
+
+def test_answer_from_the_consulted_institution_returns_the_case_to_the_unit(svc, clock):
+    walk = consult(svc, clock)
+    # From Mon 23 Mar, across Holy Week: reminder after 10 working days (Wed 8 Apr), expiry after 20 (Wed 22 Apr).
+    assert waiting(walk) == {"alerta_vencimiento": "2026-04-01 22:30",
+                             "recordatorio_consulta": "2026-04-08 22:30", "espera_vencida": "2026-04-22 22:30"}
+    walk.later(days=4)
+    walk.complete("registrar_respuesta_institucion", RESPUESTA_INSTITUCION, actor="ventanilla1")
+    assert walk.ready() == ["preparar_respuesta"]
+    assert set(waiting(walk)) == {"alerta_vencimiento"}
+    assert "consulta_sin_respuesta" not in walk.data
+
+    walk.complete("preparar_respuesta", RESPUESTA, actor="tramite1")
+    assert walk.ready() == ["firmar_resolucion"]
+    answer_and_send(walk)
+    assert walk.state == "completed"
+    assert walk.route == ["emitir_providencia", "preparar_respuesta", "enviar_consulta",
+                          "registrar_respuesta_institucion", "preparar_respuesta", "firmar_resolucion",
+                          "registrar_envio"]
+
+
+def test_silent_institution_gets_a_reminder_then_the_wait_expires(svc, clock):
+    walk = consult(svc, clock)
+    walk.at(utc(2026, 4, 1, 22, 31))  # the reply deadline's own alert (Tue 7 Apr − 2 working days)
+    walk.complete("atender_alerta", {"alerta_accion": "Se espera la respuesta del Área de Salud."})
+
+    walk.at(utc(2026, 4, 8, 22, 29))
+    assert walk.ready() == ["registrar_respuesta_institucion"]
+    walk.at(utc(2026, 4, 8, 22, 31))
+    assert walk.ready() == ["enviar_recordatorio", "registrar_respuesta_institucion"]
+    walk.complete("enviar_recordatorio", {"recordatorio_medio": "oficio", "recordatorio_referencia": "OF-GDCH-090-2026",
+                                          "recordatorio_fecha": "2026-04-09"}, actor="tramite1")
+    assert walk.ready() == ["registrar_respuesta_institucion"]
+
+    walk.at(utc(2026, 4, 22, 22, 29))
+    assert walk.ready() == ["registrar_respuesta_institucion"]
+    walk.at(utc(2026, 4, 22, 22, 31))
+    assert walk.ready() == ["preparar_respuesta"]
+    assert waiting(walk) == {}
+
+    walk.complete("preparar_respuesta", RESPUESTA, actor="tramite1")
+    # (Read after the unit's step: with parallel branches the case data shows the last finished branch.)
+    assert walk.data["consulta_sin_respuesta"] is True
+    answer_and_send(walk)
+    assert walk.state == "completed"
+    assert walk.history().count("timer_fired") == 3
+
+
+def test_reply_draft_is_required_unless_a_consultation_is_needed(svc, clock):
+    walk = start(svc, clock)
+    walk.complete("emitir_providencia", PROVIDENCIA)
+    with pytest.raises(Exception) as refused:
+        walk.complete("preparar_respuesta", {"respuesta_requiere_consulta": False})
+    assert [e["field"] for e in refused.value.details["errors"]] == ["respuesta_proyecto"]
+    assert walk.ready() == ["preparar_respuesta"]

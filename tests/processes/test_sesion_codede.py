@@ -1,0 +1,181 @@
+"""D2 CODEDE session: every path of processes/sesion_codede.bpmn, on a fake clock (office time UTC-6)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from forms.registry import FormRegistry
+from tests.processes.driver import Walk, office
+
+GT = timezone(timedelta(hours=-6))
+PROCESS = "sesion_codede"
+MONDAY_9AM = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)  # Mon 2 Mar 2026, 09:00 in Chimaltenango
+
+INTAKE = {"codede_sesion_titulo": "Segunda sesión ordinaria 2026", "codede_sesion_tipo": "ordinaria",
+          "codede_sesion_numero": "02-2026"}
+PUNTOS = [{"titulo": "Aprobación del acta anterior"},
+          {"titulo": "Avance del programa de inversión 2026", "presenta": "Unidad Técnica Departamental"}]
+CONVOCATORIA = {"codede_convocatoria_referencia": "CIRC-CODEDE-04-2026", "codede_convocatoria_medio": "ambos",
+                "codede_convocatoria_enviada": "2026-03-02T10:00:00-06:00"}
+RESOLUCIONES = {"codede_resoluciones": [
+    {"texto": "Se aprueba el acta de la sesión anterior.", "votos_favor": 10, "votos_contra": 0, "abstenciones": 0},
+    {"texto": "Se prioriza el tramo carretero Patzún–Godínez.", "votos_favor": 8, "votos_contra": 1,
+     "abstenciones": 1}]}
+ACTA = {"codede_acta_numero": "ACTA-02-2026", "codede_acta_fecha": "2026-03-09",
+        "codede_acta_resumen": "Acta de la segunda sesión ordinaria con las resoluciones adoptadas."}
+OFICIOS = {"codede_oficios_seguimiento": [
+    {"numero": "OF-CODEDE-031-2026", "institucion": "Dirección General de Caminos", "resolucion_numero": 2,
+     "asunto": "Comunica la priorización del tramo Patzún–Godínez."}]}
+
+
+def _office(url, clock):
+    svc = office(url, clock)
+    # "date-not-past" must judge by the fake clock's office date, not the real one.
+    svc.forms = FormRegistry(today=lambda: clock.now.astimezone(GT).date())
+    return svc
+
+
+@pytest.fixture
+def svc(sqlite_url, clock):
+    services = _office(sqlite_url, clock)
+    yield services
+    services.db.dispose()
+
+
+def agenda(fecha: str) -> dict:
+    return {"codede_fecha_sesion": fecha, "codede_hora_sesion": "09:30",
+            "codede_lugar": "Salón de sesiones de la Gobernación", "codede_puntos_agenda": PUNTOS}
+
+
+def convened(svc, clock, fecha="2026-03-09") -> Walk:
+    clock.now = MONDAY_9AM
+    walk = Walk(svc, PROCESS, INTAKE, actor="codede1")
+    assert walk.ready() == ["preparar_agenda"]
+    walk.complete("preparar_agenda", agenda(fecha), actor="codede1")
+    assert walk.ready() == ["enviar_convocatoria"]
+    walk.complete("enviar_convocatoria", CONVOCATORIA, actor="codede1")
+    assert walk.ready() == ["registrar_asistencia"]
+    return walk
+
+
+def attendance(walk, presentes, total=15):
+    walk.complete("registrar_asistencia", {"codede_miembros_presentes": presentes, "codede_miembros_total": total})
+
+
+def close(walk):
+    walk.complete("elaborar_acta", ACTA, actor="codede1")
+    assert walk.ready() == ["oficios_seguimiento"]
+    walk.complete("oficios_seguimiento", OFICIOS, actor="tramite1")
+
+
+def test_session_with_quorum_runs_to_the_follow_up_letters(database_url, clock):
+    svc = _office(database_url, clock)
+    try:
+        walk = convened(svc, clock)
+        assert walk.data["codede_dias_anticipacion"] == 7
+        clock.now = datetime(2026, 3, 9, 15, 40, tzinfo=timezone.utc)
+        attendance(walk, 12)
+        assert walk.ready() == ["registrar_resoluciones"]
+        assert walk.timers() == []
+        walk.complete("registrar_resoluciones", RESOLUCIONES, actor="codede1")
+        assert walk.ready() == ["elaborar_acta"]
+        data = walk.data
+        assert [r["numero"] for r in data["codede_resoluciones"]] == [1, 2]
+        assert (data["codede_quorum"], data["acta_sin_quorum_inicial"]) == (True, False)
+        assert data["codede_apertura"] == "2026-03-09T15:40:00+00:00"
+        close(walk)
+        assert walk.state == "completed"
+        assert walk.route == ["preparar_agenda", "enviar_convocatoria", "registrar_asistencia",
+                              "registrar_resoluciones", "elaborar_acta", "oficios_seguimiento"]
+    finally:
+        svc.db.dispose()
+
+
+def test_session_too_soon_for_notice_goes_back_to_the_agenda_until_rescheduled(svc, clock):
+    clock.now = MONDAY_9AM
+    walk = Walk(svc, PROCESS, INTAKE, actor="codede1")
+    walk.complete("preparar_agenda", agenda("2026-03-06"))  # Friday: 4 days ahead, 5 needed
+    assert walk.ready() == ["preparar_agenda"]
+    data = walk.data
+    assert (data["codede_dias_anticipacion"], data["codede_aviso_a_tiempo"]) == (4, False)
+
+    walk.complete("preparar_agenda", agenda("2026-03-07"))  # exactly 5 days ahead: enough
+    assert walk.ready() == ["enviar_convocatoria"]
+    data = walk.data
+    assert (data["codede_dias_anticipacion"], data["codede_aviso_a_tiempo"]) == (5, True)
+    assert walk.route == ["preparar_agenda", "preparar_agenda"]
+
+
+def test_notice_days_are_counted_from_the_office_date_not_the_utc_date(svc, clock):
+    # Tue 3 Mar 04:00 UTC is still Mon 2 Mar at 22:00 in Chimaltenango: Sat 7 Mar is 5 days ahead.
+    clock.now = datetime(2026, 3, 3, 4, 0, tzinfo=timezone.utc)
+    walk = Walk(svc, PROCESS, INTAKE)
+    walk.complete("preparar_agenda", agenda("2026-03-07"))
+    assert walk.ready() == ["enviar_convocatoria"]
+    assert walk.data["codede_fecha_aviso"] == "2026-03-02"
+
+
+def test_agenda_refuses_a_session_date_in_the_past(svc, clock):
+    clock.now = MONDAY_9AM
+    walk = Walk(svc, PROCESS, INTAKE)
+    with pytest.raises(Exception) as refused:
+        walk.complete("preparar_agenda", agenda("2026-03-01"))
+    assert [e["field"] for e in refused.value.details["errors"]] == ["codede_fecha_sesion"]
+    assert walk.ready() == ["preparar_agenda"]
+
+
+def test_ten_of_fifteen_members_is_quorum(svc, clock):
+    walk = convened(svc, clock)
+    attendance(walk, 10)
+    assert walk.ready() == ["registrar_resoluciones"]
+    assert walk.timers() == []
+    assert walk.data["codede_quorum"] is True
+
+
+def test_nine_of_fifteen_opens_one_hour_later_and_the_minutes_note_it(svc, clock):
+    walk = convened(svc, clock)
+    clock.now = datetime(2026, 3, 9, 15, 30, tzinfo=timezone.utc)  # 09:30 in Chimaltenango
+    attendance(walk, 9)
+    assert walk.ready() == []
+    assert walk.data["codede_quorum"] is False
+    [(element, due, state)] = walk.timers()
+    assert (element, str(due)[:16], state) == ("esperar_una_hora", "2026-03-09 16:30", "waiting")
+
+    walk.at(datetime(2026, 3, 9, 16, 29, tzinfo=timezone.utc))
+    assert walk.ready() == []
+    walk.at(datetime(2026, 3, 9, 16, 31, tzinfo=timezone.utc))
+    assert walk.ready() == ["registrar_resoluciones"]
+    data = walk.data
+    assert data["acta_sin_quorum_inicial"] is True
+    assert data["codede_apertura"] == "2026-03-09T16:31:00+00:00"
+
+    walk.complete("registrar_resoluciones", RESOLUCIONES)
+    close(walk)
+    assert walk.state == "completed"
+    assert walk.data["acta_sin_quorum_inicial"] is True
+    assert walk.history().count("timer_fired") == 1
+
+
+@pytest.mark.parametrize("given, numbered", [
+    ([None, None], [1, 2]),
+    ([3, None, None], [3, 4, 5]),
+    ([None, 7], [8, 7]),
+])
+def test_resolutions_without_a_number_are_numbered_after_the_highest(svc, clock, given, numbered):
+    walk = convened(svc, clock)
+    attendance(walk, 11)
+    rows = [{"texto": f"Resolución {i}", "votos_favor": 11, "votos_contra": 0, "abstenciones": 0,
+             **({"numero": n} if n else {})} for i, n in enumerate(given)]
+    walk.complete("registrar_resoluciones", {"codede_resoluciones": rows})
+    assert [r["numero"] for r in walk.data["codede_resoluciones"]] == numbered
+    assert "codede_numeros" not in walk.data
+
+
+def test_session_without_resolutions_still_closes(svc, clock):
+    walk = convened(svc, clock)
+    attendance(walk, 11)
+    walk.complete("registrar_resoluciones", {})
+    assert walk.data["codede_resoluciones"] == []
+    walk.complete("elaborar_acta", ACTA).complete("oficios_seguimiento", {})
+    assert walk.state == "completed"
