@@ -268,7 +268,8 @@ def element_marks(wf: BpmnWorkflow) -> dict[str, list[str]]:
 def current_data(wf: BpmnWorkflow) -> dict:
     """The case's data as of now: the last completed task's, overlaid with every live branch's."""
     base = dict((wf.last_task or wf.task_tree).data)
-    live = [t for t in wf.tasks.values() if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED)]
+    # Subprocess tasks too: while a call activity runs, what the clerk types lives in it.
+    live = [t for t in all_tasks(wf) if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED)]
     for task in sorted(live, key=lambda t: t.last_state_change):
         base.update(task.data)
     return base

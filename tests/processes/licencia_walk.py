@@ -1,0 +1,169 @@
+"""Steps of procedure A (licencia) as the clerks take them, shared by its walks and the shared-part tests."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+from forms.registry import FormRegistry
+from tests.processes.driver import Walk, office
+from tests.unit.test_validators import make_cui
+
+GT = ZoneInfo("America/Guatemala")
+DPI_ANA = make_cui("24567890", 4, 1)        # Chimaltenango, Chimaltenango
+DPI_LUIS = make_cui("12345678", 4, 8)       # Chimaltenango, San Miguel Pochuta
+
+
+def local(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
+    """A moment given in office time, as the UTC datetime the fake clock runs on."""
+    return datetime(y, m, d, hh, mm, tzinfo=GT).astimezone(timezone.utc)
+
+
+def closing(day: date) -> datetime:
+    """16:30 office time on `day` (a working-day deadline's due moment), in UTC."""
+    return datetime.combine(day, time(16, 30), tzinfo=GT).astimezone(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def licence_office(url: str, clock, **settings):
+    """The office with every procedure deployed; 'date not in the past' is judged by the fake clock."""
+    svc = office(url, clock, **settings)
+    svc.forms = FormRegistry(today=lambda: clock.now.astimezone(GT).date())
+    return svc
+
+
+def intake(kind: str = "espectaculo_publico", **changes) -> dict:
+    """A valid licence request of `kind`, with the fields that kind requires."""
+    data = {
+        "tipo_licencia": kind, "solicitante_tipo": "persona_individual", "solicitante_nombre": "Ana Lucía Xicará",
+        "solicitante_dpi": DPI_ANA, "solicitante_nit": "576937-K", "evento_nombre": "Festival de la Feria",
+        "evento_fecha": "2027-12-20", "evento_hora_inicio": "19:00", "evento_hora_fin": "23:00",
+        "evento_lugar": "Parque central", "municipio": "Chimaltenango", "contacto_telefono": "5512 3456",
+        "contacto_correo": "ana.xicara@example.com", "anexos": ["Solicitud firmada"],
+    }
+    data |= {
+        "espectaculo_publico": {"evento_aforo": 800, "boleto_precio": 25},
+        "actividad_via_publica": {"evento_nombre": "Carrera 10K", "recorrido": "Salida del parque central, "
+                                  "Calzada Rafael Landívar, regreso por la 1a. avenida"},
+        "rifa_sorteo": {"evento_nombre": "Rifa pro bomberos", "fianza_numero": "FZ-2026-118",
+                        "premios": [{"descripcion": "Motocicleta", "valor": 15000}], "premios_valor_total": 15000},
+        "colecta_publica": {"evento_nombre": "Colecta pro escuela", "solicitante_tipo": "organizacion",
+                            "solicitante_nombre": "Comité Pro Escuela Aldea Bola de Oro",
+                            "representante_legal": {"nombre": "Luis Cúmez", "cargo": "Presidente"},
+                            "solicitante_dpi": DPI_LUIS, "presupuesto": 20000,
+                            "comite_miembros": [{"nombre": "Luis Cúmez", "dpi": DPI_LUIS, "cargo": "Presidente"}]},
+    }[kind]
+    return data | changes
+
+
+def start(svc, kind: str = "espectaculo_publico", at: datetime | None = None, **changes) -> Walk:
+    if at is not None:
+        svc.clock.now = at
+    walk = Walk(svc, "licencia", intake(kind, **changes), actor="ventanilla1")
+    assert walk.ready() == ["emitir_constancia"]
+    return walk
+
+
+def receive(walk: Walk) -> Walk:
+    walk.complete("emitir_constancia", {"constancia_entrega": "ventanilla", "constancia_folios": 12})
+    assert walk.ready() == ["revisar_completitud"]
+    return walk
+
+
+def review(walk: Walk, complete: bool = True) -> Walk:
+    data = {"completo": True} if complete else {"completo": False, "faltantes": ["Licencia municipal de sonido"]}
+    return walk.complete("revisar_completitud", data)
+
+
+def issue_previo(walk: Walk, notified: datetime) -> Walk:
+    walk.complete("emitir_previo", {"previo_numero": "PREV-2026-015",
+                                    "previo_requerimientos": ["Licencia municipal de sonido"],
+                                    "previo_forma_notificacion": "correo_electronico",
+                                    "previo_fecha_notificacion": iso(notified)})
+    assert walk.ready() == ["recibir_subsanacion"]
+    return walk
+
+
+def fix(walk: Walk, received: datetime, complete: bool = True) -> Walk:
+    return walk.complete("recibir_subsanacion", {"subsanacion_fecha": iso(received),
+                                                 "subsanacion_documentos": ["Licencia municipal de sonido"],
+                                                 "subsanacion_completa": complete})
+
+
+def request_opinions(walk: Walk, sent: datetime) -> Walk:
+    return walk.complete("solicitar_opiniones", {"oficio_pnc_numero": "OF-GDCH-101",
+                                                 "oficio_coordinador_numero": "OF-GDCH-102",
+                                                 "opiniones_fecha_solicitud": iso(sent)})
+
+
+def opinion(walk: Walk, who: str, received: datetime, sentido: str = "favorable") -> Walk:
+    return walk.complete(f"registrar_opinion_{who}", {f"opinion_{who}_referencia": f"OF-{who.upper()}-7",
+                                                      f"opinion_{who}_fecha": iso(received),
+                                                      f"opinion_{who}_sentido": sentido})
+
+
+def dictamen(walk: Walk, sentido: str = "favorable") -> Walk:
+    walk.complete("elaborar_dictamen", {
+        "dictamen_numero": "DICT-2026-044", "dictamen_sentido": sentido,
+        "dictamen_analisis": "Cumple los requisitos del Decreto 574; la PNC opina favorablemente.",
+        "proyecto_resolucion": "Se autoriza el evento en las condiciones indicadas.",
+        "proyecto_fundamento_legal": "Decreto 574, art. 1; Decreto 114-97, art. 47.",
+        "licencia_condiciones": "Finalizar a las 23:00."}, actor="juridico1")
+    assert walk.ready() == ["firmar_resolucion"]
+    return walk
+
+
+def sign(walk: Walk, decision: str = "favorable") -> Walk:
+    walk.complete("firmar_resolucion", {"resolucion_numero": "RES-GDCH-2026-0123", "resolucion_decision": decision,
+                                        "fundamento_legal": "Decreto 574, art. 1; Decreto 119-96, art. 3.",
+                                        "cofirma_jefe_administrativo": True}, actor="gobernador")
+    assert walk.ready() == ["notificar_interesado"]
+    return walk
+
+
+def notify(walk: Walk, at: datetime) -> Walk:
+    return walk.complete("notificar_interesado", {"notificacion_forma": "personal",
+                                                  "notificacion_lugar": "Oficina de la Gobernación",
+                                                  "notificacion_fecha_hora": iso(at),
+                                                  "notificacion_recibido_por": "Ana Lucía Xicará"},
+                         actor="notificador1")
+
+
+def certificate(walk: Walk, number: str = "LIC-GDCH-2026-0042") -> Walk:
+    return walk.complete("emitir_certificado", {"certificado_numero": number,
+                                                "certificado_vigencia_desde": "2027-12-20",
+                                                "certificado_vigencia_hasta": "2027-12-21"})
+
+
+def appeal(walk: Walk, filed: datetime) -> Walk:
+    walk.complete("registrar_recurso", {"recurso_tipo": "revocatoria", "recurso_fecha_presentacion": iso(filed),
+                                        "recurso_argumentos": "La denegatoria no consideró el plan de seguridad."})
+    assert walk.ready() == ["resolver_recurso"]
+    return walk
+
+
+def resolve_appeal(walk: Walk, decision: str) -> Walk:
+    walk.complete("resolver_recurso", {"recurso_resolucion_numero": "RES-GDCH-2026-0150",
+                                       "recurso_decision": decision,
+                                       "recurso_fundamento_legal": "Decreto 119-96, arts. 7 y 8."}, actor="juridico1")
+    assert walk.ready() == ["notificar_interesado"]
+    return walk
+
+
+def to_opinions(walk: Walk) -> Walk:
+    """Receipt and a complete file: the case waits for the opinion requests."""
+    receive(walk)
+    review(walk)
+    assert walk.ready() == ["solicitar_opiniones"]
+    return walk
+
+
+def due(walk: Walk, element_id: str) -> datetime:
+    """The due moment (UTC) of the waiting timer `element_id`."""
+    rows = [(d, s) for (e, d, s) in walk.timers() if e == element_id and s == "waiting"]
+    assert len(rows) == 1, f"{element_id}: {walk.timers()}"
+    value = rows[0][0]
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)

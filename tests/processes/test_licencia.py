@@ -1,0 +1,364 @@
+"""Procedure A (licencias y autorizaciones) walked along every path, saving and reloading between steps.
+
+Dates are chosen to cross the calendar's hard spots: Holy Week 2026 (2-4 April), Army Day 2026 (moved to
+Monday 29 June) and Chimaltenango's fair day (Monday 26 July 2027).
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from lxml import etree
+from sqlalchemy import func, select
+
+from engine import cases, models
+from engine.config import DEFAULT_PLAZOS
+from engine.deploy import deploy_files, read_paths
+from engine.errors import FormInvalid
+from forms.validators import FORMAT_MESSAGES
+from tests.processes.driver import PROCESSES, Walk
+from tests.processes.licencia_walk import (
+    DPI_ANA, appeal, certificate, closing, dictamen, due, intake, licence_office, local, notify, opinion, receive,
+    request_opinions, resolve_appeal, review, sign, start, to_opinions,
+)
+
+ONE_MINUTE = timedelta(minutes=1)
+CODE = re.compile(r"GDCH-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}")
+
+
+@pytest.fixture
+def svc(sqlite_url, clock):
+    services = licence_office(sqlite_url, clock)
+    yield services
+    services.db.dispose()
+
+
+def expected_code(data: dict) -> str:
+    """FNV-1a 64 over the certificate's data, in the tracking alphabet (restated here to pin the script)."""
+    text = "|".join([data["certificado_numero"], data["resolucion_numero"], data["solicitante_dpi"],
+                     data["tipo_licencia"], data["fecha_presentacion"]])
+    h = 14695981039346656037
+    for ch in text:
+        h = ((h ^ ord(ch)) * 1099511628211) % 2**64
+    out = ""
+    for _ in range(12):
+        out, h = out + "23456789ABCDEFGHJKMNPQRSTUVWXYZ"[h % 31], h // 31
+    return f"GDCH-{out[:4]}-{out[4:8]}-{out[8:]}"
+
+
+def opinions_in_time(walk: Walk) -> Walk:
+    """Opinions sent Tue 31 Mar 2026, both answered Mon 6 Apr (after Holy Week)."""
+    request_opinions(walk, local(2026, 3, 31))
+    walk.svc.clock.now = local(2026, 4, 6, 11)
+    opinion(walk, "pnc", local(2026, 4, 6, 9))
+    opinion(walk, "coordinador", local(2026, 4, 6, 10), "favorable_con_recomendaciones")
+    assert walk.ready() == ["elaborar_dictamen"]
+    return walk
+
+
+# -- requirements by kind (DMN) -------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind, requirements, coordinator", [
+    ("espectaculo_publico", ["Aval del Ministerio de Cultura y Deportes", "Plan de seguridad avalado por CONRED",
+                             "Licencia municipal de sonido"], True),
+    ("actividad_via_publica", ["Croquis del recorrido"], True),
+    ("rifa_sorteo", ["Fianza que garantiza la entrega de los premios", "Listado de premios con su valor"], False),
+    ("colecta_publica", ["Acta municipal de registro del comité"], False),
+])
+def test_each_kind_gets_its_requirements_and_opinions_from_the_table(svc, kind, requirements, coordinator):
+    walk = receive(start(svc, kind, at=local(2026, 3, 30, 9)))
+    data = walk.data
+    assert data["requisitos"] == requirements
+    assert data["requiere_opinion_pnc"] is True
+    assert data["requiere_opinion_coordinador"] is coordinator
+    review(walk)
+    request_opinions(walk, local(2026, 3, 31))
+    expected = ["registrar_opinion_coordinador", "registrar_opinion_pnc"] if coordinator else ["registrar_opinion_pnc"]
+    assert walk.ready() == expected
+    assert sorted(e for (e, _d, s) in walk.timers() if s == "waiting") == \
+        sorted(f"vence_opinion_{w.rsplit('_', 1)[1]}" for w in expected)
+
+
+# -- approval ---------------------------------------------------------------------------------------
+
+def test_event_approved_with_both_opinions_is_certified_and_becomes_final(svc):
+    walk = start(svc, "espectaculo_publico", at=local(2026, 3, 30, 9))
+    assert walk.task("emitir_constancia")["candidate_group"] == "ventanilla"
+    to_opinions(walk)
+    assert walk.task("solicitar_opiniones")["candidate_group"] == "tramite"
+    # Ready to resolve on Mon 30 Mar: 15 working days (Holy Thursday and Good Friday skipped) → Wed 22 Apr.
+    assert walk.data["respuesta_vence"] == closing(date(2026, 4, 22)).isoformat()
+    opinions_in_time(walk)
+    assert [s for (e, _d, s) in walk.timers()] == ["cancelled", "cancelled"]
+    assert walk.task("elaborar_dictamen")["candidate_group"] == "juridico"
+    dictamen(walk, "favorable")
+    assert walk.task("firmar_resolucion")["candidate_group"] == "despacho"
+    sign(walk, "favorable")
+    assert walk.task("notificar_interesado")["candidate_group"] == "notificador"
+    # Notified Fri 26 Jun 2026: Army Day is Mon 29 Jun, so 5 working days end Mon 6 Jul.
+    walk.svc.clock.now = local(2026, 6, 26, 11)
+    notify(walk, local(2026, 6, 26, 10))
+    assert walk.ready() == ["emitir_certificado"]
+    assert walk.data["fecha_notificacion"] == local(2026, 6, 26, 10).isoformat()
+    certificate(walk)
+    data = walk.data
+    assert CODE.fullmatch(data["codigo_verificacion"])
+    assert data["codigo_verificacion"] == expected_code(data)
+    assert data["certificado_emitido"] is True and data["licencia_otorgada"] is True
+    assert walk.ready() == ["registrar_recurso"]
+    assert due(walk, "vence_plazo_recurso") == closing(date(2026, 7, 6))
+    walk.at(closing(date(2026, 7, 6)) - ONE_MINUTE)
+    assert walk.ready() == ["registrar_recurso"] and walk.state == "running"
+    walk.at(closing(date(2026, 7, 6)) + ONE_MINUTE)
+    assert walk.ready() == [] and walk.state == "completed"
+    data = walk.data
+    assert data["estado_licencia"] == "otorgada" and data["resolucion_firme"] is True
+    assert data["resolucion_decision"] == "favorable" and data["resolucion_numero"] == "RES-GDCH-2026-0123"
+    assert data["fundamento_legal"].startswith("Decreto 574")
+    assert walk.route == ["emitir_constancia", "revisar_completitud", "solicitar_opiniones", "registrar_opinion_pnc",
+                          "registrar_opinion_coordinador", "elaborar_dictamen", "firmar_resolucion",
+                          "notificar_interesado", "emitir_certificado"]
+    assert walk.history().count("timer_fired") == 1
+
+
+def test_verification_code_differs_between_certificates(svc):
+    codes = set()
+    for number in ("LIC-GDCH-2026-0042", "LIC-GDCH-2026-0043"):
+        walk = to_opinions(start(svc, "espectaculo_publico", at=local(2026, 3, 30, 9)))
+        opinions_in_time(walk)
+        sign(dictamen(walk))
+        notify(walk, local(2026, 4, 7))
+        codes.add(certificate(walk, number).data["codigo_verificacion"])
+    assert len(codes) == 2
+
+
+# -- opinions late ----------------------------------------------------------------------------------
+
+def test_opinions_not_received_in_time_the_case_continues_without_them(svc):
+    walk = to_opinions(start(svc, "actividad_via_publica", at=local(2026, 3, 30, 9)))
+    # Sent Tue 31 Mar: Apr 1, (Holy Thu 2, Good Fri 3, Holy Sat 4, Sun 5), 6, 7, 8, 9 → due Thu 9 Apr 16:30.
+    request_opinions(walk, local(2026, 3, 31))
+    assert due(walk, "vence_opinion_pnc") == due(walk, "vence_opinion_coordinador") == closing(date(2026, 4, 9))
+    walk.at(closing(date(2026, 4, 9)) - ONE_MINUTE)
+    assert walk.ready() == ["registrar_opinion_coordinador", "registrar_opinion_pnc"]
+    walk.at(closing(date(2026, 4, 9)) + ONE_MINUTE)
+    assert walk.ready() == ["elaborar_dictamen"]
+    data = walk.data
+    assert data["opinion_pnc_sentido"] == data["opinion_coordinador_sentido"] == "sin_respuesta"
+    assert walk.history().count("timer_fired") == 2
+
+
+def test_police_answers_in_time_and_the_coordinator_does_not(svc):
+    walk = to_opinions(start(svc, "espectaculo_publico", at=local(2026, 3, 30, 9)))
+    request_opinions(walk, local(2026, 3, 31))
+    walk.svc.clock.now = local(2026, 4, 8)
+    opinion(walk, "pnc", local(2026, 4, 8), "favorable_con_recomendaciones")
+    assert walk.ready() == ["registrar_opinion_coordinador"]
+    walk.at(closing(date(2026, 4, 9)) + ONE_MINUTE)
+    assert walk.ready() == ["elaborar_dictamen"]
+    assert dict((e, s) for (e, _d, s) in walk.timers()) == {"vence_opinion_pnc": "cancelled",
+                                                           "vence_opinion_coordinador": "fired"}
+    data = walk.data
+    assert data["opinion_pnc_sentido"] == "favorable_con_recomendaciones"
+    assert data["opinion_coordinador_sentido"] == "sin_respuesta"
+
+
+def test_collection_skips_the_police_when_the_table_says_so(svc):
+    # The office may change the table without touching the diagram: a variant where collections need no PNC.
+    files = read_paths([PROCESSES])
+    table = files["requisitos_licencia.dmn"].decode()
+    changed = re.sub(r'(<outputEntry id="regla_colecta_publica_pnc"><text>)True', r"\1False", table)
+    assert changed != table
+    deploy_files(svc, {**files, "requisitos_licencia.dmn": changed.encode()}, actor="tests")
+    walk = to_opinions(start(svc, "colecta_publica", at=local(2026, 3, 30, 9)))
+    assert walk.data["requiere_opinion_pnc"] is False
+    request_opinions(walk, local(2026, 3, 31))
+    assert walk.ready() == ["elaborar_dictamen"]
+    assert walk.timers() == []
+    assert "opinion_pnc_sentido" not in walk.data
+
+
+# -- denial and appeals -----------------------------------------------------------------------------
+
+def to_denial_notified(svc, kind: str, notified):
+    walk = to_opinions(start(svc, kind, at=local(2026, 3, 30, 9)))
+    request_opinions(walk, local(2026, 3, 31))
+    walk.svc.clock.now = local(2026, 4, 6)
+    opinion(walk, "pnc", local(2026, 4, 6), "desfavorable")
+    if kind in ("espectaculo_publico", "actividad_via_publica"):
+        opinion(walk, "coordinador", local(2026, 4, 6), "desfavorable")
+    sign(dictamen(walk, "desfavorable"), "desfavorable")
+    walk.svc.clock.now = notified
+    notify(walk, notified)
+    assert walk.ready() == ["registrar_recurso"]  # no certificate for a denial
+    return walk
+
+
+def test_raffle_denied_without_appeal_becomes_final(svc):
+    # Notified Wed 21 Jul 2027: 22, 23, (Sat, Sun, Santa Ana Mon 26), 27, 28, 29 → due Thu 29 Jul.
+    walk = to_denial_notified(svc, "rifa_sorteo", local(2027, 7, 21, 9))
+    assert due(walk, "vence_plazo_recurso") == closing(date(2027, 7, 29))
+    walk.at(closing(date(2027, 7, 29)) - ONE_MINUTE)
+    assert walk.ready() == ["registrar_recurso"]
+    walk.at(closing(date(2027, 7, 29)) + ONE_MINUTE)
+    assert walk.state == "completed"
+    data = walk.data
+    assert data["estado_licencia"] == "denegada" and data["resolucion_firme"] is True
+    assert data["licencia_otorgada"] is False and "codigo_verificacion" not in data
+    assert "emitir_certificado" not in walk.route
+
+
+def test_denial_appealed_and_upheld_issues_the_licence(svc):
+    walk = to_denial_notified(svc, "espectaculo_publico", local(2026, 6, 26, 10))
+    # Filed on the last day of the window (Mon 6 Jul, Army Day skipped): the timer is cancelled.
+    walk.svc.clock.now = local(2026, 7, 6, 16)
+    appeal(walk, local(2026, 7, 6, 16))
+    assert [s for (e, _d, s) in walk.timers() if e == "vence_plazo_recurso"] == ["cancelled"]
+    assert walk.task("resolver_recurso")["candidate_group"] == "juridico"
+    resolve_appeal(walk, "con_lugar")
+    notify(walk, local(2026, 7, 20, 10))
+    assert walk.ready() == ["emitir_certificado"]
+    certificate(walk)
+    assert walk.state == "completed"
+    data = walk.data
+    assert data["estado_licencia"] == "otorgada" and data["recurso_resuelto"] is True
+    assert data["codigo_verificacion"] == expected_code(data)
+    assert data["fecha_notificacion"] == local(2026, 7, 20, 10).isoformat()  # the appeal's notification
+    assert walk.route[-4:] == ["registrar_recurso", "resolver_recurso", "notificar_interesado", "emitir_certificado"]
+
+
+def test_denial_appealed_and_rejected_stays_denied(svc):
+    walk = to_denial_notified(svc, "actividad_via_publica", local(2026, 6, 26, 10))
+    appeal(walk, local(2026, 6, 30, 9))
+    resolve_appeal(walk, "sin_lugar")
+    notify(walk, local(2026, 7, 14, 10))
+    assert walk.ready() == [] and walk.state == "completed"
+    data = walk.data
+    assert data["estado_licencia"] == "denegada" and data["recurso_decision"] == "sin_lugar"
+    assert "codigo_verificacion" not in data
+
+
+def test_approval_appealed_keeps_its_single_certificate(svc):
+    walk = to_opinions(start(svc, "colecta_publica", at=local(2026, 3, 30, 9)))
+    request_opinions(walk, local(2026, 3, 31))
+    opinion(walk, "pnc", local(2026, 4, 1))
+    sign(dictamen(walk))
+    notify(walk, local(2026, 4, 14, 10))
+    certificate(walk)
+    code = walk.data["codigo_verificacion"]
+    appeal(walk, local(2026, 4, 15, 10))  # e.g. against the conditions
+    resolve_appeal(walk, "con_lugar")
+    notify(walk, local(2026, 4, 28, 10))
+    assert walk.state == "completed"
+    assert walk.route.count("emitir_certificado") == 1
+    data = walk.data
+    assert data["estado_licencia"] == "otorgada" and data["codigo_verificacion"] == code
+
+
+# -- intake validation --------------------------------------------------------------------------------
+
+def count(svc, table) -> int:
+    with svc.uow(write=False) as uow:
+        return uow.conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def wrong_dpi() -> str:
+    return DPI_ANA[:8] + str((int(DPI_ANA[8]) + 1) % 10) + DPI_ANA[9:]  # bad check digit
+
+
+def test_intake_form_refuses_a_wrong_dpi_naming_the_field_in_spanish(svc):
+    with pytest.raises(FormInvalid) as refused:
+        svc.forms.validate("licencia_solicitud", intake(solicitante_dpi=wrong_dpi()))
+    assert refused.value.errors == [{"field": "solicitante_dpi", "message": FORMAT_MESSAGES["cui"],
+                                     "keyword": "format"}]
+    assert refused.value.message == "El formulario tiene errores; corríjalos y envíelo de nuevo."
+
+
+def test_wrong_dpi_is_refused_and_nothing_is_created(svc):
+    with pytest.raises(FormInvalid) as refused:
+        cases.start_case(svc, "licencia", intake(solicitante_dpi=wrong_dpi()), actor="ventanilla1")
+    assert [e["field"] for e in refused.value.errors] == ["solicitante_dpi"]
+    assert count(svc, models.cases) == 0 and count(svc, models.tasks) == 0 and count(svc, models.timers) == 0
+
+
+def test_case_row_shows_the_applicant_and_event_from_the_intake(svc):
+    started = cases.start_case(svc, "licencia", intake(), actor="ventanilla1")
+    with svc.uow(write=False) as uow:
+        row = uow.conn.execute(select(models.cases).where(models.cases.c.id == started.id)).mappings().one()
+    assert (row["applicant_name"], row["applicant_dpi"], row["municipality"], row["title"]) == \
+        ("Ana Lucía Xicará", DPI_ANA, "Chimaltenango", "Festival de la Feria")
+
+
+@pytest.mark.parametrize("kind, missing", [
+    ("rifa_sorteo", "fianza_numero"), ("rifa_sorteo", "premios"), ("actividad_via_publica", "recorrido"),
+    ("espectaculo_publico", "evento_aforo"), ("colecta_publica", "representante_legal"),
+    ("colecta_publica", "comite_miembros"),
+])
+def test_what_each_kind_requires_is_refused_when_missing(svc, kind, missing):
+    data = intake(kind)
+    del data[missing]
+    with pytest.raises(FormInvalid) as refused:
+        svc.forms.validate("licencia_solicitud", data)
+    assert [(e["field"], e["message"]) for e in refused.value.errors] == [(missing, "Este campo es obligatorio.")]
+
+
+def test_a_raffle_needs_at_least_one_prize_and_members_need_a_valid_dpi(svc):
+    with pytest.raises(FormInvalid) as refused:
+        svc.forms.validate("licencia_solicitud", intake("rifa_sorteo", premios=[]))
+    assert [(e["field"], e["message"]) for e in refused.value.errors] == \
+        [("premios", "Liste al menos un premio con su valor.")]
+    members = [{"nombre": "Luis Cúmez", "dpi": wrong_dpi(), "cargo": "Presidente"}]
+    with pytest.raises(FormInvalid) as refused:
+        svc.forms.validate("licencia_solicitud", intake("colecta_publica", comite_miembros=members))
+    assert [e["field"] for e in refused.value.errors] == ["comite_miembros/0/dpi"]
+
+
+def test_event_date_in_the_past_and_bad_phone_are_refused(svc, clock):
+    clock.now = local(2026, 3, 30, 9)
+    with pytest.raises(FormInvalid) as refused:
+        svc.forms.validate("licencia_solicitud", intake(evento_fecha="2026-03-29", contacto_telefono="1234"))
+    assert {e["field"]: e["message"] for e in refused.value.errors} == {
+        "contacto_telefono": FORMAT_MESSAGES["phone-gt"], "evento_fecha": FORMAT_MESSAGES["date-not-past"]}
+    assert svc.forms.validate("licencia_solicitud", intake(evento_fecha="2026-03-30"))  # today is fine
+
+
+# -- both backends ------------------------------------------------------------------------------------
+
+def test_approval_walk_on_each_database(database_url, clock):
+    svc = licence_office(database_url, clock)
+    try:
+        walk = to_opinions(start(svc, "rifa_sorteo", at=local(2026, 3, 30, 9)))
+        request_opinions(walk, local(2026, 3, 31))
+        walk.at(closing(date(2026, 4, 9)) + ONE_MINUTE)  # the police never answered
+        sign(dictamen(walk))
+        notify(walk, local(2026, 6, 26, 10))
+        certificate(walk)
+        assert due(walk, "vence_plazo_recurso") == closing(date(2026, 7, 6))
+        walk.at(closing(date(2026, 7, 6)) + ONE_MINUTE)
+        assert walk.state == "completed"
+        assert walk.data["estado_licencia"] == "otorgada"
+        assert walk.data["opinion_pnc_sentido"] == "sin_respuesta"
+    finally:
+        svc.db.dispose()
+
+
+# -- the diagrams' deadline hints ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("file, task, setting", [
+    ("comun_revision_completitud.bpmn", "recibir_subsanacion", "subsanacion_dias"),
+    ("licencia.bpmn", "registrar_opinion_pnc", "opinion_pnc_dias"),
+    ("licencia.bpmn", "registrar_opinion_coordinador", "opinion_pnc_dias"),
+    ("licencia.bpmn", "registrar_recurso", "apelacion_dias"),
+])
+def test_deadline_shown_on_a_task_is_the_default_of_the_setting_its_timer_reads(file, task, setting):
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+          "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+    root = etree.parse(str(PROCESSES / file)).getroot()
+    [element] = root.xpath(f"//bpmn:userTask[@id='{task}']", namespaces=ns)
+    [shown] = element.xpath(".//spiffworkflow:property[@name='deadlineWorkingDays']/@value", namespaces=ns)
+    assert int(shown) == DEFAULT_PLAZOS[setting]
+    timers = root.xpath(f"//bpmn:boundaryEvent[@attachedToRef='{task}']//bpmn:timeDate/text()", namespaces=ns)
+    reads = timers[0] if "plazo(" in timers[0] else \
+        root.xpath("//bpmn:scriptTask[@id='calcular_plazo_subsanacion']/bpmn:script/text()", namespaces=ns)[0]
+    assert f'plazo("{setting}")' in reads
