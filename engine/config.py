@@ -27,6 +27,14 @@ DEFAULT_PLAZOS = {
     "respuesta_oficio_dias": 10,     # reply to an official letter (assumed), working days
     "aviso_codede_dias": 5,          # CODEDE session notice (assumed), calendar days ahead
     "licencia_respuesta_dias": 15,   # licence: current practice, working days (legal cap 30)
+    "oficio_alerta_dias": 2,         # D1: alert this many working days before an oficio's reply deadline (assumed)
+    "priorizacion_entrega_mes": 7,   # D3: CODEDE prioritization submitted by about 8 July (DOMAIN.md; assumed)
+    "priorizacion_entrega_dia": 8,   #     month and day of that date
+    "priorizacion_alerta_dias": 5,   # D3: reminder this many working days before that date (assumed)
+    "mediacion_seguimiento_1_dias": 30,  # C: follow-ups of a mediation agreement, calendar days from the
+    "mediacion_seguimiento_2_dias": 60,  #    acta (DOMAIN.md: 30, 60, 90; calendar days assumed)
+    "mediacion_seguimiento_3_dias": 90,
+    "mediacion_max_reaperturas": 1,  # C: times a breached agreement may reopen the dialogue (assumed)
 }
 
 
