@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from forms.validators import FORMAT_MESSAGES, make_format_checker
 
 FORMS_DIR = Path(__file__).resolve().parent
 SCHEMA_SUFFIX = ".schema.json"
+_REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 # Spanish messages by JSON Schema keyword; a property's own "x-mensaje" wins over these.
 KEYWORD_MESSAGES = {
@@ -91,8 +93,10 @@ class FormRegistry:
 def _problem(error) -> dict:
     path = [str(p) for p in error.absolute_path]
     if error.validator == "required":
-        missing = [name for name in error.validator_value if name not in (error.instance or {})]
-        path = path + missing[:1]
+        # One error per missing property; its name is only in the message ("'x' is a required property").
+        named = _REQUIRED.match(error.message)
+        missing = [named[1]] if named else [n for n in error.validator_value if n not in (error.instance or {})][:1]
+        path = path + missing
     field = "/".join(path) or "(formulario)"
     own = error.schema.get("x-mensaje") if isinstance(error.schema, dict) else None
     if error.validator == "required":
