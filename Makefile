@@ -33,7 +33,7 @@ deploy: migrate
 
 run: deploy
 	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente demo-users
-	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente serve --host 127.0.0.1 --port 5000
+	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente serve --host 127.0.0.1 --port 5000 --with-scheduler
 
 test: install var
 	$(BIN)/python -m pytest -q -p no:cacheprovider

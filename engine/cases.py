@@ -87,8 +87,9 @@ def start_case(svc: Services, process_key: str, data: dict | None = None, actor:
                             element_id=process_key)]
         events += outcome_events(case_id, now, state, failure)
         append_events(conn, events)
-        enqueue_receipt(conn, case_id=case_id, number=number, tracking_code=tracking, process_name=spec.description
-                        or process_key, filed_at=now, data=data, calendar=svc.calendar)
+        # Only if the intake has an e-mail address; the scheduler sends it, so SMTP never holds up filing.
+        enqueue_receipt(conn, case_id=case_id, number=number, tracking_code=tracking,
+                        process_name=spec.description or process_key, filed_at=now, data=data, calendar=svc.calendar)
         uow.commit()
     return StartedCase(case_id, number, tracking, state, 1, row.version,
                        [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in ready])

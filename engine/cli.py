@@ -118,12 +118,89 @@ def demo_users():
 @main.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
-def serve(host, port):
+@click.option("--with-scheduler", is_flag=True, help="Also fire timers and send mail from this process.")
+def serve(host, port, with_scheduler):
     """Serve the web application."""
     from api.app import create_app
-    app = create_app()
-    click.echo(f"Expediente on http://{host}:{port}")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    from engine.scheduler import SchedulerSettings, log_to_stderr, start_in_process
+    if with_scheduler:
+        log_to_stderr()
+    svc = _services()
+    app = create_app(services=svc)
+    # The same services object: a closure day added over the web reaches the scheduler's calendar too.
+    jobs = start_in_process(svc, SchedulerSettings.from_env()) if with_scheduler else None
+    click.echo(f"Expediente on http://{host}:{port}" + (" (with the scheduler)" if jobs else ""))
+    try:
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        if jobs is not None:
+            jobs.shutdown(wait=True)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one pass and exit.")
+@click.option("--until-idle", is_flag=True, help="Run passes until one finds nothing to do, then exit.")
+def scheduler(once, until_idle):
+    """Fire due timers, send deadline alerts and queued mail every few seconds (several may run at once)."""
+    import signal
+    from dataclasses import asdict
+    from engine.scheduler import SchedulerSettings, build_scheduler, log_to_stderr, run_pass, run_until_idle
+    from engine.services import build_services
+    log_to_stderr()
+    # Firing timers and sending mail validate no forms: not loading them saves most of the start-up.
+    svc = build_services(Settings.from_env(), forms=None)
+    settings = SchedulerSettings.from_env()
+    if once or until_idle:
+        result = run_pass(svc, settings) if once else run_until_idle(svc, settings)
+        click.echo(json.dumps(asdict(result)))
+        return
+    jobs = build_scheduler(svc, settings, blocking=True)
+    # A stop lets the running pass finish its batch; a kill loses only that batch's uncommitted work.
+    signal.signal(signal.SIGTERM, lambda *_: jobs.shutdown(wait=True))
+    click.echo(f"scheduler: a pass every {settings.interval_seconds:g} s (Ctrl+C or SIGTERM stops it)")
+    try:
+        jobs.start()
+    except (KeyboardInterrupt, SystemExit):
+        jobs.shutdown(wait=True)
+
+
+@main.group()
+def closure():
+    """Days the office is closed (not working days for deadlines computed after)."""
+
+
+@closure.command("add")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("description")
+@click.option("--actor", default=None, help="Who declares it (recorded).")
+def closure_add(day, description, actor):
+    """Declare DAY (YYYY-MM-DD) a closure day, with its reason."""
+    from engine.closures import add_closure
+    add_closure(_services(), day.date(), description, actor=actor or os.environ.get("USER"))
+    click.echo(f"{day.date().isoformat()}: {description}")
+
+
+@closure.command("remove")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def closure_remove(day):
+    """Reopen DAY; deadlines already computed keep their dates."""
+    from engine.closures import remove_closure
+    remove_closure(_services(), day.date())
+    click.echo(f"{day.date().isoformat()} is a working day again")
+
+
+@closure.command("list")
+@click.option("--year", type=int, default=None)
+def closure_list(year):
+    """List closure days."""
+    from engine.closures import list_closures
+    for row in list_closures(_services(), year):
+        click.echo(f"{row['day'].isoformat()}  {row['description']}")
+
+
+from engine.cli_cases import case  # noqa: E402 (a command group of its own module)
+
+main.add_command(case)
 
 
 def _die(exc: ExpedienteError):

@@ -186,3 +186,90 @@ timers = Table(
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+# Personal API tokens: only the SHA-256 of the token is kept; the token itself is shown once.
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(12), nullable=False),  # first characters, so the owner can tell tokens apart
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+# Files belong to a case; the bytes live on disk under a generated name, never the uploaded one.
+attachments = Table(
+    "attachments", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("filename", String(200), nullable=False),      # cleaned original name, for display only
+    Column("stored_name", String(64), nullable=False, unique=True),
+    Column("content_type", String(100), nullable=False),  # detected from the content
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", String(64)),
+    Column("uploaded_at", UtcDateTime, nullable=False),
+    Index("ix_attachments_case", "case_id", "id"),
+)
+
+# Work in progress on a task's form; one row per task, replaced by every save.
+task_drafts = Table(
+    "task_drafts", metadata,
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("data_json", Text, nullable=False),
+    Column("saved_by", String(64), nullable=False),
+    Column("saved_at", UtcDateTime, nullable=False),
+)
+
+# -- operations: outbox mail, office closure days, task deadline alerts --------------------------
+from sqlalchemy import Date  # noqa: E402  (kept with the tables that use it: this file is appended to)
+
+# Mail is written in the same transaction as whatever caused it and sent later by the scheduler,
+# so a slow or failing SMTP server never loses a notice nor holds up a step.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE")),
+    Column("kind", String(40), nullable=False),  # template name, or "mail"
+    Column("to_address", String(254), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(10), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    Index("ix_outbox_case", "case_id"),
+)
+
+# Days the office was closed (declared emergencies, ...): not working days for deadlines computed after.
+closure_days = Table(
+    "closure_days", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False, unique=True),
+    Column("description", String(200), nullable=False),
+    Column("created_by", String(64)),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Alert moments of a task deadline, planned when the task row is written; each is sent at most once.
+deadline_alerts = Table(
+    "deadline_alerts", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("point", String(20), nullable=False),  # "dia-20" (alert on working day 20) | "vencido" (escalation)
+    Column("working_days", Integer, nullable=False),  # the task's whole deadline, for the message
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("state", String(10), nullable=False),  # pending | sent | cancelled
+    Column("sent_at", UtcDateTime),
+    UniqueConstraint("task_id", "point", name="uq_deadline_alerts_task_point"),
+    Index("ix_deadline_alerts_state_due", "state", "due_at"),
+)

@@ -98,7 +98,7 @@ def write_case(conn, case: CaseRow, wf, state: str, failure: Failure | None, now
 
 
 def project_tasks(conn, case_id: int, process_key: str, before: list[HumanTask], after: list[HumanTask],
-                  now: datetime, completed_id: str | None = None) -> list[HumanTask]:
+                  now: datetime, completed_id: str | None = None, deadlines=None) -> list[HumanTask]:
     """Insert rows for new ready tasks and cancel rows of tasks that vanished; return the new ones."""
     before_ids = {t.id for t in before}
     after_ids = {t.id for t in after}
@@ -106,12 +106,17 @@ def project_tasks(conn, case_id: int, process_key: str, before: list[HumanTask],
     gone = before_ids - after_ids - ({completed_id} if completed_id else set())
     if gone:
         conn.execute(_CANCEL_TASKS, {"b_ids": sorted(gone), "b_now": now})
+    # `deadlines` (engine.deadlines.DeadlinePlanner) dates tasks that declare one and plans their alerts.
+    plans = deadlines.plan(new, now) if deadlines is not None and new else {}
     if new:
         conn.execute(_INSERT_TASK, [{
             "id": t.id, "case_id": case_id, "element_id": t.element_id, "title": t.title[:300],
             "lane": t.lane, "b_lane": t.lane, "b_process_key": process_key, "form_key": t.form_key,
             "assignee": None, "state": "ready", "created_at": now,
+            "due_at": plans[t.id].due_at if t.id in plans else None,
         } for t in new])
+    if plans:
+        deadlines.record(conn, case_id, plans)
     return new
 
 
@@ -139,9 +144,9 @@ _MOVE_TIMER = (update(_timers).where(_timers.c.id == bindparam("b_id"), _timers.
 
 
 def project(conn, case_id: int, process_key: str, before: Snapshot, after: Snapshot, now: datetime,
-            completed_id: str | None = None, fired_ids: frozenset = frozenset()) -> list[HumanTask]:
+            completed_id: str | None = None, fired_ids: frozenset = frozenset(), deadlines=None) -> list[HumanTask]:
     """Bring the task and timer rows in line with the workflow; return the new human tasks."""
-    new = project_tasks(conn, case_id, process_key, before.tasks, after.tasks, now, completed_id)
+    new = project_tasks(conn, case_id, process_key, before.tasks, after.tasks, now, completed_id, deadlines)
     gone = set(before.timers) - set(after.timers)
     fired = gone & fired_ids
     if fired:

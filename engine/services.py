@@ -13,6 +13,7 @@ from engine import models, serializer
 from engine.calendar import WorkingCalendar, script_helpers
 from engine.config import Settings
 from engine.db import make_engine
+from engine.deadlines import DeadlinePlanner
 from engine.errors import ProcessNotFound
 from engine.runtime import Runtime
 from engine.unit_of_work import UnitOfWork
@@ -65,6 +66,10 @@ class Services:
     forms: object = None
     # Working days; closure days from the database are added by whoever loads them.
     calendar: WorkingCalendar = None
+    # Sends the outbox (engine.notifications.SmtpMailer); None leaves mail waiting in the outbox.
+    mailer: object = None
+    # When task deadline alerts go out (engine.deadlines.AlertPolicy); None uses its defaults.
+    alert_policy: object = None
 
     def __post_init__(self):
         if self.calendar is None:
@@ -90,10 +95,24 @@ class Services:
     def uow(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self.db, write=write)
 
+    @property
+    def deadlines(self):
+        """Task deadline planner on the current calendar (closure days included)."""
+        return DeadlinePlanner(self.calendar, self.alert_policy, self.settings.plazos)
+
 
 def build_services(settings: Settings | None = None, **overrides) -> Services:
     """Wire the production services (or tests' variants through `overrides`)."""
-    from forms.registry import FormRegistry
+    from engine.closures import refresh_calendar
+    from engine.deadlines import AlertPolicy
+    from engine.notifications import SmtpMailer, SmtpSettings
     settings = settings or Settings.from_env()
-    overrides.setdefault("forms", FormRegistry())
-    return Services(settings=settings, db=overrides.pop("db", None) or make_engine(settings), **overrides)
+    if "forms" not in overrides:  # importing the forms (jsonschema's format checkers) takes about a second
+        from forms.registry import FormRegistry
+        overrides["forms"] = FormRegistry()
+    smtp = SmtpSettings.from_env()
+    overrides.setdefault("mailer", SmtpMailer(smtp) if smtp else None)
+    overrides.setdefault("alert_policy", AlertPolicy.from_env())
+    svc = Services(settings=settings, db=overrides.pop("db", None) or make_engine(settings), **overrides)
+    refresh_calendar(svc)  # closure days declared by the office
+    return svc

@@ -1,15 +1,15 @@
-"""Use cases on human tasks: list, claim, release, complete."""
+"""Use cases on human tasks: list, claim, release, assign, save a draft, complete."""
 from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from engine import models, serializer
 from engine.cases import check_data, outcome_events
 from engine.errors import Conflict, InvalidInput, TaskNotFound, TaskNotReady
 from engine.persistence import (
-    append_events, claim_filter, event_row, project, read_case, snapshot, state_after, write_case,
+    append_events, claim_filter, dump_data, event_row, project, read_case, snapshot, state_after, write_case,
 )
 from engine.services import Services
 
@@ -107,7 +107,7 @@ def complete_task(svc: Services, task_id: str, data: dict | None, actor: str) ->
         if done.rowcount != 1:
             raise Conflict("the task was completed by someone else", task_id=task_id)
         new = project(conn, case.id, case.process_key, before, snapshot(svc.runtime, wf), now,
-                      completed_id=task_id)
+                      completed_id=task_id, deadlines=svc.deadlines)
         append_events(conn, [event_row(case.id, now, "task_completed", element_id=row["element_id"],
                                        task_id=task_id, actor=actor, data=data)]
                       + outcome_events(case.id, now, state, failure))
@@ -136,3 +136,36 @@ def _not_takeable(row: dict, actor: str) -> Conflict:
     if row["state"] != "ready":
         return TaskNotReady(f"the task is {row['state']}", task_id=row["id"], state=row["state"])
     return TaskNotReady(f"the task is held by {row['assignee']}", task_id=row["id"], assignee=row["assignee"])
+
+
+def assign_task(svc: Services, task_id: str, assignee: str, actor: str) -> dict:
+    """Give a ready task to someone (a supervisor's call: it may take it from its current holder)."""
+    with svc.uow() as uow:
+        now = svc.clock()
+        row = _task_row(uow.conn, task_id)
+        result = uow.conn.execute(update(_tasks).where(_tasks.c.id == task_id, _tasks.c.state == "ready")
+                                  .values(assignee=assignee, claimed_at=now))
+        if result.rowcount != 1:
+            raise _not_takeable(row, actor)
+        append_events(uow.conn, [event_row(row["case_id"], now, "task_assigned", element_id=row["element_id"],
+                                           task_id=task_id, actor=actor,
+                                           data={"assignee": assignee, "previous": row["assignee"]})])
+        uow.commit()
+    return {**row, "assignee": assignee, "claimed_at": now}
+
+
+def save_draft(svc: Services, task_id: str, data: dict, actor: str) -> dict:
+    """Keep unfinished form data for a ready task its holder (or its group) is working on."""
+    d = models.task_drafts
+    data = check_data(data)
+    with svc.uow() as uow:
+        row = _task_row(uow.conn, task_id)
+        if row["state"] != "ready" or row["assignee"] not in (None, actor):
+            raise _not_takeable(row, actor)
+        now = svc.clock()
+        # Drafts are private work in progress, so they stay out of the case history until completed.
+        uow.conn.execute(delete(d).where(d.c.task_id == task_id))
+        uow.conn.execute(insert(d).values(task_id=task_id, case_id=row["case_id"], data_json=dump_data(data),
+                                          saved_by=actor, saved_at=now))
+        uow.commit()
+    return {"task_id": task_id, "data": data, "saved_by": actor, "saved_at": now}

@@ -105,3 +105,17 @@ def test_sqlite_runs_in_wal_with_full_synchronous_by_default(sqlite_svc):
     with sqlite_svc.uow(write=False) as uow:
         assert uow.conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert uow.conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def test_case_start_files_a_case_or_names_the_wrong_fields(cli_env, tmp_path):
+    invoke("migrate")
+    procs = tmp_path / "procs"
+    procs.mkdir()
+    (procs / "five_step.bpmn").write_bytes(bpmn_fixture("five_step.bpmn"))
+    invoke("deploy", str(procs))
+    started = invoke("case", "start", "five_step", "--data", '{"amount": 3}', "--actor", "oficial1")
+    assert started.exit_code == 0 and "EXP-GDCH-" in started.output and "Registrar solicitud" in started.output
+    bad = CliRunner().invoke(main, ["case", "start", "five_step", "--data", "{not json"])
+    assert bad.exit_code == 2
+    missing = CliRunner().invoke(main, ["case", "start", "nope"])
+    assert missing.exit_code == 1 and "nope" in missing.output

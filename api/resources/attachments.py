@@ -1,0 +1,62 @@
+"""Attachments: files of a case, uploaded and downloaded."""
+from __future__ import annotations
+
+from flask import current_app, send_file
+from flask.views import MethodView
+
+from api.openapi import ApiBlueprint
+from api.schemas.work import AttachmentSchema, UploadSchema
+from api.security import principal, requires, services
+from engine import attachments, queries
+
+blp = ApiBlueprint("attachments", __name__, url_prefix="/api", description="Adjuntos de un expediente")
+_BINARY = {"type": "string", "format": "binary"}
+
+
+def _store() -> attachments.AttachmentStore:
+    return current_app.extensions["expediente.attachments"]
+
+
+@blp.route("/cases/<id:case_id>/attachments")
+class CaseAttachments(MethodView):
+    @requires("attachment.read")
+    @blp.response(200, AttachmentSchema(many=True))
+    def get(self, case_id):
+        """The case's attachments, oldest first."""
+        queries.visible_case(services(), principal(), case_id)
+        return attachments.list_attachments(services(), case_id)
+
+    @requires("attachment.add")
+    @blp.arguments(UploadSchema, location="files")
+    @blp.response(201, AttachmentSchema)
+    def post(self, files, case_id):
+        """Attach a PDF, PNG or JPEG (checked by content) to the case; it shows in the history."""
+        queries.visible_case(services(), principal(), case_id)
+        upload = files["file"]
+        return attachments.add_attachment(services(), _store(), case_id, upload.filename, upload.stream,
+                                          principal().username)
+
+
+@blp.route("/attachments/<id:attachment_id>")
+class Attachment(MethodView):
+    @requires("attachment.read")
+    @blp.response(200, AttachmentSchema)
+    def get(self, attachment_id):
+        """One attachment's details."""
+        row = attachments.get_attachment(services(), attachment_id)
+        queries.visible_case(services(), principal(), row["case_id"])
+        return row
+
+
+@blp.route("/attachments/<id:attachment_id>/content")
+class Content(MethodView):
+    @requires("attachment.read")
+    @blp.response(200, _BINARY, content_type="application/pdf")
+    @blp.alt_response(200, schema=_BINARY, content_type="image/png")
+    @blp.alt_response(200, schema=_BINARY, content_type="image/jpeg")
+    def get(self, attachment_id):
+        """The file itself, as a download under its original name."""
+        row = attachments.get_attachment(services(), attachment_id)
+        queries.visible_case(services(), principal(), row["case_id"])
+        return send_file(_store().path(row["stored_name"]), mimetype=row["content_type"], as_attachment=True,
+                         download_name=row["filename"])

@@ -1,0 +1,28 @@
+"""The lane→group table: which group works each BPMN lane."""
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from api.openapi import ApiBlueprint
+from api.schemas.accounts import LaneSchema
+from api.security import requires, services
+from engine import queries, users
+
+blp = ApiBlueprint("lanes", __name__, url_prefix="/api/lanes", description="Carriles y grupos")
+
+
+@blp.route("")
+class Lanes(MethodView):
+    @requires("user.read")
+    @blp.response(200, LaneSchema(many=True))
+    def get(self):
+        """Every lane mapping ("*" applies to every process without its own)."""
+        return queries.list_lanes(services())
+
+    @requires("user.manage")
+    @blp.arguments(LaneSchema)
+    @blp.response(200, LaneSchema)
+    def put(self, args):
+        """Say which group works a lane (creates the group if needed); applies to tasks created from now on."""
+        users.map_lane(services(), args["lane"], args["group"], args["process_key"])
+        return args

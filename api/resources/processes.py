@@ -1,0 +1,75 @@
+"""Processes: the deployed procedures, their versions and diagrams; validating and deploying files."""
+from __future__ import annotations
+
+from flask import Response
+from flask.views import MethodView
+
+from api.openapi import ApiBlueprint
+
+from api.schemas.processes import (
+    BundleFilesSchema, DeployedSchema, DeploySchema, ProcessSchema, ValidationResultSchema, VersionSchema,
+)
+from api.security import principal, requires, services
+from engine import deploy, queries
+from engine.errors import InvalidInput
+
+blp = ApiBlueprint("processes", __name__, url_prefix="/api/processes", description="Procedimientos (BPMN)")
+
+
+def _bundle(files) -> dict[str, bytes]:
+    """Uploaded files by name, as the engine's parser wants them (it identifies documents by name)."""
+    bundle = {}
+    for i, upload in enumerate(files):
+        filename = upload.filename or f"archivo{i + 1}.bpmn"
+        if filename in bundle:
+            raise InvalidInput(f"two files named '{filename}'", errors=[{"field": "files", "message": filename}])
+        bundle[filename] = upload.read()
+    return bundle
+
+
+@blp.route("")
+class Processes(MethodView):
+    @requires("process.read")
+    @blp.response(200, ProcessSchema(many=True))
+    def get(self):
+        """Deployed processes with their latest version and open cases."""
+        return queries.list_processes(services())
+
+    @requires("process.deploy")
+    @blp.arguments(DeploySchema, location="files")
+    @blp.response(201, DeployedSchema(many=True))
+    def post(self, form):
+        """Deploy .bpmn/.dmn files: a new version for each process whose content changed."""
+        return deploy.deploy_files(services(), _bundle(form["files"]), actor=principal().username,
+                                   comment=form["comment"])
+
+
+@blp.route("/validate")
+class Validation(MethodView):
+    @requires("process.validate")
+    @blp.arguments(BundleFilesSchema, location="files")
+    @blp.response(200, ValidationResultSchema)
+    def post(self, files):
+        """Parse and lint files without deploying; the problems say where and why."""
+        problems = queries.validate_bundle(_bundle(files["files"]))
+        return {"valid": not any(p.severity == "error" for p in problems),
+                "problems": [p.to_dict() for p in problems]}
+
+
+@blp.route("/<name:process_key>/versions")
+class Versions(MethodView):
+    @requires("process.read")
+    @blp.response(200, VersionSchema(many=True))
+    def get(self, process_key):
+        """Every version of a process with the number of cases still open on it."""
+        return queries.process_versions(services(), process_key)
+
+
+@blp.route("/<name:process_key>/versions/<id:number>/bpmn")
+class Diagram(MethodView):
+    @requires("process.read")
+    @blp.response(200, {"type": "string"}, content_type="application/xml")
+    def get(self, process_key, number):
+        """The BPMN XML of one version, as deployed."""
+        xml = deploy.version_diagram(services(), queries.version_id(services(), process_key, number))
+        return Response(xml, mimetype="application/xml")

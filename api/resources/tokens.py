@@ -1,0 +1,40 @@
+"""Personal API tokens for integrations: shown once, stored hashed."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.views import MethodView
+
+from api.openapi import ApiBlueprint
+from api.schemas.accounts import NewTokenSchema, TokenCreateSchema, TokenSchema
+from api.security import principal, requires, services
+from engine import auth
+
+blp = ApiBlueprint("tokens", __name__, url_prefix="/api/tokens", description="Tokens personales")
+
+
+@blp.route("")
+class Tokens(MethodView):
+    @requires("token.own")
+    @blp.response(200, TokenSchema(many=True))
+    def get(self):
+        """Your tokens (their first characters only)."""
+        return auth.list_tokens(services(), principal().user_id)
+
+    @requires("token.own")
+    @blp.arguments(TokenCreateSchema)
+    @blp.response(201, NewTokenSchema)
+    def post(self, args):
+        """Create a token; the response is the only time it is shown. It acts with your role."""
+        days = args["expires_in_days"]
+        expires = services().clock() + timedelta(days=days) if days else None
+        return auth.create_token(services(), principal().user_id, args["name"], expires)
+
+
+@blp.route("/<id:token_id>")
+class Token(MethodView):
+    @requires("token.own")
+    @blp.response(204)
+    def delete(self, token_id):
+        """Revoke one of your tokens."""
+        auth.revoke_token(services(), principal().user_id, token_id)

@@ -1,0 +1,47 @@
+"""Users (admins manage them; supervisors and auditors read them)."""
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from api.openapi import ApiBlueprint
+from api.schemas.accounts import UserCreateSchema, UserSchema, UserUpdateSchema
+from api.security import requires, services
+from engine import auth, queries, users
+
+blp = ApiBlueprint("users", __name__, url_prefix="/api/users", description="Usuarios")
+
+
+@blp.route("")
+class Users(MethodView):
+    @requires("user.read")
+    @blp.response(200, UserSchema(many=True))
+    def get(self):
+        """Every account with its role and groups."""
+        return queries.list_users(services())
+
+    @requires("user.manage")
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    def post(self, args):
+        """Create an account."""
+        users.add_user(services(), args["username"], args["role"], args["password"],
+                       display_name=args.get("display_name"), email=args.get("email"),
+                       groups=sorted(set(args["groups"])))
+        return queries.get_user(services(), args["username"])
+
+
+@blp.route("/<name:username>")
+class User(MethodView):
+    @requires("user.read")
+    @blp.response(200, UserSchema)
+    def get(self, username):
+        """One account."""
+        return queries.get_user(services(), username)
+
+    @requires("user.manage")
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, args, username):
+        """Change role, groups, name, e-mail, password or active; `unlock` clears a login lock."""
+        auth.update_user(services(), username, **args)
+        return queries.get_user(services(), username)

@@ -1,0 +1,118 @@
+"""APScheduler jobs: fire due timers, send deadline alerts and queued mail, refresh closure days."""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from engine import closures, deadlines, notifications, timers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """How often the scheduler looks, and how much one pass takes on (EXPEDIENTE_SCHEDULER_*)."""
+
+    interval_seconds: float = 5.0
+    closure_refresh_seconds: float = 60.0  # other processes (the web, an admin's CLI) may add closure days
+    timer_batch_size: int = timers.TIMER_BATCH_SIZE
+    max_timers_per_pass: int = 2_000       # bounds how long a pass (and a clean stop) can take
+    max_mail_per_pass: int = 100
+
+    @classmethod
+    def from_env(cls, environ=None) -> "SchedulerSettings":
+        """Read EXPEDIENTE_SCHEDULER_<FIELD> for each field (e.g. EXPEDIENTE_SCHEDULER_INTERVAL_SECONDS)."""
+        env = os.environ if environ is None else environ
+        kwargs = {}
+        for f in fields(cls):
+            name = f"EXPEDIENTE_SCHEDULER_{f.name.upper()}"
+            if env.get(name):
+                kwargs[f.name] = (float if f.type == "float" else int)(env[name])
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class PassResult:
+    timers_fired: int = 0
+    timers_skipped: int = 0
+    alerts_sent: int = 0
+    mail_sent: int = 0
+    mail_retried: int = 0
+    mail_failed: int = 0
+
+    def __add__(self, other: "PassResult") -> "PassResult":
+        return PassResult(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    @property
+    def busy(self) -> bool:
+        """True if the pass changed anything (so another might find more to do)."""
+        return bool(self.timers_fired or self.alerts_sent or self.mail_sent)
+
+
+def run_pass(svc, settings: SchedulerSettings | None = None) -> PassResult:
+    """Fire due timers, then send due deadline alerts and queued mail; a failing job does not stop the next."""
+    settings = settings or SchedulerSettings()
+    fired = alerts = mail = None
+    try:
+        fired = timers.fire_due_timers(svc, settings.max_timers_per_pass, settings.timer_batch_size)
+    except Exception:  # noqa: BLE001 - logged; the next pass tries again
+        log.exception("firing timers failed")
+    try:
+        alerts = deadlines.send_due_alerts(svc)
+    except Exception:  # noqa: BLE001
+        log.exception("deadline alerts failed")
+    try:
+        mail = notifications.send_pending(svc, settings.max_mail_per_pass)
+    except Exception:  # noqa: BLE001
+        log.exception("sending mail failed")
+    result = PassResult(fired.fired if fired else 0, fired.skipped if fired else 0, alerts or 0,
+                        *((mail.sent, mail.retried, mail.failed) if mail else (0, 0, 0)))
+    if result.busy or result.mail_retried or result.mail_failed:
+        log.info("pass: %s", result)
+    return result
+
+
+def log_to_stderr() -> None:
+    """Show what passes do (and every library's warnings and errors) on stderr."""
+    # Not INFO for all: SpiffWorkflow logs every task state change at INFO (a dozen lines per timer).
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("engine").setLevel(logging.INFO)
+
+
+def run_until_idle(svc, settings: SchedulerSettings | None = None, max_passes: int = 10_000) -> PassResult:
+    """Run passes back to back until one finds nothing to do."""
+    total = PassResult()
+    for _ in range(max_passes):
+        result = run_pass(svc, settings)
+        total += result
+        if not result.busy:
+            break
+    return total
+
+
+def build_scheduler(svc, settings: SchedulerSettings | None = None, *, blocking: bool = False):
+    """An APScheduler with the pass job (first run at once: timers due while stopped fire now)."""
+    settings = settings or SchedulerSettings()
+    scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=timezone.utc, daemon=True)
+    now = datetime.now(timezone.utc)
+    # One pass at a time per process; a pass that overruns the interval delays the next instead of stacking.
+    scheduler.add_job(run_pass, IntervalTrigger(seconds=settings.interval_seconds, timezone=timezone.utc),
+                      args=(svc, settings), id="pass", next_run_time=now, max_instances=1, coalesce=True,
+                      misfire_grace_time=None)
+    scheduler.add_job(closures.refresh_calendar, IntervalTrigger(seconds=settings.closure_refresh_seconds,
+                                                                 timezone=timezone.utc),
+                      args=(svc,), id="closures", max_instances=1, coalesce=True, misfire_grace_time=None)
+    return scheduler
+
+
+def start_in_process(svc, settings: SchedulerSettings | None = None) -> BackgroundScheduler:
+    """Start the jobs on a background thread of this process; call `.shutdown()` to stop."""
+    scheduler = build_scheduler(svc, settings)
+    scheduler.start()
+    return scheduler

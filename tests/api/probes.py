@@ -1,0 +1,62 @@
+"""Fresh targets for one request each: cases, tasks and attachments made through the engine's use cases."""
+from __future__ import annotations
+
+import io
+import itertools
+
+from engine import attachments, cases, tasks
+from engine.auth import create_token, principal_by_username
+from tests.conftest import bpmn_fixture
+
+OWNER = "oficial1"  # a clerk of ventanilla and tramite: every probe's case is within his reach
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+_names = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_names)}"
+
+
+def new_case(svc, data=None) -> int:
+    return cases.start_case(svc, "five_step", data if data is not None else {"amount": 10}, actor=OWNER).id
+
+
+def ready_task(svc) -> str:
+    [task] = tasks.list_tasks(svc, case_id=new_case(svc))
+    return task["id"]
+
+
+def claimed_task(svc, username: str) -> str:
+    task_id = ready_task(svc)
+    tasks.claim_task(svc, task_id, username)
+    return task_id
+
+
+def errored_case(svc) -> int:
+    case_id = new_case(svc, {})
+    [task] = tasks.list_tasks(svc, case_id=case_id)
+    tasks.complete_task(svc, task["id"], {}, actor=OWNER)  # the script needs "amount": the case errs
+    return case_id
+
+
+def suspended_case(svc) -> int:
+    case_id = new_case(svc)
+    cases.change_case_state(svc, case_id, "suspend", "probe", "supervisor1")
+    return case_id
+
+
+def attachment(svc, store) -> int:
+    return attachments.add_attachment(svc, store, new_case(svc), "acta.pdf", io.BytesIO(PDF_BYTES), OWNER)["id"]
+
+
+def own_token_id(svc, username: str | None) -> int:
+    return create_token(svc, principal_by_username(svc, username or OWNER).user_id, "probe")["id"]
+
+
+def bpmn_upload(field: str = "files") -> dict:
+    return {"data": {field: [(io.BytesIO(bpmn_fixture("five_step.bpmn")), "five_step.bpmn")]},
+            "content_type": "multipart/form-data"}
+
+
+def pdf_upload() -> dict:
+    return {"data": {"file": (io.BytesIO(PDF_BYTES), "acta.pdf")}, "content_type": "multipart/form-data"}

@@ -1,0 +1,152 @@
+"""Every endpoint of the URL map × every role × anonymous answers with the status this table says."""
+from __future__ import annotations
+
+from api.resources import BLUEPRINTS
+from api.security import permission_of
+from engine.permissions import RULES
+from tests.api import probes as p
+from tests.api.conftest import PASSWORD, ROLE_USERS, Client, token_for
+
+CALLERS = ("anonymous", "clerk", "supervisor", "auditor", "admin")
+AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}
+T = "/api/tasks/{task}"
+C = "/api/cases/{case}"
+
+# (method, rule) -> (how to call it, expected status for anonymous, clerk, supervisor, auditor, admin).
+# The call gets (ctx, username) and returns (path, request kwargs) for a fresh target of its own.
+MATRIX = {
+    ("GET", "/health"): (lambda x, u: ("/health", {}), (200, 200, 200, 200, 200)),
+    ("GET", "/static/<path:filename>"): (lambda x, u: ("/static/no-such-file.js", {}), (404, 404, 404, 404, 404)),
+    ("GET", "/api/openapi.json"): (lambda x, u: ("/api/openapi.json", {}), (200, 200, 200, 200, 200)),
+    ("GET", "/api/docs"): (lambda x, u: ("/api/docs", {}), (200, 200, 200, 200, 200)),
+    ("GET", "/api/session"): (lambda x, u: ("/api/session", {}), (401, 200, 200, 200, 200)),
+    ("POST", "/api/session"): (lambda x, u: ("/api/session", {"json": {"username": "oficial2", "password": PASSWORD}}),
+                               (200, 200, 200, 200, 200)),
+    ("DELETE", "/api/session"): (lambda x, u: ("/api/session", {}), (204, 204, 204, 204, 204)),
+    ("GET", "/api/processes"): (lambda x, u: ("/api/processes", {}), (401, 200, 200, 200, 200)),
+    ("POST", "/api/processes"): (lambda x, u: ("/api/processes", p.bpmn_upload()), (401, 403, 201, 403, 201)),
+    ("POST", "/api/processes/validate"): (lambda x, u: ("/api/processes/validate", p.bpmn_upload()),
+                                          (401, 403, 200, 403, 200)),
+    ("GET", "/api/processes/<name:process_key>/versions"): (
+        lambda x, u: ("/api/processes/five_step/versions", {}), (401, 200, 200, 200, 200)),
+    ("GET", "/api/processes/<name:process_key>/versions/<id:number>/bpmn"): (
+        lambda x, u: ("/api/processes/five_step/versions/1/bpmn", {}), (401, 200, 200, 200, 200)),
+    ("GET", "/api/cases"): (lambda x, u: ("/api/cases", {}), (401, 200, 200, 200, 200)),
+    ("POST", "/api/cases"): (lambda x, u: ("/api/cases", {"json": {"process_key": "five_step"}}),
+                             (401, 201, 201, 403, 201)),
+    ("GET", "/api/cases/<id:case_id>"): (lambda x, u: (f"/api/cases/{p.new_case(x.svc)}", {}),
+                                         (401, 200, 200, 200, 200)),
+    ("GET", "/api/cases/<id:case_id>/history"): (lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/history", {}),
+                                                 (401, 200, 200, 200, 200)),
+    ("GET", "/api/cases/<id:case_id>/data"): (lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/data", {}),
+                                              (401, 200, 200, 200, 200)),
+    ("POST", "/api/cases/<id:case_id>/suspend"): (
+        lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/suspend", {"json": {"reason": "r"}}), (401, 403, 200, 403, 200)),
+    ("POST", "/api/cases/<id:case_id>/resume"): (
+        lambda x, u: (f"/api/cases/{p.suspended_case(x.svc)}/resume", {"json": {"reason": "r"}}),
+        (401, 403, 200, 403, 200)),
+    ("POST", "/api/cases/<id:case_id>/cancel"): (
+        lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/cancel", {"json": {"reason": "r"}}), (401, 403, 200, 403, 200)),
+    ("POST", "/api/cases/<id:case_id>/retry"): (
+        lambda x, u: (f"/api/cases/{p.errored_case(x.svc)}/retry", {"json": {"data": {"amount": 1}}}),
+        (401, 403, 200, 403, 200)),
+    ("GET", "/api/cases/<id:case_id>/attachments"): (
+        lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/attachments", {}), (401, 200, 200, 200, 200)),
+    ("POST", "/api/cases/<id:case_id>/attachments"): (
+        lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/attachments", p.pdf_upload()), (401, 201, 201, 403, 201)),
+    ("GET", "/api/attachments/<id:attachment_id>"): (
+        lambda x, u: (f"/api/attachments/{p.attachment(x.svc, x.store)}", {}), (401, 200, 200, 200, 200)),
+    ("GET", "/api/attachments/<id:attachment_id>/content"): (
+        lambda x, u: (f"/api/attachments/{p.attachment(x.svc, x.store)}/content", {}), (401, 200, 200, 200, 200)),
+    ("GET", "/api/tasks/mine"): (lambda x, u: ("/api/tasks/mine", {}), (401, 200, 200, 200, 200)),
+    ("GET", "/api/tasks/queue"): (lambda x, u: ("/api/tasks/queue", {}), (401, 200, 200, 200, 200)),
+    ("GET", "/api/tasks/<uuid:task_id>"): (lambda x, u: (f"/api/tasks/{p.ready_task(x.svc)}", {}),
+                                           (401, 200, 200, 200, 200)),
+    ("GET", "/api/tasks/<uuid:task_id>/form"): (lambda x, u: (f"/api/tasks/{p.ready_task(x.svc)}/form", {}),
+                                                (401, 200, 200, 200, 200)),
+    ("POST", "/api/tasks/<uuid:task_id>/claim"): (lambda x, u: (f"/api/tasks/{p.ready_task(x.svc)}/claim", {}),
+                                                  (401, 200, 200, 403, 200)),
+    ("POST", "/api/tasks/<uuid:task_id>/release"): (
+        lambda x, u: (f"/api/tasks/{p.claimed_task(x.svc, u or p.OWNER)}/release", {}), (401, 200, 200, 403, 200)),
+    ("POST", "/api/tasks/<uuid:task_id>/assign"): (
+        lambda x, u: (f"/api/tasks/{p.ready_task(x.svc)}/assign", {"json": {"username": "oficial2"}}),
+        (401, 403, 200, 403, 200)),
+    ("PUT", "/api/tasks/<uuid:task_id>/draft"): (
+        lambda x, u: (f"/api/tasks/{p.ready_task(x.svc)}/draft", {"json": {"data": {"amount": 3}}}),
+        (401, 200, 200, 403, 200)),
+    ("POST", "/api/tasks/<uuid:task_id>/complete"): (
+        lambda x, u: (f"/api/tasks/{p.ready_task(x.svc)}/complete", {"json": {"data": {"amount": 3}}}),
+        (401, 200, 200, 403, 200)),
+    ("GET", "/api/users"): (lambda x, u: ("/api/users", {}), (401, 403, 200, 200, 200)),
+    ("POST", "/api/users"): (lambda x, u: ("/api/users", {"json": {"username": p.unique("nuevo"), "role": "clerk",
+                                                                   "password": "una-clave-larga"}}),
+                             (401, 403, 403, 403, 201)),
+    ("GET", "/api/users/<name:username>"): (lambda x, u: ("/api/users/oficial2", {}), (401, 403, 200, 200, 200)),
+    ("PATCH", "/api/users/<name:username>"): (lambda x, u: ("/api/users/oficial2", {"json": {"display_name": "O2"}}),
+                                              (401, 403, 403, 403, 200)),
+    ("GET", "/api/groups"): (lambda x, u: ("/api/groups", {}), (401, 403, 200, 200, 200)),
+    ("POST", "/api/groups"): (lambda x, u: ("/api/groups", {"json": {"name": p.unique("grupo")}}),
+                              (401, 403, 403, 403, 201)),
+    ("GET", "/api/lanes"): (lambda x, u: ("/api/lanes", {}), (401, 403, 200, 200, 200)),
+    ("PUT", "/api/lanes"): (lambda x, u: ("/api/lanes", {"json": {"lane": "Despacho", "group": "despacho"}}),
+                            (401, 403, 403, 403, 200)),
+    ("GET", "/api/tokens"): (lambda x, u: ("/api/tokens", {}), (401, 200, 200, 200, 200)),
+    ("POST", "/api/tokens"): (lambda x, u: ("/api/tokens", {"json": {"name": "integración"}}),
+                              (401, 201, 201, 201, 201)),
+    ("DELETE", "/api/tokens/<id:token_id>"): (lambda x, u: (f"/api/tokens/{p.own_token_id(x.svc, u)}", {}),
+                                              (401, 204, 204, 204, 204)),
+}
+
+
+class Context:
+    def __init__(self, app, svc):
+        self.svc = svc
+        self.store = app.extensions["expediente.attachments"]
+
+
+def _routes(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules() for method in rule.methods - AUTOMATIC_METHODS}
+
+
+def test_every_route_of_the_app_has_a_row_in_the_matrix(app):
+    routes = _routes(app)
+    assert sorted(routes - MATRIX.keys()) == [], "add these endpoints to MATRIX"
+    assert sorted(MATRIX.keys() - routes) == [], "these MATRIX rows match no endpoint any more"
+
+
+def test_every_endpoint_answers_every_role_as_the_matrix_says(app, seeded):
+    ctx = Context(app, seeded)
+    # No cookie jar: the login row must not turn "anonymous" into a session for the rows after it.
+    clients = {"anonymous": Client(app, cookies=False)}
+    for role, username in ROLE_USERS.items():
+        clients[role] = Client(app, token_for(seeded, username), cookies=False)
+    wrong = []
+    for (method, rule), (call, expected) in sorted(MATRIX.items()):
+        for caller, status in zip(CALLERS, expected):
+            path, kwargs = call(ctx, ROLE_USERS.get(caller))
+            response = clients[caller].open(method, path, **kwargs)
+            if response.status_code != status:
+                wrong.append(f"{method} {rule} as {caller}: {response.status_code} (expected {status}) "
+                             f"{(response.get_json(silent=True) or {}).get('detail', '')}")
+    assert wrong == []
+
+
+def test_every_api_view_declares_a_known_permission(app):
+    undeclared = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if not rule.rule.startswith("/api/"):
+                continue
+            for method in rule.methods - AUTOMATIC_METHODS:
+                action = permission_of(rule.endpoint, method)
+                if action != "public" and action not in RULES:
+                    undeclared.append(f"{method} {rule.rule}: {action}")
+    assert undeclared == []
+
+
+def test_every_permission_rule_is_used_by_some_view(app):
+    with app.test_request_context():
+        used = {permission_of(rule.endpoint, method) for rule in app.url_map.iter_rules()
+                for method in rule.methods - AUTOMATIC_METHODS}
+    assert sorted(set(RULES) - used) == []
+    assert {b.name for b in BLUEPRINTS} >= {"cases", "tasks", "processes", "attachments", "users", "tokens"}

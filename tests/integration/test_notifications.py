@@ -1,0 +1,178 @@
+"""Mail: queued in the caller's transaction, Spanish templates, sent over a real SMTP server on loopback."""
+from __future__ import annotations
+
+import email
+import socket
+from datetime import datetime, timezone
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from engine import cases, notifications
+from engine.deploy import deploy_files
+from engine.notifications import SmtpMailer, SmtpSettings, enqueue_mail, outbox_rows, render, send_pending
+from tests.bpmn import linear, user
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_port():
+    return free_port()
+
+
+@pytest.fixture
+def smtp_server(smtp_port):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def mail_svc(svc, smtp_port):
+    svc.mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=smtp_port, security="none",
+                                         sender="Gobernación <no-responder@gobernacion.test>",
+                                         timeout_seconds=2, max_attempts=3, retry_base_seconds=60))
+    return svc
+
+
+def queue(svc, to="ana@example.gt", subject="Aviso", body="Hola"):
+    with svc.uow() as uow:
+        enqueue_mail(uow.conn, to=to, subject=subject, body=body, now=svc.clock())
+        uow.commit()
+
+
+def test_receipt_carries_case_number_tracking_code_and_the_date_and_hour_of_filing(svc):
+    deploy_files(svc, {"p.bpmn": linear(user("Revisar"))})
+    started = cases.start_case(svc, "p", {"solicitante_email": "ana@example.gt", "solicitante_nombre": "Ana"})
+    [mail] = outbox_rows(svc, started.id)
+    assert (mail["to_address"], mail["status"], mail["kind"]) == ("ana@example.gt", "pending", "recepcion")
+    assert started.number in mail["subject"]
+    # The fake clock says 15:00 UTC on Monday 2 March 2026: 09:00 at the office.
+    for text in (started.number, started.tracking_code, "lunes 2 de marzo de 2026", "09:00 h", "Estimado(a) Ana",
+                 "Proceso de prueba"):
+        assert text in mail["body"]
+
+
+def test_receipt_after_the_cutoff_says_which_day_the_filing_counts(svc, clock):
+    deploy_files(svc, {"p.bpmn": linear(user("Revisar"))})
+    clock.now = datetime(2026, 3, 2, 23, 0, tzinfo=timezone.utc)  # 17:00 in Guatemala
+    started = cases.start_case(svc, "p", {"email": "ana@example.gt"})
+    [mail] = outbox_rows(svc, started.id)
+    assert "17:00 h" in mail["body"] and "se tiene por presentada el martes 3 de marzo de 2026" in mail["body"]
+
+
+def test_no_receipt_is_queued_when_the_intake_has_no_email(svc):
+    deploy_files(svc, {"p.bpmn": linear(user("Revisar"))})
+    started = cases.start_case(svc, "p", {"solicitante_nombre": "Ana"})
+    assert outbox_rows(svc, started.id) == []
+
+
+def test_queued_mail_rolls_back_with_its_transaction(svc):
+    with svc.uow() as uow:
+        enqueue_mail(uow.conn, to="ana@example.gt", subject="x", body="y", now=svc.clock())
+    assert outbox_rows(svc) == []
+
+
+def test_queued_mail_is_sent_over_smtp(mail_svc, smtp_server):
+    queue(mail_svc, subject="Resolución del expediente", body="Su expediente fue resuelto.")
+    assert send_pending(mail_svc).sent == 1
+    [message] = smtp_server.messages
+    assert message["To"] == "ana@example.gt"
+    assert message["Subject"] == "Resolución del expediente"
+    assert "Su expediente fue resuelto." in message.get_content()
+    [row] = outbox_rows(mail_svc)
+    assert (row["status"], row["attempts"], row["sent_at"]) == ("sent", 1, mail_svc.clock())
+    assert send_pending(mail_svc).sent == 0  # sent once
+
+
+def test_refused_connection_is_retried_after_the_backoff_then_sent(mail_svc, smtp_port, clock):
+    queue(mail_svc)
+    result = send_pending(mail_svc)  # nothing listens on the port yet
+    assert (result.sent, result.retried) == (0, 1)
+    [row] = outbox_rows(mail_svc)
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert "ConnectionRefusedError" in row["last_error"]
+    controller = Controller(inbox := Inbox(), hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        clock.advance(seconds=59)
+        assert send_pending(mail_svc).sent == 0  # still backing off
+        clock.advance(seconds=2)
+        assert send_pending(mail_svc).sent == 1
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    [row] = outbox_rows(mail_svc)
+    assert (row["status"], row["attempts"]) == ("sent", 2)
+
+
+def test_mail_is_given_up_after_the_last_attempt_with_doubling_delays(mail_svc, clock):
+    queue(mail_svc)
+    delays = []
+    for _ in range(3):
+        send_pending(mail_svc)
+        [row] = outbox_rows(mail_svc)
+        delays.append((row["next_attempt_at"] - clock.now).total_seconds())
+        clock.now = row["next_attempt_at"]
+    assert delays[:2] == [60, 120]
+    assert (row["status"], row["attempts"]) == ("failed", 3)
+    assert send_pending(mail_svc).sent == 0
+
+
+def test_mail_taken_by_a_sender_that_died_is_sent_after_the_lease(mail_svc, smtp_server, clock):
+    queue(mail_svc)
+    notifications._lease(mail_svc, 10)  # taken, then the sender was killed before sending
+    assert send_pending(mail_svc).sent == 0
+    clock.advance(seconds=notifications.SEND_LEASE_SECONDS)
+    assert send_pending(mail_svc).sent == 1
+    assert len(smtp_server.messages) == 1
+
+
+def test_without_smtp_settings_mail_waits_in_the_outbox(svc):
+    queue(svc)
+    assert send_pending(svc).sent == 0
+    assert [r["status"] for r in outbox_rows(svc)] == ["pending"]
+
+
+def test_every_template_renders_in_spanish_with_a_subject():
+    values = {"saludo": "Estimado(a) Ana:", "numero": "EXP-GDCH-2026-00001", "codigo_seguimiento": "ABCD2345",
+              "tramite": "Licencia", "fecha_presentacion": "lunes 2 de marzo de 2026", "hora_presentacion": "09:00 h",
+              "nota_horario": "", "faltantes": "- Fianza", "fecha_limite": "lunes 16 de marzo de 2026",
+              "fecha_resolucion": "lunes 2 de marzo de 2026", "referencia": "Resolución 12-2026",
+              "sentido": "Con lugar", "detalle": "", "dias_recurso": 5, "tarea": "Resolver", "dia": 20, "dias": 30,
+              "vence": "lunes 13 de abril de 2026, 16:30 h", "grupo": "tramite", "asignado": "oficial1"}
+    names = sorted(p.stem for p in notifications.TEMPLATES_DIR.glob("*.txt"))
+    assert names == ["alerta_plazo", "plazo_vencido", "previo", "recepcion", "resolucion"]
+    for name in names:
+        subject, body = render(name, **values)
+        assert subject and "{" not in subject + body and "EXP-GDCH-2026-00001" in subject
+
+
+def test_smtp_settings_come_from_the_environment():
+    assert SmtpSettings.from_env({}) is None
+    settings = SmtpSettings.from_env({"EXPEDIENTE_SMTP_HOST": "smtp.gob.gt", "EXPEDIENTE_SMTP_PORT": "465",
+                                      "EXPEDIENTE_SMTP_SECURITY": "TLS", "EXPEDIENTE_SMTP_USERNAME": "u",
+                                      "EXPEDIENTE_SMTP_PASSWORD": "p", "EXPEDIENTE_MAIL_MAX_ATTEMPTS": "5"})
+    assert (settings.host, settings.port, settings.security, settings.username, settings.max_attempts) == (
+        "smtp.gob.gt", 465, "tls", "u", 5)
+    with pytest.raises(ValueError):
+        SmtpSettings(host="x", security="ssl3")
