@@ -143,6 +143,15 @@ class _Linter:
         self.decisions.setdefault(did, file)
 
     def lint_process(self, file, proc):
+        # Ids and lane names become indexed columns of fixed width (engine/models.py).
+        if len(proc.get("id", "")) > MAX_PROCESS_ID_CHARS:
+            self.add(file, proc, f"Process id is longer than {MAX_PROCESS_ID_CHARS} characters.")
+        for lane in proc.iterfind(".//bpmn:lane", NS):
+            if len(lane.get("name") or "") > MAX_LANE_NAME_CHARS:
+                self.add(file, lane, f"Lane name is longer than {MAX_LANE_NAME_CHARS} characters.")
+        for el in proc.iter(etree.Element):
+            if len(el.get("id") or "") > MAX_ELEMENT_ID_CHARS:
+                self.add(file, el, f"Element id is longer than {MAX_ELEMENT_ID_CHARS} characters.")
         for el in proc.iter(etree.Element):
             local, parent = _local(el), el.getparent()
             if el.tag == _q(local) and local in FLOW_NODES and parent is not None and _local(parent) in SCOPES:
@@ -323,6 +332,11 @@ def dangling_flow_problem(file: str, flow, attr: str, bpmn: Mapping[str, etree._
                             "cannot cross a process, pool or sub-process boundary; use a message flow or call activity.")
                 break
     return Problem(file, message, flow.get("id"), flow.sourceline)
+
+
+MAX_PROCESS_ID_CHARS = 100   # process_versions.process_key, cases.process_key
+MAX_LANE_NAME_CHARS = 100    # tasks.lane, lane_groups.lane
+MAX_ELEMENT_ID_CHARS = 200   # tasks.element_id, events.element_id
 
 
 def lint(bpmn: Mapping[str, etree._Element], dmn: Mapping[str, etree._Element] | None = None) -> list[Problem]:

@@ -12,6 +12,10 @@ const copies = [
   ["node_modules/bpmn-js/dist/assets/bpmn-js.css", "bpmn-js/bpmn-js.css"],
   ["node_modules/bpmn-js/dist/assets/diagram-js.css", "bpmn-js/diagram-js.css"],
   ["node_modules/bpmn-js/dist/assets/bpmn-font", "bpmn-js/bpmn-font"],
+  // The API's interactive docs (/api/docs) load these instead of a CDN the office may not reach.
+  ["node_modules/swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"],
+  ["node_modules/swagger-ui-dist/swagger-ui-standalone-preset.js", "swagger-ui/swagger-ui-standalone-preset.js"],
+  ["node_modules/swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"],
 ];
 
 rmSync(vendor, { recursive: true, force: true });

@@ -26,3 +26,11 @@ def test_api_answers_are_not_cached_or_sniffed(as_user):
     response = as_user("oficial1").get("/api/cases")
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_swagger_ui_files_are_installed_by_the_setup(anonymous):
+    # make install copies them from the npm package swagger-ui-dist (package-lock.json).
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        response = anonymous.get(f"/static/vendor/swagger-ui/{name}")
+        assert response.status_code == 200 and len(response.data) > 1000
+        response.close()

@@ -451,3 +451,11 @@ def test_validate_paths_returns_problems_instead_of_raising(tmp_path):
     # A lone caller file cannot resolve its call activity; a directory bundles its files.
     assert str(good / "caller.bpmn") in files and str(good / "nested" / "child.bpmn") not in files
     assert all(isinstance(p, Problem) for p in problems)
+
+
+def test_ids_and_lane_names_wider_than_their_columns_are_refused():
+    from tests.bpmn import definitions
+    long_id = "p" * 101
+    with pytest.raises(SpecInvalid) as refused:
+        parse_bundle({"long.bpmn": definitions('<bpmn:startEvent id="start"/>', long_id)})
+    assert any("longer than 100" in p.message and p.element_id == long_id for p in refused.value.problems)
