@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import http
+from datetime import date
 
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser, abort
 from werkzeug.datastructures import CombinedMultiDict
-from werkzeug.routing import BaseConverter, IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
 from api.errors import PROBLEM_MIMETYPE
 from api.schemas.common import ProblemSchema
@@ -28,6 +29,21 @@ class NameConverter(BaseConverter):
     """A key or username in a path: no slashes or control characters, at most 100 characters."""
 
     regex = r"[^/\x00-\x1f\x7f]{1,100}"
+
+
+class IsoDateConverter(BaseConverter):
+    """A calendar day in a path (YYYY-MM-DD); an impossible date does not route (404)."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError() from None
+
+    def to_url(self, value):
+        return value.isoformat() if isinstance(value, date) else str(value)
 
 
 SECURITY_SCHEMES = {
@@ -59,7 +75,9 @@ def make_api(app) -> ProblemApi:
     """Create the Api on `app` with our converters and security schemes."""
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["name"] = NameConverter
+    app.url_map.converters["isodate"] = IsoDateConverter
     api = ProblemApi()
+    api.register_converter(IsoDateConverter, lambda _c: {"type": "string", "format": "date"})
     api.register_converter(IdConverter, lambda _c: {"type": "integer", "format": "int32", "minimum": 1,
                                                     "maximum": MAX_ID})
     api.register_converter(NameConverter, lambda _c: {"type": "string", "minLength": 1, "maxLength": 100,

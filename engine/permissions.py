@@ -31,6 +31,8 @@ RULES: dict[str, frozenset[str]] = {
     "attachment.add": WORKERS,
     "user.read": frozenset({SUPERVISOR, AUDITOR, ADMIN}),  # supervisors pick whom to assign
     "user.manage": frozenset({ADMIN}),
+    "closure.read": EVERYONE,
+    "closure.manage": frozenset({ADMIN}),
     "session.read": EVERYONE,
     "token.own": EVERYONE,
 }

@@ -1,5 +1,5 @@
 """One smorest blueprint per resource noun."""
-from api.resources import attachments, cases, groups, lanes, processes, session, tasks, tokens, users
+from api.resources import attachments, cases, closures, groups, lanes, processes, session, tasks, tokens, users
 
-BLUEPRINTS = [session.blp, processes.blp, cases.blp, tasks.blp, attachments.blp, users.blp, groups.blp,
+BLUEPRINTS = [closures.blp, session.blp, processes.blp, cases.blp, tasks.blp, attachments.blp, users.blp, groups.blp,
               lanes.blp, tokens.blp]

@@ -60,3 +60,20 @@ def bpmn_upload(field: str = "files") -> dict:
 
 def pdf_upload() -> dict:
     return {"data": {"file": (io.BytesIO(PDF_BYTES), "acta.pdf")}, "content_type": "multipart/form-data"}
+
+
+_days = itertools.count(1)
+
+
+def unique_day():
+    """A different future day on every call (closure days are unique)."""
+    from datetime import date, timedelta
+    return date(2030, 1, 1) + timedelta(days=next(_days))
+
+
+def closure_day(svc) -> str:
+    """A closure day that exists, for a DELETE to remove."""
+    from engine.closures import add_closure
+    day = unique_day()
+    add_closure(svc, day, "Cierre de prueba", actor="admin")
+    return day.isoformat()
