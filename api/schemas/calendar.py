@@ -1,7 +1,7 @@
 """Office closure days (not working days for deadlines computed after they are declared)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from api.schemas.common import Text, name
 
@@ -20,7 +20,8 @@ class ClosureCreateSchema(Schema):
 
 
 class ClosureQuerySchema(Schema):
-    year = fields.Integer(load_default=None, metadata={"description": "Only this year's closure days."})
+    year = fields.Integer(load_default=None, validate=validate.Range(min=1900, max=9998),
+                          metadata={"description": "Only this year's closure days."})
 
 
 __all__ = ["ClosureSchema", "ClosureCreateSchema", "ClosureQuerySchema", "Text"]
