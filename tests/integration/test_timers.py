@@ -100,3 +100,54 @@ def test_concurrent_schedulers_fire_each_timer_once(svc, clock):
     for c in started:
         assert ready_ids(svc, c.id) == ["archive"]
         assert [e["kind"] for e in cases.case_history(svc, c.id)].count("timer_fired") == 1
+
+
+TIMER_START = definitions("""
+    <bpmn:startEvent id="start">
+      <bpmn:timerEventDefinition><bpmn:timeDate>"2026-03-05T14:00:00+00:00"</bpmn:timeDate></bpmn:timerEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
+    <bpmn:userTask id="work" name="Trabajar"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+""", "timer_start")
+
+EVENT_GATEWAY = definitions("""
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="gw"/>
+    <bpmn:eventBasedGateway id="gw"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="gw" targetRef="answer"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="gw" targetRef="expiry"/>
+    <bpmn:intermediateCatchEvent id="answer">
+      <bpmn:messageEventDefinition messageRef="respuesta"/>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="expiry">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>"P3D"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f4" sourceRef="answer" targetRef="end"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="expiry" targetRef="late"/>
+    <bpmn:userTask id="late" name="Atender vencimiento"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="late" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+""", "event_gateway").replace(b'<bpmn:process id="event_gateway"',
+                              b'<bpmn:message id="respuesta" name="respuesta"/>\n  <bpmn:process id="event_gateway"')
+
+
+def test_a_case_waiting_on_a_timer_start_event_has_its_row_and_starts_when_due(svc, clock):
+    deploy_files(svc, {"ts.bpmn": TIMER_START})
+    started = cases.start_case(svc, "timer_start")
+    assert [(e, s) for (e, _d, s) in timer_rows(svc, started.id)] == [("start", "waiting")]
+    assert ready_ids(svc, started.id) == []
+    clock.now = datetime(2026, 3, 5, 14, 1, tzinfo=timezone.utc)
+    assert timers.fire_due_timers(svc).fired == 1
+    assert ready_ids(svc, started.id) == ["work"]
+
+
+def test_event_based_gateway_timer_is_a_row_and_fires_the_expiry_branch(svc, clock):
+    deploy_files(svc, {"eg.bpmn": EVENT_GATEWAY})
+    started = cases.start_case(svc, "event_gateway")
+    # SpiffWorkflow waits on the gateway itself, holding both events; the row carries its id.
+    assert [(e, s) for (e, _d, s) in timer_rows(svc, started.id)] == [("gw", "waiting")]
+    clock.advance(days=3, seconds=1)
+    assert timers.fire_due_timers(svc).fired == 1
+    assert ready_ids(svc, started.id) == ["late"]
