@@ -20,7 +20,12 @@ $(VENDOR_STAMP): package.json package-lock.json web/build.mjs
 	npm run --silent build
 	touch $@
 
-install: $(STAMP) $(VENDOR_STAMP)
+# The English catalogue of the pages (Spanish is the msgids themselves); .mo files are build products.
+CATALOG_MO := web/translations/en/LC_MESSAGES/messages.mo
+$(CATALOG_MO): web/translations/en/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel --quiet compile -d web/translations
+
+install: $(STAMP) $(VENDOR_STAMP) $(CATALOG_MO)
 
 var:
 	mkdir -p var
@@ -41,6 +46,7 @@ test: install var
 bench: install
 	$(BIN)/python bench/engine_throughput.py --quick
 	$(BIN)/python bench/step_cost.py
+	$(BIN)/python bench/http_cycle.py
 
 clean:
 	rm -rf $(VENV) var

@@ -1,0 +1,209 @@
+"""The clerk's pages in Debian's Chromium: a licence filed at the desk and walked to its resolution across
+the lanes, server validation beside the field, two clerks racing for one task, and screenshots."""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from engine import cases, tasks, timers
+from tests.processes.licencia_walk import intake, iso, local
+from tests.web.conftest import PASSWORD, as_form
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+INBOX_JS_LIMIT_BYTES = 300 * 1024
+TIMEOUT_MS = 10_000
+# Who works each step of the favourable licence path, and what they type (valid per its form).
+STEPS = {
+    "emitir_constancia": ("ventanilla1", {"constancia_entrega": "ventanilla", "constancia_folios": 12}),
+    "revisar_completitud": ("ventanilla1", {"completo": True}),
+    "solicitar_opiniones": ("tramite1", {"oficio_pnc_numero": "OF-GDCH-101", "oficio_coordinador_numero": "OF-GDCH-102",
+                                         "opiniones_fecha_solicitud": iso(local(2026, 3, 30, 11))}),
+    "registrar_opinion_pnc": ("tramite1", {"opinion_pnc_referencia": "OF-PNC-7",
+                                           "opinion_pnc_fecha": iso(local(2026, 3, 30, 12)),
+                                           "opinion_pnc_sentido": "favorable"}),
+    "registrar_opinion_coordinador": ("tramite1", {"opinion_coordinador_referencia": "OF-COORD-7",
+                                                   "opinion_coordinador_fecha": iso(local(2026, 3, 30, 12)),
+                                                   "opinion_coordinador_sentido": "favorable"}),
+    "elaborar_dictamen": ("juridico1", {
+        "dictamen_numero": "DICT-2026-044", "dictamen_sentido": "favorable",
+        "dictamen_analisis": "Cumple los requisitos del Decreto 574; la PNC opina favorablemente.",
+        "proyecto_resolucion": "Se autoriza el evento en las condiciones indicadas.",
+        "proyecto_fundamento_legal": "Decreto 574, art. 1; Decreto 114-97, art. 47.",
+        "licencia_condiciones": "Finalizar a las 23:00."}),
+    "firmar_resolucion": ("gobernador", {"resolucion_numero": "RES-GDCH-2026-0123", "resolucion_decision": "favorable",
+                                         "fundamento_legal": "Decreto 574, art. 1; Decreto 119-96, art. 3.",
+                                         "cofirma_jefe_administrativo": True}),
+    "notificar_interesado": ("notificador1", {"notificacion_forma": "personal",
+                                              "notificacion_lugar": "Oficina de la Gobernación",
+                                              "notificacion_fecha_hora": iso(local(2026, 3, 30, 14)),
+                                              "notificacion_recibido_por": "Ana Lucía Xicará"}),
+    "emitir_certificado": ("tramite1", {"certificado_numero": "LIC-GDCH-2026-0042",
+                                        "certificado_vigencia_desde": "2027-12-20",
+                                        "certificado_vigencia_hasta": "2027-12-21"}),
+}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("EXPEDIENTE_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is required (EXPEDIENTE_REQUIRE_BROWSER=1) but missing")
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does) to run the browser tests")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(web_office):
+    """The app on a free port of 127.0.0.1, served from a background thread."""
+    svc, app = web_office
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}", svc
+    httpd.shutdown()
+    thread.join(5)
+    httpd.server_close()
+
+
+def new_page(browser, base: str, username: str):
+    """A fresh context (its own cookies) logged in as `username`, at 1366×768."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="es-GT")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(f"{base}/entrar")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/bandeja"))
+    return page
+
+
+def fill(page, data: dict) -> None:
+    """Type a JSON object into the generated form, field by field, as a clerk would."""
+    for name, value in as_form(data).items():
+        if name.endswith(".present"):
+            continue
+        field = page.locator(f'[name="{name}"]')
+        tag = field.evaluate("el => el.tagName + ':' + (el.type || '')")
+        if tag.startswith("SELECT"):
+            field.select_option(value.split("\n") if tag == "SELECT:select-multiple" else value)
+        elif tag == "INPUT:checkbox":
+            field.set_checked(value == "on")
+        else:
+            field.fill(value)
+
+
+def ready(svc, case_id: int) -> list[dict]:
+    return tasks.list_tasks(svc, case_id=case_id)
+
+
+def test_licence_filed_at_the_desk_and_walked_to_resolution_shows_the_whole_path_green(browser, server):
+    base, svc = server
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    desk = new_page(browser, base, "ventanilla1")
+    desk.click("text=Nuevo expediente")
+    desk.click("text=Licencia o autorización")
+    fill(desk, intake())
+    desk.click("#file-case")
+    desk.wait_for_selector("#receipt")
+    number = desk.inner_text("#receipt-number")
+    assert re.fullmatch(r"EXP-GDCH-\d{4}-\d{5}", number)
+    assert re.fullmatch(r"\d\d:\d\d", desk.inner_text("#receipt-time").split(" ")[0])
+    case_id = int(re.search(r"/expedientes/(\d+)/constancia", desk.url).group(1))
+    pages = {"ventanilla1": desk}
+    walked = []
+    while True:
+        open_tasks = ready(svc, case_id)
+        if not open_tasks:
+            break
+        task = open_tasks[0]
+        username, data = STEPS[task["element_id"]]
+        page = pages.get(username) or pages.setdefault(username, new_page(browser, base, username))
+        page.goto(f"{base}/bandeja?vista=queue&q={number}")
+        if not walked:
+            assert page.evaluate("() => typeof window.BpmnJS") == "undefined"
+            scripts = page.evaluate("""() => performance.getEntriesByType('resource')
+                .filter(e => e.initiatorType === 'script').map(e => [e.name, e.decodedBodySize])""")
+            assert sum(size for _name, size in scripts) < INBOX_JS_LIMIT_BYTES
+            assert not any("bpmn" in name for name, _size in scripts)
+            page.screenshot(path=str(SCREENSHOTS / "inbox.png"), full_page=True)
+        page.click(f'tr[data-task="{task["id"]}"] td:nth-child(3) a')
+        page.wait_for_selector("#task-form")
+        fill(page, data)
+        if task["element_id"] == "elaborar_dictamen":
+            page.screenshot(path=str(SCREENSHOTS / "task_form.png"), full_page=True)
+        page.click("#complete")
+        page.wait_for_url(re.compile(rf"/expedientes/{case_id}$"))
+        assert "Tarea «" in page.inner_text(".flash")
+        walked.append(task["element_id"])
+        if task["element_id"] == "emitir_certificado":
+            break
+    assert set(walked) == set(STEPS)
+    # The appeal period passes without an appeal: the resolution becomes final and the case closes.
+    svc.clock.advance(days=40)
+    timers.fire_due_timers(svc)
+    assert cases.get_case(svc, case_id)["state"] == "completed"
+    page = pages["ventanilla1"]
+    page.goto(f"{base}/expedientes/{case_id}")
+    page.wait_for_selector("#diagram[data-ready=true]")
+    top_level = [e for e in walked if e not in ("revisar_completitud", "firmar_resolucion", "notificar_interesado")]
+    for element_id in top_level + ["solicitud_presentada", "revision_completitud", "firma_gobernador",
+                                   "notificar_resolucion", "declarar_firme", "fin_firme"]:
+        assert page.locator(f'.djs-element.done[data-element-id="{element_id}"]').count() == 1, element_id
+    assert page.locator(".djs-element.done").count() >= 20
+    assert page.locator(".djs-connection.done").count() >= 15
+    assert page.locator(".djs-element.active").count() == 0
+    assert page.locator(".djs-element.failed").count() == 0
+    assert page.inner_text("#case-state") == "Concluido"
+    page.screenshot(path=str(SCREENSHOTS / "case_page.png"), full_page=True)
+    svc.clock.now -= timedelta(days=40)
+    for p in pages.values():
+        p.context.close()
+
+
+def test_wrong_dpi_shows_the_spanish_error_beside_the_field_and_keeps_the_other_values(browser, server):
+    base, _svc = server
+    page = new_page(browser, base, "ventanilla2")
+    page.goto(f"{base}/expedientes/nuevo/licencia")
+    fill(page, intake(solicitante_dpi="1234567890123", evento_nombre="Concierto de marimba"))
+    page.click("#file-case")
+    error = page.locator("#f-solicitante_dpi-error")
+    error.wait_for()
+    assert "DPI" in error.inner_text() or "CUI" in error.inner_text()
+    assert page.locator("#f-solicitante_dpi").get_attribute("aria-invalid") == "true"
+    assert page.input_value("#f-evento_nombre") == "Concierto de marimba"
+    assert page.input_value("#f-solicitante_dpi") == "1234567890123"
+    assert page.input_value("#f-municipio") == "Chimaltenango"
+    page.context.close()
+
+
+def test_two_clerks_race_for_one_task_and_the_loser_is_told_who_took_it(browser, server):
+    base, svc = server
+    started = cases.start_case(svc, "licencia", intake(evento_nombre="Feria patronal"), actor="ventanilla1")
+    task_id = started.ready_tasks[0]["id"]
+    first, second = new_page(browser, base, "ventanilla1"), new_page(browser, base, "ventanilla2")
+    for page in (first, second):
+        page.goto(f"{base}/tareas/{task_id}")
+        page.wait_for_selector("#claim")
+    first.click("#claim")
+    first.wait_for_selector(".flash.info")
+    second.click("#claim")
+    message = second.locator(".flash.error")
+    message.wait_for()
+    assert "Marta Ixcoy (ventanilla1)" in message.inner_text()
+    assert "ya la tomó" in message.inner_text()
+    assert second.locator("h1").inner_text() != "Error"
+    for page in (first, second):
+        page.context.close()

@@ -1,0 +1,182 @@
+"""The clerk's pages: one `pages` blueprint, its session, CSRF and error pages; views live in split modules.
+
+Pages share the API's browser session (api.security.start_session), so the API answers from a page too.
+Every permission decision goes through engine.permissions.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+from functools import wraps
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from api import security
+from engine import auth, permissions
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from web import i18n
+from web.task_messages import conflict_message
+
+OFFICE_TZ = ZoneInfo("America/Guatemala")
+bp = Blueprint("pages", __name__, template_folder="templates", url_prefix="")
+
+
+def services():
+    return current_app.extensions["expediente"]
+
+
+def csrf_token() -> str:
+    """The session's CSRF token (one is made for anonymous visitors too, for the login form)."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+@bp.before_request
+def load_user_and_check_csrf():
+    g.user = security._from_session()
+    if request.method == "POST":
+        sent, expected = request.form.get("csrf_token", ""), session.get("csrf", "")
+        if not (sent and expected and hmac.compare_digest(sent, expected)):
+            return render_template("pages/error.html", code=403, message=_(
+                "El formulario venció o no proviene de esta aplicación. Vuelva a la página e inténtelo de nuevo.")), 403
+    return None
+
+
+def login_required(action: str | None = None):
+    """Send anonymous visitors to the login page; refuse roles that may not do `action`."""
+    def wrap(view):
+        @wraps(view)
+        def inner(*args, **kwargs):
+            if g.user is None:
+                return redirect(url_for("pages.login", next=request.full_path))
+            if action is not None and not permissions.allowed(g.user, action):
+                abort(403)
+            return view(*args, **kwargs)
+        return inner
+    return wrap
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: a login link must not send the clerk elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("pages.inbox")
+
+
+@bp.route("/entrar", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("pages/login.html", next=request.args.get("next", ""))
+    username = request.form.get("username", "").strip()
+    try:
+        user, tag = auth.login(services(), username, request.form.get("password", ""),
+                               current_app.extensions["expediente.login_policy"])
+    except auth.AccountLocked as exc:
+        seconds = exc.details.get("retry_after_seconds", 0)
+        error = _("La cuenta está bloqueada por demasiados intentos fallidos; intente de nuevo en %(n)s segundos.",
+                  n=seconds)
+        return render_template("pages/login.html", error=error, username=username,
+                               next=request.form.get("next", "")), 429
+    except auth.LoginFailed:
+        return render_template("pages/login.html", error=_("Usuario o contraseña incorrectos."), username=username,
+                               next=request.form.get("next", "")), 401
+    lang = session.get("lang")
+    security.start_session(user, tag)
+    if lang:
+        session["lang"] = lang
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.post("/salir")
+def logout():
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("Cerró su sesión."), "info")
+    return redirect(url_for("pages.login"))
+
+
+@bp.get("/idioma/<lang>")
+def set_language(lang: str):
+    if lang not in i18n.LOCALES:
+        abort(404)
+    session["lang"] = lang
+    return redirect(safe_next(request.args.get("next")))
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("pages.inbox"))
+
+
+def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """A stored UTC moment in office time (America/Guatemala)."""
+    if value is None:
+        return ""
+    return value.astimezone(OFFICE_TZ).strftime(fmt)
+
+
+def error_page(code: int, message: str | None = None):
+    messages = {403: _("No tiene permiso para ver esta página o hacer esta acción."),
+                404: _("La página o el registro que busca no existe, o no tiene acceso a él."),
+                405: _("Esa acción no se puede hacer así."),
+                413: _("El archivo enviado es demasiado grande.")}
+    text = message or messages.get(code, _("Ocurrió un error; el equipo técnico fue notificado."))
+    return render_template("pages/error.html", code=code, message=text), code
+
+
+@bp.app_errorhandler(404)
+@bp.app_errorhandler(405)
+@bp.app_errorhandler(403)
+@bp.app_errorhandler(413)
+def http_error_page(exc):
+    """HTML for pages; the API keeps its problem+json (delegated to its own handler)."""
+    if request.path.startswith(security.API_PREFIX):
+        return current_app.extensions["expediente.api_http_error"](exc)
+    if not hasattr(g, "user"):
+        g.user = security._from_session()
+    return error_page(exc.code)
+
+
+@bp.errorhandler(NotFound)
+def not_found(exc):
+    return error_page(404)
+
+
+@bp.errorhandler(InvalidInput)
+def invalid_input(exc):
+    return error_page(400, _("Los datos enviados no son válidos: %(detail)s", detail=exc.message))
+
+
+@bp.errorhandler(Conflict)
+def conflict(exc):
+    return error_page(409, conflict_message(exc))
+
+
+@bp.errorhandler(Forbidden)
+def forbidden(exc):
+    return error_page(403)
+
+
+@bp.app_context_processor
+def template_globals():
+    return {"user": g.get("user"), "csrf_token": csrf_token, "local_time": local_time}
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages and the message catalogue on the application."""
+    from web import case_pages, inbox_pages, task_pages  # noqa: F401  (their views attach to `bp`)
+    i18n.init_app(app)
+    # Our 404/405 handlers answer by status code, so they win over the API's HTTPException handler
+    # everywhere; under /api/ they hand the error back to it (call after api.errors.register_error_handlers).
+    app.extensions["expediente.api_http_error"] = app.error_handler_spec[None][None][HTTPException]
+    app.register_blueprint(bp)
+    app.jinja_env.filters["local_time"] = local_time

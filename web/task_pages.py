@@ -1,0 +1,103 @@
+"""The task page (instructions, form, case data, attachments; draft and complete) and filing a new case."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine import attachments, cases, intake, queries, tasks
+from engine.errors import Conflict, FormInvalid, TaskNotReady
+from web import schema_form
+from web.inbox_pages import process_names
+from web.pages import bp, login_required, services
+from web.task_messages import conflict_message, person
+
+
+def _render_task(task: dict, data: dict | None = None, errors: dict | None = None, status: int = 200):
+    svc = services()
+    form = queries.task_form(svc, task)
+    shown = form["data"] if data is None else data
+    fields = schema_form.fields(form["schema"], shown, errors) if form["schema"] else []
+    return render_template(
+        "pages/task.html", task=task, form=form, fields=fields, errors=errors or {},
+        instructions=intake.task_instructions(svc, task["case_id"], task["element_id"]),
+        case_data=cases.case_data(svc, task["case_id"]), files=attachments.list_attachments(svc, task["case_id"]),
+        holder=person(task["assignee"]) if task["assignee"] else None,
+        completer=person(task["completed_by"]) if task.get("completed_by") else None), status
+
+
+@bp.get("/tareas/<task_id>")
+@login_required("task.read")
+def task(task_id: str):
+    return _render_task(queries.visible_task(services(), g.user, task_id))
+
+
+@bp.post("/tareas/<task_id>")
+@login_required("task.work")
+def work_task(task_id: str):
+    svc = services()
+    task_row = queries.visible_task(svc, g.user, task_id)
+    schema = queries.task_form(svc, task_row)["schema"] or {}
+    data = schema_form.parse(schema, request.form)
+    try:
+        if request.form.get("accion") == "borrador":
+            tasks.save_draft(svc, task_id, data, g.user.username)
+            flash(_("Borrador guardado."), "info")
+            return redirect(url_for("pages.task", task_id=task_id))
+        result = tasks.complete_task(svc, task_id, data, g.user.username)
+    except FormInvalid as exc:
+        errors = schema_form.errors_by_field(exc.details.get("errors") or [])
+        flash(_("El formulario tiene errores; corríjalos y envíelo de nuevo."), "error")
+        return _render_task(task_row, data, errors, 422)
+    except (TaskNotReady, Conflict) as exc:
+        flash(conflict_message(exc), "error")
+        return redirect(url_for("pages.inbox"))
+    if result["case_state"] == "error":
+        flash(_("La tarea se completó, pero el expediente quedó con un error en «%(element)s».",
+                element=result["error_element"]), "error")
+    else:
+        flash(_("Tarea «%(title)s» completada.", title=task_row["title"]), "info")
+    return redirect(url_for("pages.case", case_id=result["case_id"]))
+
+
+@bp.get("/expedientes/nuevo")
+@login_required("case.start")
+def new_case():
+    procedures = {k: v for k, v in process_names().items() if intake.is_procedure(k)}
+    return render_template("pages/new_case.html", procedures=procedures)
+
+
+def _intake_schema(process_key: str) -> tuple[str, dict | None]:
+    if not intake.is_procedure(process_key):
+        abort(404)
+    names = process_names()
+    if process_key not in names:
+        abort(404)
+    form_key = intake.intake_form(services(), process_key)
+    return names[process_key], services().forms.get(form_key) if form_key else None
+
+
+@bp.route("/expedientes/nuevo/<process_key>", methods=["GET", "POST"])
+@login_required("case.start")
+def intake_page(process_key: str):
+    name, schema = _intake_schema(process_key)
+    data, errors, status = {}, {}, 200
+    if request.method == "POST":
+        data = schema_form.parse(schema or {}, request.form)
+        try:
+            started = cases.start_case(services(), process_key, data, actor=g.user.username)
+            return redirect(url_for("pages.receipt", case_id=started.id))
+        except FormInvalid as exc:
+            errors = schema_form.errors_by_field(exc.details.get("errors") or [])
+            flash(_("El formulario tiene errores; corríjalos y envíelo de nuevo."), "error")
+            status = 422
+    fields = schema_form.fields(schema, data, errors) if schema else []
+    return render_template("pages/intake.html", process_key=process_key, name=name, schema=schema,
+                           fields=fields, errors=errors), status
+
+
+@bp.get("/expedientes/<int:case_id>/constancia")
+@login_required("case.read")
+def receipt(case_id: int):
+    case = queries.case_detail(services(), g.user, case_id)
+    return render_template("pages/receipt.html", case=case,
+                           name=process_names().get(case["process_key"], case["process_key"]))
