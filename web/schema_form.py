@@ -54,6 +54,9 @@ def _field(name: str, prop: dict, value, required: bool, errors: dict) -> Field:
     common = dict(name=name, label=label, required=required, help=prop.get("description"),
                   error=errors.get(name.replace(".", "/")))
     kind = _kind(prop)
+    if kind == "object":  # a nested object: its fields drawn inside a fieldset, named "parent.child"
+        return Field(kind=kind, items=[fields(prop, value if isinstance(value, dict) else {}, errors, f"{name}.")],
+                     **common)
     if kind == "group":
         item_schema = prop["items"]
         rows = value if isinstance(value, list) else []
@@ -75,6 +78,8 @@ def _field(name: str, prop: dict, value, required: bool, errors: dict) -> Field:
 def _kind(prop: dict) -> str:
     types = prop.get("type")
     t = types[0] if isinstance(types, list) else types
+    if t == "object" or (t is None and "properties" in prop):
+        return "object"
     if t == "array":
         items = prop.get("items", {})
         if items.get("type") == "object":
@@ -106,6 +111,11 @@ def _parse_object(schema: dict, prefix: str, keys: list[str], getlist) -> dict:
     for key, prop in schema.get("properties", {}).items():
         name = f"{prefix}{key}"
         kind = _kind(prop)
+        if kind == "object":
+            nested = _parse_object(prop, f"{name}.", keys, getlist)
+            if nested:
+                out[key] = nested
+            continue
         if kind == "group":
             indexes = sorted({int(k[len(name) + 1:].split(".", 1)[0]) for k in keys
                               if k.startswith(name + ".") and _INDEX.match(k[len(name) + 1:].split(".", 1)[0])})

@@ -91,7 +91,9 @@ def as_form(data: dict, prefix: str = "") -> dict:
     out = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, list) and value and isinstance(value[0], dict):
+        if isinstance(value, dict):
+            out |= as_form(value, f"{name}.")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
             for i, row in enumerate(value):
                 out |= as_form(row, f"{name}.{i}.")
         elif isinstance(value, list):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine import cases
+from engine import cases, tasks
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import as_form, csrf_of, login
 
@@ -130,3 +130,29 @@ def test_english_is_available_from_the_language_switch(app):
     assert "My tasks" in text(client.get("/bandeja"))
     client.get("/idioma/es_GT")
     assert "Mis tareas" in text(client.get("/bandeja"))
+
+
+def test_saving_a_draft_keeps_what_was_typed_and_leaves_the_task_ready(app, office_svc):
+    started = cases.start_case(office_svc, "licencia", intake(solicitante_nombre="Rosa Cumes"), actor="ventanilla1")
+    task_id = started.ready_tasks[0]["id"]
+    client = app.test_client()
+    login(client, "ventanilla1")
+    page = client.get(f"/tareas/{task_id}").get_data(as_text=True)
+    form = {"csrf_token": csrf_of(page), "accion": "borrador", "constancia_folios": "7"}
+    saved = client.post(f"/tareas/{task_id}", data=form)
+    assert saved.status_code == 302
+    again = client.get(f"/tareas/{task_id}").get_data(as_text=True)
+    assert "Borrador guardado" in again and 'value="7"' in again
+    assert [t["state"] for t in tasks.list_tasks(office_svc, case_id=started.id)] == ["ready"]
+
+
+def test_nested_objects_of_an_intake_are_fieldsets_whose_fields_reach_the_case(app, office_svc):
+    client = app.test_client()
+    login(client, "ventanilla1")
+    page = client.get("/expedientes/nuevo/licencia").get_data(as_text=True)
+    assert 'name="representante_legal.nombre"' in page
+    collection = intake("colecta_publica")
+    response = client.post("/expedientes/nuevo/licencia", data={**as_form(collection), "csrf_token": csrf_of(page)})
+    assert response.status_code == 302, text(response)[:500]
+    case_id = int(re.search(r"/expedientes/(\d+)/constancia", response.location).group(1))
+    assert cases.case_data(office_svc, case_id)["representante_legal"] == {"nombre": "Luis Cúmez", "cargo": "Presidente"}

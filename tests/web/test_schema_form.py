@@ -55,3 +55,23 @@ def test_text_in_a_number_field_is_kept_for_the_validator_to_name():
 
 def test_errors_are_keyed_by_field_path():
     assert errors_by_field([{"field": "a/0/b", "message": "x"}, {"field": "a/0/b", "message": "y"}]) == {"a/0/b": "x"}
+
+
+NESTED = {
+    "type": "object",
+    "properties": {
+        "representante_legal": {"type": "object", "title": "Representante legal", "required": ["nombre"],
+                                "properties": {"nombre": {"type": "string", "title": "Nombre"},
+                                               "dpi": {"type": "string", "format": "cui", "title": "DPI"}}},
+    },
+}
+
+
+def test_nested_objects_are_drawn_as_fieldsets_and_parsed_back():
+    [group] = fields(NESTED, {"representante_legal": {"nombre": "Ana"}}, {"representante_legal/dpi": "Revise"})
+    assert group.kind == "object"
+    assert [(f.name, f.value, f.error) for f in group.items[0]] == [
+        ("representante_legal.nombre", "Ana", None), ("representante_legal.dpi", None, "Revise")]
+    posted = MultiDict([("representante_legal.nombre", "Ana"), ("representante_legal.dpi", "")])
+    assert parse(NESTED, posted) == {"representante_legal": {"nombre": "Ana"}}
+    assert parse(NESTED, MultiDict([("representante_legal.nombre", "")])) == {}
