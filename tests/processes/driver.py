@@ -5,7 +5,7 @@ runs it and saves it: each walk saves and reloads the case between steps.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timezone
 from pathlib import Path
 
 from engine import cases, tasks, timers
@@ -16,6 +16,7 @@ from forms.registry import FormRegistry
 from tests.conftest import make_services
 
 ROOT = Path(__file__).resolve().parents[2]
+GT = OFFICE_TZ
 PROCESSES = ROOT / "processes"
 
 
@@ -27,6 +28,16 @@ def office(url: str, clock, **settings):
     deploy_files(svc, read_paths([PROCESSES]), actor="tests")
     apply_lane_files(svc, [PROCESSES])
     return svc
+
+
+def local(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
+    """A moment in office time (UTC-6), as the UTC datetime the fake clock runs on."""
+    return datetime(y, m, d, hh, mm, tzinfo=OFFICE_TZ).astimezone(timezone.utc)
+
+
+def closing(y: int, m: int, d: int) -> datetime:
+    """16:30 office time: when a working-day deadline falls due."""
+    return datetime.combine(date(y, m, d), time(16, 30), tzinfo=OFFICE_TZ).astimezone(timezone.utc)
 
 
 class Walk:

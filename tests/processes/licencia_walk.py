@@ -4,18 +4,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from forms.registry import FormRegistry
-from tests.processes.driver import Walk, office
+from tests.processes.driver import Walk, local  # noqa: F401 (local is re-exported to the licence tests)
 from tests.unit.test_validators import make_cui
 
 GT = ZoneInfo("America/Guatemala")
 DPI_ANA = make_cui("24567890", 4, 1)        # Chimaltenango, Chimaltenango
 DPI_LUIS = make_cui("12345678", 4, 8)       # Chimaltenango, San Miguel Pochuta
-
-
-def local(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
-    """A moment given in office time, as the UTC datetime the fake clock runs on."""
-    return datetime(y, m, d, hh, mm, tzinfo=GT).astimezone(timezone.utc)
 
 
 def closing(day: date) -> datetime:
@@ -25,13 +19,6 @@ def closing(day: date) -> datetime:
 
 def iso(moment: datetime) -> str:
     return moment.isoformat()
-
-
-def licence_office(url: str, clock, **settings):
-    """The office with every procedure deployed; 'date not in the past' is judged by the fake clock."""
-    svc = office(url, clock, **settings)
-    svc.forms = FormRegistry(today=lambda: clock.now.astimezone(GT).date())
-    return svc
 
 
 def intake(kind: str = "espectaculo_publico", **changes) -> dict:

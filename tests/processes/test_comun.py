@@ -13,21 +13,14 @@ from engine import tasks
 from engine.config import DEFAULT_PLAZOS
 from engine.errors import FormInvalid
 from forms.registry import FORMS_DIR
-from tests.processes.driver import PROCESSES
+from tests.processes.driver import PROCESSES, office
 from tests.processes.licencia_walk import (
-    closing, dictamen, due, fix, issue_previo, licence_office, local, notify, opinion, receive, request_opinions,
+    closing, dictamen, due, fix, issue_previo, local, opinion, receive, request_opinions,
     review, sign, start,
 )
 
 ONE_MINUTE = timedelta(minutes=1)
 DMN_NS = {"dmn": "https://www.omg.org/spec/DMN/20191111/MODEL/"}
-
-
-@pytest.fixture
-def svc(sqlite_url, clock):
-    services = licence_office(sqlite_url, clock)
-    yield services
-    services.db.dispose()
 
 
 def incomplete(svc, **kwargs):
@@ -101,7 +94,7 @@ def test_an_incomplete_fix_archives_the_file_without_a_second_previo(svc):
 
 
 def test_the_time_to_fix_is_a_setting(sqlite_url, clock):
-    svc = licence_office(sqlite_url, clock, plazos={**DEFAULT_PLAZOS, "subsanacion_dias": 3})
+    svc = office(sqlite_url, clock, plazos={**DEFAULT_PLAZOS, "subsanacion_dias": 3})
     try:
         walk = incomplete(svc)
         issue_previo(walk, local(2026, 3, 30, 10))

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from forms.registry import FormRegistry
 from tests.processes.driver import Walk, office
 
 GT = timezone(timedelta(hours=-6))
@@ -43,20 +42,6 @@ def utc(y, m, d, hh=0, mm=0):
     return datetime(y, m, d, hh, mm, tzinfo=timezone.utc)
 
 
-def _office(url, clock):
-    svc = office(url, clock)
-    # "date-not-past" and friends must judge dates by the fake clock's office date, not the real one.
-    svc.forms = FormRegistry(today=lambda: clock.now.astimezone(GT).date())
-    return svc
-
-
-@pytest.fixture
-def svc(sqlite_url, clock):
-    services = _office(sqlite_url, clock)
-    yield services
-    services.db.dispose()
-
-
 def start(svc, clock, **changes) -> Walk:
     clock.now = datetime.fromisoformat(changes.get("oficio_recibido", INTAKE["oficio_recibido"])).astimezone(timezone.utc)
     return Walk(svc, PROCESS, {**INTAKE, **changes}, actor="ventanilla1")
@@ -74,7 +59,7 @@ def answer_and_send(walk):
 
 
 def test_oficio_is_answered_within_ten_working_days(database_url, clock):
-    svc = _office(database_url, clock)
+    svc = office(database_url, clock)
     try:
         walk = start(svc, clock)
         # Mon 2 Mar 10:00 → 10 working days: Mon 16 Mar at closing; alert 2 working days before (Thu 12 Mar).

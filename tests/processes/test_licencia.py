@@ -17,21 +17,14 @@ from engine.config import DEFAULT_PLAZOS
 from engine.deploy import deploy_files, read_paths
 from engine.errors import FormInvalid
 from forms.validators import FORMAT_MESSAGES
-from tests.processes.driver import PROCESSES, Walk
+from tests.processes.driver import PROCESSES, office, Walk
 from tests.processes.licencia_walk import (
-    DPI_ANA, appeal, certificate, closing, dictamen, due, intake, licence_office, local, notify, opinion, receive,
+    DPI_ANA, appeal, certificate, closing, dictamen, due, intake,  local, notify, opinion, receive,
     request_opinions, resolve_appeal, review, sign, start, to_opinions,
 )
 
 ONE_MINUTE = timedelta(minutes=1)
 CODE = re.compile(r"GDCH-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}")
-
-
-@pytest.fixture
-def svc(sqlite_url, clock):
-    services = licence_office(sqlite_url, clock)
-    yield services
-    services.db.dispose()
 
 
 def expected_code(data: dict) -> str:
@@ -326,7 +319,7 @@ def test_event_date_in_the_past_and_bad_phone_are_refused(svc, clock):
 # -- both backends ------------------------------------------------------------------------------------
 
 def test_approval_walk_on_each_database(database_url, clock):
-    svc = licence_office(database_url, clock)
+    svc = office(database_url, clock)
     try:
         walk = to_opinions(start(svc, "rifa_sorteo", at=local(2026, 3, 30, 9)))
         request_opinions(walk, local(2026, 3, 31))

@@ -6,34 +6,19 @@ March), the dialogue's 60 calendar days (moved to the next working day when they
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from engine.errors import FormInvalid
-from tests.processes.driver import Walk, office
+from tests.processes.driver import Walk, closing, local, office
 from tests.unit.test_validators import make_cui
 
 GT = ZoneInfo("America/Guatemala")
 ONE_MINUTE = timedelta(minutes=1)
 DPI_A = make_cui("24567890", 4, 5)   # Santa Apolonia
 DPI_B = make_cui("12345678", 4, 6)   # Tecpán Guatemala
-
-
-def local(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=GT).astimezone(timezone.utc)
-
-
-def closing(y: int, m: int, d: int) -> datetime:
-    return datetime.combine(date(y, m, d), time(16, 30), tzinfo=GT).astimezone(timezone.utc)
-
-
-@pytest.fixture
-def svc(sqlite_url, clock):
-    services = office(sqlite_url, clock)
-    yield services
-    services.db.dispose()
 
 
 def intake(**changes) -> dict:

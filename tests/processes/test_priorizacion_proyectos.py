@@ -10,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from engine.config import DEFAULT_PLAZOS
-from forms.registry import FormRegistry
 from tests.processes.driver import Walk, office
 
 GT = timezone(timedelta(hours=-6))
@@ -45,19 +44,6 @@ def utc(y, m, d, hh=0, mm=0):
     return datetime(y, m, d, hh, mm, tzinfo=timezone.utc)
 
 
-def _office(url, clock, **settings):
-    svc = office(url, clock, **settings)
-    svc.forms = FormRegistry(today=lambda: clock.now.astimezone(GT).date())
-    return svc
-
-
-@pytest.fixture
-def svc(sqlite_url, clock):
-    services = _office(sqlite_url, clock)
-    yield services
-    services.db.dispose()
-
-
 def avance(estado: str, porcentaje: int) -> dict:
     return {"avance_estado": estado, "avance_porcentaje": porcentaje, "avance_fecha": "2026-09-30"}
 
@@ -82,7 +68,7 @@ def reminder_due(walk) -> str:
 
 
 def test_prioritized_proposal_runs_to_finished_execution(database_url, clock):
-    svc = _office(database_url, clock)
+    svc = office(database_url, clock)
     try:
         walk = at_resolution(svc, clock)
         data = walk.data
@@ -137,7 +123,7 @@ def test_late_proposal_is_reminded_on_the_next_working_day(svc, clock, moment, d
 
 def test_reminder_lead_is_a_setting_and_skips_army_day(sqlite_url, clock):
     # 8 working days before Wed 8 Jul 2026: 7, 6, 3, 2, 1, 30 Jun, (Mon 29 Jun, Army Day), 26, 25 → Thu 25 Jun.
-    svc = _office(sqlite_url, clock, plazos={**DEFAULT_PLAZOS, "priorizacion_alerta_dias": 8})
+    svc = office(sqlite_url, clock, plazos={**DEFAULT_PLAZOS, "priorizacion_alerta_dias": 8})
     try:
         walk = at_resolution(svc, clock)
         assert reminder_due(walk) == "2026-06-25 22:30"

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from forms.registry import FormRegistry
 from tests.processes.driver import Walk, office
 
 GT = timezone(timedelta(hours=-6))
@@ -27,20 +26,6 @@ ACTA = {"codede_acta_numero": "ACTA-02-2026", "codede_acta_fecha": "2026-03-09",
 OFICIOS = {"codede_oficios_seguimiento": [
     {"numero": "OF-CODEDE-031-2026", "institucion": "Dirección General de Caminos", "resolucion_numero": 2,
      "asunto": "Comunica la priorización del tramo Patzún–Godínez."}]}
-
-
-def _office(url, clock):
-    svc = office(url, clock)
-    # "date-not-past" must judge by the fake clock's office date, not the real one.
-    svc.forms = FormRegistry(today=lambda: clock.now.astimezone(GT).date())
-    return svc
-
-
-@pytest.fixture
-def svc(sqlite_url, clock):
-    services = _office(sqlite_url, clock)
-    yield services
-    services.db.dispose()
 
 
 def agenda(fecha: str) -> dict:
@@ -70,7 +55,7 @@ def close(walk):
 
 
 def test_session_with_quorum_runs_to_the_follow_up_letters(database_url, clock):
-    svc = _office(database_url, clock)
+    svc = office(database_url, clock)
     try:
         walk = convened(svc, clock)
         assert walk.data["codede_dias_anticipacion"] == 7

@@ -15,29 +15,12 @@ import pytest
 from engine import serializer
 from engine.errors import FormInvalid
 from engine.persistence import read_case
-from tests.processes.driver import Walk, office
+from tests.processes.driver import Walk, closing, local, office
 from tests.unit.test_validators import make_cui
 
 GT = ZoneInfo("America/Guatemala")
 ONE_MINUTE = timedelta(minutes=1)
 DPI = make_cui("24567890", 4, 3)  # San Martín Jilotepeque
-
-
-def local(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
-    """A moment in office time (UTC-6), as the UTC datetime the fake clock runs on."""
-    return datetime(y, m, d, hh, mm, tzinfo=GT).astimezone(timezone.utc)
-
-
-def closing(y: int, m: int, d: int) -> datetime:
-    """16:30 office time: when a working-day deadline falls due."""
-    return datetime.combine(date(y, m, d), time(16, 30), tzinfo=GT).astimezone(timezone.utc)
-
-
-@pytest.fixture
-def svc(sqlite_url, clock):
-    services = office(sqlite_url, clock)
-    yield services
-    services.db.dispose()
 
 
 def intake(categoria: str = "acceso_informacion", **changes) -> dict:
