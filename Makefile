@@ -41,6 +41,7 @@ run: deploy
 	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente serve --host 127.0.0.1 --port 5000 --with-scheduler
 
 test: install var
+	node web/modeler/test/roundtrip.mjs
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: install

@@ -43,8 +43,9 @@ def create_app(test_config: dict | None = None, services: Services | None = None
     # After smorest's init_app, so our problem+json handlers replace its HTTPException handler.
     register_error_handlers(app)
     security.init_app(app)
-    from web import pages  # the clerk's pages share this app, its session and its services
+    from web import modeler_pages, pages  # the pages share this app, its session and its services
     pages.init_app(app)
+    modeler_pages.register(app)
 
     @app.get("/health")
     def health():

@@ -26,8 +26,11 @@ class Deployed:
 
 
 def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = None,
-                 comment: str = "") -> list[Deployed]:
-    """Parse and lint the files as one bundle and store a version for each changed process."""
+                 comment: str = "", only: frozenset[str] | None = None) -> list[Deployed]:
+    """Parse and lint the files as one bundle and store a version for each changed process.
+
+    `only` limits the stored versions to those processes; the other files only let call activities resolve.
+    """
     if not files:
         raise InvalidInput("nothing to deploy", errors=[{"field": "files", "message": "no files"}])
     bundle = parse_bundle(files)
@@ -35,6 +38,8 @@ def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = Non
     with svc.uow() as uow:
         now = svc.clock()
         for key, proc in sorted(bundle.processes.items()):
+            if only is not None and key not in only:
+                continue
             spec_json = serializer.dump_spec(proc.spec, proc.subprocess_specs)
             used = _files_used(proc, bundle.texts)
             # DMN tables are compiled into spec_json, so only the BPMN sources (layout included)

@@ -273,3 +273,14 @@ deadline_alerts = Table(
     UniqueConstraint("task_id", "point", name="uq_deadline_alerts_task_point"),
     Index("ix_deadline_alerts_state_due", "state", "due_at"),
 )
+
+# A supervisor's work in progress on one process: saved any number of times, published as a version.
+process_drafts = Table(
+    "process_drafts", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("process_key", String(100), nullable=False, unique=True),
+    Column("xml", Text, nullable=False),
+    Column("updated_by", String(64)),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("base_version", Integer),  # the version the draft started from (None: a new process)
+)

@@ -21,6 +21,7 @@ RULES: dict[str, frozenset[str]] = {
     "process.read": EVERYONE,
     "process.validate": MANAGERS,
     "process.deploy": MANAGERS,
+    "process.draft": MANAGERS,        # read, save and discard drafts of diagrams
     "case.read": EVERYONE,
     "case.start": WORKERS,
     "case.manage": MANAGERS,          # suspend, resume, cancel, retry

@@ -406,3 +406,72 @@ def _rewrite(raw: str, exc: ValidationException, el) -> str:
     if raw.startswith(("KeyError", "AttributeError", "TypeError", "ValueError", "IndexError")):
         return f"{what} could not be read by the engine ({_short(raw)}); check its attributes and references."
     return f"{what}: {_short(raw)}" if tag else _short(raw)
+
+
+# -- element facts (for drafts and diffs) -------------------------------------------------------------------------
+
+_TEXT_CHILDREN = ("documentation", "script", "conditionExpression", "loopCardinality", "completionCondition")
+_TIMER_CHILDREN = ("timeDuration", "timeDate", "timeCycle")
+
+
+def elements_of(xml_text: str | bytes, name: str = "diagram.bpmn") -> dict[str, dict]:
+    """Every BPMN element with an id, as plain facts: type, name, lane and a flat map of what it says.
+
+    `values` keys: 'attribute:<name>', 'property:<name>' (spiffworkflow:property), 'extension:<tag>'
+    (other spiffworkflow extensions), 'documentation', 'script', 'condition', 'timer:<kind>', 'event'.
+    Raise SpecInvalid if the document cannot be read safely or is not BPMN.
+    """
+    data = xml_text.encode("utf-8") if isinstance(xml_text, str) else bytes(xml_text)
+    result = _read_xml(name, data)
+    if isinstance(result, Problem):
+        raise SpecInvalid([result])
+    kind, root = result
+    if kind != "bpmn":
+        raise SpecInvalid([Problem(name, "Expected a BPMN document, got DMN.", line=1)])
+    lanes: dict[str, str] = {}
+    for lane in root.iter("{%s}lane" % BPMN_NS):  # nested lanes come later: the innermost wins
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            lanes[(ref.text or "").strip()] = lane.get("name") or lane.get("id")
+    found: dict[str, dict] = {}
+    for el in root.iter("{%s}*" % BPMN_NS):
+        element_id = el.get("id")
+        if not element_id or el is root or element_id in found:
+            continue
+        found[element_id] = {"type": etree.QName(el).localname, "name": el.get("name"),
+                             "lane": lanes.get(element_id), "values": _values_of(el)}
+    return found
+
+
+def _values_of(el) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for attr, value in sorted(el.attrib.items()):
+        if attr not in ("id", "name"):
+            values[f"attribute:{_short(attr)}"] = value
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue
+        local, ns = etree.QName(child).localname, etree.QName(child).namespace
+        if ns == BPMN_NS and local in _TEXT_CHILDREN:
+            key = "condition" if local == "conditionExpression" else local
+            values[key] = (child.text or "").strip()
+        elif ns == BPMN_NS and local.endswith("EventDefinition"):
+            values["event"] = ", ".join(filter(None, [values.get("event"), local]))
+            for timer in child:
+                if isinstance(timer.tag, str) and etree.QName(timer).localname in _TIMER_CHILDREN:
+                    values[f"timer:{etree.QName(timer).localname}"] = (timer.text or "").strip()
+            for attr, value in child.attrib.items():
+                if attr != "id":
+                    values[f"event:{_short(attr)}"] = value
+        elif ns == BPMN_NS and local == "extensionElements":
+            for ext in child:
+                if not isinstance(ext.tag, str):
+                    continue
+                ext_local = etree.QName(ext).localname
+                if etree.QName(ext).namespace == SPIFF_NS and ext_local == "properties":
+                    for prop in ext.iterfind("spiffworkflow:property", NS):
+                        values[f"property:{prop.get('name')}"] = prop.get("value") or ""
+                else:
+                    text = (ext.text or "").strip()
+                    attrs = " ".join(f'{_short(k)}="{v}"' for k, v in sorted(ext.attrib.items()))
+                    values[f"extension:{_short(ext.tag)}"] = " ".join(filter(None, [attrs, text]))
+    return values

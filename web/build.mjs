@@ -1,6 +1,8 @@
-// Copies the browser builds of the npm packages into web/static/vendor (git-ignored).
+// Copies the browser builds of the npm packages into web/static/vendor (git-ignored) and bundles our own
+// modeler (web/modeler: bpmn-js + properties panel + SpiffWorkflow extensions) with esbuild.
 // Run by `make run` / `make test` through `npm run build`; nothing minified is committed.
 import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { build } from "esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,3 +27,17 @@ for (const [from, to] of copies) {
   cpSync(join(root, from), target, { recursive: true });
 }
 console.log(`vendor files copied to ${vendor}`);
+
+// The supervisors' modeler: one script (window.ExpedienteModeler) and one stylesheet beside it.
+await build({
+  entryPoints: [join(root, "web", "modeler", "index.js")],
+  outfile: join(vendor, "modeler", "modeler.js"),
+  bundle: true,
+  format: "iife",
+  target: ["es2020"],
+  minify: true,
+  legalComments: "linked",
+  loader: { ".svg": "dataurl", ".woff": "dataurl", ".woff2": "dataurl", ".ttf": "dataurl", ".eot": "dataurl" },
+  logLevel: "warning",
+});
+console.log(`modeler bundled into ${join(vendor, "modeler")}`);

@@ -6,11 +6,12 @@ from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
 
+from api.schemas.drafts import DiffSchema
 from api.schemas.processes import (
     BundleFilesSchema, DeployedSchema, DeploySchema, ProcessSchema, ValidationResultSchema, VersionSchema,
 )
 from api.security import principal, requires, services
-from engine import deploy, queries
+from engine import deploy, diff, queries
 from engine.errors import InvalidInput
 
 blp = ApiBlueprint("processes", __name__, url_prefix="/api/processes", description="Procedimientos (BPMN)")
@@ -73,3 +74,12 @@ class Diagram(MethodView):
         """The BPMN XML of one version, as deployed."""
         xml = deploy.version_diagram(services(), queries.version_id(services(), process_key, number))
         return Response(xml, mimetype="application/xml")
+
+
+@blp.route("/<name:process_key>/versions/<id:old>/diff/<id:new>")
+class VersionDiff(MethodView):
+    @requires("process.read")
+    @blp.response(200, DiffSchema)
+    def get(self, process_key, old, new):
+        """Elements added, removed and changed (with each changed field) from version `old` to `new`."""
+        return diff.diff_versions(services(), process_key, old, new)

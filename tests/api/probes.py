@@ -77,3 +77,16 @@ def closure_day(svc) -> str:
     day = unique_day()
     add_closure(svc, day, "Cierre de prueba", actor="admin")
     return day.isoformat()
+
+
+def draft(svc) -> str:
+    """A fresh valid draft of a new procedure (from the template); returns its key."""
+    from engine.drafts import create_draft
+    key = unique("tramite_prueba_")
+    create_draft(svc, key, "supervisor1", "Trámite de prueba")
+    return key
+
+
+def template_xml(key: str) -> str:
+    from engine.drafts import TEMPLATE
+    return TEMPLATE.read_text(encoding="utf-8").replace("{key}", key).replace("{name}", '"Prueba"')

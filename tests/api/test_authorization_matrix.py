@@ -31,6 +31,25 @@ MATRIX = {
         lambda x, u: ("/api/processes/five_step/versions", {}), (401, 200, 200, 200, 200)),
     ("GET", "/api/processes/<name:process_key>/versions/<id:number>/bpmn"): (
         lambda x, u: ("/api/processes/five_step/versions/1/bpmn", {}), (401, 200, 200, 200, 200)),
+    ("GET", "/api/processes/<name:process_key>/versions/<id:old>/diff/<id:new>"): (
+        lambda x, u: ("/api/processes/five_step/versions/1/diff/1", {}), (401, 200, 200, 200, 200)),
+    ("GET", "/api/drafts"): (lambda x, u: ("/api/drafts", {}), (401, 403, 200, 403, 200)),
+    ("POST", "/api/drafts"): (lambda x, u: ("/api/drafts", {"json": {"process_key": p.unique("nuevo_")}}),
+                              (401, 403, 201, 403, 201)),
+    ("GET", "/api/drafts/<name:process_key>"): (lambda x, u: (f"/api/drafts/{p.draft(x.svc)}", {}),
+                                                (401, 403, 200, 403, 200)),
+    ("PUT", "/api/drafts/<name:process_key>"): (
+        lambda x, u: ((k := p.unique("guardado_")) and f"/api/drafts/{k}", {"json": {"xml": p.template_xml(k)}}),
+        (401, 403, 200, 403, 200)),
+    ("DELETE", "/api/drafts/<name:process_key>"): (lambda x, u: (f"/api/drafts/{p.draft(x.svc)}", {}),
+                                                   (401, 403, 204, 403, 204)),
+    ("GET", "/api/drafts/<name:process_key>/bpmn"): (lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/bpmn", {}),
+                                                     (401, 403, 200, 403, 200)),
+    ("GET", "/api/drafts/<name:process_key>/diff"): (lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/diff", {}),
+                                                     (401, 403, 200, 403, 200)),
+    ("POST", "/api/drafts/<name:process_key>/publish"): (
+        lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/publish", {"json": {"comment": "Primera versión"}}),
+        (401, 403, 201, 403, 201)),
     ("GET", "/api/cases"): (lambda x, u: ("/api/cases", {}), (401, 200, 200, 200, 200)),
     ("POST", "/api/cases"): (lambda x, u: ("/api/cases", {"json": {"process_key": "five_step"}}),
                              (401, 201, 201, 403, 201)),
@@ -111,8 +130,9 @@ class Context:
 
 
 def _routes(app) -> set[tuple[str, str]]:
-    # The clerk's HTML pages (blueprint "pages") check sessions themselves; tests/web covers them.
-    return {(method, rule.rule) for rule in app.url_map.iter_rules() if not rule.endpoint.startswith("pages.")
+    # The HTML pages (blueprints "pages" and "modeler_pages") check sessions themselves; tests/web covers them.
+    return {(method, rule.rule) for rule in app.url_map.iter_rules()
+            if not rule.endpoint.startswith(("pages.", "modeler_pages."))
             for method in rule.methods - AUTOMATIC_METHODS}
 
 

@@ -1,0 +1,234 @@
+"""Drafts: a supervisor edits a process diagram, sees its problems on every save, and publishes it as a version."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import orjson
+from sqlalchemy import delete, insert, or_, select, update
+
+from engine import deploy, models
+from engine.errors import Conflict, InvalidInput, NotFound, Problem, SpecInvalid
+from engine.services import Services
+from engine.specs import MAX_DOCUMENT_BYTES, elements_of, parse_bundle
+from forms.registry import FormRegistry
+
+_drafts = models.process_drafts
+_versions = models.process_versions
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "bpmn" / "new_process.bpmn"
+# A process id is an XML id and a URL segment: letters, digits, '_', '-', '.'; not starting with a digit.
+PROCESS_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,99}")
+FORM_PROPERTY = "form"
+
+
+class DraftNotFound(NotFound):
+    code = "draft_not_found"
+
+
+def validate_key(process_key: str) -> None:
+    """Refuse (InvalidInput) a procedure identifier that cannot be a BPMN process id and a URL segment."""
+    if not PROCESS_KEY.fullmatch(process_key or ""):
+        raise InvalidInput("El identificador del procedimiento no es válido.",
+                           errors=[{"field": "process_key", "message": "letras, dígitos, '_', '-' o '.'; "
+                                                                       "no empieza con dígito; hasta 100"}])
+
+
+def create_draft(svc: Services, process_key: str, actor: str | None, name: str = "") -> dict:
+    """Start a draft: a copy of the latest version, or the template for a new process; Conflict if one exists."""
+    validate_key(process_key)
+    latest = _latest(svc, process_key)
+    if latest is not None:
+        xml = deploy.version_diagram(svc, latest["id"])
+    else:
+        xml = TEMPLATE.read_text(encoding="utf-8").replace("{key}", process_key) \
+            .replace("{name}", quoteattr(" ".join(name.split()) or process_key))
+    with svc.uow() as uow:
+        if uow.conn.execute(select(_drafts.c.id).where(_drafts.c.process_key == process_key)).first():
+            raise Conflict(f"Ya existe un borrador de '{process_key}'.", process_key=process_key)
+        uow.conn.execute(insert(_drafts).values(process_key=process_key, xml=xml, updated_by=actor,
+                                                updated_at=svc.clock(),
+                                                base_version=latest["version"] if latest else None))
+        uow.commit()
+    return get_draft(svc, process_key)
+
+
+def save_draft(svc: Services, process_key: str, xml: str, actor: str | None,
+               base_version: int | None = None) -> dict:
+    """Store the draft's XML (creating the draft if needed) and return it with its problems."""
+    validate_key(process_key)
+    if len(xml.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
+        raise InvalidInput("El diagrama es demasiado grande (máximo 2 MiB).",
+                           errors=[{"field": "xml", "message": "más de 2 MiB"}])
+    latest = _latest(svc, process_key)
+    with svc.uow() as uow:
+        row = uow.conn.execute(select(_drafts.c.base_version).where(_drafts.c.process_key == process_key)).first()
+        if base_version is None:  # keep what the draft started from; a new draft starts from the latest
+            base_version = row.base_version if row else (latest["version"] if latest else None)
+        values = dict(xml=xml, updated_by=actor, updated_at=svc.clock(), base_version=base_version)
+        if row:
+            uow.conn.execute(update(_drafts).where(_drafts.c.process_key == process_key).values(**values))
+        else:
+            uow.conn.execute(insert(_drafts).values(process_key=process_key, **values))
+        uow.commit()
+    return get_draft(svc, process_key)
+
+
+def get_draft(svc: Services, process_key: str) -> dict:
+    """The draft with its XML and the problems found in it now."""
+    draft = _row(svc, process_key)
+    problems = check_draft(svc, process_key, draft["xml"])
+    return {**draft, "valid": not any(p.severity == "error" for p in problems),
+            "problems": [p.to_dict() for p in problems]}
+
+
+def list_drafts(svc: Services) -> list[dict]:
+    """Every draft, without its XML."""
+    with svc.uow(write=False) as uow:
+        rows = uow.conn.execute(select(_drafts.c.process_key, _drafts.c.updated_by, _drafts.c.updated_at,
+                                       _drafts.c.base_version).order_by(_drafts.c.process_key)).mappings()
+        return [dict(r) for r in rows]
+
+
+def discard_draft(svc: Services, process_key: str) -> None:
+    """Delete a draft; the published versions stay as they are."""
+    with svc.uow() as uow:
+        if uow.conn.execute(delete(_drafts).where(_drafts.c.process_key == process_key)).rowcount == 0:
+            raise DraftNotFound(f"No hay borrador de '{process_key}'.", process_key=process_key)
+        uow.commit()
+
+
+def publish_draft(svc: Services, process_key: str, actor: str | None, comment: str = "") -> deploy.Deployed:
+    """Deploy the draft as the process's next version and delete it; SpecInvalid if it has any error."""
+    draft = _row(svc, process_key)
+    latest = _latest(svc, process_key)
+    if (latest["version"] if latest else None) != draft["base_version"]:
+        raise Conflict(f"Se publicó la versión {latest['version'] if latest else '-'} de '{process_key}' después "
+                       "de abrir este borrador: revise los cambios y guarde el borrador sobre esa versión.",
+                       process_key=process_key, latest_version=latest["version"] if latest else None)
+    files = bundle_for(svc, process_key, draft["xml"])
+    errors = [p for p in check_draft(svc, process_key, draft["xml"], files) if p.severity == "error"]
+    if errors:
+        raise SpecInvalid(errors)
+    [deployed] = deploy.deploy_files(svc, files, actor=actor, comment=comment, only=frozenset({process_key}))
+    with svc.uow() as uow:
+        uow.conn.execute(delete(_drafts).where(_drafts.c.process_key == process_key,
+                                               _drafts.c.updated_at == draft["updated_at"]))
+        uow.commit()
+    return deployed
+
+
+def draft_file_name(svc: Services, process_key: str) -> str:
+    """The name the process's own file was deployed under (kept across versions), else '<key>.bpmn'."""
+    latest = _latest(svc, process_key)
+    return next(iter(orjson.loads(latest["files_json"])), f"{process_key}.bpmn") if latest else f"{process_key}.bpmn"
+
+
+def bundle_for(svc: Services, process_key: str, xml: str) -> dict[str, bytes]:
+    """The draft plus the current files it needs: its version's DMN tables and the called processes' files."""
+    own = draft_file_name(svc, process_key)
+    files = {own: xml.encode("utf-8", "surrogatepass")}
+    try:
+        elements = elements_of(xml, own)
+    except SpecInvalid:
+        return files  # parse_bundle will report why
+    called = {e["values"].get("attribute:calledElement") for e in elements.values() if e["type"] == "callActivity"}
+    stored = [] if (latest := _latest(svc, process_key)) is None else \
+        [(n, t) for n, t in orjson.loads(latest["files_json"]).items() if n.endswith(".dmn")]
+    for key in sorted(k for k in called if k and k != process_key):
+        version = _latest(svc, key)
+        if version is not None:
+            stored.extend(orjson.loads(version["files_json"]).items())
+    for name, text in stored:
+        files.setdefault(name, text.encode("utf-8"))
+    return files
+
+
+def check_draft(svc: Services, process_key: str, xml: str, files: dict[str, bytes] | None = None) -> list[Problem]:
+    """The parser's and lint's problems, plus the office's own rules: lanes mapped to groups, forms that exist."""
+    files = files if files is not None else bundle_for(svc, process_key, xml)
+    own = next(iter(files))
+    try:
+        problems = list(parse_bundle(files).warnings)
+    except SpecInvalid as exc:
+        problems = list(exc.problems)
+    try:
+        elements = elements_of(xml, own)
+    except SpecInvalid:
+        return problems
+    problems += _office_rules(svc, process_key, own, elements)
+    return list(dict.fromkeys(problems))
+
+
+def _office_rules(svc: Services, process_key: str, file: str, elements: dict[str, dict]) -> list[Problem]:
+    problems = []
+    processes = {i: e for i, e in elements.items() if e["type"] == "process"}
+    if process_key not in processes:
+        first = next(iter(processes), None)
+        problems.append(Problem(file, f"The diagram has no process with id '{process_key}': the executable "
+                                      "process's id must be the procedure's identifier.", first))
+    forms = set(FormRegistry().keys())
+    mapped = _mapped_lanes(svc, process_key)
+    for element_id, el in elements.items():
+        form = el["values"].get(f"property:{FORM_PROPERTY}")
+        if el["type"] == "userTask":
+            if not el["lane"]:
+                problems.append(Problem(file, f"User task '{el['name'] or element_id}' is in no lane: place it in "
+                                              "the lane of the group that works it.", element_id))
+            elif el["lane"] not in mapped:
+                problems.append(Problem(file, f"Lane '{el['lane']}' of user task '{el['name'] or element_id}' is "
+                                              "not assigned to any group: ask an administrator to map it.",
+                                        element_id))
+            if not form:
+                problems.append(Problem(file, f"User task '{el['name'] or element_id}' has no form: choose the "
+                                              "form the clerk fills in (property 'form').", element_id))
+        if form and form not in forms:
+            problems.append(Problem(file, f"Form '{form}' of '{el['name'] or element_id}' does not exist in "
+                                          "forms/.", element_id))
+    return problems
+
+
+def _mapped_lanes(svc: Services, process_key: str) -> set[str]:
+    lg = models.lane_groups
+    with svc.uow(write=False) as uow:
+        return set(uow.conn.execute(select(lg.c.lane).where(or_(lg.c.process_key == process_key,
+                                                                lg.c.process_key == "*"))).scalars())
+
+
+def _latest(svc: Services, process_key: str) -> dict | None:
+    with svc.uow(write=False) as uow:
+        row = uow.conn.execute(select(_versions.c.id, _versions.c.version, _versions.c.files_json)
+                               .where(_versions.c.process_key == process_key)
+                               .order_by(_versions.c.version.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def _row(svc: Services, process_key: str) -> dict:
+    with svc.uow(write=False) as uow:
+        row = uow.conn.execute(select(_drafts.c.process_key, _drafts.c.xml, _drafts.c.updated_by,
+                                      _drafts.c.updated_at, _drafts.c.base_version)
+                               .where(_drafts.c.process_key == process_key)).mappings().first()
+    if row is None:
+        raise DraftNotFound(f"No hay borrador de '{process_key}'.", process_key=process_key)
+    return dict(row)
+
+
+def diff_draft(svc: Services, process_key: str) -> dict:
+    """What the draft changes from the version it started from (everything is 'added' for a new process)."""
+    from engine.diff import diff_xml
+    draft = _row(svc, process_key)
+    base = _version_diagram_or_none(svc, process_key, draft["base_version"])
+    return {"process_key": process_key, "old": draft["base_version"], "new": None,
+            **diff_xml(base or _EMPTY_DEFINITIONS, draft["xml"])}
+
+
+_EMPTY_DEFINITIONS = '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="empty"/>'
+
+
+def _version_diagram_or_none(svc: Services, process_key: str, number: int | None) -> str | None:
+    if number is None:
+        return None
+    with svc.uow(write=False) as uow:
+        vid = uow.conn.execute(select(_versions.c.id).where(_versions.c.process_key == process_key,
+                                                            _versions.c.version == number)).scalar()
+    return deploy.version_diagram(svc, vid) if vid is not None else None

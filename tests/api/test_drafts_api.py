@@ -1,0 +1,164 @@
+"""Drafts over HTTP: save with problems pinned on elements, publish as versions, versions and their diff."""
+from __future__ import annotations
+
+import re
+
+from tests.api.probes import template_xml
+
+START_FORM = re.compile(r"<bpmn:extensionElements>\s*<spiffworkflow:properties>\s*"
+                        r'<spiffworkflow:property name="form" value="solicitud_ciudadana"/>\s*'
+                        r"</spiffworkflow:properties>\s*</bpmn:extensionElements>")
+
+
+def _no_intake(xml: str) -> str:
+    """The template without its intake form, so a test can start a case with no data."""
+    return START_FORM.sub("", xml, count=1)
+
+
+def _publish_new(sup, key: str, xml: str, comment: str = "Primera versión"):
+    assert sup.put(f"/api/drafts/{key}", json={"xml": xml}).status_code == 200
+    return sup.post(f"/api/drafts/{key}/publish", json={"comment": comment})
+
+
+def test_new_procedure_starts_from_a_valid_template(as_user):
+    sup = as_user("supervisor1")
+    r = sup.post("/api/drafts", json={"process_key": "permiso_eventos", "name": "Permiso de eventos"})
+    assert r.status_code == 201
+    body = r.get_json()
+    assert body["base_version"] is None and body["valid"] is True
+    assert [p for p in body["problems"] if p["severity"] == "error"] == []
+    assert 'id="permiso_eventos"' in body["xml"] and "Permiso de eventos" in body["xml"]
+    assert sup.post("/api/drafts", json={"process_key": "permiso_eventos"}).status_code == 409
+    assert [d["process_key"] for d in sup.get("/api/drafts").get_json()] == ["permiso_eventos"]
+
+
+def test_saving_returns_problems_pinned_on_their_elements(as_user):
+    sup = as_user("supervisor1")
+    xml = template_xml("con_errores")
+    xml = xml.replace('<spiffworkflow:property name="form" value="revision_completitud"/>', "")
+    xml = xml.replace('value="solicitud_ciudadana"', 'value="no_existe"')
+    xml = xml.replace('name="Ventanilla"', 'name="Carril sin grupo"')
+    r = sup.put("/api/drafts/con_errores", json={"xml": xml})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["valid"] is False
+    pinned = {(p["element_id"], p["message"].split(":")[0]) for p in body["problems"]}
+    assert ("register", "User task 'Revisar solicitud' has no form") in pinned
+    assert any(e == "register" and "not assigned to any group" in m
+               for e, m in ((p["element_id"], p["message"]) for p in body["problems"]))
+    assert any(p["element_id"] == "start" and "'no_existe'" in p["message"] for p in body["problems"])
+
+    refused = sup.post("/api/drafts/con_errores/publish", json={"comment": "intento"})
+    assert refused.status_code == 422
+    assert "register" in {e["element_id"] for e in refused.get_json()["errors"]}
+    assert sup.get("/api/processes/con_errores/versions").status_code == 404  # nothing was deployed
+
+
+def test_a_broken_script_and_an_unconditioned_branch_are_reported_by_element(as_user):
+    sup = as_user("supervisor1")
+    xml = template_xml("guion").replace(
+        '<bpmn:sequenceFlow id="flow_register_end" sourceRef="register" targetRef="end"/>',
+        '<bpmn:sequenceFlow id="flow_register_end" sourceRef="register" targetRef="calc"/>'
+        '<bpmn:scriptTask id="calc" name="Calcular"><bpmn:script>total = = 1</bpmn:script></bpmn:scriptTask>'
+        '<bpmn:sequenceFlow id="flow_calc_end" sourceRef="calc" targetRef="end"/>')
+    problems = sup.put("/api/drafts/guion", json={"xml": xml}).get_json()["problems"]
+    assert "calc" in {p["element_id"] for p in problems}
+
+
+def test_unreadable_xml_is_saved_as_a_draft_with_its_problem(as_user):
+    sup = as_user("supervisor1")
+    body = sup.put("/api/drafts/roto", json={"xml": "<bpmn:definitions"}).get_json()
+    assert body["valid"] is False and "well-formed" in body["problems"][0]["message"]
+    doctype = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "x">]><x/>'
+    assert sup.put("/api/drafts/roto", json={"xml": doctype}).get_json()["valid"] is False
+
+
+def test_publishing_makes_a_version_and_running_cases_keep_theirs(as_user):
+    sup = as_user("supervisor1")
+    r = _publish_new(sup, "tramite_simple", _no_intake(template_xml("tramite_simple")))
+    assert r.status_code == 201 and r.get_json()["version"] == 1
+    assert sup.get("/api/drafts/tramite_simple").status_code == 404  # the draft became the version
+    old_case = sup.post("/api/cases", json={"process_key": "tramite_simple", "data": {}}).get_json()
+
+    draft = sup.post("/api/drafts", json={"process_key": "tramite_simple"}).get_json()
+    assert draft["base_version"] == 1
+    xml = draft["xml"].replace('name="Revisar solicitud"', 'name="Revisar la solicitud completa"') \
+        .replace('name="deadlineWorkingDays" value="5"', 'name="deadlineWorkingDays" value="8"')
+    assert sup.put("/api/drafts/tramite_simple", json={"xml": xml}).get_json()["valid"] is True
+    r = sup.post("/api/drafts/tramite_simple/publish", json={"comment": "Plazo de 8 días"})
+    assert r.status_code == 201 and r.get_json()["version"] == 2
+    new_case = sup.post("/api/cases", json={"process_key": "tramite_simple", "data": {}}).get_json()
+
+    assert sup.get(f"/api/cases/{old_case['id']}").get_json()["process_version"] == 1
+    assert sup.get(f"/api/cases/{new_case['id']}").get_json()["process_version"] == 2
+    versions = sup.get("/api/processes/tramite_simple/versions").get_json()
+    assert [(v["version"], v["created_by"], v["comment"], v["open_cases"]) for v in versions] == [
+        (1, "supervisor1", "Primera versión", 1), (2, "supervisor1", "Plazo de 8 días", 1)]
+
+
+def test_publishing_refuses_a_draft_opened_before_another_publication(as_user):
+    sup, admin = as_user("supervisor1"), as_user("admin")
+    assert _publish_new(sup, "carrera", template_xml("carrera")).status_code == 201
+    xml = sup.post("/api/drafts", json={"process_key": "carrera"}).get_json()["xml"]
+    admin.delete("/api/drafts/carrera")
+    admin.post("/api/drafts", json={"process_key": "carrera"})
+    admin.put("/api/drafts/carrera", json={"xml": xml.replace("Revisar solicitud", "Revisar")})
+    assert admin.post("/api/drafts/carrera/publish", json={"comment": "admin"}).status_code == 201
+    sup.put("/api/drafts/carrera", json={"xml": xml.replace("Revisar solicitud", "Otra")})
+    assert sup.get("/api/drafts/carrera").get_json()["base_version"] == 2  # a new draft starts from the latest
+    sup.put("/api/drafts/carrera", json={"xml": xml, "base_version": 1})
+    assert sup.post("/api/drafts/carrera/publish", json={"comment": "tarde"}).status_code == 409
+
+
+def test_a_draft_calling_a_deployed_process_resolves_the_call(as_user):
+    sup = as_user("supervisor1")
+    assert _publish_new(sup, "llamado", template_xml("llamado")).status_code == 201
+    xml = template_xml("llamador").replace(
+        '<bpmn:sequenceFlow id="flow_register_end" sourceRef="register" targetRef="end"/>',
+        '<bpmn:sequenceFlow id="flow_register_end" sourceRef="register" targetRef="call"/>'
+        '<bpmn:callActivity id="call" name="Subproceso" calledElement="llamado"/>'
+        '<bpmn:sequenceFlow id="flow_call_end" sourceRef="call" targetRef="end"/>')
+    r = _publish_new(sup, "llamador", xml)
+    assert r.status_code == 201, r.get_json()
+    assert len(sup.get("/api/processes/llamado/versions").get_json()) == 1  # the called process is not redeployed
+
+
+def test_draft_downloads_as_a_bpmn_file(as_user):
+    sup = as_user("supervisor1")
+    sup.post("/api/drafts", json={"process_key": "descarga"})
+    r = sup.get("/api/drafts/descarga/bpmn")
+    assert r.status_code == 200 and r.mimetype == "application/xml"
+    assert 'filename="descarga.bpmn"' in r.headers["Content-Disposition"]
+    assert b'id="descarga"' in r.data
+
+
+def test_invalid_keys_and_missing_drafts_are_refused(as_user):
+    sup = as_user("supervisor1")
+    assert sup.post("/api/drafts", json={"process_key": "1 malo"}).status_code == 400
+    assert sup.get("/api/drafts/no_hay").status_code == 404
+    assert sup.delete("/api/drafts/no_hay").status_code == 404
+    assert sup.post("/api/drafts/no_hay/publish", json={"comment": "x"}).status_code == 404
+
+
+def test_diff_of_two_versions_lists_added_removed_and_changed_elements(as_user):
+    sup = as_user("supervisor1")
+    _publish_new(sup, "cambios", template_xml("cambios"))
+    xml = sup.post("/api/drafts", json={"process_key": "cambios"}).get_json()["xml"]
+    xml = xml.replace('name="Revisar solicitud"', 'name="Revisar"').replace(
+        '<bpmn:sequenceFlow id="flow_register_end" sourceRef="register" targetRef="end"/>',
+        '<bpmn:sequenceFlow id="flow_register_end" sourceRef="register" targetRef="fin2"/>'
+        '<bpmn:endEvent id="fin2"/>')
+    xml = re.sub(r'<bpmn:endEvent id="end".*?</bpmn:endEvent>', "", xml, flags=re.S)
+    sup.put("/api/drafts/cambios", json={"xml": xml})
+    draft_diff = sup.get("/api/drafts/cambios/diff").get_json()
+    assert draft_diff["old"] == 1 and draft_diff["new"] is None
+    assert sup.post("/api/drafts/cambios/publish", json={"comment": "Otro fin"}).status_code == 201
+
+    d = sup.get("/api/processes/cambios/versions/1/diff/2").get_json()
+    assert d == {**draft_diff, "new": 2}
+    assert {"id": "fin2", "type": "endEvent", "name": None} in d["added"]
+    assert "end" in {e["id"] for e in d["removed"]}
+    changed = {e["id"]: e["changes"] for e in d["changed"]}
+    assert {"field": "name", "old": "Revisar solicitud", "new": "Revisar"} in changed["register"]
+    assert {"field": "attribute:targetRef", "old": "end", "new": "fin2"} in changed["flow_register_end"]
+    assert sup.get("/api/processes/cambios/versions/1/diff/9").status_code == 404

@@ -1,0 +1,60 @@
+"""The supervisors' modeler pages: list procedures and drafts, edit one in bpmn-js, compare versions.
+
+The pages only render the editor; saving, validating and publishing go through the JSON API (/api/drafts),
+with the session cookie and its CSRF token. Every permission decision goes through engine.permissions.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
+
+from api import security
+from engine import drafts, permissions, queries
+from forms.registry import FormRegistry
+
+ACTION = "process.draft"  # supervisors and administrators
+bp = Blueprint("modeler_pages", __name__, template_folder="modeler_templates", url_prefix="/modelador")
+
+
+def _services():
+    return current_app.extensions["expediente"]
+
+
+def managers_only(view):
+    """Anonymous visitors go to the login page (if the pages are installed); other roles get 403."""
+    @wraps(view)
+    def inner(*args, **kwargs):
+        g.user = security._from_session()
+        if g.user is None:
+            if "pages.login" in current_app.view_functions:
+                return redirect(url_for("pages.login", next=request.full_path))
+            abort(401)
+        if not permissions.allowed(g.user, ACTION):
+            abort(403)
+        return view(*args, **kwargs)
+    return inner
+
+
+@bp.get("")
+@managers_only
+def index():
+    svc = _services()
+    return render_template("modeler/index.html", processes=queries.list_processes(svc),
+                           drafts=drafts.list_drafts(svc), csrf=session.get("csrf", ""))
+
+
+@bp.get("/<name:process_key>")
+@managers_only
+def editor(process_key: str):
+    drafts.validate_key(process_key)
+    svc = _services()
+    return render_template("modeler/editor.html", process_key=process_key, csrf=session.get("csrf", ""),
+                           forms=FormRegistry().keys(),
+                           processes=[p["process_key"] for p in queries.list_processes(svc)],
+                           may_publish=permissions.allowed(g.user, "process.deploy"))
+
+
+def register(app: Flask) -> None:
+    """Install the modeler pages (api.app calls this once the blueprint is wanted)."""
+    app.register_blueprint(bp)
