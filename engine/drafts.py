@@ -167,7 +167,7 @@ def _office_rules(svc: Services, process_key: str, file: str, elements: dict[str
         first = next(iter(processes), None)
         problems.append(Problem(file, f"The diagram has no process with id '{process_key}': the executable "
                                       "process's id must be the procedure's identifier.", first))
-    forms = set(FormRegistry().keys())
+    forms = set((svc.forms or FormRegistry()).keys())  # the configured forms, as tasks validate them
     mapped = _mapped_lanes(svc, process_key)
     for element_id, el in elements.items():
         form = el["values"].get(f"property:{FORM_PROPERTY}")
