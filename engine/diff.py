@@ -3,6 +3,18 @@ from __future__ import annotations
 
 from engine.specs import elements_of
 
+# BPMN attributes at their schema default (bpmn-moddle's bpmn.json): the modeler leaves them out when it saves, so
+# cancelActivity="true" and no cancelActivity at all are the same diagram, not a change.
+ATTRIBUTE_DEFAULTS = {
+    "gatewayDirection": "Unspecified", "instantiate": "false", "eventGatewayType": "Exclusive",
+    "mustUnderstand": "false", "isReference": "false", "textFormat": "text/plain", "isInterrupting": "true",
+    "parallelMultiple": "false", "cancelActivity": "true", "waitForCompletion": "true", "isCollection": "false",
+    "isUnlimited": "true", "minimum": "0", "maximum": "1", "loopType": "None", "isForCompensation": "false",
+    "startQuantity": "1", "completionQuantity": "1", "triggeredByEvent": "false", "isSequential": "false",
+    "behavior": "All", "testBefore": "false", "cancelRemainingInstances": "true",
+    "expressionLanguage": "http://www.w3.org/1999/XPath", "typeLanguage": "http://www.w3.org/2001/XMLSchema",
+}
+
 
 def diff_xml(old_xml: str, new_xml: str) -> dict:
     """{'added': [...], 'removed': [...], 'changed': [{id, type, name, changes: [{field, old, new}]}]}."""
@@ -24,9 +36,18 @@ def _summary(element_id: str, el: dict) -> dict:
 def _changes(a: dict, b: dict) -> list[dict]:
     out = [{"field": f, "old": a[f], "new": b[f]} for f in ("type", "name", "lane") if a[f] != b[f]]
     for key in sorted(a["values"].keys() | b["values"].keys()):
-        if a["values"].get(key) != b["values"].get(key):
+        old, new = _meaning(key, a["values"].get(key)), _meaning(key, b["values"].get(key))
+        if old != new:
             out.append({"field": key, "old": a["values"].get(key), "new": b["values"].get(key)})
     return out
+
+
+def _meaning(key: str, value: str | None) -> str | None:
+    """An attribute's value, None when it only repeats the BPMN default."""
+    attr = key.removeprefix("attribute:")
+    if attr != key and value is not None and value.strip() == ATTRIBUTE_DEFAULTS.get(attr):
+        return None
+    return value
 
 
 def diff_versions(svc, process_key: str, old: int, new: int) -> dict:

@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import delete, insert, or_, select, update
 
 from engine import deploy, models
+from engine.deadlines import DEADLINE_PROPERTY
 from engine.errors import Conflict, InvalidInput, NotFound, Problem, SpecInvalid
 from engine.services import Services
 from engine.specs import MAX_DOCUMENT_BYTES, elements_of, parse_bundle
@@ -169,8 +170,15 @@ def _office_rules(svc: Services, process_key: str, file: str, elements: dict[str
                                       "process's id must be the procedure's identifier.", first))
     forms = set((svc.forms or FormRegistry()).keys())  # the configured forms, as tasks validate them
     mapped = _mapped_lanes(svc, process_key)
+    plazos = svc.settings.plazos or {}
     for element_id, el in elements.items():
         form = el["values"].get(f"property:{FORM_PROPERTY}")
+        deadline = str(el["values"].get(f"property:{DEADLINE_PROPERTY}") or "").strip()
+        if deadline and not (deadline.isdigit() and int(deadline) > 0) and deadline not in plazos:
+            # The engine would give the task no deadline at all (deadlines.DeadlinePlanner.working_days).
+            problems.append(Problem(file, f"Deadline '{deadline}' of '{el['name'] or element_id}' is neither a "
+                                          "number of working days nor a configured plazo (one of: "
+                                          f"{', '.join(sorted(plazos))}).", element_id))
         if el["type"] == "userTask":
             if not el["lane"]:
                 problems.append(Problem(file, f"User task '{el['name'] or element_id}' is in no lane: place it in "

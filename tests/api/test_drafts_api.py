@@ -162,3 +162,18 @@ def test_diff_of_two_versions_lists_added_removed_and_changed_elements(as_user):
     assert {"field": "name", "old": "Revisar solicitud", "new": "Revisar"} in changed["register"]
     assert {"field": "attribute:targetRef", "old": "end", "new": "fin2"} in changed["flow_register_end"]
     assert sup.get("/api/processes/cambios/versions/1/diff/9").status_code == 404
+
+
+def test_a_deadline_that_is_neither_days_nor_a_plazo_is_pinned_on_its_task(as_user):
+    """The engine would silently give such a task no deadline; the supervisor must hear of it on save."""
+    sup = as_user("supervisor1")
+    xml = template_xml("plazos")
+    assert 'name="deadlineWorkingDays" value="5"' in xml
+    for value, valid in (("cinco", False), ("0", False), ("apelacion_dias", True), (" 8 ", True)):
+        body = sup.put("/api/drafts/plazos", json={"xml": xml.replace(
+            'name="deadlineWorkingDays" value="5"', f'name="deadlineWorkingDays" value="{value}"')}).get_json()
+        wrong = [p for p in body["problems"] if "neither a number of working days" in p["message"]]
+        assert body["valid"] is valid and len(wrong) == (0 if valid else 1), (value, body["problems"])
+        if wrong:
+            assert wrong[0]["element_id"] == "register" and wrong[0]["severity"] == "error"
+            assert f"'{value}'" in wrong[0]["message"] and "apelacion_dias" in wrong[0]["message"]

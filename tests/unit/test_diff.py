@@ -79,3 +79,17 @@ def test_unsafe_or_non_bpmn_documents_are_refused_by_the_one_parser():
         diff_xml('<!DOCTYPE x [<!ENTITY e "x">]><x/>', doc(""))
     with pytest.raises(SpecInvalid):
         diff_xml("<nada/>", doc(""))
+
+
+def test_an_attribute_at_its_bpmn_default_is_the_same_as_no_attribute():
+    """The modeler drops cancelActivity="true" and its kin on save; that is not a change of the diagram."""
+    timer = '<bpmn:timerEventDefinition><bpmn:timeDuration>"P5D"</bpmn:timeDuration></bpmn:timerEventDefinition>'
+    old = f'<bpmn:userTask id="t"/><bpmn:boundaryEvent id="b" attachedToRef="t" cancelActivity="true">{timer}' \
+          '</bpmn:boundaryEvent><bpmn:startEvent id="s" isInterrupting="true"/>' \
+          '<bpmn:exclusiveGateway id="g" gatewayDirection="Unspecified"/>'
+    new = f'<bpmn:userTask id="t"/><bpmn:boundaryEvent id="b" attachedToRef="t">{timer}</bpmn:boundaryEvent>' \
+          '<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g"/>'
+    assert diff_xml(doc(old), doc(new))["changed"] == []
+    interrupting = new.replace('attachedToRef="t"', 'attachedToRef="t" cancelActivity="false"')
+    assert changes(old, interrupting, "b") == [{"field": "attribute:cancelActivity", "old": "true", "new": "false"}]
+    assert changes(interrupting, new, "b") == [{"field": "attribute:cancelActivity", "old": "false", "new": None}]

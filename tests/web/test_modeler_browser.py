@@ -1,0 +1,163 @@
+"""The modeler in Debian's Chromium: a supervisor changes the licence procedure through the properties panel, sees
+the problem pinned on the task it concerns, fixes it and publishes; a new case runs the new version while a case
+started before finishes on the old one."""
+from __future__ import annotations
+
+import re
+from datetime import timezone
+
+import pytest
+
+from engine import cases, tasks, timers
+from engine.users import add_user
+from tests.processes import licencia_walk as lic
+from tests.web.conftest import PASSWORD, START
+from tests.web.test_browser import browser, server  # noqa: F401 (fixtures: Chromium, the app on a free port)
+
+TASK = "emitir_constancia"  # the licence's first user task: a form, no deadline in version 1
+OLD_NAME = "Emitir constancia de recepción"
+NEW_NAME = "Entregar constancia de recepción"
+NEW_DEADLINE = 3  # working days
+FORM = "licencia_constancia"
+
+
+@pytest.fixture(scope="module")
+def supervisor(server):  # noqa: F811
+    _base, svc = server
+    add_user(svc, "supervisor1", "supervisor", PASSWORD, display_name="Sonia Pérez", groups=["ventanilla"])
+    return "supervisor1"
+
+
+def open_modeler(browser, base: str, username: str):  # noqa: F811 (browser: the fixture's value)
+    """Log in from the modeler's own address (the login page sends the supervisor back there)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="es-GT")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{base}/modelador/licencia")
+    page.wait_for_url(re.compile(r"/entrar"))
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/modelador/licencia$"))
+    page.wait_for_selector(f'.djs-element[data-element-id="{TASK}"]')
+    page.wait_for_selector("#problems li")
+    return page
+
+
+def panel_entry(page, entry_id: str, group_id: str):
+    """The properties panel's input `entry_id`, opening its group when it is collapsed."""
+    field = page.locator(f"#bio-properties-panel-{entry_id}")
+    if not field.is_visible():
+        page.click(f'[data-group-id="group-{group_id}"] .bio-properties-panel-group-header')
+    field.wait_for(state="visible")
+    return field
+
+
+def saved(page) -> str:
+    """Click «Guardar borrador» and wait for the page to show the server's answer."""
+    with page.expect_response(lambda r: r.request.method == "PUT" and "/api/drafts/licencia" in r.url):
+        page.click("#save")
+    page.wait_for_function("() => /^Borrador guardado[.,]/.test(document.getElementById('status').textContent)")
+    return page.inner_text("#status")
+
+
+def pinned(page, element_id: str) -> bool:
+    badge = page.locator(f'.djs-overlays[data-container-id="{element_id}"] .expediente-problem')
+    marked = page.locator(f'.djs-element.expediente-has-problem[data-element-id="{element_id}"]')
+    return badge.count() == 1 and marked.count() == 1
+
+
+def finish_on_version_one(walk) -> None:
+    """The favourable path of the licence, to its close once the appeal period passes."""
+    lic.receive(walk)
+    lic.review(walk)
+    lic.request_opinions(walk, lic.local(2026, 3, 30, 11))
+    lic.opinion(walk, "pnc", lic.local(2026, 3, 30, 12))
+    lic.opinion(walk, "coordinador", lic.local(2026, 3, 30, 12))
+    lic.dictamen(walk)
+    lic.sign(walk)
+    lic.notify(walk, lic.local(2026, 3, 30, 14))
+    lic.certificate(walk)
+    walk.svc.clock.advance(days=40)
+    timers.fire_due_timers(walk.svc)
+
+
+def test_supervisor_changes_the_licence_and_publishes_while_running_cases_keep_their_version(
+        browser, server, supervisor):  # noqa: F811
+    base, svc = server
+    svc.clock.now = START
+    older = lic.start(svc)  # filed before the change: it stays on version 1
+    assert cases.get_case(svc, older.id)["process_version"] == 1
+    assert older.task(TASK)["title"] == OLD_NAME and older.task(TASK)["due_at"] is None
+
+    page = open_modeler(browser, base, supervisor)
+    assert page.locator("#import-warnings").is_hidden()  # every SpiffWorkflow extension is understood
+    assert pinned(page, TASK) is False
+    page.click(f'.djs-element[data-element-id="{TASK}"]')  # select the task on the canvas
+    page.wait_for_selector(f'.bio-properties-panel-header-label:has-text("{OLD_NAME}")')
+
+    # Rename it and give it a deadline, in the panel's own fields.
+    name = panel_entry(page, "name", "general")
+    assert name.input_value() == OLD_NAME
+    name.fill(NEW_NAME)
+    deadline = panel_entry(page, "spiff-deadline", "spiff-form")
+    assert deadline.input_value() == ""
+    deadline.fill(str(NEW_DEADLINE))
+    form = panel_entry(page, "spiff-form", "spiff-form")
+    assert form.input_value() == FORM
+
+    # Remove its form: on save the error is listed and pinned on the task.
+    form.select_option("")
+    assert "con errores" in saved(page)
+    assert pinned(page, TASK)
+    problem = page.locator(f'#problems li[data-element="{TASK}"]')
+    assert problem.count() == 1 and "has no form" in problem.inner_text() and NEW_NAME in problem.inner_text()
+    page.fill("#comment", "Constancia: nuevo nombre y plazo de 3 días hábiles")
+    page.click("#publish")
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('Corrija los errores')")
+    meanwhile = cases.start_case(svc, "licencia", lic.intake(), actor="ventanilla1")
+    assert cases.get_case(svc, meanwhile.id)["process_version"] == 1  # nothing was published
+
+    # Clicking the listed problem selects the task again; fix it and publish with the comment.
+    page.click('.djs-element[data-element-id="registrar_opinion_pnc"]')  # look elsewhere first
+    page.wait_for_selector('.bio-properties-panel-header-label:has-text("Registrar opinión de la PNC")')
+    problem.click()
+    page.wait_for_selector(f'.bio-properties-panel-header-label:has-text("{NEW_NAME}")')
+    panel_entry(page, "spiff-form", "spiff-form").select_option(FORM)
+    assert "Sin errores" in saved(page)
+    assert not pinned(page, TASK)
+    assert page.locator(f'#problems li[data-element="{TASK}"]').count() == 0
+    page.click("#publish")
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('Publicada la versión 2')")
+    rows = page.locator("#versions tr")
+    rows.nth(1).wait_for()
+    by_version = {r.locator("td").nth(0).inner_text(): [c.inner_text() for c in r.locator("td").all()]
+                  for r in rows.all()}
+    assert by_version["2"][1] == supervisor and by_version["2"][3].startswith("Constancia: nuevo nombre")
+    assert by_version["2"][4] == "0" and int(by_version["1"][4]) >= 1  # the older case is still open on 1
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('sobre la versión 2')")
+    # The comparison of the two versions marks the task as changed and says what changed.
+    page.click("text=Comparar con la versión 1")
+    page.wait_for_selector(f'#compare-canvas .djs-element.expediente-diff-changed[data-element-id="{TASK}"]')
+    changes = page.locator("#compare-changes li").all_inner_texts()
+    assert len(changes) == 1, changes  # only the task: the modeler's own rewriting of the file is no change
+    assert OLD_NAME in changes[0] and NEW_NAME in changes[0]
+    assert f"deadlineWorkingDays «» → «{NEW_DEADLINE}»" in changes[0]
+    assert FORM not in changes[0]  # removed and set again: unchanged
+    page.context.close()
+
+    # A new case takes version 2: the renamed task, due after the new deadline.
+    newer = lic.start(svc)
+    assert cases.get_case(svc, newer.id)["process_version"] == 2
+    task = newer.task(TASK)
+    cal = svc.calendar
+    expected = cal.at_closing(cal.add_working_days(cal.effective_filing_date(START), NEW_DEADLINE))
+    assert task["title"] == NEW_NAME
+    assert task["due_at"].astimezone(timezone.utc) == expected.astimezone(timezone.utc)
+    lic.receive(newer)  # its form is the one set again in the modeler
+    assert tasks.list_tasks(svc, case_id=newer.id)[0]["element_id"] == "revisar_completitud"
+
+    # The older case finishes on version 1, its task still under the old name.
+    finish_on_version_one(older)
+    record = cases.get_case(svc, older.id)
+    assert record["state"] == "completed" and record["process_version"] == 1
