@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 OFFICE_TIMEZONE_NAME = "America/Guatemala"
+OFFICE_TZ = ZoneInfo(OFFICE_TIMEZONE_NAME)  # UTC-6, no daylight saving
 GT_UTC_OFFSET_HOURS = -6  # no daylight saving time since 2006
 LAIP_ANSWER_WORKING_DAYS = 10  # Decreto 57-2008 art. 42
 LAIP_EXTENSION_WORKING_DAYS = 10  # art. 43

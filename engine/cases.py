@@ -3,23 +3,22 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from engine.calendar import OFFICE_TZ
 from engine import models, serializer
 from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
 from engine.notifications import enqueue_receipt
 from engine.persistence import (
-    EMPTY, append_events, dump_state, event_row, insert_case, project, read_case, snapshot, state_after,
-    write_case,
+    EMPTY, append_events, dump_state, event_row, insert_case, load_case_workflow, project, require_case, snapshot,
+    state_after, write_case,
 )
 from engine.runtime import current_data, element_marks, start_form_key
 from engine.services import Services
 
-OFFICE_TZ = ZoneInfo("America/Guatemala")
 # No 0/O, 1/I/L: the code is read aloud over the phone and typed by citizens.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _cases = models.cases
@@ -157,22 +156,15 @@ def case_history(svc: Services, case_id: int) -> list[dict]:
 def case_data(svc: Services, case_id: int) -> dict:
     """The case's current data (the workflow's last task data), for display."""
     with svc.uow(write=False) as uow:
-        case = read_case(uow.conn, case_id)
-        if case is None:
-            raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
-        spec, subs = svc.specs.get(uow.conn, case.process_version_id)
-    wf = svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
+        wf = load_case_workflow(svc, uow.conn, require_case(uow.conn, case_id))
     return current_data(wf)
 
 
 def case_marks(svc: Services, case_id: int) -> dict:
     """How far the case got, by element id (done / active / failed), for the diagram on its page."""
     with svc.uow(write=False) as uow:
-        case = read_case(uow.conn, case_id)
-        if case is None:
-            raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
-        spec, subs = svc.specs.get(uow.conn, case.process_version_id)
-    wf = svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
+        case = require_case(uow.conn, case_id)
+        wf = load_case_workflow(svc, uow.conn, case)
     return {**element_marks(wf), "process_version_id": case.process_version_id}
 
 
@@ -181,13 +173,10 @@ def retry_case(svc: Services, case_id: int, actor: str, data: dict | None = None
     data = check_data(data or {})
     with svc.uow() as uow:
         conn = uow.conn
-        case = read_case(conn, case_id)
-        if case is None:
-            raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+        case = require_case(conn, case_id)
         if case.state != "error":
             raise Conflict(f"case {case_id} is {case.state}, not in error", state=case.state)
-        spec, subs = svc.specs.get(conn, case.process_version_id)
-        wf = svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
+        wf = load_case_workflow(svc, conn, case)
         before = snapshot(svc.runtime, wf)
         failure = svc.runtime.retry(wf, data)
         now = svc.clock()
@@ -217,9 +206,7 @@ def change_case_state(svc: Services, case_id: int, action: str, reason: str, act
         raise InvalidInput("a reason is required", errors=[{"field": "reason", "message": "required"}])
     with svc.uow() as uow:
         conn = uow.conn
-        case = read_case(conn, case_id)
-        if case is None:
-            raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+        case = require_case(conn, case_id)
         if case.state not in allowed_from:
             raise Conflict(f"case {case_id} is {case.state}; cannot {action} it", state=case.state)
         now = svc.clock()

@@ -5,7 +5,7 @@ from sqlalchemy import bindparam, select
 
 from engine import models
 from engine.errors import CaseNotFound, ProcessNotFound
-from engine.runtime import start_form_key
+from engine.runtime import instructions_of, start_form_key
 from engine.services import Services
 
 # Shared sub-processes are called by procedures, never filed on their own.
@@ -40,6 +40,5 @@ def task_instructions(svc: Services, case_id: int, element_id: str) -> str | Non
     for process in (spec, *(subs or {}).values()):
         for task_spec in process.task_specs.values():
             if getattr(task_spec, "bpmn_id", None) == element_id:
-                ext = getattr(task_spec, "extensions", None) or {}
-                return getattr(task_spec, "documentation", None) or ext.get("instructionsForEndUser")
+                return instructions_of(task_spec)
     return None

@@ -8,7 +8,7 @@ import orjson
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from engine import models, serializer
-from engine.errors import Conflict, InvalidInput
+from engine.errors import CaseNotFound, Conflict, InvalidInput
 from engine.runtime import Failure, HumanTask, is_finished, ready_human_tasks
 
 # Attachments live outside the case state; a case's own data stays far below this.
@@ -172,6 +172,24 @@ def append_events(conn, rows: list[dict]) -> None:
 def read_case(conn, case_id: int) -> CaseRow | None:
     row = conn.execute(_READ_CASE, {"b_id": case_id}).first()
     return CaseRow(*row) if row else None
+
+
+def require_case(conn, case_id: int) -> CaseRow:
+    """The case row, or CaseNotFound."""
+    case = read_case(conn, case_id)
+    if case is None:
+        raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+    return case
+
+
+def load_case_workflow(svc, conn, case: CaseRow):
+    """The case's workflow on its version's cached spec, with the sandbox re-attached.
+
+    SpiffWorkflow does not serialize the script engine and falls back to plain exec after loading,
+    so every load goes through here.
+    """
+    spec, subs = svc.specs.get(conn, case.process_version_id)
+    return svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
 
 
 def claim_filter(task_id: str, actor: str):

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import and_, bindparam, exists, func, select, true
 
+from engine.calendar import OFFICE_TZ
 from engine import cases, deploy, models, permissions
 from engine.errors import CaseNotFound, InvalidInput, NotFound, Problem, ProcessNotFound, SpecInvalid, TaskNotFound
 from engine.permissions import Principal
 from engine.services import Services
 from engine.specs import parse_bundle
 
-OFFICE_TZ = ZoneInfo("America/Guatemala")
 MAX_PAGE_SIZE = 100
 OPEN_STATES = ("running", "error", "suspended")
 _c = models.cases

@@ -184,11 +184,17 @@ def ready_human_tasks(wf: BpmnWorkflow) -> list[HumanTask]:
     return found
 
 
+def instructions_of(task_spec) -> str | None:
+    """What the clerk reads for a task: its BPMN documentation, else spiffworkflow's instructions."""
+    ext = getattr(task_spec, "extensions", None) or {}
+    return getattr(task_spec, "documentation", None) or ext.get("instructionsForEndUser")
+
+
 def describe(task) -> HumanTask:
     spec = task.task_spec
     ext = getattr(spec, "extensions", None) or {}
     props = dict(ext.get("properties") or {})
-    instructions = getattr(spec, "documentation", None) or ext.get("instructionsForEndUser")
+    instructions = instructions_of(spec)
     return HumanTask(
         id=str(task.id), element_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id,
         lane=spec.lane, form_key=props.get("form"), instructions=instructions, properties=props,

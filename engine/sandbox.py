@@ -23,16 +23,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from engine import sandbox_guards
 from engine.errors import ScriptError, ScriptTimeout
 
-from engine.sandbox_guards import (  # noqa: F401 (the limits are re-exported as part of the API)
-    MAX_INT_BITS,
-    MAX_WIDTH,
-    _BINOPS,
-    _GUARDS,
-    _MODULES,
-    MAX_ITEMS,
-    MAX_RE_TEXT,
-    MAX_DIGITS,
-)
+from engine.sandbox_guards import MAX_INT_BITS, MAX_WIDTH, _BINOPS, _GUARDS, _MODULES
 
 SCRIPT_TIME_LIMIT_SECONDS = 2.0
 # Frames of the sandbox's own code, which the time-limit tracer need not follow line by line.

@@ -5,11 +5,12 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from engine import models, serializer
+from engine import models
 from engine.cases import check_data, outcome_events
 from engine.errors import Conflict, InvalidInput, TaskNotFound, TaskNotReady
 from engine.persistence import (
-    append_events, claim_filter, dump_data, event_row, project, read_case, snapshot, state_after, write_case,
+    append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, snapshot,
+    state_after, write_case,
 )
 from engine.services import Services
 
@@ -92,8 +93,7 @@ def complete_task(svc: Services, task_id: str, data: dict | None, actor: str) ->
         case = read_case(conn, row["case_id"])
         if case.state != "running":
             raise Conflict(f"the case is {case.state}; its tasks cannot be completed now", state=case.state)
-        spec, subs = svc.specs.get(conn, case.process_version_id)
-        wf = svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
+        wf = load_case_workflow(svc, conn, case)
         task = wf.get_task_from_id(UUID(task_id))
         if task is None or not task.task_spec.manual:
             raise TaskNotFound(f"task {task_id} is not a human task of case {case.id}", task_id=task_id)

@@ -12,7 +12,7 @@ from engine import models, serializer
 from engine.cases import outcome_events
 from engine.errors import Conflict
 from engine.persistence import (
-    CaseRow, Snapshot, append_events, dump_state, event_row, project, snapshot, state_after,
+    CaseRow, Snapshot, append_events, dump_state, event_row, load_case_workflow, project, snapshot, state_after,
 )
 from engine.services import Services
 
@@ -196,8 +196,7 @@ def fire_timer(svc: Services, timer_id: str) -> bool:
 def _fire_case(svc: Services, conn, locked, rows: list, now: datetime, writes: _Writes) -> tuple[int, int]:
     """Fire the claimed timers of one locked case; return (fired, cancelled as stale)."""
     case = CaseRow(*locked)
-    spec, subs = svc.specs.get(conn, case.process_version_id)
-    wf = svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
+    wf = load_case_workflow(svc, conn, case)
     before = snapshot(svc.runtime, wf)
     stale = [r.id for r in rows if r.id not in before.timers]
     if stale:  # the workflow no longer waits on them (the case moved on): never fire a stale timer

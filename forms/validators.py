@@ -4,11 +4,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-OFFICE_TIMEZONE = ZoneInfo("America/Guatemala")  # UTC-6, no DST; same zone as engine.calendar
+from engine.calendar import OFFICE_TZ
 
 # Municipalities per department, indexed by RENAP department code 01-22 (INE, 340 municipalities since
 # 2015). Older published validators still say Escuintla 13 and Huehuetenango 32: Sipacate (Escuintla)
@@ -150,7 +149,7 @@ def is_valid_phone_gt(value: str) -> bool:
 # -- JSON Schema format checker ---------------------------------------------------------------------
 def today_in_guatemala() -> date:
     """Today's date in the office timezone (America/Guatemala)."""
-    return datetime.now(OFFICE_TIMEZONE).date()
+    return datetime.now(OFFICE_TZ).date()  # "not in the past" means the office's date
 
 
 def _parse_iso_date(value: str) -> date | None:

@@ -10,7 +10,6 @@ import secrets
 from datetime import datetime
 from functools import wraps
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session,
                    url_for)
@@ -18,12 +17,12 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from api import security
+from engine.calendar import OFFICE_TZ
 from engine import auth, permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from web import i18n
 from web.task_messages import conflict_message
 
-OFFICE_TZ = ZoneInfo("America/Guatemala")
 bp = Blueprint("pages", __name__, template_folder="templates", url_prefix="")
 
 
