@@ -42,6 +42,7 @@ run: deploy
 
 test: install var
 	node web/modeler/test/roundtrip.mjs
+	node web/modeler/test/i18n.mjs
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: install

@@ -49,9 +49,16 @@ def index():
 def editor(process_key: str):
     drafts.validate_key(process_key)
     svc = _services()
+    published = {p["process_key"]: p for p in queries.list_processes(svc)}
+    has_draft = any(d["process_key"] == process_key for d in drafts.list_drafts(svc))
+    current = published.get(process_key)
+    if current is None and not has_draft:
+        abort(404)
     return render_template("modeler/editor.html", process_key=process_key, csrf=session.get("csrf", ""),
-                           forms=FormRegistry().keys(),
-                           processes=[p["process_key"] for p in queries.list_processes(svc)],
+                           process_name=current["name"] if current else "",
+                           latest_version=current["latest_version"] if current else None,
+                           has_draft=has_draft, forms=FormRegistry().keys(),
+                           processes=sorted(published),
                            may_publish=permissions.allowed(g.user, "process.deploy"))
 
 

@@ -167,7 +167,13 @@ def forbidden(exc):
 
 @bp.app_context_processor
 def template_globals():
-    return {"user": g.get("user"), "csrf_token": csrf_token, "local_time": local_time}
+    return {"user": g.get("user"), "csrf_token": csrf_token, "local_time": local_time, "may": may}
+
+
+def may(action: str) -> bool:
+    """For templates: whether the signed-in user may do `action` (links are shown only to those who may)."""
+    user = g.get("user")
+    return user is not None and permissions.allowed(user, action)
 
 
 def init_app(app: Flask) -> None:

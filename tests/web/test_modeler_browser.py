@@ -8,11 +8,11 @@ from datetime import timezone
 
 import pytest
 
-from engine import cases, tasks, timers
+from engine import cases, deploy, drafts, queries, tasks, timers
 from engine.users import add_user
 from tests.processes import licencia_walk as lic
 from tests.web.conftest import PASSWORD, START
-from tests.web.test_browser import browser, server  # noqa: F401 (fixtures: Chromium, the app on a free port)
+from tests.web.test_browser import SCREENSHOTS, browser, server  # noqa: F401 (fixtures: Chromium, the app on a free port)
 
 TASK = "emitir_constancia"  # the licence's first user task: a form, no deadline in version 1
 OLD_NAME = "Emitir constancia de recepción"
@@ -91,6 +91,7 @@ def test_supervisor_changes_the_licence_and_publishes_while_running_cases_keep_t
     assert older.task(TASK)["title"] == OLD_NAME and older.task(TASK)["due_at"] is None
 
     page = open_modeler(browser, base, supervisor)
+    page.screenshot(path=str(SCREENSHOTS / "modeler.png"))
     assert page.locator("#import-warnings").is_hidden()  # every SpiffWorkflow extension is understood
     assert pinned(page, TASK) is False
     page.click(f'.djs-element[data-element-id="{TASK}"]')  # select the task on the canvas
@@ -135,15 +136,20 @@ def test_supervisor_changes_the_licence_and_publishes_while_running_cases_keep_t
                   for r in rows.all()}
     assert by_version["2"][1] == supervisor and by_version["2"][3].startswith("Constancia: nuevo nombre")
     assert by_version["2"][4] == "0" and int(by_version["1"][4]) >= 1  # the older case is still open on 1
-    page.wait_for_function("() => document.getElementById('status').textContent.includes('sobre la versión 2')")
-    # The comparison of the two versions marks the task as changed and says what changed.
+    # Publishing consumed the draft: the page now shows the published version, and nothing is left drafted.
+    page.wait_for_function("() => document.getElementById('status').textContent.includes('Versión vigente 2, sin borrador')")
+    assert page.locator("#discard").is_hidden()
+    assert drafts.list_drafts(svc) == []
+    # The comparison of the two versions marks the task as changed on both diagrams and says what changed.
     page.click("text=Comparar con la versión 1")
-    page.wait_for_selector(f'#compare-canvas .djs-element.expediente-diff-changed[data-element-id="{TASK}"]')
+    for side in ("old", "new"):
+        page.wait_for_selector(f'#compare-{side}-canvas .djs-element.expediente-diff-changed[data-element-id="{TASK}"]')
     changes = page.locator("#compare-changes li").all_inner_texts()
     assert len(changes) == 1, changes  # only the task: the modeler's own rewriting of the file is no change
     assert OLD_NAME in changes[0] and NEW_NAME in changes[0]
-    assert f"deadlineWorkingDays «» → «{NEW_DEADLINE}»" in changes[0]
+    assert f"plazo en días hábiles «» → «{NEW_DEADLINE}»" in changes[0]
     assert FORM not in changes[0]  # removed and set again: unchanged
+    assert page.locator("#compare-added li").all_inner_texts() == ["ninguno"]
     page.context.close()
 
     # A new case takes version 2: the renamed task, due after the new deadline.
@@ -161,3 +167,78 @@ def test_supervisor_changes_the_licence_and_publishes_while_running_cases_keep_t
     finish_on_version_one(older)
     record = cases.get_case(svc, older.id)
     assert record["state"] == "completed" and record["process_version"] == 1
+
+
+KEY = "permiso_evento"
+KEPT = ('<spiffworkflow:inventado nivel="2"><spiffworkflow:detalle>conservar</spiffworkflow:detalle>'
+        '</spiffworkflow:inventado><otro:nota xmlns:otro="urn:otra:herramienta">de otra herramienta</otro:nota>')
+
+
+def status_has(page, text: str) -> None:
+    page.wait_for_function("(t) => document.getElementById('status').textContent.includes(t)", arg=text)
+
+
+def test_a_new_procedure_from_the_template_then_an_uploaded_version_compared_element_by_element(
+        browser, server, supervisor, tmp_path):  # noqa: F811
+    base, svc = server
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="es-GT")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{base}/modelador")
+    page.wait_for_url(re.compile(r"/entrar"))
+    page.fill("#username", supervisor)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/modelador$"))
+
+    # From the template: the draft opens in the editor, without problems, and is published as version 1.
+    page.fill("#nuevo-clave", KEY)
+    page.fill("#nuevo-nombre", "Permiso de evento público")
+    page.click("#nuevo button[type=submit]")
+    page.wait_for_url(re.compile(rf"/modelador/{KEY}$"))
+    page.wait_for_selector('.djs-element[data-element-id="register"]')
+    status_has(page, "procedimiento nuevo")
+    assert page.inner_text("#problems") == "Sin problemas."
+    page.fill("#comment", "Primera versión, desde la plantilla")
+    page.click("#publish")
+    status_has(page, "Publicada la versión 1")
+    status_has(page, "Versión vigente 1, sin borrador")
+
+    # Version 2 comes as a file: the review task replaced by another, carrying extensions the modeler does not
+    # define (ours and another tool's). Uploading and saving keeps them, and the page warns of no loss.
+    v1 = deploy.version_diagram(svc, queries.version_id(svc, KEY, 1))
+    v2 = (v1.replace("register", "revisar").replace('name="Revisar solicitud"', 'name="Revisar requisitos"')
+          .replace("<spiffworkflow:properties>", KEPT + "<spiffworkflow:properties>", 2))
+    assert v2.count("spiffworkflow:inventado nivel") == 2  # the start event and the task
+    upload = tmp_path / f"{KEY}.bpmn"
+    upload.write_text(v2, encoding="utf-8")
+    with page.expect_response(lambda r: r.request.method == "PUT" and f"/api/drafts/{KEY}" in r.url):
+        page.set_input_files("#upload", str(upload))
+    status_has(page, f"Archivo «{KEY}.bpmn» cargado. Borrador guardado. Sin errores")
+    assert page.locator("#import-warnings").is_hidden()
+    saved_xml = drafts.get_draft(svc, KEY)["xml"]
+    for kept in ('<spiffworkflow:inventado nivel="2">', "<spiffworkflow:detalle>conservar</spiffworkflow:detalle>",
+                 "de otra herramienta</otro:nota>"):
+        assert saved_xml.count(kept) == 2, (kept, saved_xml)
+    page.fill("#comment", "La revisión ahora verifica requisitos")
+    page.click("#publish")
+    status_has(page, "Publicada la versión 2")
+    assert "spiffworkflow:inventado" in deploy.version_diagram(svc, queries.version_id(svc, KEY, 2))
+
+    # Compare 1 → 2 with the version pickers: the removed task is drawn on the old diagram, the added one on the new.
+    page.wait_for_selector("#compare-form:not([hidden])")
+    assert page.locator("#compare-old").input_value() == "1" and page.locator("#compare-new").input_value() == "2"
+    page.click("#compare-form button[type=submit]")
+    page.wait_for_selector('#compare-old-canvas .djs-element.expediente-diff-removed[data-element-id="register"]')
+    page.wait_for_selector('#compare-new-canvas .djs-element.expediente-diff-added[data-element-id="revisar"]')
+    assert page.locator('#compare-new-canvas [data-element-id="register"]').count() == 0
+    assert page.locator('#compare-old-canvas .expediente-diff-added').count() == 0
+    removed = page.locator("#compare-removed li").all_inner_texts()
+    added = page.locator("#compare-added li").all_inner_texts()
+    assert "Revisar solicitud (userTask)" in removed and "Revisar requisitos (userTask)" in added
+    assert page.locator("#compare-title").inner_text() == "Cambios de la versión 1 a la versión 2"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "modeler_compare.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # no horizontal scrolling
+    context.close()
+

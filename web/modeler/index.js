@@ -1,7 +1,10 @@
 // The supervisors' modeler: bpmn-js with its properties panel and Expediente's SpiffWorkflow extensions.
 import BpmnModeler from 'bpmn-js/lib/Modeler';
+import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
 
+import { translateModule } from './i18n';
+import { hideUnknown, restoreUnknown } from './preserve';
 import SpiffPropertiesProvider from './provider';
 import spiffworkflow from './spiffworkflow.json';
 
@@ -12,12 +15,14 @@ import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 
 const SpiffModule = { __init__: [ 'spiffPropertiesProvider' ], spiffPropertiesProvider: [ 'type', SpiffPropertiesProvider ] };
 
-// options: { container, panel (element for the properties panel), forms: [keys], processes: [keys] }
-export function createModeler({ container, panel, forms = [], processes = [] }) {
+// options: { container, panel (element for the properties panel), forms: [keys], processes: [keys], locale (the
+// page's <html lang>: "es..." shows the palette, menus and properties panel in Spanish, anything else in English) }
+export function createModeler({ container, panel, forms = [], processes = [], locale = 'es' }) {
   return new BpmnModeler({
     container,
     propertiesPanel: { parent: panel },
-    additionalModules: [ BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SpiffModule ],
+    additionalModules: [
+      BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SpiffModule, translateModule(locale) ],
     moddleExtensions: { spiffworkflow },
     spiffworkflow: { forms, processes },
   });
@@ -46,13 +51,38 @@ export function pinProblems(modeler, problems) {
   };
 }
 
-// Mark a diff (from the API: {added, removed, changed}) on the diagram of the newer version.
-export function markDiff(modeler, diff) {
-  const canvas = modeler.get('canvas');
-  const registry = modeler.get('elementRegistry');
-  for (const [ kind, list ] of [ [ 'added', diff.added ], [ 'changed', diff.changed ], [ 'removed', diff.removed ] ]) {
-    for (const el of list) if (registry.get(el.id)) canvas.addMarker(el.id, `expediente-diff-${kind}`);
-  }
+// A read-only diagram (zoom and scroll) that understands the same extensions, for comparing versions.
+export function createViewer({ container, locale = 'es' }) {
+  return new NavigatedViewer({ container, moddleExtensions: { spiffworkflow }, additionalModules: [ translateModule(locale) ] });
 }
 
-window.ExpedienteModeler = { createModeler, pinProblems, markDiff };
+// Import XML into a modeler or viewer. SpiffWorkflow extensions our descriptor does not define are parked in a
+// foreign namespace first, so bpmn-moddle keeps them instead of dropping them; exportDiagram puts them back.
+export function importDiagram(instance, xml) {
+  return instance.importXML(hideUnknown(xml, spiffworkflow));
+}
+
+export async function exportDiagram(modeler) {
+  const { xml } = await modeler.saveXML({ format: true });
+  return restoreUnknown(xml);
+}
+
+// Mark a diff (from the API: {added, removed, changed}) on one side of a comparison: the old diagram shows what
+// was removed, the new one what was added; both show what changed. Returns a function that clears the marks.
+export function markDiff(instance, diff, side = 'new') {
+  const canvas = instance.get('canvas');
+  const registry = instance.get('elementRegistry');
+  const kinds = [ [ 'changed', diff.changed ], side === 'old' ? [ 'removed', diff.removed ] : [ 'added', diff.added ] ];
+  const marked = [];
+  for (const [ kind, list ] of kinds) {
+    for (const el of list) {
+      if (registry.get(el.id)) {
+        canvas.addMarker(el.id, `expediente-diff-${kind}`);
+        marked.push([ el.id, `expediente-diff-${kind}` ]);
+      }
+    }
+  }
+  return () => marked.forEach(([ id, marker ]) => registry.get(id) && canvas.removeMarker(id, marker));
+}
+
+window.ExpedienteModeler = { createModeler, createViewer, importDiagram, exportDiagram, pinProblems, markDiff };

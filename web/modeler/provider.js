@@ -1,4 +1,6 @@
 // Properties panel groups for what Expediente's engine reads from a diagram (docs/PROCESS_CONVENTIONS.md).
+// Texts are written in English and passed, as literals, through bpmn-js's `translate` service; their Spanish is in
+// i18n.js (web/modeler/test/i18n.mjs checks every `translate('...')` here has an entry there).
 import { h } from '@bpmn-io/properties-panel/preact';
 import {
   SelectEntry, TextAreaEntry, TextFieldEntry,
@@ -10,11 +12,15 @@ import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 import { getBody, getProperty, setBody, setProperty } from './extensions';
 
 const LOW_PRIORITY = 500;
-const TIMER_KINDS = [
-  { value: 'timeDuration', label: 'Duración (p. ej. "P3D")' },
-  { value: 'timeDate', label: 'Fecha (p. ej. "2026-12-31T08:00:00")' },
-  { value: 'timeCycle', label: 'Ciclo (p. ej. "R3/PT1H")' },
-];
+const TIMER_KINDS = [ 'timeDuration', 'timeDate', 'timeCycle' ];
+
+function timerKindOptions(translate) {
+  return [
+    { value: 'timeDuration', label: translate('Duration (e.g. "P3D")') },
+    { value: 'timeDate', label: translate('Date (e.g. "2026-12-31T08:00:00")') },
+    { value: 'timeCycle', label: translate('Cycle (e.g. "R3/PT1H")') },
+  ];
+}
 
 // -- entries: each is a small component reading and writing one thing -------------------------------------------
 
@@ -30,14 +36,15 @@ function PropertyField({ element, id, name, label, description }) {
 
 function FormSelect({ element, id, forms }) {
   const injector = useService('injector');
+  const translate = useService('translate');
   return h(SelectEntry, {
-    element, id, label: 'Formulario',
+    element, id, label: translate('Form'),
     getValue: () => getProperty(element, 'form'),
     setValue: (value) => setProperty(injector, element, 'form', value),
     getOptions: () => {
       const current = getProperty(element, 'form');
       const known = forms.includes(current) || !current ? forms : [ current, ...forms ];
-      return [ { value: '', label: '(sin formulario)' }, ...known.map((f) => ({ value: f, label: f })) ];
+      return [ { value: '', label: translate('(no form)') }, ...known.map((f) => ({ value: f, label: f })) ];
     },
   });
 }
@@ -53,19 +60,21 @@ function BodyArea({ element, id, type, label, description, rows = 4 }) {
 }
 
 function LaneInfo({ element, id }) {
+  const translate = useService('translate');
   const lanes = (getBusinessObject(element).get('lanes') || []).map((lane) => lane.name || lane.id);
   return h(TextFieldEntry, {
-    element, id, label: 'Carril', disabled: true, debounce: (fn) => fn,
-    description: 'El grupo que trabaja la tarea se asigna por carril (administración → carriles).',
-    getValue: () => lanes.join(', ') || '(fuera de todo carril)', setValue: () => {},
+    element, id, label: translate('Lane'), disabled: true, debounce: (fn) => fn,
+    description: translate('The group that works on the task is assigned per lane (administration → lanes).'),
+    getValue: () => lanes.join(', ') || translate('(outside any lane)'), setValue: () => {},
   });
 }
 
 function ScriptText({ element, id }) {
   const modeling = useService('modeling');
   const debounce = useService('debounceInput');
+  const translate = useService('translate');
   return h(TextAreaEntry, {
-    element, id, label: 'Script (Python restringido)', debounce, rows: 8, monospace: true,
+    element, id, label: translate('Script (restricted Python)'), debounce, rows: 8, monospace: true,
     getValue: () => getBusinessObject(element).get('script') || '',
     setValue: (value) => modeling.updateProperties(element, { scriptFormat: 'python', script: value || undefined }),
   });
@@ -75,9 +84,10 @@ function ConditionText({ element, id }) {
   const modeling = useService('modeling');
   const bpmnFactory = useService('bpmnFactory');
   const debounce = useService('debounceInput');
+  const translate = useService('translate');
   return h(TextAreaEntry, {
-    element, id, label: 'Condición (expresión Python)', debounce, rows: 2, monospace: true,
-    description: 'Ejemplo: monto > 100. La rama por defecto no lleva condición.',
+    element, id, label: translate('Condition (Python expression)'), debounce, rows: 2, monospace: true,
+    description: translate('Example: amount > 100. The default branch has no condition.'),
     getValue: () => {
       const expr = getBusinessObject(element).get('conditionExpression');
       return expr ? expr.get('body') || '' : '';
@@ -94,16 +104,17 @@ function timerOf(element) {
 }
 
 function timerKind(timer) {
-  return TIMER_KINDS.map((k) => k.value).find((k) => timer.get(k)) || 'timeDuration';
+  return TIMER_KINDS.find((k) => timer.get(k)) || 'timeDuration';
 }
 
 function TimerKind({ element, id }) {
   const injector = useService('injector');
   const bpmnFactory = useService('bpmnFactory');
+  const translate = useService('translate');
   return h(SelectEntry, {
-    element, id, label: 'Tipo de temporizador',
+    element, id, label: translate('Timer type'),
     getValue: () => timerKind(timerOf(element)),
-    getOptions: () => TIMER_KINDS,
+    getOptions: () => timerKindOptions(translate),
     setValue: (kind) => {
       const timer = timerOf(element);
       const old = timer.get(timerKind(timer));
@@ -120,9 +131,10 @@ function TimerExpression({ element, id }) {
   const injector = useService('injector');
   const bpmnFactory = useService('bpmnFactory');
   const debounce = useService('debounceInput');
+  const translate = useService('translate');
   return h(TextFieldEntry, {
-    element, id, label: 'Expresión del temporizador', debounce,
-    description: 'Un texto ISO 8601 entre comillas, o una expresión Python.',
+    element, id, label: translate('Timer expression'), debounce,
+    description: translate('A quoted ISO 8601 text, or a Python expression.'),
     getValue: () => {
       const timer = timerOf(element);
       const expr = timer.get(timerKind(timer));
@@ -141,14 +153,17 @@ function TimerExpression({ element, id }) {
 function CalledProcess({ element, id, processes }) {
   const modeling = useService('modeling');
   const debounce = useService('debounceInput');
+  const translate = useService('translate');
+  const label = translate('Called procedure');
   const getValue = () => getBusinessObject(element).get('calledElement') || '';
   const setValue = (value) => modeling.updateProperties(element, { calledElement: value || undefined });
   if (!processes.length) {
-    return h(TextFieldEntry, { element, id, label: 'Procedimiento llamado', debounce, getValue, setValue });
+    return h(TextFieldEntry, { element, id, label, debounce, getValue, setValue });
   }
   return h(SelectEntry, {
-    element, id, label: 'Procedimiento llamado', getValue, setValue,
-    getOptions: () => [ { value: '', label: '(elija)' }, ...processes.map((p) => ({ value: p, label: p })) ],
+    element, id, label, getValue, setValue,
+    getOptions: () => [
+      { value: '', label: translate('(choose)') }, ...processes.map((p) => ({ value: p, label: p })) ],
   });
 }
 
@@ -158,84 +173,91 @@ function entry(id, component, isEdited, extra = {}) {
   return { id, component, isEdited, ...extra };
 }
 
-function groupsFor(element, config) {
+function groupsFor(element, config, translate) {
   const groups = [];
   const bo = getBusinessObject(element);
   const isHuman = is(element, 'bpmn:UserTask') || is(element, 'bpmn:ManualTask');
   const isProcessStart = is(element, 'bpmn:StartEvent') && is(bo.$parent, 'bpmn:Process');
   if (is(element, 'bpmn:FlowNode') && !is(element, 'bpmn:SequenceFlow')) {
-    groups.push({ id: 'spiff-lane', label: 'Carril', entries: [ entry('spiff-lane', LaneInfo, isTextFieldEntryEdited) ] });
+    groups.push({ id: 'spiff-lane', label: translate('Lane'), entries: [ entry('spiff-lane', LaneInfo, isTextFieldEntryEdited) ] });
   }
   if (isHuman || isProcessStart) {
     const entries = [ entry('spiff-form', FormSelect, isSelectEntryEdited, { forms: config.forms || [] }) ];
     if (isHuman) {
       entries.push(entry('spiff-deadline', PropertyField, isTextFieldEntryEdited, {
-        name: 'deadlineWorkingDays', label: 'Plazo (días hábiles)',
-        description: 'Número de días hábiles, o el nombre de un plazo configurado.',
+        name: 'deadlineWorkingDays', label: translate('Deadline (working days)'),
+        description: translate('Number of working days, or the name of a configured deadline.'),
       }));
       entries.push(entry('spiff-instructions', BodyArea, isTextAreaEntryEdited, {
-        type: 'spiffworkflow:InstructionsForEndUser', label: 'Instrucciones adicionales',
-        description: 'Se muestran si la tarea no tiene documentación.',
+        type: 'spiffworkflow:InstructionsForEndUser', label: translate('Additional instructions'),
+        description: translate('Shown when the task has no documentation.'),
       }));
     }
-    groups.push({ id: 'spiff-form', label: 'Formulario y plazo', entries });
+    groups.push({ id: 'spiff-form', label: translate('Form and deadline'), entries });
   }
   if (is(element, 'bpmn:Activity')) {
-    groups.push({ id: 'spiff-scripts', label: 'Scripts antes / después', entries: [
-      entry('spiff-prescript', BodyArea, isTextAreaEntryEdited, { type: 'spiffworkflow:PreScript', label: 'Antes' }),
-      entry('spiff-postscript', BodyArea, isTextAreaEntryEdited, { type: 'spiffworkflow:PostScript', label: 'Después' }),
+    groups.push({ id: 'spiff-scripts', label: translate('Scripts before / after'), entries: [
+      entry('spiff-prescript', BodyArea, isTextAreaEntryEdited,
+        { type: 'spiffworkflow:PreScript', label: translate('Before') }),
+      entry('spiff-postscript', BodyArea, isTextAreaEntryEdited,
+        { type: 'spiffworkflow:PostScript', label: translate('After') }),
     ] });
   }
   if (is(element, 'bpmn:ScriptTask')) {
-    groups.push({ id: 'spiff-script', label: 'Script', entries: [ entry('spiff-script', ScriptText, isTextAreaEntryEdited) ] });
+    groups.push({ id: 'spiff-script', label: translate('Script'), entries: [ entry('spiff-script', ScriptText, isTextAreaEntryEdited) ] });
   }
   if (is(element, 'bpmn:SequenceFlow') && bo.sourceRef &&
       (is(bo.sourceRef, 'bpmn:ExclusiveGateway') || is(bo.sourceRef, 'bpmn:InclusiveGateway'))) {
-    groups.push({ id: 'spiff-condition', label: 'Condición', entries: [
+    groups.push({ id: 'spiff-condition', label: translate('Condition'), entries: [
       entry('spiff-condition', ConditionText, isTextAreaEntryEdited) ] });
   }
   if (is(element, 'bpmn:Event') && timerOf(element)) {
-    groups.push({ id: 'spiff-timer', label: 'Temporizador', entries: [
+    groups.push({ id: 'spiff-timer', label: translate('Timer'), entries: [
       entry('spiff-timer-kind', TimerKind, isSelectEntryEdited),
       entry('spiff-timer-expression', TimerExpression, isTextFieldEntryEdited),
     ] });
   }
   if (is(element, 'bpmn:CallActivity')) {
-    groups.push({ id: 'spiff-called', label: 'Procedimiento llamado', entries: [
+    groups.push({ id: 'spiff-called', label: translate('Called procedure'), entries: [
       entry('spiff-called', CalledProcess, isSelectEntryEdited, { processes: config.processes || [] }) ] });
   }
   if (is(element, 'bpmn:BusinessRuleTask')) {
-    groups.push({ id: 'spiff-decision', label: 'Decisión (DMN)', entries: [
+    groups.push({ id: 'spiff-decision', label: translate('Decision (DMN)'), entries: [
       entry('spiff-decision', BodyArea, isTextAreaEntryEdited,
-        { type: 'spiffworkflow:CalledDecisionId', label: 'Id de la decisión', rows: 1 }) ] });
+        { type: 'spiffworkflow:CalledDecisionId', label: translate('Decision ID'), rows: 1 }) ] });
   }
   const sendsMessage = is(element, 'bpmn:SendTask') || (is(element, 'bpmn:ThrowEvent') &&
     (bo.get('eventDefinitions') || []).some((d) => is(d, 'bpmn:MessageEventDefinition')));
   const receivesMessage = is(element, 'bpmn:ReceiveTask') || (is(element, 'bpmn:CatchEvent') &&
     (bo.get('eventDefinitions') || []).some((d) => is(d, 'bpmn:MessageEventDefinition')));
   if (sendsMessage || receivesMessage) {
-    groups.push({ id: 'spiff-message', label: 'Mensaje', entries: [ sendsMessage
-      ? entry('spiff-payload', BodyArea, isTextAreaEntryEdited, { type: 'spiffworkflow:MessagePayload', label: 'Contenido (expresión)' })
-      : entry('spiff-variable', BodyArea, isTextAreaEntryEdited, { type: 'spiffworkflow:MessageVariable', label: 'Variable que lo recibe', rows: 1 }) ] });
+    groups.push({ id: 'spiff-message', label: translate('Message data'), entries: [ sendsMessage
+      ? entry('spiff-payload', BodyArea, isTextAreaEntryEdited,
+        { type: 'spiffworkflow:MessagePayload', label: translate('Content (expression)') })
+      : entry('spiff-variable', BodyArea, isTextAreaEntryEdited,
+        { type: 'spiffworkflow:MessageVariable', label: translate('Variable that receives it'), rows: 1 }) ] });
   }
   return groups;
 }
 
 export default class SpiffPropertiesProvider {
-  constructor(propertiesPanel, config) {
+  constructor(propertiesPanel, config, translate) {
     this._config = config || {};
+    this._translate = translate;
     propertiesPanel.registerProvider(LOW_PRIORITY, this);
   }
 
   getGroups(element) {
     return (groups) => {
-      const ours = groupsFor(element, this._config);
+      const ours = groupsFor(element, this._config, this._translate);
       // Keep the general group (name, id) first, then ours, then the rest of the BPMN groups.
       const general = groups.findIndex((g) => g.id === 'general');
       groups.splice(general + 1, 0, ...ours);
-      return groups;
+      // Our timer group edits the same timer as the BPMN provider's, with the expression SpiffWorkflow evaluates:
+      // show one, not two.
+      return ours.some((g) => g.id === 'spiff-timer') ? groups.filter((g) => g.id !== 'timer') : groups;
     };
   }
 }
 
-SpiffPropertiesProvider.$inject = [ 'propertiesPanel', 'config.spiffworkflow' ];
+SpiffPropertiesProvider.$inject = [ 'propertiesPanel', 'config.spiffworkflow', 'translate' ];
