@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DB_URL ?= sqlite:///$(CURDIR)/var/expediente.db
 
-.PHONY: run test install migrate deploy bench clean
+.PHONY: run test install migrate deploy bench clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ $(CATALOG_MO): web/translations/en/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel --quiet compile -d web/translations
 
 install: $(STAMP) $(VENDOR_STAMP) $(CATALOG_MO)
+
+# After adding or changing texts: extract every msgid (pages, API, engine msg(...)) and add the new ones to the
+# catalogue; then write their English in messages.po (tests/unit/test_catalogue.py lists the missing ones).
+messages: $(STAMP) var
+	$(BIN)/pybabel --quiet extract -F babel.cfg -k msg -o var/messages.pot .
+	$(BIN)/pybabel --quiet update -i var/messages.pot -d web/translations --no-fuzzy-matching
 
 var:
 	mkdir -p var

@@ -11,6 +11,7 @@ from engine import errors
 from engine.attachments import AttachmentRefused, AttachmentTooLarge
 from engine.auth import AccountLocked
 from engine.permissions import NotAssignable, NotAuthenticated
+from web.i18n import localize
 
 PROBLEM_MIMETYPE = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -53,10 +54,11 @@ def problem(status: int, detail: str, code: str | None = None, errors: list | No
 
 def _field_error(item) -> dict:
     if not isinstance(item, dict):
-        return {"field": None, "message": str(item)}
+        return {"field": None, "message": str(localize(item))}
     # Spec problems name a file and element rather than a field.
     field = item.get("field") or item.get("element_id") or item.get("file")
-    return {**item, "field": field, "message": str(item.get("message") or item.get("keyword") or "invalid")}
+    message = item.get("message") or item.get("keyword") or "invalid"
+    return {**item, "field": field, "message": str(localize(message))}
 
 
 def flatten_messages(messages) -> list[dict]:
@@ -86,7 +88,8 @@ def register_error_handlers(app: Flask) -> None:
     def _domain(exc: errors.ExpedienteError):
         status = status_for(exc)
         details = {k: v for k, v in exc.details.items() if v is not None and k != "errors"}
-        response = problem(status, exc.message, exc.code, exc.details.get("errors"), **details)
+        # Engine messages are Spanish; localize answers in the request's language (Accept-Language, session).
+        response = problem(status, str(localize(exc.message)), exc.code, exc.details.get("errors"), **details)
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="expediente"'
         if "retry_after_seconds" in details:

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 
 from engine import models, serializer
 from engine.errors import InvalidInput, ProcessNotFound
+from engine.messages import msg
 from engine.services import Services
 from engine.specs import parse_bundle
 
@@ -32,7 +33,8 @@ def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = Non
     `only` limits the stored versions to those processes; the other files only let call activities resolve.
     """
     if not files:
-        raise InvalidInput("nothing to deploy", errors=[{"field": "files", "message": "no files"}])
+        raise InvalidInput(msg("No hay archivos para publicar."),
+                           errors=[{"field": "files", "message": msg("No se envió ningún archivo.")}])
     bundle = parse_bundle(files)
     results = []
     with svc.uow() as uow:
@@ -76,7 +78,7 @@ def read_paths(paths) -> dict[str, bytes]:
         found = sorted(p for p in path.rglob("*") if p.suffix in DEPLOYABLE_SUFFIXES) if path.is_dir() else [path]
         for p in found:
             if p.name in files:  # SpiffWorkflow identifies documents by file name
-                raise InvalidInput(f"two files named '{p.name}' in one deployment",
+                raise InvalidInput(msg("Hay dos archivos llamados «%(name)s» en la misma publicación.", name=p.name),
                                    errors=[{"field": "paths", "message": str(p)}])
             files[p.name] = p.read_bytes()
     return files
@@ -121,6 +123,6 @@ def version_diagram(svc: Services, version_id: int) -> str:
     with svc.uow(write=False) as uow:
         text = uow.conn.execute(select(_versions.c.files_json).where(_versions.c.id == version_id)).scalar()
     if text is None:
-        raise ProcessNotFound(f"process version {version_id} does not exist")
+        raise ProcessNotFound(msg("La versión de procedimiento %(version_id)s no existe.", version_id=version_id))
     files = orjson.loads(text)
     return next(iter(files.values()))

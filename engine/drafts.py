@@ -11,6 +11,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from engine import deploy, models
 from engine.deadlines import DEADLINE_PROPERTY
 from engine.errors import Conflict, InvalidInput, NotFound, Problem, SpecInvalid
+from engine.messages import msg
 from engine.services import Services
 from engine.specs import MAX_DOCUMENT_BYTES, elements_of, parse_bundle
 from forms.registry import FormRegistry
@@ -48,31 +49,59 @@ def create_draft(svc: Services, process_key: str, actor: str | None, name: str =
         if uow.conn.execute(select(_drafts.c.id).where(_drafts.c.process_key == process_key)).first():
             raise Conflict(f"Ya existe un borrador de '{process_key}'.", process_key=process_key)
         uow.conn.execute(insert(_drafts).values(process_key=process_key, xml=xml, updated_by=actor,
-                                                updated_at=svc.clock(),
+                                                updated_at=svc.clock(), revision=1,
                                                 base_version=latest["version"] if latest else None))
         uow.commit()
     return get_draft(svc, process_key)
 
 
 def save_draft(svc: Services, process_key: str, xml: str, actor: str | None,
-               base_version: int | None = None) -> dict:
-    """Store the draft's XML (creating the draft if needed) and return it with its problems."""
+               base_version: int | None = None, revision: int | None = None) -> dict:
+    """Store the draft's XML (creating the draft if needed) and return it with its problems.
+
+    `revision` is the draft revision the editor started from (0: it expected no draft). When it is given and the
+    stored draft is not at that revision, somebody else saved (or published, or discarded) meanwhile: Conflict,
+    and nothing is written. Without it the save is unconditional (API clients that mean to overwrite).
+    """
     validate_key(process_key)
     if len(xml.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
         raise InvalidInput("El diagrama es demasiado grande (máximo 2 MiB).",
                            errors=[{"field": "xml", "message": "más de 2 MiB"}])
     latest = _latest(svc, process_key)
     with svc.uow() as uow:
-        row = uow.conn.execute(select(_drafts.c.base_version).where(_drafts.c.process_key == process_key)).first()
+        row = uow.conn.execute(select(_drafts.c.base_version, _drafts.c.revision, _drafts.c.updated_by,
+                                      _drafts.c.updated_at)
+                               .where(_drafts.c.process_key == process_key)).first()
+        if revision is not None:
+            _check_revision(process_key, row, revision)
         if base_version is None:  # keep what the draft started from; a new draft starts from the latest
             base_version = row.base_version if row else (latest["version"] if latest else None)
         values = dict(xml=xml, updated_by=actor, updated_at=svc.clock(), base_version=base_version)
         if row:
-            uow.conn.execute(update(_drafts).where(_drafts.c.process_key == process_key).values(**values))
+            done = uow.conn.execute(update(_drafts).where(_drafts.c.process_key == process_key,
+                                                          _drafts.c.revision == row.revision)
+                                    .values(**values, revision=row.revision + 1)).rowcount
+            if done != 1:  # a concurrent save between our read and write (PostgreSQL, READ COMMITTED)
+                raise Conflict(msg("Otra persona guardó el borrador de «%(process_key)s» al mismo tiempo; "
+                                   "vuelva a abrirlo.", process_key=process_key), process_key=process_key)
         else:
-            uow.conn.execute(insert(_drafts).values(process_key=process_key, **values))
+            uow.conn.execute(insert(_drafts).values(process_key=process_key, revision=1, **values))
         uow.commit()
     return get_draft(svc, process_key)
+
+
+def _check_revision(process_key: str, row, expected: int) -> None:
+    """Conflict unless the stored draft is at revision `expected` (0: no draft at all)."""
+    if row is None and expected > 0:
+        raise Conflict(msg("El borrador de «%(process_key)s» ya no existe: se publicó o se descartó después de "
+                           "que usted lo abrió. Descargue sus cambios si los necesita y vuelva a abrir el "
+                           "procedimiento.", process_key=process_key),
+                       process_key=process_key, revision=None)
+    if row is not None and row.revision != expected:
+        raise Conflict(msg("%(who)s guardó el borrador de «%(process_key)s» después de que usted lo abrió. Para no "
+                           "perder ningún cambio, descargue los suyos y vuelva a abrir el borrador.",
+                           who=row.updated_by or "—", process_key=process_key),
+                       process_key=process_key, revision=row.revision, updated_by=row.updated_by)
 
 
 def get_draft(svc: Services, process_key: str) -> dict:
@@ -87,7 +116,7 @@ def list_drafts(svc: Services) -> list[dict]:
     """Every draft, without its XML."""
     with svc.uow(write=False) as uow:
         rows = uow.conn.execute(select(_drafts.c.process_key, _drafts.c.updated_by, _drafts.c.updated_at,
-                                       _drafts.c.base_version).order_by(_drafts.c.process_key)).mappings()
+                                       _drafts.c.base_version, _drafts.c.revision).order_by(_drafts.c.process_key)).mappings()
         return [dict(r) for r in rows]
 
 
@@ -99,22 +128,32 @@ def discard_draft(svc: Services, process_key: str) -> None:
         uow.commit()
 
 
-def publish_draft(svc: Services, process_key: str, actor: str | None, comment: str = "") -> deploy.Deployed:
-    """Deploy the draft as the process's next version and delete it; SpecInvalid if it has any error."""
+def publish_draft(svc: Services, process_key: str, actor: str | None, comment: str = "",
+                  revision: int | None = None) -> deploy.Deployed:
+    """Deploy the draft as the process's next version and delete it; SpecInvalid if it has any error.
+
+    With `revision`, only that revision of the draft is published (Conflict if somebody saved since).
+    """
     draft = _row(svc, process_key)
+    if revision is not None and draft["revision"] != revision:
+        raise Conflict(msg("%(who)s guardó el borrador de «%(process_key)s» después de que usted lo abrió: "
+                           "revise sus cambios antes de publicar.", who=draft["updated_by"] or "—",
+                           process_key=process_key),
+                       process_key=process_key, revision=draft["revision"], updated_by=draft["updated_by"])
     latest = _latest(svc, process_key)
     if (latest["version"] if latest else None) != draft["base_version"]:
-        raise Conflict(f"Se publicó la versión {latest['version'] if latest else '-'} de '{process_key}' después "
-                       "de abrir este borrador: revise los cambios y guarde el borrador sobre esa versión.",
+        raise Conflict(msg("Se publicó la versión %(version)s de «%(process_key)s» después de abrir este borrador: "
+                           "revise los cambios y guarde el borrador sobre esa versión.",
+                           version=latest["version"] if latest else "-", process_key=process_key),
                        process_key=process_key, latest_version=latest["version"] if latest else None)
     files = bundle_for(svc, process_key, draft["xml"])
     errors = [p for p in check_draft(svc, process_key, draft["xml"], files) if p.severity == "error"]
     if errors:
         raise SpecInvalid(errors)
     [deployed] = deploy.deploy_files(svc, files, actor=actor, comment=comment, only=frozenset({process_key}))
-    with svc.uow() as uow:
+    with svc.uow() as uow:  # a save made meanwhile keeps its (newer) draft
         uow.conn.execute(delete(_drafts).where(_drafts.c.process_key == process_key,
-                                               _drafts.c.updated_at == draft["updated_at"]))
+                                               _drafts.c.revision == draft["revision"]))
         uow.commit()
     return deployed
 
@@ -166,33 +205,37 @@ def _office_rules(svc: Services, process_key: str, file: str, elements: dict[str
     processes = {i: e for i, e in elements.items() if e["type"] == "process"}
     if process_key not in processes:
         first = next(iter(processes), None)
-        problems.append(Problem(file, f"The diagram has no process with id '{process_key}': the executable "
-                                      "process's id must be the procedure's identifier.", first))
+        problems.append(Problem(file, msg("El diagrama no tiene ningún proceso con id «%(process_key)s»: el id del "
+                                          "proceso ejecutable debe ser el identificador del procedimiento.",
+                                          process_key=process_key), first))
     forms = set((svc.forms or FormRegistry()).keys())  # the configured forms, as tasks validate them
     mapped = _mapped_lanes(svc, process_key)
     plazos = svc.settings.plazos or {}
     for element_id, el in elements.items():
         form = el["values"].get(f"property:{FORM_PROPERTY}")
         deadline = str(el["values"].get(f"property:{DEADLINE_PROPERTY}") or "").strip()
+        name = " ".join((el["name"] or "").split()) or element_id  # diagram names often hold line breaks
         if deadline and not (deadline.isdigit() and int(deadline) > 0) and deadline not in plazos:
             # The engine would give the task no deadline at all (deadlines.DeadlinePlanner.working_days).
-            problems.append(Problem(file, f"Deadline '{deadline}' of '{el['name'] or element_id}' is neither a "
-                                          "number of working days nor a configured plazo (one of: "
-                                          f"{', '.join(sorted(plazos))}).", element_id))
+            problems.append(Problem(file, msg("El plazo «%(deadline)s» de «%(element)s» no es un número de días "
+                                              "hábiles ni un plazo configurado (uno de: %(plazos)s).",
+                                              deadline=deadline, element=name, plazos=", ".join(sorted(plazos))),
+                                    element_id))
         if el["type"] == "userTask":
             if not el["lane"]:
-                problems.append(Problem(file, f"User task '{el['name'] or element_id}' is in no lane: place it in "
-                                              "the lane of the group that works it.", element_id))
+                problems.append(Problem(file, msg("La tarea de usuario «%(task)s» no está en ningún carril: colóquela "
+                                                  "en el carril del grupo que la atiende.", task=name), element_id))
             elif el["lane"] not in mapped:
-                problems.append(Problem(file, f"Lane '{el['lane']}' of user task '{el['name'] or element_id}' is "
-                                              "not assigned to any group: ask an administrator to map it.",
-                                        element_id))
+                problems.append(Problem(file, msg("El carril «%(lane)s» de la tarea de usuario «%(task)s» no está "
+                                                  "asignado a ningún grupo: pida a un administrador que lo asigne.",
+                                                  lane=el["lane"], task=name), element_id))
             if not form:
-                problems.append(Problem(file, f"User task '{el['name'] or element_id}' has no form: choose the "
-                                              "form the clerk fills in (property 'form').", element_id))
+                problems.append(Problem(file, msg("La tarea de usuario «%(task)s» no tiene formulario: elija el "
+                                                  "formulario que llena quien atiende la tarea (propiedad «form»).",
+                                                  task=name), element_id))
         if form and form not in forms:
-            problems.append(Problem(file, f"Form '{form}' of '{el['name'] or element_id}' does not exist in "
-                                          "forms/.", element_id))
+            problems.append(Problem(file, msg("El formulario «%(form)s» de «%(element)s» no existe en forms/.",
+                                              form=form, element=name), element_id))
     return problems
 
 
@@ -214,7 +257,7 @@ def _latest(svc: Services, process_key: str) -> dict | None:
 def _row(svc: Services, process_key: str) -> dict:
     with svc.uow(write=False) as uow:
         row = uow.conn.execute(select(_drafts.c.process_key, _drafts.c.xml, _drafts.c.updated_by,
-                                      _drafts.c.updated_at, _drafts.c.base_version)
+                                      _drafts.c.updated_at, _drafts.c.base_version, _drafts.c.revision)
                                .where(_drafts.c.process_key == process_key)).mappings().first()
     if row is None:
         raise DraftNotFound(f"No hay borrador de '{process_key}'.", process_key=process_key)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.messages import msg
+
 
 class ExpedienteError(Exception):
     """Base of every error the engine raises on purpose."""
@@ -69,18 +71,22 @@ class Problem:
     """One problem in a BPMN/DMN document, precise enough for a supervisor to act on."""
 
     file: str
-    message: str
+    message: str  # an engine.messages.Message (Spanish, translatable) wherever the engine wrote the text
     element_id: str | None = None
     line: int | None = None
     severity: str = field(default="error")
 
     def __str__(self) -> str:
+        return str(self.summary())
+
+    def summary(self) -> str:
+        """'file:line [element]: message', translatable like the message (a Message when it is one)."""
         where = self.file
         if self.line:
             where += f":{self.line}"
         if self.element_id:
             where += f" [{self.element_id}]"
-        return f"{where}: {self.message}"
+        return msg("%(where)s: %(message)s", where=where, message=self.message)
 
     def to_dict(self) -> dict:
         return {"file": self.file, "line": self.line, "element_id": self.element_id,
@@ -94,7 +100,7 @@ class SpecInvalid(InvalidInput):
 
     def __init__(self, problems: list[Problem]):
         first = problems[0] if problems else None
-        super().__init__(str(first) if first else "invalid document",
+        super().__init__(first.summary() if first else msg("El documento no es válido."),
                          errors=[p.to_dict() for p in problems])
         self.problems = problems
 

@@ -5,13 +5,13 @@ This module never parses XML itself (engine.specs is the only parser); it only w
 from __future__ import annotations
 
 import re
-import warnings
 from typing import Callable, Mapping
 
 from lxml import etree
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.errors import Problem
+from engine.messages import msg, one_line
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -46,9 +46,42 @@ def _local(el) -> str:
     return etree.QName(el).localname if isinstance(el.tag, str) else ""
 
 
-def _words(local: str) -> str:
-    """'scriptTask' -> 'script task', for messages."""
-    return re.sub(r"(?<!^)(?=[A-Z])", " ", local).lower()
+# What a supervisor calls each kind of element, for messages ("tarea de script" for bpmn:scriptTask).
+_KINDS = {
+    "task": msg("tarea"),
+    "userTask": msg("tarea de usuario"),
+    "manualTask": msg("tarea manual"),
+    "scriptTask": msg("tarea de script"),
+    "serviceTask": msg("tarea de servicio"),
+    "sendTask": msg("tarea de envío"),
+    "receiveTask": msg("tarea de recepción"),
+    "businessRuleTask": msg("tarea de regla de negocio"),
+    "callActivity": msg("actividad de llamada"),
+    "subProcess": msg("subproceso"),
+    "transaction": msg("transacción"),
+    "adHocSubProcess": msg("subproceso ad hoc"),
+    "exclusiveGateway": msg("compuerta exclusiva"),
+    "inclusiveGateway": msg("compuerta inclusiva"),
+    "parallelGateway": msg("compuerta paralela"),
+    "eventBasedGateway": msg("compuerta basada en eventos"),
+    "complexGateway": msg("compuerta compleja"),
+    "startEvent": msg("evento de inicio"),
+    "endEvent": msg("evento de fin"),
+    "intermediateCatchEvent": msg("evento intermedio de captura"),
+    "intermediateThrowEvent": msg("evento intermedio de lanzamiento"),
+    "boundaryEvent": msg("evento de borde"),
+    "implicitThrowEvent": msg("evento implícito de lanzamiento"),
+    "callChoreography": msg("coreografía de llamada"),
+    "choreographyTask": msg("tarea de coreografía"),
+    "subChoreography": msg("subcoreografía"),
+    "sequenceFlow": msg("flujo de secuencia"),
+    "process": msg("proceso"),
+}
+
+
+def _kind(local: str) -> str:
+    """'scriptTask' -> 'tarea de script' (translatable), for messages; an unknown tag as 'bpmn:tag'."""
+    return _KINDS.get(local) or f"bpmn:{local}"
 
 
 def is_executable(process) -> bool:
@@ -56,28 +89,8 @@ def is_executable(process) -> bool:
     return process.get("isExecutable", "true") == "true"
 
 
-def _compile_check(source: str, mode: str = "exec") -> str | None:
-    # Stand-in used only while engine.sandbox is absent; the sandbox is stricter.
-    try:
-        with warnings.catch_warnings():
-            # A SyntaxWarning is not a failure here, and pytest's filterwarnings=error would make it one.
-            warnings.simplefilter("ignore")
-            compile(source, "<bpmn>", mode)
-    except SyntaxError as exc:
-        return f"{exc.msg} (line {exc.lineno})"
-    except ValueError as exc:  # e.g. NUL bytes in the source
-        return str(exc)
-    return None
-
-
 def _script_checker() -> Check:
-    try:
-        from engine.sandbox import check_script
-    except ModuleNotFoundError as exc:
-        # engine/sandbox.py is written in parallel; only its absence falls back, never a broken import inside it.
-        if exc.name not in ("engine.sandbox",):
-            raise
-        return _compile_check
+    from engine.sandbox import check_script  # the sandbox's own compiler: what it refuses, lint reports
     return check_script
 
 
@@ -108,7 +121,7 @@ class _Linter:
 
     def add(self, file, el, message, severity="error", element_id=None):
         # Names in diagrams often contain line breaks; a message is one line.
-        self.out.append(Problem(file, " ".join(message.split()), element_id or el.get("id"), el.sourceline, severity))
+        self.out.append(Problem(file, one_line(message), element_id or el.get("id"), el.sourceline, severity))
 
     def run(self) -> list[Problem]:
         for file, root in self.dmn.items():
@@ -119,12 +132,12 @@ class _Linter:
                 value = proc.get("isExecutable")
                 if value is not None and value not in ("true", "false"):
                     # The XSD accepts "1"/"0", but SpiffWorkflow only understands the literal "true".
-                    self.add(file, proc, f'Process attribute isExecutable must be written "true" or "false" '
-                                         f'(found "{value}", which the engine would treat as "false").')
+                    self.add(file, proc, msg('El atributo isExecutable del proceso debe escribirse "true" o "false" '
+                                             '(dice "%(value)s", que el motor tomaría como "false").', value=value))
                 elif not is_executable(proc):
                     if any_executable:
-                        self.add(file, proc, "Process is marked isExecutable=\"false\": it is kept for the diagram "
-                                             "but cannot be started.", "warning")
+                        self.add(file, proc, msg('El proceso está marcado isExecutable="false": se conserva en el '
+                                                 'diagrama, pero no se puede iniciar.'), "warning")
                     continue
                 self.lint_process(file, proc)
         return self.out
@@ -132,37 +145,44 @@ class _Linter:
     def lint_dmn(self, file, root):
         decisions = [d for d in root if _local(d) == "decision"]
         if len(decisions) != 1:
-            self.add(file, root, f"A DMN file must contain exactly one decision (found {len(decisions)}).",
+            self.add(file, root, msg("Un archivo DMN debe contener exactamente una decisión (tiene %(count)s).",
+                                     count=len(decisions)),
                      element_id=(decisions[1].get("id") if len(decisions) > 1 else None))
             if not decisions:
                 return
         did = decisions[0].get("id")
         if did in self.decisions:
-            self.add(file, decisions[0], f"Decision id '{did}' is also used in {self.decisions[did]}; "
-                                         "decision ids must be unique in a bundle.")
+            self.add(file, decisions[0], msg("El id de decisión «%(decision)s» también se usa en %(other_file)s; los "
+                                             "id de decisión deben ser únicos en un conjunto de archivos.",
+                                             decision=did, other_file=self.decisions[did]))
         self.decisions.setdefault(did, file)
 
     def lint_process(self, file, proc):
         # Ids and lane names become indexed columns of fixed width (engine/models.py).
         if len(proc.get("id", "")) > MAX_PROCESS_ID_CHARS:
-            self.add(file, proc, f"Process id is longer than {MAX_PROCESS_ID_CHARS} characters.")
+            self.add(file, proc, msg("El id del proceso tiene más de %(limit)s caracteres.",
+                                     limit=MAX_PROCESS_ID_CHARS))
         for lane in proc.iterfind(".//bpmn:lane", NS):
             if len(lane.get("name") or "") > MAX_LANE_NAME_CHARS:
-                self.add(file, lane, f"Lane name is longer than {MAX_LANE_NAME_CHARS} characters.")
+                self.add(file, lane, msg("El nombre del carril tiene más de %(limit)s caracteres.",
+                                         limit=MAX_LANE_NAME_CHARS))
         for el in proc.iter(etree.Element):
             if len(el.get("id") or "") > MAX_ELEMENT_ID_CHARS:
-                self.add(file, el, f"Element id is longer than {MAX_ELEMENT_ID_CHARS} characters.")
+                self.add(file, el, msg("El id del elemento tiene más de %(limit)s caracteres.",
+                                       limit=MAX_ELEMENT_ID_CHARS))
         for el in proc.iter(etree.Element):
             local, parent = _local(el), el.getparent()
             if el.tag == _q(local) and local in FLOW_NODES and parent is not None and _local(parent) in SCOPES:
                 if local not in SUPPORTED:
-                    self.add(file, el, f"Element type bpmn:{local} is not supported by the engine.")
+                    self.add(file, el, msg("El motor no admite elementos de tipo %(tag)s.", tag=f"bpmn:{local}"))
                     continue
                 self.lint_reachable(file, el, local, parent)
             if el.tag == _q(local) and local in UNSUPPORTED_EVENT_DEFINITIONS:
                 owner = _owner(el)
-                self.add(file, owner, f"bpmn:{local} is not supported by the engine: the {_words(_local(owner))} "
-                                      f"would silently never fire.", element_id=owner.get("id"))
+                self.add(file, owner, msg("El motor no admite bpmn:%(definition)s: este elemento (%(kind)s) nunca se "
+                                          "dispararía, y sin ningún aviso.",
+                                          definition=local, kind=_kind(_local(owner))),
+                         element_id=owner.get("id"))
         self.lint_expressions(file, proc)
         for flow in proc.iter(_q("sequenceFlow")):
             for attr in ("sourceRef", "targetRef"):
@@ -175,9 +195,9 @@ class _Linter:
             self.lint_event_gateway(file, gw)
         for event in proc.iter(_q("boundaryEvent")):
             if not _scope(event).xpath("boolean(./*[@id=$ref])", ref=event.get("attachedToRef") or ""):
-                self.add(file, event, f"Boundary event '{event.get('id')}' is attached to "
-                                      f"'{event.get('attachedToRef')}', which is not an activity of the same "
-                                      "process or sub-process.")
+                self.add(file, event, msg("El evento de borde «%(event)s» está adjunto a «%(activity)s», que no es "
+                                          "una actividad del mismo proceso o subproceso.",
+                                          event=event.get("id"), activity=event.get("attachedToRef")))
         self.lint_references(file, proc)
         for ca in proc.iter(_q("callActivity")):
             self.lint_call_activity(file, ca)
@@ -189,53 +209,67 @@ class _Linter:
                 or el.get("isForCompensation") == "true" or _local(scope) == "adHocSubProcess":
             return
         if not scope.xpath("boolean(bpmn:sequenceFlow[@targetRef=$id])", namespaces=NS, id=el.get("id") or ""):
-            self.add(file, el, f"The {_words(local)} has no incoming sequence flow, so it will never run.",
-                     "warning")
+            self.add(file, el, msg("Ningún flujo de secuencia llega a este elemento (%(kind)s), así que nunca se "
+                                   "ejecutará.", kind=_kind(local)), "warning")
 
-    def expression(self, file, el, label, mode, required=False):
+    def expression(self, file, el, label, mode, required=False, timer=False):
         owner = _owner(el)
-        what = f"{label} of {_words(_local(owner))} '{owner.get('id')}'"
+        what = msg("%(label)s de «%(element)s» (%(kind)s)", label=label, element=owner.get("id"),
+                   kind=_kind(_local(owner)))
         source = el.text or ""
         if not source.strip():
             if required:
-                self.add(file, el, f"{what} is empty.", element_id=owner.get("id"))
+                self.add(file, el, msg("%(what)s está en blanco.", what=what), element_id=owner.get("id"))
             return
-        if mode == "eval" and label == "Timer expression" and _BARE_ISO.match(source.strip()):
-            self.add(file, el, f'{what} is read as a Python expression; write the ISO 8601 value in quotes: '
-                               f'"{source.strip()}".', element_id=owner.get("id"))
+        if mode == "eval" and timer and _BARE_ISO.match(source.strip()):
+            self.add(file, el, msg('%(what)s se lee como una expresión Python; escriba el valor ISO 8601 entre '
+                                   'comillas: "%(value)s".', what=what, value=source.strip()),
+                     element_id=owner.get("id"))
             return
         try:
             message = self.check(source, mode)
         except Exception as exc:  # a checker bug must not turn into a crash of the deploy
             message = f"{type(exc).__name__}: {exc}"
         if message:
-            verb = "is not a valid Python expression" if mode == "eval" else "is not valid Python"
             snippet = " ".join(source.split())
-            snippet = snippet if len(snippet) <= 60 else snippet[:57] + "..."
-            if snippet.startswith(("${", "#{", "=")):  # exported from Camunda/Zeebe-style modelers
-                message += "; expressions here are Python, not JUEL/FEEL"
-            self.add(file, el, f"{what} {verb} ({snippet!r}): {message}", element_id=owner.get("id"))
+            feel = snippet.startswith(("${", "#{", "="))  # exported from Camunda/Zeebe-style modelers
+            snippet = repr(snippet if len(snippet) <= 60 else snippet[:57] + "...")
+            if mode == "eval" and feel:
+                text = msg("%(what)s no es una expresión Python válida (%(snippet)s): %(detail)s; aquí las "
+                           "expresiones son Python, no JUEL/FEEL", what=what, snippet=snippet, detail=message)
+            elif mode == "eval":
+                text = msg("%(what)s no es una expresión Python válida (%(snippet)s): %(detail)s",
+                           what=what, snippet=snippet, detail=message)
+            elif feel:
+                text = msg("%(what)s no es Python válido (%(snippet)s): %(detail)s; aquí las expresiones son "
+                           "Python, no JUEL/FEEL", what=what, snippet=snippet, detail=message)
+            else:
+                text = msg("%(what)s no es Python válido (%(snippet)s): %(detail)s",
+                           what=what, snippet=snippet, detail=message)
+            self.add(file, el, text, element_id=owner.get("id"))
 
     def lint_expressions(self, file, proc):
         for task in proc.iter(_q("scriptTask")):
             scripts = task.findall("bpmn:script", NS)
             if not scripts or not (scripts[-1].text or "").strip():
-                self.add(file, task, "Script task has no script.")
+                self.add(file, task, msg("La tarea de script no tiene script."))
             for script in scripts:
-                self.expression(file, script, "Script", "exec")
+                self.expression(file, script, msg("El script"), "exec")
         for el in proc.iter(_q("preScript", SPIFF_NS), _q("postScript", SPIFF_NS)):
-            self.expression(file, el, "Pre-script" if _local(el) == "preScript" else "Post-script", "exec")
+            label = msg("El pre-script") if _local(el) == "preScript" else msg("El post-script")
+            self.expression(file, el, label, "exec")
         for el in proc.iter(_q("conditionExpression")):
-            self.expression(file, el, "Condition", "eval")
+            self.expression(file, el, msg("La condición"), "eval")
         for el in proc.iter(_q("timeDate"), _q("timeDuration"), _q("timeCycle")):
-            self.expression(file, el, "Timer expression", "eval", required=True)
-        for name, label in (("loopCardinality", "Loop cardinality"), ("completionCondition", "Completion condition"),
-                            ("loopCondition", "Loop condition")):
+            self.expression(file, el, msg("La expresión del temporizador"), "eval", required=True, timer=True)
+        for name, label in (("loopCardinality", msg("La cardinalidad del ciclo")),
+                            ("completionCondition", msg("La condición de finalización")),
+                            ("loopCondition", msg("La condición del ciclo"))):
             for el in proc.iter(_q(name)):
                 self.expression(file, el, label, "eval")
         for el in proc.iter(_q("conditionalEventDefinition")):
             for cond in el.iterfind("bpmn:condition", NS):
-                self.expression(file, cond, "Condition", "eval", required=True)
+                self.expression(file, cond, msg("La condición"), "eval", required=True)
 
     def lint_exclusive_gateway(self, file, gw):
         scope, gid = _scope(gw), gw.get("id")
@@ -243,8 +277,8 @@ class _Linter:
         incoming = [f for f in scope.iterfind("bpmn:sequenceFlow", NS) if f.get("targetRef") == gid]
         default = gw.get("default")
         if default and default not in {f.get("id") for f in outgoing}:
-            self.add(file, gw, f"Default flow '{default}' of exclusive gateway '{gid}' is not one of its "
-                               "outgoing sequence flows.")
+            self.add(file, gw, msg("El flujo predeterminado «%(flow)s» de la compuerta exclusiva «%(gateway)s» no es "
+                                   "uno de sus flujos de secuencia salientes.", flow=default, gateway=gid))
 
         def has_condition(flow):
             return any((c.text or "").strip() for c in flow.iterfind("bpmn:conditionExpression", NS))
@@ -252,17 +286,20 @@ class _Linter:
         if len(outgoing) >= 2:
             for flow in outgoing:
                 if flow.get("id") != default and not has_condition(flow):
-                    self.add(file, flow, f"Sequence flow '{flow.get('id')}' leaves exclusive gateway '{gid}' without "
-                                         "a condition and is not the gateway's default flow: add a condition or "
-                                         "make it the default.")
+                    self.add(file, flow, msg("El flujo de secuencia «%(flow)s» sale de la compuerta exclusiva "
+                                             "«%(gateway)s» sin condición y no es el flujo predeterminado de la "
+                                             "compuerta: agréguele una condición o hágalo el predeterminado.",
+                                             flow=flow.get("id"), gateway=gid))
         elif len(outgoing) == 1 and len(incoming) <= 1:  # a merging gateway legitimately has one way out
             flow = outgoing[0]
             if has_condition(flow) and flow.get("id") != default:
-                self.add(file, gw, f"Exclusive gateway '{gid}' has a single outgoing flow '{flow.get('id')}' with a "
-                                   "condition: when it is false the case stops with an error.", "warning")
-            else:
-                self.add(file, gw, f"Exclusive gateway '{gid}' has a single outgoing flow and decides nothing.",
+                self.add(file, gw, msg("La compuerta exclusiva «%(gateway)s» tiene un solo flujo saliente, "
+                                       "«%(flow)s», y ese flujo tiene condición: cuando la condición sea falsa, el "
+                                       "expediente se detendrá con un error.", gateway=gid, flow=flow.get("id")),
                          "warning")
+            else:
+                self.add(file, gw, msg("La compuerta exclusiva «%(gateway)s» tiene un solo flujo saliente y no decide "
+                                       "nada.", gateway=gid), "warning")
 
     def lint_event_gateway(self, file, gw):
         scope, gid = _scope(gw), gw.get("id")
@@ -271,9 +308,10 @@ class _Linter:
                   and el.find("bpmn:timerEventDefinition", NS) is not None]
         if len(timers) >= 2:
             # SpiffWorkflow issue #419: every timer after an event-based gateway gets the first timer's due time.
-            self.add(file, gw, f"Event-based gateway '{gid}' waits for {len(timers)} timers ({', '.join(timers)}); "
-                               "the engine would give all of them the first timer's due time. Use one timer, or "
-                               "boundary timers on a task.")
+            self.add(file, gw, msg("La compuerta basada en eventos «%(gateway)s» espera %(count)s eventos de "
+                                   "temporizador (%(timers)s); el motor les daría a todos el vencimiento del primero. "
+                                   "Use un solo temporizador, o temporizadores de borde en una tarea.",
+                                   gateway=gid, count=len(timers), timers=", ".join(timers)))
 
     def lint_references(self, file, proc):
         # SpiffWorkflow's own check for these crashes with a TypeError that names nothing useful.
@@ -284,32 +322,52 @@ class _Linter:
             for el in proc.iter(*tags):
                 if el.get(attr) and el.get(attr) not in defined:
                     owner = _owner(el)
-                    self.add(file, el, f"The {_words(_local(owner))} '{owner.get('id')}' refers to {kind} "
-                                       f"'{el.get(attr)}', but no bpmn:{kind} with that id is defined.",
+                    self.add(file, el, _undefined_reference(kind, owner.get("id"), _kind(_local(owner)), el.get(attr)),
                              element_id=owner.get("id"))
 
     def lint_call_activity(self, file, ca):
         called = ca.get("calledElement")
         if not called:
-            self.add(file, ca, "Call activity has no calledElement: say which process it calls.")
+            self.add(file, ca, msg("La actividad de llamada no tiene calledElement: indique qué proceso llama."))
         elif called not in self.processes:
-            known = ", ".join(sorted(p for p in self.processes if p)) or "none"
-            self.add(file, ca, f"Call activity '{ca.get('id')}' calls process '{called}', which is not in this "
-                               f"bundle (processes available: {known}). Deploy the called file together with it.")
+            known = ", ".join(sorted(p for p in self.processes if p)) or msg("ninguno")
+            self.add(file, ca, msg("La actividad de llamada «%(activity)s» llama al proceso «%(process)s», que no "
+                                   "está en este conjunto de archivos (procesos disponibles: %(available)s). Publique "
+                                   "el archivo del proceso llamado junto con este.",
+                                   activity=ca.get("id"), process=called, available=known))
         elif not is_executable(self.processes[called]):
-            self.add(file, ca, f"Call activity '{ca.get('id')}' calls process '{called}', which is marked "
-                               "isExecutable=\"false\" and cannot run.")
+            self.add(file, ca, msg('La actividad de llamada «%(activity)s» llama al proceso «%(process)s», que está '
+                                   'marcado isExecutable="false" y no se puede ejecutar.',
+                                   activity=ca.get("id"), process=called))
 
     def lint_business_rule(self, file, task):
         ref = task.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
         decision = (ref.text or "").strip() if ref is not None else ""
         if not decision:
-            self.add(file, task, "Business rule task has no spiffworkflow:calledDecisionId: say which DMN decision "
-                                 "it evaluates.")
+            self.add(file, task, msg("La tarea de regla de negocio no tiene spiffworkflow:calledDecisionId: indique "
+                                     "qué decisión DMN evalúa."))
         elif decision not in self.decisions:
-            known = ", ".join(sorted(self.decisions)) or "none"
-            self.add(file, task, f"Business rule task '{task.get('id')}' evaluates decision '{decision}', which is "
-                                 f"not in any DMN file of this bundle (decisions available: {known}).")
+            known = ", ".join(sorted(self.decisions)) or msg("ninguna")
+            self.add(file, task, msg("La tarea de regla de negocio «%(task)s» evalúa la decisión «%(decision)s», que "
+                                     "no está en ningún archivo DMN de este conjunto de archivos (decisiones "
+                                     "disponibles: %(available)s).",
+                                     task=task.get("id"), decision=decision, available=known))
+
+
+def _undefined_reference(kind: str, element: str | None, element_kind: str, ref: str) -> str:
+    """The element refers to a bpmn:message/signal/error/escalation that no file of the bundle defines."""
+    params = dict(element=element, kind=element_kind, ref=ref)
+    if kind == "message":
+        return msg("El elemento «%(element)s» (%(kind)s) hace referencia al mensaje «%(ref)s», pero no hay ningún "
+                   "bpmn:message con ese id.", **params)
+    if kind == "signal":
+        return msg("El elemento «%(element)s» (%(kind)s) hace referencia a la señal «%(ref)s», pero no hay ningún "
+                   "bpmn:signal con ese id.", **params)
+    if kind == "error":
+        return msg("El elemento «%(element)s» (%(kind)s) hace referencia al error «%(ref)s», pero no hay ningún "
+                   "bpmn:error con ese id.", **params)
+    return msg("El elemento «%(element)s» (%(kind)s) hace referencia al escalamiento «%(ref)s», pero no hay ningún "
+               "bpmn:escalation con ese id.", **params)
 
 
 def dangling_flow_problem(file: str, flow, attr: str, bpmn: Mapping[str, etree._Element]) -> Problem | None:
@@ -317,20 +375,32 @@ def dangling_flow_problem(file: str, flow, attr: str, bpmn: Mapping[str, etree._
     ref, scope = flow.get(attr), _scope(flow)
     if scope is None:
         return None
-    end = "from" if attr == "sourceRef" else "to"
     if ref and scope.xpath("boolean(./*[@id=$ref])", ref=ref):
         return None
-    where = f"process or sub-process '{scope.get('id')}'"
+    params = dict(flow=flow.get("id"), attribute=attr, ref=ref, scope=scope.get("id"))
     if not ref:
-        message = f"Sequence flow '{flow.get('id')}' has no {attr}."
+        return Problem(file, msg("El flujo de secuencia «%(flow)s» no tiene %(attribute)s.", **params),
+                       flow.get("id"), flow.sourceline)
+    elsewhere = next(((other_file, found[0].sourceline) for other_file, root in bpmn.items()
+                      if (found := root.xpath("//*[@id=$ref]", ref=ref))), None)
+    if elsewhere:
+        params.update(other_file=elsewhere[0], line=elsewhere[1])
+    if attr == "sourceRef" and elsewhere:
+        message = msg("El flujo de secuencia «%(flow)s» sale de «%(ref)s», pero no existe ningún elemento con id "
+                      "«%(ref)s» en el proceso o subproceso «%(scope)s». Existe en otra parte (%(other_file)s, línea "
+                      "%(line)s), pero un flujo de secuencia no puede cruzar el límite de un proceso, pool o "
+                      "subproceso; use un flujo de mensaje o una actividad de llamada.", **params)
+    elif attr == "sourceRef":
+        message = msg("El flujo de secuencia «%(flow)s» sale de «%(ref)s», pero no existe ningún elemento con id "
+                      "«%(ref)s» en el proceso o subproceso «%(scope)s».", **params)
+    elif elsewhere:
+        message = msg("El flujo de secuencia «%(flow)s» va a «%(ref)s», pero no existe ningún elemento con id "
+                      "«%(ref)s» en el proceso o subproceso «%(scope)s». Existe en otra parte (%(other_file)s, línea "
+                      "%(line)s), pero un flujo de secuencia no puede cruzar el límite de un proceso, pool o "
+                      "subproceso; use un flujo de mensaje o una actividad de llamada.", **params)
     else:
-        message = f"Sequence flow '{flow.get('id')}' goes {end} '{ref}', but no element with id '{ref}' exists in {where}."
-        for other_file, root in bpmn.items():
-            found = root.xpath("//*[@id=$ref]", ref=ref)
-            if found:
-                message += (f" It exists elsewhere ({other_file} line {found[0].sourceline}), but a sequence flow "
-                            "cannot cross a process, pool or sub-process boundary; use a message flow or call activity.")
-                break
+        message = msg("El flujo de secuencia «%(flow)s» va a «%(ref)s», pero no existe ningún elemento con id "
+                      "«%(ref)s» en el proceso o subproceso «%(scope)s».", **params)
     return Problem(file, message, flow.get("id"), flow.sourceline)
 
 

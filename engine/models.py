@@ -283,4 +283,5 @@ process_drafts = Table(
     Column("updated_by", String(64)),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("base_version", Integer),  # the version the draft started from (None: a new process)
+    Column("revision", Integer, nullable=False, server_default="1"),  # +1 on every save: lost updates are refused
 )

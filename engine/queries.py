@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, exists, func, select, true
 from engine.calendar import OFFICE_TZ
 from engine import cases, deploy, models, permissions
 from engine.errors import CaseNotFound, InvalidInput, NotFound, Problem, ProcessNotFound, SpecInvalid, TaskNotFound
+from engine.messages import msg
 from engine.permissions import Principal
 from engine.services import Services
 from engine.specs import parse_bundle
@@ -198,7 +199,8 @@ def process_versions(svc: Services, process_key: str) -> list[dict]:
     """Every version of a process with its open cases; ProcessNotFound if it was never deployed."""
     versions = deploy.list_versions(svc, process_key)
     if not versions:
-        raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
+        raise ProcessNotFound(msg("No hay ningún procedimiento «%(process_key)s» publicado.", process_key=process_key),
+                              process_key=process_key)
     return versions
 
 
@@ -215,7 +217,8 @@ def version_id(svc: Services, process_key: str, number: int) -> int:
     with svc.uow(write=False) as uow:
         vid = uow.conn.execute(select(_v.c.id).where(_v.c.process_key == process_key, _v.c.version == number)).scalar()
     if vid is None:
-        raise ProcessNotFound(f"process '{process_key}' has no version {number}", process_key=process_key)
+        raise ProcessNotFound(msg("El procedimiento «%(process_key)s» no tiene versión %(number)s.",
+                                  process_key=process_key, number=number), process_key=process_key)
     return vid
 
 

@@ -16,6 +16,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.errors import Problem, SpecInvalid
 from engine.lint import BPMN_NS, NS, SPIFF_NS, dangling_flow_problem, lint
+from engine.messages import msg, one_line
 
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 _CACHE_SIZE = 32
@@ -58,7 +59,8 @@ def parse_bundle(files: Mapping[str, bytes]) -> Bundle:
     """Parse several .bpmn/.dmn files together (call activities resolve among them); raise SpecInvalid listing every problem."""
     try:
         items = sorted((str(name), data) for name, data in files.items())
-        bad = [Problem(name or _BUNDLE, f"Expected the file's bytes, got {type(data).__name__}.")
+        bad = [Problem(name or _BUNDLE, msg("Se esperaba el contenido del archivo en bytes, pero llegó un valor de "
+                                             "tipo %(type)s.", type=type(data).__name__))
                for name, data in items if not isinstance(data, (bytes, bytearray))]
         if bad:
             raise SpecInvalid(bad)
@@ -66,7 +68,8 @@ def parse_bundle(files: Mapping[str, bytes]) -> Bundle:
     except SpecInvalid:
         raise
     except Exception as exc:  # e.g. a Mapping whose items() fails or names that cannot be sorted
-        raise SpecInvalid([Problem(_BUNDLE, f"Unreadable bundle: {type(exc).__name__}: {exc}")]) from None
+        raise SpecInvalid([Problem(_BUNDLE, msg("No se pudo leer el conjunto de archivos: %(error)s: %(detail)s",
+                                                error=type(exc).__name__, detail=str(exc)))]) from None
     key = _content_key(items)
     with _cache_lock:
         hit = _cache.get(key)
@@ -77,7 +80,7 @@ def parse_bundle(files: Mapping[str, bytes]) -> Bundle:
             with _parse_lock:
                 hit = _parse(items)
         except Exception as exc:  # last net: no input may produce anything but SpecInvalid
-            hit = (Problem(items[0][0] if items else _BUNDLE, f"Unexpected {type(exc).__name__}: {exc}"),)
+            hit = (Problem(items[0][0] if items else _BUNDLE, _unexpected(exc)),)
         with _cache_lock:
             _cache[key] = hit
             while len(_cache) > _CACHE_SIZE:
@@ -96,7 +99,7 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".bpmn", ".dmn") and p.is_file())
             if not found:
-                problems.append(Problem(str(path), "No .bpmn or .dmn files in this directory."))
+                problems.append(Problem(str(path), msg("No hay archivos .bpmn ni .dmn en esta carpeta.")))
             group: dict[str, bytes] = {}
             for file in found:
                 _read_into(file, group, problems)
@@ -105,7 +108,7 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Problem]:
         elif path.is_file():
             _read_into(path, loose, problems)
         else:
-            problems.append(Problem(str(path), "No such file or directory."))
+            problems.append(Problem(str(path), msg("No existe ningún archivo ni carpeta con ese nombre.")))
     if loose:
         groups.append(loose)
     for group in groups:
@@ -132,7 +135,8 @@ def _read_into(path: Path, group: dict[str, bytes], problems: list[Problem]) -> 
         else:
             group[str(path)] = path.read_bytes()
     except OSError as exc:
-        problems.append(Problem(str(path), f"Cannot read the file: {exc.strerror or exc}."))
+        problems.append(Problem(str(path), msg("No se puede leer el archivo: %(detail)s.",
+                                               detail=str(exc.strerror or exc))))
 
 
 def _content_key(items: list[tuple[str, bytes]]) -> str:
@@ -146,7 +150,13 @@ def _content_key(items: list[tuple[str, bytes]]) -> str:
 
 
 def _too_big(name: str, size: int) -> Problem:
-    return Problem(name, f"The file is {size:,} bytes; the limit is {MAX_DOCUMENT_BYTES:,} bytes (2 MiB).")
+    return Problem(name, msg("El archivo ocupa %(size)s bytes; el límite es %(limit)s bytes (2 MiB).",
+                             size=f"{size:,}", limit=f"{MAX_DOCUMENT_BYTES:,}"))
+
+
+def _unexpected(exc: Exception) -> str:
+    return msg("Error inesperado al leer los archivos: %(error)s: %(detail)s", error=type(exc).__name__,
+               detail=str(exc))
 
 
 # -- safe XML reading ---------------------------------------------------------------------------------------------
@@ -161,17 +171,18 @@ def _prolog_problem(name: str, data: bytes) -> Problem | None:
         text = data[:65536].decode("latin-1").removeprefix("\xef\xbb\xbf")
     declared = _XML_DECL_ENCODING.match(text)
     if declared and not _SAFE_ENCODINGS.fullmatch(declared.group(1).strip()):
-        return Problem(name, f"Unsupported encoding '{declared.group(1)}': save the file as UTF-8.", line=1)
+        return Problem(name, msg("La codificación «%(encoding)s» no se admite: guarde el archivo como UTF-8.",
+                                 encoding=declared.group(1)), line=1)
     pos = 0
     while (m := _PROLOG_ITEM.match(text, pos)) and m.end() > pos:
         pos = m.end()
     line = text.count("\n", 0, pos) + 1
     if text.startswith("<!DOCTYPE", pos):
-        return Problem(name, "Documents with a DOCTYPE are refused: DTDs and entities are not allowed in BPMN/DMN "
-                             "files. Remove the <!DOCTYPE ...> declaration.", line=line)
+        return Problem(name, msg("Se rechazan los documentos con DOCTYPE: los archivos BPMN/DMN no pueden tener DTD "
+                                 "ni entidades. Quite la declaración <!DOCTYPE ...>."), line=line)
     if not re.match(r"<[A-Za-z_:]", text[pos:pos + 2]):
-        what = "The file is empty." if not data.strip() else \
-            "The file does not start with an XML declaration or the root element (expected UTF-8 XML)."
+        what = msg("El archivo está vacío.") if not data.strip() else \
+            msg("El archivo no empieza con una declaración XML ni con el elemento raíz (se esperaba XML en UTF-8).")
         return Problem(name, what, line=line)
     return None
 
@@ -189,21 +200,21 @@ def _read_xml(name: str, data: bytes) -> tuple[str, etree._Element] | Problem:
     except etree.XMLSyntaxError as exc:
         message = exc.msg
         if "Excessive depth" in message:  # lxml suggests XML_PARSE_HUGE, which is refused on purpose
-            message = "elements are nested more than 256 levels deep"
-        return Problem(name, f"Not well-formed XML: {message}", line=exc.lineno)
+            message = msg("hay elementos anidados a más de 256 niveles de profundidad")
+        return Problem(name, msg("El XML no está bien formado: %(detail)s", detail=message), line=exc.lineno)
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:  # belt and braces after the prolog scan
-        return Problem(name, "Documents with a DOCTYPE are refused: DTDs and entities are not allowed.", line=1)
+        return Problem(name, msg("Se rechazan los documentos con DOCTYPE: no se permiten DTD ni entidades."), line=1)
     qname = etree.QName(root)
     if qname.localname == "definitions" and qname.namespace == BPMN_NS:
         return "bpmn", root
     if qname.localname == "definitions" and qname.namespace in DMN_SCHEMAS:
         return "dmn", root
     if qname.localname == "definitions" and "/DMN/" in (qname.namespace or ""):
-        return Problem(name, f"DMN version '{qname.namespace}' is not supported: save as DMN 1.1, 1.2 or 1.3.",
-                       line=root.sourceline)
-    return Problem(name, f"The root element is '{root.tag}', expected bpmn:definitions ({BPMN_NS}) or "
-                         "dmn:definitions.", line=root.sourceline)
+        return Problem(name, msg("La versión de DMN «%(version)s» no se admite: guarde el archivo como DMN 1.1, "
+                                 "1.2 o 1.3.", version=qname.namespace), line=root.sourceline)
+    return Problem(name, msg("El elemento raíz es «%(tag)s»; se esperaba bpmn:definitions (%(namespace)s) o "
+                             "dmn:definitions.", tag=root.tag, namespace=BPMN_NS), line=root.sourceline)
 
 
 # -- parsing ------------------------------------------------------------------------------------------------------
@@ -220,16 +231,16 @@ def _parse(items: list[tuple[str, bytes]]) -> Bundle | tuple[Problem, ...]:
     if problems:
         return tuple(_dedupe(problems))
     if not items:
-        return (Problem(_BUNDLE, "No files to deploy."),)
+        return (Problem(_BUNDLE, msg("No hay archivos para publicar.")),)
     bpmn, dmn = docs["bpmn"], docs["dmn"]
     if not bpmn:
-        return tuple(Problem(name, "The bundle contains only DMN files; add the BPMN process that uses them.")
-                     for name in dmn)
+        return tuple(Problem(name, msg("El conjunto de archivos solo tiene archivos DMN; agregue el proceso BPMN "
+                                       "que los usa.")) for name in dmn)
 
     parser = SpiffBpmnParser(validator=VALIDATOR)
     for name, root in dmn.items():
         if root.find("dmn:decision", {"dmn": etree.QName(root).namespace}) is None:  # Spiff: IndexError
-            problems.append(Problem(name, "The DMN file contains no decision.", line=root.sourceline))
+            problems.append(Problem(name, msg("El archivo DMN no contiene ninguna decisión."), line=root.sourceline))
             continue
         try:
             parser.add_dmn_xml(root, filename=name)
@@ -275,12 +286,13 @@ def _nothing_executable(bpmn: Mapping[str, etree._Element]) -> list[Problem]:
     for name, root in bpmn.items():
         procs = root.findall("bpmn:process", NS)
         if not procs:
-            out.append(Problem(name, "The file contains no bpmn:process (only a collaboration or diagram?).",
-                               line=root.sourceline))
+            out.append(Problem(name, msg("El archivo no contiene ningún bpmn:process (¿solo una colaboración o un "
+                                         "diagrama?)."), line=root.sourceline))
             continue
-        found = ", ".join(f"'{p.get('id')}' (isExecutable=\"{p.get('isExecutable')}\")" for p in procs)
-        out.append(Problem(name, f"No executable process in this file: {found}. Set isExecutable=\"true\" on "
-                                 "the process that should run.", procs[0].get("id"), procs[0].sourceline))
+        found = ", ".join(f"{p.get('id')} (isExecutable=\"{p.get('isExecutable')}\")" for p in procs)
+        out.append(Problem(name, msg("Ningún proceso de este archivo es ejecutable: %(found)s. Ponga "
+                                     "isExecutable=\"true\" en el proceso que debe ejecutarse.", found=found),
+                           procs[0].get("id"), procs[0].sourceline))
     return out
 
 
@@ -298,7 +310,7 @@ def _find(root, element_id):
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
     # One line per message (diagram names carry line breaks), each problem once.
-    return list(dict.fromkeys(replace(p, message=" ".join(p.message.split())) for p in problems))
+    return list(dict.fromkeys(replace(p, message=one_line(p.message)) for p in problems))
 
 
 def _short(text: str) -> str:
@@ -312,18 +324,34 @@ def _xsd_message(message: str) -> str:
     message = _short(message)
     m = re.search(r"attribute 'isExecutable': '([^']*)' is not a valid value", message)
     if m:
-        return f'Attribute isExecutable of bpmn:process must be "true" or "false", not "{m.group(1)}".'
+        return msg('El atributo isExecutable de bpmn:process debe ser "true" o "false", no "%(value)s".',
+                   value=m.group(1))
     m = re.search(r"attribute '(\w+)': '([^']*)' is not a valid value of the atomic type 'xs:ID'", message)
     if m:
-        return (f"The {m.group(1)} '{m.group(2)}' is used by another element of this file or is not a valid XML id "
-                "(letters, digits, '-', '_' and '.', not starting with a digit). Ids must be unique.")
+        return msg("El %(attribute)s «%(value)s» ya lo usa otro elemento de este archivo o no es un id XML válido "
+                   "(letras, dígitos, '-', '_' y '.', sin empezar con un dígito). Los id deben ser únicos.",
+                   attribute=m.group(1), value=m.group(2))
+    # lxml's own text stays as it is (a parameter); only the parts we recognise are said in the reader's language.
+    allowed = None
     m = re.search(r"Expected is (?:one of )?\( ?(.*?) ?\)\.?$", message)
     if m:
         options = [o.strip() for o in m.group(1).split(",")]
-        shown = ", ".join(options[:6]) + (f", … ({len(options) - 6} more)" if len(options) > 6 else "")
-        message = message[:m.start()] + f"Allowed here: {shown}."
-    return "Not valid BPMN/DMN (XML schema): " + message.replace("This element is not expected.",
-                                                                  "This element is not allowed here.")
+        allowed = ", ".join(options[:6])
+        if len(options) > 6:
+            allowed = msg("%(options)s, … (%(count)s más)", options=allowed, count=len(options) - 6)
+        message = message[:m.start()]
+    not_here = "This element is not expected." in message
+    detail = " ".join(message.replace("This element is not expected.", " ").split())
+    if not_here and allowed:
+        return msg("El documento no cumple el esquema XML de BPMN/DMN: %(detail)s este elemento no se permite "
+                   "aquí. Aquí se permite: %(allowed)s.", detail=detail, allowed=allowed)
+    if not_here:
+        return msg("El documento no cumple el esquema XML de BPMN/DMN: %(detail)s este elemento no se permite "
+                   "aquí.", detail=detail)
+    if allowed:
+        return msg("El documento no cumple el esquema XML de BPMN/DMN: %(detail)s Aquí se permite: %(allowed)s.",
+                   detail=detail, allowed=allowed)
+    return msg("El documento no cumple el esquema XML de BPMN/DMN: %(detail)s", detail=detail)
 
 
 def _xsd_problem(name: str, root, message: str, line) -> Problem:
@@ -341,7 +369,7 @@ def _problems_from(exc: Exception, current: str | None, bpmn, dmn, xsd_log) -> l
     """Turn anything SpiffWorkflow or lxml raised into Problems a supervisor can act on."""
     docs = {**dmn, **bpmn}
     if not isinstance(exc, ValidationException):
-        return [Problem(current or _BUNDLE, f"Unexpected {type(exc).__name__}: {exc}")]
+        return [Problem(current or _BUNDLE, _unexpected(exc))]
     raw = str(exc.args[0]) if exc.args else str(exc)
     file = exc.file_name or current or _BUNDLE
     if exc.line_number and not exc.id:  # the validator's failure: schema errors carry a line, never an id
@@ -362,8 +390,9 @@ def _problems_from(exc: Exception, current: str | None, bpmn, dmn, xsd_log) -> l
                 if problem:
                     return [problem]
     if raw.startswith("Data Store with name") and root is not None:
-        return [Problem(file, f"Data stores are not supported (data store '{ds.get('name') or ds.get('id')}'): "
-                              "remove it and its references, or use a data object instead.",
+        return [Problem(file, msg("Los almacenes de datos no se admiten (almacén de datos «%(name)s»): quítelo "
+                                  "junto con sus referencias, o use un objeto de datos en su lugar.",
+                                  name=ds.get("name") or ds.get("id")),
                         ds.get("id"), ds.sourceline) for ds in root.iter("{%s}dataStore" % BPMN_NS)]
     message = _rewrite(raw, exc, el)
     return [Problem(file, message, exc.id or None, line)]
@@ -371,41 +400,57 @@ def _problems_from(exc: Exception, current: str | None, bpmn, dmn, xsd_log) -> l
 
 def _rewrite(raw: str, exc: ValidationException, el) -> str:
     tag = _short(exc.tag or "")
-    what = f"{tag} '{exc.name or exc.id}'" if tag else "This element"
+    name = exc.name or exc.id
+    what = msg("El elemento %(tag)s «%(name)s»", tag=tag, name=name) if tag else msg("Este elemento")
+    detail = _short(raw)
     if raw.startswith("A Service Task must have an operator"):
-        return (f"Service task '{exc.name or exc.id}' does not say which service to call: add a "
-                "spiffworkflow:serviceTaskOperator extension naming the service.")
+        return msg("La tarea de servicio «%(name)s» no indica qué servicio llamar: agregue una extensión "
+                   "spiffworkflow:serviceTaskOperator que nombre el servicio.", name=name)
     m = re.match(r"Cannot resolve data(Input|Output)Association", raw)
     if m and el is not None:
         end = "sourceRef" if m.group(1) == "Input" else "targetRef"
         refs = ", ".join(el.xpath(f"./bpmn:data{m.group(1)}Association/bpmn:{end}/text()", namespaces=NS)) or "?"
-        return (f"{what} has a data {m.group(1).lower()} association to '{refs}', which is not a data object "
-                "reference of this process (data stores and data inputs/outputs of other pools are not supported).")
+        if m.group(1) == "Input":
+            return msg("%(what)s tiene una asociación de entrada de datos con «%(refs)s», que no es una referencia "
+                       "a un objeto de datos de este proceso (no se admiten almacenes de datos ni entradas o salidas "
+                       "de datos de otros pools).", what=what, refs=refs)
+        return msg("%(what)s tiene una asociación de salida de datos con «%(refs)s», que no es una referencia a un "
+                   "objeto de datos de este proceso (no se admiten almacenes de datos ni entradas o salidas de "
+                   "datos de otros pools).", what=what, refs=refs)
     if raw.startswith("No DMN Diagram available"):
-        return f"{what} evaluates a decision that is not in any DMN file of this bundle: {_short(raw)}"
+        return msg("%(what)s evalúa una decisión que no está en ningún archivo DMN de este conjunto de archivos: "
+                   "%(detail)s", what=what, detail=detail)
     if re.match(r"Process .* is not executable", raw):
-        return f'Process \'{exc.id}\' is marked isExecutable="false", so it cannot be run or called.'
+        return msg('El proceso «%(process)s» está marcado isExecutable="false", así que no se puede ejecutar ni '
+                   'llamar.', process=exc.id)
     m = re.match(r"Exactly one start event is required in a SubWorkflow Task; found (\d+)", raw)
     if m:
-        return f"Sub-process '{exc.name or exc.id}' must contain exactly one start event (found {m.group(1)})."
+        return msg("El subproceso «%(name)s» debe contener exactamente un evento de inicio (tiene %(count)s).",
+                   name=name, count=m.group(1))
     if raw.startswith("A SubWorkflow Must contain an End event"):
-        return f"Sub-process '{exc.name or exc.id}' must contain an end event."
+        return msg("El subproceso «%(name)s» debe contener un evento de fin.", name=name)
     if raw.startswith("A multiinstance task must specify a cardinality"):
-        return (f"Multi-instance {tag} '{exc.name or exc.id}' must say how many instances to create: add a "
-                "loopCardinality expression or a loopDataInputRef naming the collection to iterate over.")
+        return msg("La actividad multiinstancia «%(name)s» (%(tag)s) debe indicar cuántas instancias crear: agregue "
+                   "una expresión loopCardinality o un loopDataInputRef que nombre la colección que se recorre.",
+                   name=name, tag=tag)
     if raw.startswith("No start event found"):
-        return f"Process '{exc.id}' has no start event: add one so a case can begin."
+        return msg("El proceso «%(process)s» no tiene evento de inicio: agregue uno para que un expediente pueda "
+                   "comenzar.", process=exc.id)
     if raw.startswith("There is no support implemented for this task type"):
-        return f"Element type {tag} is not supported by the engine."
+        return msg("El motor no admite elementos de tipo %(tag)s.", tag=tag)
     if raw.startswith("Duplicate process ID"):
-        return (f"Process id '{exc.id}' is used twice in this bundle (maybe two versions of the same file?); "
-                "process ids must be unique.")
+        return msg("El id de proceso «%(process)s» se usa dos veces en este conjunto de archivos (¿dos versiones del "
+                   "mismo archivo?); los id de proceso deben ser únicos.", process=exc.id)
     if raw.startswith("RecursionError"):
-        return (f"{what}: the chain of steps from here is too long for the engine to read (hundreds of steps in "
-                "a row); split the process with call activities or sub-processes.")
+        return msg("%(what)s: la cadena de pasos que empieza aquí es demasiado larga para que el motor la lea "
+                   "(cientos de pasos seguidos); divida el proceso con actividades de llamada o subprocesos.",
+                   what=what)
     if raw.startswith(("KeyError", "AttributeError", "TypeError", "ValueError", "IndexError")):
-        return f"{what} could not be read by the engine ({_short(raw)}); check its attributes and references."
-    return f"{what}: {_short(raw)}" if tag else _short(raw)
+        return msg("%(what)s: el motor no pudo leerlo (%(detail)s); revise sus atributos y referencias.",
+                   what=what, detail=detail)
+    if tag:
+        return msg("%(what)s no es válido para el motor: %(detail)s", what=what, detail=detail)
+    return msg("El motor rechaza el diagrama: %(detail)s", detail=detail)
 
 
 # -- element facts (for drafts and diffs) -------------------------------------------------------------------------
@@ -427,7 +472,7 @@ def elements_of(xml_text: str | bytes, name: str = "diagram.bpmn") -> dict[str, 
         raise SpecInvalid([result])
     kind, root = result
     if kind != "bpmn":
-        raise SpecInvalid([Problem(name, "Expected a BPMN document, got DMN.", line=1)])
+        raise SpecInvalid([Problem(name, msg("Se esperaba un documento BPMN, pero este es DMN."), line=1)])
     lanes: dict[str, str] = {}
     for lane in root.iter("{%s}lane" % BPMN_NS):  # nested lanes come later: the innermost wins
         for ref in lane.iterfind("bpmn:flowNodeRef", NS):

@@ -152,7 +152,7 @@ def not_found(exc):
 
 @bp.errorhandler(InvalidInput)
 def invalid_input(exc):
-    return error_page(400, _("Los datos enviados no son válidos: %(detail)s", detail=exc.message))
+    return error_page(400, _("Los datos enviados no son válidos: %(detail)s", detail=i18n.localize(exc.message)))
 
 
 @bp.errorhandler(Conflict)

@@ -43,7 +43,8 @@ class Draft(MethodView):
     @blp.response(200, ProcessDraftSchema)
     def put(self, body, process_key):
         """Save the draft (any number of times); the answer lists its problems by element."""
-        return drafts.save_draft(services(), process_key, body["xml"], principal().username, body["base_version"])
+        return drafts.save_draft(services(), process_key, body["xml"], principal().username, body["base_version"],
+                                 body["revision"])
 
     @requires("process.draft")
     @blp.response(204)
@@ -79,4 +80,5 @@ class Publish(MethodView):
     @blp.response(201, DeployedSchema)
     def post(self, body, process_key):
         """Publish the draft as the next version; refused (422) while it has errors. Running cases keep theirs."""
-        return drafts.publish_draft(services(), process_key, principal().username, body["comment"])
+        return drafts.publish_draft(services(), process_key, principal().username, body["comment"],
+                                    body["revision"])

@@ -13,6 +13,7 @@ from api.schemas.processes import (
 from api.security import principal, requires, services
 from engine import deploy, diff, queries
 from engine.errors import InvalidInput
+from engine.messages import msg
 
 blp = ApiBlueprint("processes", __name__, url_prefix="/api/processes", description="Procedimientos (BPMN)")
 
@@ -23,7 +24,8 @@ def _bundle(files) -> dict[str, bytes]:
     for i, upload in enumerate(files):
         filename = upload.filename or f"archivo{i + 1}.bpmn"
         if filename in bundle:
-            raise InvalidInput(f"two files named '{filename}'", errors=[{"field": "files", "message": filename}])
+            raise InvalidInput(msg("Se enviaron dos archivos llamados «%(name)s».", name=filename),
+                               errors=[{"field": "files", "message": filename}])
         bundle[filename] = upload.read()
     return bundle
 

@@ -5,6 +5,8 @@ from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage
 
+from web.i18n import localize
+
 
 class Text(fields.String):
     """A string the databases can store: no NUL characters, no lone surrogates."""
@@ -15,6 +17,13 @@ class Text(fields.String):
         if problem:
             raise ValidationError(problem)
         return text
+
+
+class LocalizedText(fields.String):
+    """Output text that may be an engine Message: sent in the request's language (web.i18n.localize)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(localize(value), attr, obj, **kwargs)
 
 
 class File(Upload):

@@ -12,6 +12,7 @@ class ProcessDraftSummarySchema(Schema):
     updated_by = fields.String(allow_none=True)
     updated_at = fields.DateTime(required=True)
     base_version = fields.Integer(allow_none=True, metadata={"description": "version the draft started from"})
+    revision = fields.Integer(required=True, metadata={"description": "increases on every save; send it back"})
 
 
 class ProcessDraftSchema(ProcessDraftSummarySchema):
@@ -28,12 +29,17 @@ class NewProcessDraftSchema(Schema):
 
 class SaveProcessDraftSchema(Schema):
     xml = Text(required=True, validate=validate.Length(1, 2 * 1024 * 1024))
-    base_version = fields.Integer(allow_none=True, load_default=None,
+    base_version = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 2**31 - 1),
                                   metadata={"description": "rebase the draft on this version"})
+    revision = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(0, 2**31 - 1),
+                              metadata={"description": "the revision this save builds on (0: no draft expected); "
+                                                       "409 when the draft moved on. Omit to overwrite."})
 
 
 class PublishSchema(Schema):
     comment = Text(required=True, validate=validate.Length(1, 500))
+    revision = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 2**31 - 1),
+                              metadata={"description": "publish only this revision of the draft (409 otherwise)"})
 
 
 class ElementSchema(Schema):

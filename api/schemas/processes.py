@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import File, Text
+from api.schemas.common import File, LocalizedText, Text
 
 
 class ProcessSchema(Schema):
@@ -46,7 +46,7 @@ class SpecProblemSchema(Schema):
     file = fields.String(required=True)
     line = fields.Integer(allow_none=True)
     element_id = fields.String(allow_none=True)
-    message = fields.String(required=True)
+    message = LocalizedText(required=True, metadata={"description": "in the request's language (Spanish by default)"})
     severity = fields.String(required=True)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from tests.api.conftest import PASSWORD
 from tests.api.probes import template_xml
 
 START_FORM = re.compile(r"<bpmn:extensionElements>\s*<spiffworkflow:properties>\s*"
@@ -43,15 +44,72 @@ def test_saving_returns_problems_pinned_on_their_elements(as_user):
     body = r.get_json()
     assert body["valid"] is False
     pinned = {(p["element_id"], p["message"].split(":")[0]) for p in body["problems"]}
-    assert ("register", "User task 'Revisar solicitud' has no form") in pinned
-    assert any(e == "register" and "not assigned to any group" in m
+    assert ("register", "La tarea de usuario «Revisar solicitud» no tiene formulario") in pinned
+    assert any(e == "register" and "«Carril sin grupo»" in m and "no está asignado a ningún grupo" in m
                for e, m in ((p["element_id"], p["message"]) for p in body["problems"]))
-    assert any(p["element_id"] == "start" and "'no_existe'" in p["message"] for p in body["problems"])
+    assert any(p["element_id"] == "start" and "«no_existe»" in p["message"] for p in body["problems"])
 
     refused = sup.post("/api/drafts/con_errores/publish", json={"comment": "intento"})
     assert refused.status_code == 422
     assert "register" in {e["element_id"] for e in refused.get_json()["errors"]}
     assert sup.get("/api/processes/con_errores/versions").status_code == 404  # nothing was deployed
+
+
+def test_problems_are_spanish_by_default_and_english_on_request(as_user):
+    """The engine writes Spanish; the API answers in the request's language (Accept-Language or the session's)."""
+    sup = as_user("supervisor1")
+    xml = template_xml("idiomas").replace('<spiffworkflow:property name="form" value="revision_completitud"/>', "")
+
+    def problem_of(response):
+        assert response.status_code == 200
+        [problem] = [p for p in response.get_json()["problems"] if p["element_id"] == "register"]
+        return problem["message"]
+
+    spanish = problem_of(sup.put("/api/drafts/idiomas", json={"xml": xml}))
+    assert spanish == ("La tarea de usuario «Revisar solicitud» no tiene formulario: elija el formulario que llena "
+                       "quien atiende la tarea (propiedad «form»).")
+    assert problem_of(sup.put("/api/drafts/idiomas", json={"xml": xml}, headers={"Accept-Language": "es-GT"})) \
+        == spanish
+    english = problem_of(sup.put("/api/drafts/idiomas", json={"xml": xml}, headers={"Accept-Language": "en-US"}))
+    assert english == ("User task 'Revisar solicitud' has no form: choose the form the clerk fills in "
+                       "(property 'form').")
+    assert problem_of(sup.get("/api/drafts/idiomas", headers={"Accept-Language": "en"})) == english
+
+    # Nested parts (the kind of element, the expression's label) are translated too.
+    broken = xml.replace('<bpmn:sequenceFlow id="flow_register_end" sourceRef="register" targetRef="end"/>',
+                         '<bpmn:sequenceFlow id="flow_register_end" sourceRef="register" targetRef="end">'
+                         '<bpmn:conditionExpression>x = = 1</bpmn:conditionExpression></bpmn:sequenceFlow>')
+    for language, start in (("es", "La condición de «flow_register_end» (flujo de secuencia) no es una expresión "
+                                   "Python válida ('x = = 1'): "),
+                            ("en", "Condition of sequence flow 'flow_register_end' is not a valid Python "
+                                   "expression ('x = = 1'): ")):
+        body = sup.put("/api/drafts/idiomas", json={"xml": broken}, headers={"Accept-Language": language}).get_json()
+        assert any(p["element_id"] == "flow_register_end" and p["message"].startswith(start)
+                   for p in body["problems"]), body["problems"]
+
+    # Publishing is refused with problem+json: its detail and errors follow the language as well.
+    for language, text in (("es", "no tiene formulario"), ("en", "has no form")):
+        refused = sup.post("/api/drafts/idiomas/publish", json={"comment": "intento"},
+                           headers={"Accept-Language": language})
+        assert refused.status_code == 422
+        doc = refused.get_json()
+        assert any(e["element_id"] == "register" and text in e["message"] for e in doc["errors"]), doc["errors"]
+        first = doc["errors"][0]
+        assert doc["detail"] == f"{first['file']}:{first['line']} [{first['element_id']}]: {first['message']}"
+
+
+def test_the_language_chosen_in_the_session_wins(app):
+    """A supervisor who chose English on the pages (/idioma/en) gets English problems from the API too."""
+    client = app.test_client()
+    login = client.post("/api/session", json={"username": "supervisor1", "password": PASSWORD})
+    assert login.status_code == 200, login.get_json()
+    assert client.get("/idioma/en").status_code == 302
+    xml = template_xml("sesion_en").replace('<spiffworkflow:property name="form" value="revision_completitud"/>', "")
+    response = client.put("/api/drafts/sesion_en", json={"xml": xml},
+                          headers={"Accept-Language": "es", "X-CSRF-Token": login.get_json()["csrf_token"]})
+    assert response.status_code == 200, response.get_json()
+    assert "User task 'Revisar solicitud' has no form: choose the form the clerk fills in (property 'form')." in \
+        [p["message"] for p in response.get_json()["problems"]]
 
 
 def test_a_broken_script_and_an_unconditioned_branch_are_reported_by_element(as_user):
@@ -68,7 +126,7 @@ def test_a_broken_script_and_an_unconditioned_branch_are_reported_by_element(as_
 def test_unreadable_xml_is_saved_as_a_draft_with_its_problem(as_user):
     sup = as_user("supervisor1")
     body = sup.put("/api/drafts/roto", json={"xml": "<bpmn:definitions"}).get_json()
-    assert body["valid"] is False and "well-formed" in body["problems"][0]["message"]
+    assert body["valid"] is False and "no está bien formado" in body["problems"][0]["message"]
     doctype = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "x">]><x/>'
     assert sup.put("/api/drafts/roto", json={"xml": doctype}).get_json()["valid"] is False
 
@@ -172,8 +230,39 @@ def test_a_deadline_that_is_neither_days_nor_a_plazo_is_pinned_on_its_task(as_us
     for value, valid in (("cinco", False), ("0", False), ("apelacion_dias", True), (" 8 ", True)):
         body = sup.put("/api/drafts/plazos", json={"xml": xml.replace(
             'name="deadlineWorkingDays" value="5"', f'name="deadlineWorkingDays" value="{value}"')}).get_json()
-        wrong = [p for p in body["problems"] if "neither a number of working days" in p["message"]]
+        wrong = [p for p in body["problems"] if "no es un número de días hábiles" in p["message"]]
         assert body["valid"] is valid and len(wrong) == (0 if valid else 1), (value, body["problems"])
         if wrong:
             assert wrong[0]["element_id"] == "register" and wrong[0]["severity"] == "error"
-            assert f"'{value}'" in wrong[0]["message"] and "apelacion_dias" in wrong[0]["message"]
+            assert f"«{value}»" in wrong[0]["message"] and "apelacion_dias" in wrong[0]["message"]
+
+
+def test_a_save_built_on_an_older_revision_is_refused_and_changes_nothing(as_user):
+    """Two supervisors with the same draft open: the second to save is told who saved first (409)."""
+    ana, admin = as_user("supervisor1"), as_user("admin")
+    xml = template_xml("doble")
+    first = ana.put("/api/drafts/doble", json={"xml": xml, "revision": 0})  # 0: she expects no draft yet
+    assert first.status_code == 200 and first.get_json()["revision"] == 1
+    assert admin.put("/api/drafts/doble", json={"xml": xml, "revision": 0}).status_code == 409  # it exists now
+    mine = xml.replace("Revisar solicitud", "Revisar la solicitud")
+    assert ana.put("/api/drafts/doble", json={"xml": mine, "revision": 1}).get_json()["revision"] == 2
+    stale = admin.put("/api/drafts/doble", json={"xml": xml.replace("Revisar solicitud", "Otra"), "revision": 1})
+    assert stale.status_code == 409
+    assert "supervisor1 guardó el borrador" in stale.get_json()["detail"]
+    draft = ana.get("/api/drafts/doble").get_json()
+    assert draft["revision"] == 2 and "Revisar la solicitud" in draft["xml"] and "Otra" not in draft["xml"]
+    # Publishing a revision other than the one on the supervisor's screen is refused too.
+    assert admin.post("/api/drafts/doble/publish", json={"comment": "v1", "revision": 1}).status_code == 409
+    assert ana.get("/api/processes/doble/versions").status_code == 404
+    assert ana.post("/api/drafts/doble/publish", json={"comment": "v1", "revision": 2}).status_code == 201
+    # The draft is gone with the publication: a save on the revision that was published says so.
+    gone = admin.put("/api/drafts/doble", json={"xml": xml, "revision": 2})
+    assert gone.status_code == 409 and "ya no existe" in gone.get_json()["detail"]
+    assert ana.get("/api/drafts/doble").status_code == 404
+    # Without a revision the save is unconditional (an API client that means to overwrite).
+    assert admin.put("/api/drafts/doble", json={"xml": xml}).status_code == 200
+
+
+def test_negative_revisions_are_refused_by_field(as_user):
+    r = as_user("supervisor1").put("/api/drafts/raro", json={"xml": template_xml("raro"), "revision": -1})
+    assert r.status_code == 422 and "revision" in r.get_data(as_text=True)

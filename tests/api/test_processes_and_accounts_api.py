@@ -22,7 +22,28 @@ def test_validate_lists_problems_without_deploying(as_user):
     assert bad.status_code == 200
     body = bad.get_json()
     assert body["valid"] is False and body["problems"][0]["file"] == "roto.bpmn"
+    assert body["problems"][0]["message"].startswith("El XML no está bien formado: ")
+    english = supervisor.post("/api/processes/validate", **files(("roto.bpmn", b"<bpmn:definitions")),
+                              headers={"Accept-Language": "en"}).get_json()
+    assert english["problems"][0]["message"].startswith("Not well-formed XML: ")
     assert [p["process_key"] for p in supervisor.get("/api/processes").get_json()] == ["five_step"]
+
+
+def test_a_refused_deployment_speaks_the_request_language(as_user):
+    supervisor = as_user("supervisor1")
+    for language, detail, message in (
+            (None, "roto.bpmn:1: El archivo está vacío.", "El archivo está vacío."),
+            ("en", "roto.bpmn:1: The file is empty.", "The file is empty.")):
+        headers = {"Accept-Language": language} if language else {}
+        refused = supervisor.post("/api/processes", **files(("roto.bpmn", b"")), headers=headers)
+        assert refused.status_code == 422
+        doc = refused.get_json()
+        assert doc["code"] == "spec_invalid" and doc["detail"] == detail
+        assert [(e["file"], e["message"]) for e in doc["errors"]] == [("roto.bpmn", message)]
+    missing = supervisor.get("/api/processes/nope/versions", headers={"Accept-Language": "en"}).get_json()
+    assert missing["detail"] == "No process 'nope' is deployed."
+    assert supervisor.get("/api/processes/nope/versions").get_json()["detail"] == \
+        "No hay ningún procedimiento «nope» publicado."
 
 
 def test_deploy_creates_a_version_only_when_content_changes_and_counts_open_cases(as_user, seeded):
@@ -47,7 +68,7 @@ def test_deploy_creates_a_version_only_when_content_changes_and_counts_open_case
 def test_two_uploaded_files_with_one_name_are_refused(as_user):
     doc = linear(user(), process_id="otro")
     response = as_user("admin").post("/api/processes", **files(("a.bpmn", doc), ("a.bpmn", doc)))
-    assert response.status_code == 400
+    assert response.status_code == 400 and response.get_json()["detail"] == "Se enviaron dos archivos llamados «a.bpmn»."
 
 
 def test_admin_creates_a_user_who_can_log_in_and_changes_his_groups(as_user, app):

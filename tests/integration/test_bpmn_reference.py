@@ -15,19 +15,19 @@ if not REFERENCE.is_dir():
 
 # Every error message belongs to one of these reasons; an unknown message fails the table check below.
 REASONS = {
-    "not-executable": r"^No executable process",
-    "data-store": r"^Data stores are not supported",
-    "condition-not-python": r"^Condition of sequence flow .* is not a valid Python expression",
-    "gateway-flow-without-condition": r"without a condition and is not the gateway's default flow",
-    "service-without-operator": r"does not say which service to call",
-    "timer-unquoted-iso": r"write the ISO 8601 value in quotes",
-    "timer-empty": r"^Timer expression .* is empty",
-    "compensation-unsupported": r"compensateEventDefinition is not supported",
-    "data-association-unresolved": r"has a data (input|output) association to",
-    "rule-without-decision": r"has no spiffworkflow:calledDecisionId",
-    "called-process-missing": r"^Call activity .* which is not in this bundle",
-    "subprocess-start-events": r"must contain exactly one start event",
-    "multi-instance-without-input": r"^Multi-instance .* must say how many instances",
+    "not-executable": r"^Ningún proceso de este archivo es ejecutable",
+    "data-store": r"^Los almacenes de datos no se admiten",
+    "condition-not-python": r"^La condición de «.*» \(flujo de secuencia\) no es una expresión Python válida",
+    "gateway-flow-without-condition": r"sin condición y no es el flujo predeterminado de la compuerta",
+    "service-without-operator": r"no indica qué servicio llamar",
+    "timer-unquoted-iso": r"escriba el valor ISO 8601 entre comillas",
+    "timer-empty": r"^La expresión del temporizador .* está en blanco",
+    "compensation-unsupported": r"no admite bpmn:compensateEventDefinition",
+    "data-association-unresolved": r"tiene una asociación de (entrada|salida) de datos con",
+    "rule-without-decision": r"no tiene spiffworkflow:calledDecisionId",
+    "called-process-missing": r"^La actividad de llamada .* que no está en este conjunto de archivos",
+    "subprocess-start-events": r"debe contener exactamente un evento de inicio",
+    "multi-instance-without-input": r"^La actividad multiinstancia .* debe indicar cuántas instancias",
 }
 
 # Observed with SpiffWorkflow 3.2.0 and the lint in engine/lint.py. None of the MIWG models is executable as

@@ -112,7 +112,7 @@ def test_doctype_hidden_in_utf16_is_refused():
 def test_encoding_that_could_hide_markup_is_refused():
     doc = b'<?xml version="1.0" encoding="UTF-7"?>\n+ADw-!DOCTYPE d+AD4-\n<d/>'
     [problem] = refused({"u7.bpmn": doc})
-    assert "encoding" in problem.message.lower()
+    assert "codificación" in problem.message.lower() and "UTF-7" in problem.message
 
 
 def test_utf16_bpmn_without_doctype_is_accepted():
@@ -127,14 +127,14 @@ def test_utf8_bom_is_accepted():
 def test_oversized_document_is_refused_without_parsing():
     doc = bpmn(LINEAR + "<!--" + "x" * MAX_DOCUMENT_BYTES + "-->")
     [problem] = refused({"big.bpmn": doc})
-    assert "limit" in problem.message and problem.file == "big.bpmn"
+    assert "límite" in problem.message and "2,097,152" in problem.message and problem.file == "big.bpmn"
 
 
 def test_malformed_xml_is_reported_with_its_line():
     doc = bpmn(LINEAR.replace('<bpmn:userTask id="review" name="Review"/>',
                               '<bpmn:userTask id="review" name="Review">'))
     [problem] = refused({"bad.bpmn": doc})
-    assert problem.message.startswith("Not well-formed XML")
+    assert problem.message.startswith("El XML no está bien formado")
     assert problem.line == line_of(doc, "</bpmn:process>")
 
 
@@ -151,7 +151,7 @@ def test_non_bpmn_root_element_is_refused():
 def test_unknown_element_is_refused_by_the_schema_with_element_and_line():
     doc = bpmn(LINEAR + '\n<bpmn:fooTask id="mystery"/>')
     [problem] = refused({"unk.bpmn": doc})
-    assert "bpmn:fooTask" in problem.message and "not allowed here" in problem.message
+    assert "bpmn:fooTask" in problem.message and "no se permite aquí" in problem.message
     assert problem.line == line_of(doc, "<bpmn:fooTask")
     assert problem.element_id == "mystery"
     assert "{http" not in problem.message
@@ -167,7 +167,8 @@ def test_is_executable_must_be_true_or_false():
 
 def test_file_without_executable_process_is_refused_clearly():
     [problem] = refused({"doc.bpmn": bpmn(LINEAR, executable="false")})
-    assert "No executable process" in problem.message and problem.element_id == "proc" and problem.line == 3
+    assert "Ningún proceso de este archivo es ejecutable" in problem.message
+    assert problem.element_id == "proc" and problem.line == 3
 
 
 def test_dangling_sequence_flow_names_the_flow_and_missing_target():
@@ -175,7 +176,7 @@ def test_dangling_sequence_flow_names_the_flow_and_missing_target():
     problems = errors(refused({"dangle.bpmn": doc}))
     [problem] = problems
     assert problem.element_id == "f2" and problem.line == line_of(doc, '<bpmn:sequenceFlow id="f2"')
-    assert "'fin'" in problem.message and "perhaps a form" not in problem.message
+    assert "«fin»" in problem.message and "«f2»" in problem.message and "otra parte" not in problem.message
 
 
 def test_script_syntax_error_names_the_task_and_line():
@@ -213,7 +214,7 @@ def test_pre_and_post_scripts_are_compiled():
         "<spiffworkflow:postScript>if:</spiffworkflow:postScript>"
         "</bpmn:extensionElements></bpmn:userTask>")
     [problem] = refused({"post.bpmn": bpmn(body)})
-    assert problem.element_id == "review" and problem.message.startswith("Post-script")
+    assert problem.element_id == "review" and problem.message.startswith("El post-script de «review»")
 
 
 GATEWAY = """<bpmn:startEvent id="start"/>
@@ -238,14 +239,15 @@ def test_gateway_with_condition_and_default_parses():
 def test_bad_condition_is_refused_with_flow_id():
     doc = bpmn(GATEWAY.format(default='default="no"', yes=cond("approved ==="), no=""))
     [problem] = refused({"cond.bpmn": doc})
-    assert problem.element_id == "yes" and problem.message.startswith("Condition of sequence flow 'yes'")
+    assert problem.element_id == "yes"
+    assert problem.message.startswith("La condición de «yes» (flujo de secuencia) no es una expresión Python válida")
     assert problem.line == line_of(doc, "<bpmn:conditionExpression")
 
 
 def test_feel_condition_gets_a_hint():
     doc = bpmn(GATEWAY.format(default='default="no"', yes=cond("${approved}"), no=""))
     [problem] = refused({"feel.bpmn": doc})
-    assert "not JUEL/FEEL" in problem.message
+    assert "no JUEL/FEEL" in problem.message
 
 
 def test_exclusive_gateway_flows_without_condition_or_default_are_errors():
@@ -282,7 +284,7 @@ def test_quoted_timer_expression_parses():
 def test_bad_timer_expression_is_refused():
     doc = timer_process('"PT1H" +')
     [problem] = refused({"t.bpmn": doc})
-    assert problem.element_id == "wait" and problem.message.startswith("Timer expression")
+    assert problem.element_id == "wait" and problem.message.startswith("La expresión del temporizador de «wait»")
     assert problem.line == line_of(doc, "<bpmn:timeDuration>")
 
 
@@ -303,7 +305,7 @@ def test_event_gateway_with_two_timers_is_refused():
 <bpmn:sequenceFlow id="f5" sourceRef="late" targetRef="end"/>
 <bpmn:endEvent id="end"/>""")
     [problem] = refused({"race.bpmn": doc})
-    assert problem.element_id == "race" and "2 timers" in problem.message
+    assert problem.element_id == "race" and "2 eventos de temporizador" in problem.message
 
 
 def call_process(called: str, process_id: str = "caller") -> bytes:
@@ -316,7 +318,7 @@ def call_process(called: str, process_id: str = "caller") -> bytes:
 
 def test_missing_called_element_is_refused():
     [problem] = refused({"caller.bpmn": call_process("nowhere")})
-    assert problem.element_id == "call" and "'nowhere'" in problem.message
+    assert problem.element_id == "call" and "«nowhere»" in problem.message
 
 
 def test_call_activity_resolves_across_two_files():
@@ -391,12 +393,12 @@ def test_dmn_cell_that_is_not_python_names_the_cell():
 def test_dmn_without_decision_is_refused():
     dmn = b'<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="x" name="x" namespace="n"/>'
     problems = refused({"empty.dmn": dmn, "fees.bpmn": rule_process("fee_decision")})
-    assert any(p.file == "empty.dmn" and "no decision" in p.message for p in problems)
+    assert any(p.file == "empty.dmn" and "ninguna decisión" in p.message for p in problems)
 
 
 def test_business_rule_task_with_unknown_decision_is_refused():
     [problem] = refused({"fees.dmn": DMN, "fees.bpmn": rule_process("other")})
-    assert problem.element_id == "rule" and "'other'" in problem.message and "fee_decision" in problem.message
+    assert problem.element_id == "rule" and "«other»" in problem.message and "fee_decision" in problem.message
 
 
 def test_unsupported_elements_the_schema_allows_are_refused():
@@ -413,7 +415,7 @@ def test_unreachable_task_is_a_warning():
 
 def test_duplicate_process_ids_across_files_are_refused():
     problems = refused({"a.bpmn": bpmn(LINEAR, process_id="same"), "b.bpmn": bpmn(LINEAR, process_id="same")})
-    assert any("'same'" in p.message and "twice" in p.message for p in problems)
+    assert any("«same»" in p.message and "dos veces" in p.message for p in problems)
 
 
 def test_no_input_bytes_can_raise_anything_but_spec_invalid():
@@ -458,4 +460,4 @@ def test_ids_and_lane_names_wider_than_their_columns_are_refused():
     long_id = "p" * 101
     with pytest.raises(SpecInvalid) as refused:
         parse_bundle({"long.bpmn": definitions('<bpmn:startEvent id="start"/>', long_id)})
-    assert any("longer than 100" in p.message and p.element_id == long_id for p in refused.value.problems)
+    assert any("más de 100 caracteres" in p.message and p.element_id == long_id for p in refused.value.problems)

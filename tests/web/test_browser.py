@@ -77,16 +77,18 @@ def server(web_office):
     httpd.server_close()
 
 
-def new_page(browser, base: str, username: str):
-    """A fresh context (its own cookies) logged in as `username`, at 1366×768."""
+def new_page(browser, base: str, username: str, path: str | None = None):
+    """A fresh context (its own cookies) logged in as `username`, at 1366×768: at the inbox, or at `path` (the
+    login page sends the user back to the address asked for)."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="es-GT")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    page.goto(f"{base}/entrar")
+    page.goto(f"{base}{path or '/entrar'}")
+    page.wait_for_url(re.compile(r"/entrar"))
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/bandeja"))
+    page.wait_for_url(re.compile(rf"{re.escape(path)}$" if path else r"/bandeja"))
     return page
 
 

@@ -4,6 +4,7 @@ started before finishes on the old one."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from datetime import timezone
 
 import pytest
@@ -12,7 +13,7 @@ from engine import cases, deploy, drafts, queries, tasks, timers
 from engine.users import add_user
 from tests.processes import licencia_walk as lic
 from tests.web.conftest import PASSWORD, START
-from tests.web.test_browser import SCREENSHOTS, browser, server  # noqa: F401 (fixtures: Chromium, the app on a free port)
+from tests.web.test_browser import SCREENSHOTS, browser, new_page, server  # noqa: F401 (fixtures: Chromium, the app on a free port)
 
 TASK = "emitir_constancia"  # the licence's first user task: a form, no deadline in version 1
 OLD_NAME = "Emitir constancia de recepción"
@@ -30,15 +31,7 @@ def supervisor(server):  # noqa: F811
 
 def open_modeler(browser, base: str, username: str):  # noqa: F811 (browser: the fixture's value)
     """Log in from the modeler's own address (the login page sends the supervisor back there)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="es-GT")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(f"{base}/modelador/licencia")
-    page.wait_for_url(re.compile(r"/entrar"))
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/modelador/licencia$"))
+    page = new_page(browser, base, username, "/modelador/licencia")
     page.wait_for_selector(f'.djs-element[data-element-id="{TASK}"]')
     page.wait_for_selector("#problems li")
     return page
@@ -53,9 +46,9 @@ def panel_entry(page, entry_id: str, group_id: str):
     return field
 
 
-def saved(page) -> str:
+def saved(page, key: str = "licencia") -> str:
     """Click «Guardar borrador» and wait for the page to show the server's answer."""
-    with page.expect_response(lambda r: r.request.method == "PUT" and "/api/drafts/licencia" in r.url):
+    with page.expect_response(lambda r: r.request.method == "PUT" and f"/api/drafts/{key}" in r.url):
         page.click("#save")
     page.wait_for_function("() => /^Borrador guardado[.,]/.test(document.getElementById('status').textContent)")
     return page.inner_text("#status")
@@ -112,7 +105,7 @@ def test_supervisor_changes_the_licence_and_publishes_while_running_cases_keep_t
     assert "con errores" in saved(page)
     assert pinned(page, TASK)
     problem = page.locator(f'#problems li[data-element="{TASK}"]')
-    assert problem.count() == 1 and "has no form" in problem.inner_text() and NEW_NAME in problem.inner_text()
+    assert problem.count() == 1 and "no tiene formulario" in problem.inner_text() and NEW_NAME in problem.inner_text()
     page.fill("#comment", "Constancia: nuevo nombre y plazo de 3 días hábiles")
     page.click("#publish")
     page.wait_for_function("() => document.getElementById('status').textContent.includes('Corrija los errores')")
@@ -181,15 +174,7 @@ def status_has(page, text: str) -> None:
 def test_a_new_procedure_from_the_template_then_an_uploaded_version_compared_element_by_element(
         browser, server, supervisor, tmp_path):  # noqa: F811
     base, svc = server
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="es-GT")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(f"{base}/modelador")
-    page.wait_for_url(re.compile(r"/entrar"))
-    page.fill("#username", supervisor)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/modelador$"))
+    page = new_page(browser, base, supervisor, "/modelador")
 
     # From the template: the draft opens in the editor, without problems, and is published as version 1.
     page.fill("#nuevo-clave", KEY)
@@ -240,5 +225,30 @@ def test_a_new_procedure_from_the_template_then_an_uploaded_version_compared_ele
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "modeler_compare.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # no horizontal scrolling
-    context.close()
+    page.context.close()
+
+
+
+def test_two_supervisors_on_one_draft_the_second_save_is_refused_and_keeps_his_work(
+        browser, server, supervisor):  # noqa: F811
+    base, svc = server
+    add_user(svc, "supervisor2", "supervisor", PASSWORD, display_name="Luis Xicará", groups=["ventanilla"])
+    drafts.create_draft(svc, "permiso_carrera", "supervisor1", name="Permiso disputado")
+    pages = [new_page(browser, base, u, "/modelador/permiso_carrera") for u in ("supervisor1", "supervisor2")]
+    for page in pages:
+        page.wait_for_selector('.djs-element[data-element-id="register"]')
+        status_has(page, "Borrador guardado por supervisor1")
+    first, second = pages
+    assert "Sin errores" in saved(first, "permiso_carrera")
+    with second.expect_response(lambda r: r.request.method == "PUT" and r.status == 409):
+        second.click("#save")
+    status_has(second, "supervisor1 guardó el borrador de «permiso_carrera» después de que usted lo abrió")
+    mine = second.locator("#download-mine")
+    assert mine.is_visible()
+    with second.expect_download() as download:
+        mine.click()
+    assert 'id="permiso_carrera"' in Path(download.value.path()).read_text(encoding="utf-8")
+    assert drafts.get_draft(svc, "permiso_carrera")["revision"] == 2  # only the first save was written
+    for page in pages:
+        page.context.close()
 

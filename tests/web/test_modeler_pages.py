@@ -49,3 +49,34 @@ def test_anonymous_visitors_are_refused(modeler_app):
 def test_an_invalid_process_key_is_refused(modeler_app):
     client, _ = logged_in(modeler_app, "supervisor1")
     assert client.get("/modelador/1malo").status_code == 400
+
+
+def test_the_editor_of_a_published_process_without_draft_says_so_and_creates_no_draft(modeler_app):
+    client, _ = logged_in(modeler_app, "supervisor1")
+    html = client.get("/modelador/five_step").get_data(as_text=True)
+    assert '"latest": 1' in html and "sin borrador" in html  # the status the page shows when nothing is drafted
+    assert client.get("/api/drafts/five_step").status_code == 404  # opening the editor drafted nothing
+
+
+def test_an_unknown_procedure_without_draft_is_not_found(modeler_app):
+    client, _ = logged_in(modeler_app, "supervisor1")
+    assert client.get("/modelador/no_existe").status_code == 404
+
+
+def test_the_modeler_pages_extend_the_site_layout_and_speak_english_on_request(modeler_app):
+    client, csrf = logged_in(modeler_app, "supervisor1")
+    client.post("/api/drafts", json={"process_key": "nuevo_tramite"}, headers={"X-CSRF-Token": csrf})
+    index = client.get("/modelador").get_data(as_text=True)
+    assert "Modelador de procedimientos" in index and 'href="/modelador"' in index  # the site's menu links it
+    assert "skip" in index and "Saltar al contenido" in index  # the common layout
+    client.get("/idioma/en?next=/modelador")
+    index = client.get("/modelador").get_data(as_text=True)
+    assert "Process modeler" in index and "Modelador de procedimientos" not in index
+    editor = client.get("/modelador/nuevo_tramite").get_data(as_text=True)
+    assert "Save draft" in editor and "Guardar borrador" not in editor
+    assert "no draft" in editor and "sin borrador" not in editor  # the script's texts are translated too
+
+
+def test_clerks_do_not_see_the_modeler_in_the_menu(modeler_app):
+    client, _ = logged_in(modeler_app, "oficial1")
+    assert 'href="/modelador"' not in client.get("/bandeja").get_data(as_text=True)

@@ -19,6 +19,7 @@
   let clearDiff = () => {};
   let lostOnSave = [];
   let hasDraft = false;
+  let revision = 0;  // the draft revision on screen (0: none); the server refuses a save built on an older one
   let dirty = false;
   modeler.on('commandStack.changed', () => { dirty = true; });
   window.addEventListener('beforeunload', (event) => { if (dirty) { event.preventDefault(); event.returnValue = ''; } });
@@ -90,11 +91,13 @@
     const r = await api('GET', `/api/drafts/${E}`);
     if (r.ok) {
       setDraft(true);
+      revision = r.data.revision;
       await load(r.data.xml);
       showProblems(r.data.problems);
       say(prefix + draftStatus(r.data));
     } else if (r.status === 404 && config.latest) {
       setDraft(false);
+      revision = 0;
       await load(await diagramOf(config.latest));
       showProblems([]);
       say(prefix + fmt(T.no_draft, { version: config.latest }));
@@ -107,8 +110,10 @@
   async function save() {
     if (lostOnSave.length && !confirm(T.confirm_lost)) return null;
     const xml = await exportDiagram(modeler);
-    const r = await api('PUT', `/api/drafts/${E}`, { xml });
+    const r = await api('PUT', `/api/drafts/${E}`, { xml, revision });
+    if (r.status === 409) { conflict(r, xml); return null; }
     if (!r.ok) { say(failure(r)); return null; }
+    revision = r.data.revision;
     lostOnSave = [];
     $('import-warnings').hidden = true;
     dirty = false;
@@ -116,6 +121,22 @@
     showProblems(r.data.problems);
     say(r.data.valid ? T.saved_ok : T.saved_errors);
     return r.data;
+  }
+
+  // Somebody else saved, published or discarded the draft meanwhile: nothing was written. The supervisor keeps
+  // what is on screen and can download it before reopening.
+  function conflict(r, xml) {
+    say(failure(r));
+    const link = document.createElement('a');
+    link.className = 'button secondary';
+    link.id = 'download-mine';
+    link.textContent = T.download_mine;
+    link.download = `${KEY}-mis-cambios.bpmn`;
+    link.href = URL.createObjectURL(new Blob([ xml ], { type: 'application/xml' }));
+    const reopen = document.createElement('a');
+    reopen.href = location.pathname;
+    reopen.textContent = T.reopen;
+    $('status').append(' ', link, ' ', reopen);
   }
 
   async function loadVersions() {
@@ -242,8 +263,9 @@
     const saved = await save();
     if (!saved) return;
     if (!saved.valid) { say(T.fix_first); return; }
-    const r = await api('POST', `/api/drafts/${E}/publish`, { comment });
+    const r = await api('POST', `/api/drafts/${E}/publish`, { comment, revision });
     if (r.status === 422) { showProblems((r.data && r.data.errors) || []); say(T.publish_refused); return; }
+    if (r.status === 409) { conflict(r, await exportDiagram(modeler)); return; }
     if (!r.ok) { say(failure(r)); return; }
     config.latest = r.data.version;
     $('comment').value = '';

@@ -1,0 +1,106 @@
+"""The English catalogue covers every text the code marks for translation, placeholders included.
+
+The msgids are the Spanish texts: `_()`/`gettext()` in pages, templates and the API, and `msg()` in the engine
+(engine.messages). `make messages` adds new msgids to web/translations/en/LC_MESSAGES/messages.po; their English
+is written by hand.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+ENGLISH = ROOT / "web" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+KEYWORDS = {**DEFAULT_KEYWORDS, "msg": None}  # as `make messages`: pybabel extract -k msg
+# Where marked texts live, as babel.cfg maps them; each area is checked on its own.
+AREAS = ("engine", "forms", "api", "web/modeler_templates", "web")
+# A %-format conversion (named or positional); '%%' is a literal percent sign.
+_PLACEHOLDER = re.compile(r"%(?:\(([^)]*)\))?[#0 +\-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?([diouxXeEfFgGcrsa%])")
+
+
+def _area(path: str) -> str:
+    return next(area for area in AREAS if path == area or path.startswith(area + "/"))
+
+
+def _extracted() -> dict[str, dict[str, list[str]]]:
+    """{area: {msgid: ['file:line', ...]}} for every msgid babel.cfg's extraction finds."""
+    with open(ROOT / "babel.cfg", encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+
+    def wanted(directory: str) -> bool:
+        rel = Path(directory).relative_to(ROOT)
+        return rel.parts[0] in ("api", "engine", "forms", "web") and rel.parts[:2] != ("web", "static") \
+            and not rel.name.startswith((".", "_"))
+
+    found: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for path, line, message, _comments, _context in extract_from_dir(
+            ROOT, method_map, options_map, keywords=KEYWORDS, directory_filter=wanted):
+        msgid = message[0] if isinstance(message, tuple) else message  # ngettext: the singular is the key
+        if msgid:
+            found[_area(path)][msgid].append(f"{path}:{line}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def extracted():
+    return _extracted()
+
+
+@pytest.fixture(scope="module")
+def english():
+    with open(ENGLISH, "rb") as po:
+        return read_po(po, locale="en")
+
+
+def _strings(entry) -> tuple[str, ...]:
+    """An entry's msgstr, or its plural forms."""
+    return tuple(entry.string) if isinstance(entry.string, (list, tuple)) else (entry.string,)
+
+
+def _ids(entry) -> tuple[str, ...]:
+    return tuple(entry.id) if isinstance(entry.id, (list, tuple)) else (entry.id,)
+
+
+def placeholders(text: str) -> set[str]:
+    """The named placeholders of a %-format text ('%(name)s' -> 'name'), positional ones as '%s'-like."""
+    return {name or f"%{conv}"
+            for name, conv in _PLACEHOLDER.findall(text) if conv != "%"}
+
+
+def test_every_area_has_marked_texts(extracted):
+    assert {"engine", "api", "web"} <= set(extracted), sorted(extracted)
+    assert len(extracted["engine"]) > 50  # the parser's and linter's problems
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_every_msgid_has_an_english_translation(area, extracted, english):
+    missing = [f"{locations[0]}: {msgid!r}" for msgid, locations in extracted.get(area, {}).items()
+               if english.get(msgid) is None or not all(_strings(english.get(msgid)))]
+    assert not missing, (f"{len(missing)} msgid(s) of {area}/ without English in {ENGLISH.relative_to(ROOT)} "
+                         "(run `make messages`, then write the msgstr):\n" + "\n".join(missing))
+
+
+def test_msgstr_placeholders_match_the_msgid(english):
+    wrong = [f"{msgid!r} -> {msgstr!r}" for entry in english if entry.id
+             for msgid, msgstr in zip(_ids(entry) * 2, _strings(entry))  # plural forms follow singular, plural
+             if msgstr and placeholders(msgid) != placeholders(msgstr)]
+    assert not wrong, "placeholders differ between msgid and msgstr:\n" + "\n".join(wrong)
+
+
+def test_engine_messages_use_named_placeholders_only(extracted):
+    positional = [f"{locations[0]}: {msgid!r}" for area in ("engine", "forms")
+                  for msgid, locations in extracted.get(area, {}).items()
+                  if any(name.startswith("%") for name in placeholders(msgid))
+                  or ("%" in msgid and not placeholders(msgid))]
+    assert not positional, "use %(name)s placeholders (and no bare '%'):\n" + "\n".join(positional)
+
+
+def test_placeholder_parsing():
+    assert placeholders("«%(title)s» del expediente %(number)s, 100%% listo") == {"title", "number"}
+    assert placeholders("%s de %d") == {"%s", "%d"}
