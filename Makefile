@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python bench/engine_throughput.py --quick
 	$(BIN)/python bench/step_cost.py
 	$(BIN)/python bench/http_cycle.py
+	$(BIN)/python bench/draft_save.py
 
 clean:
 	rm -rf $(VENV) var
