@@ -31,7 +31,7 @@ class DraftNotFound(NotFound):
 def validate_key(process_key: str) -> None:
     """Refuse (InvalidInput) a procedure identifier that cannot be a BPMN process id and a URL segment."""
     if not PROCESS_KEY.fullmatch(process_key or ""):
-        raise InvalidInput("El identificador del procedimiento no es válido.",
+        raise InvalidInput(msg("El identificador del procedimiento no es válido."),
                            errors=[{"field": "process_key", "message": "letras, dígitos, '_', '-' o '.'; "
                                                                        "no empieza con dígito; hasta 100"}])
 
@@ -47,7 +47,8 @@ def create_draft(svc: Services, process_key: str, actor: str | None, name: str =
             .replace("{name}", quoteattr(" ".join(name.split()) or process_key))
     with svc.uow() as uow:
         if uow.conn.execute(select(_drafts.c.id).where(_drafts.c.process_key == process_key)).first():
-            raise Conflict(f"Ya existe un borrador de '{process_key}'.", process_key=process_key)
+            raise Conflict(msg("Ya existe un borrador de «%(process_key)s».", process_key=process_key),
+                           process_key=process_key)
         uow.conn.execute(insert(_drafts).values(process_key=process_key, xml=xml, updated_by=actor,
                                                 updated_at=svc.clock(), revision=1,
                                                 base_version=latest["version"] if latest else None))
@@ -65,7 +66,7 @@ def save_draft(svc: Services, process_key: str, xml: str, actor: str | None,
     """
     validate_key(process_key)
     if len(xml.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_BYTES:
-        raise InvalidInput("El diagrama es demasiado grande (máximo 2 MiB).",
+        raise InvalidInput(msg("El diagrama es demasiado grande (máximo 2 MiB)."),
                            errors=[{"field": "xml", "message": "más de 2 MiB"}])
     latest = _latest(svc, process_key)
     with svc.uow() as uow:
@@ -124,7 +125,8 @@ def discard_draft(svc: Services, process_key: str) -> None:
     """Delete a draft; the published versions stay as they are."""
     with svc.uow() as uow:
         if uow.conn.execute(delete(_drafts).where(_drafts.c.process_key == process_key)).rowcount == 0:
-            raise DraftNotFound(f"No hay borrador de '{process_key}'.", process_key=process_key)
+            raise DraftNotFound(msg("No hay borrador de «%(process_key)s».", process_key=process_key),
+                            process_key=process_key)
         uow.commit()
 
 
@@ -260,26 +262,20 @@ def _row(svc: Services, process_key: str) -> dict:
                                       _drafts.c.updated_at, _drafts.c.base_version, _drafts.c.revision)
                                .where(_drafts.c.process_key == process_key)).mappings().first()
     if row is None:
-        raise DraftNotFound(f"No hay borrador de '{process_key}'.", process_key=process_key)
+        raise DraftNotFound(msg("No hay borrador de «%(process_key)s».", process_key=process_key),
+                            process_key=process_key)
     return dict(row)
 
 
-def diff_draft(svc: Services, process_key: str) -> dict:
-    """What the draft changes from the version it started from (everything is 'added' for a new process)."""
+def diff_draft(svc: Services, process_key: str, against: int | None = None) -> dict:
+    """What the draft changes from the version it started from, or from version `against` (a version published
+    after the draft was opened); everything is 'added' for a new process. ProcessNotFound for a missing version."""
     from engine.diff import diff_xml
+    from engine.queries import version_id
     draft = _row(svc, process_key)
-    base = _version_diagram_or_none(svc, process_key, draft["base_version"])
-    return {"process_key": process_key, "old": draft["base_version"], "new": None,
-            **diff_xml(base or _EMPTY_DEFINITIONS, draft["xml"])}
+    old = against if against is not None else draft["base_version"]
+    base = deploy.version_diagram(svc, version_id(svc, process_key, old)) if old is not None else None
+    return {"process_key": process_key, "old": old, "new": None, **diff_xml(base or _EMPTY_DEFINITIONS, draft["xml"])}
 
 
 _EMPTY_DEFINITIONS = '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="empty"/>'
-
-
-def _version_diagram_or_none(svc: Services, process_key: str, number: int | None) -> str | None:
-    if number is None:
-        return None
-    with svc.uow(write=False) as uow:
-        vid = uow.conn.execute(select(_versions.c.id).where(_versions.c.process_key == process_key,
-                                                            _versions.c.version == number)).scalar()
-    return deploy.version_diagram(svc, vid) if vid is not None else None

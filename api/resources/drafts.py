@@ -5,8 +5,8 @@ from flask import Response
 from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
-from api.schemas.drafts import DiffSchema, ProcessDraftSchema, ProcessDraftSummarySchema, NewProcessDraftSchema, PublishSchema, \
-    SaveProcessDraftSchema
+from api.schemas.drafts import (DiffSchema, DraftDiffQuerySchema, NewProcessDraftSchema, ProcessDraftSchema,
+                                ProcessDraftSummarySchema, PublishSchema, SaveProcessDraftSchema)
 from api.schemas.processes import DeployedSchema
 from api.security import principal, requires, services
 from engine import drafts
@@ -67,10 +67,11 @@ class DraftDiagram(MethodView):
 @blp.route("/<name:process_key>/diff")
 class DraftDiff(MethodView):
     @requires("process.draft")
+    @blp.arguments(DraftDiffQuerySchema, location="query")
     @blp.response(200, DiffSchema)
-    def get(self, process_key):
-        """What the draft changes from the version it started from."""
-        return drafts.diff_draft(services(), process_key)
+    def get(self, query, process_key):
+        """What the draft changes from the version it started from (or from version `against`)."""
+        return drafts.diff_draft(services(), process_key, query["against"])
 
 
 @blp.route("/<name:process_key>/publish")

@@ -36,6 +36,11 @@ class SaveProcessDraftSchema(Schema):
                                                        "409 when the draft moved on. Omit to overwrite."})
 
 
+class DraftDiffQuerySchema(Schema):
+    against = fields.Integer(load_default=None, validate=validate.Range(1, 2**31 - 1),
+                             metadata={"description": "compare with this version instead of the draft's base"})
+
+
 class PublishSchema(Schema):
     comment = Text(required=True, validate=validate.Length(1, 500))
     revision = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(1, 2**31 - 1),

@@ -266,3 +266,16 @@ def test_a_save_built_on_an_older_revision_is_refused_and_changes_nothing(as_use
 def test_negative_revisions_are_refused_by_field(as_user):
     r = as_user("supervisor1").put("/api/drafts/raro", json={"xml": template_xml("raro"), "revision": -1})
     assert r.status_code == 422 and "revision" in r.get_data(as_text=True)
+
+
+def test_the_draft_compares_with_a_version_published_after_it_was_opened(as_user):
+    sup = as_user("supervisor1")
+    assert _publish_new(sup, "comparable", template_xml("comparable")).status_code == 201  # version 1
+    draft = sup.post("/api/drafts", json={"process_key": "comparable"}).get_json()
+    changed = draft["xml"].replace("Revisar solicitud", "Revisar otra vez")
+    assert sup.put("/api/drafts/comparable", json={"xml": changed, "revision": draft["revision"]}).status_code == 200
+    diff = sup.get("/api/drafts/comparable/diff?against=1").get_json()
+    assert diff["old"] == 1 and [c["id"] for c in diff["changed"]] == ["register"]
+    missing = sup.get("/api/drafts/comparable/diff?against=7")
+    assert missing.status_code == 404 and "no tiene versión 7" in missing.get_json()["detail"]
+    assert sup.get("/api/drafts/comparable/diff?against=0").status_code == 422

@@ -252,3 +252,43 @@ def test_two_supervisors_on_one_draft_the_second_save_is_refused_and_keeps_his_w
     for page in pages:
         page.context.close()
 
+
+
+def test_a_version_deployed_while_a_draft_is_open_must_be_compared_and_accepted_before_publishing(
+        browser, server, supervisor):  # noqa: F811
+    base, svc = server
+    key = "permiso_rebase"
+    drafts.create_draft(svc, key, "supervisor1", name="Permiso con dos caminos")
+    assert drafts.publish_draft(svc, key, "supervisor1", "v1").version == 1
+    page = new_page(browser, base, supervisor, f"/modelador/{key}")
+    page.wait_for_selector('.djs-element[data-element-id="register"]')
+    page.click('.djs-element[data-element-id="register"]')
+    panel_entry(page, "name", "general").fill("Revisar en el borrador")
+    assert "Sin errores" in saved(page, key)  # the draft, on version 1
+    assert page.locator("#rebase").is_hidden()
+
+    # Meanwhile somebody deploys version 2 from files (the CLI, `make run` or the API).
+    v1 = deploy.version_diagram(svc, queries.version_id(svc, key, 1))
+    deploy.deploy_files(svc, {f"{key}.bpmn": v1.replace("Trámite concluido", "Trámite cerrado").encode()},
+                        actor="admin", comment="v2 desde archivo")
+    page.fill("#comment", "Nuevo nombre de la revisión")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.status == 409):
+        page.click("#publish")
+    status_has(page, "Se publicó la versión 2")
+    page.wait_for_selector("#rebase:not([hidden])")
+    assert "parte de la versión 1" in page.inner_text("#rebase-text")
+
+    # The comparison shows what publishing the draft would undo of version 2, then the supervisor accepts it.
+    page.click("#rebase-compare")
+    page.wait_for_selector('#compare-new-canvas .djs-element.expediente-diff-changed[data-element-id="end"]')
+    assert page.inner_text("#compare-title") == "Cambios del borrador sobre la versión 2"
+    changes = " ".join(page.locator("#compare-changes li").all_inner_texts())
+    assert "Trámite cerrado" in changes and "Revisar en el borrador" in changes
+    with page.expect_response(lambda r: r.request.method == "PUT" and r.status == 200):
+        page.click("#rebase-accept")
+    page.wait_for_selector("#rebase", state="hidden")
+    assert drafts.get_draft(svc, key)["base_version"] == 2
+    page.click("#publish")
+    status_has(page, "Publicada la versión 3")
+    assert "Revisar en el borrador" in deploy.version_diagram(svc, queries.version_id(svc, key, 3))
+    page.context.close()

@@ -20,6 +20,7 @@
   let lostOnSave = [];
   let hasDraft = false;
   let revision = 0;  // the draft revision on screen (0: none); the server refuses a save built on an older one
+  let base = null;  // the version the draft builds on (null: a new procedure)
   let dirty = false;
   modeler.on('commandStack.changed', () => { dirty = true; });
   window.addEventListener('beforeunload', (event) => { if (dirty) { event.preventDefault(); event.returnValue = ''; } });
@@ -38,6 +39,18 @@
     if (!r.ok) throw new Error(fmt(T.error_status, { status: r.status }));
     return r.text();
   };
+
+  // A version published after the draft was opened: the draft would replace its changes. Say so, offer the
+  // comparison with it and, once the supervisor agrees, base the draft on it (publishing is refused until then).
+  function checkBase() {
+    const stale = hasDraft && Boolean(config.latest) && (base === null || base < config.latest);
+    $('rebase').hidden = !stale;
+    if (!stale) return;
+    const values = { base, latest: config.latest };
+    $('rebase-text').textContent = fmt(base === null ? T.rebase_text_new : T.rebase_text, values);
+    $('rebase-compare').textContent = fmt(T.compare_with, { version: config.latest });
+    $('rebase-accept').textContent = fmt(T.rebase_accept, values);
+  }
 
   function setDraft(present) {
     hasDraft = present;
@@ -92,6 +105,7 @@
     if (r.ok) {
       setDraft(true);
       revision = r.data.revision;
+      base = r.data.base_version;
       await load(r.data.xml);
       showProblems(r.data.problems);
       say(prefix + draftStatus(r.data));
@@ -104,20 +118,23 @@
     } else {
       say(failure(r));
     }
+    checkBase();
     await loadVersions();
   }
 
-  async function save() {
+  async function save(extra = {}) {
     if (lostOnSave.length && !confirm(T.confirm_lost)) return null;
     const xml = await exportDiagram(modeler);
-    const r = await api('PUT', `/api/drafts/${E}`, { xml, revision });
+    const r = await api('PUT', `/api/drafts/${E}`, { xml, revision, ...extra });
     if (r.status === 409) { conflict(r, xml); return null; }
     if (!r.ok) { say(failure(r)); return null; }
     revision = r.data.revision;
+    base = r.data.base_version;
     lostOnSave = [];
     $('import-warnings').hidden = true;
     dirty = false;
     setDraft(true);
+    checkBase();
     showProblems(r.data.problems);
     say(r.data.valid ? T.saved_ok : T.saved_errors);
     return r.data;
@@ -221,10 +238,10 @@
       fmt(T.version, { version: neu }), newXml, d.data);
   }
 
-  async function compareDraft() {
+  async function compareDraft(against = null) {
     const saved = await save();
     if (!saved) return;
-    const d = await api('GET', `/api/drafts/${E}/diff`);
+    const d = await api('GET', `/api/drafts/${E}/diff` + (against ? `?against=${against}` : ''));
     if (!d.ok) { say(failure(d)); return; }
     const old = d.data.old;
     await showComparison(old ? fmt(T.compare_title_draft, { old }) : T.compare_title_new,
@@ -236,8 +253,10 @@
       removed: d.data.removed.length }));
   }
 
-  $('save').addEventListener('click', save);
-  $('diff-draft').addEventListener('click', compareDraft);
+  $('save').addEventListener('click', () => save());
+  $('diff-draft').addEventListener('click', () => compareDraft());
+  $('rebase-compare').addEventListener('click', () => compareDraft(config.latest));
+  $('rebase-accept').addEventListener('click', () => save({ base_version: config.latest }));
   $('compare-form').addEventListener('submit', (event) => {
     event.preventDefault();
     compareVersions(Number($('compare-old').value), Number($('compare-new').value));
@@ -265,6 +284,13 @@
     if (!saved.valid) { say(T.fix_first); return; }
     const r = await api('POST', `/api/drafts/${E}/publish`, { comment, revision });
     if (r.status === 422) { showProblems((r.data && r.data.errors) || []); say(T.publish_refused); return; }
+    if (r.status === 409 && r.data && r.data.latest_version) {  // a version was published meanwhile
+      config.latest = r.data.latest_version;
+      say(failure(r));
+      checkBase();
+      await loadVersions();
+      return;
+    }
     if (r.status === 409) { conflict(r, await exportDiagram(modeler)); return; }
     if (!r.ok) { say(failure(r)); return; }
     config.latest = r.data.version;
