@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Mapping
 from xml.sax.saxutils import quoteattr
 
 import orjson
@@ -11,7 +12,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from engine import deploy, models
 from engine.deadlines import DEADLINE_PROPERTY
 from engine.errors import Conflict, InvalidInput, NotFound, Problem, SpecInvalid
-from engine.messages import msg
+from engine.messages import msg, one_line
 from engine.services import Services
 from engine.specs import MAX_DOCUMENT_BYTES, elements_of, parse_bundle
 from forms.registry import FormRegistry
@@ -70,18 +71,17 @@ def save_draft(svc: Services, process_key: str, xml: str, actor: str | None,
                            errors=[{"field": "xml", "message": "más de 2 MiB"}])
     latest = _latest(svc, process_key)
     with svc.uow() as uow:
-        row = uow.conn.execute(select(_drafts.c.base_version, _drafts.c.revision, _drafts.c.updated_by,
-                                      _drafts.c.updated_at)
-                               .where(_drafts.c.process_key == process_key)).first()
+        row = uow.conn.execute(select(_drafts.c.base_version, _drafts.c.revision, _drafts.c.updated_by)
+                               .where(_drafts.c.process_key == process_key)).mappings().first()
         if revision is not None:
             _check_revision(process_key, row, revision)
         if base_version is None:  # keep what the draft started from; a new draft starts from the latest
-            base_version = row.base_version if row else (latest["version"] if latest else None)
+            base_version = row["base_version"] if row else (latest["version"] if latest else None)
         values = dict(xml=xml, updated_by=actor, updated_at=svc.clock(), base_version=base_version)
         if row:
             done = uow.conn.execute(update(_drafts).where(_drafts.c.process_key == process_key,
-                                                          _drafts.c.revision == row.revision)
-                                    .values(**values, revision=row.revision + 1)).rowcount
+                                                          _drafts.c.revision == row["revision"])
+                                    .values(**values, revision=row["revision"] + 1)).rowcount
             if done != 1:  # a concurrent save between our read and write (PostgreSQL, READ COMMITTED)
                 raise Conflict(msg("Otra persona guardó el borrador de «%(process_key)s» al mismo tiempo; "
                                    "vuelva a abrirlo.", process_key=process_key), process_key=process_key)
@@ -91,18 +91,19 @@ def save_draft(svc: Services, process_key: str, xml: str, actor: str | None,
     return get_draft(svc, process_key)
 
 
-def _check_revision(process_key: str, row, expected: int) -> None:
-    """Conflict unless the stored draft is at revision `expected` (0: no draft at all)."""
+def _check_revision(process_key: str, row: Mapping | None, expected: int) -> None:
+    """Conflict unless the stored draft (a mapping with revision and updated_by, or None) is at revision
+    `expected` (0: no draft at all)."""
     if row is None and expected > 0:
         raise Conflict(msg("El borrador de «%(process_key)s» ya no existe: se publicó o se descartó después de "
                            "que usted lo abrió. Descargue sus cambios si los necesita y vuelva a abrir el "
                            "procedimiento.", process_key=process_key),
                        process_key=process_key, revision=None)
-    if row is not None and row.revision != expected:
+    if row is not None and row["revision"] != expected:
         raise Conflict(msg("%(who)s guardó el borrador de «%(process_key)s» después de que usted lo abrió. Para no "
                            "perder ningún cambio, descargue los suyos y vuelva a abrir el borrador.",
-                           who=row.updated_by or "—", process_key=process_key),
-                       process_key=process_key, revision=row.revision, updated_by=row.updated_by)
+                           who=row["updated_by"] or "—", process_key=process_key),
+                       process_key=process_key, revision=row["revision"], updated_by=row["updated_by"])
 
 
 def get_draft(svc: Services, process_key: str) -> dict:
@@ -111,6 +112,11 @@ def get_draft(svc: Services, process_key: str) -> dict:
     problems = check_draft(svc, process_key, draft["xml"])
     return {**draft, "valid": not any(p.severity == "error" for p in problems),
             "problems": [p.to_dict() for p in problems]}
+
+
+def has_draft(svc: Services, process_key: str) -> bool:
+    with svc.uow(write=False) as uow:
+        return uow.conn.execute(select(_drafts.c.id).where(_drafts.c.process_key == process_key)).first() is not None
 
 
 def list_drafts(svc: Services) -> list[dict]:
@@ -137,11 +143,8 @@ def publish_draft(svc: Services, process_key: str, actor: str | None, comment: s
     With `revision`, only that revision of the draft is published (Conflict if somebody saved since).
     """
     draft = _row(svc, process_key)
-    if revision is not None and draft["revision"] != revision:
-        raise Conflict(msg("%(who)s guardó el borrador de «%(process_key)s» después de que usted lo abrió: "
-                           "revise sus cambios antes de publicar.", who=draft["updated_by"] or "—",
-                           process_key=process_key),
-                       process_key=process_key, revision=draft["revision"], updated_by=draft["updated_by"])
+    if revision is not None:
+        _check_revision(process_key, draft, revision)
     latest = _latest(svc, process_key)
     if (latest["version"] if latest else None) != draft["base_version"]:
         raise Conflict(msg("Se publicó la versión %(version)s de «%(process_key)s» después de abrir este borrador: "
@@ -216,7 +219,7 @@ def _office_rules(svc: Services, process_key: str, file: str, elements: dict[str
     for element_id, el in elements.items():
         form = el["values"].get(f"property:{FORM_PROPERTY}")
         deadline = str(el["values"].get(f"property:{DEADLINE_PROPERTY}") or "").strip()
-        name = " ".join((el["name"] or "").split()) or element_id  # diagram names often hold line breaks
+        name = one_line(el["name"] or "") or element_id  # diagram names often hold line breaks
         if deadline and not (deadline.isdigit() and int(deadline) > 0) and deadline not in plazos:
             # The engine would give the task no deadline at all (deadlines.DeadlinePlanner.working_days).
             problems.append(Problem(file, msg("El plazo «%(deadline)s» de «%(element)s» no es un número de días "

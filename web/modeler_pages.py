@@ -50,7 +50,7 @@ def editor(process_key: str):
     drafts.validate_key(process_key)
     svc = _services()
     published = {p["process_key"]: p for p in queries.list_processes(svc)}
-    has_draft = any(d["process_key"] == process_key for d in drafts.list_drafts(svc))
+    has_draft = drafts.has_draft(svc, process_key)
     current = published.get(process_key)
     if current is None and not has_draft:
         abort(404)
