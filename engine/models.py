@@ -285,3 +285,11 @@ process_drafts = Table(
     Column("base_version", Integer),  # the version the draft started from (None: a new process)
     Column("revision", Integer, nullable=False, server_default="1"),  # +1 on every save: lost updates are refused
 )
+
+# One row per running scheduler process (host:pid), stamped after every pass: /health reads the newest.
+scheduler_heartbeats = Table(
+    "scheduler_heartbeats", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("beat_at", UtcDateTime, nullable=False),
+)
