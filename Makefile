@@ -5,13 +5,31 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DB_URL ?= sqlite:///$(CURDIR)/var/expediente.db
 
-.PHONY: run test install migrate deploy bench clean messages
+.PHONY: run test install migrate deploy bench clean messages lock
 
-$(STAMP): pyproject.toml
+# Python packages come only from requirements.lock (exact versions and hashes, every platform; `make lock`),
+# setuptools included, so the editable install below builds without fetching anything unpinned.
+$(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# The lock is the only way a new upstream release reaches the project. `make lock` takes the newest releases
+# that pyproject.toml's ranges allow (`make lock UPGRADE=` keeps every pin that still fits, e.g. after adding
+# a dependency); uv itself is pinned in requirements-tools.in and installed from its own hashed lock.
+UPGRADE ?= --upgrade
+UV_STAMP := $(VENV)/.uv-installed
+$(UV_STAMP): requirements-tools.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-tools.lock
+	touch $@
+
+lock: $(UV_STAMP)
+	$(BIN)/uv pip compile --quiet $(UPGRADE) pyproject.toml requirements-build.in --extra test --universal \
+		--python-version 3.11 --generate-hashes --custom-compile-command 'make lock' -o requirements.lock
+	$(BIN)/uv pip compile --quiet requirements-tools.in --universal \
+		--python-version 3.11 --generate-hashes --custom-compile-command 'make lock' -o requirements-tools.lock
 
 # Front-end libraries from the npm registry (package-lock.json), copied into web/static/vendor.
 VENDOR_STAMP := web/static/vendor/.built
@@ -44,12 +62,13 @@ deploy: migrate
 
 run: deploy
 	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente demo-users
+	$(BIN)/expediente backup-status
 	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente serve --host 127.0.0.1 --port 5000 --with-scheduler
 
 test: install var
 	node web/modeler/test/roundtrip.mjs
 	node web/modeler/test/i18n.mjs
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -o console_output_style=count
 
 bench: install
 	$(BIN)/python bench/engine_throughput.py --quick

@@ -88,12 +88,12 @@ class SmtpMailer:
             domain = s.sender.rsplit("@", 1)[-1].strip(">") or "localhost"
 
             def send(to: str, subject: str, body: str, now: datetime) -> None:
-                msg = EmailMessage()
-                msg["From"], msg["To"], msg["Subject"] = s.sender, to, subject
-                msg["Date"] = format_datetime(now)
-                msg["Message-ID"] = make_msgid(domain=domain)  # avoids a slow FQDN lookup per message
-                msg.set_content(body)
-                smtp.send_message(msg)
+                mail = EmailMessage()  # not `msg`: that name is the engine's translatable-text keyword
+                mail["From"], mail["To"], mail["Subject"] = s.sender, to, subject
+                mail["Date"] = format_datetime(now)
+                mail["Message-ID"] = make_msgid(domain=domain)  # avoids a slow FQDN lookup per message
+                mail.set_content(body)
+                smtp.send_message(mail)
 
             yield send
 

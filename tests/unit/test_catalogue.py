@@ -6,18 +6,20 @@ is written by hand.
 """
 from __future__ import annotations
 
+import io
 import re
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGLISH = ROOT / "web" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {**DEFAULT_KEYWORDS, "msg": None}  # as `make messages`: pybabel extract -k msg
+PYTHON_METHOD = "web.i18n_extract.extract_python_calls"  # babel.cfg's method for .py: calls only
 # Where marked texts live, as babel.cfg maps them; each area is checked on its own.
 AREAS = ("engine", "forms", "api", "web/modeler_templates", "web")
 # A %-format conversion (named or positional); '%%' is a literal percent sign.
@@ -78,10 +80,15 @@ def test_every_area_has_marked_texts(extracted):
     assert len(extracted["engine"]) > 50  # the parser's and linter's problems
 
 
+def _without_english(found: dict[str, list[str]], english) -> list[str]:
+    """'file:line: msgid' for each extracted msgid that has no (complete) English entry."""
+    return [f"{locations[0]}: {msgid!r}" for msgid, locations in found.items()
+            if english.get(msgid) is None or not all(_strings(english.get(msgid)))]
+
+
 @pytest.mark.parametrize("area", AREAS)
 def test_every_msgid_has_an_english_translation(area, extracted, english):
-    missing = [f"{locations[0]}: {msgid!r}" for msgid, locations in extracted.get(area, {}).items()
-               if english.get(msgid) is None or not all(_strings(english.get(msgid)))]
+    missing = _without_english(extracted.get(area, {}), english)
     assert not missing, (f"{len(missing)} msgid(s) of {area}/ without English in {ENGLISH.relative_to(ROOT)} "
                          "(run `make messages`, then write the msgstr):\n" + "\n".join(missing))
 
@@ -104,3 +111,38 @@ def test_engine_messages_use_named_placeholders_only(extracted):
 def test_placeholder_parsing():
     assert placeholders("«%(title)s» del expediente %(number)s, 100%% listo") == {"title", "number"}
     assert placeholders("%s de %d") == {"%s", "%d"}
+
+
+def test_a_new_engine_text_without_english_is_reported(english):
+    translated = "El archivo enviado es demasiado grande."
+    found = {translated: ["engine/x.py:1"], "Texto nuevo sin traducir.": ["engine/x.py:2"]}
+    assert english.get(translated) is not None
+    assert _without_english(found, english) == ["engine/x.py:2: 'Texto nuevo sin traducir.'"]
+
+
+def test_python_texts_are_the_literal_arguments_of_calls_only():
+    source = b"""
+mail = EmailMessage()
+mail["Subject"] = subject
+msg = EmailMessage()
+msg["From"], msg["To"] = sender, to
+problem = msg("El elemento %(id)s no existe.", id=element_id)
+joined = msg("Primera parte, "
+             "segunda parte.")
+label = _("Bandeja")
+plural = ngettext("%(n)s tarea", "%(n)s tareas", n)
+dotted = flask_babel.gettext("Salir")
+dynamic = msg(template)
+"""
+    found = [(lineno, message) for lineno, message, _comments, _context
+             in extract(PYTHON_METHOD, io.BytesIO(source), keywords=KEYWORDS)]
+    assert found == [(6, "El elemento %(id)s no existe."), (7, "Primera parte, segunda parte."), (9, "Bandeja"),
+                     (10, ("%(n)s tarea", "%(n)s tareas")), (11, "Salir")]
+
+
+def test_babel_cfg_reads_every_python_area_with_calls_only():
+    with open(ROOT / "babel.cfg", encoding="utf-8") as cfg:
+        method_map, _options = parse_mapping_cfg(cfg)
+    python = {pattern: method for pattern, method in method_map if pattern.endswith(".py")}
+    assert set(python) == {f"{area}/**.py" for area in ("web", "api", "engine", "forms")}
+    assert set(python.values()) == {PYTHON_METHOD}
