@@ -144,6 +144,7 @@ def scheduler(once, until_idle):
     import signal
     from dataclasses import asdict
     from engine.scheduler import SchedulerSettings, build_scheduler, log_to_stderr, run_pass, run_until_idle
+    from engine.backup import BackupSettings
     from engine.services import build_services
     log_to_stderr()
     # Firing timers and sending mail validate no forms: not loading them saves most of the start-up.
@@ -153,7 +154,7 @@ def scheduler(once, until_idle):
         result = run_pass(svc, settings) if once else run_until_idle(svc, settings)
         click.echo(json.dumps(asdict(result)))
         return
-    jobs = build_scheduler(svc, settings, blocking=True)
+    jobs = build_scheduler(svc, settings, blocking=True, backups=BackupSettings.from_env())
     # A stop lets the running pass finish its batch; a kill loses only that batch's uncommitted work.
     signal.signal(signal.SIGTERM, lambda *_: jobs.shutdown(wait=True))
     click.echo(f"scheduler: a pass every {settings.interval_seconds:g} s (Ctrl+C or SIGTERM stops it)")
@@ -200,6 +201,11 @@ def closure_list(year):
 from engine.cli_cases import case  # noqa: E402 (a command group of its own module)
 
 main.add_command(case)
+
+from engine.cli_backup import COMMANDS as BACKUP_COMMANDS  # noqa: E402
+
+for _command in BACKUP_COMMANDS:
+    main.add_command(_command)
 
 
 def _die(exc: ExpedienteError):

@@ -11,6 +11,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine import closures, deadlines, notifications, timers
+from engine.backup_schedule import add_backup_job
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,8 @@ def run_until_idle(svc, settings: SchedulerSettings | None = None, max_passes: i
     return total
 
 
-def build_scheduler(svc, settings: SchedulerSettings | None = None, *, blocking: bool = False):
+def build_scheduler(svc, settings: SchedulerSettings | None = None, *, blocking: bool = False,
+                    backups=None):
     """An APScheduler with the pass job (first run at once: timers due while stopped fire now)."""
     settings = settings or SchedulerSettings()
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=timezone.utc, daemon=True)
@@ -108,6 +110,7 @@ def build_scheduler(svc, settings: SchedulerSettings | None = None, *, blocking:
     scheduler.add_job(closures.refresh_calendar, IntervalTrigger(seconds=settings.closure_refresh_seconds,
                                                                  timezone=timezone.utc),
                       args=(svc,), id="closures", max_instances=1, coalesce=True, misfire_grace_time=None)
+    add_backup_job(scheduler, svc, backups)  # an engine.backup.BackupSettings; None: no automatic backups
     return scheduler
 
 
