@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from engine import errors
 from engine.attachments import AttachmentRefused, AttachmentTooLarge
 from engine.auth import AccountLocked
+from engine.idempotency import IdempotencyKeyReused, IdempotentReplay
 from engine.permissions import NotAssignable, NotAuthenticated
 from web.i18n import localize
 
@@ -23,6 +24,8 @@ STATUS_BY_ERROR: list[tuple[type, int]] = [
     (AttachmentTooLarge, 413),
     (AttachmentRefused, 422),
     (NotAssignable, 422),
+    (IdempotencyKeyReused, 422),
+    (IdempotentReplay, 409),  # a replay is answered by api.idempotency; this only if one escapes
     (errors.FormInvalid, 422),
     (errors.SpecInvalid, 422),
     (errors.InvalidInput, 400),

@@ -58,6 +58,8 @@ class Settings:
     # Deadlines the diagrams read with plazo("name"); figures from DOMAIN.md, "assumed" ones are
     # the office's choice. Override with EXPEDIENTE_PLAZOS='{"subsanacion_dias": 15}'.
     plazos: dict = field(default_factory=lambda: dict(DEFAULT_PLAZOS))
+    # How long an Idempotency-Key (and a page form's one-time token) is remembered; the scheduler purges older ones.
+    idempotency_retention_seconds: int = 24 * 3600
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -73,6 +75,8 @@ class Settings:
             kwargs["script_time_limit_seconds"] = float(env["EXPEDIENTE_SCRIPT_TIME_LIMIT_SECONDS"])
         if "EXPEDIENTE_PLAZOS" in env:
             kwargs["plazos"] = {**DEFAULT_PLAZOS, **json.loads(env["EXPEDIENTE_PLAZOS"])}
+        if "EXPEDIENTE_IDEMPOTENCY_RETENTION_SECONDS" in env:
+            kwargs["idempotency_retention_seconds"] = int(env["EXPEDIENTE_IDEMPOTENCY_RETENTION_SECONDS"])
         if "EXPEDIENTE_SQLITE_SYNCHRONOUS" in env:
             kwargs["sqlite_synchronous"] = env["EXPEDIENTE_SQLITE_SYNCHRONOUS"].upper()
         return cls(**kwargs)

@@ -293,3 +293,20 @@ scheduler_heartbeats = Table(
     Column("started_at", UtcDateTime, nullable=False),
     Column("beat_at", UtcDateTime, nullable=False),
 )
+
+# Idempotency-Key of a write request (API header or a page form's one-time token), per user: written in the same
+# transaction as the request's changes; the answer is kept so a retry gets it back. Purged after a day.
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of method, path and body: same key, same request
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("response_status", Integer),  # NULL until the first request's answer is stored
+    Column("response_body", Text),
+    Column("response_content_type", String(100)),
+    Column("response_location", String(2000)),
+    UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),
+    Index("ix_idempotency_keys_created_at", "created_at"),
+)

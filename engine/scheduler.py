@@ -11,6 +11,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine import closures, deadlines, notifications, timers
+from engine import idempotency
 from engine.backup_schedule import add_backup_job
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,10 @@ def run_pass(svc, settings: SchedulerSettings | None = None) -> PassResult:
         mail = notifications.send_pending(svc, settings.max_mail_per_pass)
     except Exception:  # noqa: BLE001
         log.exception("sending mail failed")
+    try:  # keys older than the retention setting: no client retries that late
+        idempotency.purge_expired(svc)
+    except Exception:  # noqa: BLE001
+        log.exception("purging idempotency keys failed")
     result = PassResult(fired.fired if fired else 0, fired.skipped if fired else 0, alerts or 0,
                         *((mail.sent, mail.retried, mail.failed) if mail else (0, 0, 0)))
     if result.busy or result.mail_retried or result.mail_failed:

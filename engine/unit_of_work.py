@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from engine import idempotency
 from engine.errors import Conflict
 
 # PostgreSQL SQLSTATEs that mean "another transaction got there first": retryable by the client.
@@ -17,6 +18,7 @@ class UnitOfWork:
         self._db = db
         self._write = write
         self._committed = False
+        self._claim = None
         self.conn: Connection | None = None
 
     def __enter__(self) -> "UnitOfWork":
@@ -26,6 +28,13 @@ class UnitOfWork:
         except OperationalError as exc:
             self.conn.close()
             raise _as_conflict(exc) from exc
+        if self._write:
+            # An idempotency key bound by the caller is written first, in this same transaction.
+            try:
+                self._claim = idempotency.begin_write(self.conn)
+            except BaseException as exc:
+                self.__exit__(type(exc), exc, None)
+                raise
         return self
 
     def commit(self) -> None:
@@ -38,6 +47,8 @@ class UnitOfWork:
                 self._tx.rollback()
         finally:
             self.conn.close()
+            if self._claim is not None:
+                idempotency.end_write(self._claim, self._committed)
         if isinstance(exc, DBAPIError) and _is_conflict(exc):
             raise _as_conflict(exc) from exc
         return False

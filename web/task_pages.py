@@ -9,6 +9,7 @@ from engine.errors import Conflict, FormInvalid, TaskNotReady
 from web import schema_form
 from web.inbox_pages import process_names
 from web.pages import bp, login_required, services
+from web.submissions import single_submission
 from web.task_messages import conflict_message, person
 
 
@@ -33,6 +34,7 @@ def task(task_id: str):
 
 @bp.post("/tareas/<task_id>")
 @login_required("task.work")
+@single_submission(unless=lambda form: form.get("accion") == "borrador")  # a draft save is harmless twice
 def work_task(task_id: str):
     svc = services()
     task_row = queries.visible_task(svc, g.user, task_id)
@@ -78,6 +80,7 @@ def _intake_schema(process_key: str) -> tuple[str, dict | None]:
 
 @bp.route("/expedientes/nuevo/<process_key>", methods=["GET", "POST"])
 @login_required("case.start")
+@single_submission()
 def intake_page(process_key: str):
     name, schema = _intake_schema(process_key)
     data, errors, status = {}, {}, 200

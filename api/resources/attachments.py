@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, send_file
 from flask.views import MethodView
 
+from api.idempotency import idempotent
 from api.openapi import ApiBlueprint
 from api.schemas.work import AttachmentSchema, UploadSchema
 from api.security import principal, requires, services
@@ -27,6 +28,7 @@ class CaseAttachments(MethodView):
         return attachments.list_attachments(services(), case_id)
 
     @requires("attachment.add")
+    @idempotent
     @blp.arguments(UploadSchema, location="files")
     @blp.response(201, AttachmentSchema)
     def post(self, files, case_id):

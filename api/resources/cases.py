@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from api.idempotency import idempotent
 from api.openapi import ApiBlueprint
 from api.schemas.work import (
     CaseDataSchema, CaseDetailSchema, CasePageSchema, CaseQuerySchema, CaseStateSchema, DataSchema, EventSchema,
@@ -24,6 +25,7 @@ class Cases(MethodView):
         return queries.list_cases(services(), principal(), **args)
 
     @requires("case.start")
+    @idempotent
     @blp.arguments(StartCaseSchema)
     @blp.response(201, StartedCaseSchema)
     def post(self, args):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from api.idempotency import idempotent
 from api.openapi import ApiBlueprint
 from api.schemas.work import (
     AssignSchema, CompletedSchema, DataSchema, DraftSchema, FormSchema, InboxQuerySchema, InboxTaskSchema, TaskSchema,
@@ -104,6 +105,7 @@ class Draft(MethodView):
 @blp.route("/<uuid:task_id>/complete")
 class Complete(MethodView):
     @requires("task.work")
+    @idempotent
     @blp.arguments(DataSchema)
     @blp.response(200, CompletedSchema)
     def post(self, args, task_id):

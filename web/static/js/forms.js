@@ -37,19 +37,30 @@
     var bar = document.getElementById(input.dataset.progress);
     var status = document.getElementById(input.dataset.status);
     Array.prototype.forEach.call(input.files, function (file) {
-      var body = new FormData();
-      body.append("file", file);
-      var xhr = new XMLHttpRequest();
-      xhr.open("POST", input.dataset.upload);
-      xhr.setRequestHeader("X-CSRF-Token", input.dataset.csrf);
-      xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total); };
-      xhr.onload = function () {
-        var ok = xhr.status >= 200 && xhr.status < 300;
-        var msg = ok ? input.dataset.okText : ((JSON.parse(xhr.responseText || "{}").detail) || xhr.statusText);
-        status.textContent = file.name + ": " + msg;
-        if (ok) window.setTimeout(function () { window.location.reload(); }, 400);
-      };
-      xhr.send(body);
+      // One key per file sent: a retry after a dropped connection cannot attach the file twice.
+      sent += 1;
+      upload(input, file, bar, status, input.dataset.idempotencyKey + "-" + sent, 2);
     });
   });
+  var sent = 0;
+  function upload(input, file, bar, status, key, retries) {
+    var body = new FormData();
+    body.append("file", file);
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", input.dataset.upload);
+    xhr.setRequestHeader("X-CSRF-Token", input.dataset.csrf);
+    if (input.dataset.idempotencyKey) xhr.setRequestHeader("Idempotency-Key", key);
+    xhr.upload.onprogress = function (e) { if (e.lengthComputable) bar.value = Math.round(100 * e.loaded / e.total); };
+    xhr.onload = function () {
+      var ok = xhr.status >= 200 && xhr.status < 300;
+      var msg = ok ? input.dataset.okText : ((JSON.parse(xhr.responseText || "{}").detail) || xhr.statusText);
+      status.textContent = file.name + ": " + msg;
+      if (ok) window.setTimeout(function () { window.location.reload(); }, 400);
+    };
+    xhr.onerror = function () {
+      if (retries > 0) window.setTimeout(function () { upload(input, file, bar, status, key, retries - 1); }, 1000);
+      else status.textContent = file.name + ": " + xhr.statusText;
+    };
+    xhr.send(body);
+  }
 })();
