@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DB_URL ?= sqlite:///$(CURDIR)/var/expediente.db
+# Where `make run` listens: `make run HOST=0.0.0.0 PORT=8080`.
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
 .PHONY: run test install migrate deploy bench clean messages lock
 
@@ -63,7 +66,8 @@ deploy: migrate
 run: deploy
 	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente demo-users
 	$(BIN)/expediente backup-status
-	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente serve --host 127.0.0.1 --port 5000 --with-scheduler
+	EXPEDIENTE_DATABASE_URL=$(DB_URL) exec $(BIN)/expediente serve --host $(HOST) --port $(PORT) --with-scheduler \
+		--stop-with-parent
 
 test: install var
 	node web/modeler/test/roundtrip.mjs

@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask, jsonify
 
 from api import config, security
+from engine import health as engine_health
 from engine.attachments import AttachmentStore
 from engine.auth import LoginPolicy
 from engine.config import PROJECT_ROOT, Settings
@@ -49,6 +50,10 @@ def create_app(test_config: dict | None = None, services: Services | None = None
 
     @app.get("/health")
     def health():
-        return jsonify(status="ok")
+        """Database reachable, migrations current, scheduler heartbeat fresh: 200, else 503 (for monitors)."""
+        ok, checks = engine_health.report(app.extensions["expediente"],
+                                          float(app.config["HEALTH_SCHEDULER_STALE_SECONDS"]),
+                                          bool(app.config["HEALTH_REQUIRE_SCHEDULER"]))
+        return jsonify(status="ok" if ok else "fail", checks=checks), 200 if ok else 503
 
     return app

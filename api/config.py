@@ -31,6 +31,10 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_SECONDS": 15 * 60,
     "LOGIN_FIRST_DELAY_SECONDS": 1.0,
+    # /health answers 503 when no scheduler has stamped its heartbeat for this long (a pass every 5 s;
+    # a pass of 2,000 timers may take a minute). False: a server that runs without a scheduler on purpose.
+    "HEALTH_SCHEDULER_STALE_SECONDS": 120,
+    "HEALTH_REQUIRE_SCHEDULER": True,
 }
 # Room for multipart framing around the largest file we accept; bigger bodies get 413 unread.
 REQUEST_OVERHEAD_BYTES = 1024 * 1024

@@ -115,35 +115,15 @@ def demo_users():
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1")
-@click.option("--port", default=5000, type=int)
-@click.option("--with-scheduler", is_flag=True, help="Also fire timers and send mail from this process.")
-def serve(host, port, with_scheduler):
-    """Serve the web application."""
-    from api.app import create_app
-    from engine.scheduler import SchedulerSettings, log_to_stderr, start_in_process
-    if with_scheduler:
-        log_to_stderr()
-    svc = _services()
-    app = create_app(services=svc)
-    # The same services object: a closure day added over the web reaches the scheduler's calendar too.
-    jobs = start_in_process(svc, SchedulerSettings.from_env()) if with_scheduler else None
-    click.echo(f"Expediente on http://{host}:{port}" + (" (with the scheduler)" if jobs else ""))
-    try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
-    finally:
-        if jobs is not None:
-            jobs.shutdown(wait=True)
-
-
-@main.command()
 @click.option("--once", is_flag=True, help="Run one pass and exit.")
 @click.option("--until-idle", is_flag=True, help="Run passes until one finds nothing to do, then exit.")
 def scheduler(once, until_idle):
     """Fire due timers, send deadline alerts and queued mail every few seconds (several may run at once)."""
     import signal
     from dataclasses import asdict
-    from engine.scheduler import SchedulerSettings, build_scheduler, log_to_stderr, run_pass, run_until_idle
+    from engine.scheduler import (
+        SchedulerSettings, build_scheduler, log_to_stderr, run_pass, run_until_idle, stop_cleanly,
+    )
     from engine.backup import BackupSettings
     from engine.services import build_services
     log_to_stderr()
@@ -156,12 +136,12 @@ def scheduler(once, until_idle):
         return
     jobs = build_scheduler(svc, settings, blocking=True, backups=BackupSettings.from_env())
     # A stop lets the running pass finish its batch; a kill loses only that batch's uncommitted work.
-    signal.signal(signal.SIGTERM, lambda *_: jobs.shutdown(wait=True))
+    signal.signal(signal.SIGTERM, lambda *_: stop_cleanly(jobs))
     click.echo(f"scheduler: a pass every {settings.interval_seconds:g} s (Ctrl+C or SIGTERM stops it)")
     try:
         jobs.start()
     except (KeyboardInterrupt, SystemExit):
-        jobs.shutdown(wait=True)
+        stop_cleanly(jobs)
 
 
 @main.group()
@@ -198,9 +178,12 @@ def closure_list(year):
         click.echo(f"{row['day'].isoformat()}  {row['description']}")
 
 
-from engine.cli_cases import case  # noqa: E402 (a command group of its own module)
+from engine.cli_cases import case  # noqa: E402 (command groups of their own modules)
+from engine.cli_serve import serve, web  # noqa: E402
 
 main.add_command(case)
+main.add_command(serve)
+main.add_command(web)
 
 from engine.cli_backup import COMMANDS as BACKUP_COMMANDS  # noqa: E402
 

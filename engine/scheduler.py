@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 
@@ -10,7 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine import closures, deadlines, notifications, timers
+from engine import closures, deadlines, health, notifications, timers
 from engine import idempotency
 from engine.backup_schedule import add_backup_job
 
@@ -57,20 +58,24 @@ class PassResult:
         return bool(self.timers_fired or self.alerts_sent or self.mail_sent)
 
 
-def run_pass(svc, settings: SchedulerSettings | None = None) -> PassResult:
-    """Fire due timers, then send due deadline alerts and queued mail; a failing job does not stop the next."""
+def run_pass(svc, settings: SchedulerSettings | None = None, stop: threading.Event | None = None) -> PassResult:
+    """Fire due timers, then send due deadline alerts and queued mail; a failing job does not stop the next.
+
+    A set `stop` ends the pass after the batch in hand (a clean shutdown); what is left waits for the next run.
+    """
     settings = settings or SchedulerSettings()
+    stopping = stop.is_set if stop is not None else (lambda: False)
     fired = alerts = mail = None
     try:
-        fired = timers.fire_due_timers(svc, settings.max_timers_per_pass, settings.timer_batch_size)
+        fired = timers.fire_due_timers(svc, settings.max_timers_per_pass, settings.timer_batch_size, stopping)
     except Exception:  # noqa: BLE001 - logged; the next pass tries again
         log.exception("firing timers failed")
     try:
-        alerts = deadlines.send_due_alerts(svc)
+        alerts = None if stopping() else deadlines.send_due_alerts(svc)
     except Exception:  # noqa: BLE001
         log.exception("deadline alerts failed")
     try:
-        mail = notifications.send_pending(svc, settings.max_mail_per_pass)
+        mail = None if stopping() else notifications.send_pending(svc, settings.max_mail_per_pass)
     except Exception:  # noqa: BLE001
         log.exception("sending mail failed")
     try:  # keys older than the retention setting: no client retries that late
@@ -102,16 +107,34 @@ def run_until_idle(svc, settings: SchedulerSettings | None = None, max_passes: i
     return total
 
 
+class _PassJob:
+    """The pass of one scheduler process, followed by its heartbeat (what /health reads)."""
+
+    def __init__(self, svc, settings: SchedulerSettings, stop: threading.Event):
+        self.svc, self.settings, self.stop = svc, settings, stop
+        self.name = health.scheduler_name()
+        self.started_at = svc.clock()
+
+    def __call__(self) -> PassResult:
+        result = run_pass(self.svc, self.settings, self.stop)
+        try:
+            health.beat(self.svc, self.name, self.started_at)
+        except Exception:  # noqa: BLE001 - a busy database delays the beat, /health says so if it lasts
+            log.exception("heartbeat failed")
+        return result
+
+
 def build_scheduler(svc, settings: SchedulerSettings | None = None, *, blocking: bool = False,
                     backups=None):
     """An APScheduler with the pass job (first run at once: timers due while stopped fire now)."""
     settings = settings or SchedulerSettings()
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=timezone.utc, daemon=True)
     now = datetime.now(timezone.utc)
+    job = _PassJob(svc, settings, threading.Event())
+    scheduler.expediente_pass = job
     # One pass at a time per process; a pass that overruns the interval delays the next instead of stacking.
-    scheduler.add_job(run_pass, IntervalTrigger(seconds=settings.interval_seconds, timezone=timezone.utc),
-                      args=(svc, settings), id="pass", next_run_time=now, max_instances=1, coalesce=True,
-                      misfire_grace_time=None)
+    scheduler.add_job(job, IntervalTrigger(seconds=settings.interval_seconds, timezone=timezone.utc),
+                      id="pass", next_run_time=now, max_instances=1, coalesce=True, misfire_grace_time=None)
     scheduler.add_job(closures.refresh_calendar, IntervalTrigger(seconds=settings.closure_refresh_seconds,
                                                                  timezone=timezone.utc),
                       args=(svc,), id="closures", max_instances=1, coalesce=True, misfire_grace_time=None)
@@ -119,8 +142,20 @@ def build_scheduler(svc, settings: SchedulerSettings | None = None, *, blocking:
     return scheduler
 
 
+def stop_cleanly(scheduler) -> None:
+    """Let the running pass finish its batch, stop, and take this process's heartbeat away."""
+    job = scheduler.expediente_pass
+    job.stop.set()
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
+    try:
+        health.forget(job.svc, job.name)
+    except Exception:  # noqa: BLE001 - the row ages out; /health then reports the scheduler missing
+        log.exception("could not remove the heartbeat")
+
+
 def start_in_process(svc, settings: SchedulerSettings | None = None) -> BackgroundScheduler:
-    """Start the jobs on a background thread of this process; call `.shutdown()` to stop."""
+    """Start the jobs on a background thread of this process; stop with `stop_cleanly()`."""
     scheduler = build_scheduler(svc, settings)
     scheduler.start()
     return scheduler

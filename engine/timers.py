@@ -113,11 +113,12 @@ def _claim(conn, query, params: dict) -> list[tuple]:
     return [(cases.get(case_id), list(group)) for case_id, group in groupby(rows, key=lambda r: r.case_id)]
 
 
-def fire_due_timers(svc: Services, limit: int = 500, batch_size: int = TIMER_BATCH_SIZE) -> FireResult:
-    """Fire up to `limit` timers due now, a batch per transaction."""
+def fire_due_timers(svc: Services, limit: int = 500, batch_size: int = TIMER_BATCH_SIZE,
+                    should_stop=lambda: False) -> FireResult:
+    """Fire up to `limit` timers due now, a batch per transaction; a stop request ends it after a batch."""
     fired = skipped = 0
     failed: list[str] = []
-    while fired + skipped < limit:
+    while fired + skipped < limit and not should_stop():
         try:
             batch = _fire_batch(svc, min(batch_size, limit - fired - skipped), failed)
         except Conflict:  # the database is busy (SQLite lock timeout): the next pass tries again

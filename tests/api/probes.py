@@ -90,3 +90,10 @@ def draft(svc) -> str:
 def template_xml(key: str) -> str:
     from engine.drafts import TEMPLATE
     return TEMPLATE.read_text(encoding="utf-8").replace("{key}", key).replace("{name}", '"Prueba"')
+
+
+def scheduler_alive(svc) -> str:
+    """A fresh scheduler heartbeat (as a running scheduler stamps after each pass); returns /health."""
+    from engine.health import beat
+    beat(svc, "probe-scheduler", svc.clock())
+    return "/health"

@@ -15,7 +15,7 @@ C = "/api/cases/{case}"
 # (method, rule) -> (how to call it, expected status for anonymous, clerk, supervisor, auditor, admin).
 # The call gets (ctx, username) and returns (path, request kwargs) for a fresh target of its own.
 MATRIX = {
-    ("GET", "/health"): (lambda x, u: ("/health", {}), (200, 200, 200, 200, 200)),
+    ("GET", "/health"): (lambda x, u: (p.scheduler_alive(x.svc), {}), (200, 200, 200, 200, 200)),
     ("GET", "/static/<path:filename>"): (lambda x, u: ("/static/no-such-file.js", {}), (404, 404, 404, 404, 404)),
     ("GET", "/api/openapi.json"): (lambda x, u: ("/api/openapi.json", {}), (200, 200, 200, 200, 200)),
     ("GET", "/api/docs"): (lambda x, u: ("/api/docs", {}), (200, 200, 200, 200, 200)),
