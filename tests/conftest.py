@@ -17,7 +17,8 @@ from engine.migrate import upgrade
 from engine.services import Services
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# The workplace's shared folder sits beside the repository (../shared); tests that read it skip without it.
+SHARED = Path(os.environ.get("EXPEDIENTE_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")
 POSTGRES_URL = os.environ.get("EXPEDIENTE_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from engine.errors import SpecInvalid
 from engine.specs import Bundle, parse_bundle
+from tests.conftest import SHARED
 
-REFERENCE = Path("/work/shared/bpmn-reference")
+REFERENCE = SHARED / "bpmn-reference"
 if not REFERENCE.is_dir():
-    pytest.skip(f"BPMN reference models not available at {REFERENCE}", allow_module_level=True)
+    pytest.skip(f"BPMN reference models not available at {REFERENCE} (../shared beside the repository)",
+                allow_module_level=True)
 
 # Every error message belongs to one of these reasons; an unknown message fails the table check below.
 REASONS = {

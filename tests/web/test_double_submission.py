@@ -6,11 +6,9 @@ import threading
 
 from sqlalchemy import func, select
 
-from engine import attachments, cases, models, tasks
-from tests.api.probes import PDF_BYTES
+from engine import cases, models, tasks
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import as_form, csrf_of, login
-from tests.web.test_browser import browser, new_page, server  # noqa: F401 (fixtures)
 
 NEW_CASE = "/expedientes/nuevo/licencia"
 
@@ -104,17 +102,3 @@ def test_the_upload_field_carries_a_key_for_its_uploads(app, office_svc):
     started = cases.start_case(office_svc, "licencia", intake(), actor="ventanilla1")
     html = signed_in(app).get(f"/expedientes/{started.id}").get_data(as_text=True)
     assert re.search(r'data-idempotency-key="[0-9a-f]{32}"', html)
-
-
-def test_an_upload_from_the_case_page_sends_a_key_and_attaches_the_file_once(browser, server):  # noqa: F811
-    base, svc = server
-    started = cases.start_case(svc, "licencia", intake(), actor="ventanilla1")
-    page = new_page(browser, base, "ventanilla1", f"/expedientes/{started.id}")
-    sent = []
-    page.on("request", lambda r: sent.append(r.headers.get("idempotency-key"))
-            if r.method == "POST" and r.url.endswith("/attachments") else None)
-    page.set_input_files("#upload", files=[{"name": "acta.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}])
-    page.wait_for_selector("#attachments li")  # the page reloads once the file is in
-    assert [a["filename"] for a in attachments.list_attachments(svc, started.id)] == ["acta.pdf"]
-    assert len(sent) == 1 and re.fullmatch(r"[0-9a-f]{32}-1", sent[0])
-    page.context.close()

@@ -13,7 +13,7 @@ from engine import cases, deploy, drafts, queries, tasks, timers
 from engine.users import add_user
 from tests.processes import licencia_walk as lic
 from tests.web.conftest import PASSWORD, START
-from tests.web.test_browser import SCREENSHOTS, browser, new_page, server  # noqa: F401 (fixtures: Chromium, the app on a free port)
+from tests.e2e.chromium import SCREENSHOTS, new_page
 
 TASK = "emitir_constancia"  # the licence's first user task: a form, no deadline in version 1
 OLD_NAME = "Emitir constancia de recepción"

@@ -2,23 +2,15 @@
 the lanes, server validation beside the field, two clerks racing for one task, and screenshots."""
 from __future__ import annotations
 
-import os
 import re
-import threading
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
-from werkzeug.serving import make_server
 
 from engine import cases, tasks, timers
 from tests.processes.licencia_walk import intake, iso, local
-from tests.web.conftest import PASSWORD, as_form
+from tests.e2e.chromium import SCREENSHOTS, new_page
+from tests.web.conftest import as_form
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 INBOX_JS_LIMIT_BYTES = 300 * 1024
-TIMEOUT_MS = 10_000
 # Who works each step of the favourable licence path, and what they type (valid per its form).
 STEPS = {
     "emitir_constancia": ("ventanilla1", {"constancia_entrega": "ventanilla", "constancia_folios": 12}),
@@ -48,48 +40,6 @@ STEPS = {
                                         "certificado_vigencia_desde": "2027-12-20",
                                         "certificado_vigencia_hasta": "2027-12-21"}),
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("EXPEDIENTE_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is required (EXPEDIENTE_REQUIRE_BROWSER=1) but missing")
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does) to run the browser tests")
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def server(web_office):
-    """The app on a free port of 127.0.0.1, served from a background thread."""
-    svc, app = web_office
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}", svc
-    httpd.shutdown()
-    thread.join(5)
-    httpd.server_close()
-
-
-def new_page(browser, base: str, username: str, path: str | None = None):
-    """A fresh context (its own cookies) logged in as `username`, at 1366×768: at the inbox, or at `path` (the
-    login page sends the user back to the address asked for)."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="es-GT")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto(f"{base}{path or '/entrar'}")
-    page.wait_for_url(re.compile(r"/entrar"))
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(rf"{re.escape(path)}$" if path else r"/bandeja"))
-    return page
 
 
 def fill(page, data: dict) -> None:
