@@ -79,6 +79,7 @@ bench: install
 	$(BIN)/python bench/step_cost.py
 	$(BIN)/python bench/http_cycle.py
 	$(BIN)/python bench/draft_save.py
+	$(BIN)/python bench/server_start.py
 
 clean:
 	rm -rf $(VENV) var
