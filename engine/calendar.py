@@ -17,6 +17,9 @@ LAIP_EXTENSION_WORKING_DAYS = 10  # art. 43
 APPEAL_WORKING_DAYS = 5  # Decreto 119-96 arts. 7 and 9
 PETITION_DAYS = 30  # Constitution art. 28, Decreto 119-96 art. 1
 DEFAULT_CLOSURE_DESCRIPTION = "Cierre de oficina"
+# Longest span a script helper counts (about a century). Helpers run with the script time limit's tracer
+# off, so one call must stay short whatever a script asks: 36,525 working days take ~0.1 s.
+SCRIPT_MAX_DAYS = 36_525
 
 # (month, day) of national holidays the package lists that do not apply here: 15 August is the
 # Virgin of the Assumption, a holiday only in the department (and city) of Guatemala.
@@ -219,22 +222,30 @@ def _parse_moment(value: str | date | datetime) -> date | datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def _script_days(n) -> int:
+    days = int(n)
+    if abs(days) > SCRIPT_MAX_DAYS:
+        raise ValueError(f"{days:,} days is beyond the {SCRIPT_MAX_DAYS:,} a script may count")
+    return days
+
+
 def script_helpers(calendar: WorkingCalendar) -> dict[str, Callable]:
     """Functions exposed to BPMN scripts and timer expressions; they take and return plain values."""
 
     def add_working_days(start, n):
         """ISO UTC datetime of the office closing time on the n-th working day after start (for timeDate)."""
-        due = calendar.add_working_days(_parse_moment(start), int(n))
+        due = calendar.add_working_days(_parse_moment(start), _script_days(n))
         return calendar.at_closing(due).astimezone(timezone.utc).isoformat()
 
     def add_calendar_days(start, n):
         """ISO UTC datetime of closing time n calendar days after start, moved to a working day if closed."""
-        due = calendar.add_days(_parse_moment(start), int(n), working=False)
+        due = calendar.add_days(_parse_moment(start), _script_days(n), working=False)
         return calendar.at_closing(due).astimezone(timezone.utc).isoformat()
 
     def working_deadline(start, n, apply_cutoff=False):
         """ISO office-local datetime of the deadline n working days after start (optionally after the cut-off)."""
-        return calendar.deadline(_parse_moment(start), int(n), apply_cutoff=bool(apply_cutoff)).isoformat()
+        due = calendar.deadline(_parse_moment(start), _script_days(n), apply_cutoff=bool(apply_cutoff))
+        return due.isoformat()
 
     def is_working_day(value):
         """True if the date (or the office-local date of the datetime) is a working day."""
@@ -254,6 +265,7 @@ def script_helpers(calendar: WorkingCalendar) -> dict[str, Callable]:
     def working_days_between(a, b):
         """Number of working days after a up to and including b."""
         start, end = (calendar.local_date(_parse_moment(v)) for v in (a, b))
+        _script_days((end - start).days)
         return calendar.working_days_between(start, end)
 
     return {

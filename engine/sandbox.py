@@ -3,12 +3,15 @@
 SpiffWorkflow's default environment is plain exec/eval with full builtins. All user code goes through
 `RestrictedEnvironment` instead: compiled by RestrictedPython with a stricter policy, run with its guards,
 a whitelist of globals, size guards against memory bombs and a per-thread time limit.
+
+The time limit is a `sys.settrace` tracer that follows the script's own code line by line and checks the
+deadline at every call elsewhere; the office's helpers run with it switched off (`sandbox_guards.untraced`),
+so a script pays for its own loops, not for the calendar's.
 """
 from __future__ import annotations
 
 import ast
 import functools
-import inspect
 import re
 import sys
 import time
@@ -20,15 +23,13 @@ from RestrictedPython.transformer import copy_locations
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
-from engine import sandbox_guards
 from engine.errors import ScriptError, ScriptTimeout
-
-from engine.sandbox_guards import MAX_INT_BITS, MAX_WIDTH, _BINOPS, _GUARDS, _MODULES
+from engine.sandbox_guards import MAX_INT_BITS, MAX_WIDTH, _BINOPS, _GUARDS, _MODULES, untraced
 
 SCRIPT_TIME_LIMIT_SECONDS = 2.0
-# Frames of the sandbox's own code, which the time-limit tracer need not follow line by line.
-_OWN_FILES = frozenset({__file__, sandbox_guards.__file__})
-
+# The file name user code is compiled under; functions, lambdas and generators defined in a script share it,
+# and nothing else we run does (library frames get call events only, never line events).
+SCRIPT_FILENAME = "<string>"
 
 
 def _call(name: str, args: list, at: ast.AST) -> ast.Call:
@@ -113,7 +114,8 @@ def _compile(source: str, mode: str):
     # data instead of SyntaxError + warnings.warn (warnings are errors in our tests and noise in logs).
     compiler = {"exec": compile_restricted_exec, "eval": compile_restricted_eval}[mode]
     try:
-        result = compiler(source.strip() if mode == "eval" else source, filename="<string>", policy=_Policy)
+        result = compiler(source.strip() if mode == "eval" else source, filename=SCRIPT_FILENAME,
+                          policy=_Policy)
     except (ValueError, RecursionError) as exc:  # null bytes, absurd nesting
         raise ScriptError(f"script cannot be compiled: {exc}") from None
     if result.errors:
@@ -141,6 +143,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         helpers = dict(helpers or {})
         if any(name.startswith("_") for name in helpers):
             raise ValueError("helper names must not start with '_' (scripts cannot reference them)")
+        helpers = {name: untraced(fn, name) if callable(fn) else fn for name, fn in helpers.items()}
         # Guards last, so no helper can replace them; Spiff's cleanup removes every key of self.globals.
         super().__init__({**_MODULES, **helpers, **_GUARDS})
         self.time_limit_seconds = time_limit_seconds
@@ -181,12 +184,11 @@ class RestrictedEnvironment(TaskDataEnvironment):
 
         def tracer(frame, event, arg):
             # sys.settrace is per thread, so this works in web worker threads, where SIGALRM cannot.
-            if event in ("call", "line"):
+            if event == "call" or event == "line":  # 'call' also fires on every generator resume
                 check()
-            # Our own guards loop only over bounded data: skip their line events (several times faster).
-            # Not our generators (map/filter): they loop over user iterables.
-            own = frame.f_code.co_filename in _OWN_FILES and not frame.f_code.co_flags & inspect.CO_GENERATOR
-            return None if own else tracer
+            # Line events only in the script's own frames; a library frame (our guards, _strptime, re's parser)
+            # is still checked at each call it makes, which is what a loop of it over user data goes through.
+            return tracer if frame.f_code.co_filename == SCRIPT_FILENAME else None
 
         namespace["_deadline_"] = check
         previous = sys.gettrace()

@@ -7,6 +7,7 @@ import decimal
 import math
 import operator
 import re
+import sys
 import types
 
 from RestrictedPython import PrintCollector, safe_builtins
@@ -22,6 +23,7 @@ MAX_INT_BITS = 10_000  # largest int that *, **, <<, pow(), int() may build
 MAX_WIDTH = 10_000     # largest width/precision in format specs and padding methods
 MAX_RE_TEXT = 10_000   # longest text given to `re` (findall/split output is O(n**2) in the worst case)
 MAX_DIGITS = 4_300     # largest |exponent| of a Decimal that int()/round()/formatting may expand
+MAX_STRPTIME_FORMAT = 1_000  # longest strptime() format (_strptime turns it into a regex in a quadratic loop)
 _BINOPS = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%"}
 _PCT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?.", re.S)
 
@@ -176,10 +178,20 @@ def _getattr(obj, name, *default):
         return lambda s, *args: _sized_method(s, name)(*args)
     if name in _SIZED_METHODS.get(kind, ()):
         return _sized_method(obj, name)
+    if name == "strptime" and kind is datetime.datetime:
+        return _strptime
     try:
         return safer_getattr(obj, name, *(default or (raise_,)))
     except NotImplementedError as exc:  # string.Formatter and friends
         raise ScriptError(f"refused by the script sandbox: {exc}") from None
+
+
+def _strptime(text, fmt):
+    # The tracer follows only the script's lines; _strptime's loop over the format makes no call it could
+    # catch, and a 1,000,000-character format keeps it busy for seconds.
+    if isinstance(fmt, str):
+        _limit(len(fmt), MAX_STRPTIME_FORMAT, "strptime() format length")
+    return datetime.datetime.strptime(text, fmt)
 
 
 def _range(*args):
@@ -195,13 +207,16 @@ def _sum(items, start=0):
 
 
 # C builtins that call a C callable per item never yield to the tracer: `any(map(l.append, l))` appends
-# to l while iterating it, forever. Python-level map/filter/key functions emit a 'call' event per item.
+# to l while iterating it, forever. Python-level map/filter/key functions emit a 'call' event per item
+# (the tracer follows only the script's own lines, so every item must go through a call or a resume).
 def _map(fn, *iterables):
-    return (fn(*args) for args in zip(*iterables))
+    return (fn(*args) for args in zip(*iterables))  # resumed once per item
 
 
 def _filter(fn, iterable):
-    return (item for item in iterable if (fn(item) if fn is not None else item))
+    # A generator that drops items is not resumed per item: test each through a Python call.
+    keep = (lambda item: item) if fn is None else (lambda item: fn(item))
+    return (item for item in iterable if keep(item))
 
 
 def _keyed(fn):
@@ -246,6 +261,58 @@ def _re_subn(pattern, repl, string, count=0, flags=0):
         _limit(total[0], MAX_ITEMS, "re.sub() result length")
         return out
     return re.subn(pattern, one, string, count, flags)
+
+
+# What a whitelisted function running untraced may receive: exact types, no subclasses, nothing callable
+# or iterable-on-demand. A callable, generator or iterator would run the script's own code untraced.
+_PLAIN_SCALARS = frozenset((type(None), bool, int, float, complex, str, bytes, decimal.Decimal, datetime.date,
+                            datetime.datetime, datetime.time, datetime.timedelta, datetime.timezone))
+_PLAIN_CONTAINERS = frozenset((list, tuple, set, frozenset, dict))
+
+
+def _plain(value, name: str) -> None:
+    """Refuse an argument of an untraced function unless it is plain data (checked item by item, bounded)."""
+    stack, seen = [value], 0
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        seen += len(item) if kind in _PLAIN_CONTAINERS else 1
+        _limit(seen, MAX_ITEMS, f"{name}() argument size")
+        if kind is dict:
+            stack.extend(item)
+            stack.extend(item.values())
+        elif kind in _PLAIN_CONTAINERS:
+            stack.extend(item)
+        elif kind not in _PLAIN_SCALARS:
+            _refuse(f"{name}() takes plain values, not {kind.__name__}")
+        elif kind is decimal.Decimal and item.is_finite() and abs(item.adjusted()) > MAX_DIGITS:
+            _refuse(f"{name}() of a Decimal with exponent {item.adjusted():,}")  # int() of it takes minutes
+
+
+def untraced(fn, name: str | None = None):
+    """Wrap a whitelisted function so it runs with the time-limit tracer off, at full speed.
+
+    Traced, a helper pays a Python call per frame of library code (the holidays package computing a year,
+    its imports and translations on first use): up to ~100x its own cost. Its time still counts: the
+    wrapper's call event checks the deadline before, the script's next line after; so a helper must keep
+    each call short whatever its arguments (see calendar.SCRIPT_MAX_DAYS). Arguments must be plain data,
+    so no function, generator or iterator of the script's can run in here with the tracer off.
+    Re-entrant and exception-safe: the previous trace function is restored however the call ends.
+    """
+    name = name or getattr(fn, "__name__", "helper")
+
+    def call(*args, **kwargs):
+        for value in (*args, *kwargs.values()):
+            _plain(value, name)
+        previous = sys.gettrace()
+        sys.settrace(None)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            sys.settrace(previous)
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = fn.__doc__
+    return call
 
 
 _MATH_NAMES = ("pi e tau inf nan sqrt isqrt exp log log2 log10 pow fabs fmod modf copysign gcd hypot dist "

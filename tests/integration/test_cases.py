@@ -12,7 +12,7 @@ from engine.deploy import deploy_files, list_versions
 from engine.errors import Conflict, InvalidInput, ProcessNotFound, TaskNotFound, TaskNotReady
 from engine.users import map_lane
 from tests.bpmn import linear, script, user
-from tests.conftest import bpmn_fixture
+from tests.conftest import bpmn_fixture, make_services
 
 
 @pytest.fixture
@@ -38,7 +38,6 @@ def test_start_case_gives_number_tracking_code_and_first_task_in_its_group(five_
 
 
 def test_case_numbers_follow_the_pattern_setting(database_url, clock):
-    from tests.conftest import make_services
     svc = make_services(database_url, clock, case_number_pattern="GDCH/{seq:03d}/{year}")
     deploy_files(svc, {"five_step.bpmn": bpmn_fixture("five_step.bpmn")})
     assert cases.start_case(svc, "five_step", {"amount": 1}).number == "GDCH/001/2026"
@@ -245,15 +244,17 @@ def test_script_escape_attempt_at_run_time_stops_the_case_without_side_effects(s
     assert not marker.exists()
 
 
-def test_runaway_script_is_stopped_by_the_time_limit_in_a_worker_thread(svc):
+def test_runaway_script_is_stopped_by_the_time_limit_in_a_worker_thread(database_url, clock):
+    svc = make_services(database_url, clock, script_time_limit_seconds=0.5)
     deploy_files(svc, {"p.bpmn": linear(script("while True:\n    pass"))})
     out = {}
     worker = threading.Thread(target=lambda: out.setdefault("case", cases.start_case(svc, "p")))
     worker.start()
-    worker.join(timeout=20)
+    worker.join(timeout=60)
     assert not worker.is_alive()
     assert out["case"].state == "error"
     assert "time" in cases.get_case(svc, out["case"].id)["error_message"].lower()
+    svc.db.dispose()
 
 
 def test_data_that_is_not_plain_json_is_refused_before_anything_is_written(five_step):

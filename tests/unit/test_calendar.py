@@ -5,6 +5,7 @@ import pytest
 
 from engine.calendar import (
     LAIP_ANSWER_WORKING_DAYS,
+    SCRIPT_MAX_DAYS,
     CalendarSettings,
     WorkingCalendar,
     script_helpers,
@@ -256,3 +257,22 @@ def test_script_helpers_take_and_return_plain_values(cal):
     assert helpers["effective_filing_date"]("2026-03-04T22:31:00Z") == "2026-03-05"
     assert helpers["working_days_between"]("2026-03-23", "2026-04-08") == 10
     assert all(f.__doc__ for f in helpers.values())
+
+
+@pytest.mark.parametrize("name, args", [
+    ("add_working_days", ("2026-03-02", SCRIPT_MAX_DAYS + 1)),
+    ("add_working_days", ("2026-03-02", -10**9)),
+    ("add_calendar_days", ("2026-03-02", 10**7)),
+    ("working_deadline", ("2026-03-02", 10**7)),
+    ("working_days_between", ("0001-01-01", "9999-12-31")),
+])
+def test_script_helpers_refuse_spans_beyond_a_century(cal, name, args):
+    # Helpers run with the script time limit's tracer off: one call must stay short whatever it is asked.
+    with pytest.raises(ValueError, match="a script may count"):
+        script_helpers(cal)[name](*args)
+
+
+def test_script_helpers_count_up_to_a_century(cal):
+    helpers = script_helpers(cal)
+    assert helpers["add_working_days"]("2026-03-02", SCRIPT_MAX_DAYS).startswith("21")
+    assert helpers["working_days_between"]("2026-01-01", "2125-12-31") > 25_000

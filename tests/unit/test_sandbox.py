@@ -1,6 +1,7 @@
 """The script sandbox: every attack is refused inside a real workflow, legitimate scripts keep working."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from decimal import Decimal
@@ -17,6 +18,9 @@ from engine.sandbox import (SCRIPT_TIME_LIMIT_SECONDS, RestrictedEnvironment, ch
                             make_script_engine)
 
 SHORT_LIMIT = 0.3
+# How long a test waits for something that should happen within SHORT_LIMIT: generous, so a loaded machine
+# never fails a test; these tests check behaviour, bench/sandbox_overhead.py measures time.
+PATIENCE_SECONDS = 60
 
 SCRIPT_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs"
@@ -179,20 +183,16 @@ def test_class_definitions_are_refused():
 
 
 def test_infinite_loop_is_stopped_by_the_time_limit():
-    start = time.monotonic()
     exc = assert_sandbox_error("while True: pass", engine=make_script_engine(time_limit_seconds=SHORT_LIMIT),
                                kind=ScriptTimeout)
-    assert time.monotonic() - start < SHORT_LIMIT + 0.5
     assert f"{SHORT_LIMIT:g} s" in str(exc)
     assert exc.__cause__.details["limit_seconds"] == SHORT_LIMIT
 
 
 def test_swallowing_the_timeout_does_not_keep_the_loop_alive():
-    start = time.monotonic()
     script = ("while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n"
               "    finally:\n        continue")
     assert_sandbox_error(script, engine=make_script_engine(time_limit_seconds=SHORT_LIMIT), kind=ScriptTimeout)
-    assert time.monotonic() - start < SHORT_LIMIT + 0.5
 
 
 def test_infinite_loop_is_stopped_inside_a_worker_thread():
@@ -201,20 +201,17 @@ def test_infinite_loop_is_stopped_inside_a_worker_thread():
     def worker():
         workflow = _script_workflow("n = 0\nwhile True:\n    n += 1",
                                     engine=make_script_engine(time_limit_seconds=SHORT_LIMIT))
-        start = time.monotonic()
         try:
             workflow.do_engine_steps()
         except WorkflowTaskException as exc:
             outcome["error"] = exc
-        outcome["elapsed"] = time.monotonic() - start
         outcome["state"] = _script_task(workflow).state
 
     thread = threading.Thread(target=worker)
     thread.start()
-    thread.join(timeout=5)
+    thread.join(timeout=PATIENCE_SECONDS)
     assert not thread.is_alive()
     assert isinstance(outcome["error"].__cause__, ScriptTimeout)
-    assert outcome["elapsed"] < SHORT_LIMIT + 0.5
     assert outcome["state"] == TaskState.ERROR
 
 
@@ -224,11 +221,13 @@ def test_infinite_loop_is_stopped_inside_a_worker_thread():
     "l = [1]\nx = set(map(l.append, l))",
     "x = [0 for a in range(1000) for b in range(1000) for c in range(1000)]",
     "def f():\n    while 1: continue\nf()",
+    "x = sorted(range(10**6), key=lambda i: len([j for j in range(1000)]))",  # user lambdas called from C
+    "x = max(range(10**6), key=lambda i: sum(j for j in range(1000)))",
+    "x = list(map(lambda i: len([j for j in range(1000)]), range(10**6)))",
+    "l = [1]\nx = list(filter(lambda i: l.append(i), l))",
 ])
 def test_loops_hidden_in_builtins_and_functions_are_stopped_by_the_time_limit(script):
-    start = time.monotonic()
     assert_sandbox_error(script, engine=make_script_engine(time_limit_seconds=SHORT_LIMIT), kind=ScriptTimeout)
-    assert time.monotonic() - start < SHORT_LIMIT + 0.5
 
 
 def test_extending_a_list_from_itself_takes_a_snapshot():
@@ -269,11 +268,12 @@ def test_extending_a_list_from_itself_takes_a_snapshot():
     "n = 0x" + "f" * 5000,
     "m = re.match('a', 'a')\ns = m.expand('\\\\g<0>' * 10**5)",
     "n = len(re.findall('(?=(.*))', 'x' * 10**5))",
+    "d = datetime.datetime.strptime('1', '%%' * 10**5)",  # _strptime's quadratic loop makes no traced call
 ])
-def test_memory_bombs_fail_fast_with_a_script_error(script):
-    start = time.monotonic()
-    assert_sandbox_error(script)
-    assert time.monotonic() - start < 1.0
+def test_memory_bombs_are_refused_before_they_start(script):
+    # Refused by a guard, not stopped by the time limit: that one is set out of reach.
+    exc = assert_sandbox_error(script, engine=make_script_engine(time_limit_seconds=PATIENCE_SECONDS))
+    assert not isinstance(exc.__cause__, ScriptTimeout)
 
 
 def test_refusals_report_the_offending_line():
@@ -363,6 +363,68 @@ def test_helpers_passed_to_the_engine_are_callable_from_scripts():
     data = run_script("due = add_working_days(start, 3)", {"start": "2024-01-05"}, engine=engine)
     assert data["due"] == "2024-01-05+3"
     assert "add_working_days" not in data
+
+
+def test_helpers_run_with_the_tracer_off_and_the_script_after_them_is_still_limited():
+    seen = []
+    engine = make_script_engine(helpers={"probe": lambda: seen.append(sys.gettrace()) or len(seen)},
+                                time_limit_seconds=SHORT_LIMIT)
+    assert_sandbox_error("n = probe()\nwhile True:\n    n += 1", engine=engine, kind=ScriptTimeout)
+    assert seen == [None]
+
+
+def test_a_helper_that_raises_leaves_the_time_limit_on():
+    def boom():
+        raise ValueError("no")
+
+    engine = make_script_engine(helpers={"boom": boom}, time_limit_seconds=SHORT_LIMIT)
+    assert_sandbox_error("try:\n    boom()\nexcept ValueError:\n    n = 0\nwhile True:\n    n += 1",
+                         engine=engine, kind=ScriptTimeout)
+
+
+def test_helpers_calling_helpers_leave_the_time_limit_on():
+    wrapped = {}
+    engine = make_script_engine(helpers={"inner": lambda: sys.gettrace(), "outer": lambda: wrapped["inner"]()},
+                                time_limit_seconds=SHORT_LIMIT)
+    wrapped["inner"] = engine.environment.globals["inner"]  # the sandbox's own wrapper: re-entered
+    assert_sandbox_error("t = outer()\nassert t is None\nwhile True:\n    pass", engine=engine,
+                         kind=ScriptTimeout)
+
+
+def test_time_spent_in_a_helper_counts_toward_the_limit():
+    engine = make_script_engine(helpers={"slow": lambda: time.sleep(SHORT_LIMIT * 2)},
+                                time_limit_seconds=SHORT_LIMIT)
+    assert_sandbox_error("slow()\nx = 1", engine=engine, kind=ScriptTimeout)
+
+
+@pytest.mark.parametrize("call", [
+    "apply(lambda: 1)",
+    "apply(len)",
+    "apply(x for x in range(3))",
+    "apply(reversed([1, 2]))",
+    "apply(map(abs, [1]))",
+    "apply([1, {'k': lambda: 1}])",
+    "apply(math)",
+    "apply(f=lambda: 1)",
+    "apply(Decimal('1e999999999'))",
+])
+def test_helpers_refuse_anything_that_could_run_script_code_untraced(call):
+    ran = []
+
+    def apply(f=None):
+        ran.append(f)
+
+    exc = assert_sandbox_error(f"apply(1)\n{call}", engine=make_script_engine(helpers={"apply": apply}))
+    assert "apply()" in exc.__cause__.message
+    assert ran == [1]
+
+
+def test_helpers_accept_plain_values_and_containers_of_them():
+    got = []
+    engine = make_script_engine(helpers={"keep": lambda *a, **k: got.append((a, k))})
+    run_script("keep(None, True, 1, 2.5, 'a', b'b', Decimal('1.5'), datetime.date(2026, 3, 2),"
+               " datetime.timedelta(days=1), [1, (2, {3})], {'k': [frozenset([4])]}, flag=False)", engine=engine)
+    assert len(got) == 1 and got[0][1] == {"flag": False}
 
 
 def test_helper_names_must_not_start_with_underscore():

@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import random
 import sys
-import time
 import types
 
 import pytest
@@ -93,14 +92,12 @@ def test_external_entity_is_refused_before_any_file_is_read():
     assert "DOCTYPE" in problem.message and "root:" not in problem.message
 
 
-def test_billion_laughs_is_refused_quickly():
+def test_billion_laughs_is_refused_before_its_entities_expand():
     entities = ['<!ENTITY lol "lol">'] + [
         f'<!ENTITY lol{i} "{("&lol%s;" % (i - 1 if i > 1 else "")) * 10}">' for i in range(1, 10)]
     doc = ('<?xml version="1.0"?>\n<!DOCTYPE lolz [' + "".join(entities) + ']>\n<lolz>&lol9;</lolz>').encode()
-    started = time.perf_counter()
-    [problem] = refused({"lol.bpmn": doc})
+    [problem] = refused({"lol.bpmn": doc})  # refused for its DOCTYPE: nothing is expanded
     assert "DOCTYPE" in problem.message
-    assert time.perf_counter() - started < 1
 
 
 def test_doctype_hidden_in_utf16_is_refused():
