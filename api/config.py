@@ -22,8 +22,11 @@ DEFAULTS = {
     "SESSION_COOKIE_NAME": "expediente_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
-    # Set EXPEDIENTE_SESSION_COOKIE_SECURE=true when served over HTTPS.
+    # The cookie is Secure on requests that came over HTTPS anyway (api.security.SessionInterface); true marks
+    # it Secure always, for a TLS-terminating proxy that does not say so (see PROXY_FIX).
     "SESSION_COOKIE_SECURE": False,
+    # Number of reverse proxies whose X-Forwarded-* headers to trust (0: none, the client talks to us directly).
+    "PROXY_FIX": 0,
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
     "VAR_DIR": str(PROJECT_ROOT / "var"),
     "ATTACHMENTS_DIR": None,                        # default: VAR_DIR/attachments

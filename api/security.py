@@ -1,4 +1,5 @@
-"""Who is calling (session cookie or bearer token), CSRF, and the action each view needs.
+"""Who is calling (session cookie or bearer token), CSRF, the action each view needs, and the protective
+headers of every answer.
 
 Views declare their action with @requires("case.read") (or @public); one before-request hook
 authenticates, checks CSRF and asks engine.permissions before any argument is even parsed.
@@ -10,7 +11,9 @@ import hmac
 import logging
 import secrets
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import auth, permissions
 from engine.errors import Forbidden
@@ -22,6 +25,28 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 # Flask views outside our resources that anyone may call (smorest's document and its viewer).
 PUBLIC_ENDPOINTS = frozenset({"api-docs.openapi_json", "api-docs.openapi_swagger_ui"})
+# Every answer, page or API: only our own scripts run (no inline ones, no eval), nothing frames us. Measured in
+# Chromium (tests/e2e/test_csp_browser.py): the modeler (diagram-js) writes style attributes, so those are
+# allowed while <style> elements are not; the modeler's bundled fonts and Swagger UI's icons are data: URIs.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "style-src-attr 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+))
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",  # frame-ancestors for browsers that predate it
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
 log = logging.getLogger(__name__)
 
 
@@ -76,6 +101,13 @@ def start_session(user: Principal, tag: str) -> str:
     return session["csrf"]
 
 
+def end_session(user: Principal | None) -> None:
+    """Log the browser out, and with it every other browser session of the same account."""
+    if user is not None:
+        auth.end_sessions(services(), user.user_id)
+    session.clear()
+
+
 def _from_bearer(header: str) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -87,12 +119,12 @@ def _from_bearer(header: str) -> Principal:
 
 
 def _from_session() -> Principal | None:
-    uid = session.get("uid")
-    if not isinstance(uid, int):
+    uid, tag = session.get("uid"), session.get("tag")
+    if not isinstance(uid, int) or not isinstance(tag, str):
         return None
-    found = auth.load_principal(services(), uid, session.get("tag"))
+    found = auth.load_principal(services(), uid, tag)
     if found is None:
-        session.clear()  # account disabled or password changed since login
+        session.clear()  # account disabled, password changed or logged out since login
     return found
 
 
@@ -130,13 +162,27 @@ def authorize_request() -> None:
 
 
 def protect_response(response):
-    """API answers are personal: never cached by a shared proxy or the browser, never content-sniffed."""
+    """Every answer gets SECURITY_HEADERS; API answers are personal, so never cached by a proxy or the browser."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
     if request.path.startswith(API_PREFIX):
         response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session, its cookie marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
+    # Behind N reverse proxies, trust their X-Forwarded-For/-Proto/-Host/-Port, so request.is_secure (and
+    # so the Secure cookie) follows the visitor's scheme; off by default: a direct client could forge them.
+    proxies = int(app.config.get("PROXY_FIX") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
     app.before_request(authorize_request)
     app.after_request(protect_response)

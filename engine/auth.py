@@ -1,17 +1,19 @@
-"""Who is asking: password logins with a lock on repeated failures, personal API tokens, accounts."""
+"""Who is asking: password logins with a lock on repeated failures, revocable sessions, personal API tokens,
+accounts."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 import secrets
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from engine import models
+from engine import login_throttle, models
 from engine.errors import Conflict, ExpedienteError, InvalidInput, NotFound
+from engine.login_throttle import LoginPolicy
 from engine.permissions import NotAuthenticated, Principal
 from engine.services import Services
 from engine.users import ROLES, ensure_group, hash_password, verify_password
@@ -24,29 +26,19 @@ _ug = models.user_groups
 _tokens = models.api_tokens
 
 
-@dataclass(frozen=True)
-class LoginPolicy:
-    """How repeated failed logins slow down and then lock an account."""
-
-    max_failures: int = 5           # this many failures in a row lock the account
-    lock_seconds: int = 15 * 60
-    # Before the lock, each failure after the first makes the next attempt wait 1, 2, 4... seconds.
-    first_delay_seconds: float = 1.0
-
-
 class LoginFailed(NotAuthenticated):
     code = "login_failed"
 
 
 class AccountLocked(ExpedienteError):
-    """Too many failed logins; `retry_after_seconds` says when to try again."""
+    """Too many failed logins with this username; `retry_after_seconds` says when to try again."""
 
     code = "account_locked"
 
 
 # One query reads the account with its groups (NULL group when it has none).
 _PRINCIPAL_COLUMNS = (_users.c.id, _users.c.username, _users.c.role, _users.c.display_name, _users.c.active,
-                      _users.c.password_hash, _groups.c.name.label("group_name"))
+                      _users.c.password_hash, _users.c.session_generation, _groups.c.name.label("group_name"))
 _USER_WITH_GROUPS = (select(*_PRINCIPAL_COLUMNS)
                      .select_from(_users.outerjoin(_ug, _ug.c.user_id == _users.c.id)
                                   .outerjoin(_groups, _groups.c.id == _ug.c.group_id)))
@@ -67,53 +59,42 @@ def _principal(rows) -> Principal | None:
     return Principal(first.id, first.username, first.role, groups, first.display_name)
 
 
-def session_tag(password_hash: str | None) -> str:
-    """A short fingerprint of the password hash: sessions die when the password changes."""
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+def session_tag(password_hash: str | None, generation: int) -> str:
+    """A fingerprint of the password hash and the session generation: a session dies when either changes."""
+    return hashlib.sha256(f"{generation}:{password_hash or ''}".encode()).hexdigest()[:32]
 
 
 def login(svc: Services, username: str, password: str, policy: LoginPolicy = LoginPolicy()) -> tuple[Principal, str]:
-    """Check a password; return the principal and his session tag, or raise LoginFailed/AccountLocked."""
+    """Check a password; return the principal and his session tag, or raise LoginFailed/AccountLocked.
+
+    Unknown, disabled and real accounts get the same answers in the same time: failures are counted per typed
+    name (engine.login_throttle), and every attempt spends exactly one password verification.
+    """
     with svc.uow(write=False) as uow:
-        user = uow.conn.execute(select(_users).where(_users.c.username == username)).mappings().first()
+        user = uow.conn.execute(select(_users.c.id, _users.c.active, _users.c.password_hash,
+                                       _users.c.session_generation).where(_users.c.username == username)).first()
+        failures = login_throttle.read(uow.conn, username)
+    usable = user is not None and user.active
+    # The hash is checked outside any transaction (argon2 is slow on purpose and must not hold a lock), and
+    # also while the name is locked, so a locked answer takes as long as any other.
+    right = verify_password(user.password_hash if usable else _dummy_hash(), password) and usable
     now = svc.clock()
-    if user is None or not user["active"]:
-        verify_password(_dummy_hash(), password)
+    if failures is not None and failures.locked_until is not None and failures.locked_until > now:
+        raise _locked(failures.locked_until, now)
+    if not right:
+        login_throttle.note_failure(svc, username, policy)
         raise LoginFailed("Usuario o contraseña incorrectos.")
-    if user["locked_until"] is not None and user["locked_until"] > now:
-        raise _locked(user["locked_until"], now)
-    # The hash is checked outside any transaction: argon2 is slow on purpose and must not hold a lock.
-    if not verify_password(user["password_hash"], password):
-        _note_failure(svc, user["id"], policy)
-        raise LoginFailed("Usuario o contraseña incorrectos.")
-    if user["failed_logins"] or user["locked_until"] is not None:
+    if failures is not None:
         with svc.uow() as uow:
-            uow.conn.execute(update(_users).where(_users.c.id == user["id"])
-                             .values(failed_logins=0, locked_until=None))
+            login_throttle.clear(uow.conn, username)
             uow.commit()
-    return load_principal(svc, user["id"]), session_tag(user["password_hash"])
+    return load_principal(svc, user.id), session_tag(user.password_hash, user.session_generation)
 
 
 @cache
 def _dummy_hash() -> str:
-    """Spent on unknown usernames so a failed login takes as long whether or not the account exists."""
+    """Spent on unknown and disabled accounts so a failed login takes as long whether or not the account exists."""
     return hash_password(secrets.token_urlsafe(16))
-
-
-def _note_failure(svc: Services, user_id: int, policy: LoginPolicy) -> None:
-    with svc.uow() as uow:
-        conn = uow.conn
-        # Incremented in SQL: two wrong guesses at the same moment both count.
-        conn.execute(update(_users).where(_users.c.id == user_id).values(failed_logins=_users.c.failed_logins + 1))
-        failures = conn.execute(select(_users.c.failed_logins).where(_users.c.id == user_id)).scalar_one()
-        if failures >= policy.max_failures:
-            wait = policy.lock_seconds
-        else:
-            wait = policy.first_delay_seconds * 2 ** (failures - 2) if failures >= 2 else 0
-        if wait:
-            conn.execute(update(_users).where(_users.c.id == user_id)
-                         .values(locked_until=svc.clock() + timedelta(seconds=wait)))
-        uow.commit()
 
 
 def _locked(until: datetime, now: datetime) -> AccountLocked:
@@ -122,11 +103,21 @@ def _locked(until: datetime, now: datetime) -> AccountLocked:
                          retry_after_seconds=seconds)
 
 
+def end_sessions(svc: Services, user_id: int) -> None:
+    """End every browser session of the account (logout ends them all, on every device)."""
+    with svc.uow() as uow:
+        uow.conn.execute(update(_users).where(_users.c.id == user_id)
+                         .values(session_generation=_users.c.session_generation + 1))
+        uow.commit()
+
+
 def load_principal(svc: Services, user_id: int, tag: str | None = None) -> Principal | None:
-    """The active account with this id (and, for sessions, the same password as at login)."""
+    """The active account with this id (and, for sessions, the same password and session generation as at
+    login)."""
     with svc.uow(write=False) as uow:
         rows = uow.conn.execute(_BY_ID, {"b_id": user_id}).all()
-    if tag is not None and rows and session_tag(rows[0].password_hash) != tag:
+    if tag is not None and rows and not hmac.compare_digest(
+            session_tag(rows[0].password_hash, rows[0].session_generation), tag):
         return None
     return _principal(rows)
 
@@ -186,15 +177,18 @@ def revoke_token(svc: Services, user_id: int, token_id: int) -> None:
 def update_user(svc: Services, username: str, *, role: str | None = None, active: bool | None = None,
                 display_name: str | None = None, email: str | None = None, password: str | None = None,
                 groups: list[str] | None = None, unlock: bool = False) -> None:
-    """Change an account; only the given fields change (`groups` replaces the whole list)."""
+    """Change an account; only the given fields change (`groups` replaces the whole list).
+
+    A new password or a deactivation ends every browser session of the account (tokens stop with a deactivation).
+    """
     if role is not None and role not in ROLES:
         raise InvalidInput(f"unknown role '{role}'", errors=[{"field": "role", "message": f"one of {ROLES}"}])
     values = {k: v for k, v in (("role", role), ("active", active), ("display_name", display_name),
                                 ("email", email)) if v is not None}
     if password is not None:
         values["password_hash"] = hash_password(password)
-    if unlock:
-        values.update(failed_logins=0, locked_until=None)
+    if password is not None or active is False:
+        values["session_generation"] = _users.c.session_generation + 1
     with svc.uow() as uow:
         conn = uow.conn
         uid = conn.execute(select(_users.c.id).where(_users.c.username == username)).scalar()
@@ -202,6 +196,8 @@ def update_user(svc: Services, username: str, *, role: str | None = None, active
             raise NotFound(f"user '{username}' does not exist", username=username)
         if values:
             conn.execute(update(_users).where(_users.c.id == uid).values(**values))
+        if unlock or password is not None:
+            login_throttle.clear(conn, username)
         if groups is not None:
             conn.execute(delete(_ug).where(_ug.c.user_id == uid))
             for name in sorted(set(groups)):

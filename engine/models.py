@@ -47,9 +47,22 @@ users = Table(
     Column("password_hash", String(255)),
     Column("role", String(20), nullable=False),  # clerk | supervisor | auditor | admin
     Column("active", Boolean, nullable=False, default=True),
-    Column("failed_logins", Integer, nullable=False, default=0),
-    Column("locked_until", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
+    # +1 on logout, a password change and a deactivation: browser sessions carry the number they began with
+    # (inside their tag, engine.auth.session_tag), so every older session of the account ends at once.
+    Column("session_generation", Integer, nullable=False, default=0, server_default="0"),
+)
+
+# Failed logins per typed username, whether or not such an account exists, so the slow-down and the lock
+# answer alike for every name (engine.login_throttle). Keyed by a hash: a password typed into the name field
+# is not kept in clear. Rows are deleted on a successful login and forgotten a day after their last failure.
+login_failures = Table(
+    "login_failures", metadata,
+    Column("name_key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", UtcDateTime),
+    Column("last_failure_at", UtcDateTime, nullable=False),
+    Index("ix_login_failures_last_failure_at", "last_failure_at"),
 )
 
 groups = Table(

@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import and_, bindparam, exists, func, select, true
 
 from engine.calendar import OFFICE_TZ
-from engine import cases, deploy, models, permissions
+from engine import cases, deploy, login_throttle, models, permissions
 from engine.errors import CaseNotFound, InvalidInput, NotFound, Problem, ProcessNotFound, SpecInvalid, TaskNotFound
 from engine.messages import msg
 from engine.permissions import Principal
@@ -224,12 +224,17 @@ def version_id(svc: Services, process_key: str, number: int) -> int:
 
 def list_users(svc: Services, username: str | None = None) -> list[dict]:
     """Accounts with their groups (no password hashes)."""
-    q = select(_u.c.id, _u.c.username, _u.c.display_name, _u.c.email, _u.c.role, _u.c.active, _u.c.failed_logins,
-               _u.c.locked_until, _u.c.created_at).order_by(_u.c.username)
+    q = select(_u.c.id, _u.c.username, _u.c.display_name, _u.c.email, _u.c.role, _u.c.active,
+               _u.c.created_at).order_by(_u.c.username)
     if username is not None:
         q = q.where(_u.c.username == username)
     with svc.uow(write=False) as uow:
         users = [dict(r, groups=[]) for r in uow.conn.execute(q).mappings()]
+        failures = login_throttle.read_many(uow.conn, [u["username"] for u in users])
+        for user in users:
+            found = failures.get(user["username"])
+            user.update(failed_logins=found.count if found else 0,
+                        locked_until=found.locked_until if found else None)
         by_id = {u["id"]: u for u in users}
         memberships = select(_ug.c.user_id, _g.c.name).join(_g, _g.c.id == _ug.c.group_id).order_by(_g.c.name)
         if username is not None:

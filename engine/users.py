@@ -7,7 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import delete, insert, select, update
 
-from engine import models
+from engine import login_throttle, models
 from engine.errors import Conflict, InvalidInput
 from engine.services import Services
 
@@ -43,7 +43,7 @@ def ensure_group(conn, name: str, description: str = "") -> int:
 
 def add_user(svc: Services, username: str, role: str, password: str, *, display_name: str | None = None,
              email: str | None = None, groups: list[str] = (), replace: bool = False) -> int:
-    """Create (or with `replace`, reset) an account with its groups."""
+    """Create (or with `replace`, reset) an account with its groups; a reset ends the account's sessions."""
     if role not in ROLES:
         raise InvalidInput(f"unknown role '{role}'", errors=[{"field": "role", "message": f"one of {ROLES}"}])
     if not username or len(username) > 64:
@@ -52,16 +52,17 @@ def add_user(svc: Services, username: str, role: str, password: str, *, display_
         conn = uow.conn
         uid = conn.execute(select(_users.c.id).where(_users.c.username == username)).scalar()
         values = {"display_name": display_name or username, "email": email, "role": role,
-                  "password_hash": hash_password(password), "active": True, "failed_logins": 0,
-                  "locked_until": None}
+                  "password_hash": hash_password(password), "active": True}
         if uid is not None and not replace:
             raise Conflict(f"user '{username}' already exists", username=username)
         if uid is None:
             uid = conn.execute(insert(_users).values(username=username, created_at=svc.clock(), **values)
                                ).inserted_primary_key[0]
         else:
-            conn.execute(update(_users).where(_users.c.id == uid).values(**values))
+            conn.execute(update(_users).where(_users.c.id == uid)
+                         .values(session_generation=_users.c.session_generation + 1, **values))
             conn.execute(delete(models.user_groups).where(models.user_groups.c.user_id == uid))
+            login_throttle.clear(conn, username)
         for name in groups:
             conn.execute(insert(models.user_groups).values(user_id=uid, group_id=ensure_group(conn, name)))
         uow.commit()

@@ -95,8 +95,9 @@ def login():
 
 @bp.post("/salir")
 def logout():
+    """Log out here and in every other browser of the same account."""
     lang = session.get("lang")
-    session.clear()
+    security.end_session(g.user)
     if lang:
         session["lang"] = lang
     flash(_("Cerró su sesión."), "info")

@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import LoginSchema, SessionSchema
-from api.security import principal, public, requires, services, start_session
+from api.security import end_session, principal, public, requires, services, start_session
 from engine import auth
 
 blp = ApiBlueprint("session", __name__, url_prefix="/api/session", description="Sesión del navegador")
@@ -34,5 +34,5 @@ class Session(MethodView):
     @blp.doc(security=[])
     @blp.response(204)
     def delete(self):
-        """Log out (harmless without a session)."""
-        session.clear()
+        """Log out: ends every browser session of this account (harmless without a session)."""
+        end_session(principal() if g.via == "session" else None)

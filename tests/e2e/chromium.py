@@ -18,6 +18,9 @@ from tests.web.conftest import PASSWORD
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 TIMEOUT_MS = 30_000  # generous: the suite must pass on a loaded machine
+# What the Content-Security-Policy refused in any page of new_page's contexts (Chromium logs every refusal);
+# tests/e2e/conftest.py fails the test during which one happened.
+CSP_VIOLATIONS: list[str] = []
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +56,7 @@ def new_page(browser, base: str, username: str, path: str | None = None):
     login page sends the user back to the address asked for)."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="es-GT")
     context.set_default_timeout(TIMEOUT_MS)
+    context.on("console", lambda m: CSP_VIOLATIONS.append(m.text) if "Content Security Policy" in m.text else None)
     page = context.new_page()
     page.goto(f"{base}{path or '/entrar'}")
     page.wait_for_url(re.compile(r"/entrar"))
