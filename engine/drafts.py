@@ -171,12 +171,17 @@ def draft_file_name(svc: Services, process_key: str) -> str:
 
 def bundle_for(svc: Services, process_key: str, xml: str) -> dict[str, bytes]:
     """The draft plus the current files it needs: its version's DMN tables and the called processes' files."""
+    return _bundle_and_elements(svc, process_key, xml)[0]
+
+
+def _bundle_and_elements(svc: Services, process_key: str, xml: str) -> tuple[dict[str, bytes], dict | None]:
+    """bundle_for's files, and the draft's elements it read to find them (None if it cannot be read)."""
     own = draft_file_name(svc, process_key)
     files = {own: xml.encode("utf-8", "surrogatepass")}
     try:
         elements = elements_of(xml, own)
     except SpecInvalid:
-        return files  # parse_bundle will report why
+        return files, None  # parse_bundle will report why
     called = {e["values"].get("attribute:calledElement") for e in elements.values() if e["type"] == "callActivity"}
     stored = [] if (latest := _latest(svc, process_key)) is None else \
         [(n, t) for n, t in orjson.loads(latest["files_json"]).items() if n.endswith(".dmn")]
@@ -186,21 +191,24 @@ def bundle_for(svc: Services, process_key: str, xml: str) -> dict[str, bytes]:
             stored.extend(orjson.loads(version["files_json"]).items())
     for name, text in stored:
         files.setdefault(name, text.encode("utf-8"))
-    return files
+    return files, elements
 
 
 def check_draft(svc: Services, process_key: str, xml: str, files: dict[str, bytes] | None = None) -> list[Problem]:
     """The parser's and lint's problems, plus the office's own rules: lanes mapped to groups, forms that exist."""
-    files = files if files is not None else bundle_for(svc, process_key, xml)
+    elements = None  # read once per save: a big diagram takes a while to walk
+    if files is None:
+        files, elements = _bundle_and_elements(svc, process_key, xml)
     own = next(iter(files))
     try:
         problems = list(parse_bundle(files).warnings)
     except SpecInvalid as exc:
         problems = list(exc.problems)
-    try:
-        elements = elements_of(xml, own)
-    except SpecInvalid:
-        return problems
+    if elements is None:
+        try:
+            elements = elements_of(xml, own)
+        except SpecInvalid:
+            return problems
     problems += _office_rules(svc, process_key, own, elements)
     return list(dict.fromkeys(problems))
 

@@ -1,6 +1,8 @@
 """Checks SpiffWorkflow does not make at parse time, run by engine.specs on trees it already parsed safely.
 
-This module never parses XML itself (engine.specs is the only parser); it only walks lxml trees.
+This module never parses XML itself (engine.specs is the only parser); it only walks lxml trees, each of them
+once: every lookup by id or by a flow's end goes through engine.tree_index, never through a scan of the tree per
+element (an XPath `//*[@id=...]` walks the whole document), so lint grows with the size of the diagram.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.errors import Problem
 from engine.messages import msg, one_line
+from engine.tree_index import TreeIndex
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -40,6 +43,9 @@ Check = Callable[[str, str], "str | None"]
 
 def _q(name: str, ns: str = BPMN_NS) -> str:
     return "{%s}%s" % (ns, name)
+
+
+_SEQUENCE_FLOW = _q("sequenceFlow")
 
 
 def _local(el) -> str:
@@ -113,11 +119,15 @@ def _scope(el):
 
 
 class _Linter:
-    def __init__(self, bpmn: Mapping[str, etree._Element], dmn: Mapping[str, etree._Element], check: Check):
-        self.bpmn, self.dmn, self.check = bpmn, dmn, check
+    def __init__(self, bpmn: Mapping[str, etree._Element], dmn: Mapping[str, etree._Element], check: Check,
+                 ids: TreeIndex):
+        self.bpmn, self.dmn, self.check, self.ids = bpmn, dmn, check, ids
         self.out: list[Problem] = []
         self.processes = {p.get("id"): p for root in bpmn.values() for p in root.iterfind("bpmn:process", NS)}
         self.decisions: dict[str, str] = {}
+        # bpmn:message/signal/error/escalation ids defined anywhere in the bundle, by kind.
+        self.defined = {kind: {el.get("id") for root in bpmn.values() for el in root.iterfind(f"bpmn:{kind}", NS)}
+                        for kind in ("message", "signal", "error", "escalation")}
 
     def add(self, file, el, message, severity="error", element_id=None):
         # Names in diagrams often contain line breaks; a message is one line.
@@ -184,9 +194,9 @@ class _Linter:
                                           definition=local, kind=_kind(_local(owner))),
                          element_id=owner.get("id"))
         self.lint_expressions(file, proc)
-        for flow in proc.iter(_q("sequenceFlow")):
+        for flow in proc.iter(_SEQUENCE_FLOW):
             for attr in ("sourceRef", "targetRef"):
-                problem = dangling_flow_problem(file, flow, attr, self.bpmn)
+                problem = dangling_flow_problem(file, flow, attr, self.bpmn, self.ids)
                 if problem:
                     self.out.append(problem)
         for gw in proc.iter(_q("exclusiveGateway")):
@@ -194,7 +204,7 @@ class _Linter:
         for gw in proc.iter(_q("eventBasedGateway")):
             self.lint_event_gateway(file, gw)
         for event in proc.iter(_q("boundaryEvent")):
-            if not _scope(event).xpath("boolean(./*[@id=$ref])", ref=event.get("attachedToRef") or ""):
+            if not self.ids.flows(_scope(event)).has_child(event.get("attachedToRef") or ""):
                 self.add(file, event, msg("El evento de borde «%(event)s» está adjunto a «%(activity)s», que no es "
                                           "una actividad del mismo proceso o subproceso.",
                                           event=event.get("id"), activity=event.get("attachedToRef")))
@@ -208,7 +218,7 @@ class _Linter:
         if local in ("startEvent", "boundaryEvent") or el.get("triggeredByEvent") == "true" \
                 or el.get("isForCompensation") == "true" or _local(scope) == "adHocSubProcess":
             return
-        if not scope.xpath("boolean(bpmn:sequenceFlow[@targetRef=$id])", namespaces=NS, id=el.get("id") or ""):
+        if (el.get("id") or "") not in self.ids.flows(scope).by_target:
             self.add(file, el, msg("Ningún flujo de secuencia llega a este elemento (%(kind)s), así que nunca se "
                                    "ejecutará.", kind=_kind(local)), "warning")
 
@@ -272,9 +282,8 @@ class _Linter:
                 self.expression(file, cond, msg("La condición"), "eval", required=True)
 
     def lint_exclusive_gateway(self, file, gw):
-        scope, gid = _scope(gw), gw.get("id")
-        outgoing = [f for f in scope.iterfind("bpmn:sequenceFlow", NS) if f.get("sourceRef") == gid]
-        incoming = [f for f in scope.iterfind("bpmn:sequenceFlow", NS) if f.get("targetRef") == gid]
+        flows, gid = self.ids.flows(_scope(gw)), gw.get("id")
+        outgoing, incoming = flows.by_source.get(gid, []), flows.by_target.get(gid, [])
         default = gw.get("default")
         if default and default not in {f.get("id") for f in outgoing}:
             self.add(file, gw, msg("El flujo predeterminado «%(flow)s» de la compuerta exclusiva «%(gateway)s» no es "
@@ -302,10 +311,10 @@ class _Linter:
                                        "nada.", gateway=gid), "warning")
 
     def lint_event_gateway(self, file, gw):
-        scope, gid = _scope(gw), gw.get("id")
-        targets = {f.get("targetRef") for f in scope.iterfind("bpmn:sequenceFlow", NS) if f.get("sourceRef") == gid}
-        timers = [el.get("id") for el in scope if el.get("id") in targets
-                  and el.find("bpmn:timerEventDefinition", NS) is not None]
+        flows, gid = self.ids.flows(_scope(gw)), gw.get("id")
+        targets = {f.get("targetRef") for f in flows.by_source.get(gid, [])}
+        timers = [el.get("id") for el in flows.children_with_ids(targets)
+                  if el.find("bpmn:timerEventDefinition", NS) is not None]
         if len(timers) >= 2:
             # SpiffWorkflow issue #419: every timer after an event-based gateway gets the first timer's due time.
             self.add(file, gw, msg("La compuerta basada en eventos «%(gateway)s» espera %(count)s eventos de "
@@ -317,7 +326,7 @@ class _Linter:
         # SpiffWorkflow's own check for these crashes with a TypeError that names nothing useful.
         for kind, attr in (("message", "messageRef"), ("signal", "signalRef"), ("error", "errorRef"),
                            ("escalation", "escalationRef")):
-            defined = {el.get("id") for root in self.bpmn.values() for el in root.iterfind(f"bpmn:{kind}", NS)}
+            defined = self.defined[kind]
             tags = [_q(f"{kind}EventDefinition")] + ([_q("sendTask"), _q("receiveTask")] if kind == "message" else [])
             for el in proc.iter(*tags):
                 if el.get(attr) and el.get(attr) not in defined:
@@ -370,21 +379,22 @@ def _undefined_reference(kind: str, element: str | None, element_kind: str, ref:
                "bpmn:escalation con ese id.", **params)
 
 
-def dangling_flow_problem(file: str, flow, attr: str, bpmn: Mapping[str, etree._Element]) -> Problem | None:
+def dangling_flow_problem(file: str, flow, attr: str, bpmn: Mapping[str, etree._Element],
+                          ids: TreeIndex | None = None) -> Problem | None:
     """A Problem if the flow's sourceRef/targetRef names no element of its own process or sub-process."""
     ref, scope = flow.get(attr), _scope(flow)
     if scope is None:
         return None
-    if ref and scope.xpath("boolean(./*[@id=$ref])", ref=ref):
+    ids = ids or TreeIndex(bpmn)
+    if ref and ids.flows(scope).has_child(ref):
         return None
     params = dict(flow=flow.get("id"), attribute=attr, ref=ref, scope=scope.get("id"))
     if not ref:
         return Problem(file, msg("El flujo de secuencia «%(flow)s» no tiene %(attribute)s.", **params),
                        flow.get("id"), flow.sourceline)
-    elsewhere = next(((other_file, found[0].sourceline) for other_file, root in bpmn.items()
-                      if (found := root.xpath("//*[@id=$ref]", ref=ref))), None)
+    elsewhere = ids.anywhere(ref)
     if elsewhere:
-        params.update(other_file=elsewhere[0], line=elsewhere[1])
+        params.update(other_file=elsewhere[0], line=elsewhere[1].sourceline)
     if attr == "sourceRef" and elsewhere:
         message = msg("El flujo de secuencia «%(flow)s» sale de «%(ref)s», pero no existe ningún elemento con id "
                       "«%(ref)s» en el proceso o subproceso «%(scope)s». Existe en otra parte (%(other_file)s, línea "
@@ -409,6 +419,10 @@ MAX_LANE_NAME_CHARS = 100    # tasks.lane, lane_groups.lane
 MAX_ELEMENT_ID_CHARS = 200   # tasks.element_id, events.element_id
 
 
-def lint(bpmn: Mapping[str, etree._Element], dmn: Mapping[str, etree._Element] | None = None) -> list[Problem]:
-    """Return the errors and warnings SpiffWorkflow's parser does not detect, for one bundle's parsed roots."""
-    return _Linter(bpmn, dmn or {}, _script_checker()).run()
+def lint(bpmn: Mapping[str, etree._Element], dmn: Mapping[str, etree._Element] | None = None,
+         ids: TreeIndex | None = None) -> list[Problem]:
+    """Return the errors and warnings SpiffWorkflow's parser does not detect, for one bundle's parsed roots.
+
+    `ids` (a TreeIndex of the same `bpmn`) lets the caller look up the problems' elements without a second index.
+    """
+    return _Linter(bpmn, dmn or {}, _script_checker(), ids or TreeIndex(bpmn)).run()

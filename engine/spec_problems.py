@@ -16,6 +16,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from engine.errors import Problem
 from engine.lint import BPMN_NS, NS, SPIFF_NS, dangling_flow_problem
 from engine.messages import msg, one_line
+from engine.tree_index import TreeIndex
 
 BUNDLE = "<bundle>"  # Problem.file for problems that belong to no single file
 _PREFIXES = {BPMN_NS: "bpmn:", SPIFF_NS: "spiffworkflow:", **{ns: "dmn:" for ns in DMN_SCHEMAS}}
@@ -26,8 +27,9 @@ def unexpected(exc: Exception) -> str:
                detail=str(exc))
 
 
-def element_tag(problem: Problem, bpmn: Mapping[str, etree._Element]) -> str | None:
-    el = _find(bpmn.get(problem.file), problem.element_id)
+def element_tag(problem: Problem, ids: TreeIndex) -> str | None:
+    """The local tag of the element a problem is about ('callActivity'), looked up in the bundle's index."""
+    el = ids.get(problem.file, problem.element_id)
     return etree.QName(el).localname if el is not None else None
 
 
