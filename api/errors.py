@@ -12,6 +12,8 @@ from engine.attachments import AttachmentRefused, AttachmentTooLarge
 from engine.auth import AccountLocked
 from engine.idempotency import IdempotencyKeyReused, IdempotentReplay
 from engine.permissions import NotAssignable, NotAuthenticated
+from engine.storable import StateRejected
+from engine.values import ValueRejected
 from web.i18n import localize
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -27,6 +29,8 @@ STATUS_BY_ERROR: list[tuple[type, int]] = [
     (IdempotencyKeyReused, 422),
     (IdempotentReplay, 409),  # a replay is answered by api.idempotency; this only if one escapes
     (errors.FormInvalid, 422),
+    (ValueRejected, 422),
+    (StateRejected, 422),
     (errors.SpecInvalid, 422),
     (errors.InvalidInput, 400),
     (errors.NotFound, 404),

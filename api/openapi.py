@@ -88,13 +88,16 @@ def make_api(app) -> ProblemApi:
 
 
 class ApiParser(FlaskParser):
-    """webargs' parser, made total: deep JSON is a 400, and a multipart body's text fields join its files."""
+    """webargs' parser, made total: JSON that parses but cannot be taken (too deep, numbers too long) is a 422,
+    and a multipart body's text fields join its files."""
 
     def load_json(self, req, schema):
         try:
             return super().load_json(req, schema)
         except RecursionError:  # json.loads gives up on very deep nesting with this, not a ValueError
-            abort(400, messages={"json": ["JSON nested too deeply."]})
+            abort(422, messages={"json": ["JSON nested too deeply."]})
+        except ValueError:  # an integer of more than 4,300 digits: Python refuses to convert it
+            abort(422, messages={"json": ["JSON number too long."]})
 
     def load_files(self, req, schema):
         # One schema can then describe a whole form (files and their comment) as one requestBody.

@@ -9,15 +9,16 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.calendar import OFFICE_TZ
-from engine import models, serializer
+from engine import models, serializer, values
 from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
 from engine.notifications import enqueue_receipt
 from engine.persistence import (
-    EMPTY, append_events, dump_state, event_row, insert_case, load_case_workflow, project, require_case, snapshot,
-    state_after, write_case,
+    EMPTY, append_events, dump_state, event_row, insert_case, load_case_workflow, project, refusal, require_case,
+    snapshot, state_after, write_case, write_refused,
 )
 from engine.runtime import current_data, element_marks, start_form_key
 from engine.services import Services
+from engine.storable import StateRejected
 
 # No 0/O, 1/I/L: the code is read aloud over the phone and typed by citizens.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -64,6 +65,13 @@ def start_case(svc: Services, process_key: str, data: dict | None = None, actor:
         wf = svc.runtime.new_workflow(spec, subprocess_specs, data)
         failure = svc.runtime.advance(wf)
         now = svc.clock()
+        try:
+            workflow_json = dump_state(wf)
+        except StateRejected as exc:
+            # Nothing the diagram did can be kept: the case is stored as filed, in error; a retry starts it over.
+            failure = refusal(exc)
+            wf = svc.runtime.new_workflow(spec, subprocess_specs, data)
+            workflow_json = dump_state(wf)
         state = state_after(wf, failure)
         number = next_case_number(conn, svc, now)
         tracking = new_tracking_code(svc.settings.tracking_code_length)
@@ -71,7 +79,7 @@ def start_case(svc: Services, process_key: str, data: dict | None = None, actor:
         case_id = insert_case(conn, {
             "number": number, "tracking_code": tracking, "process_key": process_key,
             "process_version_id": row.id, "state": state, "version": 1,
-            "workflow_json": dump_state(wf), "serializer_version": serializer.SERIALIZER_VERSION,
+            "workflow_json": workflow_json, "serializer_version": serializer.SERIALIZER_VERSION,
             "created_at": now, "updated_at": now, "completed_at": now if state == "completed" else None,
             "created_by": actor, "error_element": failure.element_id if failure else None,
             "error_message": failure.message if failure else None,
@@ -108,13 +116,8 @@ def outcome_events(case_id: int, now, state: str, failure) -> list[dict]:
 
 
 def check_data(data) -> dict:
-    """Refuse data the case store cannot keep faithfully."""
-    if not isinstance(data, dict):
-        raise InvalidInput("data must be a JSON object", errors=[{"field": "data", "message": "not an object"}])
-    try:
-        orjson.dumps(data)
-    except TypeError as exc:
-        raise InvalidInput(f"data is not plain JSON: {exc}", errors=[{"field": "data", "message": str(exc)}])
+    """Refuse (ValueRejected, naming the field) data a case cannot store faithfully; nothing is written."""
+    values.check_data(data)
     return data
 
 
@@ -181,8 +184,14 @@ def retry_case(svc: Services, case_id: int, actor: str, data: dict | None = None
         failure = svc.runtime.retry(wf, data)
         now = svc.clock()
         state = state_after(wf, failure)
-        version = write_case(conn, case, wf, state, failure, now)
-        project(conn, case_id, case.process_key, before, snapshot(svc.runtime, wf), now, deadlines=svc.deadlines)
+        try:
+            version = write_case(conn, case, wf, state, failure, now)
+        except StateRejected as exc:  # the retry produced what cannot be stored: still in error, as it was
+            failure, state = refusal(exc), "error"
+            version = write_refused(conn, case, failure, now)
+        else:
+            project(conn, case_id, case.process_key, before, snapshot(svc.runtime, wf), now,
+                    deadlines=svc.deadlines)
         append_events(conn, [event_row(case_id, now, "retried", actor=actor, data=data)]
                       + outcome_events(case_id, now, state, failure))
         uow.commit()

@@ -8,8 +8,10 @@ import orjson
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from engine import models, serializer
-from engine.errors import CaseNotFound, Conflict, InvalidInput
-from engine.runtime import Failure, HumanTask, is_finished, ready_human_tasks
+from engine.errors import CaseNotFound, Conflict
+from engine.messages import msg
+from engine.runtime import Failure, HumanTask, all_tasks, is_finished, ready_human_tasks
+from engine.storable import StateRejected, check_serialized, mark_loaded, scrub_errored
 
 # Attachments live outside the case state; a case's own data stays far below this.
 MAX_CASE_STATE_BYTES = 8 * 1024 * 1024
@@ -72,12 +74,20 @@ def insert_case(conn, values: dict) -> int:
 
 
 def dump_state(wf) -> str:
-    """Serialize a case, refusing state that would make every later load slow."""
-    text = serializer.dump_workflow(wf)
+    """Serialize a case; StateRejected (naming the task) if it holds a value a case cannot store, or would
+    outgrow MAX_CASE_STATE_BYTES (estimated before any JSON is written, so a huge value costs no time)."""
+    scrub_errored(all_tasks(wf))
+    text = serializer.dump_workflow(wf, check=lambda dct: check_serialized(wf, dct, MAX_CASE_STATE_BYTES))
     if len(text) > MAX_CASE_STATE_BYTES:
-        raise InvalidInput(f"the case's data would grow to {len(text) // 1024} KiB; the limit is "
-                           f"{MAX_CASE_STATE_BYTES // 1024} KiB (a script built very large values?)")
+        raise StateRejected(msg("los datos del expediente ocuparían unos %(size)s KiB; el máximo es %(limit)s KiB "
+                                "(¿un script construyó valores muy grandes?)", size=f"{len(text) // 1024:,}",
+                                limit=f"{MAX_CASE_STATE_BYTES // 1024:,}"))
     return text
+
+
+def refusal(exc: StateRejected) -> Failure:
+    """The failure a case records when its new state could not be written (it keeps the previous one)."""
+    return Failure(exc.element_id, exc.message)
 
 
 def write_case(conn, case: CaseRow, wf, state: str, failure: Failure | None, now: datetime) -> int:
@@ -94,6 +104,16 @@ def write_case(conn, case: CaseRow, wf, state: str, failure: Failure | None, now
     if result.rowcount != 1:
         raise Conflict("the case was changed by someone else; reload it and try again",
                        case_id=case.id)
+    return case.version + 1
+
+
+def write_refused(conn, case: CaseRow, failure: Failure, now: datetime) -> int:
+    """Put the case in `error` with its stored state unchanged (the step's state was refused); new version."""
+    result = conn.execute(_UPDATE_CASE, {"b_id": case.id, "b_version": case.version, "version": case.version + 1,
+                                         "state": "error", "updated_at": now, "error_element": failure.element_id,
+                                         "error_message": failure.message})
+    if result.rowcount != 1:
+        raise Conflict("the case was changed by someone else; reload it and try again", case_id=case.id)
     return case.version + 1
 
 
@@ -189,7 +209,9 @@ def load_case_workflow(svc, conn, case: CaseRow):
     so every load goes through here.
     """
     spec, subs = svc.specs.get(conn, case.process_version_id)
-    return svc.runtime.attach(serializer.load_workflow(case.workflow_json, spec, subs))
+    wf = serializer.load_workflow(case.workflow_json, spec, subs)
+    mark_loaded(wf)
+    return svc.runtime.attach(wf)
 
 
 def claim_filter(task_id: str, actor: str):

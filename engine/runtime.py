@@ -1,12 +1,16 @@
 """Running SpiffWorkflow workflows safely: sandboxed scripts, bounded loops, captured errors."""
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
@@ -17,13 +21,39 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 
 from engine import clock
 from engine.errors import ExpedienteError, LoopLimitExceeded
+from engine.messages import msg
 from engine.sandbox import make_script_engine
+from engine.storable import check_task_output
+from engine.values import ValueRejected
+
+log = logging.getLogger(__name__)
 
 # SpiffWorkflow's tree walkers stop at depth 1000 by default: a loop then stalls and the workflow
 # reports "completed" without reaching an end event. Lift the cap and bound depth ourselves below.
 _UNBOUNDED_DEPTH = 10**9
 TaskIterator.__init__.__defaults__ = (None, _UNBOUNDED_DEPTH, True, None)
 BpmnTaskIterator.__init__.__defaults__ = (None, _UNBOUNDED_DEPTH, True, False, None)
+
+_spiff_run = getattr(TaskSpec._run, "__wrapped__", TaskSpec._run)  # once, even if this module is reloaded
+_checking_values = ContextVar("checking_values", default=False)  # set while a Runtime runs a workflow
+
+
+def _run_checked(spec, task):
+    """SpiffWorkflow's TaskSpec._run, then the values the task added are checked before it completes: one a
+    case cannot store stops the task in ERROR, like a failing script (retry runs it again)."""
+    result = _spiff_run(spec, task)
+    if result and _checking_values.get():
+        try:
+            check_task_output(task)
+        except ValueRejected:
+            task.error()
+            raise
+    return result
+
+
+# The one place every task (script, service, rule, user) passes between running and completing.
+_run_checked.__wrapped__ = _spiff_run
+TaskSpec._run = _run_checked
 
 MAX_ENGINE_STEPS_PER_ADVANCE = 1_000
 # SpiffWorkflow's joins walk the whole task tree: inside a loop each round costs more (about
@@ -64,6 +94,16 @@ class Runtime:
         self.max_engine_steps = max_engine_steps
         self.max_join_rounds = max_join_rounds
 
+    @contextmanager
+    def _running(self):
+        """While a step runs: SpiffWorkflow sees our clock, and every task's new values are checked."""
+        token = _checking_values.set(True)
+        try:
+            with clock.using(self.clock):
+                yield
+        finally:
+            _checking_values.reset(token)
+
     def new_workflow(self, spec, subprocess_specs, data: dict | None = None) -> BpmnWorkflow:
         """Create a workflow on `spec` with initial data on its start."""
         wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
@@ -80,16 +120,18 @@ class Runtime:
 
     def advance(self, wf: BpmnWorkflow) -> Failure | None:
         """Run engine steps until the workflow waits; return the failure that stopped it, if any."""
-        with clock.using(self.clock):
+        with self._running():
             return self._advance(wf)
 
     def fire_timers(self, wf: BpmnWorkflow) -> Failure | None:
         """Let timers that are due (by our clock) fire, then run on until the workflow waits."""
-        with clock.using(self.clock):
+        with self._running():
             try:
                 wf.refresh_timers()
             except (SpiffWorkflowException, ExpedienteError) as exc:
                 return Failure(_element_of(exc), _message_of(exc))
+            except Exception as exc:  # noqa: BLE001 - see _unexpected
+                return _unexpected(exc, _errored_element(wf))
             return self._advance(wf)
 
     def _advance(self, wf: BpmnWorkflow) -> Failure | None:
@@ -119,22 +161,26 @@ class Runtime:
         except (SpiffWorkflowException, ExpedienteError) as exc:
             element = _element_of(exc) or getattr(exc, "details", {}).get("element_id") or _errored_element(wf)
             return Failure(element, _message_of(exc))
+        except Exception as exc:  # noqa: BLE001 - see _unexpected
+            return _unexpected(exc, _errored_element(wf))
         return self.check_depth(wf)
 
     def run_task(self, wf: BpmnWorkflow, task, data: dict | None) -> Failure | None:
         """Complete a ready human task with `data`, then advance."""
         if data:
             task.data.update(data)
-        with clock.using(self.clock):
+        with self._running():
             try:
                 task.run()
             except (SpiffWorkflowException, ExpedienteError) as exc:
                 return Failure(task.task_spec.bpmn_id, _message_of(exc))
+            except Exception as exc:  # noqa: BLE001 - see _unexpected
+                return _unexpected(exc, task.task_spec.bpmn_id)
             return self._advance(wf)
 
     def retry(self, wf: BpmnWorkflow, data: dict | None = None) -> Failure | None:
         """Run the errored tasks again (after data or version fixes), then advance."""
-        with clock.using(self.clock):
+        with self._running():
             for task in [t for t in all_tasks(wf) if t.state == TaskState.ERROR]:
                 if data:
                     task.data.update(data)
@@ -142,6 +188,8 @@ class Runtime:
                     task.run()
                 except (SpiffWorkflowException, ExpedienteError) as exc:
                     return Failure(task.task_spec.bpmn_id, _message_of(exc))
+                except Exception as exc:  # noqa: BLE001 - see _unexpected
+                    return _unexpected(exc, task.task_spec.bpmn_id)
             return self._advance(wf)
 
     def waiting_timers(self, wf: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
@@ -240,6 +288,15 @@ def _errored_element(wf: BpmnWorkflow) -> str | None:
         if task.state == TaskState.ERROR:
             return task.task_spec.bpmn_id
     return None
+
+
+def _unexpected(exc: Exception, element_id: str | None) -> Failure:
+    """A failure nobody foresaw while running a step (e.g. SpiffWorkflow's own error report failing on a
+    script's exception): the case stops in `error` naming the element, rather than the request failing."""
+    log.warning("unexpected error running element %s", element_id, exc_info=exc)
+    cause = exc.__context__ or exc  # what the script raised, when reporting it is what failed
+    return Failure(element_id, msg("error inesperado al ejecutar el elemento: %(error)s",
+                                   error=f"{type(cause).__name__}: {cause}"[:500]))
 
 
 def _element_of(exc) -> str | None:

@@ -150,13 +150,15 @@ def _unescape_workflow(workflow) -> None:
             task.data = _unescape(task.data)
 
 
-def dump_workflow(workflow) -> str:
-    """Serialize a running workflow without its spec."""
+def dump_workflow(workflow, check=None) -> str:
+    """Serialize a running workflow without its spec; `check(dct)` sees the values before they become JSON."""
     _registry._encoder_mode = True
     try:
         dct = _spiff.to_dict(workflow)
     finally:
         _registry._encoder_mode = False
+    if check is not None:
+        check(dct)
     if _escape_workflow_dict(dct):
         dct[_ESCAPED_FLAG] = True
     dct[_VERSION_KEY] = SERIALIZER_VERSION
@@ -165,9 +167,12 @@ def dump_workflow(workflow) -> str:
 
 def load_workflow(text: str, spec, subprocess_specs) -> BpmnWorkflow:
     """Rebuild a workflow saved by `dump_workflow` on the given (cached) spec."""
-    dct = orjson.loads(text)
+    try:
+        dct = orjson.loads(text)
+    except orjson.JSONDecodeError:  # integers past 64 bits, NaN: written by the standard library before
+        dct = _stdlib_loads(text)
     if dct.pop(_STDLIB_FLAG, False):
-        dct = json.loads(text)
+        dct = _stdlib_loads(text)
         dct.pop(_STDLIB_FLAG)
     version = dct.pop(_VERSION_KEY, None)
     if version != SERIALIZER_VERSION:
@@ -177,6 +182,12 @@ def load_workflow(text: str, spec, subprocess_specs) -> BpmnWorkflow:
     if escaped:
         _unescape_workflow(workflow)
     return workflow
+
+
+def _stdlib_loads(text: str):
+    # Cases stored before values were checked may hold integers longer than Python parses by default
+    # (4,300 digits): they load as their digits, a text, rather than not at all.
+    return json.loads(text, parse_int=lambda digits: int(digits) if len(digits) <= 4000 else digits)
 
 
 def dump_spec(spec, subprocess_specs) -> str:

@@ -9,10 +9,11 @@ from engine import models
 from engine.cases import check_data, outcome_events
 from engine.errors import Conflict, InvalidInput, TaskNotFound, TaskNotReady
 from engine.persistence import (
-    append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, snapshot,
-    state_after, write_case,
+    append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, refusal, snapshot,
+    state_after, write_case, write_refused,
 )
 from engine.services import Services
+from engine.storable import StateRejected
 
 _tasks = models.tasks
 _cases = models.cases
@@ -101,7 +102,17 @@ def complete_task(svc: Services, task_id: str, data: dict | None, actor: str) ->
         failure = svc.runtime.run_task(wf, task, data)
         now = svc.clock()
         state = state_after(wf, failure)
-        version = write_case(conn, case, wf, state, failure, now)
+        try:
+            version = write_case(conn, case, wf, state, failure, now)
+        except StateRejected as exc:
+            # The step made a value that cannot be stored: the case keeps its state from before the step, in
+            # error; the task stays ready for when a supervisor's retry lets the case run again.
+            failure = refusal(exc)
+            version = write_refused(conn, case, failure, now)
+            append_events(conn, outcome_events(case.id, now, "error", failure))
+            uow.commit()
+            return {"case_id": case.id, "case_state": "error", "case_version": version,
+                    "error_element": failure.element_id, "error_message": failure.message, "ready_tasks": []}
         done = conn.execute(_FINISH_TASK, {"b_id": task_id, "b_now": now, "b_actor": actor,
                                            "b_assignee": row["assignee"] or actor})
         if done.rowcount != 1:

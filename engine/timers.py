@@ -12,9 +12,11 @@ from engine import models, serializer
 from engine.cases import outcome_events
 from engine.errors import Conflict
 from engine.persistence import (
-    CaseRow, Snapshot, append_events, dump_state, event_row, load_case_workflow, project, snapshot, state_after,
+    CaseRow, Snapshot, append_events, dump_state, event_row, load_case_workflow, project, refusal, snapshot,
+    state_after,
 )
 from engine.services import Services
+from engine.storable import StateRejected
 
 log = logging.getLogger(__name__)
 # Timers fired per transaction: one commit for many, and SKIP LOCKED hands the next batch to another
@@ -62,10 +64,11 @@ class _Writes:
     fired_ids: list[str] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
 
-    def save_case(self, case: CaseRow, wf, state: str, failure, now: datetime) -> None:
-        """Queue what persistence.write_case would write, version check included."""
+    def save_case(self, case: CaseRow, wf, state: str, failure, now: datetime, text: str | None = None) -> None:
+        """Queue what persistence.write_case would write, version check included (`text`: keep this state)."""
         self.cases.append({
-            "b_id": case.id, "b_version": case.version, "b_next": case.version + 1, "b_json": dump_state(wf),
+            "b_id": case.id, "b_version": case.version, "b_next": case.version + 1,
+            "b_json": dump_state(wf) if text is None else text,
             "b_serializer": serializer.SERIALIZER_VERSION, "b_state": state, "b_now": now,
             "b_completed": now if state == "completed" else None,
             "b_error_element": failure.element_id if failure else None,
@@ -214,7 +217,13 @@ def _fire_case(svc: Services, conn, locked, rows: list, now: datetime, writes: _
     if not fired and failure is None:
         return 0, len(stale)  # not yet due by SpiffWorkflow's reckoning; leave it waiting
     state = state_after(wf, failure)
-    writes.save_case(case, wf, state, failure, now)
+    try:
+        writes.save_case(case, wf, state, failure, now)
+    except StateRejected as exc:  # in error with the state from before the timer; its rows stay waiting
+        failure = refusal(exc)
+        writes.save_case(case, wf, "error", failure, now, text=case.workflow_json)
+        writes.events.extend(outcome_events(case.id, now, "error", failure))
+        return 0, len(stale)
     # The gone rows are marked fired by the batch (`writes`), so project() must see them as still waiting.
     unfired = Snapshot(before.tasks, {tid: v for tid, v in before.timers.items() if tid not in gone})
     project(conn, case.id, case.process_key, unfired, after, now, deadlines=svc.deadlines)

@@ -52,9 +52,9 @@ class ValueRejected(InvalidInput):
 
     code = "value_rejected"
 
-    def __init__(self, path: str, reason: str):
-        super().__init__(msg("%(where)s: %(message)s", where=path, message=reason),
-                         errors=[{"field": path, "message": reason}])
+    def __init__(self, path: str, reason: str = ""):
+        super().__init__(msg("%(where)s: %(message)s", where=path, message=reason) if reason else path,
+                         errors=[{"field": path, "message": reason or path}])
         self.path = path
         self.reason = reason
 

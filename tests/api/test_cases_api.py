@@ -96,5 +96,5 @@ def test_starting_an_unknown_process_is_404_and_bad_data_is_refused(as_user):
     clerk = as_user("oficial1")
     assert clerk.post("/api/cases", json={"process_key": "nope"}).status_code == 404
     assert clerk.post("/api/cases", json={"process_key": "five_step", "data": [1]}).status_code == 422
-    assert clerk.post("/api/cases", json={"process_key": "five_step", "data": {"n": 2**70}}).status_code == 400
+    assert clerk.post("/api/cases", json={"process_key": "five_step", "data": {"n": 2**70}}).status_code == 422
     assert clerk.post("/api/cases", json={"process_key": "five_step\x00"}).status_code == 422

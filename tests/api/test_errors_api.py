@@ -68,8 +68,8 @@ def test_an_unexpected_exception_is_a_logged_500_problem(app, seeded, monkeypatc
     assert "unhandled error" in caplog.text
 
 
-def test_json_nested_too_deeply_is_400_not_a_crash(as_user):
+def test_json_nested_too_deeply_is_422_not_a_crash(as_user):
     depth = 100_000
     body = '{"process_key": "five_step", "data": {"a": ' + "[" * depth + "]" * depth + "}}"
     response = as_user("oficial1").post("/api/cases", data=body, content_type="application/json")
-    assert assert_problem(response, 400)["errors"][0]["location"] == "json"
+    assert assert_problem(response, 422)["errors"][0]["location"] == "json"
