@@ -45,6 +45,10 @@ class Settings:
     case_number_pattern: str = "EXP-GDCH-{year}-{seq:05d}"
     tracking_code_length: int = 8
     script_time_limit_seconds: float = 2.0
+    # Scripts run in worker processes (engine.sandbox_pool): how many per server process, and the address space
+    # each may use (a script's huge allocation fails there as a MemoryError).
+    script_workers: int = 2
+    script_memory_limit_mb: int = 512
     # A case whose task tree gets deeper than this is stopped with a clear error instead of
     # letting SpiffWorkflow's walkers silently stop (see SPIFFWORKFLOW_NOTES "Loops").
     max_task_depth: int = 20_000
@@ -73,6 +77,10 @@ class Settings:
             kwargs["case_number_pattern"] = env["EXPEDIENTE_CASE_NUMBER_PATTERN"]
         if "EXPEDIENTE_SCRIPT_TIME_LIMIT_SECONDS" in env:
             kwargs["script_time_limit_seconds"] = float(env["EXPEDIENTE_SCRIPT_TIME_LIMIT_SECONDS"])
+        if "EXPEDIENTE_SCRIPT_WORKERS" in env:
+            kwargs["script_workers"] = int(env["EXPEDIENTE_SCRIPT_WORKERS"])
+        if "EXPEDIENTE_SCRIPT_MEMORY_LIMIT_MB" in env:
+            kwargs["script_memory_limit_mb"] = int(env["EXPEDIENTE_SCRIPT_MEMORY_LIMIT_MB"])
         if "EXPEDIENTE_PLAZOS" in env:
             kwargs["plazos"] = {**DEFAULT_PLAZOS, **json.loads(env["EXPEDIENTE_PLAZOS"])}
         if "EXPEDIENTE_IDEMPOTENCY_RETENTION_SECONDS" in env:

@@ -23,6 +23,7 @@ from engine import clock
 from engine.errors import ExpedienteError, LoopLimitExceeded
 from engine.messages import msg
 from engine.sandbox import make_script_engine
+from engine.sandbox_pool import DEFAULT_MEMORY_BYTES, DEFAULT_WORKERS
 from engine.storable import check_task_output
 from engine.values import ValueRejected
 
@@ -87,8 +88,10 @@ class Runtime:
 
     def __init__(self, helpers: dict | None = None, script_time_limit_seconds: float = 2.0,
                  max_task_depth: int = 20_000, max_engine_steps: int = MAX_ENGINE_STEPS_PER_ADVANCE,
-                 max_join_rounds: int = MAX_JOIN_ROUNDS, clock=None):
-        self.script_engine = make_script_engine(helpers or {}, script_time_limit_seconds)
+                 max_join_rounds: int = MAX_JOIN_ROUNDS, clock=None, script_workers: int = DEFAULT_WORKERS,
+                 script_memory_bytes: int = DEFAULT_MEMORY_BYTES):
+        self.script_engine = make_script_engine(helpers if helpers is not None else {}, script_time_limit_seconds,
+                                                script_workers, script_memory_bytes)
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.max_task_depth = max_task_depth
         self.max_engine_steps = max_engine_steps

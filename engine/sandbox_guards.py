@@ -6,26 +6,31 @@ import datetime
 import decimal
 import math
 import operator
-import re
 import sys
 import types
 
+import re2
 from RestrictedPython import PrintCollector, safe_builtins
 from RestrictedPython.Guards import (full_write_guard, guarded_iter_unpack_sequence,
                                      guarded_unpack_sequence, raise_, safer_getattr)
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
+from engine import sandbox_re
 from engine.errors import ScriptError
 
 
 MAX_ITEMS = 1_000_000  # longest str/bytes/list/tuple/range one operation may build
 MAX_INT_BITS = 10_000  # largest int that *, **, <<, pow(), int() may build
 MAX_WIDTH = 10_000     # largest width/precision in format specs and padding methods
-MAX_RE_TEXT = 10_000   # longest text given to `re` (findall/split output is O(n**2) in the worst case)
+MAX_RE_TEXT = sandbox_re.MAX_RE_TEXT  # longest text given to `re`
 MAX_DIGITS = 4_300     # largest |exponent| of a Decimal that int()/round()/formatting may expand
 MAX_STRPTIME_FORMAT = 1_000  # longest strptime() format (_strptime turns it into a regex in a quadratic loop)
+MAX_STRFTIME_FORMAT = 1_000  # longest strftime() format: '%9999Y' * 150000 asks C for gigabytes
 _BINOPS = {ast.Add: "+", ast.Mult: "*", ast.Pow: "**", ast.LShift: "<<", ast.Mod: "%"}
-_PCT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?.", re.S)
+_RE2_DOTALL = re2.Options()
+_RE2_DOTALL.dot_nl = True
+# RE2, not re: with re, '%' followed by 10**6 zeros and nothing else backtracks quadratically inside C.
+_PCT_SPEC = re2.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d*)(?:\.(\*|\d*))?[hlL]?.", _RE2_DOTALL)
 
 
 def _refuse(what: str):
@@ -180,6 +185,8 @@ def _getattr(obj, name, *default):
         return _sized_method(obj, name)
     if name == "strptime" and kind is datetime.datetime:
         return _strptime
+    if name == "strftime" and kind in (datetime.date, datetime.datetime, datetime.time):
+        return _strftime(obj) if kind is not obj else lambda moment, fmt: _strftime(moment)(fmt)
     try:
         return safer_getattr(obj, name, *(default or (raise_,)))
     except NotImplementedError as exc:  # string.Formatter and friends
@@ -192,6 +199,15 @@ def _strptime(text, fmt):
     if isinstance(fmt, str):
         _limit(len(fmt), MAX_STRPTIME_FORMAT, "strptime() format length")
     return datetime.datetime.strptime(text, fmt)
+
+
+def _strftime(moment):
+    """strftime() with a bounded format: glibc's widths ('%9999Y') make each directive thousands of characters."""
+    def call(fmt):
+        if isinstance(fmt, str):
+            _limit(len(fmt), MAX_STRFTIME_FORMAT, "strftime() format length")
+        return moment.strftime(fmt)
+    return call
 
 
 def _range(*args):
@@ -234,33 +250,6 @@ def _checked(fn):
             _limit(result.bit_length(), MAX_INT_BITS, "integer bits")
         return result
     return call
-
-
-def _re_text(name: str, *args) -> None:
-    # The match engine runs in C, out of the timer's reach, and findall/split output can be O(n**2).
-    for arg in args:
-        if isinstance(arg, (str, bytes)):
-            _limit(len(arg), MAX_RE_TEXT, f"re.{name}() text length")
-
-
-def _re(fn, name: str):
-    def call(*args, **kwargs):
-        _re_text(name, *args, *kwargs.values())
-        return fn(*args, **kwargs)
-    return call
-
-
-def _re_subn(pattern, repl, string, count=0, flags=0):
-    # Back-references in `repl` multiply the output inside C: expand match by match, keep a running total.
-    _re_text("sub", pattern, repl, string)
-    total = [len(string)]
-
-    def one(match):  # templates without backslashes are literal: skip the slow per-match parsing
-        out = repl(match) if callable(repl) else match.expand(repl) if "\\" in str(repl) else repl
-        total[0] += len(out)
-        _limit(total[0], MAX_ITEMS, "re.sub() result length")
-        return out
-    return re.subn(pattern, one, string, count, flags)
 
 
 # What a whitelisted function running untraced may receive: exact types, no subclasses, nothing callable
@@ -318,17 +307,14 @@ def untraced(fn, name: str | None = None):
 _MATH_NAMES = ("pi e tau inf nan sqrt isqrt exp log log2 log10 pow fabs fmod modf copysign gcd hypot dist "
                "isclose isfinite isinf isnan fsum sin cos tan asin acos atan atan2 degrees radians").split()
 _NS = types.SimpleNamespace  # read-only for scripts: _write_ refuses attribute assignment
-_MODULES = {  # no math.factorial/comb/perm/prod/lcm (CPU bombs in C), no re.compile (Pattern.sub is unguarded)
+_MODULES = {  # no math.factorial/comb/perm/prod/lcm (CPU bombs in C)
     "datetime": _NS(date=datetime.date, datetime=datetime.datetime, time=datetime.time,
                     timedelta=datetime.timedelta, timezone=datetime.timezone),
     "decimal": _NS(Decimal=decimal.Decimal, InvalidOperation=decimal.InvalidOperation,
                    **{n: getattr(decimal, n) for n in dir(decimal) if n.startswith("ROUND_")}),
     "math": _NS(floor=_checked(math.floor), ceil=_checked(math.ceil), trunc=_checked(math.trunc),
                 **{n: getattr(math, n) for n in _MATH_NAMES}),
-    "re": _NS(error=re.error, escape=re.escape, subn=_re_subn, sub=lambda *a, **k: _re_subn(*a, **k)[0],
-              I=re.I, IGNORECASE=re.I, M=re.M, MULTILINE=re.M, S=re.S, DOTALL=re.S, X=re.X, VERBOSE=re.X,
-              A=re.A, ASCII=re.A, **{n: _re(getattr(re, n), n) for n in
-                                     ("match", "fullmatch", "search", "findall", "finditer", "split")}),
+    "re": _NS(**sandbox_re.NAMES),  # over RE2: linear time, no backtracking
     "Decimal": decimal.Decimal,
 }
 

@@ -10,12 +10,13 @@ from typing import Callable
 from sqlalchemy import Engine, select
 
 from engine import models, serializer
-from engine.calendar import WorkingCalendar, script_helpers
+from engine.calendar import WorkingCalendar
 from engine.config import Settings
 from engine.db import make_engine
 from engine.deadlines import DeadlinePlanner
 from engine.errors import ProcessNotFound
 from engine.runtime import Runtime
+from engine.sandbox_helpers import OfficeHelpers
 from engine.unit_of_work import UnitOfWork
 
 SPEC_CACHE_ENTRIES = 128
@@ -74,23 +75,14 @@ class Services:
     def __post_init__(self):
         if self.calendar is None:
             self.calendar = WorkingCalendar()
-        if not self.script_helpers:
-            self.script_helpers = {**script_helpers(self.calendar), "now": self._now_iso, "plazo": self._plazo}
+        if not self.script_helpers:  # rebuilt inside the script workers from the calendar, plazos and clock
+            self.script_helpers = OfficeHelpers(lambda: self.calendar, self.settings.plazos, self.clock)
         if self.runtime is None:
             self.runtime = Runtime(self.script_helpers, self.settings.script_time_limit_seconds,
                                    self.settings.max_task_depth, self.settings.max_engine_steps,
-                                   self.settings.max_join_rounds, clock=self.clock)
-
-    def _now_iso(self) -> str:
-        """The current moment (UTC, ISO-8601) as scripts and timer expressions see it."""
-        return self.clock().isoformat()
-
-    def _plazo(self, name: str) -> int:
-        """A deadline figure from the settings (e.g. plazo("laip_dias") -> 10)."""
-        try:
-            return int(self.settings.plazos[name])
-        except KeyError:
-            raise KeyError(f"no deadline setting '{name}'; known: {', '.join(sorted(self.settings.plazos))}")
+                                   self.settings.max_join_rounds, clock=self.clock,
+                                   script_workers=self.settings.script_workers,
+                                   script_memory_bytes=self.settings.script_memory_limit_mb * 2**20)
 
     def uow(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self.db, write=write)
