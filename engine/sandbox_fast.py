@@ -5,7 +5,8 @@ to a script worker costs more than the comparison. An expression takes this path
 
 - it compiles under the sandbox's policy (same refusals, same messages as in a worker), and its whole syntax
   tree is names, literals (str, int, float, bool, None, and tuples, lists or sets of them), comparisons
-  (`in` only against a literal), `and`, `or`, `not` and the sign of a number literal;
+  (`in` only against a literal, `is` only against None, True or False), `and`, `or`, `not` and the sign of a
+  number literal;
 - and, at each evaluation, every name it reads is bound in the task data (or the external context) to a
   bool, int of at most MAX_INT_BITS bits, float, None or str of at most MAX_ITEMS characters (exact types).
 
@@ -27,7 +28,8 @@ FALLBACK = object()  # the value of an evaluation this path does not take
 _SCALARS = (bool, int, float, str, type(None))
 _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
             ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b,
-            ast.NotIn: lambda a, b: a not in b}
+            ast.NotIn: lambda a, b: a not in b, ast.Is: operator.is_, ast.IsNot: operator.is_not}
+_SINGLETONS = (None, True, False)  # the only literals `is` compares with: identity means the same everywhere
 
 
 class _Fallback(Exception):
@@ -56,6 +58,14 @@ def _literal(node):
         return items if isinstance(node, ast.Tuple) else frozenset(items) if isinstance(node, ast.Set) \
             else list(items)
     raise _Fallback()
+
+
+def _comparable(op, right) -> bool:
+    if isinstance(op, (ast.In, ast.NotIn)):
+        return isinstance(right, (ast.Constant, ast.Tuple, ast.List, ast.Set))
+    if isinstance(op, (ast.Is, ast.IsNot)):
+        return isinstance(right, ast.Constant) and any(right.value is s for s in _SINGLETONS)
+    return type(op) in _COMPARE
 
 
 def _build(node):
@@ -87,10 +97,7 @@ def _build(node):
         operand = _build(node.operand)
         return lambda c, x: not operand(c, x)
     if isinstance(node, ast.Compare):
-        if any(type(op) not in _COMPARE for op in node.ops) or any(
-                isinstance(op, (ast.In, ast.NotIn)) and not isinstance(right, (ast.Constant, ast.Tuple, ast.List,
-                                                                               ast.Set))
-                for op, right in zip(node.ops, node.comparators)):
+        if not all(map(_comparable, node.ops, node.comparators)):
             raise _Fallback()
         terms = [_build(node.left), *map(_build, node.comparators)]
         ops = [_COMPARE[type(op)] for op in node.ops]
