@@ -1,10 +1,12 @@
 """What the script sandbox costs the office's helpers: each helper called plainly and from a sandboxed script.
 
 Warm rows: the helper called REPEAT times in a loop, plainly and by one sandboxed script (the same loop under
-RestrictedPython, its guards and the time-limit tracer), medians of SAMPLES runs; "sandboxed" is that script
-less the same script without the calls (the script's own cost, shown apart), so the ratio compares the helper
-calls alone. The cold row is a case's first script in a fresh process: the holidays package is imported and
-computes the year inside the helper (whole script, median of COLD_SAMPLES processes). "old tracer" is the plain
+RestrictedPython, its guards and the time-limit tracer, in a script worker where the helpers are rebuilt), medians
+of SAMPLES runs; "sandboxed" is that script less the same script without the calls (the script's own cost and the
+worker's round trip, shown apart), so the ratio compares the helper calls alone. The cold row is the first helper
+call of a fresh process: plainly, the holidays package is imported and computes the year inside the helper; in
+the sandbox, a fresh worker (which loads this year's holidays as it starts) after its first script (whole script,
+median of COLD_SAMPLES processes). "old tracer" is the plain
 loop under a tracer that follows every frame line by line, as the sandbox did before helpers ran untraced.
 Target (issue 11): add_working_days over a year, sandboxed, within 3x of plain; other rows are for reference
 (a helper of a microsecond is dominated by the wrapper's fixed cost per call, shown as "+us/call").
@@ -17,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.calendar import WorkingCalendar, script_helpers  # noqa: E402
 from engine.sandbox import RestrictedEnvironment  # noqa: E402
+from engine.sandbox_helpers import OfficeHelpers  # noqa: E402
 
 SAMPLES = 15
 COLD_SAMPLES = 5
@@ -39,10 +43,15 @@ CALLS = {  # row -> helper, arguments
 COLD = """
 import sys, time
 sys.path.insert(0, {root!r})
+from datetime import datetime, timezone
 from engine.calendar import WorkingCalendar, script_helpers
 from engine.sandbox import RestrictedEnvironment
-helpers = script_helpers(WorkingCalendar())
-env = RestrictedEnvironment(helpers, {limit})
+from engine.sandbox_helpers import OfficeHelpers
+calendar = WorkingCalendar()
+helpers = script_helpers(calendar)
+env = RestrictedEnvironment(OfficeHelpers(lambda: calendar, {{}}, lambda: datetime.now(timezone.utc)), {limit})
+if {mode!r} == "sandboxed":
+    env.execute("x = 1", {{}})  # the worker started (it loads the holidays of this year as it starts)
 def old_tracer(frame, event, arg):
     time.monotonic()
     return old_tracer
@@ -88,7 +97,7 @@ def warm_row(helpers: dict, env: RestrictedEnvironment, helper: str, args: tuple
             sys.settrace(None)
 
     script = f"for i in range({REPEAT}):\n    due = {helper}({', '.join(map(repr, args))})"
-    empty = f"for i in range({REPEAT}):\n    due = ({', '.join(map(repr, args))},)"
+    empty = f"for i in range({REPEAT}):\n    due = [{', '.join(map(repr, args))}]"
     whole, own = median_ms(lambda: env.execute(script, {})), median_ms(lambda: env.execute(empty, {}))
     return median_ms(plain), max(whole - own, 0.0), own, median_ms(traced)
 
@@ -101,8 +110,10 @@ def cold_ms(mode: str) -> float:
 
 
 def main() -> None:
-    helpers = script_helpers(WorkingCalendar())
-    env = RestrictedEnvironment(helpers, LIMIT_SECONDS)
+    calendar = WorkingCalendar()
+    helpers = script_helpers(calendar)
+    env = RestrictedEnvironment(OfficeHelpers(lambda: calendar, {}, lambda: datetime.now(timezone.utc)),
+                                LIMIT_SECONDS)
     rows = {}  # name -> plain, sandboxed, script's own cost, old tracer, under the target
     for name, (helper, args) in CALLS.items():
         rows[f"{name} x{REPEAT}"] = (*warm_row(helpers, env, helper, args), helper == "add_working_days")
