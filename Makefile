@@ -80,6 +80,10 @@ bench: install
 	$(BIN)/python bench/http_cycle.py
 	$(BIN)/python bench/draft_save.py
 	$(BIN)/python bench/server_start.py
+	$(BIN)/python bench/sandbox_overhead.py
+	$(BIN)/python bench/sandbox_isolation.py
+	$(BIN)/python bench/parse_scale.py
+	$(BIN)/python bench/login_timing.py
 
 clean:
 	rm -rf $(VENV) var
