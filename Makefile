@@ -10,11 +10,11 @@ PORT ?= 5000
 
 .PHONY: run test install migrate deploy bench clean messages lock
 
-# Python packages come only from requirements.lock (exact versions and hashes, every platform; `make lock`),
+# Python packages come only from requirements.txt (exact versions and hashes, every platform; `make lock`),
 # setuptools included, so the editable install below builds without fetching anything unpinned.
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -23,16 +23,16 @@ $(STAMP): requirements.lock pyproject.toml
 # a dependency); uv itself is pinned in requirements-tools.in and installed from its own hashed lock.
 UPGRADE ?= --upgrade
 UV_STAMP := $(VENV)/.uv-installed
-$(UV_STAMP): requirements-tools.lock
+$(UV_STAMP): requirements-tools.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-tools.lock
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-tools.txt
 	touch $@
 
 lock: $(UV_STAMP)
 	$(BIN)/uv pip compile --quiet $(UPGRADE) pyproject.toml requirements-build.in --extra test --universal \
-		--python-version 3.11 --generate-hashes --custom-compile-command 'make lock' -o requirements.lock
+		--python-version 3.11 --generate-hashes --custom-compile-command 'make lock' -o requirements.txt
 	$(BIN)/uv pip compile --quiet requirements-tools.in --universal \
-		--python-version 3.11 --generate-hashes --custom-compile-command 'make lock' -o requirements-tools.lock
+		--python-version 3.11 --generate-hashes --custom-compile-command 'make lock' -o requirements-tools.txt
 
 # Front-end libraries from the npm registry (package-lock.json), copied into web/static/vendor.
 VENDOR_STAMP := web/static/vendor/.built
