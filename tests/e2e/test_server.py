@@ -110,7 +110,7 @@ def test_sigterm_lets_a_request_in_flight_finish_and_exits_0(server):
     assert proc.wait(timeout=WAIT_SECONDS) == 0  # the supervisor kills and exits 1 past its 30 s deadline
     output = proc.stdout.read().decode(errors="replace")
     assert "Traceback" not in output, output
-    assert _heartbeats(url) == []  # the scheduler stopped cleanly and took its heartbeat away
+    assert _heartbeats(url) == []  # the scheduler stopped cleanly and removed its heartbeat
 
 
 def test_a_scheduler_that_dies_is_started_again(server):

@@ -136,7 +136,8 @@ def _retrying(call):
 def _wait_until(condition, what: str) -> None:
     deadline = time.monotonic() + DEADLINE_SECONDS
     while not condition():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
         time.sleep(0.02)
 
 
