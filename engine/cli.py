@@ -28,6 +28,9 @@ def _services():
 @click.group()
 def main():
     """Expediente: administrative procedures run as BPMN."""
+    if os.environ.get("EXPEDIENTE_STOP_WITH_PARENT") == "1":  # a child of `expediente serve` (engine.supervisor)
+        from engine.supervisor import stop_with_parent
+        stop_with_parent()
 
 
 @main.command()

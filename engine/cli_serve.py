@@ -19,17 +19,6 @@ def _int_env(name: str, default: int) -> int:
         raise click.BadParameter(f"{name} must be a whole number, not {value!r}") from None
 
 
-def _sigterm_when_parent_dies() -> None:
-    """Ask Linux for SIGTERM when our parent exits (prctl PR_SET_PDEATHSIG); elsewhere do nothing."""
-    import ctypes
-    import signal
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def _module_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "engine.cli", *args]
 
@@ -47,7 +36,8 @@ def _module_command(*args: str) -> list[str]:
 def serve(host, port, with_scheduler, workers, dev, no_reload, stop_with_parent):
     """Serve the web application: gunicorn, with the scheduler as a supervised process."""
     if stop_with_parent:
-        _sigterm_when_parent_dies()
+        from engine.supervisor import stop_with_parent as ask_for_sigterm
+        ask_for_sigterm()
     if dev:
         _serve_dev(host, port, with_scheduler, reload=not no_reload)
         return

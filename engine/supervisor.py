@@ -7,6 +7,7 @@ every stop is the graceful one.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import time
@@ -19,6 +20,19 @@ KILL_MARGIN_SECONDS = 2.0          # left for killing what has not stopped by th
 RESTART_DELAYS_SECONDS = (1, 2, 5, 10, 30, 60)
 STEADY_AFTER_SECONDS = 60.0        # a child up this long is healthy again: its next restart is quick
 POLL_SECONDS = 0.2
+# Set in the children's environment: each asks Linux for SIGTERM should the supervisor die without stopping
+# them (SIGKILL, the OOM killer), so no orphan keeps the port or fires timers.
+STOP_WITH_PARENT_ENV = "EXPEDIENTE_STOP_WITH_PARENT"
+
+
+def stop_with_parent() -> None:
+    """Ask Linux for SIGTERM when this process's parent exits (prctl PR_SET_PDEATHSIG); elsewhere do nothing."""
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 @dataclass
@@ -35,7 +49,8 @@ class Child:
     env: dict | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(self.argv, env=self.env, start_new_session=True)
+        env = {**(self.env if self.env is not None else os.environ), STOP_WITH_PARENT_ENV: "1"}
+        self.proc = subprocess.Popen(self.argv, env=env, start_new_session=True)
         self.started_at = time.monotonic()
         self.restart_at = None
         log.info("%s started (pid %d)", self.name, self.proc.pid)

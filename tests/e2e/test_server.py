@@ -123,3 +123,30 @@ def test_a_scheduler_that_dies_is_started_again(server):
     assert proc.poll() is None
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=WAIT_SECONDS) == 0
+
+
+def test_children_stop_when_the_supervisor_is_killed(server):
+    proc, base, port, url = server
+    _ready(base)
+    [name] = _poll(lambda: _heartbeats(url), "the scheduler's first heartbeat")
+    scheduler_pid = int(name.rsplit(":", 1)[1])
+    proc.kill()  # SIGKILL: the supervisor cannot pass anything on; Linux tells its children (PR_SET_PDEATHSIG)
+    proc.wait()
+
+    def port_closed():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            return False
+        except OSError:
+            return True
+
+    def scheduler_gone():
+        try:
+            os.kill(scheduler_pid, 0)
+            return False
+        except ProcessLookupError:
+            return True
+
+    _poll(port_closed, "the web server to stop after its supervisor died")
+    _poll(scheduler_gone, "the scheduler to stop after its supervisor died")
+    _poll(lambda: _heartbeats(url) == [] or None, "the scheduler's clean stop (heartbeat removed)")
