@@ -157,8 +157,9 @@ def _convert(raw: str, prop: dict, kind: str):
 
 
 def errors_by_field(problems: list[dict]) -> dict[str, str]:
-    """FormInvalid's problem list → {field path: first message}."""
+    """FormInvalid's (or ValueRejected's) problem list → {field path: first message}."""
     out: dict[str, str] = {}
     for p in problems:
-        out.setdefault(p.get("field", ""), p.get("message", ""))
+        # ValueRejected names the field from the submitted object's root ("data.constancia_folios").
+        out.setdefault(p.get("field", "").removeprefix("data."), p.get("message", ""))
     return out

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from engine import attachments, cases, intake, queries, tasks
 from engine.errors import Conflict, FormInvalid, TaskNotReady
+from engine.values import ValueRejected
 from web import schema_form
 from web.inbox_pages import process_names
 from web.pages import bp, login_required, services
@@ -46,7 +47,7 @@ def work_task(task_id: str):
             flash(_("Borrador guardado."), "info")
             return redirect(url_for("pages.task", task_id=task_id))
         result = tasks.complete_task(svc, task_id, data, g.user.username)
-    except FormInvalid as exc:
+    except (FormInvalid, ValueRejected) as exc:  # the form again, with what the clerk typed and the field marked
         errors = schema_form.errors_by_field(exc.details.get("errors") or [])
         flash(_("El formulario tiene errores; corríjalos y envíelo de nuevo."), "error")
         return _render_task(task_row, data, errors, 422)
@@ -89,7 +90,7 @@ def intake_page(process_key: str):
         try:
             started = cases.start_case(services(), process_key, data, actor=g.user.username)
             return redirect(url_for("pages.receipt", case_id=started.id))
-        except FormInvalid as exc:
+        except (FormInvalid, ValueRejected) as exc:
             errors = schema_form.errors_by_field(exc.details.get("errors") or [])
             flash(_("El formulario tiene errores; corríjalos y envíelo de nuevo."), "error")
             status = 422

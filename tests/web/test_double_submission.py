@@ -102,3 +102,19 @@ def test_the_upload_field_carries_a_key_for_its_uploads(app, office_svc):
     started = cases.start_case(office_svc, "licencia", intake(), actor="ventanilla1")
     html = signed_in(app).get(f"/expedientes/{started.id}").get_data(as_text=True)
     assert re.search(r'data-idempotency-key="[0-9a-f]{32}"', html)
+
+
+def test_a_value_the_case_cannot_store_rerenders_the_task_form_with_the_field_marked(app, office_svc):
+    started = cases.start_case(office_svc, "licencia", intake(), actor="ventanilla1")
+    task_id = started.ready_tasks[0]["id"]
+    client = signed_in(app)
+    page = client.get(f"/tareas/{task_id}").get_data(as_text=True)
+    huge = "1" + "0" * 30  # far past the 63-bit integers a case stores
+    form = {**as_form({"constancia_entrega": "ventanilla"}), "constancia_folios": huge, "accion": "completar",
+            "csrf_token": csrf_of(page), "submission_token": token_of(page)}
+    answer = client.post(f"/tareas/{task_id}", data=form)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "corríjalos" in html
+    assert f'value="{huge}"' in html  # what the clerk typed is still there to correct
+    assert re.search(r'constancia_folios[^>]*aria-invalid="true"|id="constancia_folios-error"', html), html[:2000]
+    assert [t["state"] for t in tasks.list_tasks(office_svc, case_id=started.id)] == ["ready"]
