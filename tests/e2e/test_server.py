@@ -66,11 +66,14 @@ def server(tmp_path):
     try:
         yield proc, f"http://127.0.0.1:{port}", port, url
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+        if proc.poll() is None:  # a clean stop, so no child outlives the test
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=WAIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # its children still get SIGTERM from Linux (PR_SET_PDEATHSIG)
+                proc.wait()
         proc.stdout.close()
-        subprocess.run(["pkill", "-f", f"--port {port}"], check=False)
 
 
 def _ready(base: str):
