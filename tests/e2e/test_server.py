@@ -15,13 +15,13 @@ import urllib.request
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.waiting import free_port, wait_until as _wait_until
+
 WAIT_SECONDS = 120.0  # generous: a loaded 2-core machine starts Python processes slowly
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def wait_until(condition, what: str):
+    return _wait_until(condition, what, WAIT_SECONDS, interval=0.2)  # each look at the heartbeats opens a connection
 
 
 def _get(url: str) -> tuple[int, dict]:
@@ -30,16 +30,6 @@ def _get(url: str) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
-
-
-def _poll(predicate, what: str):
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"gave up waiting for {what}")
 
 
 def _heartbeats(url: str) -> list[str]:
@@ -60,7 +50,7 @@ def server(tmp_path):
            "EXPEDIENTE_WORKERS": "2"}
     cli = [sys.executable, "-m", "engine.cli"]
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([*cli, "serve", "--with-scheduler", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -83,7 +73,7 @@ def _ready(base: str):
         except (urllib.error.URLError, ConnectionError, OSError):
             return None  # the port opens only once the app is loaded
         return body if status == 200 else None
-    return _poll(healthy, "/health to answer 200 (app loaded, scheduler heartbeat)")
+    return wait_until(healthy, "/health to answer 200 (app loaded, scheduler heartbeat)")
 
 
 def test_serve_answers_health_once_the_app_and_the_scheduler_are_up(server):
@@ -119,10 +109,10 @@ def test_sigterm_lets_a_request_in_flight_finish_and_exits_0(server):
 def test_a_scheduler_that_dies_is_started_again(server):
     proc, base, _port, url = server
     _ready(base)
-    first = _poll(lambda: _heartbeats(url), "the scheduler's first heartbeat")
+    first = wait_until(lambda: _heartbeats(url), "the scheduler's first heartbeat")
     pid = int(first[0].rsplit(":", 1)[1])
     os.kill(pid, signal.SIGKILL)
-    _poll(lambda: [n for n in _heartbeats(url) if n != first[0]], "a new scheduler's heartbeat")
+    wait_until(lambda: [n for n in _heartbeats(url) if n != first[0]], "a new scheduler's heartbeat")
     assert proc.poll() is None
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=WAIT_SECONDS) == 0
@@ -131,7 +121,7 @@ def test_a_scheduler_that_dies_is_started_again(server):
 def test_children_stop_when_the_supervisor_is_killed(server):
     proc, base, port, url = server
     _ready(base)
-    [name] = _poll(lambda: _heartbeats(url), "the scheduler's first heartbeat")
+    [name] = wait_until(lambda: _heartbeats(url), "the scheduler's first heartbeat")
     scheduler_pid = int(name.rsplit(":", 1)[1])
     proc.kill()  # SIGKILL: the supervisor cannot pass anything on; Linux tells its children (PR_SET_PDEATHSIG)
     proc.wait()
@@ -150,6 +140,6 @@ def test_children_stop_when_the_supervisor_is_killed(server):
         except ProcessLookupError:
             return True
 
-    _poll(port_closed, "the web server to stop after its supervisor died")
-    _poll(scheduler_gone, "the scheduler to stop after its supervisor died")
-    _poll(lambda: _heartbeats(url) == [] or None, "the scheduler's clean stop (heartbeat removed)")
+    wait_until(port_closed, "the web server to stop after its supervisor died")
+    wait_until(scheduler_gone, "the scheduler to stop after its supervisor died")
+    wait_until(lambda: _heartbeats(url) == [] or None, "the scheduler's clean stop (heartbeat removed)")

@@ -34,6 +34,7 @@ from engine.restore import restore_backup
 from engine.scheduler import build_scheduler
 from engine.users import map_lane
 from tests.conftest import POSTGRES_URL, _require_postgres, bpmn_fixture, make_services
+from tests.waiting import wait_until
 
 CLIENTS = 8
 DEADLINE_SECONDS = 300  # generous: the machine is shared; nothing here measures speed
@@ -133,14 +134,6 @@ def _retrying(call):
     return call()
 
 
-def _wait_until(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.02)
-
-
 def _file_a_case(svc, store: AttachmentStore | None = None) -> int:
     started = cases.start_case(svc, "five_step", {"amount": 80}, actor="oficial1")
     if store is not None:
@@ -183,12 +176,13 @@ def test_backup_taken_while_eight_clients_write_restores_every_step_acknowledged
     for thread in threads:
         thread.start()
     try:
-        _wait_until(lambda: len(acked) >= 3 * CLIENTS or failures, "the clients' first steps")
+        wait_until(lambda: len(acked) >= 3 * CLIENTS or failures, "the clients' first steps", DEADLINE_SECONDS)
         with lock:
             before = list(acked)  # acknowledged (returned to a client) before the backup starts
         made = create_backup(live.settings, live.backups, tmp_path / "backup")
         count_after = len(acked)
-        _wait_until(lambda: len(acked) >= count_after + CLIENTS or failures, "the clients to go on writing")
+        wait_until(lambda: len(acked) >= count_after + CLIENTS or failures, "the clients to go on writing",
+                   DEADLINE_SECONDS)
     finally:
         stop.set()
         for thread in threads:

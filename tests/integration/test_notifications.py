@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import email
-import socket
 from datetime import datetime, timezone
 from email.policy import default as default_policy
 
@@ -13,6 +12,7 @@ from engine import cases, notifications
 from engine.deploy import deploy_files
 from engine.notifications import SmtpMailer, SmtpSettings, enqueue_mail, outbox_rows, render, send_pending
 from tests.bpmn import linear, user
+from tests.waiting import free_port
 
 
 class Inbox:
@@ -24,12 +24,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

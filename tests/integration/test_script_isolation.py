@@ -5,7 +5,6 @@ answered. No durations are asserted: only what ends before what."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -14,6 +13,7 @@ from engine.deploy import deploy_files
 from engine.users import map_lane
 from tests.bpmn import definitions, linear, script, user
 from tests.conftest import bpmn_fixture, make_services
+from tests.waiting import wait_until
 
 # Long enough that the other requests are surely answered before the hostile script is killed; the kill
 # comes at this limit plus sandbox_pool.KILL_MARGIN_SECONDS.
@@ -71,14 +71,6 @@ def hostile_svc(sqlite_url, clock):
     svc.db.dispose()
 
 
-def wait_for(condition) -> None:
-    deadline = time.monotonic() + PATIENCE_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail("gave up waiting")
-        time.sleep(0.01)
-
-
 def answered_while_running(svc, hostile):
     """Run `hostile()` in a thread; while it runs, this thread reads the inbox and a case, and runs a script and
     a condition through the same runtime: all must be answered before the hostile call ends. (Other writes on
@@ -87,7 +79,8 @@ def answered_while_running(svc, hostile):
     thread = threading.Thread(target=lambda: out.setdefault("result", hostile()))
     environment = svc.runtime.script_engine.environment
     thread.start()
-    wait_for(lambda: environment.pool.busy() > 0 or not thread.is_alive())
+    wait_until(lambda: environment.pool.busy() > 0 or not thread.is_alive(), "the hostile script to start",
+               PATIENCE_SECONDS, interval=0.01)
     inbox = tasks.list_tasks(svc, groups=["ventanilla"])
     case = cases.get_case(svc, svc.filed.id)
     data = {"amount": 80}
