@@ -6,9 +6,9 @@ from pathlib import Path
 from flask import Flask, jsonify
 
 from api import config, security
-from engine import health as engine_health
-from engine.attachments import AttachmentStore
-from engine.auth import LoginPolicy
+from engine.ops import health as engine_health
+from engine.usecases.attachments import AttachmentStore
+from engine.accounts.auth import LoginPolicy
 from engine.config import PROJECT_ROOT, Settings
 from engine.services import Services, build_services
 

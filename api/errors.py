@@ -8,12 +8,12 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from engine import errors
-from engine.attachments import AttachmentRefused, AttachmentTooLarge
-from engine.auth import AccountLocked
-from engine.idempotency import IdempotencyKeyReused, IdempotentReplay
-from engine.permissions import NotAssignable, NotAuthenticated
-from engine.storable import StateRejected
-from engine.values import ValueRejected
+from engine.usecases.attachments import AttachmentRefused, AttachmentTooLarge
+from engine.accounts.auth import AccountLocked
+from engine.storage.idempotency import IdempotencyKeyReused, IdempotentReplay
+from engine.accounts.permissions import NotAssignable, NotAuthenticated
+from engine.storage.storable import StateRejected
+from engine.runtime.values import ValueRejected
 from web.i18n import localize
 
 PROBLEM_MIMETYPE = "application/problem+json"

@@ -1,7 +1,7 @@
 """The Idempotency-Key header: a retried write gets the first answer (marked Idempotent-Replayed), changes nothing.
 
 `@idempotent` goes on a view method, below `@requires`: it checks the header, fingerprints the request and binds
-the key around the view (engine.idempotency records it with the use case's changes). A request whose key is
+the key around the view (engine.storage.idempotency records it with the use case's changes). A request whose key is
 already recorded waits for the first answer and returns it; the same key with another request is a 422.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import current_app, make_response, request
 from flask_smorest import Blueprint
 
 from api.security import principal, services
-from engine import idempotency
+from engine.storage import idempotency
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"

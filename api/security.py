@@ -2,7 +2,7 @@
 headers of every answer.
 
 Views declare their action with @requires("case.read") (or @public); one before-request hook
-authenticates, checks CSRF and asks engine.permissions before any argument is even parsed.
+authenticates, checks CSRF and asks engine.accounts.permissions before any argument is even parsed.
 A view without a declaration is refused, so forgetting one fails closed.
 """
 from __future__ import annotations
@@ -15,9 +15,10 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from engine import auth, permissions
+from engine.accounts import auth
+from engine.accounts import permissions
 from engine.errors import Forbidden
-from engine.permissions import NotAuthenticated, Principal
+from engine.accounts.permissions import NotAuthenticated, Principal
 
 API_PREFIX = "/api/"
 PUBLIC = "public"
@@ -55,7 +56,7 @@ class CsrfRejected(Forbidden):
 
 
 def requires(action: str):
-    """Declare the permission a view method needs (an action of engine.permissions.RULES)."""
+    """Declare the permission a view method needs (an action of engine.accounts.permissions.RULES)."""
     if action not in permissions.RULES:
         raise ValueError(f"unknown action {action!r}")
 
@@ -142,7 +143,7 @@ def authorize_request() -> None:
     if request.url_rule is None or request.method == "OPTIONS":
         return  # 404/405 answer by themselves; OPTIONS is answered by Flask
     if not request.path.startswith(API_PREFIX):
-        return  # pages check their own sessions (through engine.permissions as well)
+        return  # pages check their own sessions (through engine.accounts.permissions as well)
     header = request.headers.get("Authorization")
     if header:
         g.principal, g.via = _from_bearer(header), "token"

@@ -21,13 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import drafts  # noqa: E402
+from engine.usecases import drafts  # noqa: E402
 from engine.config import Settings  # noqa: E402
-from engine.deploy import deploy_paths  # noqa: E402
-from engine.lanes import apply_lane_files  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
+from engine.usecases.deploy import deploy_paths  # noqa: E402
+from engine.usecases.lanes import apply_lane_files  # noqa: E402
+from engine.storage.migrate import upgrade  # noqa: E402
 from engine.services import build_services  # noqa: E402
-from engine.specs import parse_bundle  # noqa: E402
+from engine.language.specs import parse_bundle  # noqa: E402
 
 PROCESSES = ROOT / "processes"
 TARGET_MS = 500

@@ -1,6 +1,6 @@
 """Throughput of the 5-step process through our use cases vs raw SpiffWorkflow, in one run.
 
-Ours: start → complete → complete through engine.cases/engine.tasks on an SQLite file at the
+Ours: start → complete → complete through engine.usecases.cases/engine.usecases.tasks on an SQLite file at the
 default durability (WAL, synchronous=FULL); every step loads the case from the database.
 Raw: SpiffWorkflow alone, serialize_json + deserialize_json (its own format, spec embedded) at
 each wait state, no database. Floor: the same with our spec-by-reference serializer.
@@ -24,13 +24,15 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # noq
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
-from engine import cases, serializer, tasks  # noqa: E402
+from engine.usecases import cases
+from engine.runtime import serializer
+from engine.usecases import tasks  # noqa: E402
 from engine.config import Settings  # noqa: E402
-from engine.deploy import deploy_files  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
+from engine.usecases.deploy import deploy_files  # noqa: E402
+from engine.storage.migrate import upgrade  # noqa: E402
 from engine.services import build_services  # noqa: E402
-from engine.specs import parse_bundle  # noqa: E402
-from engine.users import map_lane  # noqa: E402
+from engine.language.specs import parse_bundle  # noqa: E402
+from engine.accounts.users import map_lane  # noqa: E402
 
 BPMN = (ROOT / "tests" / "fixtures" / "five_step.bpmn").read_bytes()
 DATA = [{"amount": 80}, {"ok": True}]

@@ -25,12 +25,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.auth import create_token, principal_by_username  # noqa: E402
+from engine.accounts.auth import create_token, principal_by_username  # noqa: E402
 from engine.config import Settings  # noqa: E402
-from engine.deploy import deploy_files  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
+from engine.usecases.deploy import deploy_files  # noqa: E402
+from engine.storage.migrate import upgrade  # noqa: E402
 from engine.services import build_services  # noqa: E402
-from engine.users import add_user, map_lane, random_password  # noqa: E402
+from engine.accounts.users import add_user, map_lane, random_password  # noqa: E402
 
 BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="http://x">

@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.app import create_app  # noqa: E402
-from engine.auth import update_user  # noqa: E402
+from engine.accounts.auth import update_user  # noqa: E402
 from engine.config import Settings  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
+from engine.storage.migrate import upgrade  # noqa: E402
 from engine.services import build_services  # noqa: E402
-from engine.users import add_user  # noqa: E402
+from engine.accounts.users import add_user  # noqa: E402
 
 PASSWORD = "contraseña-de-prueba-1"
 

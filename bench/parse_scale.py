@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from lxml import etree  # noqa: E402
 
 from engine.errors import SpecInvalid  # noqa: E402
-from engine.specs import parse_bundle  # noqa: E402
+from engine.language.specs import parse_bundle  # noqa: E402
 from tests.bpmn_scale import sequence  # noqa: E402
 
 SIZES = (500, 1_000, 2_000, 6_000)

@@ -3,7 +3,7 @@ what running scripts in worker processes costs, in one run.
 
 For each hostile payload of the issue (and an endless loop), cases whose script task runs it are started one
 after another (a pause between them) for at least WINDOW_SECONDS, in one thread, while another thread queries
-the inbox (engine.inbox.inbox on an SQLite file with OPEN_CASES open tasks) every INBOX_PAUSE_SECONDS; the
+the inbox (engine.usecases.inbox.inbox on an SQLite file with OPEN_CASES open tasks) every INBOX_PAUSE_SECONDS; the
 inbox's p95 then is compared with its p95 at rest, measured first. Each hostile start is timed from the call
 to its answer (the case in error): it must come within the script time limit + 1 s.
 Per-script cost: a typical script on typical intake data through a worker (env.execute) against the worker's
@@ -28,14 +28,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import cases, sandbox_exec  # noqa: E402
+from engine.usecases import cases
+from engine.sandbox import executor as sandbox_exec  # noqa: E402
 from engine.config import Settings  # noqa: E402
-from engine.deploy import deploy_files  # noqa: E402
-from engine.inbox import inbox  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
-from engine.permissions import Principal  # noqa: E402
+from engine.usecases.deploy import deploy_files  # noqa: E402
+from engine.usecases.inbox import inbox  # noqa: E402
+from engine.storage.migrate import upgrade  # noqa: E402
+from engine.accounts.permissions import Principal  # noqa: E402
 from engine.services import build_services  # noqa: E402
-from engine.users import map_lane  # noqa: E402
+from engine.accounts.users import map_lane  # noqa: E402
 from tests.bpmn import linear, script  # noqa: E402
 
 LIMIT_SECONDS = 2.0  # the default EXPEDIENTE_SCRIPT_TIME_LIMIT_SECONDS

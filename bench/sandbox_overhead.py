@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.calendar import WorkingCalendar, script_helpers  # noqa: E402
-from engine.sandbox import RestrictedEnvironment  # noqa: E402
-from engine.sandbox_helpers import OfficeHelpers  # noqa: E402
+from engine.timekeeping.calendar import WorkingCalendar, script_helpers  # noqa: E402
+from engine.sandbox.restricted import RestrictedEnvironment  # noqa: E402
+from engine.sandbox.helpers import OfficeHelpers  # noqa: E402
 
 SAMPLES = 15
 COLD_SAMPLES = 5
@@ -44,9 +44,9 @@ COLD = """
 import sys, time
 sys.path.insert(0, {root!r})
 from datetime import datetime, timezone
-from engine.calendar import WorkingCalendar, script_helpers
-from engine.sandbox import RestrictedEnvironment
-from engine.sandbox_helpers import OfficeHelpers
+from engine.timekeeping.calendar import WorkingCalendar, script_helpers
+from engine.sandbox.restricted import RestrictedEnvironment
+from engine.sandbox.helpers import OfficeHelpers
 calendar = WorkingCalendar()
 helpers = script_helpers(calendar)
 env = RestrictedEnvironment(OfficeHelpers(lambda: calendar, {{}}, lambda: datetime.now(timezone.utc)), {limit})

@@ -39,7 +39,7 @@ def _healthy(url: str) -> bool:
 def one_run(env: dict) -> tuple[float, float]:
     port = free_port()
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--with-scheduler", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--with-scheduler", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while not _healthy(f"http://127.0.0.1:{port}/health"):
         if proc.poll() is not None or time.perf_counter() - t0 > 300:
@@ -67,7 +67,7 @@ def main() -> None:
         env = {**os.environ, "EXPEDIENTE_DATABASE_URL": f"sqlite:///{tmp}/expediente.db",
                "EXPEDIENTE_VAR_DIR": tmp, "EXPEDIENTE_SCHEDULER_INTERVAL_SECONDS": "1",
                "EXPEDIENTE_BACKUP_EVERY_HOURS": "0"}
-        cli = [sys.executable, "-m", "engine.cli"]
+        cli = [sys.executable, "-m", "api.cli"]
         subprocess.run([*cli, "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
         subprocess.run([*cli, "deploy", "processes"], cwd=ROOT, env=env, check=True, capture_output=True)
         baseline = statistics.median(import_baseline(env) for _ in range(RUNS))

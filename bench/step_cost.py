@@ -1,6 +1,6 @@
 """Cost of one step as a case's history grows: a loop case after 5 and after 200 completed steps.
 
-Each sample completes one user task of the loop through engine.tasks on an SQLite file
+Each sample completes one user task of the loop through engine.usecases.tasks on an SQLite file
 (WAL, synchronous=FULL), which loads, runs and saves the whole case.
 Last line: JSON with ms_at_5, ms_at_200, growth.
 """
@@ -16,10 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import cases, tasks  # noqa: E402
+from engine.usecases import cases
+from engine.usecases import tasks  # noqa: E402
 from engine.config import Settings  # noqa: E402
-from engine.deploy import deploy_files  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
+from engine.usecases.deploy import deploy_files  # noqa: E402
+from engine.storage.migrate import upgrade  # noqa: E402
 from engine.services import build_services  # noqa: E402
 from tests.bpmn import LOOP  # noqa: E402
 

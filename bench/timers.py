@@ -1,9 +1,9 @@
 """10,000 timers due at the same moment, fired by two `expediente scheduler` processes on PostgreSQL.
 
-Cases of a tiny process (start → timer → end) are started through engine.cases.start_case, by a few worker
+Cases of a tiny process (start → timer → end) are started through engine.usecases.cases.start_case, by a few worker
 processes, on a fresh schema; their timer is due at the moment the benchmark began. Then two real scheduler
 processes (`expediente scheduler --until-idle`) are launched and timed from launch until both have exited
-(interpreter start-up included). Every firing goes through engine.timers with its row locks.
+(interpreter start-up included). Every firing goes through engine.timekeeping.timers with its row locks.
 Last line: JSON with fired, duplicates, seconds_to_fire_all.
 """
 from __future__ import annotations
@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from engine import cases  # noqa: E402
+from engine.usecases import cases  # noqa: E402
 from engine.config import Settings  # noqa: E402
-from engine.db import make_engine  # noqa: E402
-from engine.deploy import deploy_files  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
+from engine.storage.db import make_engine  # noqa: E402
+from engine.usecases.deploy import deploy_files  # noqa: E402
+from engine.storage.migrate import upgrade  # noqa: E402
 from engine.services import Services  # noqa: E402
 from tests.bpmn import definitions  # noqa: E402
 

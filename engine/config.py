@@ -45,7 +45,7 @@ class Settings:
     case_number_pattern: str = "EXP-GDCH-{year}-{seq:05d}"
     tracking_code_length: int = 8
     script_time_limit_seconds: float = 2.0
-    # Scripts run in worker processes (engine.sandbox_pool): how many per server process, and the address space
+    # Scripts run in worker processes (engine.sandbox.pool): how many per server process, and the address space
     # each may use (a script's huge allocation fails there as a MemoryError).
     script_workers: int = 2
     script_memory_limit_mb: int = 512

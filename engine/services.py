@@ -9,15 +9,16 @@ from typing import Callable
 
 from sqlalchemy import Engine, select
 
-from engine import models, serializer
-from engine.calendar import WorkingCalendar
+from engine.storage import models
+from engine.runtime import serializer
+from engine.timekeeping.calendar import WorkingCalendar
 from engine.config import Settings
-from engine.db import make_engine
-from engine.deadlines import DeadlinePlanner
+from engine.storage.db import make_engine
+from engine.timekeeping.deadlines import DeadlinePlanner
 from engine.errors import ProcessNotFound
-from engine.runtime import Runtime
-from engine.sandbox_helpers import OfficeHelpers
-from engine.unit_of_work import UnitOfWork
+from engine.runtime.runner import Runtime
+from engine.sandbox.helpers import OfficeHelpers
+from engine.storage.unit_of_work import UnitOfWork
 
 SPEC_CACHE_ENTRIES = 128
 
@@ -67,9 +68,9 @@ class Services:
     forms: object = None
     # Working days; closure days from the database are added by whoever loads them.
     calendar: WorkingCalendar = None
-    # Sends the outbox (engine.notifications.SmtpMailer); None leaves mail waiting in the outbox.
+    # Sends the outbox (engine.mail.notifications.SmtpMailer); None leaves mail waiting in the outbox.
     mailer: object = None
-    # When task deadline alerts go out (engine.deadlines.AlertPolicy); None uses its defaults.
+    # When task deadline alerts go out (engine.timekeeping.deadlines.AlertPolicy); None uses its defaults.
     alert_policy: object = None
 
     def __post_init__(self):
@@ -95,9 +96,9 @@ class Services:
 
 def build_services(settings: Settings | None = None, **overrides) -> Services:
     """Wire the production services (or tests' variants through `overrides`)."""
-    from engine.closures import refresh_calendar
-    from engine.deadlines import AlertPolicy
-    from engine.notifications import SmtpMailer, SmtpSettings
+    from engine.timekeeping.closures import refresh_calendar
+    from engine.timekeeping.deadlines import AlertPolicy
+    from engine.mail.notifications import SmtpMailer, SmtpSettings
     settings = settings or Settings.from_env()
     if "forms" not in overrides:  # importing the forms (jsonschema's format checkers) takes about a second
         from forms.registry import FormRegistry

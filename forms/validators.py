@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from engine.calendar import OFFICE_TZ
+from engine.timekeeping.calendar import OFFICE_TZ
 
 # Municipalities per department, indexed by RENAP department code 01-22 (INE, 340 municipalities since
 # 2015). Older published validators still say Escuintla 13 and Huehuetenango 32: Sipacate (Escuintla)

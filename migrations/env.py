@@ -2,8 +2,8 @@
 from alembic import context
 
 from engine.config import Settings
-from engine.db import make_engine
-from engine.models import metadata
+from engine.storage.db import make_engine
+from engine.storage.models import metadata
 
 config = context.config
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine.config import Settings
-from engine.db import make_engine
-from engine.migrate import upgrade
+from engine.storage.db import make_engine
+from engine.storage.migrate import upgrade
 from engine.services import Services
 
 FIXTURES = Path(__file__).parent / "fixtures"

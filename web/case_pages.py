@@ -5,8 +5,10 @@ import json
 
 from flask import g, render_template, request
 
-from engine import attachments, cases, queries
-from engine.inbox import due_flags
+from engine.usecases import attachments
+from engine.usecases import cases
+from engine.usecases import queries
+from engine.usecases.inbox import due_flags
 from web.inbox_pages import process_names
 from web.pages import bp, login_required, services
 from web.task_messages import person

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import inbox as inbox_query
-from engine import queries, tasks
+from engine.usecases import inbox as inbox_query
+from engine.usecases import queries
+from engine.usecases import tasks
 from engine.errors import Conflict, TaskNotReady
 from web.pages import bp, login_required, safe_next, services
 from web.task_messages import conflict_message

@@ -1,7 +1,7 @@
 """The supervisors' modeler pages: list procedures and drafts, edit one in bpmn-js, compare versions.
 
 The pages only render the editor; saving, validating and publishing go through the JSON API (/api/drafts),
-with the session cookie and its CSRF token. Every permission decision goes through engine.permissions.
+with the session cookie and its CSRF token. Every permission decision goes through engine.accounts.permissions.
 """
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from functools import wraps
 from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from api import security
-from engine import drafts, permissions, queries
+from engine.usecases import drafts
+from engine.accounts import permissions
+from engine.usecases import queries
 from forms.registry import FormRegistry
 
 ACTION = "process.draft"  # supervisors and administrators

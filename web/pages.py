@@ -1,7 +1,7 @@
 """The clerk's pages: one `pages` blueprint, its session, CSRF and error pages; views live in split modules.
 
 Pages share the API's browser session (api.security.start_session), so the API answers from a page too.
-Every permission decision goes through engine.permissions.
+Every permission decision goes through engine.accounts.permissions.
 """
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from api import security
-from engine.calendar import OFFICE_TZ
-from engine import auth, permissions
+from engine.timekeeping.calendar import OFFICE_TZ
+from engine.accounts import auth
+from engine.accounts import permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from web import i18n
 from web.task_messages import conflict_message

@@ -1,7 +1,7 @@
 """One-time form tokens: a page form sent twice (a double click, a reload, a retry after a timeout) acts once.
 
 Each rendering of a protected form carries a fresh token (`submission_token()` in templates). The page handler
-binds it as the user's idempotency key (engine.idempotency, the same table as the API's Idempotency-Key), so it
+binds it as the user's idempotency key (engine.storage.idempotency, the same table as the API's Idempotency-Key), so it
 is recorded with the use case's changes; a second submission of the same token gets the first redirect (PRG).
 A rejected submission records nothing, so the clerk corrects the form and sends it again as before.
 """
@@ -15,7 +15,7 @@ from functools import wraps
 from flask import flash, g, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 
-from engine import idempotency
+from engine.storage import idempotency
 from engine.errors import Conflict
 from web import i18n
 from web.pages import bp, error_page, services

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext as _
 
-from engine import auth
+from engine.accounts import auth
 from engine.errors import Conflict, TaskNotReady
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import attachments, cases, intake, queries, tasks
+from engine.usecases import attachments
+from engine.usecases import cases
+from engine.usecases import intake
+from engine.usecases import queries
+from engine.usecases import tasks
 from engine.errors import Conflict, FormInvalid, TaskNotReady
-from engine.values import ValueRejected
+from engine.runtime.values import ValueRejected
 from web import schema_form
 from web.inbox_pages import process_names
 from web.pages import bp, login_required, services

@@ -8,7 +8,8 @@ from api.idempotency import idempotent
 from api.openapi import ApiBlueprint
 from api.schemas.work import AttachmentSchema, UploadSchema
 from api.security import principal, requires, services
-from engine import attachments, queries
+from engine.usecases import attachments
+from engine.usecases import queries
 
 blp = ApiBlueprint("attachments", __name__, url_prefix="/api", description="Adjuntos de un expediente")
 _BINARY = {"type": "string", "format": "binary"}

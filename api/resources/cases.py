@@ -10,7 +10,8 @@ from api.schemas.work import (
     ReasonSchema, StartCaseSchema, StartedCaseSchema,
 )
 from api.security import principal, requires, services
-from engine import cases, queries
+from engine.usecases import cases
+from engine.usecases import queries
 
 blp = ApiBlueprint("cases", __name__, url_prefix="/api/cases", description="Expedientes")
 

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from api.openapi import ApiBlueprint
 from api.schemas.calendar import ClosureCreateSchema, ClosureQuerySchema, ClosureSchema
 from api.security import principal, requires, services
-from engine import closures
+from engine.timekeeping import closures
 
 blp = ApiBlueprint("closures", __name__, url_prefix="/api/closures", description="Días de cierre de la oficina")
 

@@ -9,7 +9,7 @@ from api.schemas.drafts import (DiffSchema, DraftDiffQuerySchema, NewProcessDraf
                                 ProcessDraftSummarySchema, PublishSchema, SaveProcessDraftSchema)
 from api.schemas.processes import DeployedSchema
 from api.security import principal, requires, services
-from engine import drafts
+from engine.usecases import drafts
 
 blp = ApiBlueprint("drafts", __name__, url_prefix="/api/drafts", description="Borradores de procedimientos")
 

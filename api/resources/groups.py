@@ -6,7 +6,8 @@ from flask.views import MethodView
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import GroupCreateSchema, GroupSchema
 from api.security import requires, services
-from engine import auth, queries
+from engine.accounts import auth
+from engine.usecases import queries
 
 blp = ApiBlueprint("groups", __name__, url_prefix="/api/groups", description="Grupos")
 

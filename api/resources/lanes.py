@@ -6,7 +6,8 @@ from flask.views import MethodView
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import LaneSchema
 from api.security import requires, services
-from engine import queries, users
+from engine.usecases import queries
+from engine.accounts import users
 
 blp = ApiBlueprint("lanes", __name__, url_prefix="/api/lanes", description="Carriles y grupos")
 

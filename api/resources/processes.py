@@ -11,7 +11,9 @@ from api.schemas.processes import (
     BundleFilesSchema, DeployedSchema, DeploySchema, ProcessSchema, ValidationResultSchema, VersionSchema,
 )
 from api.security import principal, requires, services
-from engine import deploy, diff, queries
+from engine.usecases import deploy
+from engine.language import diff
+from engine.usecases import queries
 from engine.errors import InvalidInput
 from engine.messages import msg
 

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import LoginSchema, SessionSchema
 from api.security import end_session, principal, public, requires, services, start_session
-from engine import auth
+from engine.accounts import auth
 
 blp = ApiBlueprint("session", __name__, url_prefix="/api/session", description="Sesión del navegador")
 

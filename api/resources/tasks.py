@@ -9,7 +9,10 @@ from api.schemas.work import (
     AssignSchema, CompletedSchema, DataSchema, DraftSchema, FormSchema, InboxQuerySchema, InboxTaskSchema, TaskSchema,
 )
 from api.security import principal, requires, services
-from engine import auth, permissions, queries, tasks
+from engine.accounts import auth
+from engine.accounts import permissions
+from engine.usecases import queries
+from engine.usecases import tasks
 
 blp = ApiBlueprint("tasks", __name__, url_prefix="/api/tasks", description="Tareas")
 

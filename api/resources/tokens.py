@@ -8,7 +8,7 @@ from flask.views import MethodView
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import NewTokenSchema, TokenCreateSchema, TokenSchema
 from api.security import principal, requires, services
-from engine import auth
+from engine.accounts import auth
 
 blp = ApiBlueprint("tokens", __name__, url_prefix="/api/tokens", description="Tokens personales")
 

@@ -6,7 +6,9 @@ from flask.views import MethodView
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import UserCreateSchema, UserSchema, UserUpdateSchema
 from api.security import requires, services
-from engine import auth, queries, users
+from engine.accounts import auth
+from engine.usecases import queries
+from engine.accounts import users
 
 blp = ApiBlueprint("users", __name__, url_prefix="/api/users", description="Usuarios")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas.common import Text, name
-from engine.users import ROLES
+from engine.accounts.users import ROLES
 
 
 class LoginSchema(Schema):

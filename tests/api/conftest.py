@@ -4,11 +4,11 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-import engine.users
+import engine.accounts.users
 from api.app import create_app
-from engine.auth import create_token, principal_by_username
-from engine.deploy import deploy_files
-from engine.users import add_user, map_lane
+from engine.accounts.auth import create_token, principal_by_username
+from engine.usecases.deploy import deploy_files
+from engine.accounts.users import add_user, map_lane
 from tests.conftest import bpmn_fixture
 
 PASSWORD = "contraseña-segura-1"
@@ -27,7 +27,7 @@ ROLE_USERS = {"clerk": "oficial1", "supervisor": "supervisor1", "auditor": "audi
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
     """argon2 at production cost makes every seeded account take 50 ms; verification reads the cost from the hash."""
-    monkeypatch.setattr(engine.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(engine.accounts.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def seed(svc) -> None:

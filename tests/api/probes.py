@@ -4,8 +4,10 @@ from __future__ import annotations
 import io
 import itertools
 
-from engine import attachments, cases, tasks
-from engine.auth import create_token, principal_by_username
+from engine.usecases import attachments
+from engine.usecases import cases
+from engine.usecases import tasks
+from engine.accounts.auth import create_token, principal_by_username
 from tests.conftest import bpmn_fixture
 
 OWNER = "oficial1"  # a clerk of ventanilla and tramite: every probe's case is within his reach
@@ -73,7 +75,7 @@ def unique_day():
 
 def closure_day(svc) -> str:
     """A closure day that exists, for a DELETE to remove."""
-    from engine.closures import add_closure
+    from engine.timekeeping.closures import add_closure
     day = unique_day()
     add_closure(svc, day, "Cierre de prueba", actor="admin")
     return day.isoformat()
@@ -81,19 +83,19 @@ def closure_day(svc) -> str:
 
 def draft(svc) -> str:
     """A fresh valid draft of a new procedure (from the template); returns its key."""
-    from engine.drafts import create_draft
+    from engine.usecases.drafts import create_draft
     key = unique("tramite_prueba_")
     create_draft(svc, key, "supervisor1", "Trámite de prueba")
     return key
 
 
 def template_xml(key: str) -> str:
-    from engine.drafts import TEMPLATE
+    from engine.usecases.drafts import TEMPLATE
     return TEMPLATE.read_text(encoding="utf-8").replace("{key}", key).replace("{name}", '"Prueba"')
 
 
 def scheduler_alive(svc) -> str:
     """A fresh scheduler heartbeat (as a running scheduler stamps after each pass); returns /health."""
-    from engine.health import beat
+    from engine.ops.health import beat
     beat(svc, "probe-scheduler", svc.clock())
     return "/health"

@@ -5,7 +5,7 @@ import io
 
 from sqlalchemy import select
 
-from engine import models
+from engine.storage import models
 from tests.api import probes
 from tests.api.conftest import Client, make_app, token_for
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from api.resources import BLUEPRINTS
 from api.security import permission_of
-from engine.permissions import RULES
+from engine.accounts.permissions import RULES
 from tests.api import probes as p
 from tests.api.conftest import PASSWORD, ROLE_USERS, Client, token_for
 

@@ -1,7 +1,7 @@
 """Cases over HTTP: what a clerk may see, listing with filters, supervisors' state changes."""
 from __future__ import annotations
 
-from engine import cases
+from engine.usecases import cases
 from tests.api import probes
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import io
 
 from api.errors import STATUS_BY_ERROR, status_for
-from engine import errors, queries
+from engine import errors
+from engine.usecases import queries
 from tests.api import probes
 from tests.api.conftest import Client, token_for
 

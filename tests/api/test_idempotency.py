@@ -7,7 +7,9 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from engine import attachments, cases, models
+from engine.usecases import attachments
+from engine.usecases import cases
+from engine.storage import models
 from tests.api import probes
 from tests.api.conftest import Client, make_app, seed, token_for
 

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_headers_conformance, response_schema_conformance, status_code_conformance,
 )
 
-from engine.users import add_user
+from engine.accounts.users import add_user
 from tests.api import probes
 from tests.api.conftest import PASSWORD, make_app, seed, token_for
 

@@ -1,4 +1,4 @@
-"""engine.permissions: the SQL filters and their row-level twins decide alike; the app's own secret."""
+"""engine.accounts.permissions: the SQL filters and their row-level twins decide alike; the app's own secret."""
 from __future__ import annotations
 
 import stat
@@ -6,8 +6,11 @@ import stat
 from sqlalchemy import select
 
 from api.app import create_app
-from engine import cases, models, permissions, tasks
-from engine.auth import principal_by_username
+from engine.usecases import cases
+from engine.storage import models
+from engine.accounts import permissions
+from engine.usecases import tasks
+from engine.accounts.auth import principal_by_username
 from tests.api import probes
 from tests.api.conftest import ACCOUNTS
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-import engine.cli
-from engine.auth import create_token, principal_by_username
-from engine.users import add_user
+import engine.cli.main
+from engine.accounts.auth import create_token, principal_by_username
+from engine.accounts.users import add_user
 from tests.api.conftest import PASSWORD, Client, make_app, seed
 from tests.web.conftest import csrf_of
 
@@ -91,9 +91,9 @@ def test_resetting_an_account_from_the_command_line_ends_its_sessions(office, sv
     browser, _ = logged_in(office, "admin")
     monkeypatch.setenv("EXPEDIENTE_DATABASE_URL", database_url)
     monkeypatch.setenv("EXPEDIENTE_DEMO_PASSWORD", "clave-demo-123")
-    made, build = [], engine.cli._services
-    monkeypatch.setattr(engine.cli, "_services", lambda: made.append(build()) or made[-1])  # to close its pool
-    result = CliRunner().invoke(engine.cli.main, ["demo-users"], catch_exceptions=False)  # resets admin, oficial1...
+    made, build = [], engine.cli.main._services
+    monkeypatch.setattr(engine.cli.main, "_services", lambda: made.append(build()) or made[-1])  # to close its pool
+    result = CliRunner().invoke(engine.cli.main.main, ["demo-users"], catch_exceptions=False)  # resets admin, oficial1...
     made[0].db.dispose()
     assert result.exit_code == 0, result.output
     assert browser.get("/api/session").status_code == 401

@@ -5,8 +5,8 @@ import hashlib
 
 from sqlalchemy import select
 
-from engine import models
-from engine.auth import create_token, principal_by_username
+from engine.storage import models
+from engine.accounts.auth import create_token, principal_by_username
 from tests.api.conftest import PASSWORD, Client, make_app
 
 

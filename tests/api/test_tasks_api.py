@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from engine.deploy import deploy_files
+from engine.usecases.deploy import deploy_files
 from forms.registry import FormRegistry
 from tests.api import probes
 from tests.bpmn import linear

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import cases, tasks
+from engine.usecases import cases
+from engine.usecases import tasks
 from tests.api.conftest import Client, make_app, seed, token_for
 from tests.integration.test_stored_values import HUGE, store_legacy_state
 from tests.web.conftest import login
@@ -104,7 +105,7 @@ def test_a_case_stored_with_values_now_refused_answers_200_everywhere(both):
 
 def test_a_script_that_builds_an_unstorable_value_leaves_the_case_in_error_over_http(both):
     svc, _app, as_user = both
-    from engine.deploy import deploy_files
+    from engine.usecases.deploy import deploy_files
     from tests.bpmn import linear, script, user
     deploy_files(svc, {"p.bpmn": linear(user("Ingresar"), script("leak = [[0] * 100000] * 300"), user("Fin"))})
     started = cases.start_case(svc, "p")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from engine import cases, tasks, timers
+from engine.usecases import cases
+from engine.usecases import tasks
+from engine.timekeeping import timers
 from tests.processes.licencia_walk import intake, iso, local
 from tests.e2e.chromium import SCREENSHOTS, new_page
 from tests.web.conftest import as_form

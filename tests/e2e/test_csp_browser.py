@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from engine import tasks
-from engine.users import add_user
+from engine.usecases import tasks
+from engine.accounts.users import add_user
 from tests.e2e.chromium import TIMEOUT_MS
 from tests.e2e.test_clerk_browser import fill
 from tests.processes.licencia_walk import intake

@@ -9,8 +9,13 @@ from datetime import timezone
 
 import pytest
 
-from engine import cases, deploy, drafts, queries, tasks, timers
-from engine.users import add_user
+from engine.usecases import cases
+from engine.usecases import deploy
+from engine.usecases import drafts
+from engine.usecases import queries
+from engine.usecases import tasks
+from engine.timekeeping import timers
+from engine.accounts.users import add_user
 from tests.processes import licencia_walk as lic
 from tests.web.conftest import PASSWORD, START
 from tests.e2e.chromium import SCREENSHOTS, new_page

@@ -48,7 +48,7 @@ def server(tmp_path):
     env = {**os.environ, "EXPEDIENTE_DATABASE_URL": url, "EXPEDIENTE_VAR_DIR": str(tmp_path),
            "EXPEDIENTE_SCHEDULER_INTERVAL_SECONDS": "1", "EXPEDIENTE_BACKUP_EVERY_HOURS": "0",
            "EXPEDIENTE_WORKERS": "2"}
-    cli = [sys.executable, "-m", "engine.cli"]
+    cli = [sys.executable, "-m", "api.cli"]
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
     port = free_port()
     proc = subprocess.Popen([*cli, "serve", "--with-scheduler", "--port", str(port)], env=env,

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 
-from engine import attachments, cases
+from engine.usecases import attachments
+from engine.usecases import cases
 from tests.api.probes import PDF_BYTES
 from tests.e2e.chromium import new_page
 from tests.processes.licencia_walk import intake

@@ -19,20 +19,22 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from api.config import load_secret_key
-from engine import cases, models, tasks
-from engine.attachments import AttachmentStore, add_attachment, list_attachments
-from engine.backup import MANIFEST, BackupDamaged, BackupSettings, create_backup, verify_backup
-from engine.backup_db import BackupError, _libpq
-from engine.backup_schedule import LOCK_FILE, backup_status, complete_backups, scheduled_backup
-from engine.cli import main
+from engine.usecases import cases
+from engine.storage import models
+from engine.usecases import tasks
+from engine.usecases.attachments import AttachmentStore, add_attachment, list_attachments
+from engine.ops.backup import MANIFEST, BackupDamaged, BackupSettings, create_backup, verify_backup
+from engine.ops.backup_db import BackupError, _libpq
+from engine.ops.backup_schedule import LOCK_FILE, backup_status, complete_backups, scheduled_backup
+from engine.cli.main import main
 from engine.config import Settings
-from engine.deploy import deploy_files
+from engine.usecases.deploy import deploy_files
 from engine.errors import CaseNotFound, Conflict
-from engine.migrate import upgrade
-from engine.db import make_engine
-from engine.restore import restore_backup
-from engine.scheduler import build_scheduler
-from engine.users import map_lane
+from engine.storage.migrate import upgrade
+from engine.storage.db import make_engine
+from engine.ops.restore import restore_backup
+from engine.timekeeping.scheduler import build_scheduler
+from engine.accounts.users import map_lane
 from tests.conftest import POSTGRES_URL, _require_postgres, bpmn_fixture, make_services
 from tests.waiting import wait_until
 
@@ -303,7 +305,7 @@ def test_a_failed_backup_leaves_no_folder_that_looks_complete(sqlite_sites, sqli
 
     def full_disk(*_args, **_kwargs):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr("engine.backup.copy_file", full_disk)
+    monkeypatch.setattr("engine.ops.backup.copy_file", full_disk)
     with pytest.raises(OSError):
         create_backup(live.settings, live.backups)
     assert not live.backups.directory.exists() or not any(live.backups.directory.iterdir())
@@ -380,7 +382,7 @@ def test_the_scheduler_has_a_backup_job_only_when_backups_are_on(sqlite_sites, s
 
 def test_postgres_backups_say_when_pg_dump_is_missing_and_keep_the_password_off_the_command_line(
         tmp_path, monkeypatch):
-    monkeypatch.setattr("engine.backup_db.shutil.which", lambda name: None)
+    monkeypatch.setattr("engine.ops.backup_db.shutil.which", lambda name: None)
     url = "postgresql+psycopg://expediente:s3creta@db.example:5432/expediente"
     with pytest.raises(BackupError, match="pg_dump is not installed"):
         create_backup(Settings(database_url=url), BackupSettings(directory=tmp_path, var_dir=tmp_path))

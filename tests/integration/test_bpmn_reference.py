@@ -6,7 +6,7 @@ import re
 import pytest
 
 from engine.errors import SpecInvalid
-from engine.specs import Bundle, parse_bundle
+from engine.language.specs import Bundle, parse_bundle
 from tests.conftest import SHARED
 
 REFERENCE = SHARED / "bpmn-reference"
@@ -31,7 +31,7 @@ REASONS = {
     "multi-instance-without-input": r"^La actividad multiinstancia .* debe indicar cuántas instancias",
 }
 
-# Observed with SpiffWorkflow 3.2.0 and the lint in engine/lint.py. None of the MIWG models is executable as
+# Observed with SpiffWorkflow 3.2.0 and the lint in engine/language/lint.py. None of the MIWG models is executable as
 # exported: they are modeler-interchange tests (FEEL/JUEL conditions, data stores, compensation, ...).
 EXPECTED: dict[str, set[str]] = {  # file -> reasons it is refused (empty set = deploys)
     "A.1.0.bpmn": {"not-executable"},

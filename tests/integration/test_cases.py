@@ -7,10 +7,11 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from engine import cases, tasks
-from engine.deploy import deploy_files, list_versions
+from engine.usecases import cases
+from engine.usecases import tasks
+from engine.usecases.deploy import deploy_files, list_versions
 from engine.errors import Conflict, InvalidInput, ProcessNotFound, TaskNotFound, TaskNotReady
-from engine.users import map_lane
+from engine.accounts.users import map_lane
 from tests.bpmn import linear, script, user
 from tests.conftest import bpmn_fixture, make_services
 
@@ -126,8 +127,8 @@ def test_of_two_concurrent_completions_exactly_one_wins(five_step):
 
 
 def test_stale_case_version_is_a_conflict_not_an_overwrite(five_step):
-    from engine.persistence import read_case, write_case
-    from engine import serializer
+    from engine.storage.persistence import read_case, write_case
+    from engine.runtime import serializer
     started = cases.start_case(five_step, "five_step")
     with five_step.uow() as uow:
         stale = read_case(uow.conn, started.id)

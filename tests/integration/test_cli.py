@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.config import Settings
-from engine.db import make_engine
+from engine.storage.db import make_engine
 from tests.bpmn import linear, script, user
 from tests.conftest import SHARED, bpmn_fixture
 

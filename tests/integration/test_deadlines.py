@@ -6,13 +6,15 @@ from datetime import date, datetime, timezone
 import pytest
 from click.testing import CliRunner
 
-from engine import cases, closures, tasks
-from engine.cli import main
-from engine.deadlines import AlertPolicy, send_due_alerts
-from engine.deploy import deploy_files
+from engine.usecases import cases
+from engine.timekeeping import closures
+from engine.usecases import tasks
+from engine.cli.main import main
+from engine.timekeeping.deadlines import AlertPolicy, send_due_alerts
+from engine.usecases.deploy import deploy_files
 from engine.errors import Conflict, InvalidInput
-from engine.notifications import outbox_rows
-from engine.users import add_user, map_lane
+from engine.mail.notifications import outbox_rows
+from engine.accounts.users import add_user, map_lane
 from tests.bpmn import definitions
 
 MONDAY_30_MARCH_10H = datetime(2026, 3, 30, 16, 0, tzinfo=timezone.utc)  # 10:00 in Guatemala

@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from api.app import create_app
-from engine import health
-from engine.scheduler import SchedulerSettings, build_scheduler, stop_cleanly
+from engine.ops import health
+from engine.timekeeping.scheduler import SchedulerSettings, build_scheduler, stop_cleanly
 from tests.conftest import make_services
 
 

@@ -7,8 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine import cases, idempotency, models, scheduler
-from engine.deploy import deploy_files
+from engine.usecases import cases
+from engine.storage import idempotency
+from engine.storage import models
+from engine.timekeeping import scheduler
+from engine.usecases.deploy import deploy_files
 from engine.errors import Conflict, ProcessNotFound
 from tests.conftest import bpmn_fixture
 

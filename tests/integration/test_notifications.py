@@ -8,9 +8,10 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from engine import cases, notifications
-from engine.deploy import deploy_files
-from engine.notifications import SmtpMailer, SmtpSettings, enqueue_mail, outbox_rows, render, send_pending
+from engine.usecases import cases
+from engine.mail import notifications
+from engine.usecases.deploy import deploy_files
+from engine.mail.notifications import SmtpMailer, SmtpSettings, enqueue_mail, outbox_rows, render, send_pending
 from tests.bpmn import linear, user
 from tests.waiting import free_port
 

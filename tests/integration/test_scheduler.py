@@ -16,11 +16,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from engine import cases, tasks
-from engine import scheduler as scheduler_module
-from engine.cli import main
-from engine.deploy import deploy_files
-from engine.scheduler import SchedulerSettings, run_pass, start_in_process
+from engine.usecases import cases
+from engine.usecases import tasks
+from engine.timekeeping import scheduler as scheduler_module
+from api.cli import main
+from engine.usecases.deploy import deploy_files
+from engine.timekeeping.scheduler import SchedulerSettings, run_pass, start_in_process
 from engine.services import system_clock
 from tests.bpmn import definitions
 from tests.conftest import _postgres_url, make_services
@@ -35,7 +36,7 @@ PAST_TIMER = reminder('"2001-01-01T00:00:00+00:00"')
 # A scheduler whose every firing is slow, so it can be killed in the middle of a batch.
 SLOW_CHILD = """
 import time
-from engine.scheduler import SchedulerSettings, run_until_idle
+from engine.timekeeping.scheduler import SchedulerSettings, run_until_idle
 from engine.services import build_services
 svc = build_services()
 fire = svc.runtime.fire_timers
@@ -234,7 +235,7 @@ def waiting_on_locks(svc) -> int:
 def test_every_scheduler_mail_and_deadline_setting_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     names = {f"EXPEDIENTE_SCHEDULER_{f.name.upper()}" for f in fields(SchedulerSettings)}
-    for module in ("notifications.py", "deadlines.py"):
+    for module in ("mail/notifications.py", "timekeeping/deadlines.py"):
         source = (ROOT / "engine" / module).read_text(encoding="utf-8")
         names |= set(re.findall(r"\bEXPEDIENTE_[A-Z_]*[A-Z]\b", source))
         names |= {f"EXPEDIENTE_{n}" for n in re.findall(r'"((?:SMTP|MAIL)_[A-Z_]+)"', source)}

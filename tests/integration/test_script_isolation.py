@@ -8,9 +8,10 @@ import threading
 
 import pytest
 
-from engine import cases, tasks
-from engine.deploy import deploy_files
-from engine.users import map_lane
+from engine.usecases import cases
+from engine.usecases import tasks
+from engine.usecases.deploy import deploy_files
+from engine.accounts.users import map_lane
 from tests.bpmn import definitions, linear, script, user
 from tests.conftest import bpmn_fixture, make_services
 from tests.waiting import wait_until

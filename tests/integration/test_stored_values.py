@@ -7,9 +7,11 @@ import json
 import pytest
 from sqlalchemy import text
 
-from engine import cases, tasks, timers
-from engine.deploy import deploy_files
-from engine.persistence import MAX_CASE_STATE_BYTES
+from engine.usecases import cases
+from engine.usecases import tasks
+from engine.timekeeping import timers
+from engine.usecases.deploy import deploy_files
+from engine.storage.persistence import MAX_CASE_STATE_BYTES
 from tests.bpmn import linear, script, user
 
 # The reproductions of issue 12: each once stored fine and broke the case later, or answered 500.

@@ -6,8 +6,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engine import cases, tasks, timers
-from engine.deploy import deploy_files
+from engine.usecases import cases
+from engine.usecases import tasks
+from engine.timekeeping import timers
+from engine.usecases.deploy import deploy_files
 from tests.bpmn import definitions
 
 

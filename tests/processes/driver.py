@@ -1,6 +1,6 @@
 """Walk a deployed procedure through the use cases, as the clerks would, one step at a time.
 
-Every step goes through engine.tasks.complete_task, which loads the case from the database,
+Every step goes through engine.usecases.tasks.complete_task, which loads the case from the database,
 runs it and saves it: each walk saves and reloads the case between steps.
 """
 from __future__ import annotations
@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
-from engine import cases, tasks, timers
-from engine.cases import OFFICE_TZ
-from engine.deploy import deploy_files, read_paths
-from engine.lanes import apply_lane_files
+from engine.usecases import cases
+from engine.usecases import tasks
+from engine.timekeeping import timers
+from engine.usecases.cases import OFFICE_TZ
+from engine.usecases.deploy import deploy_files, read_paths
+from engine.usecases.lanes import apply_lane_files
 from forms.registry import FormRegistry
 from tests.conftest import make_services
 

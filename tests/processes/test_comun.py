@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from lxml import etree
 
-from engine import tasks
+from engine.usecases import tasks
 from engine.config import DEFAULT_PLAZOS
 from engine.errors import FormInvalid
 from forms.registry import FORMS_DIR

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from engine.deploy import read_paths
-from engine.specs import parse_bundle
+from engine.usecases.deploy import read_paths
+from engine.language.specs import parse_bundle
 from forms.registry import FORMS_DIR, FormRegistry
 from tests.processes.driver import PROCESSES
 
@@ -26,7 +26,7 @@ FLOW_NODES = ("startEvent", "endEvent", "intermediateCatchEvent", "intermediateT
               "task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask",
               "receiveTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
               "inclusiveGateway", "eventBasedGateway")
-BPMN_FILES = sorted(PROCESSES.rglob("*.bpmn"))  # as engine.deploy.read_paths finds them
+BPMN_FILES = sorted(PROCESSES.rglob("*.bpmn"))  # as engine.usecases.deploy.read_paths finds them
 FORM_KEYS = set(FormRegistry().keys())
 # Words that give away an English (or placeholder) name; clerks read these names.
 ENGLISH = re.compile(r"\b(the|task|review|approve|send|check|start|end|user|form|request|todo|gateway|event)\b", re.I)

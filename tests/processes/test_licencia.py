@@ -12,9 +12,10 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
-from engine import cases, models
+from engine.usecases import cases
+from engine.storage import models
 from engine.config import DEFAULT_PLAZOS
-from engine.deploy import deploy_files, read_paths
+from engine.usecases.deploy import deploy_files, read_paths
 from engine.errors import FormInvalid
 from forms.validators import FORMAT_MESSAGES
 from tests.processes.driver import PROCESSES, office, Walk

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import serializer
+from engine.runtime import serializer
 from engine.errors import FormInvalid
-from engine.persistence import read_case
+from engine.storage.persistence import read_case
 from tests.processes.driver import Walk, closing, local, office
 from tests.unit.test_validators import make_cui
 

@@ -3,7 +3,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from engine.calendar import (
+from engine.timekeeping.calendar import (
     LAIP_ANSWER_WORKING_DAYS,
     SCRIPT_MAX_DAYS,
     CalendarSettings,

@@ -1,9 +1,9 @@
-"""engine.diff: elements compared by id, with every changed field named."""
+"""engine.language.diff: elements compared by id, with every changed field named."""
 from __future__ import annotations
 
 import pytest
 
-from engine.diff import diff_xml
+from engine.language.diff import diff_xml
 from engine.errors import SpecInvalid
 
 HEAD = ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '

@@ -9,7 +9,7 @@ import orjson
 
 from engine.errors import Problem, SpecInvalid
 from engine.messages import Message, msg, one_line
-from engine.specs import parse_bundle
+from engine.language.specs import parse_bundle
 
 
 def test_message_renders_spanish_and_keeps_its_template_and_parameters():

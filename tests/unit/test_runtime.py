@@ -7,9 +7,9 @@ from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 
-from engine import serializer
-from engine.runtime import Runtime, is_finished, ready_human_tasks
-from engine.specs import parse_bundle
+from engine.runtime import serializer
+from engine.runtime.runner import Runtime, is_finished, ready_human_tasks
+from engine.language.specs import parse_bundle
 from tests.bpmn import ENDLESS, LOOP, PARALLEL_LOOP
 from tests.conftest import bpmn_fixture
 

@@ -14,7 +14,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import ExpedienteError, ScriptError, ScriptTimeout
-from engine.sandbox import (SCRIPT_TIME_LIMIT_SECONDS, RestrictedEnvironment, check_script,
+from engine.sandbox.restricted import (SCRIPT_TIME_LIMIT_SECONDS, RestrictedEnvironment, check_script,
                             make_script_engine)
 
 SHORT_LIMIT = 0.3

@@ -1,4 +1,4 @@
-"""engine.specs: safe parsing, precise problems, lint of what SpiffWorkflow does not check, caching."""
+"""engine.language.specs: safe parsing, precise problems, lint of what SpiffWorkflow does not check, caching."""
 from __future__ import annotations
 
 import os
@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Problem, SpecInvalid
-from engine.specs import MAX_DOCUMENT_BYTES, Bundle, ProcessSpec, parse_bundle, validate_paths
+from engine.language.specs import MAX_DOCUMENT_BYTES, Bundle, ProcessSpec, parse_bundle, validate_paths
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
         '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
@@ -193,9 +193,9 @@ def test_scripts_are_checked_by_the_sandbox(monkeypatch):
         seen.append((source, mode))
         return "import is not allowed" if "import" in source else None
 
-    fake = types.ModuleType("engine.sandbox")
+    fake = types.ModuleType("engine.sandbox.restricted")
     fake.check_script = check_script
-    monkeypatch.setitem(sys.modules, "engine.sandbox", fake)
+    monkeypatch.setitem(sys.modules, "engine.sandbox.restricted", fake)
     body = LINEAR.replace('<bpmn:userTask id="review" name="Review"/>',
                           '<bpmn:scriptTask id="review"><bpmn:script>import os</bpmn:script></bpmn:scriptTask>')
     [problem] = refused({"sandboxed.bpmn": bpmn(body)})

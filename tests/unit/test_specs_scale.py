@@ -1,4 +1,4 @@
-"""engine.specs on big diagrams: the same problems at any size, and parses that do not wait for one another."""
+"""engine.language.specs on big diagrams: the same problems at any size, and parses that do not wait for one another."""
 from __future__ import annotations
 
 import re
@@ -9,9 +9,9 @@ from collections import Counter
 from lxml import etree
 from SpiffWorkflow.spiff.parser.process import SpiffProcessParser
 
-from engine import specs
+from engine.language import specs
 from engine.errors import SpecInvalid
-from engine.lint import lint
+from engine.language.lint import lint
 from tests.bpmn_scale import FLAW_BLOCK, sequence
 
 DEADLINE_SECONDS = 120  # generous: the machine may be busy; a passing run never waits for it

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from engine import serializer
+from engine.runtime import serializer
 from engine.errors import InvalidInput
-from engine.runtime import Runtime
-from engine.values import DEFAULT_LIMITS, ValueLimits, ValueRejected, check_data, check_value, value_size
+from engine.runtime.runner import Runtime
+from engine.runtime.values import DEFAULT_LIMITS, ValueLimits, ValueRejected, check_data, check_value, value_size
 from tests.bpmn import linear, user
 from tests.unit.test_runtime import spec_of
 

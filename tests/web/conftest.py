@@ -8,9 +8,9 @@ from datetime import datetime
 import pytest
 from argon2 import PasswordHasher
 
-import engine.users
+import engine.accounts.users
 from api.app import create_app
-from engine.users import add_user
+from engine.accounts.users import add_user
 from tests.conftest import FakeClock
 from tests.processes.driver import office
 from tests.processes.licencia_walk import GT, local
@@ -33,7 +33,7 @@ START = local(2026, 3, 30, 9)
 
 def cheap_hashing(monkeypatch) -> None:
     """argon2 at production cost makes each login take 50 ms; verification reads the cost from the hash."""
-    monkeypatch.setattr(engine.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(engine.accounts.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def build_office(sqlite_template, directory, clock):

@@ -6,7 +6,9 @@ import threading
 
 from sqlalchemy import func, select
 
-from engine import cases, models, tasks
+from engine.usecases import cases
+from engine.storage import models
+from engine.usecases import tasks
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import as_form, csrf_of, login
 

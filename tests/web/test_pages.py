@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine import cases, tasks
+from engine.usecases import cases
+from engine.usecases import tasks
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import as_form, csrf_of, login
 

@@ -1,0 +1,216 @@
+"""Who is asking: password logins with a lock on repeated failures, revocable sessions, personal API tokens,
+accounts."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import bindparam, delete, insert, select, update
+
+from engine.accounts import login_throttle
+from engine.storage import models
+from engine.errors import Conflict, ExpedienteError, InvalidInput, NotFound
+from engine.accounts.login_throttle import LoginPolicy
+from engine.accounts.permissions import NotAuthenticated, Principal
+from engine.services import Services
+from engine.accounts.users import ROLES, ensure_group, hash_password, verify_password
+
+TOKEN_PREFIX = "exp_"
+TOKEN_BYTES = 32
+_users = models.users
+_groups = models.groups
+_ug = models.user_groups
+_tokens = models.api_tokens
+
+
+class LoginFailed(NotAuthenticated):
+    code = "login_failed"
+
+
+class AccountLocked(ExpedienteError):
+    """Too many failed logins with this username; `retry_after_seconds` says when to try again."""
+
+    code = "account_locked"
+
+
+# One query reads the account with its groups (NULL group when it has none).
+_PRINCIPAL_COLUMNS = (_users.c.id, _users.c.username, _users.c.role, _users.c.display_name, _users.c.active,
+                      _users.c.password_hash, _users.c.session_generation, _groups.c.name.label("group_name"))
+_USER_WITH_GROUPS = (select(*_PRINCIPAL_COLUMNS)
+                     .select_from(_users.outerjoin(_ug, _ug.c.user_id == _users.c.id)
+                                  .outerjoin(_groups, _groups.c.id == _ug.c.group_id)))
+_BY_ID = _USER_WITH_GROUPS.where(_users.c.id == bindparam("b_id"))
+_BY_NAME = _USER_WITH_GROUPS.where(_users.c.username == bindparam("b_name"))
+_BY_TOKEN = (select(*_PRINCIPAL_COLUMNS, _tokens.c.expires_at)
+             .select_from(_tokens.join(_users, _users.c.id == _tokens.c.user_id)
+                          .outerjoin(_ug, _ug.c.user_id == _users.c.id)
+                          .outerjoin(_groups, _groups.c.id == _ug.c.group_id))
+             .where(_tokens.c.token_hash == bindparam("b_hash")))
+
+
+def _principal(rows) -> Principal | None:
+    if not rows or not rows[0].active:
+        return None
+    first = rows[0]
+    groups = tuple(sorted({r.group_name for r in rows if r.group_name}))
+    return Principal(first.id, first.username, first.role, groups, first.display_name)
+
+
+def session_tag(password_hash: str | None, generation: int) -> str:
+    """A fingerprint of the password hash and the session generation: a session dies when either changes."""
+    return hashlib.sha256(f"{generation}:{password_hash or ''}".encode()).hexdigest()[:32]
+
+
+def login(svc: Services, username: str, password: str, policy: LoginPolicy = LoginPolicy()) -> tuple[Principal, str]:
+    """Check a password; return the principal and his session tag, or raise LoginFailed/AccountLocked.
+
+    Unknown, disabled and real accounts get the same answers in the same time: failures are counted per typed
+    name (engine.accounts.login_throttle), and every attempt spends exactly one password verification.
+    """
+    with svc.uow(write=False) as uow:
+        user = uow.conn.execute(select(_users.c.id, _users.c.active, _users.c.password_hash,
+                                       _users.c.session_generation).where(_users.c.username == username)).first()
+        failures = login_throttle.read(uow.conn, username)
+    usable = user is not None and user.active
+    # The hash is checked outside any transaction (argon2 is slow on purpose and must not hold a lock), and
+    # also while the name is locked, so a locked answer takes as long as any other.
+    right = verify_password(user.password_hash if usable else _dummy_hash(), password) and usable
+    now = svc.clock()
+    if failures is not None and failures.locked_until is not None and failures.locked_until > now:
+        raise _locked(failures.locked_until, now)
+    if not right:
+        login_throttle.note_failure(svc, username, policy)
+        raise LoginFailed("Usuario o contraseña incorrectos.")
+    if failures is not None:
+        with svc.uow() as uow:
+            login_throttle.clear(uow.conn, username)
+            uow.commit()
+    return load_principal(svc, user.id), session_tag(user.password_hash, user.session_generation)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Spent on unknown and disabled accounts so a failed login takes as long whether or not the account exists."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def _locked(until: datetime, now: datetime) -> AccountLocked:
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    return AccountLocked(f"Demasiados intentos fallidos; intente de nuevo en {seconds} segundos.",
+                         retry_after_seconds=seconds)
+
+
+def end_sessions(svc: Services, user_id: int) -> None:
+    """End every browser session of the account (logout ends them all, on every device)."""
+    with svc.uow() as uow:
+        uow.conn.execute(update(_users).where(_users.c.id == user_id)
+                         .values(session_generation=_users.c.session_generation + 1))
+        uow.commit()
+
+
+def load_principal(svc: Services, user_id: int, tag: str | None = None) -> Principal | None:
+    """The active account with this id (and, for sessions, the same password and session generation as at
+    login)."""
+    with svc.uow(write=False) as uow:
+        rows = uow.conn.execute(_BY_ID, {"b_id": user_id}).all()
+    if tag is not None and rows and not hmac.compare_digest(
+            session_tag(rows[0].password_hash, rows[0].session_generation), tag):
+        return None
+    return _principal(rows)
+
+
+def principal_by_username(svc: Services, username: str) -> Principal | None:
+    """The active account with this username, if there is one."""
+    with svc.uow(write=False) as uow:
+        return _principal(uow.conn.execute(_BY_NAME, {"b_name": username}).all())
+
+
+def principal_for_token(svc: Services, token: str) -> Principal | None:
+    """The active account a bearer token belongs to, if the token exists and has not expired."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    with svc.uow(write=False) as uow:
+        rows = uow.conn.execute(_BY_TOKEN, {"b_hash": _digest(token)}).all()
+    if rows and rows[0].expires_at is not None and rows[0].expires_at <= svc.clock():
+        return None
+    return _principal(rows)
+
+
+def _digest(token: str) -> str:
+    # A plain hash is enough: the token is 256 random bits, so there is nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(svc: Services, user_id: int, name: str, expires_at: datetime | None = None) -> dict:
+    """Create a personal token; the returned `token` is the only time it is ever shown."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+    with svc.uow() as uow:
+        now = svc.clock()
+        values = {"user_id": user_id, "name": name, "token_hash": _digest(token),
+                  "prefix": token[:12], "created_at": now, "expires_at": expires_at}
+        token_id = uow.conn.execute(insert(_tokens).values(**values)).inserted_primary_key[0]
+        uow.commit()
+    return {"id": token_id, "name": name, "prefix": values["prefix"], "created_at": now,
+            "expires_at": expires_at, "token": token}
+
+
+def list_tokens(svc: Services, user_id: int) -> list[dict]:
+    """The user's tokens (never the tokens themselves)."""
+    with svc.uow(write=False) as uow:
+        return [dict(r) for r in uow.conn.execute(
+            select(_tokens.c.id, _tokens.c.name, _tokens.c.prefix, _tokens.c.created_at, _tokens.c.expires_at)
+            .where(_tokens.c.user_id == user_id).order_by(_tokens.c.id)).mappings()]
+
+
+def revoke_token(svc: Services, user_id: int, token_id: int) -> None:
+    """Delete one of the user's tokens."""
+    with svc.uow() as uow:
+        done = uow.conn.execute(delete(_tokens).where(_tokens.c.id == token_id, _tokens.c.user_id == user_id))
+        if done.rowcount != 1:
+            raise NotFound(f"token {token_id} does not exist", token_id=token_id)
+        uow.commit()
+
+
+def update_user(svc: Services, username: str, *, role: str | None = None, active: bool | None = None,
+                display_name: str | None = None, email: str | None = None, password: str | None = None,
+                groups: list[str] | None = None, unlock: bool = False) -> None:
+    """Change an account; only the given fields change (`groups` replaces the whole list).
+
+    A new password or a deactivation ends every browser session of the account (tokens stop with a deactivation).
+    """
+    if role is not None and role not in ROLES:
+        raise InvalidInput(f"unknown role '{role}'", errors=[{"field": "role", "message": f"one of {ROLES}"}])
+    values = {k: v for k, v in (("role", role), ("active", active), ("display_name", display_name),
+                                ("email", email)) if v is not None}
+    if password is not None:
+        values["password_hash"] = hash_password(password)
+    if password is not None or active is False:
+        values["session_generation"] = _users.c.session_generation + 1
+    with svc.uow() as uow:
+        conn = uow.conn
+        uid = conn.execute(select(_users.c.id).where(_users.c.username == username)).scalar()
+        if uid is None:
+            raise NotFound(f"user '{username}' does not exist", username=username)
+        if values:
+            conn.execute(update(_users).where(_users.c.id == uid).values(**values))
+        if unlock or password is not None:
+            login_throttle.clear(conn, username)
+        if groups is not None:
+            conn.execute(delete(_ug).where(_ug.c.user_id == uid))
+            for name in sorted(set(groups)):
+                conn.execute(insert(_ug).values(user_id=uid, group_id=ensure_group(conn, name)))
+        uow.commit()
+
+
+def create_group(svc: Services, name: str, description: str = "") -> int:
+    """Create a group; a name already taken is a conflict."""
+    with svc.uow() as uow:
+        if uow.conn.execute(select(_groups.c.id).where(_groups.c.name == name)).scalar() is not None:
+            raise Conflict(f"group '{name}' already exists", group=name)
+        gid = ensure_group(uow.conn, name, description)
+        uow.commit()
+    return gid

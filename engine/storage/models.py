@@ -1,0 +1,325 @@
+"""Tables. Everything that is queried is a plain indexed column; workflow state is opaque text."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    TypeDecorator, UniqueConstraint,
+)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+# BigInteger autoincrement keys fall back to INTEGER on SQLite (needed for its rowid alias).
+Id = BigInteger().with_variant(Integer, "sqlite")
+
+users = Table(
+    "users", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("email", String(254)),
+    Column("password_hash", String(255)),
+    Column("role", String(20), nullable=False),  # clerk | supervisor | auditor | admin
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    # +1 on logout, a password change and a deactivation: browser sessions carry the number they began with
+    # (inside their tag, engine.accounts.auth.session_tag), so every older session of the account ends at once.
+    Column("session_generation", Integer, nullable=False, default=0, server_default="0"),
+)
+
+# Failed logins per typed username, whether or not such an account exists, so the slow-down and the lock
+# answer alike for every name (engine.accounts.login_throttle). Keyed by a hash: a password typed into the name field
+# is not kept in clear. Rows are deleted on a successful login and forgotten a day after their last failure.
+login_failures = Table(
+    "login_failures", metadata,
+    Column("name_key", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", UtcDateTime),
+    Column("last_failure_at", UtcDateTime, nullable=False),
+    Index("ix_login_failures_last_failure_at", "last_failure_at"),
+)
+
+groups = Table(
+    "groups", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("description", String(200), nullable=False, default=""),
+)
+
+user_groups = Table(
+    "user_groups", metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Which group works a BPMN lane. process_key "*" applies to every process without its own row.
+lane_groups = Table(
+    "lane_groups", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("process_key", String(100), nullable=False, default="*"),
+    Column("lane", String(100), nullable=False),
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    UniqueConstraint("process_key", "lane", name="uq_lane_groups_process_lane"),
+)
+
+process_versions = Table(
+    "process_versions", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("process_key", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("spec_json", Text, nullable=False),
+    Column("files_json", Text, nullable=False),  # {file name: XML text} as deployed
+    Column("serializer_version", String(40), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(64)),
+    Column("comment", String(500), nullable=False, default=""),
+    UniqueConstraint("process_key", "version", name="uq_process_versions_key_version"),
+    Index("ix_process_versions_key_hash", "process_key", "content_hash"),
+)
+
+# One row per sequence (e.g. the year) so numbers are gapless: the increment commits or rolls
+# back with the case that used it.
+case_counters = Table(
+    "case_counters", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+cases = Table(
+    "cases", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("number", String(60), nullable=False, unique=True),
+    Column("tracking_code", String(20), nullable=False, unique=True),
+    Column("process_key", String(100), nullable=False),
+    Column("process_version_id", ForeignKey("process_versions.id"), nullable=False),
+    Column("state", String(20), nullable=False),  # running | completed | error | suspended | cancelled
+    Column("version", Integer, nullable=False),   # optimistic lock: bumped by every change
+    Column("workflow_json", Text, nullable=False),
+    Column("serializer_version", String(40), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime),
+    Column("created_by", String(64)),
+    Column("error_element", String(200)),
+    Column("error_message", Text),
+    Column("title", String(300)),
+    Column("applicant_name", String(200)),
+    Column("applicant_dpi", String(20)),
+    Column("municipality", String(100)),
+    Index("ix_cases_process_state", "process_key", "state"),
+    Index("ix_cases_state_created", "state", "created_at"),
+    Index("ix_cases_municipality", "municipality"),
+    Index("ix_cases_applicant_dpi", "applicant_dpi"),
+)
+
+# Human tasks projected from the workflow in the same transaction; rows stay after completion
+# so "who did it" and "who took it first" are answerable without loading workflows.
+tasks = Table(
+    "tasks", metadata,
+    Column("id", String(36), primary_key=True),  # SpiffWorkflow task UUID
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("element_id", String(200), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("lane", String(100)),
+    Column("candidate_group", String(64)),
+    Column("form_key", String(100)),
+    Column("assignee", String(64)),
+    Column("state", String(20), nullable=False),  # ready | completed | cancelled
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("claimed_at", UtcDateTime),
+    Column("due_at", UtcDateTime),
+    Column("completed_at", UtcDateTime),
+    Column("completed_by", String(64)),
+    Index("ix_tasks_state_group", "state", "candidate_group"),
+    Index("ix_tasks_state_assignee", "state", "assignee"),
+    Index("ix_tasks_state_due", "state", "due_at"),
+    Index("ix_tasks_case", "case_id"),
+)
+
+# Append-only: triggers installed by the migration refuse UPDATE and DELETE.
+events = Table(
+    "events", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("element_id", String(200)),
+    Column("task_id", String(36)),
+    Column("actor", String(64)),
+    Column("data_json", Text),
+    Index("ix_events_case", "case_id", "id"),
+)
+
+
+# Waiting timer events projected from the workflows, so the scheduler never loads a case to
+# find out whether something is due.
+timers = Table(
+    "timers", metadata,
+    Column("id", String(36), primary_key=True),  # SpiffWorkflow task UUID of the waiting event
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("element_id", String(200), nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("state", String(20), nullable=False),  # waiting | fired | cancelled
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("fired_at", UtcDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Index("ix_timers_state_due", "state", "due_at"),
+    Index("ix_timers_case", "case_id"),
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# Personal API tokens: only the SHA-256 of the token is kept; the token itself is shown once.
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(12), nullable=False),  # first characters, so the owner can tell tokens apart
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime),
+    Index("ix_api_tokens_user", "user_id"),
+)
+
+# Files belong to a case; the bytes live on disk under a generated name, never the uploaded one.
+attachments = Table(
+    "attachments", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("filename", String(200), nullable=False),      # cleaned original name, for display only
+    Column("stored_name", String(64), nullable=False, unique=True),
+    Column("content_type", String(100), nullable=False),  # detected from the content
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_by", String(64)),
+    Column("uploaded_at", UtcDateTime, nullable=False),
+    Index("ix_attachments_case", "case_id", "id"),
+)
+
+# Work in progress on a task's form; one row per task, replaced by every save.
+task_drafts = Table(
+    "task_drafts", metadata,
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("data_json", Text, nullable=False),
+    Column("saved_by", String(64), nullable=False),
+    Column("saved_at", UtcDateTime, nullable=False),
+)
+
+# -- operations: outbox mail, office closure days, task deadline alerts --------------------------
+from sqlalchemy import Date  # noqa: E402  (kept with the tables that use it: this file is appended to)
+
+# Mail is written in the same transaction as whatever caused it and sent later by the scheduler,
+# so a slow or failing SMTP server never loses a notice nor holds up a step.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE")),
+    Column("kind", String(40), nullable=False),  # template name, or "mail"
+    Column("to_address", String(254), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(10), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    Index("ix_outbox_case", "case_id"),
+)
+
+# Days the office was closed (declared emergencies, ...): not working days for deadlines computed after.
+closure_days = Table(
+    "closure_days", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False, unique=True),
+    Column("description", String(200), nullable=False),
+    Column("created_by", String(64)),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Alert moments of a task deadline, planned when the task row is written; each is sent at most once.
+deadline_alerts = Table(
+    "deadline_alerts", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("task_id", ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    Column("point", String(20), nullable=False),  # "dia-20" (alert on working day 20) | "vencido" (escalation)
+    Column("working_days", Integer, nullable=False),  # the task's whole deadline, for the message
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("state", String(10), nullable=False),  # pending | sent | cancelled
+    Column("sent_at", UtcDateTime),
+    UniqueConstraint("task_id", "point", name="uq_deadline_alerts_task_point"),
+    Index("ix_deadline_alerts_state_due", "state", "due_at"),
+)
+
+# A supervisor's work in progress on one process: saved any number of times, published as a version.
+process_drafts = Table(
+    "process_drafts", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("process_key", String(100), nullable=False, unique=True),
+    Column("xml", Text, nullable=False),
+    Column("updated_by", String(64)),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("base_version", Integer),  # the version the draft started from (None: a new process)
+    Column("revision", Integer, nullable=False, server_default="1"),  # +1 on every save: lost updates are refused
+)
+
+# One row per running scheduler process (host:pid), stamped after every pass: /health reads the newest.
+scheduler_heartbeats = Table(
+    "scheduler_heartbeats", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("beat_at", UtcDateTime, nullable=False),
+)
+
+# Idempotency-Key of a write request (API header or a page form's one-time token), per user: written in the same
+# transaction as the request's changes; the answer is kept so a retry gets it back. Purged after a day.
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of method, path and body: same key, same request
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("response_status", Integer),  # NULL until the first request's answer is stored
+    Column("response_body", Text),
+    Column("response_content_type", String(100)),
+    Column("response_location", String(2000)),
+    UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),
+    Index("ix_idempotency_keys_created_at", "created_at"),
+)

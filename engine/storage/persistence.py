@@ -1,0 +1,221 @@
+"""Writing a step: case state, the human-task projection and history rows, in one transaction."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+
+from engine.storage import models
+from engine.runtime import serializer
+from engine.errors import CaseNotFound, Conflict
+from engine.messages import msg
+from engine.runtime.runner import Failure, HumanTask, all_tasks, is_finished, ready_human_tasks
+from engine.storage.storable import StateRejected, check_serialized, mark_loaded, scrub_errored
+
+# Attachments live outside the case state; a case's own data stays far below this.
+MAX_CASE_STATE_BYTES = 8 * 1024 * 1024
+_cases = models.cases
+_tasks = models.tasks
+_timers = models.timers
+_events = models.events
+_lanes = models.lane_groups
+_groups = models.groups
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    version: int
+    state: str
+    process_key: str
+    process_version_id: int
+    workflow_json: str
+
+
+def state_after(wf, failure: Failure | None) -> str:
+    if failure is not None:
+        return "error"
+    return "completed" if is_finished(wf) else "running"
+
+
+def event_row(case_id: int, at: datetime, kind: str, *, element_id=None, task_id=None, actor=None,
+              data=None) -> dict:
+    return {"case_id": case_id, "at": at, "kind": kind, "element_id": element_id, "task_id": task_id,
+            "actor": actor, "data_json": dump_data(data) if data is not None else None}
+
+
+def dump_data(data) -> str:
+    return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _candidate_group_subquery():
+    """The group working the task's lane: a row for the process wins over the '*' row."""
+    return (select(_groups.c.name).join(_lanes, _lanes.c.group_id == _groups.c.id)
+            .where(_lanes.c.lane == bindparam("b_lane"),
+                   _lanes.c.process_key.in_([bindparam("b_process_key"), "*"]))
+            .order_by(_lanes.c.process_key == "*").limit(1).scalar_subquery())
+
+
+# Pre-built statements: building SQLAlchemy constructs per call cost more than the SQL itself.
+_INSERT_TASK = insert(_tasks).values(candidate_group=_candidate_group_subquery())
+_CANCEL_TASKS = (update(_tasks).where(_tasks.c.id.in_(bindparam("b_ids", expanding=True)),
+                                      _tasks.c.state == "ready")
+                 .values(state="cancelled", completed_at=bindparam("b_now")))
+_UPDATE_CASE = update(_cases).where(_cases.c.id == bindparam("b_id"), _cases.c.version == bindparam("b_version"))
+_INSERT_CASE = insert(_cases)
+_INSERT_EVENTS = insert(_events)
+_READ_CASE = select(_cases.c.id, _cases.c.version, _cases.c.state, _cases.c.process_key,
+                    _cases.c.process_version_id, _cases.c.workflow_json).where(_cases.c.id == bindparam("b_id"))
+
+
+def insert_case(conn, values: dict) -> int:
+    return conn.execute(_INSERT_CASE, values).inserted_primary_key[0]
+
+
+def dump_state(wf) -> str:
+    """Serialize a case; StateRejected (naming the task) if it holds a value a case cannot store, or would
+    outgrow MAX_CASE_STATE_BYTES (estimated before any JSON is written, so a huge value costs no time)."""
+    scrub_errored(all_tasks(wf))
+    text = serializer.dump_workflow(wf, check=lambda dct: check_serialized(wf, dct, MAX_CASE_STATE_BYTES))
+    if len(text) > MAX_CASE_STATE_BYTES:
+        raise StateRejected(msg("los datos del expediente ocuparían unos %(size)s KiB; el máximo es %(limit)s KiB "
+                                "(¿un script construyó valores muy grandes?)", size=f"{len(text) // 1024:,}",
+                                limit=f"{MAX_CASE_STATE_BYTES // 1024:,}"))
+    return text
+
+
+def refusal(exc: StateRejected) -> Failure:
+    """The failure a case records when its new state could not be written (it keeps the previous one)."""
+    return Failure(exc.element_id, exc.message)
+
+
+def write_case(conn, case: CaseRow, wf, state: str, failure: Failure | None, now: datetime) -> int:
+    """Save the workflow if nobody changed the case since it was read; return the new version."""
+    values = {
+        "workflow_json": dump_state(wf), "serializer_version": serializer.SERIALIZER_VERSION,
+        "version": case.version + 1, "state": state, "updated_at": now,
+        "error_element": failure.element_id if failure else None,
+        "error_message": failure.message if failure else None,
+    }
+    if state == "completed":
+        values["completed_at"] = now
+    result = conn.execute(_UPDATE_CASE, {"b_id": case.id, "b_version": case.version, **values})
+    if result.rowcount != 1:
+        raise Conflict("the case was changed by someone else; reload it and try again",
+                       case_id=case.id)
+    return case.version + 1
+
+
+def write_refused(conn, case: CaseRow, failure: Failure, now: datetime) -> int:
+    """Put the case in `error` with its stored state unchanged (the step's state was refused); new version."""
+    result = conn.execute(_UPDATE_CASE, {"b_id": case.id, "b_version": case.version, "version": case.version + 1,
+                                         "state": "error", "updated_at": now, "error_element": failure.element_id,
+                                         "error_message": failure.message})
+    if result.rowcount != 1:
+        raise Conflict("the case was changed by someone else; reload it and try again", case_id=case.id)
+    return case.version + 1
+
+
+def project_tasks(conn, case_id: int, process_key: str, before: list[HumanTask], after: list[HumanTask],
+                  now: datetime, completed_id: str | None = None, deadlines=None) -> list[HumanTask]:
+    """Insert rows for new ready tasks and cancel rows of tasks that vanished; return the new ones."""
+    before_ids = {t.id for t in before}
+    after_ids = {t.id for t in after}
+    new = [t for t in after if t.id not in before_ids]
+    gone = before_ids - after_ids - ({completed_id} if completed_id else set())
+    if gone:
+        conn.execute(_CANCEL_TASKS, {"b_ids": sorted(gone), "b_now": now})
+    # `deadlines` (engine.timekeeping.deadlines.DeadlinePlanner) dates tasks that declare one and plans their alerts.
+    plans = deadlines.plan(new, now) if deadlines is not None and new else {}
+    if new:
+        conn.execute(_INSERT_TASK, [{
+            "id": t.id, "case_id": case_id, "element_id": t.element_id, "title": t.title[:300],
+            "lane": t.lane, "b_lane": t.lane, "b_process_key": process_key, "form_key": t.form_key,
+            "assignee": None, "state": "ready", "created_at": now,
+            "due_at": plans[t.id].due_at if t.id in plans else None,
+        } for t in new])
+    if plans:
+        deadlines.record(conn, case_id, plans)
+    return new
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a case waits for: ready human tasks and timers (id -> (element, due))."""
+
+    tasks: list[HumanTask]
+    timers: dict
+
+
+EMPTY = Snapshot([], {})
+
+
+def snapshot(runtime, wf) -> Snapshot:
+    return Snapshot(ready_human_tasks(wf), runtime.waiting_timers(wf))
+
+
+_INSERT_TIMER = insert(_timers)
+_CANCEL_TIMERS = (update(_timers).where(_timers.c.id.in_(bindparam("b_ids", expanding=True)),
+                                        _timers.c.state == "waiting")
+                  .values(state=bindparam("b_state"), fired_at=bindparam("b_now")))
+_MOVE_TIMER = (update(_timers).where(_timers.c.id == bindparam("b_id"), _timers.c.state == "waiting")
+               .values(due_at=bindparam("b_due")))
+
+
+def project(conn, case_id: int, process_key: str, before: Snapshot, after: Snapshot, now: datetime,
+            completed_id: str | None = None, fired_ids: frozenset = frozenset(), deadlines=None) -> list[HumanTask]:
+    """Bring the task and timer rows in line with the workflow; return the new human tasks."""
+    new = project_tasks(conn, case_id, process_key, before.tasks, after.tasks, now, completed_id, deadlines)
+    gone = set(before.timers) - set(after.timers)
+    fired = gone & fired_ids
+    if fired:
+        conn.execute(_CANCEL_TIMERS, {"b_ids": sorted(fired), "b_state": "fired", "b_now": now})
+    if gone - fired:
+        conn.execute(_CANCEL_TIMERS, {"b_ids": sorted(gone - fired), "b_state": "cancelled", "b_now": now})
+    added = [{"id": tid, "case_id": case_id, "element_id": element, "due_at": due, "state": "waiting",
+              "created_at": now, "attempts": 0} for tid, (element, due) in after.timers.items()
+             if tid not in before.timers]
+    if added:
+        conn.execute(_INSERT_TIMER, added)
+    for tid, (_element, due) in after.timers.items():  # cycle timers move their next due moment
+        if tid in before.timers and before.timers[tid][1] != due:
+            conn.execute(_MOVE_TIMER, {"b_id": tid, "b_due": due})
+    return new
+
+
+def append_events(conn, rows: list[dict]) -> None:
+    if rows:
+        conn.execute(_INSERT_EVENTS, rows)
+
+
+def read_case(conn, case_id: int) -> CaseRow | None:
+    row = conn.execute(_READ_CASE, {"b_id": case_id}).first()
+    return CaseRow(*row) if row else None
+
+
+def require_case(conn, case_id: int) -> CaseRow:
+    """The case row, or CaseNotFound."""
+    case = read_case(conn, case_id)
+    if case is None:
+        raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+    return case
+
+
+def load_case_workflow(svc, conn, case: CaseRow):
+    """The case's workflow on its version's cached spec, with the sandbox re-attached.
+
+    SpiffWorkflow does not serialize the script engine and falls back to plain exec after loading,
+    so every load goes through here.
+    """
+    spec, subs = svc.specs.get(conn, case.process_version_id)
+    wf = serializer.load_workflow(case.workflow_json, spec, subs)
+    mark_loaded(wf)
+    return svc.runtime.attach(wf)
+
+
+def claim_filter(task_id: str, actor: str):
+    """Rows a given actor may take: ready and either free or already theirs."""
+    return and_(_tasks.c.id == task_id, _tasks.c.state == "ready",
+                or_(_tasks.c.assignee.is_(None), _tasks.c.assignee == actor))

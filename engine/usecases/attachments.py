@@ -1,0 +1,148 @@
+"""Files attached to a case: type checked by content, size limited, stored under generated names."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from engine.storage import models
+from engine.config import PROJECT_ROOT
+from engine.errors import CaseNotFound, Conflict, InvalidInput, NotFound
+from engine.storage.persistence import append_events, event_row, read_case
+from engine.services import Services
+
+DEFAULT_DIRECTORY = PROJECT_ROOT / "var" / "attachments"
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+CHUNK_BYTES = 64 * 1024
+MAX_FILENAME_CHARS = 200
+# Accepted types by their first bytes (a name or a declared Content-Type proves nothing).
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+)
+_STORED_NAME = re.compile(r"^[0-9a-f]{32}\.[a-z]{3}$")
+# Characters no file system or download header should see in a name.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+_a = models.attachments
+
+
+class AttachmentTooLarge(InvalidInput):
+    code = "attachment_too_large"
+
+
+class AttachmentRefused(InvalidInput):
+    """The content is not one of the accepted types."""
+
+    code = "attachment_type_refused"
+
+
+@dataclass(frozen=True)
+class AttachmentStore:
+    """Where the bytes go and how big one file may be."""
+
+    directory: Path = DEFAULT_DIRECTORY
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    def path(self, stored_name: str) -> Path:
+        if not _STORED_NAME.match(stored_name):
+            raise NotFound("attachment file missing")
+        return Path(self.directory) / stored_name[:2] / stored_name
+
+
+def detect_type(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from the file's first bytes, or None if not accepted."""
+    for magic, content_type, ext in SIGNATURES:
+        if head.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def clean_filename(name: str | None) -> str:
+    """The uploaded name made safe to show and to offer back as a download name."""
+    base = re.split(r"[/\\]", unicodedata.normalize("NFC", name or ""))[-1]
+    base = _UNSAFE.sub("", base).strip(" .")
+    if len(base) > MAX_FILENAME_CHARS:
+        stem, dot, ext = base.rpartition(".")
+        base = (stem[: MAX_FILENAME_CHARS - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 \
+            else base[:MAX_FILENAME_CHARS]
+    return base or "adjunto"
+
+
+def add_attachment(svc: Services, store: AttachmentStore, case_id: int, filename: str | None, stream,
+                   actor: str | None) -> dict:
+    """Store an uploaded file for a case and record it in the case's history."""
+    tmp = Path(store.directory) / f".upload-{uuid.uuid4().hex}"
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    digest, size, head = hashlib.sha256(), 0, b""
+    try:
+        with open(tmp, "wb") as out:
+            while chunk := stream.read(CHUNK_BYTES):
+                size += len(chunk)
+                if size > store.max_bytes:
+                    raise AttachmentTooLarge(
+                        f"El archivo supera el límite de {store.max_bytes // (1024 * 1024)} MiB.",
+                        errors=[{"field": "file", "message": f"más de {store.max_bytes} bytes"}])
+                head = head if len(head) >= 16 else (head + chunk)[:16]
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        detected = detect_type(head)
+        if detected is None:
+            raise AttachmentRefused("Solo se aceptan archivos PDF, PNG o JPEG.",
+                                    errors=[{"field": "file", "message": "tipo de archivo no permitido"}])
+        content_type, ext = detected
+        stored_name = uuid.uuid4().hex + ext
+        final = store.path(stored_name)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    try:
+        return _record(svc, case_id, clean_filename(filename), stored_name, content_type, size,
+                       digest.hexdigest(), actor)
+    except BaseException:
+        final.unlink(missing_ok=True)  # the row was not written: leave no orphan file behind
+        raise
+
+
+def _record(svc: Services, case_id: int, filename: str, stored_name: str, content_type: str, size: int,
+            sha256: str, actor: str | None) -> dict:
+    with svc.uow() as uow:
+        case = read_case(uow.conn, case_id)
+        if case is None:
+            raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+        if case.state == "cancelled":
+            raise Conflict("El expediente está anulado; no admite adjuntos.", state=case.state)
+        now = svc.clock()
+        row = {"case_id": case_id, "filename": filename, "stored_name": stored_name, "content_type": content_type,
+               "size_bytes": size, "sha256": sha256, "uploaded_by": actor, "uploaded_at": now}
+        row["id"] = uow.conn.execute(insert(_a).values(**row)).inserted_primary_key[0]
+        append_events(uow.conn, [event_row(case_id, now, "attachment_added", actor=actor, data={
+            "attachment_id": row["id"], "filename": filename, "content_type": content_type,
+            "size_bytes": size, "sha256": sha256})])
+        uow.commit()
+    return row
+
+
+def list_attachments(svc: Services, case_id: int) -> list[dict]:
+    """A case's attachments, oldest first."""
+    with svc.uow(write=False) as uow:
+        return [dict(r) for r in uow.conn.execute(select(_a).where(_a.c.case_id == case_id).order_by(_a.c.id))
+                .mappings()]
+
+
+def get_attachment(svc: Services, attachment_id: int) -> dict:
+    """One attachment's row."""
+    with svc.uow(write=False) as uow:
+        row = uow.conn.execute(select(_a).where(_a.c.id == attachment_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"attachment {attachment_id} does not exist", attachment_id=attachment_id)
+    return dict(row)

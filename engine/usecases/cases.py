@@ -1,0 +1,238 @@
+"""Use cases on whole cases: start, read, history, retry."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import orjson
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from engine.timekeeping.calendar import OFFICE_TZ
+from engine.storage import models
+from engine.runtime import serializer
+from engine.runtime import values
+from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
+from engine.mail.notifications import enqueue_receipt
+from engine.storage.persistence import (
+    EMPTY, append_events, dump_state, event_row, insert_case, load_case_workflow, project, refusal, require_case,
+    snapshot, state_after, write_case, write_refused,
+)
+from engine.runtime.runner import current_data, element_marks, start_form_key
+from engine.services import Services
+from engine.storage.storable import StateRejected
+
+# No 0/O, 1/I/L: the code is read aloud over the phone and typed by citizens.
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_cases = models.cases
+_versions = models.process_versions
+_counters = models.case_counters
+_LATEST_VERSION = (select(_versions.c.id, _versions.c.version)
+                   .where(_versions.c.process_key == bindparam("b_key"))
+                   .order_by(_versions.c.version.desc()).limit(1))
+# Upsert-and-return of the yearly counter, one per dialect (both speak ON CONFLICT ... RETURNING).
+_NEXT_SEQ = {
+    name: dialect.insert(_counters).values(name=bindparam("b_name"), value=1)
+    .on_conflict_do_update(index_elements=[_counters.c.name], set_={"value": _counters.c.value + 1})
+    .returning(_counters.c.value)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
+@dataclass(frozen=True)
+class StartedCase:
+    id: int
+    number: str
+    tracking_code: str
+    state: str
+    version: int
+    process_version: int
+    ready_tasks: list[dict]
+
+
+def start_case(svc: Services, process_key: str, data: dict | None = None, actor: str | None = None,
+               summary: dict | None = None) -> StartedCase:
+    """Start a case on the latest version of a process and run it until it waits."""
+    data = check_data(data or {})
+    with svc.uow() as uow:
+        conn = uow.conn
+        row = conn.execute(_LATEST_VERSION, {"b_key": process_key}).first()
+        if row is None:
+            raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
+        spec, subprocess_specs = svc.specs.get(conn, row.id)
+        if svc.forms is not None:
+            form_key = start_form_key(spec)
+            data = svc.forms.validate(form_key, data)
+            summary = {**svc.forms.summary(form_key, data), **(summary or {})}
+        wf = svc.runtime.new_workflow(spec, subprocess_specs, data)
+        failure = svc.runtime.advance(wf)
+        now = svc.clock()
+        try:
+            workflow_json = dump_state(wf)
+        except StateRejected as exc:
+            # Nothing the diagram did can be kept: the case is stored as filed, in error; a retry starts it over.
+            failure = refusal(exc)
+            wf = svc.runtime.new_workflow(spec, subprocess_specs, data)
+            workflow_json = dump_state(wf)
+        state = state_after(wf, failure)
+        number = next_case_number(conn, svc, now)
+        tracking = new_tracking_code(svc.settings.tracking_code_length)
+        summary = summary or {}
+        case_id = insert_case(conn, {
+            "number": number, "tracking_code": tracking, "process_key": process_key,
+            "process_version_id": row.id, "state": state, "version": 1,
+            "workflow_json": workflow_json, "serializer_version": serializer.SERIALIZER_VERSION,
+            "created_at": now, "updated_at": now, "completed_at": now if state == "completed" else None,
+            "created_by": actor, "error_element": failure.element_id if failure else None,
+            "error_message": failure.message if failure else None,
+            "title": _text(summary.get("title"), 300), "applicant_name": _text(summary.get("applicant_name"), 200),
+            "applicant_dpi": _text(summary.get("applicant_dpi"), 20),
+            "municipality": _text(summary.get("municipality"), 100),
+        })
+        after = snapshot(svc.runtime, wf)
+        ready = after.tasks
+        project(conn, case_id, process_key, EMPTY, after, now, deadlines=svc.deadlines)
+        events = [event_row(case_id, now, "case_started", actor=actor, data=data,
+                            element_id=process_key)]
+        events += outcome_events(case_id, now, state, failure)
+        append_events(conn, events)
+        # Only if the intake has an e-mail address; the scheduler sends it, so SMTP never holds up filing.
+        enqueue_receipt(conn, case_id=case_id, number=number, tracking_code=tracking,
+                        process_name=spec.description or process_key, filed_at=now, data=data, calendar=svc.calendar)
+        uow.commit()
+    return StartedCase(case_id, number, tracking, state, 1, row.version,
+                       [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in ready])
+
+
+def _text(value, limit: int):
+    return None if value is None else str(value)[:limit]
+
+
+def outcome_events(case_id: int, now, state: str, failure) -> list[dict]:
+    if failure is not None:
+        return [event_row(case_id, now, "error", element_id=failure.element_id,
+                          data={"message": failure.message})]
+    if state == "completed":
+        return [event_row(case_id, now, "case_completed")]
+    return []
+
+
+def check_data(data) -> dict:
+    """Refuse (ValueRejected, naming the field) data a case cannot store faithfully; nothing is written."""
+    values.check_data(data)
+    return data
+
+
+def next_case_number(conn, svc: Services, now) -> str:
+    """Next number of this year's sequence; the increment commits or rolls back with the case."""
+    year = now.astimezone(OFFICE_TZ).year
+    seq = conn.execute(_NEXT_SEQ[conn.dialect.name], {"b_name": str(year)}).scalar_one()
+    return svc.settings.case_number_pattern.format(year=year, seq=seq)
+
+
+def new_tracking_code(length: int) -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(length))
+
+
+def get_case(svc: Services, case_id: int) -> dict:
+    """The case's indexed summary (no workflow loaded)."""
+    with svc.uow(write=False) as uow:
+        row = uow.conn.execute(
+            select(_cases.c.id, _cases.c.number, _cases.c.tracking_code, _cases.c.process_key,
+                   _cases.c.state, _cases.c.version, _cases.c.created_at, _cases.c.updated_at,
+                   _cases.c.completed_at, _cases.c.error_element, _cases.c.error_message,
+                   _versions.c.version.label("process_version"))
+            .join(_versions, _versions.c.id == _cases.c.process_version_id)
+            .where(_cases.c.id == case_id)
+        ).mappings().first()
+    if row is None:
+        raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+    return dict(row)
+
+
+def case_history(svc: Services, case_id: int) -> list[dict]:
+    """Every event of the case, oldest first."""
+    e = models.events
+    with svc.uow(write=False) as uow:
+        rows = uow.conn.execute(select(e).where(e.c.case_id == case_id).order_by(e.c.id)).mappings().all()
+    return [{**r, "data": orjson.loads(r["data_json"]) if r["data_json"] else None} for r in rows]
+
+
+def case_data(svc: Services, case_id: int) -> dict:
+    """The case's current data (the workflow's last task data), for display."""
+    with svc.uow(write=False) as uow:
+        wf = load_case_workflow(svc, uow.conn, require_case(uow.conn, case_id))
+    return current_data(wf)
+
+
+def case_marks(svc: Services, case_id: int) -> dict:
+    """How far the case got, by element id (done / active / failed), for the diagram on its page."""
+    with svc.uow(write=False) as uow:
+        case = require_case(uow.conn, case_id)
+        wf = load_case_workflow(svc, uow.conn, case)
+    return {**element_marks(wf), "process_version_id": case.process_version_id}
+
+
+def retry_case(svc: Services, case_id: int, actor: str, data: dict | None = None) -> dict:
+    """Run the failed step of an errored case again, optionally with corrected data."""
+    data = check_data(data or {})
+    with svc.uow() as uow:
+        conn = uow.conn
+        case = require_case(conn, case_id)
+        if case.state != "error":
+            raise Conflict(f"case {case_id} is {case.state}, not in error", state=case.state)
+        wf = load_case_workflow(svc, conn, case)
+        before = snapshot(svc.runtime, wf)
+        failure = svc.runtime.retry(wf, data)
+        now = svc.clock()
+        state = state_after(wf, failure)
+        try:
+            version = write_case(conn, case, wf, state, failure, now)
+        except StateRejected as exc:  # the retry produced what cannot be stored: still in error, as it was
+            failure, state = refusal(exc), "error"
+            version = write_refused(conn, case, failure, now)
+        else:
+            project(conn, case_id, case.process_key, before, snapshot(svc.runtime, wf), now,
+                    deadlines=svc.deadlines)
+        append_events(conn, [event_row(case_id, now, "retried", actor=actor, data=data)]
+                      + outcome_events(case_id, now, state, failure))
+        uow.commit()
+    return {"id": case_id, "state": state, "version": version,
+            "error_element": failure.element_id if failure else None,
+            "error_message": failure.message if failure else None}
+
+
+# Which states each supervisor action starts from, the state it leaves, and the event it writes.
+_STATE_CHANGES = {
+    "suspend": (("running",), "suspended", "case_suspended"),
+    "resume": (("suspended",), "running", "case_resumed"),
+    "cancel": (("running", "error", "suspended"), "cancelled", "case_cancelled"),
+}
+
+
+def change_case_state(svc: Services, case_id: int, action: str, reason: str, actor: str) -> dict:
+    """Suspend, resume or cancel a case with a reason; cancelling also closes its tasks and timers."""
+    allowed_from, new_state, kind = _STATE_CHANGES[action]
+    if not reason or not reason.strip():
+        raise InvalidInput("a reason is required", errors=[{"field": "reason", "message": "required"}])
+    with svc.uow() as uow:
+        conn = uow.conn
+        case = require_case(conn, case_id)
+        if case.state not in allowed_from:
+            raise Conflict(f"case {case_id} is {case.state}; cannot {action} it", state=case.state)
+        now = svc.clock()
+        # The version check makes a racing step or state change lose with a conflict.
+        done = conn.execute(update(_cases).where(_cases.c.id == case_id, _cases.c.version == case.version)
+                            .values(state=new_state, version=case.version + 1, updated_at=now))
+        if done.rowcount != 1:
+            raise Conflict("the case was changed by someone else; reload it and try again", case_id=case_id)
+        if new_state == "cancelled":
+            t, tm = models.tasks, models.timers
+            conn.execute(update(t).where(t.c.case_id == case_id, t.c.state == "ready")
+                         .values(state="cancelled", completed_at=now))
+            conn.execute(update(tm).where(tm.c.case_id == case_id, tm.c.state == "waiting")
+                         .values(state="cancelled", fired_at=now))
+        append_events(conn, [event_row(case_id, now, kind, actor=actor,
+                                       data={"reason": reason, "previous_state": case.state})])
+        uow.commit()
+    return {"id": case_id, "state": new_state, "version": case.version + 1}

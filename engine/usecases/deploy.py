@@ -1,0 +1,129 @@
+"""Deploying BPMN/DMN: a new immutable process version only when the content changed."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from sqlalchemy import func, insert, select
+
+from engine.storage import models
+from engine.runtime import serializer
+from engine.errors import InvalidInput, ProcessNotFound
+from engine.messages import msg
+from engine.services import Services
+from engine.language.specs import parse_bundle
+
+_versions = models.process_versions
+DEPLOYABLE_SUFFIXES = (".bpmn", ".dmn")
+
+
+@dataclass(frozen=True)
+class Deployed:
+    process_key: str
+    version: int
+    version_id: int
+    created: bool  # False when the content equals the latest version
+
+
+def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = None,
+                 comment: str = "", only: frozenset[str] | None = None) -> list[Deployed]:
+    """Parse and lint the files as one bundle and store a version for each changed process.
+
+    `only` limits the stored versions to those processes; the other files only let call activities resolve.
+    """
+    if not files:
+        raise InvalidInput(msg("No hay archivos para publicar."),
+                           errors=[{"field": "files", "message": msg("No se envió ningún archivo.")}])
+    bundle = parse_bundle(files)
+    results = []
+    with svc.uow() as uow:
+        now = svc.clock()
+        for key, proc in sorted(bundle.processes.items()):
+            if only is not None and key not in only:
+                continue
+            spec_json = serializer.dump_spec(proc.spec, proc.subprocess_specs)
+            used = _files_used(proc, bundle.texts)
+            # DMN tables are compiled into spec_json, so only the BPMN sources (layout included)
+            # are hashed beside it: a DMN change bumps only the processes that use it.
+            digest = content_hash(spec_json, {n: t for n, t in used.items() if not n.endswith(".dmn")})
+            latest = uow.conn.execute(
+                select(_versions.c.id, _versions.c.version, _versions.c.content_hash)
+                .where(_versions.c.process_key == key).order_by(_versions.c.version.desc()).limit(1)
+            ).first()
+            if latest is not None and latest.content_hash == digest:
+                results.append(Deployed(key, latest.version, latest.id, False))
+                continue
+            number = (latest.version if latest else 0) + 1
+            version_id = uow.conn.execute(insert(_versions).values(
+                process_key=key, version=number, name=proc.name[:200], content_hash=digest,
+                spec_json=spec_json, files_json=orjson.dumps(used).decode(),
+                serializer_version=serializer.SERIALIZER_VERSION, created_at=now, created_by=actor,
+                comment=comment[:500],
+            )).inserted_primary_key[0]
+            results.append(Deployed(key, number, version_id, True))
+        uow.commit()
+    return results
+
+
+def deploy_paths(svc: Services, paths, actor: str | None = None, comment: str = "") -> list[Deployed]:
+    """Deploy files and directories (recursively *.bpmn, *.dmn) as one bundle."""
+    return deploy_files(svc, read_paths(paths), actor, comment)
+
+
+def read_paths(paths) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for raw in paths:
+        path = Path(raw)
+        found = sorted(p for p in path.rglob("*") if p.suffix in DEPLOYABLE_SUFFIXES) if path.is_dir() else [path]
+        for p in found:
+            if p.name in files:  # SpiffWorkflow identifies documents by file name
+                raise InvalidInput(msg("Hay dos archivos llamados «%(name)s» en la misma publicación.", name=p.name),
+                                   errors=[{"field": "paths", "message": str(p)}])
+            files[p.name] = p.read_bytes()
+    return files
+
+
+def content_hash(spec_json: str, files: dict[str, str]) -> str:
+    h = hashlib.sha256(spec_json.encode())
+    for name in sorted(files):
+        h.update(b"\0" + name.encode() + b"\0" + files[name].encode())
+    return h.hexdigest()
+
+
+def _files_used(proc, texts: dict[str, str]) -> dict[str, str]:
+    """The documents a process was parsed from (its own and its called processes'), as text."""
+    main = getattr(proc.spec, "file", None)
+    called = {getattr(s, "file", None) for s in proc.subprocess_specs.values()} - {main}
+    # The process's own file first: viewers draw the first document.
+    used = {n: texts[n] for n in [main, *sorted(n for n in called if n)] if n in texts}
+    # Keep the bundle's DMN sources with the version, for download and display.
+    used |= {n: t for n, t in texts.items() if n.endswith(".dmn")}
+    return used
+
+
+def list_versions(svc: Services, process_key: str | None = None) -> list[dict]:
+    """Versions with the number of cases still open on each."""
+    c = models.cases
+    open_cases = (select(func.count()).where(c.c.process_version_id == _versions.c.id,
+                                             c.c.state.in_(["running", "error", "suspended"]))
+                  .scalar_subquery())
+    q = select(_versions.c.id, _versions.c.process_key, _versions.c.version, _versions.c.name,
+               _versions.c.created_at, _versions.c.created_by, _versions.c.comment,
+               open_cases.label("open_cases"))
+    if process_key:
+        q = q.where(_versions.c.process_key == process_key)
+    with svc.uow(write=False) as uow:
+        return [dict(r) for r in uow.conn.execute(q.order_by(_versions.c.process_key, _versions.c.version))
+                .mappings()]
+
+
+def version_diagram(svc: Services, version_id: int) -> str:
+    """The BPMN XML of a process version's own file (the first stored document)."""
+    with svc.uow(write=False) as uow:
+        text = uow.conn.execute(select(_versions.c.files_json).where(_versions.c.id == version_id)).scalar()
+    if text is None:
+        raise ProcessNotFound(msg("La versión de procedimiento %(version_id)s no existe.", version_id=version_id))
+    files = orjson.loads(text)
+    return next(iter(files.values()))

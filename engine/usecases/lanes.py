@@ -1,0 +1,30 @@
+"""Lane→group mapping files (`lanes.json`) that travel with the diagrams."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from engine.errors import InvalidInput
+from engine.services import Services
+from engine.accounts.users import map_lane
+
+LANES_FILE = "lanes.json"
+
+
+def apply_lane_files(svc: Services, paths) -> list[tuple[str, str]]:
+    """Apply every lanes.json found in the given directories: {process_key or "*": {lane: group}}."""
+    applied = []
+    for raw in paths:
+        path = Path(raw)
+        candidate = path / LANES_FILE if path.is_dir() else None
+        if candidate is None or not candidate.exists():
+            continue
+        try:
+            table = json.loads(candidate.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"{candidate}: not valid JSON ({exc})")
+        for process_key, lanes in table.items():
+            for lane, group in lanes.items():
+                map_lane(svc, lane, group, process_key)
+                applied.append((lane, group))
+    return applied
