@@ -7,7 +7,6 @@ from flask import g, render_template, request
 
 from engine.usecases import attachments
 from engine.usecases import cases
-from engine.usecases import queries
 from engine.usecases.inbox import due_flags
 from web.inbox_pages import process_names
 from web.pages import bp, login_required, services
@@ -20,7 +19,7 @@ CASE_STATES = ("running", "completed", "error", "suspended", "cancelled")
 @login_required("case.read")
 def case(case_id: int):
     svc = services()
-    detail = queries.case_detail(svc, g.user, case_id)
+    detail = cases.case_detail(svc, g.user, case_id)
     marks = cases.case_marks(svc, case_id)
     now = svc.clock()
     active = [dict(t, holder=person(t["assignee"]) if t["assignee"] else None, **due_flags(t["due_at"], now))
@@ -44,7 +43,7 @@ def cases_list():
         page = max(1, int(request.args.get("pagina", 1)))
     except ValueError:
         page = 1
-    result = queries.list_cases(services(), g.user, page=page, per_page=25, **filters)
+    result = cases.list_cases(services(), g.user, page=page, per_page=25, **filters)
     pages = max(1, -(-result["total"] // result["per_page"]))
     return render_template("pages/cases.html", result=result, pages=pages, filters=filters,
                            names=process_names(), states=CASE_STATES, args=request.args.to_dict())

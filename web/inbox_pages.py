@@ -5,7 +5,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.usecases import inbox as inbox_query
-from engine.usecases import queries
+from engine.usecases import processes
 from engine.usecases import tasks
 from engine.errors import Conflict, TaskNotReady
 from web.pages import bp, login_required, safe_next, services
@@ -21,7 +21,7 @@ def _int(name: str, default: int) -> int:
 
 def process_names() -> dict[str, str]:
     """Deployed procedures' names by key (the latest version's)."""
-    return {p["process_key"]: p["name"] or p["process_key"] for p in queries.list_processes(services())}
+    return {p["process_key"]: p["name"] or p["process_key"] for p in processes.list_processes(services())}
 
 
 @bp.get("/bandeja")
@@ -45,7 +45,7 @@ def inbox():
 @bp.post("/tareas/<task_id>/tomar")
 @login_required("task.work")
 def claim(task_id: str):
-    task = queries.visible_task(services(), g.user, task_id)
+    task = tasks.visible_task(services(), g.user, task_id)
     try:
         tasks.claim_task(services(), task_id, g.user.username)
         flash(_("Tomó la tarea «%(title)s» del expediente %(number)s.", title=task["title"],
@@ -60,7 +60,7 @@ def claim(task_id: str):
 @bp.post("/tareas/<task_id>/liberar")
 @login_required("task.work")
 def release(task_id: str):
-    task = queries.visible_task(services(), g.user, task_id)
+    task = tasks.visible_task(services(), g.user, task_id)
     try:
         tasks.release_task(services(), task_id, g.user.username)
         flash(_("Devolvió la tarea «%(title)s» a la cola de su grupo.", title=task["title"]), "info")

@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, render_temp
 from api import security
 from engine.usecases import drafts
 from engine.accounts import permissions
-from engine.usecases import queries
+from engine.usecases import processes
 from forms.registry import FormRegistry
 
 ACTION = "process.draft"  # supervisors and administrators
@@ -42,7 +42,7 @@ def managers_only(view):
 @managers_only
 def index():
     svc = _services()
-    return render_template("modeler/index.html", processes=queries.list_processes(svc),
+    return render_template("modeler/index.html", processes=processes.list_processes(svc),
                            drafts=drafts.list_drafts(svc), csrf=session.get("csrf", ""))
 
 
@@ -51,7 +51,7 @@ def index():
 def editor(process_key: str):
     drafts.validate_key(process_key)
     svc = _services()
-    published = {p["process_key"]: p for p in queries.list_processes(svc)}
+    published = {p["process_key"]: p for p in processes.list_processes(svc)}
     has_draft = drafts.has_draft(svc, process_key)
     current = published.get(process_key)
     if current is None and not has_draft:

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from engine.usecases import attachments
 from engine.usecases import cases
 from engine.usecases import intake
-from engine.usecases import queries
 from engine.usecases import tasks
 from engine.errors import Conflict, FormInvalid, TaskNotReady
 from engine.runtime.values import ValueRejected
@@ -20,7 +19,7 @@ from web.task_messages import conflict_message, person
 
 def _render_task(task: dict, data: dict | None = None, errors: dict | None = None, status: int = 200):
     svc = services()
-    form = queries.task_form(svc, task)
+    form = tasks.task_form(svc, task)
     shown = form["data"] if data is None else data
     fields = schema_form.fields(form["schema"], shown, errors) if form["schema"] else []
     return render_template(
@@ -34,7 +33,7 @@ def _render_task(task: dict, data: dict | None = None, errors: dict | None = Non
 @bp.get("/tareas/<task_id>")
 @login_required("task.read")
 def task(task_id: str):
-    return _render_task(queries.visible_task(services(), g.user, task_id))
+    return _render_task(tasks.visible_task(services(), g.user, task_id))
 
 
 @bp.post("/tareas/<task_id>")
@@ -42,8 +41,8 @@ def task(task_id: str):
 @single_submission(unless=lambda form: form.get("accion") == "borrador")  # a draft save is harmless twice
 def work_task(task_id: str):
     svc = services()
-    task_row = queries.visible_task(svc, g.user, task_id)
-    schema = queries.task_form(svc, task_row)["schema"] or {}
+    task_row = tasks.visible_task(svc, g.user, task_id)
+    schema = tasks.task_form(svc, task_row)["schema"] or {}
     data = schema_form.parse(schema, request.form)
     try:
         if request.form.get("accion") == "borrador":
@@ -106,6 +105,6 @@ def intake_page(process_key: str):
 @bp.get("/expedientes/<int:case_id>/constancia")
 @login_required("case.read")
 def receipt(case_id: int):
-    case = queries.case_detail(services(), g.user, case_id)
+    case = cases.case_detail(services(), g.user, case_id)
     return render_template("pages/receipt.html", case=case,
                            name=process_names().get(case["process_key"], case["process_key"]))

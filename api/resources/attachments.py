@@ -9,7 +9,7 @@ from api.openapi import ApiBlueprint
 from api.schemas.work import AttachmentSchema, UploadSchema
 from api.security import principal, requires, services
 from engine.usecases import attachments
-from engine.usecases import queries
+from engine.usecases import cases
 
 blp = ApiBlueprint("attachments", __name__, url_prefix="/api", description="Adjuntos de un expediente")
 _BINARY = {"type": "string", "format": "binary"}
@@ -25,7 +25,7 @@ class CaseAttachments(MethodView):
     @blp.response(200, AttachmentSchema(many=True))
     def get(self, case_id):
         """The case's attachments, oldest first."""
-        queries.visible_case(services(), principal(), case_id)
+        cases.visible_case(services(), principal(), case_id)
         return attachments.list_attachments(services(), case_id)
 
     @requires("attachment.add")
@@ -34,7 +34,7 @@ class CaseAttachments(MethodView):
     @blp.response(201, AttachmentSchema)
     def post(self, files, case_id):
         """Attach a PDF, PNG or JPEG (checked by content) to the case; it shows in the history."""
-        queries.visible_case(services(), principal(), case_id)
+        cases.visible_case(services(), principal(), case_id)
         upload = files["file"]
         return attachments.add_attachment(services(), _store(), case_id, upload.filename, upload.stream,
                                           principal().username)
@@ -47,7 +47,7 @@ class Attachment(MethodView):
     def get(self, attachment_id):
         """One attachment's details."""
         row = attachments.get_attachment(services(), attachment_id)
-        queries.visible_case(services(), principal(), row["case_id"])
+        cases.visible_case(services(), principal(), row["case_id"])
         return row
 
 
@@ -60,6 +60,6 @@ class Content(MethodView):
     def get(self, attachment_id):
         """The file itself, as a download under its original name."""
         row = attachments.get_attachment(services(), attachment_id)
-        queries.visible_case(services(), principal(), row["case_id"])
+        cases.visible_case(services(), principal(), row["case_id"])
         return send_file(_store().path(row["stored_name"]), mimetype=row["content_type"], as_attachment=True,
                          download_name=row["filename"])

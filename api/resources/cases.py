@@ -11,7 +11,6 @@ from api.schemas.work import (
 )
 from api.security import principal, requires, services
 from engine.usecases import cases
-from engine.usecases import queries
 
 blp = ApiBlueprint("cases", __name__, url_prefix="/api/cases", description="Expedientes")
 
@@ -23,7 +22,7 @@ class Cases(MethodView):
     @blp.response(200, CasePageSchema)
     def get(self, args):
         """A page of the cases you may see, filtered and sorted."""
-        return queries.list_cases(services(), principal(), **args)
+        return cases.list_cases(services(), principal(), **args)
 
     @requires("case.start")
     @idempotent
@@ -40,7 +39,7 @@ class Case(MethodView):
     @blp.response(200, CaseDetailSchema)
     def get(self, case_id):
         """A case with its tasks."""
-        return queries.case_detail(services(), principal(), case_id)
+        return cases.case_detail(services(), principal(), case_id)
 
 
 @blp.route("/<id:case_id>/history")
@@ -49,7 +48,7 @@ class History(MethodView):
     @blp.response(200, EventSchema(many=True))
     def get(self, case_id):
         """Everything that happened to the case, oldest first."""
-        queries.visible_case(services(), principal(), case_id)
+        cases.visible_case(services(), principal(), case_id)
         return cases.case_history(services(), case_id)
 
 
@@ -59,7 +58,7 @@ class Data(MethodView):
     @blp.response(200, CaseDataSchema)
     def get(self, case_id):
         """The case's current data."""
-        queries.visible_case(services(), principal(), case_id)
+        cases.visible_case(services(), principal(), case_id)
         return {"data": cases.case_data(services(), case_id)}
 
 

@@ -7,7 +7,7 @@ from api.openapi import ApiBlueprint
 from api.schemas.accounts import GroupCreateSchema, GroupSchema
 from api.security import requires, services
 from engine.accounts import auth
-from engine.usecases import queries
+from engine.accounts import users
 
 blp = ApiBlueprint("groups", __name__, url_prefix="/api/groups", description="Grupos")
 
@@ -18,7 +18,7 @@ class Groups(MethodView):
     @blp.response(200, GroupSchema(many=True))
     def get(self):
         """Every group with its number of members."""
-        return queries.list_groups(services())
+        return users.list_groups(services())
 
     @requires("user.manage")
     @blp.arguments(GroupCreateSchema)
@@ -26,4 +26,4 @@ class Groups(MethodView):
     def post(self, args):
         """Create a group."""
         auth.create_group(services(), args["name"], args["description"])
-        return next(g for g in queries.list_groups(services()) if g["name"] == args["name"])
+        return next(g for g in users.list_groups(services()) if g["name"] == args["name"])

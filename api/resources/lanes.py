@@ -6,7 +6,7 @@ from flask.views import MethodView
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import LaneSchema
 from api.security import requires, services
-from engine.usecases import queries
+from engine.usecases import lanes
 from engine.accounts import users
 
 blp = ApiBlueprint("lanes", __name__, url_prefix="/api/lanes", description="Carriles y grupos")
@@ -18,7 +18,7 @@ class Lanes(MethodView):
     @blp.response(200, LaneSchema(many=True))
     def get(self):
         """Every lane mapping ("*" applies to every process without its own)."""
-        return queries.list_lanes(services())
+        return lanes.list_lanes(services())
 
     @requires("user.manage")
     @blp.arguments(LaneSchema)

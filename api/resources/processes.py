@@ -12,8 +12,7 @@ from api.schemas.processes import (
 )
 from api.security import principal, requires, services
 from engine.usecases import deploy
-from engine.language import diff
-from engine.usecases import queries
+from engine.usecases import processes
 from engine.errors import InvalidInput
 from engine.messages import msg
 
@@ -38,7 +37,7 @@ class Processes(MethodView):
     @blp.response(200, ProcessSchema(many=True))
     def get(self):
         """Deployed processes with their latest version and open cases."""
-        return queries.list_processes(services())
+        return processes.list_processes(services())
 
     @requires("process.deploy")
     @blp.arguments(DeploySchema, location="files")
@@ -56,7 +55,7 @@ class Validation(MethodView):
     @blp.response(200, ValidationResultSchema)
     def post(self, files):
         """Parse and lint files without deploying; the problems say where and why."""
-        problems = queries.validate_bundle(_bundle(files["files"]))
+        problems = processes.validate_bundle(_bundle(files["files"]))
         return {"valid": not any(p.severity == "error" for p in problems),
                 "problems": [p.to_dict() for p in problems]}
 
@@ -67,7 +66,7 @@ class Versions(MethodView):
     @blp.response(200, VersionSchema(many=True))
     def get(self, process_key):
         """Every version of a process with the number of cases still open on it."""
-        return queries.process_versions(services(), process_key)
+        return processes.process_versions(services(), process_key)
 
 
 @blp.route("/<name:process_key>/versions/<id:number>/bpmn")
@@ -76,7 +75,7 @@ class Diagram(MethodView):
     @blp.response(200, {"type": "string"}, content_type="application/xml")
     def get(self, process_key, number):
         """The BPMN XML of one version, as deployed."""
-        xml = deploy.version_diagram(services(), queries.version_id(services(), process_key, number))
+        xml = deploy.version_diagram(services(), processes.version_id(services(), process_key, number))
         return Response(xml, mimetype="application/xml")
 
 
@@ -86,4 +85,4 @@ class VersionDiff(MethodView):
     @blp.response(200, DiffSchema)
     def get(self, process_key, old, new):
         """Elements added, removed and changed (with each changed field) from version `old` to `new`."""
-        return diff.diff_versions(services(), process_key, old, new)
+        return processes.diff_versions(services(), process_key, old, new)

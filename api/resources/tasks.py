@@ -11,7 +11,7 @@ from api.schemas.work import (
 from api.security import principal, requires, services
 from engine.accounts import auth
 from engine.accounts import permissions
-from engine.usecases import queries
+from engine.usecases import inbox
 from engine.usecases import tasks
 
 blp = ApiBlueprint("tasks", __name__, url_prefix="/api/tasks", description="Tareas")
@@ -19,7 +19,7 @@ blp = ApiBlueprint("tasks", __name__, url_prefix="/api/tasks", description="Tare
 
 def _workable(task_id) -> dict:
     """The task row, if the caller may see it (a clerk outside its group gets 404)."""
-    return queries.visible_task(services(), principal(), str(task_id))
+    return tasks.visible_task(services(), principal(), str(task_id))
 
 
 @blp.route("/mine")
@@ -29,7 +29,7 @@ class MyTasks(MethodView):
     @blp.response(200, InboxTaskSchema(many=True))
     def get(self, args):
         """Ready tasks you hold."""
-        return queries.my_tasks(services(), principal(), args["limit"])
+        return inbox.my_tasks(services(), principal(), args["limit"])
 
 
 @blp.route("/queue")
@@ -39,7 +39,7 @@ class Queue(MethodView):
     @blp.response(200, InboxTaskSchema(many=True))
     def get(self, args):
         """Ready tasks of your groups (or of one group), oldest deadline first."""
-        return queries.group_queue(services(), principal(), args.get("group"), args["unassigned"], args["limit"])
+        return inbox.group_queue(services(), principal(), args.get("group"), args["unassigned"], args["limit"])
 
 
 @blp.route("/<uuid:task_id>")
@@ -91,7 +91,7 @@ class Form(MethodView):
     @blp.response(200, FormSchema)
     def get(self, task_id):
         """The task's form: JSON Schema, ui hints and the data to show (draft or case data)."""
-        return queries.task_form(services(), _workable(task_id))
+        return tasks.task_form(services(), _workable(task_id))
 
 
 @blp.route("/<uuid:task_id>/draft")

@@ -7,7 +7,6 @@ from api.openapi import ApiBlueprint
 from api.schemas.accounts import UserCreateSchema, UserSchema, UserUpdateSchema
 from api.security import requires, services
 from engine.accounts import auth
-from engine.usecases import queries
 from engine.accounts import users
 
 blp = ApiBlueprint("users", __name__, url_prefix="/api/users", description="Usuarios")
@@ -19,7 +18,7 @@ class Users(MethodView):
     @blp.response(200, UserSchema(many=True))
     def get(self):
         """Every account with its role and groups."""
-        return queries.list_users(services())
+        return users.list_users(services())
 
     @requires("user.manage")
     @blp.arguments(UserCreateSchema)
@@ -29,7 +28,7 @@ class Users(MethodView):
         users.add_user(services(), args["username"], args["role"], args["password"],
                        display_name=args.get("display_name"), email=args.get("email"),
                        groups=sorted(set(args["groups"])))
-        return queries.get_user(services(), args["username"])
+        return users.get_user(services(), args["username"])
 
 
 @blp.route("/<name:username>")
@@ -38,7 +37,7 @@ class User(MethodView):
     @blp.response(200, UserSchema)
     def get(self, username):
         """One account."""
-        return queries.get_user(services(), username)
+        return users.get_user(services(), username)
 
     @requires("user.manage")
     @blp.arguments(UserUpdateSchema)
@@ -46,4 +45,4 @@ class User(MethodView):
     def patch(self, args, username):
         """Change role, groups, name, e-mail, password or active; `unlock` clears a login lock."""
         auth.update_user(services(), username, **args)
-        return queries.get_user(services(), username)
+        return users.get_user(services(), username)

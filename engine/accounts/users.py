@@ -5,14 +5,15 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from engine.accounts import login_throttle
 from engine.storage import models
-from engine.errors import Conflict, InvalidInput
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.services import Services
 
 ROLES = ("clerk", "supervisor", "auditor", "admin")
+_u, _g, _ug = models.users, models.groups, models.user_groups
 _hasher = PasswordHasher()
 _users = models.users
 _groups = models.groups
@@ -87,3 +88,45 @@ def user_groups(svc: Services, username: str) -> list[str]:
             select(_groups.c.name).join(ug, ug.c.group_id == _groups.c.id)
             .join(_users, _users.c.id == ug.c.user_id).where(_users.c.username == username)
             .order_by(_groups.c.name)).scalars())
+
+def list_users(svc: Services, username: str | None = None) -> list[dict]:
+    """Accounts with their groups (no password hashes)."""
+    q = select(_u.c.id, _u.c.username, _u.c.display_name, _u.c.email, _u.c.role, _u.c.active,
+               _u.c.created_at).order_by(_u.c.username)
+    if username is not None:
+        q = q.where(_u.c.username == username)
+    with svc.uow(write=False) as uow:
+        users = [dict(r, groups=[]) for r in uow.conn.execute(q).mappings()]
+        failures = login_throttle.read_many(uow.conn, [u["username"] for u in users])
+        for user in users:
+            found = failures.get(user["username"])
+            user.update(failed_logins=found.count if found else 0,
+                        locked_until=found.locked_until if found else None)
+        by_id = {u["id"]: u for u in users}
+        memberships = select(_ug.c.user_id, _g.c.name).join(_g, _g.c.id == _ug.c.group_id).order_by(_g.c.name)
+        if username is not None:
+            memberships = memberships.where(_ug.c.user_id.in_(list(by_id)))
+        for user_id, name in uow.conn.execute(memberships):
+            if user_id in by_id:
+                by_id[user_id]["groups"].append(name)
+    return users
+
+
+
+
+def get_user(svc: Services, username: str) -> dict:
+    """One account with its groups."""
+    found = list_users(svc, username)
+    if not found:
+        raise NotFound(f"user '{username}' does not exist", username=username)
+    return found[0]
+
+
+
+
+def list_groups(svc: Services) -> list[dict]:
+    """Groups with their number of members."""
+    members = select(func.count()).where(_ug.c.group_id == _g.c.id).scalar_subquery()
+    with svc.uow(write=False) as uow:
+        return [dict(r) for r in uow.conn.execute(
+            select(_g.c.id, _g.c.name, _g.c.description, members.label("members")).order_by(_g.c.name)).mappings()]

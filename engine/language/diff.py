@@ -48,11 +48,3 @@ def _meaning(key: str, value: str | None) -> str | None:
     if attr != key and value is not None and value.strip() == ATTRIBUTE_DEFAULTS.get(attr):
         return None
     return value
-
-
-def diff_versions(svc, process_key: str, old: int, new: int) -> dict:
-    """The differences between two versions (by number) of one process's own diagram."""
-    from engine.usecases import deploy
-    from engine.usecases import queries  # use cases on top of the pure comparison above
-    xml = [deploy.version_diagram(svc, queries.version_id(svc, process_key, n)) for n in (old, new)]
-    return {"process_key": process_key, "old": old, "new": new, **diff_xml(*xml)}

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 import orjson
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.timekeeping.calendar import OFFICE_TZ
@@ -20,6 +21,8 @@ from engine.storage.persistence import (
 )
 from engine.runtime.runner import current_data, element_marks, start_form_key
 from engine.services import Services
+from engine.accounts import permissions
+from engine.accounts.permissions import Principal
 from engine.storage.storable import StateRejected
 
 # No 0/O, 1/I/L: the code is read aloud over the phone and typed by citizens.
@@ -27,6 +30,7 @@ TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _cases = models.cases
 _versions = models.process_versions
 _counters = models.case_counters
+_c, _v, _t = models.cases, models.process_versions, models.tasks
 _LATEST_VERSION = (select(_versions.c.id, _versions.c.version)
                    .where(_versions.c.process_key == bindparam("b_key"))
                    .order_by(_versions.c.version.desc()).limit(1))
@@ -236,3 +240,92 @@ def change_case_state(svc: Services, case_id: int, action: str, reason: str, act
                                        data={"reason": reason, "previous_state": case.state})])
         uow.commit()
     return {"id": case_id, "state": new_state, "version": case.version + 1}
+
+OPEN_STATES = ("running", "error", "suspended")
+CASE_LIST_COLUMNS = (_c.c.id, _c.c.number, _c.c.tracking_code, _c.c.process_key, _c.c.state, _c.c.title,
+                     _c.c.applicant_name, _c.c.municipality, _c.c.created_at, _c.c.updated_at,
+                     _c.c.completed_at, _c.c.created_by)
+# Sort keys a client may ask for; "-" means descending. The id breaks ties so pages never overlap.
+CASE_SORTS = {"created_at": _c.c.created_at, "updated_at": _c.c.updated_at, "number": _c.c.number,
+              "state": _c.c.state}
+_CASE_DETAIL = (select(*CASE_LIST_COLUMNS, _c.c.version, _c.c.applicant_dpi, _c.c.error_element,
+                       _c.c.error_message, _v.c.version.label("process_version"))
+                .join(_v, _v.c.id == _c.c.process_version_id).where(_c.c.id == bindparam("b_id")))
+_CASE_TASKS = select(_t).where(_t.c.case_id == bindparam("b_id")).order_by(_t.c.created_at, _t.c.id)
+MAX_PAGE_SIZE = 100
+
+
+def _overdue(now: datetime):
+    return exists(select(_t.c.id).where(_t.c.case_id == _c.c.id, _t.c.state == "ready", _t.c.due_at < now))
+
+
+
+
+def list_cases(svc: Services, principal: Principal, *, process_key: str | None = None, state: str | None = None,
+               municipality: str | None = None, created_from: date | None = None, created_to: date | None = None,
+               overdue: bool | None = None, page: int = 1, per_page: int = 25, sort: str = "-created_at") -> dict:
+    """One page of the cases the principal may see, filtered and sorted, with the total count."""
+    column = CASE_SORTS.get(sort.lstrip("-"))
+    if column is None:
+        raise InvalidInput(f"unknown sort '{sort}'", errors=[{"field": "sort", "message": f"one of {sorted(CASE_SORTS)}"}])
+    conditions = []
+    visible = permissions.case_filter(principal)
+    if visible is not None:
+        conditions.append(visible)
+    for col, value in ((_c.c.process_key, process_key), (_c.c.state, state), (_c.c.municipality, municipality)):
+        if value is not None:
+            conditions.append(col == value)
+    if created_from is not None:
+        conditions.append(_c.c.created_at >= _office_midnight(created_from))
+    if created_to is not None and created_to < date.max:
+        conditions.append(_c.c.created_at < _office_midnight(created_to + timedelta(days=1)))
+    if overdue is not None:
+        late = _overdue(svc.clock())
+        conditions.append(late if overdue else ~late)
+    where = and_(true(), *conditions)
+    per_page = max(1, min(per_page, MAX_PAGE_SIZE))
+    order = [column.desc() if sort.startswith("-") else column.asc(),
+             _c.c.id.desc() if sort.startswith("-") else _c.c.id.asc()]
+    with svc.uow(write=False) as uow:
+        total = uow.conn.execute(select(func.count()).select_from(_c).where(where)).scalar_one()
+        rows = uow.conn.execute(select(*CASE_LIST_COLUMNS).where(where).order_by(*order)
+                                .limit(per_page).offset((max(page, 1) - 1) * per_page)).mappings().all()
+    return {"items": [dict(r) for r in rows], "total": total, "page": page, "per_page": per_page}
+
+
+
+
+def _office_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=OFFICE_TZ)
+
+
+
+
+def check_case_visible(conn, principal: Principal, case_id: int) -> None:
+    """Raise CaseNotFound unless the case exists and the principal may see it."""
+    q = select(_c.c.id).where(_c.c.id == case_id)
+    visible = permissions.case_filter(principal)
+    if visible is not None:
+        q = q.where(visible)
+    if conn.execute(q).first() is None:
+        raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+
+
+
+
+def visible_case(svc: Services, principal: Principal, case_id: int) -> None:
+    """Raise CaseNotFound unless the principal may see the case (a clerk outside its groups may not)."""
+    with svc.uow(write=False) as uow:
+        check_case_visible(uow.conn, principal, case_id)
+
+
+
+
+def case_detail(svc: Services, principal: Principal, case_id: int) -> dict:
+    """A case's indexed columns with all its task rows."""
+    with svc.uow(write=False) as uow:
+        row = uow.conn.execute(_CASE_DETAIL, {"b_id": case_id}).mappings().first()
+        case_tasks = [dict(r) for r in uow.conn.execute(_CASE_TASKS, {"b_id": case_id}).mappings()] if row else []
+    if row is None or not permissions.can_see_case(principal, row, case_tasks):
+        raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+    return {**row, "tasks": case_tasks}

@@ -283,7 +283,7 @@ def diff_draft(svc: Services, process_key: str, against: int | None = None) -> d
     """What the draft changes from the version it started from, or from version `against` (a version published
     after the draft was opened); everything is 'added' for a new process. ProcessNotFound for a missing version."""
     from engine.language.diff import diff_xml
-    from engine.usecases.queries import version_id
+    from engine.usecases.processes import version_id
     draft = _row(svc, process_key)
     old = against if against is not None else draft["base_version"]
     base = deploy.version_diagram(svc, version_id(svc, process_key, old)) if old is not None else None

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from engine.storage import models
 from engine.accounts import permissions
 from engine.errors import InvalidInput
 from engine.accounts.permissions import Principal
 from engine.services import Services
+from engine.usecases.tasks import _TASK_WITH_CASE
 
 MAX_PAGE_SIZE = 100
 DUE_SOON_DAYS = 2
@@ -85,3 +86,35 @@ def due_flags(due_at: datetime | None, now: datetime) -> dict:
         return {"overdue": False, "due_soon": False}
     overdue = due_at < now
     return {"overdue": overdue, "due_soon": not overdue and due_at <= now + timedelta(days=DUE_SOON_DAYS)}
+
+_INBOX_ORDER = (_t.c.due_at.is_(None), _t.c.due_at, _t.c.created_at, _t.c.id)
+_MINE = (_TASK_WITH_CASE.where(_t.c.state == "ready", _t.c.assignee == bindparam("b_user"))
+         .order_by(*_INBOX_ORDER).limit(bindparam("b_limit")))
+_QUEUE = (_TASK_WITH_CASE.where(_t.c.state == "ready", _t.c.candidate_group.in_(bindparam("b_groups", expanding=True)))
+          .order_by(*_INBOX_ORDER).limit(bindparam("b_limit")))
+_QUEUE_UNASSIGNED = _QUEUE.where(_t.c.assignee.is_(None))
+MAX_INBOX_ROWS = 500
+
+
+
+
+def my_tasks(svc: Services, principal: Principal, limit: int = 100) -> list[dict]:
+    """Ready tasks the principal holds, earliest deadline first."""
+    return _inbox(svc, _MINE, {"b_user": principal.username}, limit)
+
+
+
+
+def group_queue(svc: Services, principal: Principal, group: str | None = None, unassigned_only: bool = False,
+                limit: int = 100) -> list[dict]:
+    """Ready tasks of the principal's groups (or of one group), earliest deadline first."""
+    groups = permissions.queue_groups(principal, group)
+    return _inbox(svc, _QUEUE_UNASSIGNED if unassigned_only else _QUEUE, {"b_groups": groups}, limit)
+
+
+
+
+def _inbox(svc: Services, statement, params: dict, limit: int) -> list[dict]:
+    with svc.uow(write=False) as uow:
+        return [dict(r) for r in uow.conn.execute(statement, {**params, "b_limit": max(1, min(limit, MAX_INBOX_ROWS))})
+                .mappings()]

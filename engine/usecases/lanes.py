@@ -4,8 +4,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sqlalchemy import select
+
 from engine.errors import InvalidInput
 from engine.services import Services
+from engine.storage import models
 from engine.accounts.users import map_lane
 
 LANES_FILE = "lanes.json"
@@ -28,3 +31,11 @@ def apply_lane_files(svc: Services, paths) -> list[tuple[str, str]]:
                 map_lane(svc, lane, group, process_key)
                 applied.append((lane, group))
     return applied
+
+def list_lanes(svc: Services) -> list[dict]:
+    """The lane→group table."""
+    lg, _g = models.lane_groups, models.groups
+    with svc.uow(write=False) as uow:
+        return [dict(r) for r in uow.conn.execute(
+            select(lg.c.process_key, lg.c.lane, _g.c.name.label("group")).join(_g, _g.c.id == lg.c.group_id)
+            .order_by(lg.c.process_key, lg.c.lane)).mappings()]

@@ -3,20 +3,26 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import orjson
+
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from engine.storage import models
 from engine.usecases.cases import check_data, outcome_events
-from engine.errors import Conflict, InvalidInput, TaskNotFound, TaskNotReady
+from engine.errors import Conflict, InvalidInput, NotFound, TaskNotFound, TaskNotReady
 from engine.storage.persistence import (
     append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, refusal, snapshot,
     state_after, write_case, write_refused,
 )
 from engine.services import Services
+from engine.accounts import permissions
+from engine.accounts.permissions import Principal
+from engine.usecases import cases
 from engine.storage.storable import StateRejected
 
 _tasks = models.tasks
 _cases = models.cases
+_t, _c = models.tasks, models.cases
 _READ_TASK = select(_tasks).where(_tasks.c.id == bindparam("b_id"))
 _FINISH_TASK = (update(_tasks).where(_tasks.c.id == bindparam("b_id"), _tasks.c.state == "ready")
                 .values(state="completed", completed_at=bindparam("b_now"), completed_by=bindparam("b_actor"),
@@ -180,3 +186,62 @@ def save_draft(svc: Services, task_id: str, data: dict, actor: str) -> dict:
                                           saved_by=actor, saved_at=now))
         uow.commit()
     return {"task_id": task_id, "data": data, "saved_by": actor, "saved_at": now}
+
+_TASK_WITH_CASE = (select(_t, _c.c.number.label("case_number"), _c.c.title.label("case_title"),
+                          _c.c.process_key, _c.c.state.label("case_state"))
+                   .join(_c, _c.c.id == _t.c.case_id))
+_TASK_BY_ID = _TASK_WITH_CASE.where(_t.c.id == bindparam("b_id"))
+# Inbox statements built once (building SQLAlchemy constructs per request costs more than running them).
+
+
+def visible_task(svc: Services, principal: Principal, task_id: str) -> dict:
+    """A task row with its case's number and title, if the principal may see it."""
+    try:
+        UUID(task_id)
+    except ValueError:
+        raise TaskNotFound(f"task {task_id} does not exist", task_id=task_id)
+    with svc.uow(write=False) as uow:
+        row = uow.conn.execute(_TASK_BY_ID, {"b_id": task_id}).mappings().first()
+    if row is None:
+        raise TaskNotFound(f"task {task_id} does not exist", task_id=task_id)
+    return permissions.check_task_visible(principal, dict(row))
+
+
+
+
+def task_draft(svc: Services, task_id: str) -> dict | None:
+    """The saved draft of a task's form, if any."""
+    d = models.task_drafts
+    with svc.uow(write=False) as uow:
+        row = uow.conn.execute(select(d).where(d.c.task_id == task_id)).mappings().first()
+    return None if row is None else {**row, "data": orjson.loads(row["data_json"])}
+
+
+
+
+def task_form(svc: Services, task: dict) -> dict:
+    """A task's form: its JSON Schema (null when the task has no form), ui hints and the data to show."""
+    form_key = task["form_key"]
+    schema = None
+    if form_key is not None:
+        if svc.forms is None:
+            raise NotFound(f"form '{form_key}' does not exist", form=form_key)
+        schema = svc.forms.get(form_key)
+    draft = task_draft(svc, task["id"]) if task["state"] == "ready" else None
+    data = draft["data"] if draft else cases.case_data(svc, task["case_id"])
+    return {"form_key": form_key, "schema": schema, "ui": ui_hints(schema), "data": data,
+            "draft_saved_at": draft["saved_at"] if draft else None}
+
+
+
+
+def ui_hints(schema: dict | None) -> dict:
+    """The x-* keywords of a form (labels, messages, summary columns) by field; "" for the form itself."""
+    if not schema:
+        return {}
+    hints = {"": {k: v for k, v in schema.items() if k.startswith("x-")}}
+    for field, prop in (schema.get("properties") or {}).items():
+        own = {k: v for k, v in prop.items() if k.startswith("x-")} if isinstance(prop, dict) else {}
+        if own:
+            hints[field] = own
+    return {k: v for k, v in hints.items() if v}

@@ -5,7 +5,7 @@ import io
 
 from api.errors import STATUS_BY_ERROR, status_for
 from engine import errors
-from engine.usecases import queries
+from engine.usecases import processes
 from tests.api import probes
 from tests.api.conftest import Client, token_for
 
@@ -61,7 +61,7 @@ def test_the_error_table_maps_every_engine_error_class_to_a_status():
 
 
 def test_an_unexpected_exception_is_a_logged_500_problem(app, seeded, monkeypatch, caplog):
-    monkeypatch.setattr(queries, "list_processes", lambda svc: 1 / 0)
+    monkeypatch.setattr(processes, "list_processes", lambda svc: 1 / 0)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     client = Client(app, token_for(seeded, "oficial1"))
     body = assert_problem(client.get("/api/processes"), 500)

@@ -12,7 +12,7 @@ import pytest
 from engine.usecases import cases
 from engine.usecases import deploy
 from engine.usecases import drafts
-from engine.usecases import queries
+from engine.usecases import processes
 from engine.usecases import tasks
 from engine.timekeeping import timers
 from engine.accounts.users import add_user
@@ -196,7 +196,7 @@ def test_a_new_procedure_from_the_template_then_an_uploaded_version_compared_ele
 
     # Version 2 comes as a file: the review task replaced by another, carrying extensions the modeler does not
     # define (ours and another tool's). Uploading and saving keeps them, and the page warns of no loss.
-    v1 = deploy.version_diagram(svc, queries.version_id(svc, KEY, 1))
+    v1 = deploy.version_diagram(svc, processes.version_id(svc, KEY, 1))
     v2 = (v1.replace("register", "revisar").replace('name="Revisar solicitud"', 'name="Revisar requisitos"')
           .replace("<spiffworkflow:properties>", KEPT + "<spiffworkflow:properties>", 2))
     assert v2.count("spiffworkflow:inventado nivel") == 2  # the start event and the task
@@ -213,7 +213,7 @@ def test_a_new_procedure_from_the_template_then_an_uploaded_version_compared_ele
     page.fill("#comment", "La revisión ahora verifica requisitos")
     page.click("#publish")
     status_has(page, "Publicada la versión 2")
-    assert "spiffworkflow:inventado" in deploy.version_diagram(svc, queries.version_id(svc, KEY, 2))
+    assert "spiffworkflow:inventado" in deploy.version_diagram(svc, processes.version_id(svc, KEY, 2))
 
     # Compare 1 → 2 with the version pickers: the removed task is drawn on the old diagram, the added one on the new.
     page.wait_for_selector("#compare-form:not([hidden])")
@@ -273,7 +273,7 @@ def test_a_version_deployed_while_a_draft_is_open_must_be_compared_and_accepted_
     assert page.locator("#rebase").is_hidden()
 
     # Meanwhile somebody deploys version 2 from files (the CLI, `make run` or the API).
-    v1 = deploy.version_diagram(svc, queries.version_id(svc, key, 1))
+    v1 = deploy.version_diagram(svc, processes.version_id(svc, key, 1))
     deploy.deploy_files(svc, {f"{key}.bpmn": v1.replace("Trámite concluido", "Trámite cerrado").encode()},
                         actor="admin", comment="v2 desde archivo")
     page.fill("#comment", "Nuevo nombre de la revisión")
@@ -295,5 +295,5 @@ def test_a_version_deployed_while_a_draft_is_open_must_be_compared_and_accepted_
     assert drafts.get_draft(svc, key)["base_version"] == 2
     page.click("#publish")
     status_has(page, "Publicada la versión 3")
-    assert "Revisar en el borrador" in deploy.version_diagram(svc, queries.version_id(svc, key, 3))
+    assert "Revisar en el borrador" in deploy.version_diagram(svc, processes.version_id(svc, key, 3))
     page.context.close()
