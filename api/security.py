@@ -1,7 +1,8 @@
 """Who is calling (session cookie or bearer token), CSRF, the action each view needs, and the protective
 headers of every answer.
 
-Views declare their action with @requires("case.read") (or @public); one before-request hook
+Views declare the use case they call with @calls(tasks.claim_task) (or an action with @requires("case.read"),
+or @public); one before-request hook
 authenticates, checks CSRF and asks engine.accounts.permissions before any argument is even parsed.
 A view without a declaration is refused, so forgetting one fails closed.
 """
@@ -59,6 +60,18 @@ def requires(action: str):
     """Declare the permission a view method needs (an action of engine.accounts.permissions.RULES)."""
     if action not in permissions.RULES:
         raise ValueError(f"unknown action {action!r}")
+
+    def mark(fn):
+        fn._permission = action
+        return fn
+    return mark
+
+
+def calls(use_case):
+    """Declare the use case a view calls: the view needs the action that use case performs."""
+    action = getattr(use_case, "action", None)
+    if action not in permissions.RULES:
+        raise ValueError(f"{getattr(use_case, '__name__', use_case)!r} declares no action (use permissions.use_case)")
 
     def mark(fn):
         fn._permission = action

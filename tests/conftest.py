@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from engine.accounts.permissions import Principal
 from engine.config import Settings
 from engine.storage.db import make_engine
 from engine.storage.migrate import upgrade
@@ -35,6 +36,11 @@ class FakeClock:
     def advance(self, **kwargs) -> datetime:
         self.now += timedelta(**kwargs)
         return self.now
+
+
+def principal_for(username: str, role: str = "admin", groups: tuple = ()) -> Principal:
+    """A principal for calling use cases directly (an admin sees every case and task)."""
+    return Principal(user_id=0, username=username, role=role, groups=tuple(groups))
 
 
 def postgres_reachable() -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import wraps
 
 from sqlalchemy import exists, or_, select
 
@@ -74,6 +75,21 @@ def require(principal: Principal | None, action: str) -> Principal:
     if not allowed(principal, action):
         raise Forbidden("Su rol no permite esta acción.", action=action, role=principal.role)
     return principal
+
+
+def use_case(action: str):
+    """Mark a use case with the action of RULES it performs and refuse callers whose role may not."""
+    if action not in RULES:
+        raise ValueError(f"unknown action {action!r}")
+
+    def wrap(fn):
+        @wraps(fn)
+        def checked(svc, principal, *args, **kwargs):
+            require(principal, action)
+            return fn(svc, principal, *args, **kwargs)
+        checked.action = action
+        return checked
+    return wrap
 
 
 def sees_everything(principal: Principal) -> bool:
