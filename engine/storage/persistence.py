@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, insert, or_, select, update
 from engine.storage import models
 from engine.runtime import serializer
 from engine.errors import CaseNotFound, Conflict
+from engine.storage.concurrency import bump_version, versioned_update
 from engine.messages import msg
 from engine.runtime.runner import Failure, HumanTask, all_tasks, is_finished, ready_human_tasks
 from engine.storage.storable import StateRejected, check_serialized, mark_loaded, scrub_errored
@@ -63,7 +64,7 @@ _INSERT_TASK = insert(_tasks).values(candidate_group=_candidate_group_subquery()
 _CANCEL_TASKS = (update(_tasks).where(_tasks.c.id.in_(bindparam("b_ids", expanding=True)),
                                       _tasks.c.state == "ready")
                  .values(state="cancelled", completed_at=bindparam("b_now")))
-_UPDATE_CASE = update(_cases).where(_cases.c.id == bindparam("b_id"), _cases.c.version == bindparam("b_version"))
+_UPDATE_CASE = versioned_update(_cases)
 _INSERT_CASE = insert(_cases)
 _INSERT_EVENTS = insert(_events)
 _READ_CASE = select(_cases.c.id, _cases.c.version, _cases.c.state, _cases.c.process_key,
@@ -95,27 +96,26 @@ def write_case(conn, case: CaseRow, wf, state: str, failure: Failure | None, now
     """Save the workflow if nobody changed the case since it was read; return the new version."""
     values = {
         "workflow_json": dump_state(wf), "serializer_version": serializer.SERIALIZER_VERSION,
-        "version": case.version + 1, "state": state, "updated_at": now,
+        "state": state, "updated_at": now,
         "error_element": failure.element_id if failure else None,
         "error_message": failure.message if failure else None,
     }
     if state == "completed":
         values["completed_at"] = now
-    result = conn.execute(_UPDATE_CASE, {"b_id": case.id, "b_version": case.version, **values})
-    if result.rowcount != 1:
-        raise Conflict("the case was changed by someone else; reload it and try again",
-                       case_id=case.id)
-    return case.version + 1
+    return bump_case(conn, case.id, case.version, values)
 
 
 def write_refused(conn, case: CaseRow, failure: Failure, now: datetime) -> int:
     """Put the case in `error` with its stored state unchanged (the step's state was refused); new version."""
-    result = conn.execute(_UPDATE_CASE, {"b_id": case.id, "b_version": case.version, "version": case.version + 1,
-                                         "state": "error", "updated_at": now, "error_element": failure.element_id,
-                                         "error_message": failure.message})
-    if result.rowcount != 1:
-        raise Conflict("the case was changed by someone else; reload it and try again", case_id=case.id)
-    return case.version + 1
+    return bump_case(conn, case.id, case.version, {"state": "error", "updated_at": now,
+                                                   "error_element": failure.element_id,
+                                                   "error_message": failure.message})
+
+
+def bump_case(conn, case_id: int, version: int, values: dict) -> int:
+    """Write `values` to the case if it is still at `version` (else Conflict); return the new version."""
+    return bump_version(conn, _UPDATE_CASE, case_id, version, values,
+                        Conflict("the case was changed by someone else; reload it and try again", case_id=case_id))
 
 
 def project_tasks(conn, case_id: int, process_key: str, before: list[HumanTask], after: list[HumanTask],

@@ -12,6 +12,7 @@ from engine.storage import models
 from engine.runtime import serializer
 from engine.usecases.cases import outcome_events
 from engine.errors import Conflict
+from engine.storage.concurrency import bump_versions, versioned_update
 from engine.storage.persistence import (
     CaseRow, Snapshot, append_events, dump_state, event_row, load_case_workflow, project, refusal, snapshot,
     state_after,
@@ -47,12 +48,9 @@ _CANCEL_STALE = (update(_timers).where(_timers.c.id.in_(bindparam("b_ids", expan
                  .values(state="cancelled", fired_at=bindparam("b_now")))
 _MARK_FIRED = (update(_timers).where(_timers.c.id.in_(bindparam("b_ids", expanding=True)))  # locked, so waiting
                .values(state="fired", fired_at=bindparam("b_now")))
-_SAVE_CASE = (update(_cases).where(_cases.c.id == bindparam("b_id"), _cases.c.version == bindparam("b_version"))
-              .values(workflow_json=bindparam("b_json"), serializer_version=bindparam("b_serializer"),
-                      version=bindparam("b_next"), state=bindparam("b_state"), updated_at=bindparam("b_now"),
-                      completed_at=func.coalesce(bindparam("b_completed", type_=models.UtcDateTime),
-                                                 _cases.c.completed_at),
-                      error_element=bindparam("b_error_element"), error_message=bindparam("b_error_message")))
+# One statement for every case of a batch, so completed_at (set only by a case that completes) is kept by SQL.
+_SAVE_CASE = versioned_update(_cases, completed_at=func.coalesce(bindparam("b_completed", type_=models.UtcDateTime),
+                                                                 _cases.c.completed_at))
 _NOTE_FAILURE = (update(_timers).where(_timers.c.id.in_(bindparam("b_ids", expanding=True)))
                  .values(attempts=_timers.c.attempts + 1, last_error=bindparam("b_error")))
 
@@ -61,23 +59,22 @@ _NOTE_FAILURE = (update(_timers).where(_timers.c.id.in_(bindparam("b_ids", expan
 class _Writes:
     """Rows every case of a batch writes alike, sent with one statement each at the end (few round trips)."""
 
-    cases: list[dict] = field(default_factory=list)
+    cases: list[tuple] = field(default_factory=list)  # (case id, version read, values)
     fired_ids: list[str] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
 
     def save_case(self, case: CaseRow, wf, state: str, failure, now: datetime, text: str | None = None) -> None:
         """Queue what persistence.write_case would write, version check included (`text`: keep this state)."""
-        self.cases.append({
-            "b_id": case.id, "b_version": case.version, "b_next": case.version + 1,
-            "b_json": dump_state(wf) if text is None else text,
-            "b_serializer": serializer.SERIALIZER_VERSION, "b_state": state, "b_now": now,
+        self.cases.append((case.id, case.version, {
+            "workflow_json": dump_state(wf) if text is None else text,
+            "serializer_version": serializer.SERIALIZER_VERSION, "state": state, "updated_at": now,
             "b_completed": now if state == "completed" else None,
-            "b_error_element": failure.element_id if failure else None,
-            "b_error_message": failure.message if failure else None})
+            "error_element": failure.element_id if failure else None,
+            "error_message": failure.message if failure else None}))
 
     def flush(self, conn, now: datetime) -> None:
-        if self.cases and conn.execute(_SAVE_CASE, self.cases).rowcount != len(self.cases):
-            raise Conflict("a case changed while its timers fired")  # the batch is redone timer by timer
+        # On a conflict the batch is redone timer by timer.
+        bump_versions(conn, _SAVE_CASE, self.cases, Conflict("a case changed while its timers fired"))
         if self.fired_ids:
             conn.execute(_MARK_FIRED, {"b_ids": self.fired_ids, "b_now": now})
         append_events(conn, self.events)

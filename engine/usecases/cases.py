@@ -16,8 +16,8 @@ from engine.runtime import values
 from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
 from engine.mail.notifications import enqueue_receipt
 from engine.storage.persistence import (
-    EMPTY, append_events, dump_state, event_row, insert_case, load_case_workflow, project, refusal, require_case,
-    snapshot, state_after, write_case, write_refused,
+    EMPTY, append_events, bump_case, dump_state, event_row, insert_case, load_case_workflow, project, refusal,
+    require_case, snapshot, state_after, write_case, write_refused,
 )
 from engine.runtime.runner import current_data, element_marks, start_form_key
 from engine.services import Services
@@ -226,10 +226,7 @@ def change_case_state(svc: Services, case_id: int, action: str, reason: str, act
             raise Conflict(f"case {case_id} is {case.state}; cannot {action} it", state=case.state)
         now = svc.clock()
         # The version check makes a racing step or state change lose with a conflict.
-        done = conn.execute(update(_cases).where(_cases.c.id == case_id, _cases.c.version == case.version)
-                            .values(state=new_state, version=case.version + 1, updated_at=now))
-        if done.rowcount != 1:
-            raise Conflict("the case was changed by someone else; reload it and try again", case_id=case_id)
+        version = bump_case(conn, case_id, case.version, {"state": new_state, "updated_at": now})
         if new_state == "cancelled":
             t, tm = models.tasks, models.timers
             conn.execute(update(t).where(t.c.case_id == case_id, t.c.state == "ready")
@@ -239,7 +236,7 @@ def change_case_state(svc: Services, case_id: int, action: str, reason: str, act
         append_events(conn, [event_row(case_id, now, kind, actor=actor,
                                        data={"reason": reason, "previous_state": case.state})])
         uow.commit()
-    return {"id": case_id, "state": new_state, "version": case.version + 1}
+    return {"id": case_id, "state": new_state, "version": version}
 
 OPEN_STATES = ("running", "error", "suspended")
 CASE_LIST_COLUMNS = (_c.c.id, _c.c.number, _c.c.tracking_code, _c.c.process_key, _c.c.state, _c.c.title,
