@@ -8,11 +8,9 @@ A view without a declaration is refused, so forgetting one fails closed.
 """
 from __future__ import annotations
 
-import hmac
 import logging
-import secrets
 
-from flask import Flask, current_app, g, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -20,8 +18,8 @@ from engine.accounts import auth
 from engine.accounts import permissions
 from engine.errors import Forbidden
 from engine.accounts.permissions import NotAuthenticated, Principal
+from web.session import API_PREFIX, csrf_matches, services, session_principal
 
-API_PREFIX = "/api/"
 PUBLIC = "public"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -90,10 +88,6 @@ def principal() -> Principal:
     return g.principal
 
 
-def services():
-    return current_app.extensions["expediente"]
-
-
 def permission_of(endpoint: str, method: str) -> str | None:
     """The declared action of the view method that will answer this request."""
     if endpoint in PUBLIC_ENDPOINTS:
@@ -107,21 +101,6 @@ def permission_of(endpoint: str, method: str) -> str | None:
     return getattr(handler, "_permission", None)
 
 
-def start_session(user: Principal, tag: str) -> str:
-    """Log the browser in: a fresh session with a new CSRF token (returned)."""
-    session.clear()
-    session.permanent = True
-    session.update(uid=user.user_id, tag=tag, csrf=secrets.token_urlsafe(32))
-    return session["csrf"]
-
-
-def end_session(user: Principal | None) -> None:
-    """Log the browser out, and with it every other browser session of the same account."""
-    if user is not None:
-        auth.end_sessions(services(), user.user_id)
-    session.clear()
-
-
 def _from_bearer(header: str) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -132,20 +111,8 @@ def _from_bearer(header: str) -> Principal:
     return found
 
 
-def _from_session() -> Principal | None:
-    uid, tag = session.get("uid"), session.get("tag")
-    if not isinstance(uid, int) or not isinstance(tag, str):
-        return None
-    found = auth.load_principal(services(), uid, tag)
-    if found is None:
-        session.clear()  # account disabled, password changed or logged out since login
-    return found
-
-
 def _check_csrf() -> None:
-    sent = request.headers.get(CSRF_HEADER, "")
-    expected = session.get("csrf", "")
-    if not (sent and expected and hmac.compare_digest(sent, expected)):
+    if not csrf_matches(request.headers.get(CSRF_HEADER)):
         raise CsrfRejected("Falta el encabezado X-CSRF-Token o no coincide con la sesión "
                            "(obténgalo con GET /api/session).")
 
@@ -161,7 +128,7 @@ def authorize_request() -> None:
     if header:
         g.principal, g.via = _from_bearer(header), "token"
     elif request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]):
-        g.principal = _from_session()
+        g.principal = session_principal()
         g.via = "session" if g.principal else None
         # A cookie-authenticated change must prove it comes from our own page.
         if g.principal is not None and request.method not in SAFE_METHODS:

@@ -9,11 +9,11 @@ from functools import wraps
 
 from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 
-from api import security
 from engine.usecases import drafts
 from engine.accounts import permissions
 from engine.usecases import processes
 from forms.registry import FormRegistry
+from web.session import session_principal
 
 ACTION = "process.draft"  # supervisors and administrators
 bp = Blueprint("modeler_pages", __name__, template_folder="modeler_templates", url_prefix="/modelador")
@@ -27,7 +27,7 @@ def managers_only(view):
     """Anonymous visitors go to the login page (if the pages are installed); other roles get 403."""
     @wraps(view)
     def inner(*args, **kwargs):
-        g.user = security._from_session()
+        g.user = session_principal()
         if g.user is None:
             if "pages.login" in current_app.view_functions:
                 return redirect(url_for("pages.login", next=request.full_path))

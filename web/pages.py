@@ -1,12 +1,10 @@
 """The clerk's pages: one `pages` blueprint, its session, CSRF and error pages; views live in split modules.
 
-Pages share the API's browser session (api.security.start_session), so the API answers from a page too.
+Pages share the API's browser session (web.session), so the API answers from a page too.
 Every permission decision goes through engine.accounts.permissions.
 """
 from __future__ import annotations
 
-import hmac
-import secrets
 from datetime import datetime
 from functools import wraps
 from urllib.parse import urlsplit
@@ -16,34 +14,23 @@ from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, ren
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from api import security
 from engine.timekeeping.calendar import OFFICE_TZ
 from engine.accounts import auth
 from engine.accounts import permissions
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from web import i18n
+from web.session import (API_PREFIX, csrf_matches, csrf_token, end_session, services, session_principal,
+                         start_session)
 from web.task_messages import conflict_message
 
 bp = Blueprint("pages", __name__, template_folder="templates", url_prefix="")
 
 
-def services():
-    return current_app.extensions["expediente"]
-
-
-def csrf_token() -> str:
-    """The session's CSRF token (one is made for anonymous visitors too, for the login form)."""
-    if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    return session["csrf"]
-
-
 @bp.before_request
 def load_user_and_check_csrf():
-    g.user = security._from_session()
+    g.user = session_principal()
     if request.method == "POST":
-        sent, expected = request.form.get("csrf_token", ""), session.get("csrf", "")
-        if not (sent and expected and hmac.compare_digest(sent, expected)):
+        if not csrf_matches(request.form.get("csrf_token")):
             return render_template("pages/error.html", code=403, message=_(
                 "El formulario venció o no proviene de esta aplicación. Vuelva a la página e inténtelo de nuevo.")), 403
     return None
@@ -88,7 +75,7 @@ def login():
         return render_template("pages/login.html", error=_("Usuario o contraseña incorrectos."), username=username,
                                next=request.form.get("next", "")), 401
     lang = session.get("lang")
-    security.start_session(user, tag)
+    start_session(user, tag)
     if lang:
         session["lang"] = lang
     return redirect(safe_next(request.form.get("next")))
@@ -98,7 +85,7 @@ def login():
 def logout():
     """Log out here and in every other browser of the same account."""
     lang = session.get("lang")
-    security.end_session(g.user)
+    end_session(g.user)
     if lang:
         session["lang"] = lang
     flash(_("Cerró su sesión."), "info")
@@ -140,10 +127,10 @@ def error_page(code: int, message: str | None = None):
 @bp.app_errorhandler(413)
 def http_error_page(exc):
     """HTML for pages; the API keeps its problem+json (delegated to its own handler)."""
-    if request.path.startswith(security.API_PREFIX):
+    if request.path.startswith(API_PREFIX):
         return current_app.extensions["expediente.api_http_error"](exc)
     if not hasattr(g, "user"):
-        g.user = security._from_session()
+        g.user = session_principal()
     return error_page(exc.code)
 
 

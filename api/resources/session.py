@@ -6,8 +6,9 @@ from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import LoginSchema, SessionSchema
-from api.security import end_session, principal, public, requires, services, start_session
+from api.security import principal, public, requires, services
 from engine.accounts import auth
+from web.session import end_session, start_session
 
 blp = ApiBlueprint("session", __name__, url_prefix="/api/session", description="Sesión del navegador")
 
