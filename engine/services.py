@@ -64,7 +64,7 @@ class Services:
     script_helpers: dict = field(default_factory=dict)
     specs: SpecCache = field(default_factory=SpecCache)
     runtime: Runtime = None
-    # Validates task submissions by form key (set by the forms package); None accepts any JSON object.
+    # Validates submissions by form key (engine.forms_gate.FormsGate); None accepts any object and any form key.
     forms: object = None
     # Working days; closure days from the database are added by whoever loads them.
     calendar: WorkingCalendar = None
@@ -100,12 +100,14 @@ def build_services(settings: Settings | None = None, **overrides) -> Services:
     from engine.timekeeping.deadlines import AlertPolicy
     from engine.mail.notifications import SmtpMailer, SmtpSettings
     settings = settings or Settings.from_env()
-    if "forms" not in overrides:  # importing the forms (jsonschema's format checkers) takes about a second
-        from forms.registry import FormRegistry
-        overrides["forms"] = FormRegistry()
-    smtp = SmtpSettings.from_env()
-    overrides.setdefault("mailer", SmtpMailer(smtp) if smtp else None)
+    if "mailer" not in overrides:
+        smtp = SmtpSettings.from_env()
+        overrides["mailer"] = SmtpMailer(smtp) if smtp else None
     overrides.setdefault("alert_policy", AlertPolicy.from_env())
+    wants_forms = "forms" not in overrides
     svc = Services(settings=settings, db=overrides.pop("db", None) or make_engine(settings), **overrides)
+    if wants_forms:  # importing the forms (jsonschema's format checkers) takes about a second
+        from engine.forms_gate import office_forms
+        svc.forms = office_forms(lambda: svc.clock())  # "not in the past" by the services' clock
     refresh_calendar(svc)  # closure days declared by the office
     return svc

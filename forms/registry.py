@@ -4,12 +4,14 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from engine.errors import FormInvalid, NotFound
+from forms.errors import FormProblems, UnknownForm
 from forms.validators import FORMAT_MESSAGES, make_format_checker
 
 FORMS_DIR = Path(__file__).resolve().parent
@@ -37,11 +39,15 @@ KEYWORD_MESSAGES = {
 
 
 class FormRegistry:
-    """Forms in a directory as `<key>.schema.json`, loaded once and validated with format checks."""
+    """Forms in a directory as `<key>.schema.json`, loaded once and validated with format checks.
 
-    def __init__(self, directory: Path = FORMS_DIR, today=None):
+    `today` gives the date "date-not-past" compares with (the engine passes its clock's date in the office's
+    timezone); a registry built without it lists and serves forms but refuses to check such a date.
+    """
+
+    def __init__(self, directory: Path = FORMS_DIR, today: Callable[[], date] | None = None):
         self._dir = Path(directory)
-        self._format_checker = make_format_checker(today)
+        self._format_checker = make_format_checker(today if today is not None else _today_not_given)
         self._validators: dict[str, Draft202012Validator] = {}
         self._lock = threading.Lock()
 
@@ -53,15 +59,14 @@ class FormRegistry:
         return self._validator(form_key).schema
 
     def validate(self, form_key: str | None, data: dict) -> dict:
-        """Return `data` if it satisfies the form; raise FormInvalid listing every field's problem."""
+        """Return `data` if it satisfies the form; raise FormProblems listing every field's problem."""
         if form_key is None:
             return data
         validator = self._validator(form_key)
         problems = [_problem(error) for error in validator.iter_errors(data)]
         if problems:
             problems.sort(key=lambda p: p["field"])
-            raise FormInvalid("El formulario tiene errores; corríjalos y envíelo de nuevo.",
-                              errors=problems, form=form_key)
+            raise FormProblems(form_key, problems)
         return data
 
     def summary(self, form_key: str | None, data: dict) -> dict:
@@ -78,16 +83,20 @@ class FormRegistry:
             return hit
         path = self._dir / f"{form_key}{SCHEMA_SUFFIX}"
         if "/" in form_key or "\\" in form_key or not path.is_file():
-            raise NotFound(f"form '{form_key}' does not exist", form=form_key)
+            raise UnknownForm(f"form '{form_key}' does not exist", form_key)
         schema = json.loads(path.read_text(encoding="utf-8"))
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
-            raise NotFound(f"form '{form_key}' is not a valid JSON Schema: {exc.message}", form=form_key)
+            raise UnknownForm(f"form '{form_key}' is not a valid JSON Schema: {exc.message}", form_key)
         validator = Draft202012Validator(schema, format_checker=self._format_checker)
         with self._lock:
             self._validators[form_key] = validator
         return validator
+
+
+def _today_not_given() -> date:
+    raise RuntimeError("this FormRegistry was built without `today`: it cannot check a date-not-past field")
 
 
 def _problem(error) -> dict:

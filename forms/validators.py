@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 
 from jsonschema import Draft202012Validator, FormatChecker
-
-from engine.timekeeping.calendar import OFFICE_TZ
 
 # Municipalities per department, indexed by RENAP department code 01-22 (INE, 340 municipalities since
 # 2015). Older published validators still say Escuintla 13 and Huehuetenango 32: Sipacate (Escuintla)
@@ -147,11 +145,6 @@ def is_valid_phone_gt(value: str) -> bool:
 
 
 # -- JSON Schema format checker ---------------------------------------------------------------------
-def today_in_guatemala() -> date:
-    """Today's date in the office timezone (America/Guatemala)."""
-    return datetime.now(OFFICE_TZ).date()  # "not in the past" means the office's date
-
-
 def _parse_iso_date(value: str) -> date | None:
     # date.fromisoformat also takes "20260101" and week dates; JSON Schema dates are YYYY-MM-DD only.
     if not _ISO_DATE_RE.fullmatch(value):
@@ -162,13 +155,13 @@ def _parse_iso_date(value: str) -> date | None:
         return None
 
 
-def make_format_checker(today: date | Callable[[], date] | None = None) -> FormatChecker:
-    """Draft 2020-12 format checker plus "cui", "nit", "phone-gt" and "date-not-past"."""
-    if today is None:
-        # Looked up at check time so one long-lived checker never freezes the date it was built on.
-        def clock() -> date:
-            return today_in_guatemala()
-    elif callable(today):
+def make_format_checker(today: date | Callable[[], date]) -> FormatChecker:
+    """Draft 2020-12 format checker plus "cui", "nit", "phone-gt" and "date-not-past" against `today`.
+
+    `today` is the office's date or a callable giving it, called at check time so one long-lived checker never
+    freezes the date it was built on (the engine passes its clock's date in the office's timezone).
+    """
+    if callable(today):
         clock = today
     else:
         def clock() -> date:
@@ -198,6 +191,3 @@ def make_format_checker(today: date | Callable[[], date] | None = None) -> Forma
         return parsed is not None and parsed >= clock()
 
     return checker
-
-
-format_checker: FormatChecker = make_format_checker()

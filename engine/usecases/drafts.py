@@ -16,7 +16,6 @@ from engine.errors import Conflict, InvalidInput, NotFound, Problem, SpecInvalid
 from engine.messages import msg, one_line
 from engine.services import Services
 from engine.language.specs import MAX_DOCUMENT_BYTES, elements_of, parse_bundle
-from forms.registry import FormRegistry
 
 _drafts = models.process_drafts
 _versions = models.process_versions
@@ -222,7 +221,8 @@ def _office_rules(svc: Services, process_key: str, file: str, elements: dict[str
         problems.append(Problem(file, msg("El diagrama no tiene ningún proceso con id «%(process_key)s»: el id del "
                                           "proceso ejecutable debe ser el identificador del procedimiento.",
                                           process_key=process_key), first))
-    forms = set((svc.forms or FormRegistry()).keys())  # the configured forms, as tasks validate them
+    # The configured forms, as tasks validate them; services without forms accept any form key (and any data).
+    forms = set(svc.forms.keys()) if svc.forms is not None else None
     mapped = _mapped_lanes(svc, process_key)
     plazos = svc.settings.plazos or {}
     for element_id, el in elements.items():
@@ -247,7 +247,7 @@ def _office_rules(svc: Services, process_key: str, file: str, elements: dict[str
                 problems.append(Problem(file, msg("La tarea de usuario «%(task)s» no tiene formulario: elija el "
                                                   "formulario que llena quien atiende la tarea (propiedad «form»).",
                                                   task=name), element_id))
-        if form and form not in forms:
+        if form and forms is not None and form not in forms:
             problems.append(Problem(file, msg("El formulario «%(form)s» de «%(element)s» no existe en forms/.",
                                               form=form, element=name), element_id))
     return problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from engine.usecases.deploy import deploy_files
-from forms.registry import FormRegistry
+from engine.forms_gate import office_forms
 from tests.api import probes
 from tests.bpmn import linear
 
@@ -62,7 +62,7 @@ def test_a_task_goes_only_to_an_active_worker_of_its_group(as_user, seeded):
 def test_form_shows_schema_hints_and_draft_and_completion_validates_it(as_user, seeded, tmp_path):
     (tmp_path / "forms").mkdir()
     (tmp_path / "forms" / "solicitante.schema.json").write_text(json.dumps(SOLICITANTE))
-    seeded.forms = FormRegistry(tmp_path / "forms")
+    seeded.forms = office_forms(seeded.clock, tmp_path / "forms")
     deploy_files(seeded, {"con_form.bpmn": linear(FORM_TASK, process_id="con_form")})
     clerk = as_user("oficial1")
     case = clerk.post("/api/cases", json={"process_key": "con_form", "data": {"nombre": "Ana"}}).get_json()

@@ -1,0 +1,59 @@
+"""The engine's one gate to the forms package: its errors become the engine's typed errors here, and only here."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+from engine.errors import FormInvalid, NotFound
+from engine.timekeeping.calendar import OFFICE_TZ
+from forms.errors import FormProblems, UnknownForm
+from forms.registry import FORMS_DIR, FormRegistry
+
+FORM_INVALID_MESSAGE = "El formulario tiene errores; corríjalos y envíelo de nuevo."
+
+
+class FormsGate:
+    """Forms by key for the use cases: a refused submission raises FormInvalid, an unknown form NotFound."""
+
+    def __init__(self, registry: FormRegistry):
+        self._registry = registry
+
+    def keys(self) -> list[str]:
+        return self._registry.keys()
+
+    def get(self, form_key: str) -> dict:
+        """The form's JSON Schema."""
+        with _translated():
+            return self._registry.get(form_key)
+
+    def validate(self, form_key: str | None, data: dict) -> dict:
+        """Return `data` if it satisfies the form; raise FormInvalid listing every field's problem."""
+        with _translated():
+            return self._registry.validate(form_key, data)
+
+    def summary(self, form_key: str | None, data: dict) -> dict:
+        """Indexed case columns named by the form's "x-resumen"."""
+        with _translated():
+            return self._registry.summary(form_key, data)
+
+
+def office_forms(clock: Callable[[], datetime], directory: Path = FORMS_DIR) -> FormsGate:
+    """The forms in `directory`; "not in the past" means before the office's date by `clock`."""
+    return FormsGate(FormRegistry(directory, today=lambda: office_date(clock())))
+
+
+def office_date(moment: datetime) -> date:
+    """The office's calendar date at `moment`."""
+    return moment.astimezone(OFFICE_TZ).date()
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except FormProblems as exc:
+        raise FormInvalid(FORM_INVALID_MESSAGE, errors=exc.problems, form=exc.form_key) from exc
+    except UnknownForm as exc:
+        raise NotFound(exc.message, form=exc.form_key) from exc
