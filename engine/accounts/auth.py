@@ -126,7 +126,12 @@ def load_principal(svc: Services, user_id: int, tag: str | None = None) -> Princ
 def principal_by_username(svc: Services, username: str) -> Principal | None:
     """The active account with this username, if there is one."""
     with svc.uow(write=False) as uow:
-        return _principal(uow.conn.execute(_BY_NAME, {"b_name": username}).all())
+        return principal_named(uow.conn, username)
+
+
+def principal_named(conn, username: str) -> Principal | None:
+    """The active account with this username, inside a use case's unit of work."""
+    return _principal(conn.execute(_BY_NAME, {"b_name": username}).all())
 
 
 def principal_for_token(svc: Services, token: str) -> Principal | None:
