@@ -7,7 +7,7 @@ from functools import wraps
 from sqlalchemy import exists, or_, select
 
 from engine.storage import models
-from engine.errors import ExpedienteError, Forbidden, InvalidInput, TaskNotFound
+from engine.errors import CaseNotFound, ExpedienteError, Forbidden, InvalidInput, TaskNotFound
 
 CLERK, SUPERVISOR, AUDITOR, ADMIN = "clerk", "supervisor", "auditor", "admin"
 EVERYONE = frozenset({CLERK, SUPERVISOR, AUDITOR, ADMIN})
@@ -118,6 +118,16 @@ def can_see_task(principal: Principal, task: dict) -> bool:
     """Whether the principal may see a task row: his groups' tasks, and those he holds or did."""
     return (sees_everything(principal) or task.get("candidate_group") in principal.groups
             or principal.username in (task.get("assignee"), task.get("completed_by")))
+
+
+def check_case_visible(conn, principal: Principal, case_id: int) -> None:
+    """Raise CaseNotFound unless the case exists and the principal may see it (in the caller's unit of work)."""
+    q = select(models.cases.c.id).where(models.cases.c.id == case_id)
+    visible = case_filter(principal)
+    if visible is not None:
+        q = q.where(visible)
+    if conn.execute(q).first() is None:
+        raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
 
 
 def check_task_visible(principal: Principal, task: dict) -> dict:

@@ -6,7 +6,13 @@ import sys
 
 import click
 
+from engine.accounts.permissions import ADMIN, Principal
 from engine.errors import ExpedienteError
+
+
+def _operator(actor: str | None = None) -> Principal:
+    """Whoever runs the command line: the office's administrator, recorded under --actor (or as no one)."""
+    return Principal(user_id=0, username=actor, role=ADMIN)
 
 
 def _services():
@@ -36,7 +42,7 @@ def case_start(process_key, data_json, actor):
         click.echo(f"--data is not valid JSON: {exc}", err=True)
         sys.exit(2)
     try:
-        started = start_case(_services(), process_key, data, actor=actor)
+        started = start_case(_services(), _operator(actor), process_key, data)
     except ExpedienteError as exc:
         click.echo(f"{exc.message}", err=True)
         for problem in exc.details.get("errors") or []:
@@ -52,6 +58,6 @@ def case_start(process_key, data_json, actor):
 def case_show(case_id):
     """Print a case's summary and history as JSON."""
     from engine.usecases.cases import case_history, get_case
-    svc = _services()
-    click.echo(json.dumps({"case": get_case(svc, case_id), "history": case_history(svc, case_id)},
+    svc, operator = _services(), _operator()
+    click.echo(json.dumps({"case": get_case(svc, operator, case_id), "history": case_history(svc, operator, case_id)},
                           ensure_ascii=False, indent=2, default=str))

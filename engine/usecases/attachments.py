@@ -1,4 +1,5 @@
-"""Files attached to a case: type checked by content, size limited, stored under generated names."""
+"""Files attached to a case: type checked by content, size limited, stored under generated names; only for
+those who may see the case."""
 from __future__ import annotations
 
 import hashlib
@@ -13,9 +14,10 @@ from sqlalchemy import insert, select
 
 from engine.storage import models
 from engine.config import PROJECT_ROOT
-from engine.errors import CaseNotFound, Conflict, InvalidInput, NotFound
-from engine.storage.persistence import append_events, event_row, read_case
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.storage.persistence import append_events, event_row, require_case
 from engine.services import Services
+from engine.accounts.permissions import Principal, check_case_visible, use_case
 
 DEFAULT_DIRECTORY = PROJECT_ROOT / "var" / "attachments"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -75,9 +77,12 @@ def clean_filename(name: str | None) -> str:
     return base or "adjunto"
 
 
-def add_attachment(svc: Services, store: AttachmentStore, case_id: int, filename: str | None, stream,
-                   actor: str | None) -> dict:
-    """Store an uploaded file for a case and record it in the case's history."""
+@use_case("attachment.add")
+def add_attachment(svc: Services, principal: Principal, store: AttachmentStore, case_id: int, filename: str | None,
+                   stream) -> dict:
+    """Store an uploaded file for a case the principal may see and record it in the case's history."""
+    with svc.uow(write=False) as uow:  # refuse before reading the upload; checked again when it is recorded
+        check_case_visible(uow.conn, principal, case_id)
     tmp = Path(store.directory) / f".upload-{uuid.uuid4().hex}"
     tmp.parent.mkdir(parents=True, exist_ok=True)
     digest, size, head = hashlib.sha256(), 0, b""
@@ -106,19 +111,19 @@ def add_attachment(svc: Services, store: AttachmentStore, case_id: int, filename
     finally:
         tmp.unlink(missing_ok=True)
     try:
-        return _record(svc, case_id, clean_filename(filename), stored_name, content_type, size,
-                       digest.hexdigest(), actor)
+        return _record(svc, principal, case_id, clean_filename(filename), stored_name, content_type, size,
+                       digest.hexdigest())
     except BaseException:
         final.unlink(missing_ok=True)  # the row was not written: leave no orphan file behind
         raise
 
 
-def _record(svc: Services, case_id: int, filename: str, stored_name: str, content_type: str, size: int,
-            sha256: str, actor: str | None) -> dict:
+def _record(svc: Services, principal: Principal, case_id: int, filename: str, stored_name: str,
+            content_type: str, size: int, sha256: str) -> dict:
+    actor = principal.username
     with svc.uow() as uow:
-        case = read_case(uow.conn, case_id)
-        if case is None:
-            raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+        check_case_visible(uow.conn, principal, case_id)
+        case = require_case(uow.conn, case_id)
         if case.state == "cancelled":
             raise Conflict("El expediente está anulado; no admite adjuntos.", state=case.state)
         now = svc.clock()
@@ -132,17 +137,25 @@ def _record(svc: Services, case_id: int, filename: str, stored_name: str, conten
     return row
 
 
-def list_attachments(svc: Services, case_id: int) -> list[dict]:
+@use_case("attachment.read")
+def list_attachments(svc: Services, principal: Principal, case_id: int) -> list[dict]:
     """A case's attachments, oldest first."""
     with svc.uow(write=False) as uow:
-        return [dict(r) for r in uow.conn.execute(select(_a).where(_a.c.case_id == case_id).order_by(_a.c.id))
-                .mappings()]
+        check_case_visible(uow.conn, principal, case_id)
+        return attachments_of(uow.conn, case_id)
 
 
-def get_attachment(svc: Services, attachment_id: int) -> dict:
-    """One attachment's row."""
+def attachments_of(conn, case_id: int) -> list[dict]:
+    """Unchecked: a case's attachments, inside the unit of work of a use case that already checked its reach."""
+    return [dict(r) for r in conn.execute(select(_a).where(_a.c.case_id == case_id).order_by(_a.c.id)).mappings()]
+
+
+@use_case("attachment.read")
+def get_attachment(svc: Services, principal: Principal, attachment_id: int) -> dict:
+    """One attachment's row (also what its download serves), if the principal may see its case."""
     with svc.uow(write=False) as uow:
         row = uow.conn.execute(select(_a).where(_a.c.id == attachment_id)).mappings().first()
-    if row is None:
-        raise NotFound(f"attachment {attachment_id} does not exist", attachment_id=attachment_id)
+        if row is None:
+            raise NotFound(f"attachment {attachment_id} does not exist", attachment_id=attachment_id)
+        check_case_visible(uow.conn, principal, row["case_id"])
     return dict(row)

@@ -1,4 +1,7 @@
-"""Use cases on whole cases: start, read, history, retry."""
+"""Use cases on whole cases: start, list, read, history, the case and receipt pages; suspend, resume, cancel, retry.
+
+Each takes the acting principal and checks his role (permissions.use_case) and his reach (a case he may not
+see does not exist for him) in its own unit of work."""
 from __future__ import annotations
 
 import secrets
@@ -20,9 +23,11 @@ from engine.storage.persistence import (
     require_case, snapshot, state_after, write_case, write_refused,
 )
 from engine.runtime.runner import current_data, element_marks, start_form_key
+from engine.usecases.attachments import attachments_of
+from engine.usecases.intake import process_name, process_names
 from engine.services import Services
 from engine.accounts import permissions
-from engine.accounts.permissions import Principal
+from engine.accounts.permissions import Principal, check_case_visible, use_case
 from engine.storage.storable import StateRejected
 
 # No 0/O, 1/I/L: the code is read aloud over the phone and typed by citizens.
@@ -54,9 +59,11 @@ class StartedCase:
     ready_tasks: list[dict]
 
 
-def start_case(svc: Services, process_key: str, data: dict | None = None, actor: str | None = None,
+@use_case("case.start")
+def start_case(svc: Services, principal: Principal, process_key: str, data: dict | None = None,
                summary: dict | None = None) -> StartedCase:
-    """Start a case on the latest version of a process and run it until it waits."""
+    """Start a case on the latest version of a process and run it until it waits; the principal files it."""
+    actor = principal.username
     data = check_data(data or {})
     with svc.uow() as uow:
         conn = uow.conn
@@ -138,9 +145,11 @@ def new_tracking_code(length: int) -> str:
     return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(length))
 
 
-def get_case(svc: Services, case_id: int) -> dict:
+@use_case("case.read")
+def get_case(svc: Services, principal: Principal, case_id: int) -> dict:
     """The case's indexed summary (no workflow loaded)."""
     with svc.uow(write=False) as uow:
+        check_case_visible(uow.conn, principal, case_id)
         row = uow.conn.execute(
             select(_cases.c.id, _cases.c.number, _cases.c.tracking_code, _cases.c.process_key,
                    _cases.c.state, _cases.c.version, _cases.c.created_at, _cases.c.updated_at,
@@ -154,34 +163,61 @@ def get_case(svc: Services, case_id: int) -> dict:
     return dict(row)
 
 
-def case_history(svc: Services, case_id: int) -> list[dict]:
+@use_case("case.read")
+def case_history(svc: Services, principal: Principal, case_id: int) -> list[dict]:
     """Every event of the case, oldest first."""
-    e = models.events
     with svc.uow(write=False) as uow:
-        rows = uow.conn.execute(select(e).where(e.c.case_id == case_id).order_by(e.c.id)).mappings().all()
+        check_case_visible(uow.conn, principal, case_id)
+        return _history(uow.conn, case_id)
+
+
+def _history(conn, case_id: int) -> list[dict]:
+    e = models.events
+    rows = conn.execute(select(e).where(e.c.case_id == case_id).order_by(e.c.id)).mappings().all()
     return [{**r, "data": orjson.loads(r["data_json"]) if r["data_json"] else None} for r in rows]
 
 
-def case_data(svc: Services, case_id: int) -> dict:
+@use_case("case.read")
+def case_data(svc: Services, principal: Principal, case_id: int) -> dict:
     """The case's current data (the workflow's last task data), for display."""
     with svc.uow(write=False) as uow:
-        wf = load_case_workflow(svc, uow.conn, require_case(uow.conn, case_id))
-    return current_data(wf)
+        check_case_visible(uow.conn, principal, case_id)
+        return load_case_data(svc, uow.conn, case_id)
 
 
-def case_marks(svc: Services, case_id: int) -> dict:
-    """How far the case got, by element id (done / active / failed), for the diagram on its page."""
+def load_case_data(svc: Services, conn, case_id: int) -> dict:
+    """Unchecked: the case's current data, inside the unit of work of a use case that already checked its reach."""
+    return current_data(load_case_workflow(svc, conn, require_case(conn, case_id)))
+
+
+@use_case("case.read")
+def case_page(svc: Services, principal: Principal, case_id: int) -> dict:
+    """Everything the case page shows: the case with its tasks, history, attachments, diagram marks and name."""
     with svc.uow(write=False) as uow:
-        case = require_case(uow.conn, case_id)
-        wf = load_case_workflow(svc, uow.conn, case)
-    return {**element_marks(wf), "process_version_id": case.process_version_id}
+        conn = uow.conn
+        detail = _visible_detail(conn, principal, case_id)
+        marks = element_marks(load_case_workflow(svc, conn, require_case(conn, case_id)))
+        return {"case": detail, "history": _history(conn, case_id), "files": attachments_of(conn, case_id),
+                "marks": {k: marks[k] for k in ("done", "active", "failed")},
+                "name": process_name(conn, detail["process_key"])}
 
 
-def retry_case(svc: Services, case_id: int, actor: str, data: dict | None = None) -> dict:
+@use_case("case.read")
+def receipt(svc: Services, principal: Principal, case_id: int) -> dict:
+    """What the filing receipt shows: the case and its procedure's name."""
+    with svc.uow(write=False) as uow:
+        detail = _visible_detail(uow.conn, principal, case_id)
+        return {"case": detail, "name": process_name(uow.conn, detail["process_key"])}
+
+
+@use_case("case.manage")
+def retry_case(svc: Services, principal: Principal, case_id: int, data: dict | None = None) -> dict:
     """Run the failed step of an errored case again, optionally with corrected data."""
+    actor = principal.username
     data = check_data(data or {})
     with svc.uow() as uow:
         conn = uow.conn
+        check_case_visible(conn, principal, case_id)
         case = require_case(conn, case_id)
         if case.state != "error":
             raise Conflict(f"case {case_id} is {case.state}, not in error", state=case.state)
@@ -214,13 +250,16 @@ _STATE_CHANGES = {
 }
 
 
-def change_case_state(svc: Services, case_id: int, action: str, reason: str, actor: str) -> dict:
+@use_case("case.manage")
+def change_case_state(svc: Services, principal: Principal, case_id: int, action: str, reason: str) -> dict:
     """Suspend, resume or cancel a case with a reason; cancelling also closes its tasks and timers."""
+    actor = principal.username
     allowed_from, new_state, kind = _STATE_CHANGES[action]
     if not reason or not reason.strip():
         raise InvalidInput("a reason is required", errors=[{"field": "reason", "message": "required"}])
     with svc.uow() as uow:
         conn = uow.conn
+        check_case_visible(conn, principal, case_id)
         case = require_case(conn, case_id)
         if case.state not in allowed_from:
             raise Conflict(f"case {case_id} is {case.state}; cannot {action} it", state=case.state)
@@ -237,6 +276,8 @@ def change_case_state(svc: Services, case_id: int, action: str, reason: str, act
                                        data={"reason": reason, "previous_state": case.state})])
         uow.commit()
     return {"id": case_id, "state": new_state, "version": version}
+
+
 
 OPEN_STATES = ("running", "error", "suspended")
 CASE_LIST_COLUMNS = (_c.c.id, _c.c.number, _c.c.tracking_code, _c.c.process_key, _c.c.state, _c.c.title,
@@ -256,12 +297,24 @@ def _overdue(now: datetime):
     return exists(select(_t.c.id).where(_t.c.case_id == _c.c.id, _t.c.state == "ready", _t.c.due_at < now))
 
 
-
-
-def list_cases(svc: Services, principal: Principal, *, process_key: str | None = None, state: str | None = None,
-               municipality: str | None = None, created_from: date | None = None, created_to: date | None = None,
-               overdue: bool | None = None, page: int = 1, per_page: int = 25, sort: str = "-created_at") -> dict:
+@use_case("case.read")
+def list_cases(svc: Services, principal: Principal, **query) -> dict:
     """One page of the cases the principal may see, filtered and sorted, with the total count."""
+    with svc.uow(write=False) as uow:
+        return _page_of_cases(svc, uow.conn, principal, **query)
+
+
+@use_case("case.read")
+def cases_page(svc: Services, principal: Principal, **query) -> dict:
+    """The cases list page: one page of cases (as list_cases) and the procedures' names for its filter."""
+    with svc.uow(write=False) as uow:
+        return {**_page_of_cases(svc, uow.conn, principal, **query), "names": process_names(uow.conn)}
+
+
+def _page_of_cases(svc: Services, conn, principal: Principal, *, process_key: str | None = None,
+                   state: str | None = None, municipality: str | None = None, created_from: date | None = None,
+                   created_to: date | None = None, overdue: bool | None = None, page: int = 1, per_page: int = 25,
+                   sort: str = "-created_at") -> dict:
     column = CASE_SORTS.get(sort.lstrip("-"))
     if column is None:
         raise InvalidInput(f"unknown sort '{sort}'", errors=[{"field": "sort", "message": f"one of {sorted(CASE_SORTS)}"}])
@@ -283,46 +336,26 @@ def list_cases(svc: Services, principal: Principal, *, process_key: str | None =
     per_page = max(1, min(per_page, MAX_PAGE_SIZE))
     order = [column.desc() if sort.startswith("-") else column.asc(),
              _c.c.id.desc() if sort.startswith("-") else _c.c.id.asc()]
-    with svc.uow(write=False) as uow:
-        total = uow.conn.execute(select(func.count()).select_from(_c).where(where)).scalar_one()
-        rows = uow.conn.execute(select(*CASE_LIST_COLUMNS).where(where).order_by(*order)
-                                .limit(per_page).offset((max(page, 1) - 1) * per_page)).mappings().all()
+    total = conn.execute(select(func.count()).select_from(_c).where(where)).scalar_one()
+    rows = conn.execute(select(*CASE_LIST_COLUMNS).where(where).order_by(*order)
+                        .limit(per_page).offset((max(page, 1) - 1) * per_page)).mappings().all()
     return {"items": [dict(r) for r in rows], "total": total, "page": page, "per_page": per_page}
-
-
 
 
 def _office_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=OFFICE_TZ)
 
 
-
-
-def check_case_visible(conn, principal: Principal, case_id: int) -> None:
-    """Raise CaseNotFound unless the case exists and the principal may see it."""
-    q = select(_c.c.id).where(_c.c.id == case_id)
-    visible = permissions.case_filter(principal)
-    if visible is not None:
-        q = q.where(visible)
-    if conn.execute(q).first() is None:
-        raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
-
-
-
-
-def visible_case(svc: Services, principal: Principal, case_id: int) -> None:
-    """Raise CaseNotFound unless the principal may see the case (a clerk outside its groups may not)."""
-    with svc.uow(write=False) as uow:
-        check_case_visible(uow.conn, principal, case_id)
-
-
-
-
+@use_case("case.read")
 def case_detail(svc: Services, principal: Principal, case_id: int) -> dict:
     """A case's indexed columns with all its task rows."""
     with svc.uow(write=False) as uow:
-        row = uow.conn.execute(_CASE_DETAIL, {"b_id": case_id}).mappings().first()
-        case_tasks = [dict(r) for r in uow.conn.execute(_CASE_TASKS, {"b_id": case_id}).mappings()] if row else []
+        return _visible_detail(uow.conn, principal, case_id)
+
+
+def _visible_detail(conn, principal: Principal, case_id: int) -> dict:
+    row = conn.execute(_CASE_DETAIL, {"b_id": case_id}).mappings().first()
+    case_tasks = [dict(r) for r in conn.execute(_CASE_TASKS, {"b_id": case_id}).mappings()] if row else []
     if row is None or not permissions.can_see_case(principal, row, case_tasks):
         raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
     return {**row, "tasks": case_tasks}

@@ -1,18 +1,25 @@
-"""What the pages need from deployed specs: procedures a clerk may file, their intake forms, task instructions."""
+"""Filing a case from a page: the procedures a clerk may file and their intake forms; names and task
+instructions from the deployed specs."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, func, select
 
-from engine.storage import models
+from engine.accounts.permissions import Principal, use_case
 from engine.errors import CaseNotFound, ProcessNotFound
 from engine.runtime.runner import instructions_of, start_form_key
 from engine.services import Services
+from engine.storage import models
 
 # Shared sub-processes are called by procedures, never filed on their own.
 SUBPROCESS_PREFIX = "comun_"
 _v = models.process_versions
 _c = models.cases
-_LATEST = (select(_v.c.id).where(_v.c.process_key == bindparam("b_key")).order_by(_v.c.version.desc()).limit(1))
+_LATEST = (select(_v.c.id, _v.c.name).where(_v.c.process_key == bindparam("b_key"))
+           .order_by(_v.c.version.desc()).limit(1))
+_NEWEST = select(_v.c.process_key, func.max(_v.c.version).label("version")).group_by(_v.c.process_key).subquery()
+_NAMES = (select(_v.c.process_key, _v.c.name)
+          .join(_NEWEST, and_(_NEWEST.c.process_key == _v.c.process_key, _NEWEST.c.version == _v.c.version))
+          .order_by(_v.c.process_key))
 
 
 def is_procedure(process_key: str) -> bool:
@@ -20,23 +27,44 @@ def is_procedure(process_key: str) -> bool:
     return not process_key.startswith(SUBPROCESS_PREFIX)
 
 
-def intake_form(svc: Services, process_key: str) -> str | None:
-    """The form key the latest version's start event names (None when it has none)."""
+@use_case("case.start")
+def procedures(svc: Services, principal: Principal) -> dict[str, str]:
+    """The procedures the principal may file, their names by key (the new-case page)."""
     with svc.uow(write=False) as uow:
-        version_id = uow.conn.execute(_LATEST, {"b_key": process_key}).scalar()
-        if version_id is None:
+        return {k: v for k, v in process_names(uow.conn).items() if is_procedure(k)}
+
+
+@use_case("case.start")
+def intake_form(svc: Services, principal: Principal, process_key: str) -> dict:
+    """A procedure's name and the intake form its latest version's start event names (schema None without one)."""
+    with svc.uow(write=False) as uow:
+        row = uow.conn.execute(_LATEST, {"b_key": process_key}).first() if is_procedure(process_key) else None
+        if row is None:
             raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
-        spec, _subs = svc.specs.get(uow.conn, version_id)
-    return start_form_key(spec)
+        spec, _subs = svc.specs.get(uow.conn, row.id)
+    form_key = start_form_key(spec)
+    return {"process_key": process_key, "name": row.name or process_key, "form_key": form_key,
+            "schema": svc.forms.get(form_key) if form_key else None}
 
 
-def task_instructions(svc: Services, case_id: int, element_id: str) -> str | None:
-    """The documentation of a task's element in its case's process version (or its sub-processes)."""
-    with svc.uow(write=False) as uow:
-        version_id = uow.conn.execute(select(_c.c.process_version_id).where(_c.c.id == case_id)).scalar()
-        if version_id is None:
-            raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
-        spec, subs = svc.specs.get(uow.conn, version_id)
+def process_names(conn) -> dict[str, str]:
+    """Every deployed process's name by key (its latest version's; the key when it has none)."""
+    return {r.process_key: r.name or r.process_key for r in conn.execute(_NAMES)}
+
+
+def process_name(conn, process_key: str) -> str:
+    """One process's name (its latest version's; the key when it has none or is not deployed)."""
+    row = conn.execute(_LATEST, {"b_key": process_key}).first()
+    return (row.name if row else None) or process_key
+
+
+def task_instructions(svc: Services, conn, case_id: int, element_id: str) -> str | None:
+    """Unchecked: the documentation of a task's element in its case's process version (or its sub-processes),
+    inside the unit of work of a use case that already checked the task's reach."""
+    version_id = conn.execute(select(_c.c.process_version_id).where(_c.c.id == case_id)).scalar()
+    if version_id is None:
+        raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
+    spec, subs = svc.specs.get(conn, version_id)
     for process in (spec, *(subs or {}).values()):
         for task_spec in process.task_specs.values():
             if getattr(task_spec, "bpmn_id", None) == element_id:
