@@ -1,7 +1,7 @@
 """The task page (instructions, form, case data, attachments; draft and complete) and filing a new case."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.usecases import attachments
@@ -11,7 +11,6 @@ from engine.usecases import tasks
 from engine.errors import Conflict, FormInvalid, TaskNotReady
 from engine.runtime.values import ValueRejected
 from web import schema_form
-from web.inbox_pages import process_names
 from web.pages import bp, login_required, services
 from web.submissions import single_submission
 from web.task_messages import conflict_message, person
@@ -66,45 +65,34 @@ def work_task(task_id: str):
 
 
 @bp.get("/expedientes/nuevo")
-@login_required("case.start")
+@login_required()
 def new_case():
-    procedures = {k: v for k, v in process_names().items() if intake.is_procedure(k)}
-    return render_template("pages/new_case.html", procedures=procedures)
-
-
-def _intake_schema(process_key: str) -> tuple[str, dict | None]:
-    if not intake.is_procedure(process_key):
-        abort(404)
-    names = process_names()
-    if process_key not in names:
-        abort(404)
-    form_key = intake.intake_form(services(), process_key)
-    return names[process_key], services().forms.get(form_key) if form_key else None
+    return render_template("pages/new_case.html", procedures=intake.procedures(services(), g.user))
 
 
 @bp.route("/expedientes/nuevo/<process_key>", methods=["GET", "POST"])
-@login_required("case.start")
+@login_required()
 @single_submission()
 def intake_page(process_key: str):
-    name, schema = _intake_schema(process_key)
+    form = intake.intake_form(services(), g.user, process_key)
+    schema = form["schema"]
     data, errors, status = {}, {}, 200
     if request.method == "POST":
         data = schema_form.parse(schema or {}, request.form)
         try:
-            started = cases.start_case(services(), process_key, data, actor=g.user.username)
+            started = cases.start_case(services(), g.user, process_key, data)
             return redirect(url_for("pages.receipt", case_id=started.id))
         except (FormInvalid, ValueRejected) as exc:
             errors = schema_form.errors_by_field(exc.details.get("errors") or [])
             flash(_("El formulario tiene errores; corríjalos y envíelo de nuevo."), "error")
             status = 422
     fields = schema_form.fields(schema, data, errors) if schema else []
-    return render_template("pages/intake.html", process_key=process_key, name=name, schema=schema,
+    return render_template("pages/intake.html", process_key=process_key, name=form["name"], schema=schema,
                            fields=fields, errors=errors), status
 
 
 @bp.get("/expedientes/<int:case_id>/constancia")
-@login_required("case.read")
+@login_required()
 def receipt(case_id: int):
-    case = cases.case_detail(services(), g.user, case_id)
-    return render_template("pages/receipt.html", case=case,
-                           name=process_names().get(case["process_key"], case["process_key"]))
+    shown = cases.receipt(services(), g.user, case_id)
+    return render_template("pages/receipt.html", case=shown["case"], name=shown["name"])
