@@ -1,0 +1,203 @@
+"""Every page of the URL map × anonymous, every role and a clerk of another group answers as this table says.
+
+The pages are driven only through HTTP (cases filed on the intake page, tasks claimed on the inbox's buttons),
+so the table holds whatever use cases the pages call: it describes behaviour, not code.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from engine.accounts.users import add_user
+from engine.storage import models
+from tests.processes.licencia_walk import intake
+from tests.web.conftest import PASSWORD, as_form, csrf_of, login
+
+CALLERS = ("anonymous", "clerk", "supervisor", "auditor", "admin", "outsider")
+# The clerk works the ventanilla group, where every case filed here starts (emitir_constancia); the outsider is a
+# clerk of another group: for him the cases and tasks of ventanilla do not exist.
+USERS = {"clerk": "ventanilla1", "supervisor": "supervisor1", "auditor": "auditor1", "admin": "admin",
+         "outsider": "juridico1"}
+FILER = "ventanilla2"  # files the cases the rows act on (so the clerk reaches them through his group only)
+LOGIN = "login"  # a 302 to the login page
+MOVED = "moved"  # a 302 anywhere but the login page: what an allowed POST (or a language switch) answers
+NOT_PAGES = ("/api/", "/static/", "/health")
+AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}
+
+
+class Office:
+    """Fresh targets for one request each, made through the pages as the clerks would."""
+
+    def __init__(self, app, svc):
+        self.app, self.svc, self._clients = app, svc, {}
+
+    def client(self, username: str):
+        if username not in self._clients:
+            self._clients[username] = signed_in(self.app, username)
+        return self._clients[username]
+
+    def case(self) -> int:
+        filer = self.client(FILER)
+        page = filer.get("/expedientes/nuevo/licencia").get_data(as_text=True)
+        filed = filer.post("/expedientes/nuevo/licencia", data={**as_form(intake()), "csrf_token": csrf_of(page)})
+        assert filed.status_code == 302, filed.get_data(as_text=True)[:300]
+        return int(re.search(r"/expedientes/(\d+)/constancia", filed.location).group(1))
+
+    def task(self) -> str:
+        """The ready task of a new case (emitir_constancia, group ventanilla)."""
+        with self.svc.uow(write=False) as uow:
+            return uow.conn.execute(select(models.tasks.c.id).where(models.tasks.c.case_id == self.case(),
+                                                                    models.tasks.c.state == "ready")).scalar_one()
+
+    def claimed_task(self, username: str) -> str:
+        task_id = self.task()
+        holder = self.client(username)
+        token = csrf_of(holder.get("/entrar").get_data(as_text=True))
+        assert holder.post(f"/tareas/{task_id}/tomar", data={"csrf_token": token}).status_code == 302
+        with self.svc.uow(write=False) as uow:
+            assert uow.conn.execute(select(models.tasks.c.assignee)
+                                    .where(models.tasks.c.id == task_id)).scalar_one() == username
+        return task_id
+
+
+def mine_or_the_clerks(username: str | None) -> str:
+    """Who holds the task a release row gives back: the caller, if he may hold one; else the group's clerk."""
+    return username if username in (USERS["clerk"], USERS["supervisor"], USERS["admin"]) else USERS["clerk"]
+
+
+COMPLETION = {"constancia_entrega": "ventanilla", "constancia_folios": "12"}
+# (method, rule, what) -> (how to call it, expected for anonymous, clerk, supervisor, auditor, admin, outsider).
+# The call gets (office, username or None) and returns (path, form or None); the form gets the session's CSRF
+# token. The outsider's column is None where the page names no case or task.
+MATRIX = {
+    ("GET", "/", "home"): (lambda o, u: ("/", None), (MOVED, MOVED, MOVED, MOVED, MOVED, None)),
+    ("GET", "/entrar", "login page"): (lambda o, u: ("/entrar", None), (200, 200, 200, 200, 200, None)),
+    ("POST", "/entrar", "log in"): (
+        lambda o, u: ("/entrar", {"username": u or USERS["clerk"], "password": PASSWORD}),
+        (MOVED, MOVED, MOVED, MOVED, MOVED, None)),
+    ("POST", "/salir", "log out"): (lambda o, u: ("/salir", {}), (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, None)),
+    ("GET", "/idioma/<lang>", "language"): (lambda o, u: ("/idioma/es_GT", None),
+                                            (MOVED, MOVED, MOVED, MOVED, MOVED, None)),
+    ("GET", "/bandeja", "inbox"): (lambda o, u: ("/bandeja", None), (LOGIN, 200, 200, 200, 200, None)),
+    ("GET", "/expedientes", "cases"): (lambda o, u: ("/expedientes", None), (LOGIN, 200, 200, 200, 200, None)),
+    ("GET", "/expedientes/<int:case_id>", "case"): (lambda o, u: (f"/expedientes/{o.case()}", None),
+                                                    (LOGIN, 200, 200, 200, 200, 404)),
+    ("GET", "/expedientes/<int:case_id>/constancia", "receipt"): (
+        lambda o, u: (f"/expedientes/{o.case()}/constancia", None), (LOGIN, 200, 200, 200, 200, 404)),
+    ("GET", "/expedientes/nuevo", "procedures"): (lambda o, u: ("/expedientes/nuevo", None),
+                                                  (LOGIN, 200, 200, 403, 200, None)),
+    ("GET", "/expedientes/nuevo/<process_key>", "intake form"): (
+        lambda o, u: ("/expedientes/nuevo/licencia", None), (LOGIN, 200, 200, 403, 200, None)),
+    ("POST", "/expedientes/nuevo/<process_key>", "file a case"): (
+        lambda o, u: ("/expedientes/nuevo/licencia", as_form(intake())), (LOGIN, MOVED, MOVED, 403, MOVED, None)),
+    ("GET", "/tareas/<task_id>", "task"): (lambda o, u: (f"/tareas/{o.task()}", None),
+                                           (LOGIN, 200, 200, 200, 200, 404)),
+    ("POST", "/tareas/<task_id>", "complete"): (lambda o, u: (f"/tareas/{o.task()}", COMPLETION),
+                                                (LOGIN, MOVED, MOVED, 403, MOVED, 404)),
+    ("POST", "/tareas/<task_id>", "save a draft"): (
+        lambda o, u: (f"/tareas/{o.task()}", {"accion": "borrador", "constancia_folios": "7"}),
+        (LOGIN, MOVED, MOVED, 403, MOVED, 404)),
+    ("POST", "/tareas/<task_id>/tomar", "claim"): (lambda o, u: (f"/tareas/{o.task()}/tomar", {}),
+                                                   (LOGIN, MOVED, MOVED, 403, MOVED, 404)),
+    ("POST", "/tareas/<task_id>/liberar", "release"): (
+        lambda o, u: (f"/tareas/{o.claimed_task(mine_or_the_clerks(u))}/liberar", {}),
+        (LOGIN, MOVED, MOVED, 403, MOVED, 404)),
+    ("GET", "/modelador", "modeler"): (lambda o, u: ("/modelador", None), (LOGIN, 403, 200, 403, 200, None)),
+    ("GET", "/modelador/<name:process_key>", "editor"): (lambda o, u: ("/modelador/licencia", None),
+                                                         (LOGIN, 403, 200, 403, 200, None)),
+}
+
+
+@pytest.fixture(scope="module")
+def office(web_office):
+    """The web office, with a supervisor and an administrator beside its clerks and auditor."""
+    svc, app = web_office
+    add_user(svc, "supervisor1", "supervisor", PASSWORD, groups=["ventanilla", "tramite"])
+    add_user(svc, "admin", "admin", PASSWORD)
+    return Office(app, svc)
+
+
+def signed_in(app, username: str | None):
+    client = app.test_client()
+    if username is not None:
+        assert login(client, username).status_code == 302, f"{username} could not log in"
+    return client
+
+
+def page_routes(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules()
+            if not rule.rule.startswith(NOT_PAGES) and rule.rule != "/health"
+            for method in rule.methods - AUTOMATIC_METHODS}
+
+
+def names_a_case_or_task(rule: str) -> bool:
+    return "case_id>" in rule or "task_id>" in rule
+
+
+def outcome(response) -> int | str:
+    if response.status_code != 302:
+        return response.status_code
+    return LOGIN if response.location.split("?")[0].endswith("/entrar") else MOVED
+
+
+def test_every_page_of_the_app_has_a_row_in_the_matrix(app):
+    routes = page_routes(app)
+    rows = {(method, rule) for method, rule, _what in MATRIX}
+    assert sorted(routes - rows) == [], "add these pages to MATRIX"
+    assert sorted(rows - routes) == [], "these MATRIX rows match no page any more"
+
+
+def test_every_page_naming_a_case_or_task_says_what_a_clerk_of_another_group_gets():
+    assert [key for key, (_call, expected) in MATRIX.items()
+            if names_a_case_or_task(key[1]) != (expected[-1] is not None)] == []
+
+
+def test_every_page_answers_every_caller_as_the_matrix_says(office):
+    wrong = []
+    for (method, rule, what), (call, expected) in MATRIX.items():
+        for caller, status in zip(CALLERS, expected):
+            if status is None:
+                continue
+            username = USERS.get(caller)
+            path, form = call(office, username)
+            client = signed_in(office.app, username)  # a session of its own: rows log in, out and switch language
+            if method == "GET":
+                response = client.get(path)
+            else:
+                token = csrf_of(client.get("/entrar").get_data(as_text=True))
+                response = client.post(path, data={**form, "csrf_token": token})
+            if outcome(response) != status:
+                wrong.append(f"{method} {rule} ({what}) as {caller}: {outcome(response)} (expected {status}) "
+                             f"{response.location or ''}")
+    assert wrong == []
+
+
+def test_a_clerk_of_another_group_changes_nothing_of_a_task_he_cannot_see(office):
+    outsider = signed_in(office.app, USERS["outsider"])
+    token = csrf_of(outsider.get("/entrar").get_data(as_text=True))
+    task_id = office.task()
+    for path, form in ((f"/tareas/{task_id}", COMPLETION), (f"/tareas/{task_id}", {"accion": "borrador"}),
+                       (f"/tareas/{task_id}/tomar", {})):
+        assert outsider.post(path, data={**form, "csrf_token": token}).status_code == 404, path
+    with office.svc.uow(write=False) as uow:
+        row = uow.conn.execute(select(models.tasks.c.state, models.tasks.c.assignee, models.tasks.c.completed_by)
+                               .where(models.tasks.c.id == task_id)).one()
+        drafts = uow.conn.execute(select(models.task_drafts).where(models.task_drafts.c.task_id == task_id)).all()
+    assert tuple(row) == ("ready", None, None)
+    assert drafts == []
+
+
+def test_pages_list_no_case_or_task_out_of_a_clerks_reach(office):
+    task_id = office.task()
+    with office.svc.uow(write=False) as uow:
+        case_id, number = uow.conn.execute(select(models.cases.c.id, models.cases.c.number).join(models.tasks)
+                                           .where(models.tasks.c.id == task_id)).one()
+    outsider, clerk = signed_in(office.app, USERS["outsider"]), signed_in(office.app, USERS["clerk"])
+    # The newest case heads the list; the search finds the task by its case's number (the query is echoed back,
+    # so the links to the case and the task are what tells a listed row).
+    for path, link in (("/expedientes", f'href="/expedientes/{case_id}"'),
+                       (f"/bandeja?vista=queue&q={number}", f'/tareas/{task_id}"')):
+        assert link in clerk.get(path).get_data(as_text=True), path
+        assert link not in outsider.get(path).get_data(as_text=True), path
