@@ -123,6 +123,32 @@ MATRIX = {
 }
 
 
+# A clerk of another group (juridico1) asks for the cases, tasks and attachments of OWNER's group: those of the
+# routes naming one that his role may use answer 404, as if they did not exist; the others refuse his role (403).
+OUTSIDER = "juridico1"
+OUTSIDER_STATUS = {
+    ("GET", "/api/cases/<id:case_id>"): 404,
+    ("GET", "/api/cases/<id:case_id>/history"): 404,
+    ("GET", "/api/cases/<id:case_id>/data"): 404,
+    ("POST", "/api/cases/<id:case_id>/suspend"): 403,
+    ("POST", "/api/cases/<id:case_id>/resume"): 403,
+    ("POST", "/api/cases/<id:case_id>/cancel"): 403,
+    ("POST", "/api/cases/<id:case_id>/retry"): 403,
+    ("GET", "/api/cases/<id:case_id>/attachments"): 404,
+    ("POST", "/api/cases/<id:case_id>/attachments"): 404,
+    ("GET", "/api/attachments/<id:attachment_id>"): 404,
+    ("GET", "/api/attachments/<id:attachment_id>/content"): 404,
+    ("GET", "/api/tasks/<uuid:task_id>"): 404,
+    ("GET", "/api/tasks/<uuid:task_id>/form"): 404,
+    ("POST", "/api/tasks/<uuid:task_id>/claim"): 404,
+    ("POST", "/api/tasks/<uuid:task_id>/release"): 404,
+    ("POST", "/api/tasks/<uuid:task_id>/assign"): 403,
+    ("PUT", "/api/tasks/<uuid:task_id>/draft"): 404,
+    ("POST", "/api/tasks/<uuid:task_id>/complete"): 404,
+}
+NOT_FOUND_CODES = {"case_not_found", "task_not_found", "not_found"}
+
+
 class Context:
     def __init__(self, app, svc):
         self.svc = svc
@@ -178,3 +204,44 @@ def test_every_permission_rule_is_used_by_some_view(app):
                 for method in rule.methods - AUTOMATIC_METHODS}
     assert sorted(set(RULES) - used) == []
     assert {b.name for b in BLUEPRINTS} >= {"cases", "tasks", "processes", "attachments", "users", "tokens"}
+
+
+def names_one_case_task_or_attachment(rule: str) -> bool:
+    return any(f"{name}>" in rule for name in ("case_id", "task_id", "attachment_id"))
+
+
+def test_every_endpoint_naming_a_case_task_or_attachment_has_an_outsider_row():
+    naming = {key for key in MATRIX if names_one_case_task_or_attachment(key[1])}
+    assert sorted(naming - OUTSIDER_STATUS.keys()) == [], "add these endpoints to OUTSIDER_STATUS"
+    assert sorted(OUTSIDER_STATUS.keys() - naming) == [], "these OUTSIDER_STATUS rows name no case or task"
+
+
+def test_a_clerk_of_another_group_finds_nothing_outside_his_reach(app, seeded):
+    ctx = Context(app, seeded)
+    outsider = Client(app, token_for(seeded, OUTSIDER), cookies=False)
+    wrong = []
+    for (method, rule), status in sorted(OUTSIDER_STATUS.items()):
+        call, _expected = MATRIX[(method, rule)]
+        path, kwargs = call(ctx, None)  # the target of OWNER's group (and, for a release, claimed by OWNER)
+        response = outsider.open(method, path, **kwargs)
+        code = (response.get_json(silent=True) or {}).get("code")
+        if response.status_code != status or (status == 404 and code not in NOT_FOUND_CODES):
+            wrong.append(f"{method} {rule}: {response.status_code} {code} (expected {status})")
+    assert wrong == []
+
+
+def test_lists_show_a_clerk_of_another_group_nothing_outside_his_reach(app, seeded):
+    ctx = Context(app, seeded)
+    task_path, _ = MATRIX[("GET", "/api/tasks/<uuid:task_id>")][0](ctx, None)
+    task_id = task_path.rsplit("/", 1)[1]
+    owner = Client(app, token_for(seeded, p.OWNER), cookies=False)
+    outsider = Client(app, token_for(seeded, OUTSIDER), cookies=False)
+    case_id = owner.get(task_path).get_json()["case_id"]
+
+    def seen(client) -> tuple[set, set]:
+        return ({c["id"] for c in client.get("/api/cases?per_page=100").get_json()["items"]},
+                {t["id"] for t in client.get("/api/tasks/queue?limit=500").get_json()})
+
+    assert seen(owner) == ({case_id}, {task_id})  # the lists do show them to his group
+    assert seen(outsider) == (set(), set())
+    assert outsider.get("/api/tasks/queue?group=ventanilla").status_code == 403
