@@ -30,9 +30,12 @@ from engine.usecases import tasks  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.usecases.deploy import deploy_files  # noqa: E402
 from engine.storage.migrate import upgrade  # noqa: E402
+from engine.accounts.permissions import ADMIN, Principal  # noqa: E402
 from engine.services import build_services  # noqa: E402
 from engine.language.specs import parse_bundle  # noqa: E402
 from engine.accounts.users import map_lane  # noqa: E402
+
+SYSTEM = Principal(user_id=0, username=None, role=ADMIN)  # files the cases, recorded as no one
 
 BPMN = (ROOT / "tests" / "fixtures" / "five_step.bpmn").read_bytes()
 DATA = [{"amount": 80}, {"ok": True}]
@@ -41,7 +44,7 @@ DATA = [{"amount": 80}, {"ok": True}]
 def ours(svc, k: int) -> float:
     t0 = time.perf_counter()
     for _ in range(k):
-        started = cases.start_case(svc, "five_step")
+        started = cases.start_case(svc, SYSTEM, "five_step")
         task_id = started.ready_tasks[0]["id"]
         for data in DATA:
             result = tasks.complete_task(svc, task_id, data, actor="bench")

@@ -34,10 +34,12 @@ from engine.config import Settings  # noqa: E402
 from engine.usecases.deploy import deploy_files  # noqa: E402
 from engine.usecases.inbox import inbox  # noqa: E402
 from engine.storage.migrate import upgrade  # noqa: E402
-from engine.accounts.permissions import Principal  # noqa: E402
+from engine.accounts.permissions import ADMIN, Principal  # noqa: E402
 from engine.services import build_services  # noqa: E402
 from engine.accounts.users import map_lane  # noqa: E402
 from tests.bpmn import linear, script  # noqa: E402
+
+SYSTEM = Principal(user_id=0, username=None, role=ADMIN)  # files the cases, recorded as no one
 
 LIMIT_SECONDS = 2.0  # the default EXPEDIENTE_SCRIPT_TIME_LIMIT_SECONDS
 OPEN_CASES = 300
@@ -103,7 +105,7 @@ def setup():
         files[f"h{i}.bpmn"] = linear(script(source), process_id=f"hostil{i}")
     deploy_files(svc, files)
     for _ in range(OPEN_CASES):
-        cases.start_case(svc, "five_step", {"amount": 10})
+        cases.start_case(svc, SYSTEM, "five_step", {"amount": 10})
     return svc, Principal(1, "oficial1", "clerk", ("ventanilla",))
 
 
@@ -112,9 +114,9 @@ def run_hostile(svc, process_key: str, data: dict) -> tuple[list[float], str]:
     started = time.monotonic()
     while time.monotonic() - started < WINDOW_SECONDS or not durations:
         t0 = time.monotonic()
-        result = cases.start_case(svc, process_key, dict(data))
+        result = cases.start_case(svc, SYSTEM, process_key, dict(data))
         durations.append(time.monotonic() - t0)
-        case = cases.get_case(svc, result.id)
+        case = cases.get_case(svc, SYSTEM, result.id)
         outcome = case["state"] if case["state"] != "error" else f"error at {case['error_element']}: " \
             f"{' '.join(str(case['error_message']).split())}"
         time.sleep(HOSTILE_PAUSE_SECONDS)

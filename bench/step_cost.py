@@ -21,8 +21,11 @@ from engine.usecases import tasks  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.usecases.deploy import deploy_files  # noqa: E402
 from engine.storage.migrate import upgrade  # noqa: E402
+from engine.accounts.permissions import ADMIN, Principal  # noqa: E402
 from engine.services import build_services  # noqa: E402
 from tests.bpmn import LOOP  # noqa: E402
+
+SYSTEM = Principal(user_id=0, username=None, role=ADMIN)  # files the cases, recorded as no one
 
 SAMPLES = 15
 
@@ -35,7 +38,7 @@ def step(svc, case_id: int) -> float:
 
 
 def measure_at(svc, history: int) -> tuple[float, int]:
-    case = cases.start_case(svc, "loop", {"limit": 10**6})
+    case = cases.start_case(svc, SYSTEM, "loop", {"limit": 10**6})
     for _ in range(history):
         step(svc, case.id)
     with svc.uow(write=False) as uow:

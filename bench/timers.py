@@ -29,8 +29,11 @@ from engine.config import Settings  # noqa: E402
 from engine.storage.db import make_engine  # noqa: E402
 from engine.usecases.deploy import deploy_files  # noqa: E402
 from engine.storage.migrate import upgrade  # noqa: E402
+from engine.accounts.permissions import ADMIN, Principal  # noqa: E402
 from engine.services import Services  # noqa: E402
 from tests.bpmn import definitions  # noqa: E402
+
+SYSTEM = Principal(user_id=0, username=None, role=ADMIN)  # files the cases, recorded as no one
 
 POSTGRES_URL = os.environ.get("EXPEDIENTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # Cases are created "in the past" by this clock so their timer waits; the schedulers use the real clock.
@@ -55,7 +58,7 @@ def create_cases(args: tuple[str, int, str]) -> int:
     url, count, due = args
     svc = services(url)
     for _ in range(count):
-        cases.start_case(svc, "tick", {"due": due})
+        cases.start_case(svc, SYSTEM, "tick", {"due": due})
     svc.db.dispose()
     return count
 

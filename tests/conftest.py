@@ -43,6 +43,10 @@ def principal_for(username: str, role: str = "admin", groups: tuple = ()) -> Pri
     return Principal(user_id=0, username=username, role=role, groups=tuple(groups))
 
 
+# For the calls that named no actor: sees every case and task, and is recorded as no one (actor None).
+SYSTEM = principal_for(None)
+
+
 def postgres_reachable() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):

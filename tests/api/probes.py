@@ -8,7 +8,7 @@ from engine.usecases import attachments
 from engine.usecases import cases
 from engine.usecases import tasks
 from engine.accounts.auth import create_token, principal_by_username
-from tests.conftest import bpmn_fixture
+from tests.conftest import bpmn_fixture, principal_for
 
 OWNER = "oficial1"  # a clerk of ventanilla and tramite: every probe's case is within his reach
 PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -20,7 +20,7 @@ def unique(prefix: str) -> str:
 
 
 def new_case(svc, data=None) -> int:
-    return cases.start_case(svc, "five_step", data if data is not None else {"amount": 10}, actor=OWNER).id
+    return cases.start_case(svc, principal_for(OWNER), "five_step", data if data is not None else {"amount": 10}).id
 
 
 def ready_task(svc) -> str:
@@ -43,12 +43,13 @@ def errored_case(svc) -> int:
 
 def suspended_case(svc) -> int:
     case_id = new_case(svc)
-    cases.change_case_state(svc, case_id, "suspend", "probe", "supervisor1")
+    cases.change_case_state(svc, principal_for("supervisor1"), case_id, "suspend", "probe")
     return case_id
 
 
 def attachment(svc, store) -> int:
-    return attachments.add_attachment(svc, store, new_case(svc), "acta.pdf", io.BytesIO(PDF_BYTES), OWNER)["id"]
+    return attachments.add_attachment(svc, principal_for(OWNER), store, new_case(svc), "acta.pdf",
+                                      io.BytesIO(PDF_BYTES))["id"]
 
 
 def own_token_id(svc, username: str | None) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from engine.usecases import cases
 from tests.api import probes
+from tests.conftest import principal_for
 
 
 def start(client, amount=10, **data):
@@ -37,7 +38,7 @@ def test_case_list_pages_sort_and_filter(as_user, seeded):
     assert (first["total"], first["page"], [c["id"] for c in first["items"]]) == (5, 1, ids[:-3:-1])
     third = clerk.get("/api/cases?per_page=2&page=3&sort=created_at").get_json()
     assert [c["id"] for c in third["items"]] == ids[4:]
-    cases.change_case_state(seeded, ids[0], "cancel", "duplicado", "supervisor1")
+    cases.change_case_state(seeded, principal_for("supervisor1"), ids[0], "cancel", "duplicado")
     assert [c["id"] for c in clerk.get("/api/cases?state=cancelled").get_json()["items"]] == [ids[0]]
     assert clerk.get("/api/cases?process_key=otro").get_json()["total"] == 0
     assert clerk.get("/api/cases?created_from=2026-03-02&created_to=2026-03-02").get_json()["total"] == 5

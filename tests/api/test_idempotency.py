@@ -12,6 +12,7 @@ from engine.usecases import cases
 from engine.storage import models
 from tests.api import probes
 from tests.api.conftest import Client, make_app, seed, token_for
+from tests.conftest import SYSTEM
 
 RETRIES = 8
 START = {"process_key": "five_step", "data": {"amount": 10}}
@@ -86,7 +87,7 @@ def test_eight_concurrent_uploads_with_one_key_store_one_attachment_and_one_file
     assert {r.status_code for r in responses} == {201}
     assert len({r.get_data() for r in responses}) == 1
     assert replayed(responses) == [False] + [True] * (RETRIES - 1)
-    assert len(attachments.list_attachments(svc, case_id)) == 1
+    assert len(attachments.list_attachments(svc, SYSTEM, case_id)) == 1
     stored = [p for p in app.extensions["expediente.attachments"].directory.rglob("*") if p.is_file()]
     assert len(stored) == 1  # the duplicates' files were removed with their rolled-back rows
 
@@ -172,8 +173,8 @@ def test_a_completion_retried_after_the_task_is_done_gets_the_first_answer_not_a
     clerk = client(app, svc)
     key = {"Idempotency-Key": "completar-tarde"}
     first = clerk.post(f"/api/tasks/{task_id}/complete", json={"data": {"amount": 5}}, headers=key)
-    version = cases.get_case(svc, first.get_json()["case_id"])["version"]
+    version = cases.get_case(svc, SYSTEM, first.get_json()["case_id"])["version"]
     again = clerk.post(f"/api/tasks/{task_id}/complete", json={"data": {"amount": 5}}, headers=key)
     assert (again.status_code, again.get_json()) == (200, first.get_json())
     assert clerk.post(f"/api/tasks/{task_id}/complete", json={"data": {"amount": 5}}).status_code == 409
-    assert cases.get_case(svc, first.get_json()["case_id"])["version"] == version
+    assert cases.get_case(svc, SYSTEM, first.get_json()["case_id"])["version"] == version

@@ -8,6 +8,7 @@ from datetime import timedelta
 from engine.usecases import cases
 from engine.usecases import tasks
 from engine.timekeeping import timers
+from tests.conftest import SYSTEM, principal_for
 from tests.processes.licencia_walk import intake, iso, local
 from tests.e2e.chromium import SCREENSHOTS, new_page
 from tests.web.conftest import as_form
@@ -108,7 +109,7 @@ def test_licence_filed_at_the_desk_and_walked_to_resolution_shows_the_whole_path
     # The appeal period passes without an appeal: the resolution becomes final and the case closes.
     svc.clock.advance(days=40)
     timers.fire_due_timers(svc)
-    assert cases.get_case(svc, case_id)["state"] == "completed"
+    assert cases.get_case(svc, SYSTEM, case_id)["state"] == "completed"
     page = pages["ventanilla1"]
     page.goto(f"{base}/expedientes/{case_id}")
     page.wait_for_selector("#diagram[data-ready=true]")
@@ -145,7 +146,7 @@ def test_wrong_dpi_shows_the_spanish_error_beside_the_field_and_keeps_the_other_
 
 def test_two_clerks_race_for_one_task_and_the_loser_is_told_who_took_it(browser, server):
     base, svc = server
-    started = cases.start_case(svc, "licencia", intake(evento_nombre="Feria patronal"), actor="ventanilla1")
+    started = cases.start_case(svc, principal_for("ventanilla1"), "licencia", intake(evento_nombre="Feria patronal"))
     task_id = started.ready_tasks[0]["id"]
     first, second = new_page(browser, base, "ventanilla1"), new_page(browser, base, "ventanilla2")
     for page in (first, second):

@@ -16,6 +16,7 @@ from engine.usecases import processes
 from engine.usecases import tasks
 from engine.timekeeping import timers
 from engine.accounts.users import add_user
+from tests.conftest import SYSTEM, principal_for
 from tests.processes import licencia_walk as lic
 from tests.web.conftest import PASSWORD, START
 from tests.e2e.chromium import SCREENSHOTS, new_page
@@ -85,7 +86,7 @@ def test_supervisor_changes_the_licence_and_publishes_while_running_cases_keep_t
     base, svc = server
     svc.clock.now = START
     older = lic.start(svc)  # filed before the change: it stays on version 1
-    assert cases.get_case(svc, older.id)["process_version"] == 1
+    assert cases.get_case(svc, SYSTEM, older.id)["process_version"] == 1
     assert older.task(TASK)["title"] == OLD_NAME and older.task(TASK)["due_at"] is None
 
     page = open_modeler(browser, base, supervisor)
@@ -114,8 +115,8 @@ def test_supervisor_changes_the_licence_and_publishes_while_running_cases_keep_t
     page.fill("#comment", "Constancia: nuevo nombre y plazo de 3 días hábiles")
     page.click("#publish")
     page.wait_for_function("() => document.getElementById('status').textContent.includes('Corrija los errores')")
-    meanwhile = cases.start_case(svc, "licencia", lic.intake(), actor="ventanilla1")
-    assert cases.get_case(svc, meanwhile.id)["process_version"] == 1  # nothing was published
+    meanwhile = cases.start_case(svc, principal_for("ventanilla1"), "licencia", lic.intake())
+    assert cases.get_case(svc, SYSTEM, meanwhile.id)["process_version"] == 1  # nothing was published
 
     # Clicking the listed problem selects the task again; fix it and publish with the comment.
     page.click('.djs-element[data-element-id="registrar_opinion_pnc"]')  # look elsewhere first
@@ -152,7 +153,7 @@ def test_supervisor_changes_the_licence_and_publishes_while_running_cases_keep_t
 
     # A new case takes version 2: the renamed task, due after the new deadline.
     newer = lic.start(svc)
-    assert cases.get_case(svc, newer.id)["process_version"] == 2
+    assert cases.get_case(svc, SYSTEM, newer.id)["process_version"] == 2
     task = newer.task(TASK)
     cal = svc.calendar
     expected = cal.at_closing(cal.add_working_days(cal.effective_filing_date(START), NEW_DEADLINE))
@@ -163,7 +164,7 @@ def test_supervisor_changes_the_licence_and_publishes_while_running_cases_keep_t
 
     # The older case finishes on version 1, its task still under the old name.
     finish_on_version_one(older)
-    record = cases.get_case(svc, older.id)
+    record = cases.get_case(svc, SYSTEM, older.id)
     assert record["state"] == "completed" and record["process_version"] == 1
 
 

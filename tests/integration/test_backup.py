@@ -35,7 +35,7 @@ from engine.storage.db import make_engine
 from engine.ops.restore import restore_backup
 from engine.timekeeping.scheduler import build_scheduler
 from engine.accounts.users import map_lane
-from tests.conftest import POSTGRES_URL, _require_postgres, bpmn_fixture, make_services
+from tests.conftest import POSTGRES_URL, SYSTEM, _require_postgres, bpmn_fixture, make_services, principal_for
 from tests.waiting import wait_until
 
 CLIENTS = 8
@@ -137,9 +137,9 @@ def _retrying(call):
 
 
 def _file_a_case(svc, store: AttachmentStore | None = None) -> int:
-    started = cases.start_case(svc, "five_step", {"amount": 80}, actor="oficial1")
+    started = cases.start_case(svc, principal_for("oficial1"), "five_step", {"amount": 80})
     if store is not None:
-        add_attachment(svc, store, started.id, "solicitud.pdf", io.BytesIO(PDF), actor="oficial1")
+        add_attachment(svc, principal_for("oficial1"), store, started.id, "solicitud.pdf", io.BytesIO(PDF))
     return started.id
 
 
@@ -150,7 +150,7 @@ def _finish(svc, case_id: int) -> None:
         if not ready:
             break
         tasks.complete_task(svc, ready[0]["id"], {"amount": 80, "ok": True}, actor="oficial2")
-    assert cases.get_case(svc, case_id)["state"] == "completed"
+    assert cases.get_case(svc, SYSTEM, case_id)["state"] == "completed"
 
 
 def test_backup_taken_while_eight_clients_write_restores_every_step_acknowledged_before_it(
@@ -162,8 +162,8 @@ def test_backup_taken_while_eight_clients_write_restores_every_step_acknowledged
     def client(n: int) -> None:
         try:
             while not stop.is_set():
-                started = _retrying(lambda: cases.start_case(live_svc, "five_step", {"amount": 10 + 40 * (n % 3)},
-                                                             actor=f"cliente{n}"))
+                started = _retrying(lambda: cases.start_case(live_svc, principal_for(f"cliente{n}"), "five_step",
+                                                             {"amount": 10 + 40 * (n % 3)}))
                 with lock:
                     acked.append(("case", started.id, None))
                 first = started.ready_tasks[0]["id"]
@@ -196,7 +196,7 @@ def test_backup_taken_while_eight_clients_write_restores_every_step_acknowledged
     restored = make_services(fresh.url, clock)
     try:
         for kind, case_id, task_id in before:
-            history = cases.case_history(restored, case_id)
+            history = cases.case_history(restored, SYSTEM, case_id)
             if kind == "case":
                 assert history[0]["kind"] == "case_started"
             else:
@@ -206,9 +206,9 @@ def test_backup_taken_while_eight_clients_write_restores_every_step_acknowledged
             case_ids = uow.conn.execute(select(models.cases.c.id).order_by(models.cases.c.id)).scalars().all()
         assert set(case_ids) >= {case_id for _, case_id, _ in before}
         for case_id in case_ids:
-            assert "amount" in cases.case_data(restored, case_id)
+            assert "amount" in cases.case_data(restored, SYSTEM, case_id)
             _finish(restored, case_id)
-        later = cases.start_case(restored, "five_step", {"amount": 5})  # numbering goes on, no duplicate
+        later = cases.start_case(restored, SYSTEM, "five_step", {"amount": 5})  # numbering goes on, no duplicate
         assert later.id > max(case_ids)
     finally:
         restored.db.dispose()
@@ -226,7 +226,7 @@ def test_attachments_and_secret_are_restored(sites, live_svc, clock, tmp_path):
     assert fresh.backups.secret_file.stat().st_mode & 0o777 == 0o600
     restored = make_services(fresh.url, clock)
     try:
-        [row] = list_attachments(restored, case_id)
+        [row] = list_attachments(restored, SYSTEM, case_id)
         assert AttachmentStore(fresh.backups.attachments).path(row["stored_name"]).read_bytes() == PDF
         _finish(restored, case_id)
     finally:
@@ -250,15 +250,15 @@ def test_restore_refuses_a_target_that_is_not_empty_unless_forced_and_keeps_the_
     result = restore_backup(made.path, fresh.settings, fresh.backups, force=True)
     restored = make_services(fresh.url, clock)
     try:
-        assert cases.get_case(restored, first_case)
+        assert cases.get_case(restored, SYSTEM, first_case)
         with pytest.raises(CaseNotFound):
-            cases.get_case(restored, second_case)
+            cases.get_case(restored, SYSTEM, second_case)
     finally:
         restored.db.dispose()
     kept = Path(result["kept_aside"]["database"])
     if live.url.startswith("sqlite"):  # the old file itself, WAL folded in
         old = make_services(f"sqlite:///{kept}", clock)
-        assert cases.get_case(old, second_case)
+        assert cases.get_case(old, SYSTEM, second_case)
         old.db.dispose()
     else:  # a verified backup of the old database
         assert verify_backup(kept)["database"]["kind"] == "postgresql"
@@ -340,7 +340,7 @@ def test_cli_backup_status_verify_and_restore_round_trip(sqlite_sites, sqlite_li
     assert result.exit_code == 1 and result.stderr.startswith("error: ") and "--force" in result.stderr
     assert runner.invoke(main, ["restore", "--force", str(path)]).exit_code == 0
     restored = make_services(fresh.url, sqlite_live_svc.clock)
-    assert cases.get_case(restored, case_id)["number"]
+    assert cases.get_case(restored, SYSTEM, case_id)["number"]
     restored.db.dispose()
 
     (path / "secret_key").unlink(missing_ok=True)

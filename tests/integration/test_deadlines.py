@@ -16,6 +16,7 @@ from engine.errors import Conflict, InvalidInput
 from engine.mail.notifications import outbox_rows
 from engine.accounts.users import add_user, map_lane
 from tests.bpmn import definitions
+from tests.conftest import SYSTEM
 
 MONDAY_30_MARCH_10H = datetime(2026, 3, 30, 16, 0, tzinfo=timezone.utc)  # 10:00 in Guatemala
 
@@ -41,7 +42,7 @@ def petition(days: str) -> bytes:
 
 def start(svc, days="10"):
     deploy_files(svc, {"p.bpmn": petition(days)})
-    started = cases.start_case(svc, "peticion")
+    started = cases.start_case(svc, SYSTEM, "peticion")
     [task] = tasks.list_tasks(svc, case_id=started.id)
     return started, task
 
@@ -84,12 +85,12 @@ def test_closure_day_shifts_deadlines_computed_after_it_is_added_only(svc, clock
     clock.now = MONDAY_30_MARCH_10H
     _first, before = start(svc, "10")
     closures.add_closure(svc, date(2026, 4, 7), "Emergencia declarada por lluvias", actor="admin")
-    _second = cases.start_case(svc, "peticion")
+    _second = cases.start_case(svc, SYSTEM, "peticion")
     [after] = tasks.list_tasks(svc, case_id=_second.id)
     assert before["due_at"] == datetime(2026, 4, 15, 22, 30, tzinfo=timezone.utc)  # unchanged
     assert after["due_at"] == datetime(2026, 4, 16, 22, 30, tzinfo=timezone.utc)
     closures.remove_closure(svc, date(2026, 4, 7))
-    third = cases.start_case(svc, "peticion")
+    third = cases.start_case(svc, SYSTEM, "peticion")
     assert tasks.list_tasks(svc, case_id=third.id)[0]["due_at"] == datetime(2026, 4, 15, 22, 30, tzinfo=timezone.utc)
 
 
@@ -127,7 +128,7 @@ def test_overdue_task_is_escalated_to_the_supervisor_once_with_an_event(office, 
     mails = outbox_rows(office, started.id)
     assert [(m["kind"], m["to_address"]) for m in mails] == [("plazo_vencido", "supervisora@gob.test"),
                                                               ("plazo_vencido", "despacho@gob.test")]
-    [escalated] = [e for e in cases.case_history(office, started.id) if e["kind"] == "escalated"]
+    [escalated] = [e for e in cases.case_history(office, SYSTEM, started.id) if e["kind"] == "escalated"]
     assert (escalated["task_id"], escalated["element_id"]) == (task["id"], "resolve")
     assert escalated["data"]["notified"] == ["supervisora@gob.test", "despacho@gob.test"]
 
@@ -138,7 +139,7 @@ def test_completed_task_gets_no_alert_nor_escalation(office, clock):
     clock.now = datetime(2026, 6, 1, tzinfo=timezone.utc)
     assert send_due_alerts(office) == 0
     assert outbox_rows(office, started.id) == []
-    assert "escalated" not in [e["kind"] for e in cases.case_history(office, started.id)]
+    assert "escalated" not in [e["kind"] for e in cases.case_history(office, SYSTEM, started.id)]
 
 
 def test_alert_points_may_be_fractions_or_working_days():

@@ -13,7 +13,7 @@ from engine.storage import models
 from engine.timekeeping import scheduler
 from engine.usecases.deploy import deploy_files
 from engine.errors import Conflict, ProcessNotFound
-from tests.conftest import bpmn_fixture
+from tests.conftest import bpmn_fixture, principal_for
 
 USER = 7
 
@@ -25,7 +25,7 @@ def deployed(svc):
 
 
 def start(svc):
-    return cases.start_case(svc, "five_step", {"amount": 10}, actor="oficial1")
+    return cases.start_case(svc, principal_for("oficial1"), "five_step", {"amount": 10})
 
 
 def count(svc, table) -> int:
@@ -62,7 +62,7 @@ def test_a_failed_use_case_leaves_no_key_behind(deployed):
     svc = deployed
     with pytest.raises(ProcessNotFound):
         with idempotency.claim(svc, USER, "k", "f"):
-            cases.start_case(svc, "no_existe", {}, actor="oficial1")
+            cases.start_case(svc, principal_for("oficial1"), "no_existe", {})
     assert keys(svc) == []
     with idempotency.claim(svc, USER, "k", "f") as bound:
         start(svc)

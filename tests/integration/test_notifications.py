@@ -13,6 +13,7 @@ from engine.mail import notifications
 from engine.usecases.deploy import deploy_files
 from engine.mail.notifications import SmtpMailer, SmtpSettings, enqueue_mail, outbox_rows, render, send_pending
 from tests.bpmn import linear, user
+from tests.conftest import SYSTEM
 from tests.waiting import free_port
 
 
@@ -57,7 +58,7 @@ def queue(svc, to="ana@example.gt", subject="Aviso", body="Hola"):
 
 def test_receipt_carries_case_number_tracking_code_and_the_date_and_hour_of_filing(svc):
     deploy_files(svc, {"p.bpmn": linear(user("Revisar"))})
-    started = cases.start_case(svc, "p", {"solicitante_email": "ana@example.gt", "solicitante_nombre": "Ana"})
+    started = cases.start_case(svc, SYSTEM, "p", {"solicitante_email": "ana@example.gt", "solicitante_nombre": "Ana"})
     [mail] = outbox_rows(svc, started.id)
     assert (mail["to_address"], mail["status"], mail["kind"]) == ("ana@example.gt", "pending", "recepcion")
     assert started.number in mail["subject"]
@@ -70,14 +71,14 @@ def test_receipt_carries_case_number_tracking_code_and_the_date_and_hour_of_fili
 def test_receipt_after_the_cutoff_says_which_day_the_filing_counts(svc, clock):
     deploy_files(svc, {"p.bpmn": linear(user("Revisar"))})
     clock.now = datetime(2026, 3, 2, 23, 0, tzinfo=timezone.utc)  # 17:00 in Guatemala
-    started = cases.start_case(svc, "p", {"email": "ana@example.gt"})
+    started = cases.start_case(svc, SYSTEM, "p", {"email": "ana@example.gt"})
     [mail] = outbox_rows(svc, started.id)
     assert "17:00 h" in mail["body"] and "se tiene por presentada el martes 3 de marzo de 2026" in mail["body"]
 
 
 def test_no_receipt_is_queued_when_the_intake_has_no_email(svc):
     deploy_files(svc, {"p.bpmn": linear(user("Revisar"))})
-    started = cases.start_case(svc, "p", {"solicitante_nombre": "Ana"})
+    started = cases.start_case(svc, SYSTEM, "p", {"solicitante_nombre": "Ana"})
     assert outbox_rows(svc, started.id) == []
 
 

@@ -24,7 +24,7 @@ from engine.usecases.deploy import deploy_files
 from engine.timekeeping.scheduler import SchedulerSettings, run_pass, start_in_process
 from engine.services import system_clock
 from tests.bpmn import definitions
-from tests.conftest import _postgres_url, make_services
+from tests.conftest import SYSTEM, _postgres_url, make_services
 from tests.integration.test_timers import reminder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +48,7 @@ run_until_idle(svc, SchedulerSettings(timer_batch_size=10))
 def overdue_cases(svc, clock, count: int) -> list[int]:
     clock.now = datetime(2000, 1, 1, tzinfo=timezone.utc)
     deploy_files(svc, {"r.bpmn": PAST_TIMER})
-    return [cases.start_case(svc, "reminder").id for _ in range(count)]
+    return [cases.start_case(svc, SYSTEM, "reminder").id for _ in range(count)]
 
 
 def ready_elements(svc, case_id):
@@ -85,7 +85,7 @@ def scheduler_env(url: str, **settings) -> dict:
 
 def test_a_pass_fires_due_timers_by_the_fake_clock(svc, clock):
     deploy_files(svc, {"r.bpmn": reminder('"2026-03-03T00:00:00+00:00"')})
-    started = cases.start_case(svc, "reminder")
+    started = cases.start_case(svc, SYSTEM, "reminder")
     assert run_pass(svc).timers_fired == 0
     clock.now = datetime(2026, 3, 3, 0, 0, 1, tzinfo=timezone.utc)
     assert run_pass(svc).timers_fired == 1
@@ -106,18 +106,18 @@ def test_cycle_timer_fires_each_round_then_stops(svc, clock):
     <bpmn:endEvent id="noted"/>
     <bpmn:endEvent id="end"/>
     """, "recordatorio")})
-    started = cases.start_case(svc, "recordatorio")
+    started = cases.start_case(svc, SYSTEM, "recordatorio")
     for _ in range(4):
         clock.advance(hours=1, minutes=1)
         run_pass(svc)
-    kinds = [e["kind"] for e in cases.case_history(svc, started.id)]
+    kinds = [e["kind"] for e in cases.case_history(svc, SYSTEM, started.id)]
     assert kinds.count("timer_fired") == 3
     assert ready_elements(svc, started.id) == ["wait"]
 
 
 def test_timers_due_while_stopped_fire_as_soon_as_the_scheduler_starts(svc, clock):
     deploy_files(svc, {"r.bpmn": reminder('"2026-03-03T00:00:00+00:00"')})
-    started = cases.start_case(svc, "reminder")
+    started = cases.start_case(svc, SYSTEM, "reminder")
     clock.advance(days=30)  # the scheduler was down the whole month
     jobs = start_in_process(svc, SchedulerSettings(interval_seconds=3600))
     try:
@@ -132,7 +132,7 @@ def test_timers_due_while_stopped_fire_as_soon_as_the_scheduler_starts(svc, cloc
 
 def test_a_broken_case_in_a_batch_does_not_hold_up_the_others(svc, clock):
     deploy_files(svc, {"r.bpmn": reminder('"2026-03-03T00:00:00+00:00"')})
-    ids = [cases.start_case(svc, "reminder").id for _ in range(3)]
+    ids = [cases.start_case(svc, SYSTEM, "reminder").id for _ in range(3)]
     with svc.uow() as uow:
         uow.conn.execute(text("UPDATE cases SET workflow_json = '{}' WHERE id = :id"), {"id": ids[1]})
         uow.commit()

@@ -13,7 +13,7 @@ from engine.usecases import tasks
 from engine.usecases.deploy import deploy_files
 from engine.accounts.users import map_lane
 from tests.bpmn import definitions, linear, script, user
-from tests.conftest import bpmn_fixture, make_services
+from tests.conftest import SYSTEM, bpmn_fixture, make_services, principal_for
 from tests.waiting import wait_until
 
 # Long enough that the other requests are surely answered before the hostile script is killed; the kill
@@ -67,7 +67,7 @@ def hostile_svc(sqlite_url, clock):
     map_lane(svc, "Ventanilla", "ventanilla")
     map_lane(svc, "Trámite", "tramite")
     deploy_files(svc, {"five_step.bpmn": bpmn_fixture("five_step.bpmn")})
-    svc.filed = cases.start_case(svc, "five_step", {"amount": 80})
+    svc.filed = cases.start_case(svc, SYSTEM, "five_step", {"amount": 80})
     yield svc
     svc.db.dispose()
 
@@ -83,7 +83,7 @@ def answered_while_running(svc, hostile):
     wait_until(lambda: environment.pool.busy() > 0 or not thread.is_alive(), "the hostile script to start",
                PATIENCE_SECONDS, interval=0.01)
     inbox = tasks.list_tasks(svc, groups=["ventanilla"])
-    case = cases.get_case(svc, svc.filed.id)
+    case = cases.get_case(svc, SYSTEM, svc.filed.id)
     data = {"amount": 80}
     environment.execute("total = amount * 2", data)
     branch = environment.evaluate("len(str(total)) == 3", data)  # not the fast path: a worker
@@ -98,11 +98,11 @@ def answered_while_running(svc, hostile):
 def test_c_level_work_in_any_expression_stops_its_case_and_never_holds_other_requests(hostile_svc, where):
     files, element, after_retry = HOSTILE[where]
     deploy_files(hostile_svc, files)
-    started = answered_while_running(hostile_svc, lambda: cases.start_case(hostile_svc, "p", {"n": 999999}))
-    case = cases.get_case(hostile_svc, started.id)
+    started = answered_while_running(hostile_svc, lambda: cases.start_case(hostile_svc, SYSTEM, "p", {"n": 999999}))
+    case = cases.get_case(hostile_svc, SYSTEM, started.id)
     assert (case["state"], case["error_element"]) == ("error", element)
     assert "time limit" in case["error_message"]
-    retried = cases.retry_case(hostile_svc, started.id, "supervisor1", {"n": 1})
+    retried = cases.retry_case(hostile_svc, principal_for("supervisor1"), started.id, {"n": 1})
     assert retried["state"] == after_retry
 
 
@@ -110,11 +110,11 @@ def test_a_backtracking_regex_on_a_form_field_runs_in_linear_time(hostile_svc):
     # Python's re ran '(a+)+$' on 27 a's and a b for 37 s, doubling with each a; RE2 answers at once.
     deploy_files(hostile_svc, {"p.bpmn": linear(user("Ingresar"), script(
         "ok = re.match('(a+)+$', texto) is None\nlimpio = re.sub('(a+)+$', '', texto)"), user("Fin"))})
-    started = cases.start_case(hostile_svc, "p")
+    started = cases.start_case(hostile_svc, SYSTEM, "p")
     [first] = tasks.list_tasks(hostile_svc, case_id=started.id)
     result = tasks.complete_task(hostile_svc, first["id"], {"texto": "a" * 9999 + "b"}, actor="oficial1")
     assert result["case_state"] == "running"
-    data = cases.case_data(hostile_svc, started.id)
+    data = cases.case_data(hostile_svc, SYSTEM, started.id)
     assert data["ok"] is True and data["limpio"] == "a" * 9999 + "b"
 
 
@@ -127,7 +127,7 @@ def test_a_backtracking_regex_on_a_form_field_runs_in_linear_time(hostile_svc):
 def test_other_reproductions_stop_the_case_naming_the_element_and_the_next_script_runs(hostile_svc, payload, says):
     deploy_files(hostile_svc, {"p.bpmn": linear(script(payload), user()),
                                "q.bpmn": linear(script("x = 1"), user(), process_id="q")})
-    case = cases.get_case(hostile_svc, cases.start_case(hostile_svc, "p").id)
+    case = cases.get_case(hostile_svc, SYSTEM, cases.start_case(hostile_svc, SYSTEM, "p").id)
     assert (case["state"], case["error_element"]) == ("error", "e0")
     assert says in case["error_message"]
-    assert cases.start_case(hostile_svc, "q").state == "running"
+    assert cases.start_case(hostile_svc, SYSTEM, "q").state == "running"

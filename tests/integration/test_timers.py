@@ -11,6 +11,7 @@ from engine.usecases import tasks
 from engine.timekeeping import timers
 from engine.usecases.deploy import deploy_files
 from tests.bpmn import definitions
+from tests.conftest import SYSTEM
 
 
 def reminder(expression: str) -> bytes:
@@ -50,7 +51,7 @@ def ten_working_days(svc, clock):
 
 def test_waiting_timer_is_a_row_with_its_working_day_due_moment(ten_working_days):
     svc = ten_working_days
-    started = cases.start_case(svc, "reminder")
+    started = cases.start_case(svc, SYSTEM, "reminder")
     [(element, due, state)] = timer_rows(svc, started.id)
     # After Mon 30 Mar: 31, 1, (Holy Thu 2, Fri 3, weekend), 6, 7, 8, 9, 10, 13, 14, 15 → Wed 15 Apr 2026,
     # due at closing time 16:30 (22:30 UTC).
@@ -60,7 +61,7 @@ def test_waiting_timer_is_a_row_with_its_working_day_due_moment(ten_working_days
 
 def test_timer_fires_only_when_due_and_only_once(ten_working_days, clock):
     svc = ten_working_days
-    started = cases.start_case(svc, "reminder")
+    started = cases.start_case(svc, SYSTEM, "reminder")
     clock.now = datetime(2026, 4, 15, 22, 29, tzinfo=timezone.utc)
     assert timers.fire_due_timers(svc).fired == 0
     assert ready_ids(svc, started.id) == ["wait"]
@@ -69,24 +70,24 @@ def test_timer_fires_only_when_due_and_only_once(ten_working_days, clock):
     assert timers.fire_due_timers(svc).fired == 0
     assert ready_ids(svc, started.id) == ["archive"]
     assert [s for (_e, _d, s) in timer_rows(svc, started.id)] == ["fired"]
-    kinds = [e["kind"] for e in cases.case_history(svc, started.id)]
+    kinds = [e["kind"] for e in cases.case_history(svc, SYSTEM, started.id)]
     assert kinds.count("timer_fired") == 1
 
 
 def test_timer_of_a_case_that_moved_on_never_fires(ten_working_days, clock):
     svc = ten_working_days
-    started = cases.start_case(svc, "reminder")
+    started = cases.start_case(svc, SYSTEM, "reminder")
     [wait] = tasks.list_tasks(svc, case_id=started.id)
     tasks.complete_task(svc, wait["id"], {}, actor="oficial1")
     assert [s for (_e, _d, s) in timer_rows(svc, started.id)] == ["cancelled"]
     clock.advance(days=60)
     assert timers.fire_due_timers(svc).fired == 0
-    assert cases.get_case(svc, started.id)["state"] == "completed"
+    assert cases.get_case(svc, SYSTEM, started.id)["state"] == "completed"
 
 
 def test_concurrent_schedulers_fire_each_timer_once(svc, clock):
     deploy_files(svc, {"r.bpmn": reminder('"2026-03-03T00:00:00+00:00"')})
-    started = [cases.start_case(svc, "reminder") for _ in range(6)]
+    started = [cases.start_case(svc, SYSTEM, "reminder") for _ in range(6)]
     clock.now = datetime(2026, 3, 4, tzinfo=timezone.utc)
     totals = []
     barrier = threading.Barrier(2)
@@ -101,7 +102,7 @@ def test_concurrent_schedulers_fire_each_timer_once(svc, clock):
     assert sum(totals) == 6
     for c in started:
         assert ready_ids(svc, c.id) == ["archive"]
-        assert [e["kind"] for e in cases.case_history(svc, c.id)].count("timer_fired") == 1
+        assert [e["kind"] for e in cases.case_history(svc, SYSTEM, c.id)].count("timer_fired") == 1
 
 
 TIMER_START = definitions("""
@@ -137,7 +138,7 @@ EVENT_GATEWAY = definitions("""
 
 def test_a_case_waiting_on_a_timer_start_event_has_its_row_and_starts_when_due(svc, clock):
     deploy_files(svc, {"ts.bpmn": TIMER_START})
-    started = cases.start_case(svc, "timer_start")
+    started = cases.start_case(svc, SYSTEM, "timer_start")
     assert [(e, s) for (e, _d, s) in timer_rows(svc, started.id)] == [("start", "waiting")]
     assert ready_ids(svc, started.id) == []
     clock.now = datetime(2026, 3, 5, 14, 1, tzinfo=timezone.utc)
@@ -147,7 +148,7 @@ def test_a_case_waiting_on_a_timer_start_event_has_its_row_and_starts_when_due(s
 
 def test_event_based_gateway_timer_is_a_row_and_fires_the_expiry_branch(svc, clock):
     deploy_files(svc, {"eg.bpmn": EVENT_GATEWAY})
-    started = cases.start_case(svc, "event_gateway")
+    started = cases.start_case(svc, SYSTEM, "event_gateway")
     # SpiffWorkflow waits on the gateway itself, holding both events; the row carries its id.
     assert [(e, s) for (e, _d, s) in timer_rows(svc, started.id)] == [("gw", "waiting")]
     clock.advance(days=3, seconds=1)

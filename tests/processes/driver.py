@@ -15,7 +15,7 @@ from engine.usecases.cases import OFFICE_TZ
 from engine.usecases.deploy import deploy_files, read_paths
 from engine.usecases.lanes import apply_lane_files
 from forms.registry import FormRegistry
-from tests.conftest import make_services
+from tests.conftest import SYSTEM, make_services, principal_for
 
 ROOT = Path(__file__).resolve().parents[2]
 GT = OFFICE_TZ
@@ -47,7 +47,7 @@ class Walk:
 
     def __init__(self, svc, process_key: str, data: dict | None = None, actor: str = "oficial1"):
         self.svc = svc
-        self.case = cases.start_case(svc, process_key, data or {}, actor=actor)
+        self.case = cases.start_case(svc, principal_for(actor), process_key, data or {})
         self.id = self.case.id
         self.route: list[str] = []
 
@@ -80,11 +80,11 @@ class Walk:
 
     @property
     def state(self) -> str:
-        return cases.get_case(self.svc, self.id)["state"]
+        return cases.get_case(self.svc, SYSTEM, self.id)["state"]
 
     @property
     def data(self) -> dict:
-        return cases.case_data(self.svc, self.id)
+        return cases.case_data(self.svc, SYSTEM, self.id)
 
     def timers(self) -> list[tuple]:
         with self.svc.uow(write=False) as uow:
@@ -92,4 +92,4 @@ class Walk:
                 f"SELECT element_id, due_at, state FROM timers WHERE case_id = {int(self.id)} ORDER BY due_at").all()
 
     def history(self) -> list[str]:
-        return [e["kind"] for e in cases.case_history(self.svc, self.id)]
+        return [e["kind"] for e in cases.case_history(self.svc, SYSTEM, self.id)]

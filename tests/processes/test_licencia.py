@@ -18,6 +18,7 @@ from engine.config import DEFAULT_PLAZOS
 from engine.usecases.deploy import deploy_files, read_paths
 from engine.errors import FormInvalid
 from forms.validators import FORMAT_MESSAGES
+from tests.conftest import principal_for
 from tests.processes.driver import PROCESSES, office, Walk
 from tests.processes.licencia_walk import (
     DPI_ANA, appeal, certificate, closing, dictamen, due, intake,  local, notify, opinion, receive,
@@ -271,13 +272,13 @@ def test_intake_form_refuses_a_wrong_dpi_naming_the_field_in_spanish(svc):
 
 def test_wrong_dpi_is_refused_and_nothing_is_created(svc):
     with pytest.raises(FormInvalid) as refused:
-        cases.start_case(svc, "licencia", intake(solicitante_dpi=wrong_dpi()), actor="ventanilla1")
+        cases.start_case(svc, principal_for("ventanilla1"), "licencia", intake(solicitante_dpi=wrong_dpi()))
     assert [e["field"] for e in refused.value.errors] == ["solicitante_dpi"]
     assert count(svc, models.cases) == 0 and count(svc, models.tasks) == 0 and count(svc, models.timers) == 0
 
 
 def test_case_row_shows_the_applicant_and_event_from_the_intake(svc):
-    started = cases.start_case(svc, "licencia", intake(), actor="ventanilla1")
+    started = cases.start_case(svc, principal_for("ventanilla1"), "licencia", intake())
     with svc.uow(write=False) as uow:
         row = uow.conn.execute(select(models.cases).where(models.cases.c.id == started.id)).mappings().one()
     assert (row["applicant_name"], row["applicant_dpi"], row["municipality"], row["title"]) == \

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from engine.usecases import cases
 from engine.storage import models
 from engine.usecases import tasks
+from tests.conftest import SYSTEM, principal_for
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import as_form, csrf_of, login
 
@@ -85,7 +86,7 @@ def test_a_form_with_errors_rerenders_and_the_corrected_form_files_the_case(app,
 
 
 def test_double_submitting_a_task_form_completes_it_once(app, office_svc):
-    started = cases.start_case(office_svc, "licencia", intake(), actor="ventanilla1")
+    started = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia", intake())
     task_id = started.ready_tasks[0]["id"]
     client = signed_in(app)
     page = client.get(f"/tareas/{task_id}").get_data(as_text=True)
@@ -95,19 +96,19 @@ def test_double_submitting_a_task_form_completes_it_once(app, office_svc):
     second = client.post(f"/tareas/{task_id}", data=form)
     assert first.status_code == second.status_code == 302
     assert second.location == first.location == f"/expedientes/{started.id}"
-    completed = [e for e in cases.case_history(office_svc, started.id) if e["kind"] == "task_completed"]
+    completed = [e for e in cases.case_history(office_svc, SYSTEM, started.id) if e["kind"] == "task_completed"]
     assert len(completed) == 1
     assert [t["state"] for t in tasks.list_tasks(office_svc, case_id=started.id, state="completed")] == ["completed"]
 
 
 def test_the_upload_field_carries_a_key_for_its_uploads(app, office_svc):
-    started = cases.start_case(office_svc, "licencia", intake(), actor="ventanilla1")
+    started = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia", intake())
     html = signed_in(app).get(f"/expedientes/{started.id}").get_data(as_text=True)
     assert re.search(r'data-idempotency-key="[0-9a-f]{32}"', html)
 
 
 def test_a_value_the_case_cannot_store_rerenders_the_task_form_with_the_field_marked(app, office_svc):
-    started = cases.start_case(office_svc, "licencia", intake(), actor="ventanilla1")
+    started = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia", intake())
     task_id = started.ready_tasks[0]["id"]
     client = signed_in(app)
     page = client.get(f"/tareas/{task_id}").get_data(as_text=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from engine.usecases import cases
 from engine.usecases import tasks
+from tests.conftest import SYSTEM, principal_for
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import as_form, csrf_of, login
 
@@ -63,10 +64,10 @@ def test_new_case_lists_procedures_but_not_shared_subprocesses(app):
 
 
 def test_inbox_filters_and_searches_by_number_name_dpi_and_code(app, office_svc):
-    mine = cases.start_case(office_svc, "licencia", intake(solicitante_nombre="Josefina Boror", municipio="Patzún"),
-                            actor="ventanilla1")
-    other = cases.start_case(office_svc, "licencia", intake(solicitante_nombre="Tomás Coyoy", municipio="Tecpán Guatemala"),
-                             actor="ventanilla1")
+    mine = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia",
+                            intake(solicitante_nombre="Josefina Boror", municipio="Patzún"))
+    other = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia",
+                             intake(solicitante_nombre="Tomás Coyoy", municipio="Tecpán Guatemala"))
     client = app.test_client()
     login(client, "ventanilla2")
 
@@ -85,7 +86,8 @@ def test_inbox_filters_and_searches_by_number_name_dpi_and_code(app, office_svc)
 
 
 def test_claim_from_the_list_moves_the_task_to_my_tasks_and_release_gives_it_back(app, office_svc):
-    started = cases.start_case(office_svc, "licencia", intake(solicitante_nombre="Irma Tum"), actor="ventanilla1")
+    started = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia",
+                               intake(solicitante_nombre="Irma Tum"))
     task_id = started.ready_tasks[0]["id"]
     client = app.test_client()
     login(client, "ventanilla2")
@@ -97,7 +99,7 @@ def test_claim_from_the_list_moves_the_task_to_my_tasks_and_release_gives_it_bac
 
 
 def test_a_task_outside_my_groups_and_unknown_pages_answer_a_spanish_404(app, office_svc):
-    started = cases.start_case(office_svc, "licencia", intake(), actor="ventanilla1")
+    started = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia", intake())
     client = app.test_client()
     login(client, "juridico1")
     for path in (f"/tareas/{started.ready_tasks[0]['id']}", "/tareas/not-a-uuid", "/expedientes/999999",
@@ -134,7 +136,8 @@ def test_english_is_available_from_the_language_switch(app):
 
 
 def test_saving_a_draft_keeps_what_was_typed_and_leaves_the_task_ready(app, office_svc):
-    started = cases.start_case(office_svc, "licencia", intake(solicitante_nombre="Rosa Cumes"), actor="ventanilla1")
+    started = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia",
+                               intake(solicitante_nombre="Rosa Cumes"))
     task_id = started.ready_tasks[0]["id"]
     client = app.test_client()
     login(client, "ventanilla1")
@@ -156,4 +159,5 @@ def test_nested_objects_of_an_intake_are_fieldsets_whose_fields_reach_the_case(a
     response = client.post("/expedientes/nuevo/licencia", data={**as_form(collection), "csrf_token": csrf_of(page)})
     assert response.status_code == 302, text(response)[:500]
     case_id = int(re.search(r"/expedientes/(\d+)/constancia", response.location).group(1))
-    assert cases.case_data(office_svc, case_id)["representante_legal"] == {"nombre": "Luis Cúmez", "cargo": "Presidente"}
+    assert cases.case_data(office_svc, SYSTEM, case_id)["representante_legal"] == {"nombre": "Luis Cúmez",
+                                                                                    "cargo": "Presidente"}
