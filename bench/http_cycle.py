@@ -58,7 +58,7 @@ def prepare(directory: Path) -> tuple[dict, str]:
     map_lane(svc, "Ventanilla", "ventanilla")
     deploy_files(svc, {"one_task.bpmn": BPMN}, actor="bench")
     add_user(svc, "bench", "clerk", random_password(), groups=["ventanilla"])
-    token = create_token(svc, principal_by_username(svc, "bench").user_id, "bench")["token"]
+    token = create_token(svc, principal_by_username(svc, "bench"), "bench")["token"]
     svc.db.dispose()
     return env, token
 

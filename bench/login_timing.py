@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from api.app import create_app  # noqa: E402
 from engine.accounts.auth import update_user  # noqa: E402
+from engine.accounts.permissions import ADMIN, Principal  # noqa: E402
 from engine.config import Settings  # noqa: E402
 from engine.storage.migrate import upgrade  # noqa: E402
 from engine.services import build_services  # noqa: E402
@@ -40,7 +41,7 @@ def main() -> None:
         upgrade(svc.db)
         for name in ("oficial1", "oficial2", "oficial3"):
             add_user(svc, name, "clerk", PASSWORD)
-        update_user(svc, "oficial2", active=False)
+        update_user(svc, Principal(user_id=0, username="bench", role=ADMIN), "oficial2", active=False)
         config = {"SECRET_KEY": "bench", "VAR_DIR": tmp}
         # Never slows down nor locks: every attempt is a plain failure.
         open_app = create_app({**config, "LOGIN_MAX_FAILURES": 10**9, "LOGIN_FIRST_DELAY_SECONDS": 0}, svc)

@@ -5,7 +5,7 @@ from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import GroupCreateSchema, GroupSchema
-from api.security import requires, services
+from api.security import calls, principal, services
 from engine.accounts import auth
 from engine.accounts import users
 
@@ -14,16 +14,15 @@ blp = ApiBlueprint("groups", __name__, url_prefix="/api/groups", description="Gr
 
 @blp.route("")
 class Groups(MethodView):
-    @requires("user.read")
+    @calls(users.list_groups)
     @blp.response(200, GroupSchema(many=True))
     def get(self):
         """Every group with its number of members."""
-        return users.list_groups(services())
+        return users.list_groups(services(), principal())
 
-    @requires("user.manage")
+    @calls(auth.create_group)
     @blp.arguments(GroupCreateSchema)
     @blp.response(201, GroupSchema)
     def post(self, args):
         """Create a group."""
-        auth.create_group(services(), args["name"], args["description"])
-        return next(g for g in users.list_groups(services()) if g["name"] == args["name"])
+        return auth.create_group(services(), principal(), args["name"], args["description"])

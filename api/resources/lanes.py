@@ -5,25 +5,23 @@ from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import LaneSchema
-from api.security import requires, services
+from api.security import calls, principal, services
 from engine.usecases import lanes
-from engine.accounts import users
 
 blp = ApiBlueprint("lanes", __name__, url_prefix="/api/lanes", description="Carriles y grupos")
 
 
 @blp.route("")
 class Lanes(MethodView):
-    @requires("user.read")
+    @calls(lanes.list_lanes)
     @blp.response(200, LaneSchema(many=True))
     def get(self):
         """Every lane mapping ("*" applies to every process without its own)."""
-        return lanes.list_lanes(services())
+        return lanes.list_lanes(services(), principal())
 
-    @requires("user.manage")
+    @calls(lanes.set_lane)
     @blp.arguments(LaneSchema)
     @blp.response(200, LaneSchema)
     def put(self, args):
         """Say which group works a lane (creates the group if needed); applies to tasks created from now on."""
-        users.map_lane(services(), args["lane"], args["group"], args["process_key"])
-        return args
+        return lanes.set_lane(services(), principal(), args["lane"], args["group"], args["process_key"])

@@ -10,8 +10,7 @@ from api.schemas.drafts import DiffSchema
 from api.schemas.processes import (
     BundleFilesSchema, DeployedSchema, DeploySchema, ProcessSchema, ValidationResultSchema, VersionSchema,
 )
-from api.security import principal, requires, services
-from engine.usecases import deploy
+from api.security import calls, principal, services
 from engine.usecases import processes
 from engine.errors import InvalidInput
 from engine.messages import msg
@@ -33,56 +32,53 @@ def _bundle(files) -> dict[str, bytes]:
 
 @blp.route("")
 class Processes(MethodView):
-    @requires("process.read")
+    @calls(processes.list_processes)
     @blp.response(200, ProcessSchema(many=True))
     def get(self):
         """Deployed processes with their latest version and open cases."""
-        return processes.list_processes(services())
+        return processes.list_processes(services(), principal())
 
-    @requires("process.deploy")
+    @calls(processes.deploy_bundle)
     @blp.arguments(DeploySchema, location="files")
     @blp.response(201, DeployedSchema(many=True))
     def post(self, form):
         """Deploy .bpmn/.dmn files: a new version for each process whose content changed."""
-        return deploy.deploy_files(services(), _bundle(form["files"]), actor=principal().username,
-                                   comment=form["comment"])
+        return processes.deploy_bundle(services(), principal(), _bundle(form["files"]), form["comment"])
 
 
 @blp.route("/validate")
 class Validation(MethodView):
-    @requires("process.validate")
+    @calls(processes.validate_bundle)
     @blp.arguments(BundleFilesSchema, location="files")
     @blp.response(200, ValidationResultSchema)
     def post(self, files):
         """Parse and lint files without deploying; the problems say where and why."""
-        problems = processes.validate_bundle(_bundle(files["files"]))
-        return {"valid": not any(p.severity == "error" for p in problems),
-                "problems": [p.to_dict() for p in problems]}
+        return processes.validate_bundle(services(), principal(), _bundle(files["files"]))
 
 
 @blp.route("/<name:process_key>/versions")
 class Versions(MethodView):
-    @requires("process.read")
+    @calls(processes.process_versions)
     @blp.response(200, VersionSchema(many=True))
     def get(self, process_key):
         """Every version of a process with the number of cases still open on it."""
-        return processes.process_versions(services(), process_key)
+        return processes.process_versions(services(), principal(), process_key)
 
 
 @blp.route("/<name:process_key>/versions/<id:number>/bpmn")
 class Diagram(MethodView):
-    @requires("process.read")
+    @calls(processes.process_diagram)
     @blp.response(200, {"type": "string"}, content_type="application/xml")
     def get(self, process_key, number):
         """The BPMN XML of one version, as deployed."""
-        xml = deploy.version_diagram(services(), processes.version_id(services(), process_key, number))
-        return Response(xml, mimetype="application/xml")
+        return Response(processes.process_diagram(services(), principal(), process_key, number),
+                        mimetype="application/xml")
 
 
 @blp.route("/<name:process_key>/versions/<id:old>/diff/<id:new>")
 class VersionDiff(MethodView):
-    @requires("process.read")
+    @calls(processes.diff_versions)
     @blp.response(200, DiffSchema)
     def get(self, process_key, old, new):
         """Elements added, removed and changed (with each changed field) from version `old` to `new`."""
-        return processes.diff_versions(services(), process_key, old, new)
+        return processes.diff_versions(services(), principal(), process_key, old, new)

@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import LoginSchema, SessionSchema
-from api.security import principal, public, requires, services
+from api.security import calls, principal, public, services
 from engine.accounts import auth
 from web.session import end_session, start_session
 
@@ -15,11 +15,12 @@ blp = ApiBlueprint("session", __name__, url_prefix="/api/session", description="
 
 @blp.route("")
 class Session(MethodView):
-    @requires("session.read")
+    @calls(auth.current_user)
     @blp.response(200, SessionSchema)
     def get(self):
         """Who is logged in, and the CSRF token to send as X-CSRF-Token."""
-        return {"user": principal(), "csrf_token": session.get("csrf") if g.via == "session" else None}
+        csrf = session.get("csrf") if g.via == "session" else None  # a token's caller has no session
+        return {"user": auth.current_user(services(), principal()), "csrf_token": csrf}
 
     @public
     @blp.doc(security=[])

@@ -1,13 +1,11 @@
 """Personal API tokens for integrations: shown once, stored hashed."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import NewTokenSchema, TokenCreateSchema, TokenSchema
-from api.security import principal, requires, services
+from api.security import calls, principal, services
 from engine.accounts import auth
 
 blp = ApiBlueprint("tokens", __name__, url_prefix="/api/tokens", description="Tokens personales")
@@ -15,26 +13,24 @@ blp = ApiBlueprint("tokens", __name__, url_prefix="/api/tokens", description="To
 
 @blp.route("")
 class Tokens(MethodView):
-    @requires("token.own")
+    @calls(auth.list_tokens)
     @blp.response(200, TokenSchema(many=True))
     def get(self):
         """Your tokens (their first characters only)."""
-        return auth.list_tokens(services(), principal().user_id)
+        return auth.list_tokens(services(), principal())
 
-    @requires("token.own")
+    @calls(auth.create_token)
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, NewTokenSchema)
     def post(self, args):
         """Create a token; the response is the only time it is shown. It acts with your role."""
-        days = args["expires_in_days"]
-        expires = services().clock() + timedelta(days=days) if days else None
-        return auth.create_token(services(), principal().user_id, args["name"], expires)
+        return auth.create_token(services(), principal(), args["name"], args["expires_in_days"])
 
 
 @blp.route("/<id:token_id>")
 class Token(MethodView):
-    @requires("token.own")
+    @calls(auth.revoke_token)
     @blp.response(204)
     def delete(self, token_id):
         """Revoke one of your tokens."""
-        auth.revoke_token(services(), principal().user_id, token_id)
+        auth.revoke_token(services(), principal(), token_id)

@@ -5,7 +5,7 @@ from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import UserCreateSchema, UserSchema, UserUpdateSchema
-from api.security import requires, services
+from api.security import calls, principal, services
 from engine.accounts import auth
 from engine.accounts import users
 
@@ -14,35 +14,32 @@ blp = ApiBlueprint("users", __name__, url_prefix="/api/users", description="Usua
 
 @blp.route("")
 class Users(MethodView):
-    @requires("user.read")
+    @calls(users.list_users)
     @blp.response(200, UserSchema(many=True))
     def get(self):
         """Every account with its role and groups."""
-        return users.list_users(services())
+        return users.list_users(services(), principal())
 
-    @requires("user.manage")
+    @calls(users.create_user)
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     def post(self, args):
         """Create an account."""
-        users.add_user(services(), args["username"], args["role"], args["password"],
-                       display_name=args.get("display_name"), email=args.get("email"),
-                       groups=sorted(set(args["groups"])))
-        return users.get_user(services(), args["username"])
+        return users.create_user(services(), principal(), args["username"], args["role"], args["password"],
+                                 display_name=args.get("display_name"), email=args.get("email"), groups=args["groups"])
 
 
 @blp.route("/<name:username>")
 class User(MethodView):
-    @requires("user.read")
+    @calls(users.get_user)
     @blp.response(200, UserSchema)
     def get(self, username):
         """One account."""
-        return users.get_user(services(), username)
+        return users.get_user(services(), principal(), username)
 
-    @requires("user.manage")
+    @calls(auth.update_user)
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
     def patch(self, args, username):
         """Change role, groups, name, e-mail, password or active; `unlock` clears a login lock."""
-        auth.update_user(services(), username, **args)
-        return users.get_user(services(), username)
+        return auth.update_user(services(), principal(), username, **args)

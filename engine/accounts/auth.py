@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import math
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -15,9 +15,9 @@ from engine.accounts import login_throttle
 from engine.storage import models
 from engine.errors import Conflict, ExpedienteError, InvalidInput, NotFound
 from engine.accounts.login_throttle import LoginPolicy
-from engine.accounts.permissions import NotAuthenticated, Principal
+from engine.accounts.permissions import NotAuthenticated, Principal, use_case
 from engine.services import Services
-from engine.accounts.users import ROLES, ensure_group, hash_password, verify_password
+from engine.accounts.users import ROLES, account, ensure_group, groups_with_members, hash_password, verify_password
 
 TOKEN_PREFIX = "exp_"
 TOKEN_BYTES = 32
@@ -150,12 +150,14 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(svc: Services, user_id: int, name: str, expires_at: datetime | None = None) -> dict:
-    """Create a personal token; the returned `token` is the only time it is ever shown."""
+@use_case("token.own")
+def create_token(svc: Services, principal: Principal, name: str, expires_in_days: int | None = None) -> dict:
+    """Create a personal token acting with the principal's role; the returned `token` is the only time it is shown."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     with svc.uow() as uow:
         now = svc.clock()
-        values = {"user_id": user_id, "name": name, "token_hash": _digest(token),
+        expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
+        values = {"user_id": principal.user_id, "name": name, "token_hash": _digest(token),
                   "prefix": token[:12], "created_at": now, "expires_at": expires_at}
         token_id = uow.conn.execute(insert(_tokens).values(**values)).inserted_primary_key[0]
         uow.commit()
@@ -163,27 +165,31 @@ def create_token(svc: Services, user_id: int, name: str, expires_at: datetime | 
             "expires_at": expires_at, "token": token}
 
 
-def list_tokens(svc: Services, user_id: int) -> list[dict]:
-    """The user's tokens (never the tokens themselves)."""
+@use_case("token.own")
+def list_tokens(svc: Services, principal: Principal) -> list[dict]:
+    """The principal's tokens (never the tokens themselves)."""
     with svc.uow(write=False) as uow:
         return [dict(r) for r in uow.conn.execute(
             select(_tokens.c.id, _tokens.c.name, _tokens.c.prefix, _tokens.c.created_at, _tokens.c.expires_at)
-            .where(_tokens.c.user_id == user_id).order_by(_tokens.c.id)).mappings()]
+            .where(_tokens.c.user_id == principal.user_id).order_by(_tokens.c.id)).mappings()]
 
 
-def revoke_token(svc: Services, user_id: int, token_id: int) -> None:
-    """Delete one of the user's tokens."""
+@use_case("token.own")
+def revoke_token(svc: Services, principal: Principal, token_id: int) -> None:
+    """Delete one of the principal's tokens; another account's token is NotFound, as if it did not exist."""
     with svc.uow() as uow:
-        done = uow.conn.execute(delete(_tokens).where(_tokens.c.id == token_id, _tokens.c.user_id == user_id))
+        done = uow.conn.execute(delete(_tokens).where(_tokens.c.id == token_id,
+                                                      _tokens.c.user_id == principal.user_id))
         if done.rowcount != 1:
             raise NotFound(f"token {token_id} does not exist", token_id=token_id)
         uow.commit()
 
 
-def update_user(svc: Services, username: str, *, role: str | None = None, active: bool | None = None,
-                display_name: str | None = None, email: str | None = None, password: str | None = None,
-                groups: list[str] | None = None, unlock: bool = False) -> None:
-    """Change an account; only the given fields change (`groups` replaces the whole list).
+@use_case("user.manage")
+def update_user(svc: Services, principal: Principal, username: str, *, role: str | None = None,
+                active: bool | None = None, display_name: str | None = None, email: str | None = None,
+                password: str | None = None, groups: list[str] | None = None, unlock: bool = False) -> dict:
+    """Change an account and return it; only the given fields change (`groups` replaces the whole list).
 
     A new password or a deactivation ends every browser session of the account (tokens stop with a deactivation).
     """
@@ -208,14 +214,24 @@ def update_user(svc: Services, username: str, *, role: str | None = None, active
             conn.execute(delete(_ug).where(_ug.c.user_id == uid))
             for name in sorted(set(groups)):
                 conn.execute(insert(_ug).values(user_id=uid, group_id=ensure_group(conn, name)))
+        changed = account(conn, username)
         uow.commit()
+    return changed
 
 
-def create_group(svc: Services, name: str, description: str = "") -> int:
-    """Create a group; a name already taken is a conflict."""
+@use_case("user.manage")
+def create_group(svc: Services, principal: Principal, name: str, description: str = "") -> dict:
+    """Create a group and return it with its number of members; a name already taken is a conflict."""
     with svc.uow() as uow:
         if uow.conn.execute(select(_groups.c.id).where(_groups.c.name == name)).scalar() is not None:
             raise Conflict(f"group '{name}' already exists", group=name)
-        gid = ensure_group(uow.conn, name, description)
+        ensure_group(uow.conn, name, description)
+        [created] = groups_with_members(uow.conn, name)
         uow.commit()
-    return gid
+    return created
+
+
+@use_case("session.read")
+def current_user(svc: Services, principal: Principal) -> Principal:
+    """Who is signed in (the principal the session or token stands for)."""
+    return principal

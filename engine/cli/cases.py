@@ -6,13 +6,8 @@ import sys
 
 import click
 
-from engine.accounts.permissions import ADMIN, Principal
+from engine.cli import cli_principal
 from engine.errors import ExpedienteError
-
-
-def _operator(actor: str | None = None) -> Principal:
-    """Whoever runs the command line: the office's administrator, recorded under --actor (or as no one)."""
-    return Principal(user_id=0, username=actor, role=ADMIN)
 
 
 def _services():
@@ -42,7 +37,7 @@ def case_start(process_key, data_json, actor):
         click.echo(f"--data is not valid JSON: {exc}", err=True)
         sys.exit(2)
     try:
-        started = start_case(_services(), _operator(actor), process_key, data)
+        started = start_case(_services(), cli_principal(actor), process_key, data)
     except ExpedienteError as exc:
         click.echo(f"{exc.message}", err=True)
         for problem in exc.details.get("errors") or []:
@@ -58,6 +53,6 @@ def case_start(process_key, data_json, actor):
 def case_show(case_id):
     """Print a case's summary and history as JSON."""
     from engine.usecases.cases import case_history, get_case
-    svc, operator = _services(), _operator()
+    svc, operator = _services(), cli_principal()
     click.echo(json.dumps({"case": get_case(svc, operator, case_id), "history": case_history(svc, operator, case_id)},
                           ensure_ascii=False, indent=2, default=str))

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from engine.cli import cli_principal
 from engine.config import Settings
 from engine.errors import ExpedienteError, SpecInvalid
 
@@ -52,13 +53,14 @@ def migrate():
 def deploy(paths, comment, actor):
     """Deploy BPMN/DMN files or directories; unchanged processes keep their version."""
     from engine.usecases.lanes import apply_lane_files
-    from engine.usecases.deploy import deploy_files, read_paths
+    from engine.usecases.deploy import read_paths
+    from engine.usecases.processes import deploy_bundle
     svc = _services()
     files = read_paths(paths)
     if not files:
         click.echo(f"no .bpmn or .dmn files in {', '.join(paths)}; nothing deployed")
     try:
-        results = deploy_files(svc, files, actor=actor or os.environ.get("USER"), comment=comment) if files else []
+        results = deploy_bundle(svc, cli_principal(actor or os.environ.get("USER")), files, comment) if files else []
     except SpecInvalid as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -97,10 +99,11 @@ def user():
 @click.option("--group", "groups", multiple=True)
 def user_add(username, role, password, display_name, email, groups):
     """Create an account."""
-    from engine.accounts.users import add_user, random_password
+    from engine.accounts.users import create_user, random_password
     generated = password is None
     password = password or random_password()
-    add_user(_services(), username, role, password, display_name=display_name, email=email, groups=list(groups))
+    create_user(_services(), cli_principal(), username, role, password, display_name=display_name, email=email,
+                groups=list(groups))
     click.echo(f"user {username} ({role}) created" + (f"; password: {password}" if generated else ""))
 
 
@@ -159,7 +162,7 @@ def closure():
 def closure_add(day, description, actor):
     """Declare DAY (YYYY-MM-DD) a closure day, with its reason."""
     from engine.timekeeping.closures import add_closure
-    add_closure(_services(), day.date(), description, actor=actor or os.environ.get("USER"))
+    add_closure(_services(), cli_principal(actor or os.environ.get("USER")), day.date(), description)
     click.echo(f"{day.date().isoformat()}: {description}")
 
 
@@ -168,7 +171,7 @@ def closure_add(day, description, actor):
 def closure_remove(day):
     """Reopen DAY; deadlines already computed keep their dates."""
     from engine.timekeeping.closures import remove_closure
-    remove_closure(_services(), day.date())
+    remove_closure(_services(), cli_principal(), day.date())
     click.echo(f"{day.date().isoformat()} is a working day again")
 
 
@@ -177,7 +180,7 @@ def closure_remove(day):
 def closure_list(year):
     """List closure days."""
     from engine.timekeeping.closures import list_closures
-    for row in list_closures(_services(), year):
+    for row in list_closures(_services(), cli_principal(), year):
         click.echo(f"{row['day'].isoformat()}  {row['description']}")
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import delete, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from engine.accounts.permissions import Principal, use_case
 from engine.storage import models
 from engine.errors import Conflict, InvalidInput, NotFound
 
@@ -17,14 +18,15 @@ class ClosureNotFound(NotFound):
     code = "closure_not_found"
 
 
-def add_closure(svc, day: date, description: str, actor: str | None = None) -> dict:
+@use_case("closure.manage")
+def add_closure(svc, principal: Principal, day: date, description: str) -> dict:
     """Declare the office closed on `day`; deadlines computed from now on skip it."""
     day = _as_date(day)
     description = (description or "").strip()
     if not description or len(description) > MAX_DESCRIPTION_CHARS:
         raise InvalidInput(f"the reason must have 1 to {MAX_DESCRIPTION_CHARS} characters",
                            errors=[{"field": "description", "message": "required, at most 200 characters"}])
-    row = {"day": day, "description": description, "created_by": actor, "created_at": svc.clock()}
+    row = {"day": day, "description": description, "created_by": principal.username, "created_at": svc.clock()}
     try:
         with svc.uow() as uow:
             row["id"] = uow.conn.execute(insert(_closures).values(**row)).inserted_primary_key[0]
@@ -35,7 +37,8 @@ def add_closure(svc, day: date, description: str, actor: str | None = None) -> d
     return row
 
 
-def remove_closure(svc, day: date, actor: str | None = None) -> None:
+@use_case("closure.manage")
+def remove_closure(svc, principal: Principal, day: date) -> None:
     """Reopen `day`; deadlines already computed keep their dates."""
     day = _as_date(day)
     with svc.uow() as uow:
@@ -45,7 +48,8 @@ def remove_closure(svc, day: date, actor: str | None = None) -> None:
     refresh_calendar(svc)
 
 
-def list_closures(svc, year: int | None = None) -> list[dict]:
+@use_case("closure.read")
+def list_closures(svc, principal: Principal, year: int | None = None) -> list[dict]:
     """Closure days, earliest first (of one year, or all)."""
     query = select(_closures).order_by(_closures.c.day)
     if year is not None:

@@ -1,4 +1,8 @@
-"""Deploying BPMN/DMN: a new immutable process version only when the content changed."""
+"""Deploying BPMN/DMN: a new immutable process version only when the content changed.
+
+It checks no permission: requests deploy through engine.usecases.processes.deploy_bundle and
+drafts.publish_draft, which take the acting principal; tests, benchmarks and those use cases call it.
+"""
 from __future__ import annotations
 
 import hashlib

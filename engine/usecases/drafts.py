@@ -9,12 +9,15 @@ from xml.sax.saxutils import quoteattr
 import orjson
 from sqlalchemy import delete, insert, or_, select, update
 
+from engine.accounts.permissions import Principal, allowed, use_case
 from engine.usecases import deploy
+from engine.usecases.processes import list_processes, problem_report, version_id
 from engine.storage import models
 from engine.timekeeping.deadlines import DEADLINE_PROPERTY
-from engine.errors import Conflict, InvalidInput, NotFound, Problem, SpecInvalid
+from engine.errors import Conflict, InvalidInput, NotFound, Problem, ProcessNotFound, SpecInvalid
 from engine.messages import msg, one_line
 from engine.services import Services
+from engine.language.diff import diff_xml
 from engine.language.specs import MAX_DOCUMENT_BYTES, elements_of, parse_bundle
 
 _drafts = models.process_drafts
@@ -37,7 +40,8 @@ def validate_key(process_key: str) -> None:
                                                                        "no empieza con dígito; hasta 100"}])
 
 
-def create_draft(svc: Services, process_key: str, actor: str | None, name: str = "") -> dict:
+@use_case("process.draft")
+def create_draft(svc: Services, principal: Principal, process_key: str, name: str = "") -> dict:
     """Start a draft: a copy of the latest version, or the template for a new process; Conflict if one exists."""
     validate_key(process_key)
     latest = _latest(svc, process_key)
@@ -50,15 +54,16 @@ def create_draft(svc: Services, process_key: str, actor: str | None, name: str =
         if uow.conn.execute(select(_drafts.c.id).where(_drafts.c.process_key == process_key)).first():
             raise Conflict(msg("Ya existe un borrador de «%(process_key)s».", process_key=process_key),
                            process_key=process_key)
-        uow.conn.execute(insert(_drafts).values(process_key=process_key, xml=xml, updated_by=actor,
+        uow.conn.execute(insert(_drafts).values(process_key=process_key, xml=xml, updated_by=principal.username,
                                                 updated_at=svc.clock(), revision=1,
                                                 base_version=latest["version"] if latest else None))
         uow.commit()
-    return get_draft(svc, process_key)
+    return _with_problems(svc, process_key)
 
 
-def save_draft(svc: Services, process_key: str, xml: str, actor: str | None,
-               base_version: int | None = None, revision: int | None = None) -> dict:
+@use_case("process.draft")
+def save_draft(svc: Services, principal: Principal, process_key: str, xml: str, base_version: int | None = None,
+               revision: int | None = None) -> dict:
     """Store the draft's XML (creating the draft if needed) and return it with its problems.
 
     `revision` is the draft revision the editor started from (0: it expected no draft). When it is given and the
@@ -77,7 +82,7 @@ def save_draft(svc: Services, process_key: str, xml: str, actor: str | None,
             _check_revision(process_key, row, revision)
         if base_version is None:  # keep what the draft started from; a new draft starts from the latest
             base_version = row["base_version"] if row else (latest["version"] if latest else None)
-        values = dict(xml=xml, updated_by=actor, updated_at=svc.clock(), base_version=base_version)
+        values = dict(xml=xml, updated_by=principal.username, updated_at=svc.clock(), base_version=base_version)
         if row:
             done = uow.conn.execute(update(_drafts).where(_drafts.c.process_key == process_key,
                                                           _drafts.c.revision == row["revision"])
@@ -88,7 +93,7 @@ def save_draft(svc: Services, process_key: str, xml: str, actor: str | None,
         else:
             uow.conn.execute(insert(_drafts).values(process_key=process_key, revision=1, **values))
         uow.commit()
-    return get_draft(svc, process_key)
+    return _with_problems(svc, process_key)
 
 
 def _check_revision(process_key: str, row: Mapping | None, expected: int) -> None:
@@ -106,20 +111,30 @@ def _check_revision(process_key: str, row: Mapping | None, expected: int) -> Non
                        process_key=process_key, revision=row["revision"], updated_by=row["updated_by"])
 
 
-def get_draft(svc: Services, process_key: str) -> dict:
+@use_case("process.draft")
+def get_draft(svc: Services, principal: Principal, process_key: str) -> dict:
     """The draft with its XML and the problems found in it now."""
+    return _with_problems(svc, process_key)
+
+
+def _with_problems(svc: Services, process_key: str) -> dict:
     draft = _row(svc, process_key)
-    problems = check_draft(svc, process_key, draft["xml"])
-    return {**draft, "valid": not any(p.severity == "error" for p in problems),
-            "problems": [p.to_dict() for p in problems]}
+    return {**draft, **problem_report(check_draft(svc, process_key, draft["xml"]))}
 
 
-def has_draft(svc: Services, process_key: str) -> bool:
+@use_case("process.draft")
+def draft_diagram(svc: Services, principal: Principal, process_key: str) -> str:
+    """The draft's BPMN XML, to download."""
+    return _row(svc, process_key)["xml"]
+
+
+def _has_draft(svc: Services, process_key: str) -> bool:
     with svc.uow(write=False) as uow:
         return uow.conn.execute(select(_drafts.c.id).where(_drafts.c.process_key == process_key)).first() is not None
 
 
-def list_drafts(svc: Services) -> list[dict]:
+@use_case("process.draft")
+def list_drafts(svc: Services, principal: Principal) -> list[dict]:
     """Every draft, without its XML."""
     with svc.uow(write=False) as uow:
         rows = uow.conn.execute(select(_drafts.c.process_key, _drafts.c.updated_by, _drafts.c.updated_at,
@@ -127,7 +142,8 @@ def list_drafts(svc: Services) -> list[dict]:
         return [dict(r) for r in rows]
 
 
-def discard_draft(svc: Services, process_key: str) -> None:
+@use_case("process.draft")
+def discard_draft(svc: Services, principal: Principal, process_key: str) -> None:
     """Delete a draft; the published versions stay as they are."""
     with svc.uow() as uow:
         if uow.conn.execute(delete(_drafts).where(_drafts.c.process_key == process_key)).rowcount == 0:
@@ -136,7 +152,8 @@ def discard_draft(svc: Services, process_key: str) -> None:
         uow.commit()
 
 
-def publish_draft(svc: Services, process_key: str, actor: str | None, comment: str = "",
+@use_case("process.deploy")
+def publish_draft(svc: Services, principal: Principal, process_key: str, comment: str = "",
                   revision: int | None = None) -> deploy.Deployed:
     """Deploy the draft as the process's next version and delete it; SpecInvalid if it has any error.
 
@@ -155,7 +172,7 @@ def publish_draft(svc: Services, process_key: str, actor: str | None, comment: s
     errors = [p for p in check_draft(svc, process_key, draft["xml"], files) if p.severity == "error"]
     if errors:
         raise SpecInvalid(errors)
-    [deployed] = deploy.deploy_files(svc, files, actor=actor, comment=comment, only=frozenset({process_key}))
+    [deployed] = deploy.deploy_files(svc, files, actor=principal.username, comment=comment, only=frozenset({process_key}))
     with svc.uow() as uow:  # a save made meanwhile keeps its (newer) draft
         uow.conn.execute(delete(_drafts).where(_drafts.c.process_key == process_key,
                                                _drafts.c.revision == draft["revision"]))
@@ -279,11 +296,10 @@ def _row(svc: Services, process_key: str) -> dict:
     return dict(row)
 
 
-def diff_draft(svc: Services, process_key: str, against: int | None = None) -> dict:
+@use_case("process.draft")
+def diff_draft(svc: Services, principal: Principal, process_key: str, against: int | None = None) -> dict:
     """What the draft changes from the version it started from, or from version `against` (a version published
     after the draft was opened); everything is 'added' for a new process. ProcessNotFound for a missing version."""
-    from engine.language.diff import diff_xml
-    from engine.usecases.processes import version_id
     draft = _row(svc, process_key)
     old = against if against is not None else draft["base_version"]
     base = deploy.version_diagram(svc, version_id(svc, process_key, old)) if old is not None else None
@@ -291,3 +307,24 @@ def diff_draft(svc: Services, process_key: str, against: int | None = None) -> d
 
 
 _EMPTY_DEFINITIONS = '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="empty"/>'
+
+
+@use_case("process.draft")
+def modeler_index(svc: Services, principal: Principal) -> dict:
+    """What the modeler's index shows: the published procedures and the drafts in progress."""
+    return {"processes": list_processes(svc, principal), "drafts": list_drafts(svc, principal)}
+
+
+@use_case("process.draft")
+def modeler_editor(svc: Services, principal: Principal, process_key: str) -> dict:
+    """What the editor page needs to open a procedure; ProcessNotFound if it is neither published nor drafted."""
+    validate_key(process_key)
+    published = {p["process_key"]: p for p in list_processes(svc, principal)}
+    current, has_draft = published.get(process_key), _has_draft(svc, process_key)
+    if current is None and not has_draft:
+        raise ProcessNotFound(msg("No hay ningún procedimiento «%(process_key)s» publicado ni en borrador.",
+                                  process_key=process_key), process_key=process_key)
+    return {"process_key": process_key, "process_name": current["name"] if current else "",
+            "latest_version": current["latest_version"] if current else None, "has_draft": has_draft,
+            "forms": svc.forms.keys() if svc.forms is not None else [], "processes": sorted(published),
+            "may_publish": allowed(principal, "process.deploy")}

@@ -1,4 +1,4 @@
-"""Lane→group mapping files (`lanes.json`) that travel with the diagrams."""
+"""The lane→group table (which group works each BPMN lane), and the `lanes.json` files that travel with the diagrams."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,7 @@ from sqlalchemy import select
 from engine.errors import InvalidInput
 from engine.services import Services
 from engine.storage import models
+from engine.accounts.permissions import Principal, use_case
 from engine.accounts.users import map_lane
 
 LANES_FILE = "lanes.json"
@@ -32,10 +33,20 @@ def apply_lane_files(svc: Services, paths) -> list[tuple[str, str]]:
                 applied.append((lane, group))
     return applied
 
-def list_lanes(svc: Services) -> list[dict]:
+
+
+@use_case("user.read")
+def list_lanes(svc: Services, principal: Principal) -> list[dict]:
     """The lane→group table."""
     lg, _g = models.lane_groups, models.groups
     with svc.uow(write=False) as uow:
         return [dict(r) for r in uow.conn.execute(
             select(lg.c.process_key, lg.c.lane, _g.c.name.label("group")).join(_g, _g.c.id == lg.c.group_id)
             .order_by(lg.c.process_key, lg.c.lane)).mappings()]
+
+
+@use_case("user.manage")
+def set_lane(svc: Services, principal: Principal, lane: str, group: str, process_key: str = "*") -> dict:
+    """Say which group works a lane (creating the group if needed); tasks created from now on go to it."""
+    map_lane(svc, lane, group, process_key)
+    return {"process_key": process_key, "lane": lane, "group": group}

@@ -1,8 +1,9 @@
-"""Processes: the deployed ones, their versions, and checking files without deploying."""
+"""Processes: the deployed ones, their versions and diagrams; checking and deploying files."""
 from __future__ import annotations
 
 from sqlalchemy import and_, func, select
 
+from engine.accounts.permissions import Principal, use_case
 from engine.language.diff import diff_xml
 from engine.errors import Problem, ProcessNotFound, SpecInvalid
 from engine.language.specs import parse_bundle
@@ -15,7 +16,9 @@ from engine.usecases.cases import OPEN_STATES
 _c = models.cases
 _v = models.process_versions
 
-def list_processes(svc: Services) -> list[dict]:
+
+@use_case("process.read")
+def list_processes(svc: Services, principal: Principal) -> list[dict]:
     """Each deployed process with its latest version and the number of its open cases."""
     latest = select(_v.c.process_key, func.max(_v.c.version).label("version")).group_by(_v.c.process_key).subquery()
     open_cases = (select(func.count()).where(_c.c.process_key == _v.c.process_key, _c.c.state.in_(OPEN_STATES))
@@ -28,9 +31,8 @@ def list_processes(svc: Services) -> list[dict]:
         return [dict(r) for r in uow.conn.execute(q).mappings()]
 
 
-
-
-def process_versions(svc: Services, process_key: str) -> list[dict]:
+@use_case("process.read")
+def process_versions(svc: Services, principal: Principal, process_key: str) -> list[dict]:
     """Every version of a process with its open cases; ProcessNotFound if it was never deployed."""
     versions = deploy.list_versions(svc, process_key)
     if not versions:
@@ -39,16 +41,31 @@ def process_versions(svc: Services, process_key: str) -> list[dict]:
     return versions
 
 
-
-
-def validate_bundle(files: dict[str, bytes]) -> list[Problem]:
-    """Parse and lint files as one bundle without deploying; return every problem found."""
+@use_case("process.validate")
+def validate_bundle(svc: Services, principal: Principal, files: dict[str, bytes]) -> dict:
+    """Parse and lint files as one bundle without deploying; report every problem found."""
     try:
-        return list(parse_bundle(files).warnings)
+        problems = list(parse_bundle(files).warnings)
     except SpecInvalid as exc:  # a refused bundle is an answer here, not an error
-        return list(exc.problems)
+        problems = list(exc.problems)
+    return problem_report(problems)
 
 
+def problem_report(problems: list[Problem]) -> dict:
+    """Whether a bundle or draft may be published (no errors), with its problems as dicts."""
+    return {"valid": not any(p.severity == "error" for p in problems), "problems": [p.to_dict() for p in problems]}
+
+
+@use_case("process.deploy")
+def deploy_bundle(svc: Services, principal: Principal, files: dict[str, bytes], comment: str = "") -> list:
+    """Deploy files as one bundle in the principal's name: a new version for each process whose content changed."""
+    return deploy.deploy_files(svc, files, actor=principal.username, comment=comment)
+
+
+@use_case("process.read")
+def process_diagram(svc: Services, principal: Principal, process_key: str, number: int) -> str:
+    """The BPMN XML of a process's version `number`, as deployed."""
+    return deploy.version_diagram(svc, version_id(svc, process_key, number))
 
 
 def version_id(svc: Services, process_key: str, number: int) -> int:
@@ -61,7 +78,8 @@ def version_id(svc: Services, process_key: str, number: int) -> int:
     return vid
 
 
-def diff_versions(svc: Services, process_key: str, old: int, new: int) -> dict:
+@use_case("process.read")
+def diff_versions(svc: Services, principal: Principal, process_key: str, old: int, new: int) -> dict:
     """The differences between two versions (by number) of one process's own diagram."""
     xml = [deploy.version_diagram(svc, version_id(svc, process_key, n)) for n in (old, new)]
     return {"process_key": process_key, "old": old, "new": new, **diff_xml(*xml)}

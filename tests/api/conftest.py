@@ -75,7 +75,7 @@ class Client:
 
 
 def token_for(svc, username: str) -> str:
-    return create_token(svc, principal_by_username(svc, username).user_id, "pruebas")["token"]
+    return create_token(svc, principal_by_username(svc, username), "pruebas")["token"]
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def attachment(svc, store) -> int:
 
 
 def own_token_id(svc, username: str | None) -> int:
-    return create_token(svc, principal_by_username(svc, username or OWNER).user_id, "probe")["id"]
+    return create_token(svc, principal_by_username(svc, username or OWNER), "probe")["id"]
 
 
 def bpmn_upload(field: str = "files") -> dict:
@@ -78,7 +78,7 @@ def closure_day(svc) -> str:
     """A closure day that exists, for a DELETE to remove."""
     from engine.timekeeping.closures import add_closure
     day = unique_day()
-    add_closure(svc, day, "Cierre de prueba", actor="admin")
+    add_closure(svc, principal_for("admin"), day, "Cierre de prueba")
     return day.isoformat()
 
 
@@ -86,7 +86,7 @@ def draft(svc) -> str:
     """A fresh valid draft of a new procedure (from the template); returns its key."""
     from engine.usecases.drafts import create_draft
     key = unique("tramite_prueba_")
-    create_draft(svc, key, "supervisor1", "Trámite de prueba")
+    create_draft(svc, principal_for("supervisor1"), key, "Trámite de prueba")
     return key
 
 

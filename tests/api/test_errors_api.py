@@ -61,7 +61,7 @@ def test_the_error_table_maps_every_engine_error_class_to_a_status():
 
 
 def test_an_unexpected_exception_is_a_logged_500_problem(app, seeded, monkeypatch, caplog):
-    monkeypatch.setattr(processes, "list_processes", lambda svc: 1 / 0)
+    monkeypatch.setattr(processes, "list_processes", lambda svc, principal: 1 / 0)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     client = Client(app, token_for(seeded, "oficial1"))
     body = assert_problem(client.get("/api/processes"), 500)

@@ -38,7 +38,7 @@ def replay(app, browser: Client) -> Client:
 
 
 def admin(app, svc) -> Client:
-    return Client(app, create_token(svc, principal_by_username(svc, "admin").user_id, "admin")["token"])
+    return Client(app, create_token(svc, principal_by_username(svc, "admin"), "admin")["token"])
 
 
 def test_logout_ends_the_old_cookie_and_every_other_session_of_the_user(office):
@@ -105,7 +105,7 @@ def test_resetting_an_account_from_the_command_line_ends_its_sessions(office, sv
 
 def test_a_deactivation_ends_every_session_and_blocks_the_tokens_until_reactivated(office, svc):
     browser, _ = logged_in(office, "oficial2")
-    token = Client(office, create_token(svc, principal_by_username(svc, "oficial2").user_id, "renap")["token"])
+    token = Client(office, create_token(svc, principal_by_username(svc, "oficial2"), "renap")["token"])
     boss = admin(office, svc)
 
     assert boss.patch("/api/users/oficial2", json={"active": False}).status_code == 200

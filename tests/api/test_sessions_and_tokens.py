@@ -110,24 +110,24 @@ def test_token_is_shown_once_and_stored_only_as_a_hash(as_user, seeded):
 
 
 def test_revoked_expired_and_foreign_tokens_are_refused(app, seeded):
-    uid = principal_by_username(seeded, "oficial1").user_id
-    mine = create_token(seeded, uid, "a")
+    me = principal_by_username(seeded, "oficial1")
+    mine = create_token(seeded, me, "a")
     client = Client(app, mine["token"])
     assert client.delete(f"/api/tokens/{mine['id']}").status_code == 204
     assert client.get("/api/cases").status_code == 401
 
-    soon = create_token(seeded, uid, "b", expires_at=seeded.clock() + __import__("datetime").timedelta(days=1))
+    soon = create_token(seeded, me, "b", expires_in_days=1)
     seeded.clock.advance(days=2)
     assert Client(app, soon["token"]).get("/api/cases").status_code == 401
 
-    other = create_token(seeded, principal_by_username(seeded, "oficial2").user_id, "c")
-    assert Client(app, create_token(seeded, uid, "d")["token"]).delete(f"/api/tokens/{other['id']}").status_code == 404
+    other = create_token(seeded, principal_by_username(seeded, "oficial2"), "c")
+    assert Client(app, create_token(seeded, me, "d")["token"]).delete(f"/api/tokens/{other['id']}").status_code == 404
     assert Client(app, "exp_not-a-real-token").get("/api/cases").status_code == 401
     assert Client(app).get("/api/cases", headers={"Authorization": "Basic abc"}).status_code == 401
 
 
 def test_a_disabled_account_loses_its_tokens(as_user, app, seeded):
-    token = create_token(seeded, principal_by_username(seeded, "oficial2").user_id, "x")["token"]
+    token = create_token(seeded, principal_by_username(seeded, "oficial2"), "x")["token"]
     assert as_user("admin").patch("/api/users/oficial2", json={"active": False}).status_code == 200
     response = Client(app, token).get("/api/cases")
     assert response.status_code == 401 and response.headers["WWW-Authenticate"].startswith("Bearer")

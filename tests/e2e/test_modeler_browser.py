@@ -23,6 +23,7 @@ from tests.e2e.chromium import SCREENSHOTS, new_page
 
 TASK = "emitir_constancia"  # the licence's first user task: a form, no deadline in version 1
 OLD_NAME = "Emitir constancia de recepción"
+SUPERVISOR = principal_for("supervisor1")  # who drafts and publishes in these tests
 NEW_NAME = "Entregar constancia de recepción"
 NEW_DEADLINE = 3  # working days
 FORM = "licencia_constancia"
@@ -138,7 +139,7 @@ def test_supervisor_changes_the_licence_and_publishes_while_running_cases_keep_t
     # Publishing consumed the draft: the page now shows the published version, and nothing is left drafted.
     page.wait_for_function("() => document.getElementById('status').textContent.includes('Versión vigente 2, sin borrador')")
     assert page.locator("#discard").is_hidden()
-    assert drafts.list_drafts(svc) == []
+    assert drafts.list_drafts(svc, SUPERVISOR) == []
     # The comparison of the two versions marks the task as changed on both diagrams and says what changed.
     page.click("text=Comparar con la versión 1")
     for side in ("old", "new"):
@@ -207,7 +208,7 @@ def test_a_new_procedure_from_the_template_then_an_uploaded_version_compared_ele
         page.set_input_files("#upload", str(upload))
     status_has(page, f"Archivo «{KEY}.bpmn» cargado. Borrador guardado. Sin errores")
     assert page.locator("#import-warnings").is_hidden()
-    saved_xml = drafts.get_draft(svc, KEY)["xml"]
+    saved_xml = drafts.get_draft(svc, SUPERVISOR, KEY)["xml"]
     for kept in ('<spiffworkflow:inventado nivel="2">', "<spiffworkflow:detalle>conservar</spiffworkflow:detalle>",
                  "de otra herramienta</otro:nota>"):
         assert saved_xml.count(kept) == 2, (kept, saved_xml)
@@ -239,7 +240,7 @@ def test_two_supervisors_on_one_draft_the_second_save_is_refused_and_keeps_his_w
         browser, server, supervisor):  # noqa: F811
     base, svc = server
     add_user(svc, "supervisor2", "supervisor", PASSWORD, display_name="Luis Xicará", groups=["ventanilla"])
-    drafts.create_draft(svc, "permiso_carrera", "supervisor1", name="Permiso disputado")
+    drafts.create_draft(svc, SUPERVISOR, "permiso_carrera", name="Permiso disputado")
     pages = [new_page(browser, base, u, "/modelador/permiso_carrera") for u in ("supervisor1", "supervisor2")]
     for page in pages:
         page.wait_for_selector('.djs-element[data-element-id="register"]')
@@ -254,7 +255,7 @@ def test_two_supervisors_on_one_draft_the_second_save_is_refused_and_keeps_his_w
     with second.expect_download() as download:
         mine.click()
     assert 'id="permiso_carrera"' in Path(download.value.path()).read_text(encoding="utf-8")
-    assert drafts.get_draft(svc, "permiso_carrera")["revision"] == 2  # only the first save was written
+    assert drafts.get_draft(svc, SUPERVISOR, "permiso_carrera")["revision"] == 2  # only the first save was written
     for page in pages:
         page.context.close()
 
@@ -264,8 +265,8 @@ def test_a_version_deployed_while_a_draft_is_open_must_be_compared_and_accepted_
         browser, server, supervisor):  # noqa: F811
     base, svc = server
     key = "permiso_rebase"
-    drafts.create_draft(svc, key, "supervisor1", name="Permiso con dos caminos")
-    assert drafts.publish_draft(svc, key, "supervisor1", "v1").version == 1
+    drafts.create_draft(svc, SUPERVISOR, key, name="Permiso con dos caminos")
+    assert drafts.publish_draft(svc, SUPERVISOR, key, "v1").version == 1
     page = new_page(browser, base, supervisor, f"/modelador/{key}")
     page.wait_for_selector('.djs-element[data-element-id="register"]')
     page.click('.djs-element[data-element-id="register"]')
@@ -293,7 +294,7 @@ def test_a_version_deployed_while_a_draft_is_open_must_be_compared_and_accepted_
     with page.expect_response(lambda r: r.request.method == "PUT" and r.status == 200):
         page.click("#rebase-accept")
     page.wait_for_selector("#rebase", state="hidden")
-    assert drafts.get_draft(svc, key)["base_version"] == 2
+    assert drafts.get_draft(svc, SUPERVISOR, key)["base_version"] == 2
     page.click("#publish")
     status_has(page, "Publicada la versión 3")
     assert "Revisar en el borrador" in deploy.version_diagram(svc, processes.version_id(svc, key, 3))

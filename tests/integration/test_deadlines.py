@@ -16,9 +16,10 @@ from engine.errors import Conflict, InvalidInput
 from engine.mail.notifications import outbox_rows
 from engine.accounts.users import add_user, map_lane
 from tests.bpmn import definitions
-from tests.conftest import SYSTEM
+from tests.conftest import SYSTEM, principal_for
 
 MONDAY_30_MARCH_10H = datetime(2026, 3, 30, 16, 0, tzinfo=timezone.utc)  # 10:00 in Guatemala
+ADMIN = principal_for("admin")  # closure days record who declared them
 
 
 def petition(days: str) -> bytes:
@@ -84,12 +85,12 @@ def test_task_without_a_usable_deadline_has_none(svc):
 def test_closure_day_shifts_deadlines_computed_after_it_is_added_only(svc, clock):
     clock.now = MONDAY_30_MARCH_10H
     _first, before = start(svc, "10")
-    closures.add_closure(svc, date(2026, 4, 7), "Emergencia declarada por lluvias", actor="admin")
+    closures.add_closure(svc, ADMIN, date(2026, 4, 7), "Emergencia declarada por lluvias")
     _second = cases.start_case(svc, SYSTEM, "peticion")
     [after] = tasks.list_tasks(svc, case_id=_second.id)
     assert before["due_at"] == datetime(2026, 4, 15, 22, 30, tzinfo=timezone.utc)  # unchanged
     assert after["due_at"] == datetime(2026, 4, 16, 22, 30, tzinfo=timezone.utc)
-    closures.remove_closure(svc, date(2026, 4, 7))
+    closures.remove_closure(svc, ADMIN, date(2026, 4, 7))
     third = cases.start_case(svc, SYSTEM, "peticion")
     assert tasks.list_tasks(svc, case_id=third.id)[0]["due_at"] == datetime(2026, 4, 15, 22, 30, tzinfo=timezone.utc)
 
@@ -152,15 +153,15 @@ def test_alert_points_may_be_fractions_or_working_days():
 
 
 def test_closure_days_are_unique_and_need_a_reason(svc):
-    closures.add_closure(svc, date(2026, 4, 7), "Emergencia", actor="admin")
+    closures.add_closure(svc, ADMIN, date(2026, 4, 7), "Emergencia")
     with pytest.raises(Conflict):
-        closures.add_closure(svc, "2026-04-07", "Otra vez")
+        closures.add_closure(svc, ADMIN, "2026-04-07", "Otra vez")
     with pytest.raises(InvalidInput):
-        closures.add_closure(svc, date(2026, 4, 8), "  ")
+        closures.add_closure(svc, ADMIN, date(2026, 4, 8), "  ")
     with pytest.raises(closures.ClosureNotFound):
-        closures.remove_closure(svc, date(2026, 4, 8))
-    assert [(c["day"], c["created_by"]) for c in closures.list_closures(svc, 2026)] == [(date(2026, 4, 7), "admin")]
-    assert closures.list_closures(svc, 2027) == []
+        closures.remove_closure(svc, ADMIN, date(2026, 4, 8))
+    assert [(c["day"], c["created_by"]) for c in closures.list_closures(svc, ADMIN, 2026)] == [(date(2026, 4, 7), "admin")]
+    assert closures.list_closures(svc, ADMIN, 2027) == []
 
 
 def test_closure_command_adds_and_lists_days(sqlite_url, monkeypatch):
