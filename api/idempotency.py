@@ -1,6 +1,6 @@
 """The Idempotency-Key header: a retried write gets the first answer (marked Idempotent-Replayed), changes nothing.
 
-`@idempotent` goes on a view method, below `@requires`: it checks the header, fingerprints the request and binds
+`@idempotent` goes on a view method, below `@calls`: it checks the header, fingerprints the request and binds
 the key around the view (engine.storage.idempotency records it with the use case's changes). A request whose key is
 already recorded waits for the first answer and returns it; the same key with another request is a 422.
 """

@@ -1,10 +1,11 @@
 """Who is calling (session cookie or bearer token), CSRF, the action each view needs, and the protective
 headers of every answer.
 
-Views declare the use case they call with @calls(tasks.claim_task) (or an action with @requires("case.read"),
-or @public); one before-request hook
-authenticates, checks CSRF and asks engine.accounts.permissions before any argument is even parsed.
-A view without a declaration is refused, so forgetting one fails closed.
+Views declare the use case they call with @calls(tasks.claim_task), or @public; one before-request hook
+authenticates, checks CSRF and refuses a role the use case's action (engine.accounts.permissions.RULES) does not
+allow, before any argument is even parsed; the use case checks again, with the rows, when it runs.
+A view without a declaration is refused, so forgetting one fails closed. The browser session itself lives in
+web.session, which the pages share.
 """
 from __future__ import annotations
 
@@ -52,17 +53,6 @@ log = logging.getLogger(__name__)
 
 class CsrfRejected(Forbidden):
     code = "csrf_rejected"
-
-
-def requires(action: str):
-    """Declare the permission a view method needs (an action of engine.accounts.permissions.RULES)."""
-    if action not in permissions.RULES:
-        raise ValueError(f"unknown action {action!r}")
-
-    def mark(fn):
-        fn._permission = action
-        return fn
-    return mark
 
 
 def calls(use_case):
@@ -123,7 +113,7 @@ def authorize_request() -> None:
     if request.url_rule is None or request.method == "OPTIONS":
         return  # 404/405 answer by themselves; OPTIONS is answered by Flask
     if not request.path.startswith(API_PREFIX):
-        return  # pages check their own sessions (through engine.accounts.permissions as well)
+        return  # pages read the session themselves (web.session) and call use cases that check the role
     header = request.headers.get("Authorization")
     if header:
         g.principal, g.via = _from_bearer(header), "token"
