@@ -38,6 +38,9 @@ STATUS_BY_ERROR: list[tuple[type, int]] = [
     (errors.Conflict, 409),
     (errors.ScriptError, 422),
     (errors.LoopLimitExceeded, 422),
+    # The request and the case are fine; the case's stored state conflicts with what this build reads,
+    # until an upgrade step is added: not the client's content (422), and a known state, not a crash (500).
+    (errors.SerializerVersionUnsupported, 409),
     (errors.ExpedienteError, 400),
 ]
 

@@ -119,3 +119,9 @@ class LoopLimitExceeded(ExpedienteError):
     """A cycle in a diagram ran more often than the engine can track safely."""
 
     code = "loop_limit_exceeded"
+
+
+class SerializerVersionUnsupported(ExpedienteError):
+    """A case was stored in a format this build cannot read (and no upgrade step leads from it)."""
+
+    code = "serializer_version_unsupported"

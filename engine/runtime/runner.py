@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.specs.Join import Join
-from SpiffWorkflow.util.task import TaskIterator, TaskState
+from SpiffWorkflow.util.task import TaskState
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -25,15 +24,11 @@ from engine.messages import msg
 from engine.sandbox.restricted import make_script_engine
 from engine.sandbox.pool import DEFAULT_MEMORY_BYTES, DEFAULT_WORKERS
 from engine.storage.storable import check_task_output
+from engine.runtime.serializer import runnable_specs
 from engine.runtime.values import ValueRejected
+from engine.runtime.walks import DeepWorkflow
 
 log = logging.getLogger(__name__)
-
-# SpiffWorkflow's tree walkers stop at depth 1000 by default: a loop then stalls and the workflow
-# reports "completed" without reaching an end event. Lift the cap and bound depth ourselves below.
-_UNBOUNDED_DEPTH = 10**9
-TaskIterator.__init__.__defaults__ = (None, _UNBOUNDED_DEPTH, True, None)
-BpmnTaskIterator.__init__.__defaults__ = (None, _UNBOUNDED_DEPTH, True, False, None)
 
 _spiff_run = getattr(TaskSpec._run, "__wrapped__", TaskSpec._run)  # once, even if this module is reloaded
 _checking_values = ContextVar("checking_values", default=False)  # set while a Runtime runs a workflow
@@ -109,7 +104,10 @@ class Runtime:
 
     def new_workflow(self, spec, subprocess_specs, data: dict | None = None) -> BpmnWorkflow:
         """Create a workflow on `spec` with initial data on its start."""
-        wf = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+        # DeepWorkflow (on specs ending in DeepEndJoin) walks its task tree without SpiffWorkflow's depth cap
+        # of 1000, past which a loop stalls and reports "completed"; check_depth bounds depth instead.
+        spec, subprocess_specs = runnable_specs(spec, subprocess_specs)
+        wf = DeepWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
         if data:
             wf.task_tree.data.update(data)
             for task in wf.task_tree.children:

@@ -2,12 +2,16 @@
 
 SpiffWorkflow embeds the whole process spec in every saved instance (about half of a fresh case).
 We store the spec once with its process version and save only the instance state; loading
-re-attaches the cached spec. The instance JSON records its serializer version.
+re-attaches the cached spec. The instance JSON records its serializer version; a stored version other
+than ours is brought up to date by the steps in MIGRATIONS, or refused with SerializerVersionUnsupported.
+Everything here is configured once, at import, and never changed afterwards: web threads and the
+scheduler thread share it.
 """
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, time
 from decimal import Decimal
 from types import ModuleType
@@ -16,11 +20,19 @@ from uuid import UUID
 import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SPIFF_SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.control import _EndJoin
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-# Our format = SpiffWorkflow's serializer version + our own envelope revision.
-SPIFF_SERIALIZER_VERSION = "1.5"
+from engine.errors import SerializerVersionUnsupported
+from engine.messages import msg
+from engine.runtime.walks import DeepEndJoin, DeepSubWorkflow, DeepWorkflow, has_deep_end_joins
+
+# Our format = the installed SpiffWorkflow's serializer version + our own envelope revision. After an
+# upgrade of SpiffWorkflow that changes its version, cases stored before load only through a step in
+# MIGRATIONS (tests/integration/test_stored_corpus.py fails until one is written).
 SERIALIZER_VERSION = f"spiff-{SPIFF_SERIALIZER_VERSION}+exp1"
 _VERSION_KEY = "serializer_version"
 _ESCAPED_FLAG = "expediente_escaped"
@@ -28,6 +40,12 @@ _STDLIB_FLAG = "expediente_stdlib_json"
 # A dict key "typename" in user data makes SpiffWorkflow rebuild (or crash on) the dict when
 # loading; such keys are stored with one more leading "~" and restored after loading.
 _TYPENAME_KEY = re.compile(r"^~*typename$")
+
+# Upgrade steps for stored workflows, by the version they read: each changes the stored document (a dict,
+# without its version key) in place and returns the version it now has. `load_workflow` applies them one
+# after another until the document is at SERIALIZER_VERSION. Empty: every stored case is at the current version.
+Migration = Callable[[dict], str]
+MIGRATIONS: dict[str, Migration] = {}
 
 
 class _InstanceOnlyConverter(BpmnWorkflowConverter):
@@ -53,20 +71,36 @@ class _InstanceOnlyConverter(BpmnWorkflowConverter):
         return workflow
 
 
-def _build_registry():
+def _build_registry(encoder_mode: bool):
+    """A registry of every class a case holds; `encoder_mode` is fixed here, for the registry's whole life.
+
+    SpiffWorkflow's registry converts task data one of two ways, chosen by its `_encoder_mode` attribute:
+    on, data values are left for the JSON encoder's default hook (what SpiffWorkflow's own serialize_json
+    does, by flipping the flag on its one registry around each call); off, they are converted into dicts
+    right away. Flipping it per call on a registry shared by web threads and the scheduler thread is a race
+    (one thread's dump switches the mode under another's), so we build one registry per mode, once.
+    """
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _InstanceOnlyConverter
     registry = BpmnWorkflowSerializer.configure(config)
+    # Ours are written under SpiffWorkflow's names (stored JSON is the library's) and restored as ours,
+    # which walk the task tree without SpiffWorkflow's depth cap (engine.runtime.walks).
+    _InstanceOnlyConverter(DeepWorkflow, registry, typename="BpmnWorkflow")
+    config[BpmnSubWorkflow](DeepSubWorkflow, registry, typename="BpmnSubWorkflow")
+    config[_EndJoin](DeepEndJoin, registry, typename="_EndJoin")
     # Values scripts may put in task data that SpiffWorkflow cannot store by itself.
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     registry.register(time, lambda v: {"value": v.isoformat()}, lambda v: time.fromisoformat(v["value"]))
+    registry._encoder_mode = encoder_mode
     return registry
 
 
-_registry = _build_registry()
-_spiff = BpmnWorkflowSerializer(registry=_registry)
-assert _spiff.VERSION == SPIFF_SERIALIZER_VERSION, "SpiffWorkflow changed its format: add a migration"
+# Workflows: data left as Python values until the JSON encoder (so `check` in dump_workflow sees them).
+_registry = _build_registry(encoder_mode=True)
+_workflows = BpmnWorkflowSerializer(registry=_registry)
+# Specs, and restoring anything (restoring does not read the mode).
+_specs = BpmnWorkflowSerializer(registry=_build_registry(encoder_mode=False))
 
 
 def _default(obj):
@@ -152,11 +186,7 @@ def _unescape_workflow(workflow) -> None:
 
 def dump_workflow(workflow, check=None) -> str:
     """Serialize a running workflow without its spec; `check(dct)` sees the values before they become JSON."""
-    _registry._encoder_mode = True
-    try:
-        dct = _spiff.to_dict(workflow)
-    finally:
-        _registry._encoder_mode = False
+    dct = _workflows.to_dict(workflow)
     if check is not None:
         check(dct)
     if _escape_workflow_dict(dct):
@@ -166,7 +196,7 @@ def dump_workflow(workflow, check=None) -> str:
 
 
 def load_workflow(text: str, spec, subprocess_specs) -> BpmnWorkflow:
-    """Rebuild a workflow saved by `dump_workflow` on the given (cached) spec."""
+    """Rebuild a workflow saved by `dump_workflow` (or an older version MIGRATIONS upgrades) on the given spec."""
     try:
         dct = orjson.loads(text)
     except orjson.JSONDecodeError:  # integers past 64 bits, NaN: written by the standard library before
@@ -174,14 +204,36 @@ def load_workflow(text: str, spec, subprocess_specs) -> BpmnWorkflow:
     if dct.pop(_STDLIB_FLAG, False):
         dct = _stdlib_loads(text)
         dct.pop(_STDLIB_FLAG)
-    version = dct.pop(_VERSION_KEY, None)
-    if version != SERIALIZER_VERSION:
-        raise ValueError(f"case stored with serializer {version!r}; this build reads {SERIALIZER_VERSION!r}")
+    upgrade(dct)
     escaped = dct.pop(_ESCAPED_FLAG, False)
-    workflow = _spiff.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    spec, subprocess_specs = runnable_specs(spec, subprocess_specs)
+    workflow = _workflows.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
     if escaped:
         _unescape_workflow(workflow)
     return workflow
+
+
+def upgrade(dct: dict) -> None:
+    """Bring a stored workflow document to SERIALIZER_VERSION through MIGRATIONS, or raise SerializerVersionUnsupported."""
+    stored = version = dct.pop(_VERSION_KEY, None)
+    seen = set()
+    while version != SERIALIZER_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None or version in seen:
+            raise SerializerVersionUnsupported(
+                msg("El expediente se guardó en un formato (%(stored)s) que esta versión del sistema no sabe "
+                    "leer; avise al administrador.", stored=str(stored)),
+                stored_version=stored, reached_version=version,
+                supported_versions=sorted({SERIALIZER_VERSION, *MIGRATIONS}))
+        seen.add(version)
+        version = step(dct)
+
+
+def runnable_specs(spec, subprocess_specs):
+    """The specs a case runs on: as given when the serializer rebuilt them, else rebuilt (parser output)."""
+    if has_deep_end_joins(spec, subprocess_specs):
+        return spec, subprocess_specs
+    return load_spec(dump_spec(spec, subprocess_specs))
 
 
 def _stdlib_loads(text: str):
@@ -192,16 +244,17 @@ def _stdlib_loads(text: str):
 
 def dump_spec(spec, subprocess_specs) -> str:
     """Serialize a process spec and the specs of the processes it calls, deterministically."""
-    dct = {"spec": _spiff.to_dict(spec), "subprocess_specs": {k: _spiff.to_dict(v) for k, v in subprocess_specs.items()}}
+    dct = {"spec": _specs.to_dict(spec), "subprocess_specs": {k: _specs.to_dict(v) for k, v in subprocess_specs.items()}}
     return orjson.dumps(dct, default=_default, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def load_spec(text: str):
     """Return (spec, subprocess_specs) from `dump_spec` output."""
     dct = orjson.loads(text)
-    spec = _spiff.from_dict(dct["spec"])
-    subprocess_specs = {k: _spiff.from_dict(v) for k, v in dct["subprocess_specs"].items()}
+    spec = _specs.from_dict(dct["spec"])
+    subprocess_specs = {k: _specs.from_dict(v) for k, v in dct["subprocess_specs"].items()}
     return spec, subprocess_specs
 
 
-__all__ = ["SERIALIZER_VERSION", "dump_workflow", "load_workflow", "dump_spec", "load_spec"]
+__all__ = ["SERIALIZER_VERSION", "MIGRATIONS", "dump_workflow", "load_workflow", "upgrade", "runnable_specs",
+           "dump_spec", "load_spec"]
