@@ -125,10 +125,11 @@ def test_of_writers_racing_from_the_same_version_exactly_one_wins(probes):
     assert rows(probes)[1] == (2, f"writer {winner}")
 
 
-def waiting_on_a_lock(svc) -> int:
+def blocked_by(svc, pid: int) -> int:
+    """How many backends wait on a lock that backend `pid` holds."""
     with svc.db.connect() as conn:  # a new transaction each time: pg_stat_activity is a snapshot per transaction
-        return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                 "AND query LIKE 'UPDATE concurrency_probes%'")).scalar()
+        return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
+                            {"pid": pid}).scalar()
 
 
 def test_a_writer_waiting_on_the_row_lock_loses_once_the_first_commits(probes):
@@ -137,6 +138,7 @@ def test_a_writer_waiting_on_the_row_lock_loses_once_the_first_commits(probes):
         pytest.skip("SQLite writers queue at BEGIN IMMEDIATE, before reading: the race test above covers them")
     first = probes.uow().__enter__()
     bump_version(first.conn, _UPDATE, 1, 1, {"label": "first"}, Conflict("first lost"))
+    first_pid = first.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
     second_conflict = Conflict("second lost")
     outcome = []
 
@@ -152,7 +154,7 @@ def test_a_writer_waiting_on_the_row_lock_loses_once_the_first_commits(probes):
     thread = threading.Thread(target=second)
     thread.start()
     try:
-        wait_until(lambda: waiting_on_a_lock(probes), "the second writer to wait on the row")
+        wait_until(lambda: blocked_by(probes, first_pid), "the second writer to wait on the row")
         first.commit()
     finally:
         first.__exit__(None, None, None)
