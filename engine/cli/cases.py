@@ -6,14 +6,8 @@ import sys
 
 import click
 
-from engine.cli import cli_principal
+from engine.cli import cli_principal, cli_services
 from engine.errors import ExpedienteError
-
-
-def _services():
-    from engine.config import Settings
-    from engine.services import build_services
-    return build_services(Settings.from_env())
 
 
 @click.group()
@@ -37,7 +31,7 @@ def case_start(process_key, data_json, actor):
         click.echo(f"--data is not valid JSON: {exc}", err=True)
         sys.exit(2)
     try:
-        started = start_case(_services(), cli_principal(actor), process_key, data)
+        started = start_case(cli_services(), cli_principal(actor), process_key, data)
     except ExpedienteError as exc:
         click.echo(f"{exc.message}", err=True)
         for problem in exc.details.get("errors") or []:
@@ -53,6 +47,6 @@ def case_start(process_key, data_json, actor):
 def case_show(case_id):
     """Print a case's summary and history as JSON."""
     from engine.usecases.cases import case_history, get_case
-    svc, operator = _services(), cli_principal()
+    svc, operator = cli_services(), cli_principal()
     click.echo(json.dumps({"case": get_case(svc, operator, case_id), "history": case_history(svc, operator, case_id)},
                           ensure_ascii=False, indent=2, default=str))

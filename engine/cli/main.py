@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from engine.cli import cli_principal
+from engine.cli import cli_principal, cli_services
 from engine.config import Settings
 from engine.errors import ExpedienteError, SpecInvalid
 
@@ -19,11 +19,6 @@ DEMO_USERS = (
     ("auditor1", "auditor", "Auditor", []),
     ("admin", "admin", "Administrador", []),
 )
-
-
-def _services():
-    from engine.services import build_services
-    return build_services(Settings.from_env())
 
 
 @click.group()
@@ -55,7 +50,7 @@ def deploy(paths, comment, actor):
     from engine.usecases.lanes import apply_lane_files
     from engine.usecases.deploy import read_paths
     from engine.usecases.processes import deploy_bundle
-    svc = _services()
+    svc = cli_services()
     files = read_paths(paths)
     if not files:
         click.echo(f"no .bpmn or .dmn files in {', '.join(paths)}; nothing deployed")
@@ -102,7 +97,7 @@ def user_add(username, role, password, display_name, email, groups):
     from engine.accounts.users import create_user, random_password
     generated = password is None
     password = password or random_password()
-    create_user(_services(), cli_principal(), username, role, password, display_name=display_name, email=email,
+    create_user(cli_services(), cli_principal(), username, role, password, display_name=display_name, email=email,
                 groups=list(groups))
     click.echo(f"user {username} ({role}) created" + (f"; password: {password}" if generated else ""))
 
@@ -112,7 +107,7 @@ def demo_users():
     """Create or reset the demo accounts and print their password."""
     from engine.accounts.users import add_user, random_password
     password = os.environ.get("EXPEDIENTE_DEMO_PASSWORD") or random_password()
-    svc = _services()
+    svc = cli_services()
     for username, role, name, groups in DEMO_USERS:
         add_user(svc, username, role, password, display_name=name, groups=groups, replace=True)
     click.echo("demo users (password for all: %s):" % password)
@@ -162,7 +157,7 @@ def closure():
 def closure_add(day, description, actor):
     """Declare DAY (YYYY-MM-DD) a closure day, with its reason."""
     from engine.timekeeping.closures import add_closure
-    add_closure(_services(), cli_principal(actor or os.environ.get("USER")), day.date(), description)
+    add_closure(cli_services(), cli_principal(actor or os.environ.get("USER")), day.date(), description)
     click.echo(f"{day.date().isoformat()}: {description}")
 
 
@@ -171,7 +166,7 @@ def closure_add(day, description, actor):
 def closure_remove(day):
     """Reopen DAY; deadlines already computed keep their dates."""
     from engine.timekeeping.closures import remove_closure
-    remove_closure(_services(), cli_principal(), day.date())
+    remove_closure(cli_services(), cli_principal(), day.date())
     click.echo(f"{day.date().isoformat()} is a working day again")
 
 
@@ -180,7 +175,7 @@ def closure_remove(day):
 def closure_list(year):
     """List closure days."""
     from engine.timekeeping.closures import list_closures
-    for row in list_closures(_services(), cli_principal(), year):
+    for row in list_closures(cli_services(), cli_principal(), year):
         click.echo(f"{row['day'].isoformat()}  {row['description']}")
 
 

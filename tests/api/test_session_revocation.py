@@ -91,8 +91,8 @@ def test_resetting_an_account_from_the_command_line_ends_its_sessions(office, sv
     browser, _ = logged_in(office, "admin")
     monkeypatch.setenv("EXPEDIENTE_DATABASE_URL", database_url)
     monkeypatch.setenv("EXPEDIENTE_DEMO_PASSWORD", "clave-demo-123")
-    made, build = [], engine.cli.main._services
-    monkeypatch.setattr(engine.cli.main, "_services", lambda: made.append(build()) or made[-1])  # to close its pool
+    made, build = [], engine.cli.main.cli_services
+    monkeypatch.setattr(engine.cli.main, "cli_services", lambda: made.append(build()) or made[-1])  # to close its pool
     result = CliRunner().invoke(engine.cli.main.main, ["demo-users"], catch_exceptions=False)  # resets admin, oficial1...
     made[0].db.dispose()
     assert result.exit_code == 0, result.output
