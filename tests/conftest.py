@@ -15,7 +15,7 @@ from engine.accounts.permissions import Principal
 from engine.config import Settings
 from engine.storage.db import make_engine
 from engine.storage.migrate import upgrade
-from engine.services import Services
+from engine.services import Services, build_services
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The workplace's shared folder sits beside the repository (../shared); tests that read it skip without it.
@@ -124,10 +124,27 @@ def clock():
 TEST_SCRIPT_TIME_LIMIT_SECONDS = 60.0
 
 
-def make_services(url: str, clock, **settings) -> Services:
+APP_FORMS = object()  # make_services' default: the forms in forms/, as the app has them
+# SQLite in memory, one connection shared by every checkout (engine.storage.db): a fresh migrated database per call
+# to make_services, for use-case tests run in one thread (see tests/unit/test_usecases_in_memory.py).
+IN_MEMORY_URL = "sqlite+pysqlite:///:memory:"
+
+
+def make_services(url: str, clock, *, db=None, forms=APP_FORMS, mailer=None, **settings) -> Services:
+    """Services from the app's factory (build_services, form validation on) on this database, clock and settings.
+
+    Nothing comes from the developer's environment: mail stays in the outbox unless the test passes a `mailer`,
+    deadline alerts keep their defaults. `forms=None` turns form validation off (say why at the call).
+    """
     settings.setdefault("script_time_limit_seconds", TEST_SCRIPT_TIME_LIMIT_SECONDS)
+    overrides = {"clock": clock, "mailer": mailer, "alert_policy": None}
+    if forms is not APP_FORMS:
+        overrides["forms"] = forms
     s = Settings(database_url=url, **settings)
-    return Services(settings=s, db=make_engine(s), clock=clock)
+    if db is None and url == IN_MEMORY_URL:  # born empty: migrate it (a few hundredths of a second)
+        db = make_engine(s)
+        upgrade(db)
+    return build_services(s, db=db, **overrides)
 
 
 @pytest.fixture

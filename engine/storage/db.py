@@ -5,6 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 from engine.config import Settings
 
@@ -20,11 +21,14 @@ def make_engine(settings: Settings) -> Engine:
 
 
 def _sqlite_engine(url, settings: Settings) -> Engine:
-    if url.database and url.database != ":memory:":
+    in_memory = not url.database or url.database == ":memory:"
+    if not in_memory:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     if settings.sqlite_synchronous not in _SYNCHRONOUS_LEVELS:
         raise ValueError(f"EXPEDIENTE_SQLITE_SYNCHRONOUS must be one of {sorted(_SYNCHRONOUS_LEVELS)}")
-    engine = create_engine(url, connect_args={"check_same_thread": False}, future=True)
+    # A database in memory lives in its connection: one connection for every checkout (tests, one thread at a time).
+    pool = {"poolclass": StaticPool} if in_memory else {}
+    engine = create_engine(url, connect_args={"check_same_thread": False}, future=True, **pool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):

@@ -4,7 +4,9 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from api.app import create_app
+from engine.config import Settings
 from engine.ops import health
+from engine.storage.db import make_engine
 from engine.timekeeping.scheduler import SchedulerSettings, build_scheduler, stop_cleanly
 from tests.conftest import make_services
 
@@ -52,9 +54,11 @@ def test_health_names_migrations_the_database_lacks(svc, tmp_path):
     assert body["checks"]["migrations"]["expected"] == sorted(health.expected_revisions())
 
 
-def test_health_is_503_when_the_database_cannot_be_reached(tmp_path, clock):
-    svc = make_services("postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=5", clock)  # closed port
-    try:
+def test_health_is_503_when_the_database_cannot_be_reached(sqlite_url, tmp_path, clock):
+    svc = make_services(sqlite_url, clock)  # the factory reads the closure days: the database answers at start...
+    svc.db.dispose()
+    svc.db = make_engine(Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:1/test?connect_timeout=5"))
+    try:  # ...and then goes away (a closed port)
         status, body = _health(svc, tmp_path)
     finally:
         svc.db.dispose()

@@ -14,7 +14,6 @@ from engine.timekeeping import timers
 from engine.usecases.cases import OFFICE_TZ
 from engine.usecases.deploy import deploy_files, read_paths
 from engine.usecases.lanes import apply_lane_files
-from forms.registry import FormRegistry
 from tests.conftest import SYSTEM, make_services, principal_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,9 +23,7 @@ PROCESSES = ROOT / "processes"
 
 def office(url: str, clock, **settings):
     """Services with the real forms and every procedure in processes/ deployed, lanes mapped."""
-    svc = make_services(url, clock, **settings)
-    # "Not in the past" means the office's date by the fake clock, not the machine's.
-    svc.forms = FormRegistry(today=lambda: clock().astimezone(OFFICE_TZ).date())
+    svc = make_services(url, clock, **settings)  # the app's forms: "not in the past" by the fake clock
     deploy_files(svc, read_paths([PROCESSES]), actor="tests")
     apply_lane_files(svc, [PROCESSES])
     return svc
