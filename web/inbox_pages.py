@@ -5,7 +5,6 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.usecases import inbox as inbox_query
-from engine.usecases import processes
 from engine.usecases import tasks
 from engine.errors import Conflict, TaskNotReady
 from web.pages import bp, login_required, safe_next, services
@@ -19,13 +18,8 @@ def _int(name: str, default: int) -> int:
         return default
 
 
-def process_names() -> dict[str, str]:
-    """Deployed procedures' names by key (the latest version's)."""
-    return {p["process_key"]: p["name"] or p["process_key"] for p in processes.list_processes(services())}
-
-
 @bp.get("/bandeja")
-@login_required("task.read")
+@login_required
 def inbox():
     view = request.args.get("vista", "mine")
     view = view if view in inbox_query.VIEWS else "mine"
@@ -39,15 +33,14 @@ def inbox():
     result = inbox_query.inbox(services(), g.user, view=view, sort=sort, page=_int("pagina", 1), **filters)
     pages = max(1, -(-result["total"] // result["per_page"]))
     return render_template("pages/inbox.html", view=view, sort=sort, result=result, pages=pages,
-                           filters=filters, names=process_names(), args=request.args.to_dict())
+                           filters=filters, names=result["names"], args=request.args.to_dict())
 
 
-@bp.post("/tareas/<task_id>/tomar")
-@login_required("task.work")
-def claim(task_id: str):
-    task = tasks.visible_task(services(), g.user, task_id)
+@bp.post("/tareas/<uuid:task_id>/tomar")
+@login_required
+def claim(task_id):
     try:
-        tasks.claim_task(services(), task_id, g.user.username)
+        task = tasks.claim_task(services(), g.user, str(task_id))
         flash(_("Tomó la tarea «%(title)s» del expediente %(number)s.", title=task["title"],
                 number=task["case_number"]), "info")
     except (TaskNotReady, Conflict) as exc:
@@ -57,12 +50,11 @@ def claim(task_id: str):
                     else url_for("pages.task", task_id=task_id))
 
 
-@bp.post("/tareas/<task_id>/liberar")
-@login_required("task.work")
-def release(task_id: str):
-    task = tasks.visible_task(services(), g.user, task_id)
+@bp.post("/tareas/<uuid:task_id>/liberar")
+@login_required
+def release(task_id):
     try:
-        tasks.release_task(services(), task_id, g.user.username)
+        task = tasks.release_task(services(), g.user, str(task_id))
         flash(_("Devolvió la tarea «%(title)s» a la cola de su grupo.", title=task["title"]), "info")
     except (TaskNotReady, Conflict) as exc:
         flash(conflict_message(exc), "error")

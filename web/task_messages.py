@@ -13,9 +13,15 @@ def person(username: str | None) -> str:
     if not username:
         return _("otra persona")
     found = auth.principal_by_username(current_app.extensions["expediente"], username)
-    if found is None or not found.display_name or found.display_name == username:
+    return called(username, {username: found.display_name} if found else {})
+
+
+def called(username: str, names: dict[str, str]) -> str:
+    """A colleague by the display names a use case read (username: display name): "Irma Tum (irma)"."""
+    name = names.get(username)
+    if not name or name == username:
         return username
-    return f"{found.display_name} ({username})"
+    return f"{name} ({username})"
 
 
 def conflict_message(exc: Conflict) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.usecases import attachments
 from engine.usecases import cases
 from engine.usecases import intake
 from engine.usecases import tasks
@@ -13,46 +12,43 @@ from engine.runtime.values import ValueRejected
 from web import schema_form
 from web.pages import bp, login_required, services
 from web.submissions import single_submission
-from web.task_messages import conflict_message, person
+from web.task_messages import called, conflict_message
 
 
-def _render_task(task: dict, data: dict | None = None, errors: dict | None = None, status: int = 200):
-    svc = services()
-    form = tasks.task_form(svc, task)
+def _render_task(page: dict, data: dict | None = None, errors: dict | None = None, status: int = 200):
+    task, form, names = page["task"], page["form"], page["names"]
     shown = form["data"] if data is None else data
     fields = schema_form.fields(form["schema"], shown, errors) if form["schema"] else []
     return render_template(
         "pages/task.html", task=task, form=form, fields=fields, errors=errors or {},
-        instructions=intake.task_instructions(svc, task["case_id"], task["element_id"]),
-        case_data=cases.case_data(svc, task["case_id"]), files=attachments.list_attachments(svc, task["case_id"]),
-        holder=person(task["assignee"]) if task["assignee"] else None,
-        completer=person(task["completed_by"]) if task.get("completed_by") else None), status
+        instructions=page["instructions"], case_data=page["case_data"], files=page["files"],
+        holder=called(task["assignee"], names) if task["assignee"] else None,
+        completer=called(task["completed_by"], names) if task["completed_by"] else None), status
 
 
-@bp.get("/tareas/<task_id>")
-@login_required("task.read")
-def task(task_id: str):
-    return _render_task(tasks.visible_task(services(), g.user, task_id))
+@bp.get("/tareas/<uuid:task_id>")
+@login_required
+def task(task_id):
+    return _render_task(tasks.task_page(services(), g.user, str(task_id)))
 
 
-@bp.post("/tareas/<task_id>")
-@login_required("task.work")
+@bp.post("/tareas/<uuid:task_id>")
+@login_required
 @single_submission(unless=lambda form: form.get("accion") == "borrador")  # a draft save is harmless twice
-def work_task(task_id: str):
-    svc = services()
-    task_row = tasks.visible_task(svc, g.user, task_id)
-    schema = tasks.task_form(svc, task_row)["schema"] or {}
-    data = schema_form.parse(schema, request.form)
+def work_task(task_id):
+    svc, task_id = services(), str(task_id)
+    page = tasks.task_page(svc, g.user, task_id)  # the form's schema to read the post, and the page to show again
+    data = schema_form.parse(page["form"]["schema"] or {}, request.form)
     try:
         if request.form.get("accion") == "borrador":
-            tasks.save_draft(svc, task_id, data, g.user.username)
+            tasks.save_draft(svc, g.user, task_id, data)
             flash(_("Borrador guardado."), "info")
             return redirect(url_for("pages.task", task_id=task_id))
-        result = tasks.complete_task(svc, task_id, data, g.user.username)
+        result = tasks.complete_task(svc, g.user, task_id, data)
     except (FormInvalid, ValueRejected) as exc:  # the form again, with what the clerk typed and the field marked
         errors = schema_form.errors_by_field(exc.details.get("errors") or [])
         flash(_("El formulario tiene errores; corríjalos y envíelo de nuevo."), "error")
-        return _render_task(task_row, data, errors, 422)
+        return _render_task(page, data, errors, 422)
     except (TaskNotReady, Conflict) as exc:
         flash(conflict_message(exc), "error")
         return redirect(url_for("pages.inbox"))
@@ -60,18 +56,18 @@ def work_task(task_id: str):
         flash(_("La tarea se completó, pero el expediente quedó con un error en «%(element)s».",
                 element=result["error_element"]), "error")
     else:
-        flash(_("Tarea «%(title)s» completada.", title=task_row["title"]), "info")
+        flash(_("Tarea «%(title)s» completada.", title=page["task"]["title"]), "info")
     return redirect(url_for("pages.case", case_id=result["case_id"]))
 
 
 @bp.get("/expedientes/nuevo")
-@login_required()
+@login_required
 def new_case():
     return render_template("pages/new_case.html", procedures=intake.procedures(services(), g.user))
 
 
 @bp.route("/expedientes/nuevo/<process_key>", methods=["GET", "POST"])
-@login_required()
+@login_required
 @single_submission()
 def intake_page(process_key: str):
     form = intake.intake_form(services(), g.user, process_key)
@@ -92,7 +88,7 @@ def intake_page(process_key: str):
 
 
 @bp.get("/expedientes/<int:case_id>/constancia")
-@login_required()
+@login_required
 def receipt(case_id: int):
     shown = cases.receipt(services(), g.user, case_id)
     return render_template("pages/receipt.html", case=shown["case"], name=shown["name"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas.common import File, JsonObject, Text
+from engine.usecases.paging import MAX_PAGE_SIZE
 
 CASE_STATES = ("running", "completed", "error", "suspended", "cancelled")
 TASK_STATES = ("ready", "completed", "cancelled")
@@ -131,7 +132,7 @@ class DataSchema(Schema):
 class InboxQuerySchema(Schema):
     group = Text(validate=validate.Length(1, 64), metadata={"description": "One group (default: all of mine)"})
     unassigned = fields.Boolean(load_default=False, metadata={"description": "Only tasks nobody holds"})
-    limit = fields.Integer(validate=validate.Range(1, 500), load_default=100)
+    limit = fields.Integer(validate=validate.Range(1, MAX_PAGE_SIZE), load_default=100)
 
 
 class AssignSchema(Schema):

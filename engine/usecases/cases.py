@@ -25,6 +25,7 @@ from engine.storage.persistence import (
 from engine.runtime.runner import current_data, element_marks, start_form_key
 from engine.usecases.attachments import attachments_of
 from engine.usecases.intake import process_name, process_names
+from engine.usecases.paging import page_window
 from engine.services import Services
 from engine.accounts import permissions
 from engine.accounts.permissions import Principal, check_case_visible, use_case
@@ -290,7 +291,6 @@ _CASE_DETAIL = (select(*CASE_LIST_COLUMNS, _c.c.version, _c.c.applicant_dpi, _c.
                        _c.c.error_message, _v.c.version.label("process_version"))
                 .join(_v, _v.c.id == _c.c.process_version_id).where(_c.c.id == bindparam("b_id")))
 _CASE_TASKS = select(_t).where(_t.c.case_id == bindparam("b_id")).order_by(_t.c.created_at, _t.c.id)
-MAX_PAGE_SIZE = 100
 
 
 def _overdue(now: datetime):
@@ -333,7 +333,7 @@ def _page_of_cases(svc: Services, conn, principal: Principal, *, process_key: st
         late = _overdue(svc.clock())
         conditions.append(late if overdue else ~late)
     where = and_(true(), *conditions)
-    per_page = max(1, min(per_page, MAX_PAGE_SIZE))
+    page, per_page = page_window(page, per_page)
     order = [column.desc() if sort.startswith("-") else column.asc(),
              _c.c.id.desc() if sort.startswith("-") else _c.c.id.asc()]
     total = conn.execute(select(func.count()).select_from(_c).where(where)).scalar_one()

@@ -92,16 +92,16 @@ MATRIX = {
         lambda o, u: ("/expedientes/nuevo/licencia", None), (LOGIN, 200, 200, 403, 200, None)),
     ("POST", "/expedientes/nuevo/<process_key>", "file a case"): (
         lambda o, u: ("/expedientes/nuevo/licencia", as_form(intake())), (LOGIN, MOVED, MOVED, 403, MOVED, None)),
-    ("GET", "/tareas/<task_id>", "task"): (lambda o, u: (f"/tareas/{o.task()}", None),
-                                           (LOGIN, 200, 200, 200, 200, 404)),
-    ("POST", "/tareas/<task_id>", "complete"): (lambda o, u: (f"/tareas/{o.task()}", COMPLETION),
-                                                (LOGIN, MOVED, MOVED, 403, MOVED, 404)),
-    ("POST", "/tareas/<task_id>", "save a draft"): (
+    ("GET", "/tareas/<uuid:task_id>", "task"): (lambda o, u: (f"/tareas/{o.task()}", None),
+                                                (LOGIN, 200, 200, 200, 200, 404)),
+    ("POST", "/tareas/<uuid:task_id>", "complete"): (lambda o, u: (f"/tareas/{o.task()}", COMPLETION),
+                                                     (LOGIN, MOVED, MOVED, 403, MOVED, 404)),
+    ("POST", "/tareas/<uuid:task_id>", "save a draft"): (
         lambda o, u: (f"/tareas/{o.task()}", {"accion": "borrador", "constancia_folios": "7"}),
         (LOGIN, MOVED, MOVED, 403, MOVED, 404)),
-    ("POST", "/tareas/<task_id>/tomar", "claim"): (lambda o, u: (f"/tareas/{o.task()}/tomar", {}),
-                                                   (LOGIN, MOVED, MOVED, 403, MOVED, 404)),
-    ("POST", "/tareas/<task_id>/liberar", "release"): (
+    ("POST", "/tareas/<uuid:task_id>/tomar", "claim"): (lambda o, u: (f"/tareas/{o.task()}/tomar", {}),
+                                                        (LOGIN, MOVED, MOVED, 403, MOVED, 404)),
+    ("POST", "/tareas/<uuid:task_id>/liberar", "release"): (
         lambda o, u: (f"/tareas/{o.claimed_task(mine_or_the_clerks(u))}/liberar", {}),
         (LOGIN, MOVED, MOVED, 403, MOVED, 404)),
     ("GET", "/modelador", "modeler"): (lambda o, u: ("/modelador", None), (LOGIN, 403, 200, 403, 200, None)),
