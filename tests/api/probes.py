@@ -9,6 +9,7 @@ from engine.usecases import cases
 from engine.usecases import tasks
 from engine.accounts.auth import create_token, principal_by_username
 from tests.conftest import bpmn_fixture, principal_for
+from tests.task_rows import task_rows
 
 OWNER = "oficial1"  # a clerk of ventanilla and tramite: every probe's case is within his reach
 PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -24,20 +25,20 @@ def new_case(svc, data=None) -> int:
 
 
 def ready_task(svc) -> str:
-    [task] = tasks.list_tasks(svc, case_id=new_case(svc))
+    [task] = task_rows(svc, new_case(svc))
     return task["id"]
 
 
 def claimed_task(svc, username: str) -> str:
     task_id = ready_task(svc)
-    tasks.claim_task(svc, task_id, username)
+    tasks.claim_task(svc, principal_for(username), task_id)
     return task_id
 
 
 def errored_case(svc) -> int:
     case_id = new_case(svc, {})
-    [task] = tasks.list_tasks(svc, case_id=case_id)
-    tasks.complete_task(svc, task["id"], {}, actor=OWNER)  # the script needs "amount": the case errs
+    [task] = task_rows(svc, case_id)
+    tasks.complete_task(svc, principal_for(OWNER), task["id"], {})  # the script needs "amount": the case errs
     return case_id
 
 

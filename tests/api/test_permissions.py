@@ -14,14 +14,15 @@ from engine.accounts.auth import principal_by_username
 from tests.api import probes
 from tests.api.conftest import ACCOUNTS
 from tests.conftest import principal_for
+from tests.task_rows import task_rows
 
 
 def test_case_filter_in_sql_and_can_see_case_in_python_agree(seeded):
     probes.new_case(seeded)
     probes.claimed_task(seeded, "oficial2")
     started_by_lawyer = cases.start_case(seeded, principal_for("juridico1"), "five_step", {"amount": 1}).id
-    [task] = tasks.list_tasks(seeded, case_id=started_by_lawyer)
-    tasks.complete_task(seeded, task["id"], {"amount": 500}, actor="oficial1")  # now waits in tramite
+    [task] = task_rows(seeded, started_by_lawyer)
+    tasks.complete_task(seeded, principal_for("oficial1"), task["id"], {"amount": 500})  # now waits in tramite
     seen = {}
     with seeded.uow(write=False) as uow:
         all_cases = [dict(r) for r in uow.conn.execute(select(models.cases)).mappings()]

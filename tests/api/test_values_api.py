@@ -8,6 +8,7 @@ from engine.usecases import tasks
 from tests.api.conftest import Client, make_app, seed, token_for
 from tests.conftest import SYSTEM
 from tests.integration.test_stored_values import HUGE, store_legacy_state
+from tests.task_rows import task_rows
 from tests.web.conftest import login
 
 
@@ -80,12 +81,12 @@ def test_a_body_past_the_request_limit_is_a_413(both):
 def test_task_completion_and_drafts_with_unstorable_data_are_422_and_change_nothing(both):
     svc, _app, as_user = both
     started = cases.start_case(svc, SYSTEM, "five_step", {"amount": 1})
-    [task] = tasks.list_tasks(svc, case_id=started.id)
+    [task] = task_rows(svc, started.id)
     client = as_user("oficial1")
     big = '{"data": {"amount": ' + str(2 ** 64) + "}}"
     assert_problem(post_json(client, f"/api/tasks/{task['id']}/complete", big), 422)
     assert_problem(client.put(f"/api/tasks/{task['id']}/draft", data=big, content_type="application/json"), 422)
-    assert tasks.get_task(svc, task["id"])["state"] == "ready"
+    assert tasks.get_task(svc, SYSTEM, task["id"])["state"] == "ready"
     assert cases.get_case(svc, SYSTEM, started.id)["version"] == 1
 
 
@@ -110,7 +111,7 @@ def test_a_script_that_builds_an_unstorable_value_leaves_the_case_in_error_over_
     from tests.bpmn import linear, script, user
     deploy_files(svc, {"p.bpmn": linear(user("Ingresar"), script("leak = [[0] * 100000] * 300"), user("Fin"))})
     started = cases.start_case(svc, SYSTEM, "p")
-    [task] = tasks.list_tasks(svc, case_id=started.id)
+    [task] = task_rows(svc, started.id)
     client = as_user("supervisor1")
     done = post_json(client, f"/api/tasks/{task['id']}/complete", '{"data": {}}')
     assert done.status_code == 200

@@ -6,11 +6,11 @@ import re
 from datetime import timedelta
 
 from engine.usecases import cases
-from engine.usecases import tasks
 from engine.timekeeping import timers
 from tests.conftest import SYSTEM, principal_for
 from tests.processes.licencia_walk import intake, iso, local
 from tests.e2e.chromium import SCREENSHOTS, new_page
+from tests.task_rows import task_rows
 from tests.web.conftest import as_form
 
 INBOX_JS_LIMIT_BYTES = 300 * 1024
@@ -61,7 +61,7 @@ def fill(page, data: dict) -> None:
 
 
 def ready(svc, case_id: int) -> list[dict]:
-    return tasks.list_tasks(svc, case_id=case_id)
+    return task_rows(svc, case_id)
 
 
 def test_licence_filed_at_the_desk_and_walked_to_resolution_shows_the_whole_path_green(browser, server):

@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from engine.usecases import tasks
 from engine.accounts.users import add_user
 from tests.e2e.chromium import TIMEOUT_MS
 from tests.e2e.test_clerk_browser import fill
 from tests.processes.licencia_walk import intake
+from tests.task_rows import task_rows
 from tests.web.conftest import PASSWORD
 
 # Runs before any script of every page: records what the policy refused, and stands in for the print dialog.
@@ -69,7 +69,7 @@ def test_every_kind_of_page_works_under_the_policy_without_a_violation(browser, 
     clerk.goto(f"{base}/expedientes/{case_id}")
     clerk.wait_for_selector("#diagram[data-ready=true]")
     assert clerk.locator(".djs-element.active").count() >= 1
-    task_id = tasks.list_tasks(svc, case_id=case_id)[0]["id"]
+    task_id = task_rows(svc, case_id)[0]["id"]
     clerk.goto(f"{base}/bandeja?vista=queue")
     clerk.wait_for_selector(f'a[href="/tareas/{task_id}"]')
     clerk.goto(f"{base}/tareas/{task_id}")

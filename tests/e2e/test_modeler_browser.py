@@ -13,11 +13,11 @@ from engine.usecases import cases
 from engine.usecases import deploy
 from engine.usecases import drafts
 from engine.usecases import processes
-from engine.usecases import tasks
 from engine.timekeeping import timers
 from engine.accounts.users import add_user
 from tests.conftest import SYSTEM, principal_for
 from tests.processes import licencia_walk as lic
+from tests.task_rows import task_rows
 from tests.web.conftest import PASSWORD, START
 from tests.e2e.chromium import SCREENSHOTS, new_page
 
@@ -161,7 +161,7 @@ def test_supervisor_changes_the_licence_and_publishes_while_running_cases_keep_t
     assert task["title"] == NEW_NAME
     assert task["due_at"].astimezone(timezone.utc) == expected.astimezone(timezone.utc)
     lic.receive(newer)  # its form is the one set again in the modeler
-    assert tasks.list_tasks(svc, case_id=newer.id)[0]["element_id"] == "revisar_completitud"
+    assert task_rows(svc, newer.id)[0]["element_id"] == "revisar_completitud"
 
     # The older case finishes on version 1, its task still under the old name.
     finish_on_version_one(older)

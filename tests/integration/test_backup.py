@@ -36,6 +36,7 @@ from engine.ops.restore import restore_backup
 from engine.timekeeping.scheduler import build_scheduler
 from engine.accounts.users import map_lane
 from tests.conftest import POSTGRES_URL, SYSTEM, _require_postgres, bpmn_fixture, make_services, principal_for
+from tests.task_rows import task_rows
 from tests.waiting import wait_until
 
 CLIENTS = 8
@@ -146,10 +147,10 @@ def _file_a_case(svc, store: AttachmentStore | None = None) -> int:
 def _finish(svc, case_id: int) -> None:
     """Complete the case's ready tasks until it ends: a restored case must go on where it stood."""
     for _ in range(3):
-        ready = tasks.list_tasks(svc, case_id=case_id)
+        ready = task_rows(svc, case_id)
         if not ready:
             break
-        tasks.complete_task(svc, ready[0]["id"], {"amount": 80, "ok": True}, actor="oficial2")
+        tasks.complete_task(svc, principal_for("oficial2"), ready[0]["id"], {"amount": 80, "ok": True})
     assert cases.get_case(svc, SYSTEM, case_id)["state"] == "completed"
 
 
@@ -167,8 +168,8 @@ def test_backup_taken_while_eight_clients_write_restores_every_step_acknowledged
                 with lock:
                     acked.append(("case", started.id, None))
                 first = started.ready_tasks[0]["id"]
-                _retrying(lambda: tasks.complete_task(live_svc, first, {"amount": 10 + 40 * (n % 3)},
-                                                      actor=f"cliente{n}"))
+                _retrying(lambda: tasks.complete_task(live_svc, principal_for(f"cliente{n}"), first,
+                                                      {"amount": 10 + 40 * (n % 3)}))
                 with lock:
                     acked.append(("task", started.id, first))
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
@@ -200,7 +201,7 @@ def test_backup_taken_while_eight_clients_write_restores_every_step_acknowledged
             if kind == "case":
                 assert history[0]["kind"] == "case_started"
             else:
-                assert tasks.get_task(restored, task_id)["state"] == "completed"
+                assert tasks.get_task(restored, SYSTEM, task_id)["state"] == "completed"
                 assert any(e["kind"] == "task_completed" and e["task_id"] == task_id for e in history)
         with restored.uow(write=False) as uow:
             case_ids = uow.conn.execute(select(models.cases.c.id).order_by(models.cases.c.id)).scalars().all()

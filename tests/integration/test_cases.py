@@ -14,6 +14,7 @@ from engine.errors import Conflict, InvalidInput, ProcessNotFound, TaskNotFound,
 from engine.accounts.users import map_lane
 from tests.bpmn import linear, script, user
 from tests.conftest import SYSTEM, bpmn_fixture, make_services, principal_for
+from tests.task_rows import task_rows
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def five_step(svc):
 
 
 def ready(svc, case_id):
-    return tasks.list_tasks(svc, case_id=case_id)
+    return task_rows(svc, case_id)
 
 
 def test_start_case_gives_number_tracking_code_and_first_task_in_its_group(five_step):
@@ -48,11 +49,11 @@ def test_case_numbers_follow_the_pattern_setting(database_url, clock):
 def test_walking_the_case_loads_it_from_the_database_at_every_step(five_step):
     started = cases.start_case(five_step, SYSTEM, "five_step", {"amount": 80})
     [register] = ready(five_step, started.id)
-    result = tasks.complete_task(five_step, register["id"], {"amount": 80}, actor="oficial1")
+    result = tasks.complete_task(five_step, principal_for("oficial1"), register["id"], {"amount": 80})
     [review] = ready(five_step, started.id)
     assert review["element_id"] == "review" and review["candidate_group"] == "tramite"
     assert result["case_state"] == "running" and result["case_version"] == 2
-    result = tasks.complete_task(five_step, review["id"], {"ok": True}, actor="oficial2")
+    result = tasks.complete_task(five_step, principal_for("oficial2"), review["id"], {"ok": True})
     assert result["case_state"] == "completed"
     case = cases.get_case(five_step, SYSTEM, started.id)
     assert case["state"] == "completed" and case["completed_at"] is not None
@@ -66,7 +67,7 @@ def test_walking_the_case_loads_it_from_the_database_at_every_step(five_step):
 def test_low_amount_takes_the_default_branch(five_step):
     started = cases.start_case(five_step, SYSTEM, "five_step")
     [register] = ready(five_step, started.id)
-    tasks.complete_task(five_step, register["id"], {"amount": 5}, actor="oficial1")
+    tasks.complete_task(five_step, principal_for("oficial1"), register["id"], {"amount": 5})
     assert [t["element_id"] for t in ready(five_step, started.id)] == ["approve"]
 
 
@@ -74,22 +75,22 @@ def test_unknown_process_and_task_are_typed_errors(five_step):
     with pytest.raises(ProcessNotFound):
         cases.start_case(five_step, SYSTEM, "nope")
     with pytest.raises(TaskNotFound):
-        tasks.complete_task(five_step, "00000000-0000-0000-0000-000000000000", {}, actor="x")
+        tasks.complete_task(five_step, principal_for("x"), "00000000-0000-0000-0000-000000000000", {})
     with pytest.raises(InvalidInput):
-        tasks.complete_task(five_step, "not-a-uuid", {}, actor="x")
+        tasks.complete_task(five_step, principal_for("x"), "not-a-uuid", {})
 
 
 def test_second_clerk_cannot_complete_or_claim_a_claimed_task(five_step):
     started = cases.start_case(five_step, SYSTEM, "five_step")
     [register] = ready(five_step, started.id)
-    tasks.claim_task(five_step, register["id"], "oficial1")
+    tasks.claim_task(five_step, principal_for("oficial1"), register["id"])
     with pytest.raises(TaskNotReady, match="held by oficial1"):
-        tasks.claim_task(five_step, register["id"], "oficial2")
+        tasks.claim_task(five_step, principal_for("oficial2"), register["id"])
     with pytest.raises(TaskNotReady, match="held by oficial1"):
-        tasks.complete_task(five_step, register["id"], {"amount": 1}, actor="oficial2")
-    tasks.release_task(five_step, register["id"], "oficial1")
-    tasks.claim_task(five_step, register["id"], "oficial2")
-    assert tasks.get_task(five_step, register["id"])["assignee"] == "oficial2"
+        tasks.complete_task(five_step, principal_for("oficial2"), register["id"], {"amount": 1})
+    tasks.release_task(five_step, principal_for("oficial1"), register["id"])
+    tasks.claim_task(five_step, principal_for("oficial2"), register["id"])
+    assert tasks.get_task(five_step, SYSTEM, register["id"])["assignee"] == "oficial2"
     kinds = [e["kind"] for e in cases.case_history(five_step, SYSTEM, started.id)]
     assert kinds == ["case_started", "task_claimed", "task_released", "task_claimed"]
 
@@ -97,9 +98,9 @@ def test_second_clerk_cannot_complete_or_claim_a_claimed_task(five_step):
 def test_completing_a_completed_task_names_who_did_it(five_step):
     started = cases.start_case(five_step, SYSTEM, "five_step")
     [register] = ready(five_step, started.id)
-    tasks.complete_task(five_step, register["id"], {"amount": 1}, actor="oficial1")
+    tasks.complete_task(five_step, principal_for("oficial1"), register["id"], {"amount": 1})
     with pytest.raises(TaskNotReady, match="already completed by oficial1"):
-        tasks.complete_task(five_step, register["id"], {"amount": 1}, actor="oficial2")
+        tasks.complete_task(five_step, principal_for("oficial2"), register["id"], {"amount": 1})
 
 
 def test_of_two_concurrent_completions_exactly_one_wins(five_step):
@@ -112,7 +113,7 @@ def test_of_two_concurrent_completions_exactly_one_wins(five_step):
         def complete(actor):
             barrier.wait()
             try:
-                tasks.complete_task(five_step, register["id"], {"amount": 1}, actor=actor)
+                tasks.complete_task(five_step, principal_for(actor), register["id"], {"amount": 1})
                 outcomes.append("won")
             except Conflict:
                 outcomes.append("conflict")
@@ -133,7 +134,7 @@ def test_stale_case_version_is_a_conflict_not_an_overwrite(five_step):
     with five_step.uow() as uow:
         stale = read_case(uow.conn, started.id)
     [register] = ready(five_step, started.id)
-    tasks.complete_task(five_step, register["id"], {"amount": 1}, actor="oficial1")
+    tasks.complete_task(five_step, principal_for("oficial1"), register["id"], {"amount": 1})
     with five_step.uow(write=False) as uow:
         spec, subs = five_step.specs.get(uow.conn, stale.process_version_id)
     wf = serializer.load_workflow(stale.workflow_json, spec, subs)
@@ -197,7 +198,7 @@ def test_running_case_stays_on_its_version_after_a_new_one_is_deployed(five_step
     assert cases.get_case(five_step, SYSTEM, new_case.id)["process_version"] == 2
     for c in (old_case, new_case):
         [register] = ready(five_step, c.id)
-        tasks.complete_task(five_step, register["id"], {"amount": 1}, actor="oficial1")
+        tasks.complete_task(five_step, principal_for("oficial1"), register["id"], {"amount": 1})
     assert [t["element_id"] for t in ready(five_step, old_case.id)] == ["approve"]   # 1 * 2
     assert [t["element_id"] for t in ready(five_step, new_case.id)] == ["review"]    # 1 * 1000
     versions = {v["version"]: v["open_cases"] for v in list_versions(five_step, "five_step")}
@@ -208,12 +209,12 @@ def test_failing_script_puts_case_in_error_and_retry_recovers(svc):
     deploy_files(svc, {"p.bpmn": linear(user("Ingresar"), script("r = 10 / divisor"), user("Fin"))})
     started = cases.start_case(svc, SYSTEM, "p")
     [first] = ready(svc, started.id)
-    result = tasks.complete_task(svc, first["id"], {"divisor": 0}, actor="oficial1")
+    result = tasks.complete_task(svc, principal_for("oficial1"), first["id"], {"divisor": 0})
     assert result["case_state"] == "error" and result["error_element"] == "e1"
     assert "division by zero" in result["error_message"]
     case = cases.get_case(svc, SYSTEM, started.id)
     assert (case["state"], case["error_element"]) == ("error", "e1")
-    assert tasks.get_task(svc, first["id"])["state"] == "completed"   # the clerk's work is kept
+    assert tasks.get_task(svc, SYSTEM, first["id"])["state"] == "completed"   # the clerk's work is kept
     assert ready(svc, started.id) == []
     recovered = cases.retry_case(svc, principal_for("supervisor1"), started.id, {"divisor": 2})
     assert recovered["state"] == "running"
@@ -263,4 +264,4 @@ def test_data_that_is_not_plain_json_is_refused_before_anything_is_written(five_
         cases.start_case(five_step, SYSTEM, "five_step", {"x": object()})
     with pytest.raises(InvalidInput):
         cases.start_case(five_step, SYSTEM, "five_step", ["not", "an", "object"])
-    assert tasks.list_tasks(five_step) == []
+    assert task_rows(five_step) == []

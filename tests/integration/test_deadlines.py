@@ -17,6 +17,7 @@ from engine.mail.notifications import outbox_rows
 from engine.accounts.users import add_user, map_lane
 from tests.bpmn import definitions
 from tests.conftest import SYSTEM, principal_for
+from tests.task_rows import task_rows
 
 MONDAY_30_MARCH_10H = datetime(2026, 3, 30, 16, 0, tzinfo=timezone.utc)  # 10:00 in Guatemala
 ADMIN = principal_for("admin")  # closure days record who declared them
@@ -44,7 +45,7 @@ def petition(days: str) -> bytes:
 def start(svc, days="10"):
     deploy_files(svc, {"p.bpmn": petition(days)})
     started = cases.start_case(svc, SYSTEM, "peticion")
-    [task] = tasks.list_tasks(svc, case_id=started.id)
+    [task] = task_rows(svc, started.id)
     return started, task
 
 
@@ -87,12 +88,12 @@ def test_closure_day_shifts_deadlines_computed_after_it_is_added_only(svc, clock
     _first, before = start(svc, "10")
     closures.add_closure(svc, ADMIN, date(2026, 4, 7), "Emergencia declarada por lluvias")
     _second = cases.start_case(svc, SYSTEM, "peticion")
-    [after] = tasks.list_tasks(svc, case_id=_second.id)
+    [after] = task_rows(svc, _second.id)
     assert before["due_at"] == datetime(2026, 4, 15, 22, 30, tzinfo=timezone.utc)  # unchanged
     assert after["due_at"] == datetime(2026, 4, 16, 22, 30, tzinfo=timezone.utc)
     closures.remove_closure(svc, ADMIN, date(2026, 4, 7))
     third = cases.start_case(svc, SYSTEM, "peticion")
-    assert tasks.list_tasks(svc, case_id=third.id)[0]["due_at"] == datetime(2026, 4, 15, 22, 30, tzinfo=timezone.utc)
+    assert task_rows(svc, third.id)[0]["due_at"] == datetime(2026, 4, 15, 22, 30, tzinfo=timezone.utc)
 
 
 def test_alerts_go_out_once_each_on_the_mornings_of_day_20_and_25_of_30(office, clock):
@@ -114,7 +115,7 @@ def test_alerts_go_out_once_each_on_the_mornings_of_day_20_and_25_of_30(office, 
 
 def test_alert_goes_to_the_assignee_once_the_task_is_claimed(office, clock):
     started, task = start(office, "30")
-    tasks.claim_task(office, task["id"], "oficial1")
+    tasks.claim_task(office, principal_for("oficial1"), task["id"])
     clock.now = datetime(2026, 4, 29, 14, 0, tzinfo=timezone.utc)
     send_due_alerts(office)
     assert [m["to_address"] for m in outbox_rows(office, started.id)] == ["oficial1@gob.test"]
@@ -136,7 +137,7 @@ def test_overdue_task_is_escalated_to_the_supervisor_once_with_an_event(office, 
 
 def test_completed_task_gets_no_alert_nor_escalation(office, clock):
     started, task = start(office, "10")
-    tasks.complete_task(office, task["id"], {}, actor="oficial1")
+    tasks.complete_task(office, principal_for("oficial1"), task["id"], {})
     clock.now = datetime(2026, 6, 1, tzinfo=timezone.utc)
     assert send_due_alerts(office) == 0
     assert outbox_rows(office, started.id) == []

@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from engine.usecases import cases
-from engine.usecases import tasks
 from engine.timekeeping import scheduler as scheduler_module
 from api.cli import main
 from engine.usecases.deploy import deploy_files
@@ -26,6 +25,7 @@ from engine.services import system_clock
 from tests.bpmn import definitions
 from tests.conftest import SYSTEM, _postgres_url, make_services
 from tests.integration.test_timers import reminder
+from tests.task_rows import task_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPEDIENTE = str(Path(sys.executable).with_name("expediente"))
@@ -52,7 +52,7 @@ def overdue_cases(svc, clock, count: int) -> list[int]:
 
 
 def ready_elements(svc, case_id):
-    return [t["element_id"] for t in tasks.list_tasks(svc, case_id=case_id)]
+    return [t["element_id"] for t in task_rows(svc, case_id)]
 
 
 def fired_once_each(svc, case_ids) -> None:

@@ -9,11 +9,13 @@ import threading
 import pytest
 
 from engine.usecases import cases
+from engine.usecases import inbox as inbox_query
 from engine.usecases import tasks
 from engine.usecases.deploy import deploy_files
 from engine.accounts.users import map_lane
 from tests.bpmn import definitions, linear, script, user
 from tests.conftest import SYSTEM, bpmn_fixture, make_services, principal_for
+from tests.task_rows import task_rows
 from tests.waiting import wait_until
 
 # Long enough that the other requests are surely answered before the hostile script is killed; the kill
@@ -82,7 +84,7 @@ def answered_while_running(svc, hostile):
     thread.start()
     wait_until(lambda: environment.pool.busy() > 0 or not thread.is_alive(), "the hostile script to start",
                PATIENCE_SECONDS, interval=0.01)
-    inbox = tasks.list_tasks(svc, groups=["ventanilla"])
+    inbox = inbox_query.inbox(svc, principal_for("ventanilla1", "clerk", ("ventanilla",)), view="queue")["items"]
     case = cases.get_case(svc, SYSTEM, svc.filed.id)
     data = {"amount": 80}
     environment.execute("total = amount * 2", data)
@@ -111,8 +113,8 @@ def test_a_backtracking_regex_on_a_form_field_runs_in_linear_time(hostile_svc):
     deploy_files(hostile_svc, {"p.bpmn": linear(user("Ingresar"), script(
         "ok = re.match('(a+)+$', texto) is None\nlimpio = re.sub('(a+)+$', '', texto)"), user("Fin"))})
     started = cases.start_case(hostile_svc, SYSTEM, "p")
-    [first] = tasks.list_tasks(hostile_svc, case_id=started.id)
-    result = tasks.complete_task(hostile_svc, first["id"], {"texto": "a" * 9999 + "b"}, actor="oficial1")
+    [first] = task_rows(hostile_svc, started.id)
+    result = tasks.complete_task(hostile_svc, principal_for("oficial1"), first["id"], {"texto": "a" * 9999 + "b"})
     assert result["case_state"] == "running"
     data = cases.case_data(hostile_svc, SYSTEM, started.id)
     assert data["ok"] is True and data["limpio"] == "a" * 9999 + "b"

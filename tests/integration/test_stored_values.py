@@ -14,6 +14,7 @@ from engine.usecases.deploy import deploy_files
 from engine.storage.persistence import MAX_CASE_STATE_BYTES
 from tests.bpmn import linear, script, user
 from tests.conftest import SYSTEM, principal_for
+from tests.task_rows import task_rows
 
 # The reproductions of issue 12: each once stored fine and broke the case later, or answered 500.
 BAD_SCRIPTS = {
@@ -28,7 +29,7 @@ BAD_SCRIPTS = {
 
 
 def ready(svc, case_id):
-    return [t for t in tasks.list_tasks(svc, case_id=case_id)]
+    return [t for t in task_rows(svc, case_id)]
 
 
 def kinds(svc, case_id):
@@ -40,7 +41,7 @@ def test_a_script_value_a_case_cannot_store_puts_it_in_error_naming_the_element(
     deploy_files(svc, {"p.bpmn": linear(user("Ingresar"), script(BAD_SCRIPTS[name]), user("Fin"))})
     started = cases.start_case(svc, SYSTEM, "p")
     [first] = ready(svc, started.id)
-    result = tasks.complete_task(svc, first["id"], {"n": 1}, actor="oficial1")
+    result = tasks.complete_task(svc, principal_for("oficial1"), first["id"], {"n": 1})
     assert (result["case_state"], result["error_element"]) == ("error", "e1")
     case = cases.get_case(svc, SYSTEM, started.id)
     assert (case["state"], case["error_element"]) == ("error", "e1")
@@ -66,7 +67,7 @@ def test_retry_with_corrected_data_runs_the_script_again(svc):
     deploy_files(svc, {"p.bpmn": linear(user("Ingresar"), script("big = 2 ** n"), user("Fin"))})
     started = cases.start_case(svc, SYSTEM, "p")
     [first] = ready(svc, started.id)
-    result = tasks.complete_task(svc, first["id"], {"n": 1100}, actor="oficial1")
+    result = tasks.complete_task(svc, principal_for("oficial1"), first["id"], {"n": 1100})
     assert (result["case_state"], result["error_element"]) == ("error", "e1")
     assert "bits" in result["error_message"]
     recovered = cases.retry_case(svc, principal_for("supervisor1"), started.id, {"n": 10})
@@ -93,7 +94,7 @@ def test_a_value_changed_in_place_is_refused_at_the_script_and_the_shared_value_
     deploy_files(svc, {"p.bpmn": NESTED})
     started = cases.start_case(svc, SYSTEM, "p", {"solicitante": {"documentos": []}})
     [first] = ready(svc, started.id)
-    result = tasks.complete_task(svc, first["id"], {"n": 1}, actor="oficial1")
+    result = tasks.complete_task(svc, principal_for("oficial1"), first["id"], {"n": 1})
     assert (result["case_state"], result["error_element"]) == ("error", "e1")
     assert "bytes" in result["error_message"]
     assert cases.case_data(svc, SYSTEM, started.id) == {"solicitante": {"documentos": []}, "n": 1}
@@ -155,7 +156,7 @@ def test_a_case_stored_with_values_now_refused_still_loads_reads_and_moves_on(sv
     assert cases.case_page(svc, SYSTEM, started.id)["marks"]["active"] == ["e0"]
     assert kinds(svc, started.id) == ["case_started"]
     [first] = ready(svc, started.id)
-    result = tasks.complete_task(svc, first["id"], {"n": 3}, actor="oficial1")
+    result = tasks.complete_task(svc, principal_for("oficial1"), first["id"], {"n": 3})
     assert result["case_state"] == "running"
     after = cases.case_data(svc, SYSTEM, started.id)
     assert after["total"] == 6 and after["grande"] == 2 ** 1100
@@ -166,7 +167,7 @@ def test_a_stored_case_with_a_huge_value_changed_in_a_new_step_is_refused(svc):
     started = cases.start_case(svc, SYSTEM, "p")
     store_legacy_state(svc, started.id)
     [first] = ready(svc, started.id)
-    result = tasks.complete_task(svc, first["id"], {}, actor="oficial1")
+    result = tasks.complete_task(svc, principal_for("oficial1"), first["id"], {})
     assert (result["case_state"], result["error_element"]) == ("error", "e1")
     assert cases.case_data(svc, SYSTEM, started.id)["grande"] == 2 ** 1100
 

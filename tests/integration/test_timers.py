@@ -11,7 +11,8 @@ from engine.usecases import tasks
 from engine.timekeeping import timers
 from engine.usecases.deploy import deploy_files
 from tests.bpmn import definitions
-from tests.conftest import SYSTEM
+from tests.conftest import SYSTEM, principal_for
+from tests.task_rows import task_rows
 
 
 def reminder(expression: str) -> bytes:
@@ -38,7 +39,7 @@ def timer_rows(svc, case_id):
 
 
 def ready_ids(svc, case_id):
-    return [t["element_id"] for t in tasks.list_tasks(svc, case_id=case_id)]
+    return [t["element_id"] for t in task_rows(svc, case_id)]
 
 
 @pytest.fixture
@@ -77,8 +78,8 @@ def test_timer_fires_only_when_due_and_only_once(ten_working_days, clock):
 def test_timer_of_a_case_that_moved_on_never_fires(ten_working_days, clock):
     svc = ten_working_days
     started = cases.start_case(svc, SYSTEM, "reminder")
-    [wait] = tasks.list_tasks(svc, case_id=started.id)
-    tasks.complete_task(svc, wait["id"], {}, actor="oficial1")
+    [wait] = task_rows(svc, started.id)
+    tasks.complete_task(svc, principal_for("oficial1"), wait["id"], {})
     assert [s for (_e, _d, s) in timer_rows(svc, started.id)] == ["cancelled"]
     clock.advance(days=60)
     assert timers.fire_due_timers(svc).fired == 0

@@ -15,6 +15,7 @@ from engine.usecases.cases import OFFICE_TZ
 from engine.usecases.deploy import deploy_files, read_paths
 from engine.usecases.lanes import apply_lane_files
 from tests.conftest import SYSTEM, make_services, principal_for
+from tests.task_rows import task_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 GT = OFFICE_TZ
@@ -50,16 +51,16 @@ class Walk:
 
     def ready(self) -> list[str]:
         """Element ids of the ready human tasks, sorted."""
-        return sorted(t["element_id"] for t in tasks.list_tasks(self.svc, case_id=self.id))
+        return sorted(t["element_id"] for t in task_rows(self.svc, self.id))
 
     def task(self, element_id: str) -> dict:
-        rows = [t for t in tasks.list_tasks(self.svc, case_id=self.id) if t["element_id"] == element_id]
+        rows = [t for t in task_rows(self.svc, self.id) if t["element_id"] == element_id]
         assert rows, f"{element_id} is not ready; ready: {self.ready()} (state {self.state})"
         return rows[0]
 
     def complete(self, element_id: str, data: dict | None = None, actor: str = "oficial1") -> "Walk":
         """Complete the ready task `element_id` with `data` (validated against its form)."""
-        result = tasks.complete_task(self.svc, self.task(element_id)["id"], data or {}, actor=actor)
+        result = tasks.complete_task(self.svc, principal_for(actor), self.task(element_id)["id"], data or {})
         assert result["case_state"] != "error", f"{element_id}: {result['error_element']}: {result['error_message']}"
         self.route.append(element_id)
         return self

@@ -13,6 +13,7 @@ from engine.usecases import tasks
 from engine.config import DEFAULT_PLAZOS
 from engine.errors import FormInvalid
 from forms.registry import FORMS_DIR
+from tests.conftest import principal_for
 from tests.processes.driver import PROCESSES, office
 from tests.processes.licencia_walk import (
     closing, dictamen, due, fix, issue_previo, local, opinion, receive, request_opinions,
@@ -35,7 +36,7 @@ def incomplete(svc, **kwargs):
 def submit(walk, element_id: str, data: dict):
     """Try to complete a task; return the refusal."""
     with pytest.raises(FormInvalid) as refused:
-        tasks.complete_task(walk.svc, walk.task(element_id)["id"], data, actor="oficial1")
+        tasks.complete_task(walk.svc, principal_for("oficial1"), walk.task(element_id)["id"], data)
     return refused.value
 
 

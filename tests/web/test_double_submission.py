@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from engine.usecases import cases
 from engine.storage import models
-from engine.usecases import tasks
 from tests.conftest import SYSTEM, principal_for
 from tests.processes.licencia_walk import intake
+from tests.task_rows import task_rows
 from tests.web.conftest import as_form, csrf_of, login
 
 NEW_CASE = "/expedientes/nuevo/licencia"
@@ -98,7 +98,7 @@ def test_double_submitting_a_task_form_completes_it_once(app, office_svc):
     assert second.location == first.location == f"/expedientes/{started.id}"
     completed = [e for e in cases.case_history(office_svc, SYSTEM, started.id) if e["kind"] == "task_completed"]
     assert len(completed) == 1
-    assert [t["state"] for t in tasks.list_tasks(office_svc, case_id=started.id, state="completed")] == ["completed"]
+    assert [t["state"] for t in task_rows(office_svc, started.id, state="completed")] == ["completed"]
 
 
 def test_the_upload_field_carries_a_key_for_its_uploads(app, office_svc):
@@ -120,4 +120,4 @@ def test_a_value_the_case_cannot_store_rerenders_the_task_form_with_the_field_ma
     assert answer.status_code == 422 and "corríjalos" in html
     assert f'value="{huge}"' in html  # what the clerk typed is still there to correct
     assert re.search(r'constancia_folios[^>]*aria-invalid="true"|id="constancia_folios-error"', html), html[:2000]
-    assert [t["state"] for t in tasks.list_tasks(office_svc, case_id=started.id)] == ["ready"]
+    assert [t["state"] for t in task_rows(office_svc, started.id)] == ["ready"]

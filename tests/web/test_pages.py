@@ -5,9 +5,9 @@ import re
 from pathlib import Path
 
 from engine.usecases import cases
-from engine.usecases import tasks
 from tests.conftest import SYSTEM, principal_for
 from tests.processes.licencia_walk import intake
+from tests.task_rows import task_rows
 from tests.web.conftest import as_form, csrf_of, login
 
 STATIC = Path(__file__).resolve().parents[2] / "web" / "static"
@@ -147,7 +147,7 @@ def test_saving_a_draft_keeps_what_was_typed_and_leaves_the_task_ready(app, offi
     assert saved.status_code == 302
     again = client.get(f"/tareas/{task_id}").get_data(as_text=True)
     assert "Borrador guardado" in again and 'value="7"' in again
-    assert [t["state"] for t in tasks.list_tasks(office_svc, case_id=started.id)] == ["ready"]
+    assert [t["state"] for t in task_rows(office_svc, started.id)] == ["ready"]
 
 
 def test_nested_objects_of_an_intake_are_fieldsets_whose_fields_reach_the_case(app, office_svc):
