@@ -14,7 +14,7 @@ CASE_STATES = ("running", "completed", "error", "suspended", "cancelled")
 
 
 @bp.get("/expedientes/<int:case_id>")
-@login_required()
+@login_required
 def case(case_id: int):
     page = cases.case_page(services(), g.user, case_id)
     detail, now = page["case"], services().clock()
@@ -28,7 +28,7 @@ def case(case_id: int):
 
 
 @bp.get("/expedientes")
-@login_required()
+@login_required
 def cases_list():
     filters = {"process_key": request.args.get("procedimiento") or None,
                "state": request.args.get("estado") if request.args.get("estado") in CASE_STATES else None,

@@ -36,18 +36,14 @@ def load_user_and_check_csrf():
     return None
 
 
-def login_required(action: str | None = None):
-    """Send anonymous visitors to the login page; refuse roles that may not do `action`."""
-    def wrap(view):
-        @wraps(view)
-        def inner(*args, **kwargs):
-            if g.user is None:
-                return redirect(url_for("pages.login", next=request.full_path))
-            if action is not None and not permissions.allowed(g.user, action):
-                abort(403)
-            return view(*args, **kwargs)
-        return inner
-    return wrap
+def login_required(view):
+    """Send anonymous visitors to the login page; what a signed-in user may do is the use case's to decide."""
+    @wraps(view)
+    def inner(*args, **kwargs):
+        if g.user is None:
+            return redirect(url_for("pages.login", next=request.full_path))
+        return view(*args, **kwargs)
+    return inner
 
 
 def safe_next(target: str | None) -> str:
@@ -136,6 +132,7 @@ def http_error_page(exc):
 
 @bp.errorhandler(NotFound)
 def not_found(exc):
+    """A case, task or procedure that does not exist or is out of the user's reach: the page abort(404) gives."""
     return error_page(404)
 
 
@@ -151,6 +148,7 @@ def conflict(exc):
 
 @bp.errorhandler(Forbidden)
 def forbidden(exc):
+    """A use case refused the user's role: the page abort(403) gives."""
     return error_page(403)
 
 
