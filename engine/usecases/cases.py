@@ -279,7 +279,6 @@ def change_case_state(svc: Services, principal: Principal, case_id: int, action:
     return {"id": case_id, "state": new_state, "version": version}
 
 
-
 OPEN_STATES = ("running", "error", "suspended")
 CASE_LIST_COLUMNS = (_c.c.id, _c.c.number, _c.c.tracking_code, _c.c.process_key, _c.c.state, _c.c.title,
                      _c.c.applicant_name, _c.c.municipality, _c.c.created_at, _c.c.updated_at,
