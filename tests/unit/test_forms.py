@@ -53,7 +53,8 @@ def test_the_gate_raises_the_engines_errors_with_the_registrys_problems(registry
         registry.validate("f", {"b": "dos"})
     with pytest.raises(FormInvalid) as refused:
         gate.validate("f", {"b": "dos"})
-    assert refused.value.message == FORM_INVALID_MESSAGE == "El formulario tiene errores; corríjalos y envíelo de nuevo."
+    assert refused.value.message == FORM_INVALID_MESSAGE
+    assert FORM_INVALID_MESSAGE == "El formulario tiene errores; corríjalos y envíelo de nuevo."
     assert refused.value.errors == problems.value.problems and len(refused.value.errors) == 3
     assert refused.value.to_dict() == {"code": "form_invalid", "message": FORM_INVALID_MESSAGE,
                                        "errors": problems.value.problems, "form": "f"}
@@ -65,7 +66,8 @@ def test_the_gate_raises_the_engines_errors_with_the_registrys_problems(registry
         gate.summary("bad", {})
     assert invalid_schema.value.message.startswith("form 'bad' is not a valid JSON Schema: ")
     assert gate.validate("f", {"a": "x", "b": 1, "c": "2456789050401"}) == {"a": "x", "b": 1, "c": "2456789050401"}
-    assert gate.summary("f", {"persona": {"nombre": "Ana"}}) == {"applicant_name": "Ana"} and gate.keys() == ["bad", "f"]
+    assert gate.summary("f", {"persona": {"nombre": "Ana"}}) == {"applicant_name": "Ana"}
+    assert gate.keys() == ["bad", "f"]
 
 
 def test_not_in_the_past_is_the_office_date_by_the_given_clock(tmp_path):
