@@ -214,7 +214,7 @@ def load_workflow(text: str, spec, subprocess_specs) -> BpmnWorkflow:
 
 
 def upgrade(dct: dict) -> None:
-    """Bring a stored workflow document to SERIALIZER_VERSION through MIGRATIONS, or raise SerializerVersionUnsupported."""
+    """Bring a stored workflow document to SERIALIZER_VERSION through MIGRATIONS, else SerializerVersionUnsupported."""
     stored = version = dct.pop(_VERSION_KEY, None)
     seen = set()
     while version != SERIALIZER_VERSION:
