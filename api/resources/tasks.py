@@ -22,7 +22,8 @@ class MyTasks(MethodView):
     @blp.response(200, InboxTaskSchema(many=True))
     def get(self, args):
         """Ready tasks you hold."""
-        return inbox.inbox(services(), principal(), view="mine", per_page=args["limit"])["items"]
+        return inbox.inbox(services(), principal(), view="mine", per_page=args["limit"],
+                           summary=False)["items"]
 
 
 @blp.route("/queue")
@@ -33,7 +34,7 @@ class Queue(MethodView):
     def get(self, args):
         """Ready tasks of your groups (or of one group), oldest deadline first."""
         return inbox.inbox(services(), principal(), view="queue", group=args.get("group"),
-                           unassigned=args["unassigned"], per_page=args["limit"])["items"]
+                           unassigned=args["unassigned"], per_page=args["limit"], summary=False)["items"]
 
 
 @blp.route("/<uuid:task_id>")

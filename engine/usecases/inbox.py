@@ -6,6 +6,8 @@ the queues of his groups), not here.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
@@ -13,10 +15,12 @@ from sqlalchemy import and_, func, or_, select
 from engine.accounts import permissions
 from engine.accounts.permissions import Principal, use_case
 from engine.errors import InvalidInput
-from engine.services import Services
 from engine.storage import models
 from engine.usecases.intake import process_names
 from engine.usecases.paging import page_window
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 DUE_SOON_DAYS = 2
 VIEWS = ("mine", "queue")
@@ -50,9 +54,10 @@ def _search(q: str):
 def inbox(svc: Services, principal: Principal, *, view: str = "mine", group: str | None = None,
           unassigned: bool = False, process_key: str | None = None, element_id: str | None = None,
           municipality: str | None = None, q: str | None = None, sort: str = "due_at", page: int = 1,
-          per_page: int = 25) -> dict:
+          per_page: int = 25, summary: bool = True) -> dict:
     """One page of the ready tasks of a view: "mine" (held by the principal) or "queue" (of his groups, or of
-    one `group`), with the total, the filters' choices and the procedures' names."""
+    one `group`), with the total, the filters' choices and the procedures' names (unless `summary` is false: the
+    API's lists need only the rows, and the choices scan the whole view)."""
     column = SORTS.get(sort.lstrip("-"))
     if column is None:
         raise InvalidInput(f"unknown sort '{sort}'", errors=[{"field": "sort", "message": f"one of {sorted(SORTS)}"}])
@@ -71,14 +76,17 @@ def inbox(svc: Services, principal: Principal, *, view: str = "mine", group: str
     joined = _t.join(_c, _c.c.id == _t.c.case_id)
     with svc.uow(write=False) as uow:
         conn = uow.conn
-        total = conn.execute(select(func.count()).select_from(joined).where(and_(*conditions))).scalar_one()
         rows = conn.execute(select(*COLUMNS).select_from(joined).where(and_(*conditions)).order_by(*order)
                             .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+        now = svc.clock()
+        items = [dict(r, **due_flags(r["due_at"], now)) for r in rows]
+        if not summary:
+            return {"items": items, "page": page, "per_page": per_page}
+        total = conn.execute(select(func.count()).select_from(joined).where(and_(*conditions))).scalar_one()
         choices = conn.execute(select(_c.c.process_key, _t.c.element_id, _t.c.title, _c.c.municipality)
                                .select_from(joined).where(and_(*base)).distinct()).all()
         names = process_names(conn)
-    now = svc.clock()
-    return {"items": [dict(r, **due_flags(r["due_at"], now)) for r in rows], "total": total, "page": page,
+    return {"items": items, "total": total, "page": page,
             "per_page": per_page, "names": names, "choices": {
                 "process_keys": sorted({r.process_key for r in choices}),
                 "tasks": sorted({(r.element_id, r.title) for r in choices}, key=lambda t: t[1]),
