@@ -9,6 +9,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, bindp
 
 from engine.errors import Conflict
 from engine.storage.concurrency import bump_version, bump_versions, versioned_update
+from tests.conftest import _postgres_url, make_services
 from tests.waiting import wait_until
 
 _metadata = MetaData()
@@ -24,15 +25,29 @@ _UPDATE_KEEPING_STAMP = versioned_update(_probes, stamp=func.coalesce(bindparam(
 STAMP = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def probes(svc):
-    """Rows 1..3 at version 1, in a table of the test's database (SQLite file or PostgreSQL schema)."""
+def _with_probes(svc):
     _metadata.create_all(svc.db)
     with svc.uow() as uow:
         uow.conn.execute(insert(_probes), [{"id": i, "version": 1, "label": f"row {i}", "stamp": STAMP}
                                            for i in (1, 2, 3)])
         uow.commit()
     return svc
+
+
+@pytest.fixture
+def probes(svc):
+    """Rows 1..3 at version 1, in a table of the test's database (SQLite file or PostgreSQL schema)."""
+    return _with_probes(svc)
+
+
+@pytest.fixture
+def pg_probes(clock):
+    """The same rows on PostgreSQL only (SQLite writers queue at BEGIN IMMEDIATE, before reading: no lock wait)."""
+    url, drop = _postgres_url()
+    svc = make_services(url, clock)
+    yield _with_probes(svc)
+    svc.db.dispose()
+    drop()
 
 
 def rows(svc) -> dict:
@@ -132,10 +147,9 @@ def blocked_by(svc, pid: int) -> int:
                             {"pid": pid}).scalar()
 
 
-def test_a_writer_waiting_on_the_row_lock_loses_once_the_first_commits(probes):
+def test_a_writer_waiting_on_the_row_lock_loses_once_the_first_commits(pg_probes):
     """PostgreSQL lets both transactions begin; the second UPDATE waits for the row, then re-checks the version."""
-    if probes.db.dialect.name != "postgresql":
-        pytest.skip("SQLite writers queue at BEGIN IMMEDIATE, before reading: the race test above covers them")
+    probes = pg_probes
     first = probes.uow().__enter__()
     bump_version(first.conn, _UPDATE, 1, 1, {"label": "first"}, Conflict("first lost"))
     first_pid = first.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
