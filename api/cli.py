@@ -44,7 +44,7 @@ def serve(host, port, with_scheduler, workers, dev, no_reload, stop_with_parent)
     if dev:
         _serve_dev(host, port, with_scheduler, reload=not no_reload)
         return
-    from engine.timekeeping.scheduler import log_to_stderr
+    from engine.ops.scheduler import log_to_stderr
     from engine.ops.supervisor import Child, Supervisor
     log_to_stderr()
     workers = workers or _int_env("EXPEDIENTE_WORKERS", DEFAULT_WORKERS)
@@ -78,7 +78,7 @@ def _production_app():
 
 def _serve_dev(host: str, port: int, with_scheduler: bool, reload: bool) -> None:
     from api.app import create_app
-    from engine.timekeeping import scheduler
+    from engine.ops import scheduler
     from engine.config import Settings
     from engine.services import build_services
     if with_scheduler:

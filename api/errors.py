@@ -12,8 +12,8 @@ from engine.usecases.attachments import AttachmentRefused, AttachmentTooLarge
 from engine.accounts.auth import AccountLocked
 from engine.storage.idempotency import IdempotencyKeyReused, IdempotentReplay
 from engine.accounts.permissions import NotAssignable, NotAuthenticated
-from engine.storage.storable import StateRejected
-from engine.runtime.values import ValueRejected
+from engine.runtime.storable import StateRejected
+from engine.values import ValueRejected
 from web.i18n import localize
 
 PROBLEM_MIMETYPE = "application/problem+json"

@@ -3,7 +3,7 @@
 Cases of a tiny process (start → timer → end) are started through engine.usecases.cases.start_case, by a few worker
 processes, on a fresh schema; their timer is due at the moment the benchmark began. Then two real scheduler
 processes (`expediente scheduler --until-idle`) are launched and timed from launch until both have exited
-(interpreter start-up included). Every firing goes through engine.timekeeping.timers with its row locks.
+(interpreter start-up included). Every firing goes through engine.usecases.timers with its row locks.
 Last line: JSON with fired, duplicates, seconds_to_fire_all.
 """
 from __future__ import annotations

@@ -96,7 +96,7 @@ class Services:
 
 def build_services(settings: Settings | None = None, **overrides) -> Services:
     """Wire the production services (or tests' variants through `overrides`)."""
-    from engine.timekeeping.closures import refresh_calendar
+    from engine.usecases.closures import refresh_calendar
     from engine.timekeeping.deadlines import AlertPolicy
     from engine.mail.notifications import SmtpMailer, SmtpSettings
     settings = settings or Settings.from_env()

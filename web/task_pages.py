@@ -8,7 +8,7 @@ from engine.usecases import cases
 from engine.usecases import intake
 from engine.usecases import tasks
 from engine.errors import Conflict, FormInvalid, TaskNotReady
-from engine.runtime.values import ValueRejected
+from engine.values import ValueRejected
 from web import schema_form
 from web.pages import bp, login_required, services
 from web.submissions import single_submission

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from api.openapi import ApiBlueprint
 from api.schemas.calendar import ClosureCreateSchema, ClosureQuerySchema, ClosureSchema
 from api.security import calls, principal, services
-from engine.timekeeping import closures
+from engine.usecases import closures
 
 blp = ApiBlueprint("closures", __name__, url_prefix="/api/closures", description="Días de cierre de la oficina")
 

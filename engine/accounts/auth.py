@@ -2,6 +2,8 @@
 accounts."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import hashlib
 import hmac
 import math
@@ -16,8 +18,10 @@ from engine.storage import models
 from engine.errors import Conflict, ExpedienteError, InvalidInput, NotFound
 from engine.accounts.login_throttle import LoginPolicy
 from engine.accounts.permissions import NotAuthenticated, Principal, use_case
-from engine.services import Services
 from engine.accounts.users import ROLES, account, ensure_group, groups_with_members, hash_password, verify_password
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 TOKEN_PREFIX = "exp_"
 TOKEN_BYTES = 32

@@ -6,6 +6,8 @@ name share its count, and stored only as a hash.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import hashlib
 import unicodedata
 from dataclasses import dataclass
@@ -15,7 +17,9 @@ from sqlalchemy import bindparam, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.storage import models
-from engine.services import Services
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 # A name with no failure for this long starts again from zero (and its row is deleted).
 FORGET_AFTER_SECONDS = 24 * 3600

@@ -1,6 +1,8 @@
 """Accounts, groups and the lane→group table."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import secrets
 
 from argon2 import PasswordHasher
@@ -11,7 +13,9 @@ from engine.accounts import login_throttle
 from engine.accounts.permissions import Principal, use_case
 from engine.storage import models
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.services import Services
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 ROLES = ("clerk", "supervisor", "auditor", "admin")
 _u, _g, _ug = models.users, models.groups, models.user_groups

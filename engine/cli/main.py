@@ -122,7 +122,7 @@ def scheduler(once, until_idle):
     """Fire due timers, send deadline alerts and queued mail every few seconds (several may run at once)."""
     import signal
     from dataclasses import asdict
-    from engine.timekeeping.scheduler import (
+    from engine.ops.scheduler import (
         SchedulerSettings, build_scheduler, log_to_stderr, run_pass, run_until_idle, stop_cleanly,
     )
     from engine.ops.backup import BackupSettings
@@ -156,7 +156,7 @@ def closure():
 @click.option("--actor", default=None, help="Who declares it (recorded).")
 def closure_add(day, description, actor):
     """Declare DAY (YYYY-MM-DD) a closure day, with its reason."""
-    from engine.timekeeping.closures import add_closure
+    from engine.usecases.closures import add_closure
     add_closure(cli_services(), cli_principal(actor or os.environ.get("USER")), day.date(), description)
     click.echo(f"{day.date().isoformat()}: {description}")
 
@@ -165,7 +165,7 @@ def closure_add(day, description, actor):
 @click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
 def closure_remove(day):
     """Reopen DAY; deadlines already computed keep their dates."""
-    from engine.timekeeping.closures import remove_closure
+    from engine.usecases.closures import remove_closure
     remove_closure(cli_services(), cli_principal(), day.date())
     click.echo(f"{day.date().isoformat()} is a working day again")
 
@@ -174,7 +174,7 @@ def closure_remove(day):
 @click.option("--year", type=int, default=None)
 def closure_list(year):
     """List closure days."""
-    from engine.timekeeping.closures import list_closures
+    from engine.usecases.closures import list_closures
     for row in list_closures(cli_services(), cli_principal(), year):
         click.echo(f"{row['day'].isoformat()}  {row['description']}")
 

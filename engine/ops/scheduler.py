@@ -11,11 +11,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine.timekeeping import closures
-from engine.timekeeping import deadlines
+from engine.usecases import closures
+from engine.usecases import deadline_alerts
 from engine.ops import health
 from engine.mail import notifications
-from engine.timekeeping import timers
+from engine.usecases import timers
 from engine.storage import idempotency
 from engine.ops.backup_schedule import add_backup_job
 
@@ -75,7 +75,7 @@ def run_pass(svc, settings: SchedulerSettings | None = None, stop: threading.Eve
     except Exception:  # noqa: BLE001 - logged; the next pass tries again
         log.exception("firing timers failed")
     try:
-        alerts = None if stopping() else deadlines.send_due_alerts(svc)
+        alerts = None if stopping() else deadline_alerts.send_due_alerts(svc)
     except Exception:  # noqa: BLE001
         log.exception("deadline alerts failed")
     try:

@@ -23,9 +23,9 @@ from engine.errors import ExpedienteError, LoopLimitExceeded
 from engine.messages import msg
 from engine.sandbox.restricted import make_script_engine
 from engine.sandbox.pool import DEFAULT_MEMORY_BYTES, DEFAULT_WORKERS
-from engine.storage.storable import check_task_output
+from engine.runtime.storable import check_task_output
 from engine.runtime.serializer import runnable_specs
-from engine.runtime.values import ValueRejected
+from engine.values import ValueRejected
 from engine.runtime.walks import DeepWorkflow
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """What a step may keep: the values a task adds are checked before it completes, and a case's state before
-it is written (engine.runtime.values says what a value may be).
+it is written (engine.values says what a value may be).
 
 Two lines of defence. When a task has run, the values it added or changed (compared with its parent's data,
 as SpiffWorkflow's delta does) are checked before the task completes: a bad value stops that task in ERROR,
@@ -17,7 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import ExpedienteError
 from engine.messages import msg
-from engine.runtime.values import DEFAULT_LIMITS, ValueLimits, ValueRejected, value_size
+from engine.values import DEFAULT_LIMITS, ValueLimits, ValueRejected, value_size
 
 # Tasks a step did not touch are stored again as they were loaded. Cases written before values were checked may
 # hold integers past 63 bits there (the serializer keeps them exactly, if slowly): such a case must still move

@@ -2,7 +2,7 @@
 
 `run(request, channel)` is what engine.sandbox.worker calls for each request; it never raises. An expression
 answers its value; a script answers what it changed in the task data (values a case can store, checked here
-with engine.runtime.values, so nothing unstorable or oversized crosses back) and which keys it deleted.
+with engine.values, so nothing unstorable or oversized crosses back) and which keys it deleted.
 
 The time limit here is a `sys.settrace` tracer that follows the script's own code line by line and checks the
 deadline at every call elsewhere; the office's helpers run with it switched off (`sandbox_guards.untraced`), so
@@ -25,7 +25,7 @@ from engine.messages import msg
 from engine.sandbox.guards import _GUARDS, _MODULES, _printable, untraced
 from engine.sandbox.policy import SCRIPT_FILENAME, compile_script
 from engine.sandbox.wire import Unpassable, encode_error
-from engine.runtime.values import DEFAULT_LIMITS, ValueRejected, value_size
+from engine.values import DEFAULT_LIMITS, ValueRejected, value_size
 
 _PASSABLE_SCALARS = frozenset((type(None), bool, int, float, complex, str, bytes, decimal.Decimal, datetime.date,
                                datetime.timedelta, datetime.timezone))
@@ -110,7 +110,7 @@ def _same(old, new) -> bool:
 
 
 def _check_storable(updated: dict) -> None:
-    """What a script wrote must be storable (engine.runtime.values), as runtime checks a task's output."""
+    """What a script wrote must be storable (engine.values), as runtime checks a task's output."""
     memo: dict = {}
     total = 2
     for key, value in updated.items():

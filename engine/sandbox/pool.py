@@ -33,7 +33,7 @@ DEFAULT_MEMORY_BYTES = 512 * 2**20
 # so the margin only covers passing the data both ways on a loaded machine before the kill.
 KILL_MARGIN_SECONDS = 0.5
 START_TIMEOUT_SECONDS = 60  # a worker imports the sandbox and the holidays: well under a second, unless loaded
-MAX_REPLY_BYTES = 16 * 2**20  # what a script may send back is checked to be far smaller (engine.runtime.values)
+MAX_REPLY_BYTES = 16 * 2**20  # what a script may send back is checked to be far smaller (engine.values)
 _ROOT = Path(__file__).resolve().parent.parent
 # The worker's environment: no database URL, SMTP password or secret key, should a script ever get past the
 # first wall. Locale and timezone stay, so strftime() and datetime.now() in scripts are as before.

@@ -25,7 +25,7 @@ from engine.sandbox.guards import _GUARDS, _MODULES, untraced
 from engine.sandbox.policy import SCRIPT_FILENAME, check_script  # noqa: F401 - the sandbox's public names
 from engine.sandbox.pool import DEFAULT_MEMORY_BYTES, DEFAULT_WORKERS, get_pool
 from engine.sandbox.wire import decode_error, dumps, encode_error
-from engine.runtime.values import ValueRejected
+from engine.values import ValueRejected
 
 SCRIPT_TIME_LIMIT_SECONDS = 2.0
 _versions: dict = {}  # content of the office helpers' data -> a version number the workers cache it under
@@ -140,7 +140,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
 class _SandboxEngine(PythonScriptEngine):
     """PythonScriptEngine that keeps sandbox errors reachable from Spiff's WorkflowTaskException (as __cause__,
     and in the message: Spiff's evaluate() drops the original message) with the script's line, and lets a
-    value a case cannot store stop the task as engine.runtime.values says (not wrapped, naming the element)."""
+    value a case cannot store stop the task as engine.values says (not wrapped, naming the element)."""
 
     def evaluate(self, task, expression, external_context=None):
         try:

@@ -19,7 +19,7 @@ import re2
 
 from engine.errors import ScriptError, ScriptTimeout
 from engine.messages import Message
-from engine.runtime.values import ValueRejected
+from engine.values import ValueRejected
 
 PROTOCOL = 5
 _ALLOWED = {("datetime", n) for n in ("date", "datetime", "time", "timedelta", "timezone")} | {

@@ -13,7 +13,7 @@ from engine.errors import CaseNotFound, Conflict
 from engine.storage.concurrency import bump_version, versioned_update
 from engine.messages import msg
 from engine.runtime.runner import Failure, HumanTask, all_tasks, is_finished, ready_human_tasks
-from engine.storage.storable import StateRejected, check_serialized, mark_loaded, scrub_errored
+from engine.runtime.storable import StateRejected, check_serialized, mark_loaded, scrub_errored
 
 # Attachments live outside the case state; a case's own data stays far below this.
 MAX_CASE_STATE_BYTES = 8 * 1024 * 1024
@@ -137,7 +137,7 @@ def project_tasks(conn, case_id: int, process_key: str, before: list[HumanTask],
             "due_at": plans[t.id].due_at if t.id in plans else None,
         } for t in new])
     if plans:
-        deadlines.record(conn, case_id, plans)
+        record_alerts(conn, case_id, plans)
     return new
 
 
@@ -219,3 +219,11 @@ def claim_filter(task_id: str, actor: str):
     """Rows a given actor may take: ready and either free or already theirs."""
     return and_(_tasks.c.id == task_id, _tasks.c.state == "ready",
                 or_(_tasks.c.assignee.is_(None), _tasks.c.assignee == actor))
+
+
+def record_alerts(conn, case_id: int, plans: dict) -> None:
+    """Store the alert moments of freshly written task rows (plans: task id -> timekeeping.deadlines.Deadline)."""
+    conn.execute(insert(models.deadline_alerts), [
+        {"task_id": task_id, "case_id": case_id, "point": point, "working_days": plan.working_days,
+         "due_at": at, "state": "pending", "sent_at": None}
+        for task_id, plan in plans.items() for point, at in plan.alerts])

@@ -2,6 +2,8 @@
 those who may see the case."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import hashlib
 import os
 import re
@@ -16,8 +18,10 @@ from engine.storage import models
 from engine.config import PROJECT_ROOT
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.storage.persistence import append_events, event_row, require_case
-from engine.services import Services
 from engine.accounts.permissions import Principal, check_case_visible, use_case
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 DEFAULT_DIRECTORY = PROJECT_ROOT / "var" / "attachments"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024

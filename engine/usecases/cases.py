@@ -4,6 +4,8 @@ Each takes the acting principal and checks his role (permissions.use_case) and h
 see does not exist for him) in its own unit of work."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -15,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from engine.timekeeping.calendar import OFFICE_TZ
 from engine.storage import models
 from engine.runtime import serializer
-from engine.runtime import values
+from engine import values
 from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
 from engine.mail.notifications import enqueue_receipt
 from engine.storage.persistence import (
@@ -26,10 +28,12 @@ from engine.runtime.runner import current_data, element_marks, start_form_key
 from engine.usecases.attachments import attachments_of
 from engine.usecases.intake import process_name, process_names
 from engine.usecases.paging import page_window
-from engine.services import Services
 from engine.accounts import permissions
 from engine.accounts.permissions import Principal, check_case_visible, use_case
-from engine.storage.storable import StateRejected
+from engine.runtime.storable import StateRejected
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 # No 0/O, 1/I/L: the code is read aloud over the phone and typed by citizens.
 TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"

@@ -5,6 +5,8 @@ drafts.publish_draft, which take the acting principal; tests, benchmarks and tho
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +18,10 @@ from engine.storage import models
 from engine.runtime import serializer
 from engine.errors import InvalidInput, ProcessNotFound
 from engine.messages import msg
-from engine.services import Services
 from engine.language.specs import parse_bundle
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 _versions = models.process_versions
 DEPLOYABLE_SUFFIXES = (".bpmn", ".dmn")

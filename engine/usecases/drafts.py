@@ -1,6 +1,8 @@
 """Drafts: a supervisor edits a process diagram, sees its problems on every save, and publishes it as a version."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import re
 from pathlib import Path
 from typing import Mapping
@@ -16,9 +18,11 @@ from engine.storage import models
 from engine.timekeeping.deadlines import DEADLINE_PROPERTY
 from engine.errors import Conflict, InvalidInput, NotFound, Problem, ProcessNotFound, SpecInvalid
 from engine.messages import msg, one_line
-from engine.services import Services
 from engine.language.diff import diff_xml
 from engine.language.specs import MAX_DOCUMENT_BYTES, elements_of, parse_bundle
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 _drafts = models.process_drafts
 _versions = models.process_versions

@@ -2,13 +2,17 @@
 instructions from the deployed specs."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import and_, bindparam, func, select
 
 from engine.accounts.permissions import Principal, use_case
 from engine.errors import CaseNotFound, ProcessNotFound
 from engine.runtime.runner import instructions_of, start_form_key
-from engine.services import Services
 from engine.storage import models
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 # Shared sub-processes are called by procedures, never filed on their own.
 SUBPROCESS_PREFIX = "comun_"

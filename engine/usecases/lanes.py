@@ -1,16 +1,20 @@
 """The lane→group table (which group works each BPMN lane), and the `lanes.json` files that travel with the diagrams."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 from pathlib import Path
 
 from sqlalchemy import select
 
 from engine.errors import InvalidInput
-from engine.services import Services
 from engine.storage import models
 from engine.accounts.permissions import Principal, use_case
 from engine.accounts.users import map_lane
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 LANES_FILE = "lanes.json"
 

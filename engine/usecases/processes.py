@@ -1,6 +1,8 @@
 """Processes: the deployed ones, their versions and diagrams; checking and deploying files."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import and_, func, select
 
 from engine.accounts.permissions import Principal, use_case
@@ -8,10 +10,12 @@ from engine.language.diff import diff_xml
 from engine.errors import Problem, ProcessNotFound, SpecInvalid
 from engine.language.specs import parse_bundle
 from engine.messages import msg
-from engine.services import Services
 from engine.storage import models
 from engine.usecases import deploy
 from engine.usecases.cases import OPEN_STATES
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 _c = models.cases
 _v = models.process_versions

@@ -5,6 +5,8 @@ outside its group gets TaskNotFound, as if it did not exist) before reading or c
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from uuid import UUID
 
 import orjson
@@ -14,16 +16,18 @@ from engine.accounts import auth
 from engine.accounts import permissions
 from engine.accounts.permissions import Principal, use_case
 from engine.errors import Conflict, InvalidInput, NotFound, TaskNotFound, TaskNotReady
-from engine.services import Services
 from engine.storage import models
 from engine.storage.persistence import (
     append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, refusal, snapshot,
     state_after, write_case, write_refused,
 )
-from engine.storage.storable import StateRejected
+from engine.runtime.storable import StateRejected
 from engine.usecases import intake
 from engine.usecases.attachments import attachments_of
 from engine.usecases.cases import check_data, load_case_data, outcome_events
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 _t, _c, _d = models.tasks, models.cases, models.task_drafts
 _TASK_BY_ID = (select(_t, _c.c.number.label("case_number"), _c.c.title.label("case_title"), _c.c.process_key,

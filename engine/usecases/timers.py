@@ -1,6 +1,8 @@
 """Firing due timers: each exactly once, never against a case that has moved on."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,8 +19,10 @@ from engine.storage.persistence import (
     CaseRow, Snapshot, append_events, dump_state, event_row, load_case_workflow, project, refusal, snapshot,
     state_after,
 )
-from engine.services import Services
-from engine.storage.storable import StateRejected
+from engine.runtime.storable import StateRejected
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 log = logging.getLogger(__name__)
 # Timers fired per transaction: one commit for many, and SKIP LOCKED hands the next batch to another

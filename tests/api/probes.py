@@ -77,7 +77,7 @@ def unique_day():
 
 def closure_day(svc) -> str:
     """A closure day that exists, for a DELETE to remove."""
-    from engine.timekeeping.closures import add_closure
+    from engine.usecases.closures import add_closure
     day = unique_day()
     add_closure(svc, principal_for("admin"), day, "Cierre de prueba")
     return day.isoformat()

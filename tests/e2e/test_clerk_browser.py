@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 from engine.usecases import cases
-from engine.timekeeping import timers
+from engine.usecases import timers
 from tests.conftest import SYSTEM, principal_for
 from tests.processes.licencia_walk import intake, iso, local
 from tests.e2e.chromium import SCREENSHOTS, new_page

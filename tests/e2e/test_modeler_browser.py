@@ -13,7 +13,7 @@ from engine.usecases import cases
 from engine.usecases import deploy
 from engine.usecases import drafts
 from engine.usecases import processes
-from engine.timekeeping import timers
+from engine.usecases import timers
 from engine.accounts.users import add_user
 from tests.conftest import SYSTEM, principal_for
 from tests.processes import licencia_walk as lic

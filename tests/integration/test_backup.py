@@ -33,7 +33,7 @@ from engine.errors import CaseNotFound, Conflict
 from engine.storage.migrate import upgrade
 from engine.storage.db import make_engine
 from engine.ops.restore import restore_backup
-from engine.timekeeping.scheduler import build_scheduler
+from engine.ops.scheduler import build_scheduler
 from engine.accounts.users import map_lane
 from tests.conftest import POSTGRES_URL, SYSTEM, _require_postgres, bpmn_fixture, make_services, principal_for
 from tests.task_rows import task_rows

@@ -7,10 +7,11 @@ import pytest
 from click.testing import CliRunner
 
 from engine.usecases import cases
-from engine.timekeeping import closures
+from engine.usecases import closures
 from engine.usecases import tasks
 from engine.cli.main import main
-from engine.timekeeping.deadlines import AlertPolicy, send_due_alerts
+from engine.timekeeping.deadlines import AlertPolicy
+from engine.usecases.deadline_alerts import send_due_alerts
 from engine.usecases.deploy import deploy_files
 from engine.errors import Conflict, InvalidInput
 from engine.mail.notifications import outbox_rows

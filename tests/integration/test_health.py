@@ -7,7 +7,7 @@ from api.app import create_app
 from engine.config import Settings
 from engine.ops import health
 from engine.storage.db import make_engine
-from engine.timekeeping.scheduler import SchedulerSettings, build_scheduler, stop_cleanly
+from engine.ops.scheduler import SchedulerSettings, build_scheduler, stop_cleanly
 from tests.conftest import make_services
 
 

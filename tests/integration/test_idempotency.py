@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from engine.usecases import cases
 from engine.storage import idempotency
 from engine.storage import models
-from engine.timekeeping import scheduler
+from engine.ops import scheduler
 from engine.usecases.deploy import deploy_files
 from engine.errors import Conflict, ProcessNotFound
 from tests.conftest import bpmn_fixture, principal_for

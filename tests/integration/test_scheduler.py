@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from engine.usecases import cases
-from engine.timekeeping import scheduler as scheduler_module
+from engine.ops import scheduler as scheduler_module
 from api.cli import main
 from engine.usecases.deploy import deploy_files
-from engine.timekeeping.scheduler import SchedulerSettings, run_pass, start_in_process
+from engine.ops.scheduler import SchedulerSettings, run_pass, start_in_process
 from engine.services import system_clock
 from tests.bpmn import definitions
 from tests.conftest import SYSTEM, _postgres_url, make_services
@@ -36,7 +36,7 @@ PAST_TIMER = reminder('"2001-01-01T00:00:00+00:00"')
 # A scheduler whose every firing is slow, so it can be killed in the middle of a batch.
 SLOW_CHILD = """
 import time
-from engine.timekeeping.scheduler import SchedulerSettings, run_until_idle
+from engine.ops.scheduler import SchedulerSettings, run_until_idle
 from engine.services import build_services
 svc = build_services()
 fire = svc.runtime.fire_timers

@@ -26,9 +26,9 @@ import pytest
 
 from engine.runtime import serializer
 from engine.runtime.runner import current_data, describe, is_finished, ready_human_tasks
-from engine.runtime.values import check_data
+from engine.values import check_data
 from engine.storage.persistence import dump_data, dump_state
-from engine.storage.storable import mark_loaded
+from engine.runtime.storable import mark_loaded
 from tests.conftest import IN_MEMORY_URL, FakeClock, make_services
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "stored_cases"

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from engine.usecases import cases
 from engine.usecases import tasks
-from engine.timekeeping import timers
+from engine.usecases import timers
 from engine.usecases.deploy import deploy_files
 from engine.storage.persistence import MAX_CASE_STATE_BYTES
 from tests.bpmn import linear, script, user

@@ -8,7 +8,7 @@ import pytest
 
 from engine.usecases import cases
 from engine.usecases import tasks
-from engine.timekeeping import timers
+from engine.usecases import timers
 from engine.usecases.deploy import deploy_files
 from tests.bpmn import definitions
 from tests.conftest import SYSTEM, principal_for

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from engine.usecases import cases
 from engine.usecases import tasks
-from engine.timekeeping import timers
+from engine.usecases import timers
 from engine.usecases.cases import OFFICE_TZ
 from engine.usecases.deploy import deploy_files, read_paths
 from engine.usecases.lanes import apply_lane_files

@@ -16,7 +16,7 @@ from engine.sandbox.restricted import RestrictedEnvironment, check_script
 from engine.sandbox.fast import FALLBACK, plan
 from engine.sandbox.helpers import OfficeHelpers
 from engine.sandbox.pool import _worker_env, get_pool
-from engine.runtime.values import ValueRejected
+from engine.values import ValueRejected
 
 SHORT_LIMIT = 1.0
 PATIENCE_SECONDS = 60
@@ -161,7 +161,7 @@ def test_office_helpers_are_rebuilt_in_the_worker_from_the_calendar_plazos_and_c
     data = {}
     sandbox.execute(script, data)
     assert data == {"ahora": moment.isoformat(), "abierto": True, "dias": 10}
-    calendar.closures = {date(2026, 4, 7): "Emergencia"}  # as engine.timekeeping.closures.refresh_calendar does
+    calendar.closures = {date(2026, 4, 7): "Emergencia"}  # as engine.usecases.closures.refresh_calendar does
     moment = datetime(2026, 4, 7, 15, 0, tzinfo=timezone.utc)
     sandbox.execute(script, data)
     assert data == {"ahora": moment.isoformat(), "abierto": False, "dias": 10}

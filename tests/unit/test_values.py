@@ -11,7 +11,7 @@ import pytest
 from engine.runtime import serializer
 from engine.errors import InvalidInput
 from engine.runtime.runner import Runtime
-from engine.runtime.values import DEFAULT_LIMITS, ValueLimits, ValueRejected, check_data, check_value, value_size
+from engine.values import DEFAULT_LIMITS, ValueLimits, ValueRejected, check_data, check_value, value_size
 from tests.bpmn import linear, user
 from tests.unit.test_runtime import spec_of
 
