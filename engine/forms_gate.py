@@ -38,6 +38,11 @@ class FormsGate:
         with _translated():
             return self._registry.summary(form_key, data)
 
+    def citizen_email(self, form_key: str | None, data: dict) -> str | None:
+        """The citizen's e-mail address in `data`, from the field the form marks "x-correo-ciudadano"."""
+        with _translated():
+            return self._registry.citizen_email(form_key, data)
+
 
 def office_forms(clock: Callable[[], datetime], directory: Path = FORMS_DIR) -> FormsGate:
     """The forms in `directory`; "not in the past" means before the office's date by `clock`."""

@@ -17,6 +17,8 @@ from forms.validators import FORMAT_MESSAGES, make_format_checker
 FORMS_DIR = Path(__file__).resolve().parent
 SCHEMA_SUFFIX = ".schema.json"
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
+# Marks the one top-level property of an intake form that holds the citizen's e-mail address (mail goes there).
+CITIZEN_EMAIL = "x-correo-ciudadano"
 
 # Spanish messages by JSON Schema keyword; a property's own "x-mensaje" wins over these.
 KEYWORD_MESSAGES = {
@@ -75,6 +77,23 @@ class FormRegistry:
             return {}
         mapping = self.get(form_key).get("x-resumen", {})
         return {column: _lookup(data, path) for column, path in mapping.items()}
+
+    def citizen_email_field(self, form_key: str | None) -> str | None:
+        """The property the form marks with "x-correo-ciudadano": true, if any; more than one is an invalid form."""
+        if form_key is None:
+            return None
+        marked = [name for name, prop in self.get(form_key).get("properties", {}).items()
+                  if isinstance(prop, dict) and prop.get(CITIZEN_EMAIL) is True]
+        if len(marked) > 1:
+            raise UnknownForm(f"form '{form_key}' marks {len(marked)} fields with {CITIZEN_EMAIL}: "
+                              f"{', '.join(marked)}; mark one", form_key)
+        return marked[0] if marked else None
+
+    def citizen_email(self, form_key: str | None, data: dict) -> str | None:
+        """The citizen's e-mail address in `data`, from the field the form declares; None if it is left empty."""
+        field = self.citizen_email_field(form_key)
+        value = data.get(field) if field else None
+        return value.strip() if isinstance(value, str) and value.strip() else None
 
     def _validator(self, form_key: str) -> Draft202012Validator:
         with self._lock:

@@ -13,9 +13,12 @@ def definitions(body: str, process_id: str = "p", name: str = "Proceso de prueba
 </bpmn:definitions>""".encode()
 
 
-def linear(*elements: str, process_id: str = "p") -> bytes:
-    """start → elements… → end, each element an XML fragment whose id is `e<i>`."""
-    parts = ['<bpmn:startEvent id="start"/>']
+def linear(*elements: str, process_id: str = "p", start_form: str | None = None) -> bytes:
+    """start → elements… → end, each element an XML fragment whose id is `e<i>`; `start_form`: the intake form."""
+    parts = ['<bpmn:startEvent id="start"/>' if start_form is None else
+             '<bpmn:startEvent id="start"><bpmn:extensionElements><spiffworkflow:properties>'
+             f'<spiffworkflow:property name="form" value="{start_form}"/>'
+             '</spiffworkflow:properties></bpmn:extensionElements></bpmn:startEvent>']
     prev = "start"
     for i, el in enumerate(elements):
         parts.append(el.format(id=f"e{i}"))

@@ -18,8 +18,6 @@ from engine.storage import models
 
 log = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-EMAIL_FIELDS = ("solicitante_email", "email")
-NAME_FIELDS = ("solicitante_nombre", "nombre")
 MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
              "octubre", "noviembre", "diciembre")
 WEEKDAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
@@ -126,18 +124,8 @@ def enqueue_template(conn, template: str, *, to: str, now: datetime, case_id: in
     return enqueue_mail(conn, to=to, subject=subject, body=body, now=now, case_id=case_id, kind=template)
 
 
-def applicant_email(data: dict) -> str | None:
-    """The applicant's e-mail address from intake data, if it has one."""
-    for name in EMAIL_FIELDS:
-        value = data.get(name)
-        if isinstance(value, str) and "@" in value and len(value.strip()) <= 254:
-            return value.strip()
-    return None
-
-
-def greeting(data: dict) -> str:
-    name = next((data[n] for n in NAME_FIELDS if isinstance(data.get(n), str) and data[n].strip()), None)
-    return f"Estimado(a) {name.strip()}:" if name else "Estimado(a) solicitante:"
+def greeting(name: str | None) -> str:
+    return f"Estimado(a) {name.strip()}:" if isinstance(name, str) and name.strip() else "Estimado(a) solicitante:"
 
 
 def long_date(d) -> str:
@@ -151,17 +139,20 @@ def date_and_hour(moment: datetime, calendar) -> str:
     return f"{long_date(local)}, {local:%H:%M} h"
 
 
-def enqueue_receipt(conn, *, case_id: int, number: str, tracking_code: str, process_name: str,
-                    filed_at: datetime, data: dict, calendar) -> int | None:
-    """Queue the receipt (constancia de recepción) if the intake data gives an e-mail address."""
-    to = applicant_email(data)
+def enqueue_receipt(conn, *, to: str | None, applicant_name: str | None, case_id: int, number: str,
+                    tracking_code: str, process_name: str, filed_at: datetime, calendar) -> int | None:
+    """Queue the receipt (constancia de recepción) to `to`, the citizen's address; nothing when there is none.
+
+    The caller reads the address from the field the procedure's intake form marks "x-correo-ciudadano"
+    (svc.forms.citizen_email) and the name from its "x-resumen" applicant_name."""
     if to is None:
         return None
     local = calendar.to_local(filed_at)
     effective = calendar.effective_filing_date(filed_at)
     note = "" if effective == local.date() else (
         f"\n  Presentada fuera del horario de recepción: se tiene por presentada el {long_date(effective)}.\n")
-    return enqueue_template(conn, "recepcion", to=to, now=filed_at, case_id=case_id, saludo=greeting(data),
+    return enqueue_template(conn, "recepcion", to=to, now=filed_at, case_id=case_id,
+                            saludo=greeting(applicant_name),
                             numero=number, codigo_seguimiento=tracking_code, tramite=process_name,
                             fecha_presentacion=long_date(local), hora_presentacion=f"{local:%H:%M} h",
                             nota_horario=note)

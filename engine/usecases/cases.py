@@ -76,10 +76,12 @@ def start_case(svc: Services, principal: Principal, process_key: str, data: dict
         if row is None:
             raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
         spec, subprocess_specs = svc.specs.get(conn, row.id)
+        citizen_email = None
         if svc.forms is not None:
             form_key = start_form_key(spec)
             data = svc.forms.validate(form_key, data)
             summary = {**svc.forms.summary(form_key, data), **(summary or {})}
+            citizen_email = svc.forms.citizen_email(form_key, data)  # the field the form marks x-correo-ciudadano
         wf = svc.runtime.new_workflow(spec, subprocess_specs, data)
         failure = svc.runtime.advance(wf)
         now = svc.clock()
@@ -112,9 +114,10 @@ def start_case(svc: Services, principal: Principal, process_key: str, data: dict
                             element_id=process_key)]
         events += outcome_events(case_id, now, state, failure)
         append_events(conn, events)
-        # Only if the intake has an e-mail address; the scheduler sends it, so SMTP never holds up filing.
-        enqueue_receipt(conn, case_id=case_id, number=number, tracking_code=tracking,
-                        process_name=spec.description or process_key, filed_at=now, data=data, calendar=svc.calendar)
+        # Only if the intake gives the citizen's address; the scheduler sends it, so SMTP never holds up filing.
+        enqueue_receipt(conn, to=citizen_email, applicant_name=summary.get("applicant_name"), case_id=case_id,
+                        number=number, tracking_code=tracking, process_name=spec.description or process_key,
+                        filed_at=now, calendar=svc.calendar)
         uow.commit()
     return StartedCase(case_id, number, tracking, state, 1, row.version,
                        [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in ready])

@@ -1,31 +1,19 @@
 """Mail: queued in the caller's transaction, Spanish templates, sent over a real SMTP server on loopback."""
 from __future__ import annotations
 
-import email
 from datetime import datetime, timezone
-from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from engine.usecases import cases
 from engine.mail import notifications
 from engine.usecases.deploy import deploy_files
-from engine.mail.notifications import SmtpMailer, SmtpSettings, enqueue_mail, outbox_rows, render, send_pending
+from engine.mail.notifications import SmtpSettings, enqueue_mail, outbox_rows, render, send_pending
 from tests.bpmn import linear, user
 from tests.conftest import SYSTEM
+from tests.smtp_inbox import loopback_mailer, smtp_inbox
+from tests.unit.test_validators import make_cui
 from tests.waiting import free_port
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
 
 
 @pytest.fixture
@@ -35,18 +23,13 @@ def smtp_port():
 
 @pytest.fixture
 def smtp_server(smtp_port):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    yield inbox
-    controller.stop()
+    with smtp_inbox(smtp_port) as inbox:
+        yield inbox
 
 
 @pytest.fixture
 def mail_svc(svc, smtp_port):
-    svc.mailer = SmtpMailer(SmtpSettings(host="127.0.0.1", port=smtp_port, security="none",
-                                         sender="Gobernación <no-responder@gobernacion.test>",
-                                         timeout_seconds=2, max_attempts=3, retry_base_seconds=60))
+    svc.mailer = loopback_mailer(smtp_port)
     return svc
 
 
@@ -56,29 +39,49 @@ def queue(svc, to="ana@example.gt", subject="Aviso", body="Hola"):
         uow.commit()
 
 
+# The procedure's intake form marks `correo` as the citizen's address ("x-correo-ciudadano").
+WITH_INTAKE = linear(user("Revisar"), start_form="solicitud_ciudadana")
+
+
+def intake(**changes) -> dict:
+    return {"solicitante_nombre": "Ana Tuyuc", "solicitante_dpi": make_cui("24567890", 4, 3),
+            "municipio": "San Martín Jilotepeque", "canal": "en_linea", "solicitud_categoria": "constancia",
+            "asunto": "Constancia de residencia", "resumen": "Solicito una constancia de residencia.",
+            "correo": "ana@example.gt"} | changes
+
+
 def test_receipt_carries_case_number_tracking_code_and_the_date_and_hour_of_filing(svc):
-    deploy_files(svc, {"p.bpmn": linear(user("Revisar"))})
-    started = cases.start_case(svc, SYSTEM, "p", {"solicitante_email": "ana@example.gt", "solicitante_nombre": "Ana"})
+    deploy_files(svc, {"p.bpmn": WITH_INTAKE})
+    started = cases.start_case(svc, SYSTEM, "p", intake(correo=" ana@example.gt "))
     [mail] = outbox_rows(svc, started.id)
     assert (mail["to_address"], mail["status"], mail["kind"]) == ("ana@example.gt", "pending", "recepcion")
     assert started.number in mail["subject"]
     # The fake clock says 15:00 UTC on Monday 2 March 2026: 09:00 at the office.
-    for text in (started.number, started.tracking_code, "lunes 2 de marzo de 2026", "09:00 h", "Estimado(a) Ana",
-                 "Proceso de prueba"):
+    for text in (started.number, started.tracking_code, "lunes 2 de marzo de 2026", "09:00 h",
+                 "Estimado(a) Ana Tuyuc:", "Proceso de prueba"):
         assert text in mail["body"]
 
 
 def test_receipt_after_the_cutoff_says_which_day_the_filing_counts(svc, clock):
-    deploy_files(svc, {"p.bpmn": linear(user("Revisar"))})
+    deploy_files(svc, {"p.bpmn": WITH_INTAKE})
     clock.now = datetime(2026, 3, 2, 23, 0, tzinfo=timezone.utc)  # 17:00 in Guatemala
-    started = cases.start_case(svc, SYSTEM, "p", {"email": "ana@example.gt"})
+    started = cases.start_case(svc, SYSTEM, "p", intake())
     [mail] = outbox_rows(svc, started.id)
     assert "17:00 h" in mail["body"] and "se tiene por presentada el martes 3 de marzo de 2026" in mail["body"]
 
 
-def test_no_receipt_is_queued_when_the_intake_has_no_email(svc):
-    deploy_files(svc, {"p.bpmn": linear(user("Revisar"))})
-    started = cases.start_case(svc, SYSTEM, "p", {"solicitante_nombre": "Ana"})
+def test_no_receipt_is_queued_when_the_intake_leaves_the_address_empty(svc):
+    deploy_files(svc, {"p.bpmn": WITH_INTAKE})
+    data = intake(telefono="5512 3456")
+    del data["correo"]
+    started = cases.start_case(svc, SYSTEM, "p", data)
+    assert outbox_rows(svc, started.id) == []
+
+
+def test_only_the_declared_field_is_an_address_not_a_field_named_like_one(svc):
+    deploy_files(svc, {"p.bpmn": linear(user("Revisar"))})  # no intake form: nothing declares an address
+    started = cases.start_case(svc, SYSTEM, "p", {"solicitante_email": "ana@example.gt", "email": "ana@example.gt",
+                                                  "correo": "ana@example.gt", "solicitante_nombre": "Ana"})
     assert outbox_rows(svc, started.id) == []
 
 
@@ -107,15 +110,11 @@ def test_refused_connection_is_retried_after_the_backoff_then_sent(mail_svc, smt
     [row] = outbox_rows(mail_svc)
     assert (row["status"], row["attempts"]) == ("pending", 1)
     assert "ConnectionRefusedError" in row["last_error"]
-    controller = Controller(inbox := Inbox(), hostname="127.0.0.1", port=smtp_port)
-    controller.start()
-    try:
+    with smtp_inbox(smtp_port) as inbox:
         clock.advance(seconds=59)
         assert send_pending(mail_svc).sent == 0  # still backing off
         clock.advance(seconds=2)
         assert send_pending(mail_svc).sent == 1
-    finally:
-        controller.stop()
     assert len(inbox.messages) == 1
     [row] = outbox_rows(mail_svc)
     assert (row["status"], row["attempts"]) == ("sent", 2)

@@ -14,7 +14,7 @@ from lxml import etree
 
 from engine.usecases.deploy import read_paths
 from engine.language.specs import parse_bundle
-from forms.registry import FORMS_DIR, FormRegistry
+from forms.registry import CITIZEN_EMAIL, FORMS_DIR, FormRegistry
 from tests.processes.driver import PROCESSES
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -110,19 +110,53 @@ def test_every_flow_node_has_a_name(path):
     assert not unnamed, "\n".join(unnamed)
 
 
-def test_every_top_level_process_names_its_intake_form_on_its_start_event():
+def top_level_starts() -> dict[str, tuple[Path, list]]:
+    """Each top-level executable process's plain start events (no timer, no message): where its intake is filed."""
     called = called_ids()
+    return {pid: (path, [s for s in process.findall("bpmn:startEvent", NS)
+                         if s.find("bpmn:timerEventDefinition", NS) is None
+                         and s.find("bpmn:messageEventDefinition", NS) is None])
+            for pid, (path, process) in all_processes().items()
+            # a called process receives the caller's data; it has no intake
+            if pid not in called and process.get("isExecutable") == "true"}
+
+
+def intake_forms() -> dict[str, str]:
+    """The intake form of every top-level procedure, by process id."""
+    return {pid: form_of(start) for pid, (_path, starts) in top_level_starts().items() for start in starts}
+
+
+def test_every_top_level_process_names_its_intake_form_on_its_start_event():
     problems = []
-    for pid, (path, process) in all_processes().items():
-        if pid in called or process.get("isExecutable") != "true":
-            continue  # a called process receives the caller's data; it has no intake
-        starts = [s for s in process.findall("bpmn:startEvent", NS)
-                  if s.find("bpmn:timerEventDefinition", NS) is None and s.find("bpmn:messageEventDefinition", NS) is None]
+    for pid, (path, starts) in top_level_starts().items():
         for start in starts:
             if form_of(start) not in FORM_KEYS:
                 problems.append(f"{where(path, start)}: intake form {form_of(start)!r} is not in forms/")
         if not starts:
             problems.append(f"{path.name} [{pid}]: no start event")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_intake_form_with_an_email_field_declares_exactly_one_citizen_address():
+    """Mail to the citizen goes to the one field the intake form marks "x-correo-ciudadano" (forms.registry)."""
+    intakes = set(intake_forms().values())
+    problems = []
+    for key in sorted(FORM_KEYS):
+        properties = json.loads((FORMS_DIR / f"{key}.schema.json").read_text(encoding="utf-8"))["properties"]
+        emails = [name for name, prop in properties.items() if prop.get("format") == "email"]
+        marked = [name for name, prop in properties.items() if CITIZEN_EMAIL in prop]
+        if key not in intakes:
+            if marked:
+                problems.append(f"{key}: {CITIZEN_EMAIL} on {marked}, but it is no procedure's intake form")
+            continue
+        if emails and len(marked) != 1:
+            problems.append(f"{key}: e-mail fields {emails}, {len(marked)} marked {CITIZEN_EMAIL} (mark one)")
+        for name in marked:
+            prop = properties[name]
+            if prop[CITIZEN_EMAIL] is not True or prop.get("type") != "string" or prop.get("format") != "email":
+                problems.append(f"{key}: {name} is marked {CITIZEN_EMAIL} but is not a string of format email")
+        if len(marked) == 1 and FormRegistry().citizen_email_field(key) != marked[0]:
+            problems.append(f"{key}: the registry does not read {marked[0]} as the citizen's address")
     assert not problems, "\n".join(problems)
 
 

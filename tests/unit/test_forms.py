@@ -88,3 +88,28 @@ def test_a_registry_without_today_serves_forms_but_refuses_to_guess_the_date(tmp
     assert registry.keys() == ["cita"] and registry.get("cita")["type"] == "object"
     with pytest.raises(RuntimeError, match="without `today`"):
         registry.validate("cita", {"fecha": "2026-03-02"})
+
+
+def test_the_citizens_address_is_the_one_field_the_form_marks(tmp_path):
+    def form(key: str, properties: dict) -> None:
+        (tmp_path / f"{key}.schema.json").write_text(json.dumps({"type": "object", "properties": properties}),
+                                                     encoding="utf-8")
+
+    email = {"type": "string", "format": "email"}
+    form("marcado", {"correo": {**email, "x-correo-ciudadano": True}, "email": email})
+    form("sin_marca", {"email": email, "solicitante_email": email})
+    form("dos_marcas", {"a": {**email, "x-correo-ciudadano": True}, "b": {**email, "x-correo-ciudadano": True}})
+    registry = FormRegistry(tmp_path)
+    assert registry.citizen_email_field("marcado") == "correo"
+    data = {"correo": " ana@example.gt ", "email": "x@example.gt"}
+    assert registry.citizen_email("marcado", data) == "ana@example.gt"
+    assert registry.citizen_email("marcado", {"correo": "  "}) is None
+    assert registry.citizen_email("marcado", {"email": "x@example.gt"}) is None  # an unmarked field is no address
+    assert registry.citizen_email("sin_marca", {"email": "x@example.gt", "solicitante_email": "y@example.gt"}) is None
+    assert registry.citizen_email(None, {"correo": "ana@example.gt"}) is None  # a process without an intake form
+    with pytest.raises(UnknownForm, match="marks 2 fields with x-correo-ciudadano: a, b"):
+        registry.citizen_email("dos_marcas", {"a": "ana@example.gt"})
+    gate = FormsGate(registry)
+    assert gate.citizen_email("marcado", {"correo": "ana@example.gt"}) == "ana@example.gt"
+    with pytest.raises(NotFound):
+        gate.citizen_email("dos_marcas", {})
