@@ -84,6 +84,7 @@ bench: install
 	$(BIN)/python bench/sandbox_isolation.py
 	$(BIN)/python bench/parse_scale.py
 	$(BIN)/python bench/login_timing.py
+	$(BIN)/python bench/documents.py
 
 clean:
 	rm -rf $(VENV) var

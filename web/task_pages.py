@@ -1,10 +1,13 @@
 """The task page (instructions, form, case data, attachments; draft and complete) and filing a new case."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+import io
+
+from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from engine.usecases import cases
+from engine.usecases import documents
 from engine.usecases import intake
 from engine.usecases import tasks
 from engine.errors import Conflict, FormInvalid, TaskNotReady
@@ -92,3 +95,10 @@ def intake_page(process_key: str):
 def receipt(case_id: int):
     shown = cases.receipt(services(), g.user, case_id)
     return render_template("pages/receipt.html", case=shown["case"], name=shown["name"])
+
+
+@bp.get("/expedientes/<int:case_id>/constancia.pdf")
+@login_required
+def receipt_pdf(case_id: int):
+    made = documents.receipt_pdf(services(), g.user, case_id)
+    return send_file(io.BytesIO(made["pdf"]), mimetype="application/pdf", download_name=made["filename"])

@@ -25,6 +25,7 @@ LAYERS = (
     "engine.runtime",        # running a case, the serializer
     "engine.storage",        # tables, transactions, writing a case
     "engine.mail",           # the outbox
+    "engine.documents",      # templates rendered to PDF/A, QR codes, verification codes
     "engine.accounts",       # permissions, logins, users
     "engine.usecases",       # what the API and the pages call (they receive the services, typed only)
     "engine.services",       # the one place concrete choices are wired: imports the layers below

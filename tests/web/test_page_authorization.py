@@ -86,6 +86,8 @@ MATRIX = {
                                                     (LOGIN, 200, 200, 200, 200, 404)),
     ("GET", "/expedientes/<int:case_id>/constancia", "receipt"): (
         lambda o, u: (f"/expedientes/{o.case()}/constancia", None), (LOGIN, 200, 200, 200, 200, 404)),
+    ("GET", "/expedientes/<int:case_id>/constancia.pdf", "receipt as PDF"): (
+        lambda o, u: (f"/expedientes/{o.case()}/constancia.pdf", None), (LOGIN, 200, 200, 200, 200, 404)),
     ("GET", "/expedientes/nuevo", "procedures"): (lambda o, u: ("/expedientes/nuevo", None),
                                                   (LOGIN, 200, 200, 403, 200, None)),
     ("GET", "/expedientes/nuevo/<process_key>", "intake form"): (
