@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from engine.timekeeping.calendar import OFFICE_TZ
+from engine.timekeeping.calendar import MONTHS_ES, OFFICE_TZ
 
-MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-          "noviembre", "diciembre")
 _UNITS = ("cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez", "once",
           "doce", "trece", "catorce", "quince", "dieciséis", "diecisiete", "dieciocho", "diecinueve", "veinte",
           "veintiuno", "veintidós", "veintitrés", "veinticuatro", "veinticinco", "veintiséis", "veintisiete",
@@ -49,13 +47,13 @@ def number_in_words(n: int) -> str:
 
 def fecha(value: date | datetime) -> str:
     d = local(value)
-    return f"{d.day} de {MONTHS[d.month - 1]} de {d.year}"
+    return f"{d.day} de {MONTHS_ES[d.month - 1]} de {d.year}"
 
 
 def fecha_en_letras(value: date | datetime) -> str:
     d = local(value)
     day = "primero" if d.day == 1 else number_in_words(d.day)
-    return f"{day} de {MONTHS[d.month - 1]} de {number_in_words(d.year)}"
+    return f"{day} de {MONTHS_ES[d.month - 1]} de {number_in_words(d.year)}"
 
 
 def hora(value: datetime) -> str:

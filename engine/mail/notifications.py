@@ -15,12 +15,10 @@ from pathlib import Path
 from sqlalchemy import bindparam, insert, select, update
 
 from engine.storage import models
+from engine.timekeeping.calendar import MONTHS_ES, WEEKDAYS_ES
 
 log = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
-             "octubre", "noviembre", "diciembre")
-WEEKDAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 SECURITY_MODES = ("starttls", "tls", "none")
 # A message taken by a sender that then died is offered again after this long (at-least-once).
 SEND_LEASE_SECONDS = 300

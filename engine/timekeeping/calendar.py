@@ -11,6 +11,10 @@ import holidays
 
 OFFICE_TIMEZONE_NAME = "America/Guatemala"
 OFFICE_TZ = ZoneInfo(OFFICE_TIMEZONE_NAME)  # UTC-6, no daylight saving
+# How the office names months and weekdays in mail and documents.
+MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
+             "octubre", "noviembre", "diciembre")
+WEEKDAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 GT_UTC_OFFSET_HOURS = -6  # no daylight saving time since 2006
 LAIP_ANSWER_WORKING_DAYS = 10  # Decreto 57-2008 art. 42
 LAIP_EXTENSION_WORKING_DAYS = 10  # art. 43
