@@ -8,7 +8,7 @@ from flask import g, render_template, request
 from engine.usecases import cases
 from engine.usecases.inbox import due_flags
 from web.pages import bp, login_required, services
-from web.task_messages import person
+from web.task_messages import called
 
 CASE_STATES = ("running", "completed", "error", "suspended", "cancelled")
 
@@ -18,7 +18,8 @@ CASE_STATES = ("running", "completed", "error", "suspended", "cancelled")
 def case(case_id: int):
     page = cases.case_page(services(), g.user, case_id)
     detail, now = page["case"], services().clock()
-    active = [dict(t, holder=person(t["assignee"]) if t["assignee"] else None, **due_flags(t["due_at"], now))
+    active = [dict(t, holder=called(t["assignee"], page["names"]) if t["assignee"] else None,
+                   **due_flags(t["due_at"], now))
               for t in detail["tasks"] if t["state"] == "ready"]
     done = [t for t in detail["tasks"] if t["state"] == "completed"]
     diagram_url = f"/api/processes/{detail['process_key']}/versions/{detail['process_version']}/bpmn"

@@ -1,19 +1,9 @@
 """Spanish messages for a task someone else took or finished first (never an error page)."""
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import gettext as _
 
-from engine.accounts import auth
 from engine.errors import Conflict, TaskNotReady
-
-
-def person(username: str | None) -> str:
-    """A colleague as clerks know him: display name and username."""
-    if not username:
-        return _("otra persona")
-    found = auth.principal_by_username(current_app.extensions["expediente"], username)
-    return called(username, {username: found.display_name} if found else {})
 
 
 def called(username: str, names: dict[str, str]) -> str:
@@ -24,12 +14,17 @@ def called(username: str, names: dict[str, str]) -> str:
     return f"{name} ({username})"
 
 
+def _named(details: dict, key: str) -> str:
+    """The colleague a conflict names under `key`, with the display name the use case read (`key`_name)."""
+    return called(details[key], {details[key]: details.get(f"{key}_name") or ""})
+
+
 def conflict_message(exc: Conflict) -> str:
     details = exc.details
     if isinstance(exc, TaskNotReady) and details.get("completed_by"):
-        return _("Esta tarea ya fue completada por %(who)s.", who=person(details["completed_by"]))
+        return _("Esta tarea ya fue completada por %(who)s.", who=_named(details, "completed_by"))
     if isinstance(exc, TaskNotReady) and details.get("assignee"):
-        return _("Esta tarea ya la tomó %(who)s; no puede trabajarla usted.", who=person(details["assignee"]))
+        return _("Esta tarea ya la tomó %(who)s; no puede trabajarla usted.", who=_named(details, "assignee"))
     if isinstance(exc, TaskNotReady):
         return _("Esta tarea ya no está disponible.")
     if "not claimed" in exc.message:

@@ -138,6 +138,17 @@ def principal_named(conn, username: str) -> Principal | None:
     return _principal(conn.execute(_BY_NAME, {"b_name": username}).all())
 
 
+def display_names(conn, usernames) -> dict[str, str]:
+    """The display names of the active accounts among these usernames (username: display name), in one query,
+    inside a use case's unit of work: what pages show for a colleague."""
+    wanted = sorted({name for name in usernames if name})
+    if not wanted:
+        return {}
+    rows = conn.execute(select(_users.c.username, _users.c.display_name)
+                        .where(_users.c.username.in_(wanted), _users.c.active.is_(True))).all()
+    return {row.username: row.display_name for row in rows}
+
+
 def principal_for_token(svc: Services, token: str) -> Principal | None:
     """The active account a bearer token belongs to, if the token exists and has not expired."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:

@@ -60,13 +60,17 @@ def _workable(conn, principal: Principal, task_id: str) -> dict:
     return _visible(conn, principal, task_id)
 
 
-def _not_takeable(row: dict) -> Conflict:
+def _not_takeable(conn, row: dict) -> Conflict:
+    """Why the task cannot be worked, naming who completed or holds it with his display name (read here)."""
     if row["state"] == "completed":
-        return TaskNotReady(f"the task was already completed by {row['completed_by']}",
-                            task_id=row["id"], completed_by=row["completed_by"])
+        who = row["completed_by"]
+        return TaskNotReady(f"the task was already completed by {who}", task_id=row["id"], completed_by=who,
+                            completed_by_name=auth.display_names(conn, [who]).get(who))
     if row["state"] != "ready":
         return TaskNotReady(f"the task is {row['state']}", task_id=row["id"], state=row["state"])
-    return TaskNotReady(f"the task is held by {row['assignee']}", task_id=row["id"], assignee=row["assignee"])
+    who = row["assignee"]
+    return TaskNotReady(f"the task is held by {who}", task_id=row["id"], assignee=who,
+                        assignee_name=auth.display_names(conn, [who]).get(who))
 
 
 @use_case("task.read")
@@ -91,11 +95,10 @@ def task_page(svc: Services, principal: Principal, task_id: str) -> dict:
         task = _visible(conn, principal, task_id)
         case_id = task["case_id"]
         case_data = load_case_data(svc, conn, case_id)
-        people = [auth.principal_named(conn, name) for name in (task["assignee"], task["completed_by"]) if name]
         return {"task": task, "form": _form(svc, conn, task, case_data), "case_data": case_data,
                 "instructions": intake.task_instructions(svc, conn, case_id, task["element_id"]),
                 "files": attachments_of(conn, case_id),
-                "names": {p.username: p.display_name for p in people if p is not None}}
+                "names": auth.display_names(conn, (task["assignee"], task["completed_by"]))}
 
 
 def _form(svc: Services, conn, task: dict, case_data: dict | None = None) -> dict:
@@ -135,7 +138,7 @@ def claim_task(svc: Services, principal: Principal, task_id: str) -> dict:
         now = svc.clock()
         result = uow.conn.execute(update(_t).where(claim_filter(task_id, actor)).values(assignee=actor, claimed_at=now))
         if result.rowcount != 1:
-            raise _not_takeable(_visible(uow.conn, principal, task_id))
+            raise _not_takeable(uow.conn, _visible(uow.conn, principal, task_id))
         append_events(uow.conn, [event_row(row["case_id"], now, "task_claimed", element_id=row["element_id"],
                                            task_id=task_id, actor=actor)])
         uow.commit()
@@ -157,7 +160,7 @@ def release_task(svc: Services, principal: Principal, task_id: str) -> dict:
             row = _visible(uow.conn, principal, task_id)
             if row["state"] == "ready" and row["assignee"] is None:
                 raise Conflict("the task is not claimed", task_id=task_id)
-            raise _not_takeable(row)
+            raise _not_takeable(uow.conn, row)
         append_events(uow.conn, [event_row(row["case_id"], now, "task_released", element_id=row["element_id"],
                                            task_id=task_id, actor=actor)])
         uow.commit()
@@ -174,7 +177,7 @@ def assign_task(svc: Services, principal: Principal, task_id: str, assignee: str
         result = uow.conn.execute(update(_t).where(_t.c.id == task_id, _t.c.state == "ready")
                                   .values(assignee=assignee, claimed_at=now))
         if result.rowcount != 1:
-            raise _not_takeable(row)
+            raise _not_takeable(uow.conn, row)
         append_events(uow.conn, [event_row(row["case_id"], now, "task_assigned", element_id=row["element_id"],
                                            task_id=task_id, actor=principal.username,
                                            data={"assignee": assignee, "previous": row["assignee"]})])
@@ -190,7 +193,7 @@ def save_draft(svc: Services, principal: Principal, task_id: str, data: dict) ->
         row = _workable(uow.conn, principal, task_id)
         data = check_data(data)
         if row["state"] != "ready" or row["assignee"] not in (None, actor):
-            raise _not_takeable(row)
+            raise _not_takeable(uow.conn, row)
         now = svc.clock()
         # Drafts are private work in progress, so they stay out of the case history until completed.
         uow.conn.execute(delete(_d).where(_d.c.task_id == task_id))
@@ -209,7 +212,7 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
         row = _workable(conn, principal, task_id)
         data = check_data(data or {})
         if row["state"] != "ready" or (row["assignee"] not in (None, actor)):
-            raise _not_takeable(row)
+            raise _not_takeable(uow.conn, row)
         if svc.forms is not None:
             data = svc.forms.validate(row["form_key"], data)
         case = read_case(conn, row["case_id"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine.usecases import cases
+from engine.usecases import cases, tasks
 from tests.conftest import SYSTEM, principal_for
 from tests.processes.licencia_walk import intake
 from tests.task_rows import task_rows
@@ -96,6 +96,19 @@ def test_claim_from_the_list_moves_the_task_to_my_tasks_and_release_gives_it_bac
     assert "Irma Tum" in text(client.get("/bandeja"))
     client.post(f"/tareas/{task_id}/liberar", data={"csrf_token": token, "next": "/bandeja"})
     assert "Irma Tum" not in text(client.get("/bandeja"))
+
+
+def test_the_case_page_and_a_lost_claim_name_the_holder_as_clerks_know_him(app, office_svc):
+    started = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia", intake())
+    task_id = started.ready_tasks[0]["id"]
+    tasks.claim_task(office_svc, principal_for("ventanilla1"), task_id)
+    client = app.test_client()
+    login(client, "ventanilla2")
+    assert "Marta Ixcoy (ventanilla1)" in text(client.get(f"/expedientes/{started.id}"))
+    token = csrf_of(client.get("/bandeja?vista=queue").get_data(as_text=True))
+    lost = client.post(f"/tareas/{task_id}/tomar", data={"csrf_token": token, "next": "/bandeja"},
+                       follow_redirects=True)
+    assert "ya la tomó Marta Ixcoy (ventanilla1)" in text(lost)
 
 
 def test_a_task_outside_my_groups_and_unknown_pages_answer_a_spanish_404(app, office_svc):
