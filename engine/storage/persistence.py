@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 import orjson
 from sqlalchemy import and_, bindparam, insert, or_, select, update
@@ -92,10 +93,41 @@ def refusal(exc: StateRejected) -> Failure:
     return Failure(exc.element_id, exc.message)
 
 
+def dump_or_refuse(wf, state: str, failure: Failure | None) -> tuple[str | None, str, Failure | None]:
+    """What a step stores: its workflow text with its state and failure; or, when the step made a value a case
+    cannot store, (None, "error", the refusal): the case goes to error and keeps its state from before the step."""
+    try:
+        return dump_state(wf), state, failure
+    except StateRejected as exc:
+        return None, "error", refusal(exc)
+
+
+class Written(NamedTuple):
+    """A step written to its case row: the new version, the state and failure stored, and whether the step's own
+    state was refused (the case then kept its state from before the step, in error)."""
+
+    version: int
+    state: str
+    failure: Failure | None
+    refused: bool
+
+
+def write_step(conn, case: CaseRow, wf, state: str, failure: Failure | None, now: datetime) -> Written:
+    """Store the step's workflow, or record its refusal (dump_or_refuse), with the case's version check."""
+    text, state, failure = dump_or_refuse(wf, state, failure)
+    if text is None:
+        return Written(write_refused(conn, case, failure, now), state, failure, True)
+    return Written(_write_text(conn, case, text, state, failure, now), state, failure, False)
+
+
 def write_case(conn, case: CaseRow, wf, state: str, failure: Failure | None, now: datetime) -> int:
     """Save the workflow if nobody changed the case since it was read; return the new version."""
+    return _write_text(conn, case, dump_state(wf), state, failure, now)
+
+
+def _write_text(conn, case: CaseRow, text: str, state: str, failure: Failure | None, now: datetime) -> int:
     values = {
-        "workflow_json": dump_state(wf), "serializer_version": serializer.SERIALIZER_VERSION,
+        "workflow_json": text, "serializer_version": serializer.SERIALIZER_VERSION,
         "state": state, "updated_at": now,
         "error_element": failure.element_id if failure else None,
         "error_message": failure.message if failure else None,

@@ -22,7 +22,7 @@ from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
 from engine.mail.notifications import enqueue_receipt
 from engine.storage.persistence import (
     EMPTY, append_events, bump_case, dump_state, event_row, insert_case, load_case_workflow, project, refusal,
-    require_case, snapshot, state_after, write_case, write_refused,
+    require_case, snapshot, state_after, write_step,
 )
 from engine.runtime.runner import current_data, element_marks, start_form_key
 from engine.usecases.attachments import attachments_of
@@ -235,13 +235,9 @@ def retry_case(svc: Services, principal: Principal, case_id: int, data: dict | N
         before = snapshot(svc.runtime, wf)
         failure = svc.runtime.retry(wf, data)
         now = svc.clock()
-        state = state_after(wf, failure)
-        try:
-            version = write_case(conn, case, wf, state, failure, now)
-        except StateRejected as exc:  # the retry produced what cannot be stored: still in error, as it was
-            failure, state = refusal(exc), "error"
-            version = write_refused(conn, case, failure, now)
-        else:
+        # A retry that produced what cannot be stored leaves the case in error, as it was.
+        version, state, failure, refused = write_step(conn, case, wf, state_after(wf, failure), failure, now)
+        if not refused:
             project(conn, case_id, case.process_key, before, snapshot(svc.runtime, wf), now,
                     deadlines=svc.deadlines)
         append_events(conn, [event_row(case_id, now, "retried", actor=actor, data=data)]

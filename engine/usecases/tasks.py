@@ -18,10 +18,9 @@ from engine.accounts.permissions import Principal, use_case
 from engine.errors import Conflict, InvalidInput, NotFound, TaskNotFound, TaskNotReady
 from engine.storage import models
 from engine.storage.persistence import (
-    append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, refusal, snapshot,
-    state_after, write_case, write_refused,
+    append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, snapshot, state_after,
+    write_step,
 )
-from engine.runtime.storable import StateRejected
 from engine.usecases import intake
 from engine.usecases.attachments import attachments_of
 from engine.usecases.cases import check_data, load_case_data, outcome_events
@@ -225,14 +224,10 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
         before = snapshot(svc.runtime, wf)
         failure = svc.runtime.run_task(wf, task, data)
         now = svc.clock()
-        state = state_after(wf, failure)
-        try:
-            version = write_case(conn, case, wf, state, failure, now)
-        except StateRejected as exc:
+        version, state, failure, refused = write_step(conn, case, wf, state_after(wf, failure), failure, now)
+        if refused:
             # The step made a value that cannot be stored: the case keeps its state from before the step, in
             # error; the task stays ready for when a supervisor's retry lets the case run again.
-            failure = refusal(exc)
-            version = write_refused(conn, case, failure, now)
             append_events(conn, outcome_events(case.id, now, "error", failure))
             uow.commit()
             return {"case_id": case.id, "case_state": "error", "case_version": version,

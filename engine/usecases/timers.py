@@ -16,10 +16,8 @@ from engine.usecases.cases import outcome_events
 from engine.errors import Conflict
 from engine.storage.concurrency import bump_versions, versioned_update
 from engine.storage.persistence import (
-    CaseRow, Snapshot, append_events, dump_state, event_row, load_case_workflow, project, refusal, snapshot,
-    state_after,
+    CaseRow, Snapshot, append_events, dump_or_refuse, event_row, load_case_workflow, project, snapshot, state_after,
 )
-from engine.runtime.storable import StateRejected
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -67,10 +65,10 @@ class _Writes:
     fired_ids: list[str] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
 
-    def save_case(self, case: CaseRow, wf, state: str, failure, now: datetime, text: str | None = None) -> None:
-        """Queue what persistence.write_case would write, version check included (`text`: keep this state)."""
+    def save_case(self, case: CaseRow, text: str, state: str, failure, now: datetime) -> None:
+        """Queue what persistence.write_step would write, version check included."""
         self.cases.append((case.id, case.version, {
-            "workflow_json": dump_state(wf) if text is None else text,
+            "workflow_json": text,
             "serializer_version": serializer.SERIALIZER_VERSION, "state": state, "updated_at": now,
             "b_completed": now if state == "completed" else None,
             "error_element": failure.element_id if failure else None,
@@ -218,14 +216,12 @@ def _fire_case(svc: Services, conn, locked, rows: list, now: datetime, writes: _
     fired = gone + sorted(tid for tid in due if tid in after.timers and after.timers[tid][1] != due[tid])
     if not fired and failure is None:
         return 0, len(stale)  # not yet due by SpiffWorkflow's reckoning; leave it waiting
-    state = state_after(wf, failure)
-    try:
-        writes.save_case(case, wf, state, failure, now)
-    except StateRejected as exc:  # in error with the state from before the timer; its rows stay waiting
-        failure = refusal(exc)
-        writes.save_case(case, wf, "error", failure, now, text=case.workflow_json)
+    text, state, failure = dump_or_refuse(wf, state_after(wf, failure), failure)
+    if text is None:  # in error with the state from before the timer; its rows stay waiting
+        writes.save_case(case, case.workflow_json, state, failure, now)
         writes.events.extend(outcome_events(case.id, now, "error", failure))
         return 0, len(stale)
+    writes.save_case(case, text, state, failure, now)
     # The gone rows are marked fired by the batch (`writes`), so project() must see them as still waiting.
     unfired = Snapshot(before.tasks, {tid: v for tid, v in before.timers.items() if tid not in gone})
     project(conn, case.id, case.process_key, unfired, after, now, deadlines=svc.deadlines)
