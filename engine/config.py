@@ -64,6 +64,11 @@ class Settings:
     plazos: dict = field(default_factory=lambda: dict(DEFAULT_PLAZOS))
     # How long an Idempotency-Key (and a page form's one-time token) is remembered; the scheduler purges older ones.
     idempotency_retention_seconds: int = 24 * 3600
+    # Where citizens reach the office's server: the QR code of an issued document points to
+    # {public_base_url}/verificar/<code>, so it must be the address seen from outside (HTTPS behind a proxy).
+    public_base_url: str = "http://127.0.0.1:5000"
+    # Number patterns of document kinds overriding engine/documents/kinds.py, e.g. {"resolucion": "R-{year}-{seq:03d}"}.
+    document_numbers: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -85,6 +90,13 @@ class Settings:
             kwargs["plazos"] = {**DEFAULT_PLAZOS, **json.loads(env["EXPEDIENTE_PLAZOS"])}
         if "EXPEDIENTE_IDEMPOTENCY_RETENTION_SECONDS" in env:
             kwargs["idempotency_retention_seconds"] = int(env["EXPEDIENTE_IDEMPOTENCY_RETENTION_SECONDS"])
+        if "EXPEDIENTE_PUBLIC_BASE_URL" in env:
+            kwargs["public_base_url"] = env["EXPEDIENTE_PUBLIC_BASE_URL"].rstrip("/")
+        if "EXPEDIENTE_DOCUMENT_NUMBERS" in env:
+            numbers = json.loads(env["EXPEDIENTE_DOCUMENT_NUMBERS"])
+            if not isinstance(numbers, dict) or not all(isinstance(v, str) for v in numbers.values()):
+                raise ValueError("EXPEDIENTE_DOCUMENT_NUMBERS must be a JSON object of kind: pattern")
+            kwargs["document_numbers"] = numbers
         if "EXPEDIENTE_SQLITE_SYNCHRONOUS" in env:
             kwargs["sqlite_synchronous"] = env["EXPEDIENTE_SQLITE_SYNCHRONOUS"].upper()
         return cls(**kwargs)

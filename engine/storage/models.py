@@ -323,3 +323,36 @@ idempotency_keys = Table(
     UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),
     Index("ix_idempotency_keys_created_at", "created_at"),
 )
+
+# -- documents the office issues (engine/documents, engine/storage/documents.py) -----------------------------
+from sqlalchemy import LargeBinary  # noqa: E402  (kept with the table that uses it: this file is appended to)
+
+# One row per issued document: its PDF bytes never change (a correction is a new row naming the one it corrects).
+# `number` is the document's own (per kind and year, gapless: document_counters); None for kinds numbered by
+# the case (the receipt). `citizen_facing`: /verificar may hand out the PDF itself to whoever holds the code.
+documents = Table(
+    "documents", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False, index=True),
+    Column("task_id", String(36)),
+    Column("kind", String(40), nullable=False),
+    Column("number", String(40), unique=True),
+    Column("year", Integer),
+    Column("verification_code", String(19), nullable=False, unique=True),  # XXXX-XXXX-XXXX-XXXX
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("size_bytes", Integer),
+    Column("pages", Integer),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("issued_by", String(80)),
+    Column("corrects_id", ForeignKey("documents.id")),
+    Column("citizen_facing", Boolean, nullable=False),
+)
+
+# The last number issued per document kind and year; incremented in the issuing step's transaction (gapless).
+document_counters = Table(
+    "document_counters", metadata,
+    Column("kind", String(40), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last", Integer, nullable=False),
+)
