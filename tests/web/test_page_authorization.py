@@ -5,13 +5,16 @@ so the table holds whatever use cases the pages call: it describes behaviour, no
 """
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from sqlalchemy import select
 
 from engine.accounts.users import add_user
+from engine.documents.codes import verification_code
 from engine.storage import models
+from engine.storage.documents import store_document
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import PASSWORD, as_form, csrf_of, login
 
@@ -62,6 +65,22 @@ class Office:
         return task_id
 
 
+def stored_document(office: Office) -> str:
+    """The verification code of a citizen's document stored once for the /verificar rows (public pages)."""
+    if not hasattr(office, "document_code"):
+        case_id, code = office.case(), verification_code()
+        with office.svc.uow() as uow:
+            store_document(uow.conn, case_id=case_id, task_id=None, kind="resolucion", number=None, year=None,
+                           code=code, pdf=DOCUMENT_PDF, pages=1, issued_at=office.svc.clock(), issued_by=None,
+                           citizen_facing=True)
+            uow.commit()
+        office.document_code = code
+    return office.document_code
+
+
+DOCUMENT_PDF = b"%PDF-1.7\n% verificar\n%%EOF\n"
+
+
 def mine_or_the_clerks(username: str | None) -> str:
     """Who holds the task a release row gives back: the caller, if he may hold one; else the group's clerk."""
     return username if username in (USERS["clerk"], USERS["supervisor"], USERS["admin"]) else USERS["clerk"]
@@ -106,6 +125,14 @@ MATRIX = {
     ("POST", "/tareas/<uuid:task_id>/liberar", "release"): (
         lambda o, u: (f"/tareas/{o.claimed_task(mine_or_the_clerks(u))}/liberar", {}),
         (LOGIN, MOVED, MOVED, 403, MOVED, 404)),
+    ("GET", "/verificar", "verification form"): (lambda o, u: ("/verificar", None), (200, 200, 200, 200, 200, None)),
+    ("GET", "/verificar/<code>", "verification"): (lambda o, u: (f"/verificar/{stored_document(o)}", None),
+                                                  (200, 200, 200, 200, 200, None)),
+    ("GET", "/verificar/<code>/pdf", "verified PDF"): (
+        lambda o, u: (f"/verificar/{stored_document(o)}/pdf", None), (200, 200, 200, 200, 200, None)),
+    ("POST", "/verificar/<code>", "compare an upload"): (
+        lambda o, u: (f"/verificar/{stored_document(o)}", {"archivo": (io.BytesIO(DOCUMENT_PDF), "copia.pdf")}),
+        (200, 200, 200, 200, 200, None)),
     ("GET", "/modelador", "modeler"): (lambda o, u: ("/modelador", None), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>", "editor"): (lambda o, u: ("/modelador/licencia", None),
                                                          (LOGIN, 403, 200, 403, 200, None)),
