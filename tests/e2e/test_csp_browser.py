@@ -1,6 +1,6 @@
-"""The pages under their Content-Security-Policy in Debian's Chromium: the login, the inbox, filing a case and its
-receipt, the case diagram, a task form, the modeler's index and editor and the API docs all work, and the browser
-reports no violation of the policy on any of them."""
+"""The pages under their Content-Security-Policy in Debian's Chromium: the login, the public verification page,
+the inbox, filing a case and its receipt, the case diagram, a task form, the modeler's index and editor and the
+API docs all work, and the browser reports no violation of the policy on any of them."""
 from __future__ import annotations
 
 import re
@@ -55,6 +55,10 @@ def test_every_kind_of_page_works_under_the_policy_without_a_violation(browser, 
     assert anonymous.locator("#username").is_visible()
     policy = anonymous.evaluate("async () => (await fetch('/entrar')).headers.get('content-security-policy')")
     assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    anonymous.goto(f"{base}/verificar")  # the public verification page: its form, then an unknown code's answer
+    anonymous.fill("#codigo", "7kq2 m9xd 4trb pw3h")
+    anonymous.click("#verify-form button[type=submit]")
+    anonymous.wait_for_selector("#verify-outcome")
     anonymous.context.close()
 
     clerk = watched_page(browser, base, "ventanilla1", violations)
