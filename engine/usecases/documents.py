@@ -1,17 +1,24 @@
-"""Use cases on the documents a case produces. Today: the filing receipt as a PDF/A, rendered on request.
+"""Use cases on the documents a case produces. Today: the filing receipt (constancia de recepción), issued once.
 
-Not yet issued (issue 14): the PDF carries no verification code or QR until documents are numbered, stored with
-their hash and checkable at /verificar; until then it is the printable form of the receipt page."""
+The first request for a case's receipt issues it: a fresh verification code, the PDF/A rendered with the code
+and its QR (pointing to `{EXPEDIENTE_PUBLIC_BASE_URL}/verificar/<code>`), stored with its SHA-256 in `documents`
+(engine/storage/documents.py). Every later request serves the stored bytes unchanged, so every copy a citizen
+prints is the same file and matches its hash. The other kinds (engine/documents/kinds.py) are issued by the
+diagrams' steps, with numbers per kind and year (`storage.documents.next_number`): not yet built."""
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
+import pypdf
 from sqlalchemy import select
 
 from engine.accounts.permissions import Principal, check_case_visible, use_case
-from engine.documents.receipt import TEMPLATE as RECEIPT, receipt_context
+from engine.documents import kinds
+from engine.documents.codes import verification_code
+from engine.documents.receipt import receipt_context
 from engine.documents.render import render_pdf
-from engine.storage import models
+from engine.storage import documents, models
 from engine.usecases.intake import process_name
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
@@ -20,16 +27,47 @@ if TYPE_CHECKING:  # the composition root sits above the use cases; they only re
 _c = models.cases
 _RECEIPT_COLUMNS = (_c.c.number, _c.c.tracking_code, _c.c.process_key, _c.c.title, _c.c.applicant_name,
                     _c.c.applicant_dpi, _c.c.municipality, _c.c.created_at, _c.c.created_by)
+RECEIPT = kinds.kind(kinds.RECEIPT)
 
 
 @use_case("case.read")
 def receipt_pdf(svc: Services, principal: Principal, case_id: int) -> dict:
-    """The constancia de recepción as PDF/A bytes and a file name, for whoever may see the receipt page."""
+    """The case's constancia de recepción as PDF/A bytes and a file name, for whoever may see the receipt page;
+    the first request issues it (see the module's docstring), `issued` says whether this one did."""
     with svc.uow(write=False) as uow:
         conn = uow.conn
         check_case_visible(conn, principal, case_id)
         case = dict(conn.execute(select(*_RECEIPT_COLUMNS).where(_c.c.id == case_id)).mappings().one())
+        stored = documents.document_of_kind(conn, case_id, RECEIPT.key)
+        if stored is not None:
+            return _answer(case, documents.document_content(conn, stored["id"]), stored, issued=False)
         shown = {"case": case, "name": process_name(conn, case["process_key"])}
+    # Rendered (about 80 ms) before the write transaction, which stays short: SQLite has one writer at a time.
     # The documents received are left out: the intake does not record them (with their pages) yet.
-    context = receipt_context(shown, issued_at=svc.clock(), calendar=svc.calendar)
-    return {"pdf": render_pdf(RECEIPT, context), "filename": f"constancia-{case['number']}.pdf"}
+    issued_at, code = svc.clock(), verification_code()
+    context = receipt_context(shown, issued_at=issued_at, calendar=svc.calendar,
+                              base_url=svc.settings.public_base_url, code=code)
+    pdf = render_pdf(RECEIPT.template, context)
+    with svc.uow() as uow:
+        conn = uow.conn
+        # One receipt per case: the case row's lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
+        # writers) makes a concurrent first request wait here, then find the receipt the other one stored.
+        conn.execute(select(_c.c.id).where(_c.c.id == case_id).with_for_update())
+        stored = documents.document_of_kind(conn, case_id, RECEIPT.key)
+        if stored is not None:  # issued meanwhile: ours is discarded, theirs is the receipt
+            return _answer(case, documents.document_content(conn, stored["id"]), stored, issued=False)
+        stored = documents.store_document(
+            conn, case_id=case_id, task_id=None, kind=RECEIPT.key, number=None, year=None, code=code, pdf=pdf,
+            pages=page_count(pdf), issued_at=issued_at, issued_by=principal.username,
+            citizen_facing=RECEIPT.citizen_facing)
+        uow.commit()
+    return _answer(case, pdf, stored, issued=True)
+
+
+def page_count(pdf: bytes) -> int:
+    return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _answer(case: dict, pdf: bytes, stored: dict, *, issued: bool) -> dict:
+    return {"pdf": pdf, "filename": f"constancia-{case['number']}.pdf", "code": stored["verification_code"],
+            "sha256": stored["sha256"], "issued": issued}

@@ -1,4 +1,5 @@
-"""Issued documents and their numbers (engine/storage/documents.py), on SQLite and PostgreSQL."""
+"""Issued documents and their numbers (engine/storage/documents.py), and the receipt issued once
+(engine/usecases/documents.py), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import hashlib
@@ -11,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from engine.documents.codes import verification_code
 from engine.storage import documents
 from engine.usecases import cases
+from engine.usecases import documents as document_cases
 from engine.usecases.deploy import deploy_files
-from tests.conftest import SYSTEM, bpmn_fixture
+from tests.conftest import SYSTEM, bpmn_fixture, principal_for
 
 PATTERN = "RES-GDCH-{year}-{seq:04d}"
 ISSUED = datetime(2026, 3, 2, 15, 0, tzinfo=timezone.utc)
@@ -110,3 +112,58 @@ def test_codes_and_numbers_are_unique(svc, case_id, clash):
         with svc.uow() as uow:
             store(uow.conn, case_id, **again)
             uow.commit()
+
+
+def receipts(svc, case_id):
+    with svc.uow(write=False) as uow:
+        return [d for d in documents.documents_of_case(uow.conn, case_id) if d["kind"] == "constancia_recepcion"]
+
+
+def test_the_receipt_is_issued_by_the_first_request_and_served_unchanged_after(svc, case_id):
+    first = document_cases.receipt_pdf(svc, principal_for("ventanilla1"), case_id)
+    again = document_cases.receipt_pdf(svc, SYSTEM, case_id)
+    assert first["issued"] and not again["issued"] and again["pdf"] == first["pdf"]
+    [stored] = receipts(svc, case_id)
+    assert stored["sha256"] == hashlib.sha256(first["pdf"]).hexdigest() == again["sha256"]
+    assert (stored["number"], stored["year"], stored["issued_by"], stored["citizen_facing"]) \
+        == (None, None, "ventanilla1", True)
+    assert stored["verification_code"] == first["code"] and stored["pages"] >= 1
+
+
+def test_a_receipt_issued_while_ours_was_rendering_wins_and_ours_is_discarded(svc, case_id, monkeypatch):
+    """The loser of two first requests serves the winner's document: here the winner runs inside our render."""
+    real_render, winner, renders = document_cases.render_pdf, {}, []
+
+    def render_while_another_issues(template, context):
+        renders.append(context["code"])
+        if len(renders) == 1:  # our render: the other request issues its receipt now
+            winner.update(document_cases.receipt_pdf(svc, SYSTEM, case_id))
+        return real_render(template, context)
+
+    monkeypatch.setattr(document_cases, "render_pdf", render_while_another_issues)
+    loser = document_cases.receipt_pdf(svc, SYSTEM, case_id)
+    assert winner["issued"] and not loser["issued"]
+    assert loser["pdf"] == winner["pdf"] and loser["code"] == winner["code"]
+    assert [d["verification_code"] for d in receipts(svc, case_id)] == [winner["code"]] == renders[1:]
+
+
+def test_concurrent_first_requests_issue_one_receipt(svc, case_id):
+    n, start, got, errors = 4, threading.Barrier(4), [], []
+
+    def request():
+        try:
+            start.wait()
+            got.append(document_cases.receipt_pdf(svc, SYSTEM, case_id))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=request) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    [stored] = receipts(svc, case_id)
+    assert sum(g["issued"] for g in got) == 1
+    assert {g["code"] for g in got} == {stored["verification_code"]}
+    assert {hashlib.sha256(g["pdf"]).hexdigest() for g in got} == {stored["sha256"]}

@@ -1,11 +1,16 @@
 """The receipt page links its PDF/A form, which carries the case's receipt data (who may fetch it:
-tests/web/test_page_authorization.py)."""
+tests/web/test_page_authorization.py); the first download issues it (code, QR, stored with its SHA-256) and
+every later one gets the same bytes."""
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pypdf
+from PIL import Image
 
+from engine.documents.render import qr_png, verification_url
+from engine.storage import documents
 from engine.usecases import cases
 from tests.conftest import principal_for
 from tests.processes.licencia_walk import intake
@@ -27,3 +32,24 @@ def test_the_receipt_page_links_a_pdf_with_the_receipt_data(app, office_svc):
     for part in ("GOBERNACIÓN DEPARTAMENTAL DE CHIMALTENANGO", "CONSTANCIA DE RECEPCIÓN", started.number,
                  started.tracking_code, "Juana Sotz", "ventanilla1"):
         assert part in text
+
+
+def test_the_receipt_is_issued_once_with_its_code_and_qr_and_served_byte_for_byte_after(app, office_svc):
+    started = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia", intake())
+    client = app.test_client()
+    login(client, "ventanilla1")
+    first = client.get(f"/expedientes/{started.id}/constancia.pdf").get_data()
+    with office_svc.uow(write=False) as uow:
+        [stored] = [d for d in documents.documents_of_case(uow.conn, started.id)
+                    if d["kind"] == "constancia_recepcion"]
+    assert hashlib.sha256(first).hexdigest() == stored["sha256"] and len(first) == stored["size_bytes"]
+    reader = pypdf.PdfReader(io.BytesIO(first))
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    assert stored["verification_code"] in text and len(reader.pages) == stored["pages"]
+    # The QR code is the one of {EXPEDIENTE_PUBLIC_BASE_URL}/verificar/<code>, pixel for pixel.
+    url = verification_url(office_svc.settings.public_base_url, stored["verification_code"])
+    [qr] = [image.image for page in reader.pages for image in page.images]
+    assert qr.convert("L").tobytes() == Image.open(io.BytesIO(qr_png(url))).convert("L").tobytes()
+    other = app.test_client()
+    login(other, "ventanilla2")
+    assert other.get(f"/expedientes/{started.id}/constancia.pdf").get_data() == first
