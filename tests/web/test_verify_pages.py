@@ -12,7 +12,8 @@ from sqlalchemy import event
 
 from engine.documents.codes import verification_code
 from engine.storage.documents import store_document
-from engine.usecases import cases
+from engine.usecases import cases, verification
+from engine.usecases.attachments import AttachmentTooLarge
 from tests.conftest import principal_for
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import csrf_of
@@ -167,3 +168,10 @@ def test_the_write_detector_sees_a_write(office_svc, stored, writes):
                        year=None, code=verification_code(), pdf=b"%PDF", pages=1, issued_at=office_svc.clock(),
                        issued_by=None, citizen_facing=False)
     assert any(statement.lstrip().upper().startswith("INSERT") for statement in writes)
+
+
+def test_an_upload_larger_than_an_attachment_may_be_is_refused(office_svc, stored):
+    with pytest.raises(AttachmentTooLarge):
+        verification.check_upload(office_svc, code_of(stored["citizen"]), b"x" * 11, max_bytes=10)
+    assert verification.check_upload(office_svc, code_of(stored["citizen"]), b"x" * 10, max_bytes=10)["matches"] \
+        is False
