@@ -1,4 +1,4 @@
-"""The case page (summary, live diagram, who holds what, timeline, attachments) and the cases list."""
+"""The case page (summary, live diagram, who holds what, timeline, documents, attachments) and the cases list."""
 from __future__ import annotations
 
 import json
@@ -25,7 +25,7 @@ def case(case_id: int):
     diagram_url = f"/api/processes/{detail['process_key']}/versions/{detail['process_version']}/bpmn"
     return render_template(
         "pages/case.html", case=detail, active=active, done=done, history=page["history"], files=page["files"],
-        diagram_url=diagram_url, marks=json.dumps(page["marks"]), name=page["name"])
+        documents=page["documents"], diagram_url=diagram_url, marks=json.dumps(page["marks"]), name=page["name"])
 
 
 @bp.get("/expedientes")

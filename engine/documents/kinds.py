@@ -12,11 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from engine.messages import Message, msg
+
 
 @dataclass(frozen=True)
 class Kind:
     key: str
-    title: str
+    title: Message  # Spanish, translated on the pages (web.i18n.localize)
     pattern: str | None
     template: str | None
     citizen_facing: bool
@@ -27,19 +29,19 @@ def _kinds(*kinds: Kind) -> dict[str, Kind]:
 
 
 KINDS: dict[str, Kind] = _kinds(
-    Kind("constancia_recepcion", "Constancia de recepción", None, "constancia_recepcion.html", True),
-    Kind("previo", "Previo", "PRE-GDCH-{year}-{seq:04d}", None, True),
-    Kind("providencia", "Providencia", "PROV-GDCH-{year}-{seq:04d}", None, False),
-    Kind("oficio", "Oficio", "OF-GDCH-{year}-{seq:04d}", None, False),
-    Kind("dictamen", "Dictamen", "DICT-GDCH-{year}-{seq:04d}", None, False),
-    Kind("resolucion", "Resolución", "RES-GDCH-{year}-{seq:04d}", None, True),
-    Kind("licencia", "Licencia", "LIC-GDCH-{year}-{seq:04d}", None, True),
-    Kind("cedula_notificacion", "Cédula de notificación", "CED-GDCH-{year}-{seq:04d}", None, True),
+    Kind("constancia_recepcion", msg("Constancia de recepción"), None, "constancia_recepcion.html", True),
+    Kind("previo", msg("Previo"), "PRE-GDCH-{year}-{seq:04d}", None, True),
+    Kind("providencia", msg("Providencia"), "PROV-GDCH-{year}-{seq:04d}", None, False),
+    Kind("oficio", msg("Oficio"), "OF-GDCH-{year}-{seq:04d}", None, False),
+    Kind("dictamen", msg("Dictamen"), "DICT-GDCH-{year}-{seq:04d}", None, False),
+    Kind("resolucion", msg("Resolución"), "RES-GDCH-{year}-{seq:04d}", None, True),
+    Kind("licencia", msg("Licencia"), "LIC-GDCH-{year}-{seq:04d}", None, True),
+    Kind("cedula_notificacion", msg("Cédula de notificación"), "CED-GDCH-{year}-{seq:04d}", None, True),
     # Not named among the citizen's documents in DOCUMENTS.md: they show only that they exist and match.
-    Kind("acta_mediacion", "Acta de mediación", "ACTA-MED-GDCH-{year}-{seq:04d}", None, False),
-    Kind("codede_convocatoria", "Convocatoria CODEDE", "CONV-CODEDE-{year}-{seq:04d}", None, False),
-    Kind("codede_acta", "Acta de sesión CODEDE", "ACTA-CODEDE-{year}-{seq:04d}", None, False),
-    Kind("codede_resolucion", "Resolución CODEDE", "RES-CODEDE-{year}-{seq:04d}", None, False),
+    Kind("acta_mediacion", msg("Acta de mediación"), "ACTA-MED-GDCH-{year}-{seq:04d}", None, False),
+    Kind("codede_convocatoria", msg("Convocatoria CODEDE"), "CONV-CODEDE-{year}-{seq:04d}", None, False),
+    Kind("codede_acta", msg("Acta de sesión CODEDE"), "ACTA-CODEDE-{year}-{seq:04d}", None, False),
+    Kind("codede_resolucion", msg("Resolución CODEDE"), "RES-CODEDE-{year}-{seq:04d}", None, False),
 )
 
 RECEIPT = "constancia_recepcion"
@@ -54,7 +56,8 @@ def kind(key: str) -> Kind:
 
 
 def title(key: str) -> str:
-    """The kind's Spanish title, or the key itself for a kind no longer registered (old rows stay readable)."""
+    """The kind's Spanish title (a Message: pages translate it), or the key itself for a kind no longer
+    registered (old rows stay readable)."""
     return KINDS[key].title if key in KINDS else key
 
 

@@ -26,6 +26,7 @@ from engine.storage.persistence import (
 )
 from engine.runtime.runner import current_data, element_marks, start_form_key
 from engine.usecases.attachments import attachments_of
+from engine.usecases.documents import documents_shown
 from engine.usecases.intake import process_name, process_names
 from engine.usecases.paging import page_window
 from engine.accounts import auth, permissions
@@ -200,14 +201,15 @@ def load_case_data(svc: Services, conn, case_id: int) -> dict:
 
 @use_case("case.read")
 def case_page(svc: Services, principal: Principal, case_id: int) -> dict:
-    """Everything the case page shows: the case with its tasks, history, attachments, diagram marks, the
-    procedure's name, and the display names of who holds its ready tasks (username: display name)."""
+    """Everything the case page shows: the case with its tasks, history, attachments, issued documents, diagram
+    marks, the procedure's name, and the display names of who holds its ready tasks (username: display name)."""
     with svc.uow(write=False) as uow:
         conn = uow.conn
         detail = _visible_detail(conn, principal, case_id)
         marks = element_marks(load_case_workflow(svc, conn, require_case(conn, case_id)))
         holders = [t["assignee"] for t in detail["tasks"] if t["state"] == "ready"]
         return {"case": detail, "history": _history(conn, case_id), "files": attachments_of(conn, case_id),
+                "documents": documents_shown(conn, case_id),
                 "marks": {k: marks[k] for k in ("done", "active", "failed")},
                 "name": process_name(conn, detail["process_key"]), "names": auth.display_names(conn, holders)}
 

@@ -64,6 +64,14 @@ def receipt_pdf(svc: Services, principal: Principal, case_id: int) -> dict:
     return _answer(case, pdf, stored, issued=True)
 
 
+def documents_shown(conn, case_id: int) -> list[dict]:
+    """What the case page lists of each issued document, in the order they were issued (no bytes)."""
+    return [{"id": d["id"], "kind": d["kind"], "title": kinds.title(d["kind"]), "number": d["number"],
+             "issued_at": d["issued_at"], "pages": d["pages"], "sha256": d["sha256"],
+             "sha256_short": d["sha256"][:12], "code": d["verification_code"], "corrects_id": d["corrects_id"]}
+            for d in documents.documents_of_case(conn, case_id)]
+
+
 def page_count(pdf: bytes) -> int:
     return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
 

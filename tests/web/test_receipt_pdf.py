@@ -53,3 +53,20 @@ def test_the_receipt_is_issued_once_with_its_code_and_qr_and_served_byte_for_byt
     other = app.test_client()
     login(other, "ventanilla2")
     assert other.get(f"/expedientes/{started.id}/constancia.pdf").get_data() == first
+
+
+def test_the_case_page_lists_the_issued_documents(app, office_svc):
+    started = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia", intake())
+    client = app.test_client()
+    login(client, "ventanilla1")
+    before = client.get(f"/expedientes/{started.id}").get_data(as_text=True)
+    assert "Documentos" in before and "Aún no se ha emitido ningún documento." in before
+    pdf = client.get(f"/expedientes/{started.id}/constancia.pdf").get_data()
+    page = client.get(f"/expedientes/{started.id}").get_data(as_text=True)
+    with office_svc.uow(write=False) as uow:
+        [stored] = documents.documents_of_case(uow.conn, started.id)
+    row = page[page.index('<table id="documents">'):]
+    row = row[:row.index("</table>")]
+    for part in (f'href="/expedientes/{started.id}/constancia.pdf">Constancia de recepción</a>', started.number,
+                 stored["verification_code"], hashlib.sha256(pdf).hexdigest()[:12], f"<td>{stored['pages']}</td>"):
+        assert part in row
