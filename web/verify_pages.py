@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from engine.usecases import verification
 from engine.usecases.attachments import AttachmentTooLarge
+from web import i18n
 from web.pages import bp, error_page, services
 
 
@@ -26,6 +27,8 @@ def verify_form():
 
 def _result(shown: dict, upload: dict | None = None):
     status = 404 if shown["status"] == "not_found" else 200
+    if "title" in shown:  # the kind's title, in the page's language
+        shown = {**shown, "title": i18n.localize(shown["title"])}
     return render_template("pages/verificar_resultado.html", shown=shown, upload=upload), status
 
 
