@@ -48,6 +48,7 @@ def receipt_pdf(svc: Services, principal: Principal, case_id: int) -> dict:
     context = receipt_context(shown, issued_at=issued_at, calendar=svc.calendar,
                               base_url=svc.settings.public_base_url, code=code)
     pdf = render_pdf(RECEIPT.template, context)
+    pages = page_count(pdf)
     with svc.uow() as uow:
         conn = uow.conn
         # One receipt per case: the case row's lock (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
@@ -58,7 +59,7 @@ def receipt_pdf(svc: Services, principal: Principal, case_id: int) -> dict:
             return _answer(case, documents.document_content(conn, stored["id"]), stored, issued=False)
         stored = documents.store_document(
             conn, case_id=case_id, task_id=None, kind=RECEIPT.key, number=None, year=None, code=code, pdf=pdf,
-            pages=page_count(pdf), issued_at=issued_at, issued_by=principal.username,
+            pages=pages, issued_at=issued_at, issued_by=principal.username,
             citizen_facing=RECEIPT.citizen_facing)
         uow.commit()
     return _answer(case, pdf, stored, issued=True)
