@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import event
 
 from engine.documents.codes import verification_code
-from engine.storage.documents import store_document
+from engine.storage.documents import document_of_kind, store_document
 from engine.usecases import cases, verification
 from engine.usecases.attachments import AttachmentTooLarge
 from tests.conftest import principal_for
 from tests.processes.licencia_walk import intake
-from tests.web.conftest import csrf_of
+from tests.web.conftest import csrf_of, login
 
 NOT_FOUND = "No se encontró ningún documento con ese código"
 
@@ -175,3 +175,17 @@ def test_an_upload_larger_than_an_attachment_may_be_is_refused(office_svc, store
         verification.check_upload(office_svc, code_of(stored["citizen"]), b"x" * 11, max_bytes=10)
     assert verification.check_upload(office_svc, code_of(stored["citizen"]), b"x" * 10, max_bytes=10)["matches"] \
         is False
+
+
+def test_an_issued_receipt_verifies_with_the_case_number_and_its_own_pdf(app, office_svc):
+    started = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia", intake())
+    clerk = app.test_client()
+    login(clerk, "ventanilla1")
+    issued = clerk.get(f"/expedientes/{started.id}/constancia.pdf").get_data()
+    with office_svc.uow(write=False) as uow:
+        receipt = document_of_kind(uow.conn, started.id, "constancia_recepcion")
+    public = app.test_client()
+    page = public.get(f"/verificar/{receipt['verification_code']}").get_data(as_text=True)
+    for part in ("Documento válido", "Constancia de recepción", started.number, hashlib.sha256(issued).hexdigest()):
+        assert part in page, part
+    assert public.get(f"/verificar/{receipt['verification_code']}/pdf").get_data() == issued
