@@ -56,24 +56,30 @@ def test_a_rolled_back_transaction_leaves_no_gap(svc):
     assert issue_number(svc, year=2027) == "RES-GDCH-2027-0001"
 
 
-def test_concurrent_issuers_get_distinct_consecutive_numbers(svc):
-    """Threads, each in its own transaction (PostgreSQL: the counter row's lock; SQLite: the write lock)."""
-    n, start, got, errors = 8, threading.Barrier(8), [], []
+def at_once(n: int, call) -> list:
+    """`call()` in n threads released together; their answers (any exception fails the test)."""
+    start, got, errors = threading.Barrier(n), [], []
 
-    def issuer():
+    def run():
         try:
             start.wait()
-            got.append(issue_number(svc))
+            got.append(call())
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=issuer) for _ in range(n)]
+    threads = [threading.Thread(target=run) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
-    assert sorted(got) == [f"RES-GDCH-2026-{i:04d}" for i in range(1, n + 1)]
+    return got
+
+
+def test_concurrent_issuers_get_distinct_consecutive_numbers(svc):
+    """Threads, each in its own transaction (PostgreSQL: the counter row's lock; SQLite: the write lock)."""
+    got = at_once(8, lambda: issue_number(svc))
+    assert sorted(got) == [f"RES-GDCH-2026-{i:04d}" for i in range(1, 9)]
 
 
 def test_a_stored_document_is_found_by_code_and_by_case_with_its_bytes_and_hash(svc, case_id):
@@ -148,21 +154,7 @@ def test_a_receipt_issued_while_ours_was_rendering_wins_and_ours_is_discarded(sv
 
 
 def test_concurrent_first_requests_issue_one_receipt(svc, case_id):
-    n, start, got, errors = 4, threading.Barrier(4), [], []
-
-    def request():
-        try:
-            start.wait()
-            got.append(document_cases.receipt_pdf(svc, SYSTEM, case_id))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=request) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    got = at_once(4, lambda: document_cases.receipt_pdf(svc, SYSTEM, case_id))
     [stored] = receipts(svc, case_id)
     assert sum(g["issued"] for g in got) == 1
     assert {g["code"] for g in got} == {stored["verification_code"]}

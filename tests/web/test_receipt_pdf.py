@@ -34,14 +34,19 @@ def test_the_receipt_page_links_a_pdf_with_the_receipt_data(app, office_svc):
         assert part in text
 
 
-def test_the_receipt_is_issued_once_with_its_code_and_qr_and_served_byte_for_byte_after(app, office_svc):
-    started = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia", intake())
+def download_receipt(app, svc, username="ventanilla1"):
+    """A new licence case's receipt downloaded by a clerk: (the case, the client, the PDF, the stored row)."""
+    started = cases.start_case(svc, principal_for(username), "licencia", intake())
     client = app.test_client()
-    login(client, "ventanilla1")
-    first = client.get(f"/expedientes/{started.id}/constancia.pdf").get_data()
-    with office_svc.uow(write=False) as uow:
-        [stored] = [d for d in documents.documents_of_case(uow.conn, started.id)
-                    if d["kind"] == "constancia_recepcion"]
+    login(client, username)
+    pdf = client.get(f"/expedientes/{started.id}/constancia.pdf").get_data()
+    with svc.uow(write=False) as uow:
+        stored = documents.document_of_kind(uow.conn, started.id, "constancia_recepcion")
+    return started, client, pdf, stored
+
+
+def test_the_receipt_is_issued_once_with_its_code_and_qr_and_served_byte_for_byte_after(app, office_svc):
+    started, _client, first, stored = download_receipt(app, office_svc)
     assert hashlib.sha256(first).hexdigest() == stored["sha256"] and len(first) == stored["size_bytes"]
     reader = pypdf.PdfReader(io.BytesIO(first))
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
@@ -59,12 +64,10 @@ def test_the_case_page_lists_the_issued_documents(app, office_svc):
     started = cases.start_case(office_svc, principal_for("ventanilla1"), "licencia", intake())
     client = app.test_client()
     login(client, "ventanilla1")
-    before = client.get(f"/expedientes/{started.id}").get_data(as_text=True)
-    assert "Documentos" in before and "Aún no se ha emitido ningún documento." in before
-    pdf = client.get(f"/expedientes/{started.id}/constancia.pdf").get_data()
     page = client.get(f"/expedientes/{started.id}").get_data(as_text=True)
-    with office_svc.uow(write=False) as uow:
-        [stored] = documents.documents_of_case(uow.conn, started.id)
+    assert "Documentos" in page and "Aún no se ha emitido ningún documento." in page
+    started, client, pdf, stored = download_receipt(app, office_svc)
+    page = client.get(f"/expedientes/{started.id}").get_data(as_text=True)
     row = page[page.index('<table id="documents">'):]
     row = row[:row.index("</table>")]
     for part in (f'href="/expedientes/{started.id}/constancia.pdf">Constancia de recepción</a>', started.number,
