@@ -100,6 +100,8 @@ def build_services(settings: Settings | None = None, **overrides) -> Services:
     from engine.timekeeping.deadlines import AlertPolicy
     from engine.mail.notifications import SmtpMailer, SmtpSettings
     settings = settings or Settings.from_env()
+    from engine.documents.kinds import check_overrides
+    check_overrides(settings.document_numbers)  # a bad number pattern stops the start, not the first issue
     if "mailer" not in overrides:
         smtp = SmtpSettings.from_env()
         overrides["mailer"] = SmtpMailer(smtp) if smtp else None
