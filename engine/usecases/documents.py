@@ -59,7 +59,9 @@ def receipt_pdf(svc: Services, principal: Principal, case_id: int) -> dict:
             return _answer(case, documents.document_content(conn, stored["id"]), stored, issued=False)
         stored = documents.store_document(
             conn, case_id=case_id, task_id=None, kind=RECEIPT.key, number=None, year=None, code=code, pdf=pdf,
-            pages=pages, issued_at=issued_at, issued_by=principal.username,
+            # The receipt is the filing desk's document: its issuer is who filed the case, not whoever opens it
+            # first (an auditor, say, who would then be named as its signer on /verificar).
+            pages=pages, issued_at=issued_at, issued_by=case["created_by"] or principal.username,
             citizen_facing=RECEIPT.citizen_facing)
         uow.commit()
     return _answer(case, pdf, stored, issued=True)

@@ -136,6 +136,15 @@ def test_the_receipt_is_issued_by_the_first_request_and_served_unchanged_after(s
     assert stored["verification_code"] == first["code"] and stored["pages"] >= 1
 
 
+def test_the_receipt_names_who_filed_the_case_even_when_an_auditor_opens_it_first(svc):
+    deploy_files(svc, {"five_step.bpmn": bpmn_fixture("five_step.bpmn")}, actor="test")
+    filed = cases.start_case(svc, principal_for("oficial1", role="clerk", groups=("ventanilla",)), "five_step",
+                             {"amount": 10}).id
+    document_cases.receipt_pdf(svc, principal_for("auditor1", role="auditor"), filed)
+    [stored] = receipts(svc, filed)
+    assert stored["issued_by"] == "oficial1"
+
+
 def test_a_receipt_issued_while_ours_was_rendering_wins_and_ours_is_discarded(svc, case_id, monkeypatch):
     """The loser of two first requests serves the winner's document: here the winner runs inside our render."""
     real_render, winner, renders = document_cases.render_pdf, {}, []
