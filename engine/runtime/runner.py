@@ -168,29 +168,16 @@ class Runtime:
 
     def run_task(self, wf: BpmnWorkflow, task, data: dict | None) -> Failure | None:
         """Complete a ready human task with `data`, then advance."""
-        if data:
-            task.data.update(data)
         with self._running():
-            try:
-                task.run()
-            except (SpiffWorkflowException, ExpedienteError) as exc:
-                return Failure(task.task_spec.bpmn_id, _message_of(exc))
-            except Exception as exc:  # noqa: BLE001 - see _unexpected
-                return _unexpected(exc, task.task_spec.bpmn_id)
-            return self._advance(wf)
+            return _run_one(task, data) or self._advance(wf)
 
     def retry(self, wf: BpmnWorkflow, data: dict | None = None) -> Failure | None:
         """Run the errored tasks again (after data or version fixes), then advance."""
         with self._running():
             for task in [t for t in all_tasks(wf) if t.state == TaskState.ERROR]:
-                if data:
-                    task.data.update(data)
-                try:
-                    task.run()
-                except (SpiffWorkflowException, ExpedienteError) as exc:
-                    return Failure(task.task_spec.bpmn_id, _message_of(exc))
-                except Exception as exc:  # noqa: BLE001 - see _unexpected
-                    return _unexpected(exc, task.task_spec.bpmn_id)
+                failure = _run_one(task, data)
+                if failure is not None:
+                    return failure
             return self._advance(wf)
 
     def waiting_timers(self, wf: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
@@ -288,6 +275,19 @@ def _errored_element(wf: BpmnWorkflow) -> str | None:
     for task in all_tasks(wf):
         if task.state == TaskState.ERROR:
             return task.task_spec.bpmn_id
+    return None
+
+
+def _run_one(task, data: dict | None) -> Failure | None:
+    """Run one task with `data` merged into it; its failure, named by its element, or None."""
+    if data:
+        task.data.update(data)
+    try:
+        task.run()
+    except (SpiffWorkflowException, ExpedienteError) as exc:
+        return Failure(task.task_spec.bpmn_id, _message_of(exc))
+    except Exception as exc:  # noqa: BLE001 - see _unexpected
+        return _unexpected(exc, task.task_spec.bpmn_id)
     return None
 
 
