@@ -40,8 +40,7 @@ def task(task_id):
 @single_submission(unless=lambda form: form.get("accion") == "borrador")  # a draft save is harmless twice
 def work_task(task_id):
     svc, task_id = services(), str(task_id)
-    page = tasks.task_page(svc, g.user, task_id)  # the form's schema to read the post, and the page to show again
-    data = schema_form.parse(page["form"]["schema"] or {}, request.form)
+    data = schema_form.parse(tasks.form_schema(svc, g.user, task_id) or {}, request.form)
     try:
         if request.form.get("accion") == "borrador":
             tasks.save_draft(svc, g.user, task_id, data)
@@ -51,7 +50,7 @@ def work_task(task_id):
     except (FormInvalid, ValueRejected) as exc:  # the form again, with what the clerk typed and the field marked
         errors = schema_form.errors_by_field(exc.details.get("errors") or [])
         flash(_("El formulario tiene errores; corríjalos y envíelo de nuevo."), "error")
-        return _render_task(page, data, errors, 422)
+        return _render_task(tasks.task_page(svc, g.user, task_id), data, errors, 422)
     except (TaskNotReady, Conflict) as exc:
         flash(conflict_message(exc), "error")
         return redirect(url_for("pages.inbox"))
@@ -59,7 +58,7 @@ def work_task(task_id):
         flash(_("La tarea se completó, pero el expediente quedó con un error en «%(element)s».",
                 element=result["error_element"]), "error")
     else:
-        flash(_("Tarea «%(title)s» completada.", title=page["task"]["title"]), "info")
+        flash(_("Tarea «%(title)s» completada.", title=result["task_title"]), "info")
     return redirect(url_for("pages.case", case_id=result["case_id"]))
 
 

@@ -87,6 +87,14 @@ def task_form(svc: Services, principal: Principal, task_id: str) -> dict:
 
 
 @use_case("task.read")
+def form_schema(svc: Services, principal: Principal, task_id: str) -> dict | None:
+    """A task's JSON Schema alone (None without a form), to read a posted form without loading its case."""
+    with svc.uow(write=False) as uow:
+        form_key = _visible(uow.conn, principal, task_id)["form_key"]
+    return _schema(svc, form_key)
+
+
+@use_case("task.read")
 def task_page(svc: Services, principal: Principal, task_id: str) -> dict:
     """Everything the task page shows: the task, its form, instructions, case data, attachments, who holds it."""
     with svc.uow(write=False) as uow:
@@ -102,11 +110,7 @@ def task_page(svc: Services, principal: Principal, task_id: str) -> dict:
 
 def _form(svc: Services, conn, task: dict, case_data: dict | None = None) -> dict:
     form_key = task["form_key"]
-    schema = None
-    if form_key is not None:
-        if svc.forms is None:
-            raise NotFound(f"form '{form_key}' does not exist", form=form_key)
-        schema = svc.forms.get(form_key)
+    schema = _schema(svc, form_key)
     draft = conn.execute(_DRAFT, {"b_id": task["id"]}).mappings().first() if task["state"] == "ready" else None
     if draft:
         data = orjson.loads(draft["data_json"])
@@ -114,6 +118,14 @@ def _form(svc: Services, conn, task: dict, case_data: dict | None = None) -> dic
         data = case_data if case_data is not None else load_case_data(svc, conn, task["case_id"])
     return {"form_key": form_key, "schema": schema, "ui": ui_hints(schema), "data": data,
             "draft_saved_at": draft["saved_at"] if draft else None}
+
+
+def _schema(svc: Services, form_key: str | None) -> dict | None:
+    if form_key is None:
+        return None
+    if svc.forms is None:
+        raise NotFound(f"form '{form_key}' does not exist", form=form_key)
+    return svc.forms.get(form_key)
 
 
 def ui_hints(schema: dict | None) -> dict:
@@ -230,7 +242,7 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
             # error; the task stays ready for when a supervisor's retry lets the case run again.
             append_events(conn, outcome_events(case.id, now, "error", failure))
             uow.commit()
-            return {"case_id": case.id, "case_state": "error", "case_version": version,
+            return {"case_id": case.id, "task_title": row["title"], "case_state": "error", "case_version": version,
                     "error_element": failure.element_id, "error_message": failure.message, "ready_tasks": []}
         done = conn.execute(_FINISH_TASK, {"b_id": task_id, "b_now": now, "b_actor": actor,
                                            "b_assignee": row["assignee"] or actor})
@@ -242,7 +254,7 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
                                        task_id=task_id, actor=actor, data=data)]
                       + outcome_events(case.id, now, state, failure))
         uow.commit()
-    return {"case_id": case.id, "case_state": state, "case_version": version,
+    return {"case_id": case.id, "task_title": row["title"], "case_state": state, "case_version": version,
             "error_element": failure.element_id if failure else None,
             "error_message": failure.message if failure else None,
             "ready_tasks": [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in new]}
