@@ -60,4 +60,37 @@ def hora(value: datetime) -> str:
     return f"{local(value):%H:%M} horas"
 
 
-FILTERS = {"fecha": fecha, "fecha_en_letras": fecha_en_letras, "hora": hora}
+_ROMAN = ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"), (40, "XL"),
+          (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+
+
+def romano(n: int) -> str:
+    """1 → I, 4 → IV, 14 → XIV: how a resolution numbers its points."""
+    if not 0 < n < 4000:
+        raise ValueError(f"{n} has no Roman numeral here")
+    out = []
+    for value, letters in _ROMAN:
+        count, n = divmod(n, value)
+        out.append(letters * count)
+    return "".join(out)
+
+
+def parrafos(text) -> list[str]:
+    """A text typed in a form as its paragraphs (split at blank lines or line breaks), empty ones dropped; a
+    list (an array field) is taken item by item."""
+    if text is None:
+        return []
+    if isinstance(text, (list, tuple)):
+        return [str(t).strip() for t in text if str(t).strip()]
+    return [p.strip() for p in str(text).replace("\r\n", "\n").split("\n") if p.strip()]
+
+
+def _as_date(value):
+    """A form's ISO date or date-time string (or a date) as a date/datetime, for `fecha` and `hora`."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    return value
+
+
+FILTERS = {"fecha": lambda v: fecha(_as_date(v)), "fecha_en_letras": lambda v: fecha_en_letras(_as_date(v)),
+           "hora": lambda v: hora(_as_date(v)), "romano": romano, "parrafos": parrafos}

@@ -5,11 +5,17 @@ and `{seq}` and is overridden by the setting EXPEDIENTE_DOCUMENT_NUMBERS (JSON `
 without a pattern has no number of its own: the receipt is identified by the case number. Each kind's prefix is
 its own, since a number is unique among all documents. `citizen_facing` (../shared/DOCUMENTS.md, "Practical
 rules"): the public verification page may hand out the PDF itself to whoever holds the code; for the others it
-only says that the document exists and whether an upload matches. `template` is None until the kind's template
-exists in templates/."""
+only says that the document exists and whether an upload matches.
+
+A template declares the form fields it needs in its first line, `{#- requires: field_a, field_b -#}`
+(`required_fields`): the lint refuses a task that issues the kind when its form lacks one of them, and rendering
+without one fails (StrictUndefined) rather than leave a blank in a document."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Mapping
 
 from engine.messages import Message, msg
@@ -20,7 +26,7 @@ class Kind:
     key: str
     title: Message  # Spanish, translated on the pages (web.i18n.localize)
     pattern: str | None
-    template: str | None
+    template: str
     citizen_facing: bool
 
 
@@ -30,21 +36,38 @@ def _kinds(*kinds: Kind) -> dict[str, Kind]:
 
 KINDS: dict[str, Kind] = _kinds(
     Kind("constancia_recepcion", msg("Constancia de recepción"), None, "constancia_recepcion.html", True),
-    Kind("previo", msg("Previo"), "PRE-GDCH-{year}-{seq:04d}", None, True),
-    Kind("providencia", msg("Providencia"), "PROV-GDCH-{year}-{seq:04d}", None, False),
-    Kind("oficio", msg("Oficio"), "OF-GDCH-{year}-{seq:04d}", None, False),
-    Kind("dictamen", msg("Dictamen"), "DICT-GDCH-{year}-{seq:04d}", None, False),
-    Kind("resolucion", msg("Resolución"), "RES-GDCH-{year}-{seq:04d}", None, True),
-    Kind("licencia", msg("Licencia"), "LIC-GDCH-{year}-{seq:04d}", None, True),
-    Kind("cedula_notificacion", msg("Cédula de notificación"), "CED-GDCH-{year}-{seq:04d}", None, True),
+    Kind("previo", msg("Previo"), "PRE-GDCH-{year}-{seq:04d}", "previo.html", True),
+    Kind("providencia", msg("Providencia"), "PROV-GDCH-{year}-{seq:04d}", "providencia.html", False),
+    Kind("oficio", msg("Oficio"), "OF-GDCH-{year}-{seq:04d}", "oficio.html", False),
+    Kind("dictamen", msg("Dictamen"), "DICT-GDCH-{year}-{seq:04d}", "dictamen.html", False),
+    Kind("resolucion", msg("Resolución"), "RES-GDCH-{year}-{seq:04d}", "resolucion.html", True),
+    Kind("licencia", msg("Licencia"), "LIC-GDCH-{year}-{seq:04d}", "licencia.html", True),
+    Kind("cedula_notificacion", msg("Cédula de notificación"), "CED-GDCH-{year}-{seq:04d}",
+         "cedula_notificacion.html", True),
     # Not named among the citizen's documents in DOCUMENTS.md: they show only that they exist and match.
-    Kind("acta_mediacion", msg("Acta de mediación"), "ACTA-MED-GDCH-{year}-{seq:04d}", None, False),
-    Kind("codede_convocatoria", msg("Convocatoria CODEDE"), "CONV-CODEDE-{year}-{seq:04d}", None, False),
-    Kind("codede_acta", msg("Acta de sesión CODEDE"), "ACTA-CODEDE-{year}-{seq:04d}", None, False),
-    Kind("codede_resolucion", msg("Resolución CODEDE"), "RES-CODEDE-{year}-{seq:04d}", None, False),
+    Kind("acta_admision", msg("Acta de admisión"), "ACTA-ADM-GDCH-{year}-{seq:04d}", "acta_admision.html", False),
+    Kind("acta_inspeccion", msg("Acta de inspección"), "ACTA-INS-GDCH-{year}-{seq:04d}", "acta_inspeccion.html",
+         False),
+    Kind("acta_sesion", msg("Acta de sesión de mediación"), "ACTA-SES-GDCH-{year}-{seq:04d}", "acta_sesion.html",
+         False),
+    Kind("acta_mediacion", msg("Acta de mediación"), "ACTA-MED-GDCH-{year}-{seq:04d}", "acta_mediacion.html",
+         False),
+    Kind("acta_cierre", msg("Acta de cierre"), "ACTA-CIE-GDCH-{year}-{seq:04d}", "acta_cierre.html", False),
+    Kind("codede_convocatoria", msg("Convocatoria CODEDE"), "CONV-CODEDE-{year}-{seq:04d}",
+         "codede_convocatoria.html", False),
+    Kind("codede_acta", msg("Acta de sesión CODEDE"), "ACTA-CODEDE-{year}-{seq:04d}", "codede_acta.html", False),
+    Kind("codede_resolucion", msg("Resolución CODEDE"), "RES-CODEDE-{year}-{seq:04d}", "codede_resolucion.html",
+         False),
 )
 
 RECEIPT = "constancia_recepcion"
+# The task properties (spiffworkflow:property) by which a user or manual task of a diagram issues a document:
+# `document` names the kind; `documentEach` names an array field of the task's form, one document per item (the
+# CODEDE session's resolutions, the oficios to several institutions). The co-signer, where there is one, is the
+# form's field `cofirmante` (a name).
+DOCUMENT_PROPERTY = "document"
+EACH_PROPERTY = "documentEach"
+COSIGNER_FIELD = "cofirmante"
 
 
 def kind(key: str) -> Kind:
@@ -53,6 +76,23 @@ def kind(key: str) -> Kind:
         return KINDS[key]
     except KeyError:
         raise KeyError(f"unknown document kind {key!r}; known: {', '.join(sorted(KINDS))}") from None
+
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_REQUIRES = re.compile(r"\{#-?\s*requires:(?P<fields>[^#]*)-?#\}")
+
+
+@cache
+def required_fields(key: str) -> tuple[str, ...]:
+    """The form fields the kind's template declares it needs (its `{#- requires: ... -#}` header), in order;
+    () for a kind whose template declares none or does not exist yet."""
+    path = TEMPLATES / kind(key).template
+    if not path.exists():
+        return ()
+    found = _REQUIRES.search(path.read_text(encoding="utf-8")[:2000])
+    if found is None:
+        return ()
+    return tuple(f.strip() for f in found.group("fields").replace("\n", " ").split(",") if f.strip())
 
 
 def title(key: str) -> str:
