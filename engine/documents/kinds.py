@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Mapping
 
 from engine.messages import Message, msg
+from engine.runtime.runner import DOCUMENT_PROPERTY  # noqa: F401 - the property's name, defined with the tasks
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,6 @@ RECEIPT = "constancia_recepcion"
 # `document` names the kind; `documentEach` names an array field of the task's form, one document per item (the
 # CODEDE session's resolutions, the oficios to several institutions). The co-signer, where there is one, is the
 # form's field `cofirmante` (a name).
-DOCUMENT_PROPERTY = "document"
 EACH_PROPERTY = "documentEach"
 COSIGNER_FIELD = "cofirmante"
 

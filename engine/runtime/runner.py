@@ -68,6 +68,7 @@ class HumanTask:
     form_key: str | None
     instructions: str | None
     properties: dict = field(default_factory=dict)
+    document_kind: str | None = None  # the kind of document completing it issues (property DOCUMENT_PROPERTY)
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,10 @@ class Runtime:
         return None
 
 
+# The task property by which a user or manual task issues a document (engine/documents/kinds.py).
+DOCUMENT_PROPERTY = "document"
+
+
 def all_tasks(wf: BpmnWorkflow):
     """Every task of the workflow and its subprocesses, without SpiffWorkflow's depth-limited walk."""
     yield from wf.tasks.values()
@@ -234,6 +239,7 @@ def describe(task) -> HumanTask:
     return HumanTask(
         id=str(task.id), element_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id,
         lane=spec.lane, form_key=props.get("form"), instructions=instructions, properties=props,
+        document_kind=(props.get(DOCUMENT_PROPERTY) or "").strip() or None,
     )
 
 

@@ -35,22 +35,23 @@ def next_number(conn, kind: str, year: int, pattern: str) -> str:
     """The next number of `kind` in `year`, e.g. `RES-GDCH-2026-0001` for the pattern
     `RES-GDCH-{year}-{seq:04d}`: consecutive, and gapless because the increment commits or rolls back with the
     caller's transaction (call it in the issuing step's write transaction, as late as possible: concurrent
-    issuers of the same kind wait for it to end).
-
-    Not used by an issuing step yet: documents issued by the diagrams' steps (issue 14) are the next piece; the
-    receipt has no number of its own (the case number identifies it)."""
+    issuers of the same kind wait for it to end). The receipt has no number of its own (the case number
+    identifies it)."""
     seq = conn.execute(_NEXT[conn.dialect.name], {"b_kind": kind, "b_year": year}).scalar_one()
     return pattern.format(year=year, seq=seq)
 
 
 def store_document(conn, *, case_id: int, task_id: str | None, kind: str, number: str | None, year: int | None,
                    code: str, pdf: bytes, pages: int | None, issued_at: datetime, issued_by: str | None,
-                   citizen_facing: bool, corrects_id: int | None = None) -> dict:
+                   citizen_facing: bool, corrects_id: int | None = None, data_json: str | None = None,
+                   signers_json: str | None = None, signature: str | None = None,
+                   correction_reason: str | None = None) -> dict:
     """Store an issued document's bytes with their SHA-256 and size; returns its row without the bytes."""
     row = {"case_id": case_id, "task_id": task_id, "kind": kind, "number": number, "year": year,
            "verification_code": code, "sha256": hashlib.sha256(pdf).hexdigest(), "size_bytes": len(pdf),
            "pages": pages, "issued_at": issued_at, "issued_by": issued_by, "corrects_id": corrects_id,
-           "citizen_facing": citizen_facing}
+           "citizen_facing": citizen_facing, "data_json": data_json, "signers_json": signers_json,
+           "signature": signature, "correction_reason": correction_reason}
     document_id = conn.execute(_d.insert().values(content=pdf, **row).returning(_d.c.id)).scalar_one()
     return {"id": document_id, **row}
 

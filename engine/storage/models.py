@@ -151,6 +151,7 @@ tasks = Table(
     Column("lane", String(100)),
     Column("candidate_group", String(64)),
     Column("form_key", String(100)),
+    Column("document_kind", String(40)),  # the kind of document completing the task issues (task property)
     Column("assignee", String(64)),
     Column("state", String(20), nullable=False),  # ready | completed | cancelled
     Column("created_at", UtcDateTime, nullable=False),
@@ -226,6 +227,7 @@ attachments = Table(
     Column("sha256", String(64), nullable=False),
     Column("uploaded_by", String(64)),
     Column("uploaded_at", UtcDateTime, nullable=False),
+    Column("pages", Integer),  # a PDF's pages, an image's 1; None where not counted (other types, older rows)
     Index("ix_attachments_case", "case_id", "id"),
 )
 
@@ -347,6 +349,13 @@ documents = Table(
     Column("issued_by", String(80)),
     Column("corrects_id", ForeignKey("documents.id")),
     Column("citizen_facing", Boolean, nullable=False),
+    # What the template was filled with (JSON: the form's and the case's data), so a correction starts from it.
+    Column("data_json", Text),
+    # Who signed ([{"username", "name", "role"}]: signer, co-signer) and how: "pades" when the PDF carries the
+    # office's electronic signature (pyHanko), None when it carries the verification code alone.
+    Column("signers_json", Text),
+    Column("signature", String(20)),
+    Column("correction_reason", Text),
 )
 
 # The last number issued per document kind and year; incremented in the issuing step's transaction (gapless).

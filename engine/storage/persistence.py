@@ -165,6 +165,7 @@ def project_tasks(conn, case_id: int, process_key: str, before: list[HumanTask],
         conn.execute(_INSERT_TASK, [{
             "id": t.id, "case_id": case_id, "element_id": t.element_id, "title": t.title[:300],
             "lane": t.lane, "b_lane": t.lane, "b_process_key": process_key, "form_key": t.form_key,
+            "document_kind": t.document_kind,
             "assignee": None, "state": "ready", "created_at": now,
             "due_at": plans[t.id].due_at if t.id in plans else None,
         } for t in new])
