@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from engine.documents.casefile import content_pages
 from engine.storage import models
 from engine.config import PROJECT_ROOT
 from engine.errors import Conflict, InvalidInput, NotFound
@@ -108,6 +109,7 @@ def add_attachment(svc: Services, principal: Principal, store: AttachmentStore, 
             raise AttachmentRefused("Solo se aceptan archivos PDF, PNG o JPEG.",
                                     errors=[{"field": "file", "message": "tipo de archivo no permitido"}])
         content_type, ext = detected
+        pages = content_pages(tmp, content_type)  # before the write transaction: pypdf reads the whole file
         stored_name = uuid.uuid4().hex + ext
         final = store.path(stored_name)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -116,14 +118,14 @@ def add_attachment(svc: Services, principal: Principal, store: AttachmentStore, 
         tmp.unlink(missing_ok=True)
     try:
         return _record(svc, principal, case_id, clean_filename(filename), stored_name, content_type, size,
-                       digest.hexdigest())
+                       digest.hexdigest(), pages)
     except BaseException:
         final.unlink(missing_ok=True)  # the row was not written: leave no orphan file behind
         raise
 
 
 def _record(svc: Services, principal: Principal, case_id: int, filename: str, stored_name: str,
-            content_type: str, size: int, sha256: str) -> dict:
+            content_type: str, size: int, sha256: str, pages: int | None) -> dict:
     actor = principal.username
     with svc.uow() as uow:
         check_case_visible(uow.conn, principal, case_id)
@@ -132,7 +134,7 @@ def _record(svc: Services, principal: Principal, case_id: int, filename: str, st
             raise Conflict("El expediente está anulado; no admite adjuntos.", state=case.state)
         now = svc.clock()
         row = {"case_id": case_id, "filename": filename, "stored_name": stored_name, "content_type": content_type,
-               "size_bytes": size, "sha256": sha256, "uploaded_by": actor, "uploaded_at": now}
+               "size_bytes": size, "sha256": sha256, "uploaded_by": actor, "uploaded_at": now, "pages": pages}
         row["id"] = uow.conn.execute(insert(_a).values(**row)).inserted_primary_key[0]
         append_events(uow.conn, [event_row(case_id, now, "attachment_added", actor=actor, data={
             "attachment_id": row["id"], "filename": filename, "content_type": content_type,
