@@ -1,11 +1,13 @@
-"""The case page (summary, live diagram, who holds what, timeline, documents, attachments) and the cases list."""
+"""The case page (summary, live diagram, who holds what, timeline, documents, attachments, the foliated case
+file), the whole case file as one PDF, and the cases list."""
 from __future__ import annotations
 
+import io
 import json
 
-from flask import g, render_template, request
+from flask import current_app, g, render_template, request, send_file
 
-from engine.usecases import cases
+from engine.usecases import cases, casefile
 from engine.usecases.inbox import due_flags
 from web.pages import bp, login_required, services
 from web.task_messages import called
@@ -23,9 +25,19 @@ def case(case_id: int):
               for t in detail["tasks"] if t["state"] == "ready"]
     done = [t for t in detail["tasks"] if t["state"] == "completed"]
     diagram_url = f"/api/processes/{detail['process_key']}/versions/{detail['process_version']}/bpmn"
+    folios, total = casefile.case_file_entries(page["documents"], page["files"])
     return render_template(
         "pages/case.html", case=detail, active=active, done=done, history=page["history"], files=page["files"],
-        documents=page["documents"], diagram_url=diagram_url, marks=json.dumps(page["marks"]), name=page["name"])
+        documents=page["documents"], folios=folios, total_folios=total, diagram_url=diagram_url,
+        marks=json.dumps(page["marks"]), name=page["name"])
+
+
+@bp.get("/expedientes/<int:case_id>/expediente.pdf")
+@login_required
+def case_file_pdf(case_id: int):
+    """The whole case file (foliated index, then every document and attachment), compiled on demand."""
+    made = casefile.case_file_pdf(services(), g.user, current_app.extensions["expediente.attachments"], case_id)
+    return send_file(io.BytesIO(made["pdf"]), mimetype="application/pdf", download_name=made["filename"])
 
 
 @bp.get("/expedientes")

@@ -107,6 +107,8 @@ MATRIX = {
         lambda o, u: (f"/expedientes/{o.case()}/constancia", None), (LOGIN, 200, 200, 200, 200, 404)),
     ("GET", "/expedientes/<int:case_id>/constancia.pdf", "receipt as PDF"): (
         lambda o, u: (f"/expedientes/{o.case()}/constancia.pdf", None), (LOGIN, 200, 200, 200, 200, 404)),
+    ("GET", "/expedientes/<int:case_id>/expediente.pdf", "case file as PDF"): (
+        lambda o, u: (f"/expedientes/{o.case()}/expediente.pdf", None), (LOGIN, 200, 200, 200, 200, 404)),
     ("GET", "/expedientes/nuevo", "procedures"): (lambda o, u: ("/expedientes/nuevo", None),
                                                   (LOGIN, 200, 200, 403, 200, None)),
     ("GET", "/expedientes/nuevo/<process_key>", "intake form"): (
