@@ -7,7 +7,6 @@ March), the dialogue's 60 calendar days (moved to the next working day when they
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,7 +14,6 @@ from engine.errors import FormInvalid
 from tests.processes.driver import Walk, closing, local, office
 from tests.unit.test_validators import make_cui
 
-GT = ZoneInfo("America/Guatemala")
 ONE_MINUTE = timedelta(minutes=1)
 DPI_A = make_cui("24567890", 4, 5)   # Santa Apolonia
 DPI_B = make_cui("12345678", 4, 6)   # Tecpán Guatemala
@@ -54,12 +52,17 @@ def waiting(walk: Walk) -> set[str]:
     return {e for (e, _d, s) in walk.timers() if s == "waiting"}
 
 
+def oficio(destinatario: str, institucion: str, asunto: str) -> dict:
+    return {"oficio_destinatario": destinatario, "oficio_institucion": institucion, "oficio_asunto": asunto,
+            "oficio_cuerpo": f"Por este medio y dentro del expediente de mediación, solicito: {asunto.lower()}."}
+
+
 def admit(walk: Walk, alto: bool = False) -> Walk:
     walk.complete("evaluar_admisibilidad", {"mediacion_admisible": True,
                                             "admisibilidad_razon": "Conflicto de linderos sin proceso judicial."},
                   actor="juridico1")
     assert walk.ready() == ["acta_admision"]
-    walk.complete("acta_admision", {"admision_acta_numero": "AA-2027-004", "admision_fecha": "2027-03-15",
+    walk.complete("acta_admision", {"admision_fecha": "2027-03-15", "admision_hora": "10:30",
                                     "admision_mediador": "Lic. Rosa Xinico",
                                     "admision_instituciones_convocadas": ["ric", "pnc", "municipalidad"]},
                   actor="mediador1")
@@ -73,9 +76,9 @@ def admit(walk: Walk, alto: bool = False) -> Walk:
 
 
 def request_certificates(walk: Walk) -> Walk:
-    walk.complete("solicitar_certificaciones", {"oficio_ric_numero": "OF-GDCH-2027-101",
-                                                "oficio_registro_numero": "OF-GDCH-2027-102",
-                                                "oficios_fecha": walk.svc.clock.now.astimezone(GT).date().isoformat()})
+    walk.complete("solicitar_certificaciones", {"oficios_certificacion": [
+        oficio("Ing. Pedro Coy", "Registro de Información Catastral (RIC)", "Certificación catastral del inmueble"),
+        oficio("Lic. Ana Xoyón", "Registro General de la Propiedad", "Certificación registral de la finca 1234")]})
     return walk
 
 
@@ -94,7 +97,7 @@ def summon_and_inspect(walk: Walk, first_session: str) -> Walk:
                                                    "fecha": "2027-03-17"}]}, actor="notificador1")
     assert "inspeccion_ocular" in walk.ready()
     return walk.complete("inspeccion_ocular", {
-        "inspeccion_acta_numero": "AI-2027-004", "inspeccion_fecha": "2027-03-20",
+        "inspeccion_fecha": "2027-03-20", "inspeccion_hora": "09:00",
         "inspeccion_participantes": [{"nombre": "Juan Sotz Cuxil", "calidad": "Parte"},
                                      {"nombre": "Ing. Pedro Coy", "calidad": "RIC"}],
         "inspeccion_hallazgos": "Mojón norte desplazado unos 20 metros; cerco reciente de alambre.",
@@ -112,7 +115,7 @@ def prepared(walk: Walk, first_session: str = "2027-06-07") -> Walk:
 
 def session(walk: Walk, fecha: str, acuerdo: bool = False, agotado: bool = False) -> Walk:
     return walk.complete("registrar_sesion", {
-        "sesion_fecha": fecha, "sesion_resumen": "Se revisaron los planos del RIC y las propuestas de las partes.",
+        "sesion_fecha": fecha, "sesion_hora": "14:00", "sesion_resumen": "Se revisaron los planos del RIC y las propuestas de las partes.",
         "sesion_asistentes": [{"nombre": "Juan Sotz Cuxil", "calidad": "parte"},
                               {"nombre": "Marta Ajcalón", "calidad": "parte"},
                               {"nombre": "Lic. Rosa Xinico", "calidad": "mediador"}],
@@ -121,7 +124,7 @@ def session(walk: Walk, fecha: str, acuerdo: bool = False, agotado: bool = False
 
 def acta(walk: Walk, fecha: str) -> Walk:
     walk.complete("acta_mediacion", {
-        "acta_numero": "AM-2027-004", "acta_fecha": fecha,
+        "acta_fecha": fecha, "acta_hora": "11:00", "acta_lugar": "Salón comunal de Xejuyú",
         "acta_compromisos": [{"compromiso": "Reponer el mojón norte en el punto fijado por el RIC",
                               "responsable": "Familia Ajcalón", "fecha_cumplimiento": "2027-07-31"},
                              {"compromiso": "Retirar el cerco de alambre", "responsable": "Comunidad de Xejuyú",
@@ -143,7 +146,7 @@ def follow_up(walk: Walk, n: int, fecha: str, cumple: bool, accion: str | None =
 
 
 def close(walk: Walk, remisiones: list[str], violencia: bool = False) -> Walk:
-    return walk.complete("acta_cierre", {"cierre_acta_numero": "AC-2026-002", "cierre_fecha": "2026-08-04",
+    return walk.complete("acta_cierre", {"cierre_fecha": "2026-08-04", "cierre_hora": "15:00",
                                          "cierre_resumen": "Las partes no llegaron a un acuerdo.",
                                          "cierre_remisiones": remisiones, "cierre_hechos_violencia": violencia},
                          actor="mediador1")
@@ -181,14 +184,16 @@ def test_inadmissible_case_is_referred_with_its_target_recorded_and_closed(svc):
         "remision_destino": "centro_mediacion_oj", "remision_destino_detalle": "Juzgado de Paz de Tecpán",
         "admisibilidad_razon": "Existe juicio ordinario sobre la misma franja."}, actor="juridico1")
     assert walk.ready() == ["emitir_remision"]
-    walk.complete("emitir_remision", {"remision_oficio_numero": "OF-GDCH-2027-088", "remision_fecha": "2027-03-16"})
+    walk.complete("emitir_remision", oficio("Lic. Carlos Boc", "Juzgado de Paz de Tecpán Guatemala",
+                                            "Remisión de la solicitud de mediación"))
     assert walk.ready() == ["notificar_interesado"]
     walk.complete("notificar_interesado", {"notificacion_forma": "personal", "notificacion_lugar": "Aldea Xejuyú",
                                            "notificacion_fecha_hora": local(2027, 3, 17).isoformat(),
                                            "notificacion_recibido_por": "Juan Sotz Cuxil"}, actor="notificador1")
     assert walk.state == "completed"
     data = walk.data
-    assert (data["remision_destino"], data["remision_oficio_numero"]) == ("centro_mediacion_oj", "OF-GDCH-2027-088")
+    assert (data["remision_destino"], data["oficio_institucion"]) == ("centro_mediacion_oj",
+                                                                       "Juzgado de Paz de Tecpán Guatemala")
     assert "acta_admision" not in walk.route
 
 
@@ -223,8 +228,9 @@ def test_high_risk_case_with_late_certificates_reaches_agreement_and_complies_at
     walk.at(closing(2027, 4, 8) + ONE_MINUTE)
     assert walk.ready() == ["reiterar_certificaciones"]
     walk.at(local(2027, 4, 9, 9))
-    walk.complete("reiterar_certificaciones", {"reiteracion_oficio_numero": "OF-GDCH-2027-140",
-                                               "reiteracion_destino": ["registro_propiedad"]})
+    walk.complete("reiterar_certificaciones", {
+        **oficio("Lic. Ana Xoyón", "Registro General de la Propiedad", "Reiteración: certificación de la finca 1234"),
+        "reiteracion_destino": ["registro_propiedad"]})
     assert walk.ready() == ["registrar_certificaciones"]
     assert due(walk, "certificaciones_vencidas") == closing(2027, 4, 30)  # a new 15 working days from 9 Apr
     walk.at(local(2027, 4, 20))
@@ -363,8 +369,10 @@ def test_session_loop_ends_after_60_days_from_the_first_session_and_violence_goe
     assert walk.data["cierre_remisiones"] == ["subsecretaria_dialogo", "ministerio_publico"]
     assert walk.data["cierre_remision_sugerida"] == ["organismo_judicial", "subsecretaria_dialogo", "ministerio_publico"]
     assert walk.ready() == ["remitir_ministerio_publico"]
-    walk.complete("remitir_ministerio_publico", {"mp_oficio_numero": "OF-GDCH-2026-0777", "mp_fecha": "2026-08-05",
-                                                 "mp_hechos": "Quema de una vivienda en el área en disputa."})
+    walk.complete("remitir_ministerio_publico", {
+        **oficio("Fiscal de Distrito", "Ministerio Público, Fiscalía Distrital de Chimaltenango",
+                 "Hechos de violencia en el conflicto de tierras"),
+        "oficio_cuerpo": "Se hace de su conocimiento la quema de una vivienda en el área en disputa."})
     assert walk.state == "completed"
 
 

@@ -31,8 +31,9 @@ REVISION = {"revision_tecnica_dictamen": "con_observaciones", "revision_tecnica_
 SNIP = {"snip_registros": [{"proyecto": "Mejoramiento de calle principal", "codigo_snip": "0279876"},
                            {"proyecto": "Ampliación de escuela", "codigo_snip": "0271234"}],
         "snip_fecha_registro": "2026-03-12"}
-PRIORIZADA = {"priorizacion_resolucion_numero": "RES-CODEDE-07-2026", "priorizacion_resolucion_fecha": "2026-06-24",
-              "priorizacion_priorizada": True,
+PRIORIZADA = {"priorizacion_resolucion_fecha": "2026-06-24", "priorizacion_priorizada": True,
+              "resolucion_texto": "Priorizar la propuesta de inversión 2027 del COMUDE de Patzún.",
+              "votos_favor": 12, "votos_contra": 0, "abstenciones": 2,
               "priorizacion_proyectos_priorizados": ["Mejoramiento de calle principal", "Ampliación de escuela"]}
 CONVENIOS = {"priorizacion_convenios": [
     {"alcalde": "Alcalde municipal de Patzún", "municipio": "Patzún", "proyecto": "Mejoramiento de calle principal",

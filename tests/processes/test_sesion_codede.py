@@ -15,17 +15,19 @@ INTAKE = {"codede_sesion_titulo": "Segunda sesión ordinaria 2026", "codede_sesi
           "codede_sesion_numero": "02-2026"}
 PUNTOS = [{"titulo": "Aprobación del acta anterior"},
           {"titulo": "Avance del programa de inversión 2026", "presenta": "Unidad Técnica Departamental"}]
-CONVOCATORIA = {"codede_convocatoria_referencia": "CIRC-CODEDE-04-2026", "codede_convocatoria_medio": "ambos",
+CONVOCATORIA = {"codede_convocatoria_medio": "ambos",
                 "codede_convocatoria_enviada": "2026-03-02T10:00:00-06:00"}
 RESOLUCIONES = {"codede_resoluciones": [
-    {"texto": "Se aprueba el acta de la sesión anterior.", "votos_favor": 10, "votos_contra": 0, "abstenciones": 0},
-    {"texto": "Se prioriza el tramo carretero Patzún–Godínez.", "votos_favor": 8, "votos_contra": 1,
+    {"resolucion_texto": "Se aprueba el acta de la sesión anterior.", "votos_favor": 10, "votos_contra": 0, "abstenciones": 0},
+    {"resolucion_texto": "Se prioriza el tramo carretero Patzún–Godínez.", "votos_favor": 8, "votos_contra": 1,
      "abstenciones": 1}]}
-ACTA = {"codede_acta_numero": "ACTA-02-2026", "codede_acta_fecha": "2026-03-09",
+ACTA = {"codede_acta_fecha": "2026-03-09",
         "codede_acta_resumen": "Acta de la segunda sesión ordinaria con las resoluciones adoptadas."}
 OFICIOS = {"codede_oficios_seguimiento": [
-    {"numero": "OF-CODEDE-031-2026", "institucion": "Dirección General de Caminos", "resolucion_numero": 2,
-     "asunto": "Comunica la priorización del tramo Patzún–Godínez."}]}
+    {"oficio_destinatario": "Ing. Carlos Tum", "oficio_cargo": "Director General",
+     "oficio_institucion": "Dirección General de Caminos", "oficio_referencia": "Resolución del CODEDE RES-CODEDE-2026-0002",
+     "oficio_asunto": "Comunica la priorización del tramo Patzún–Godínez.",
+     "oficio_cuerpo": "Le comunico que el CODEDE priorizó el tramo carretero Patzún–Godínez en su segunda sesión."}]}
 
 
 def agenda(fecha: str) -> dict:
@@ -66,7 +68,8 @@ def test_session_with_quorum_runs_to_the_follow_up_letters(database_url, clock):
         walk.complete("registrar_resoluciones", RESOLUCIONES, actor="codede1")
         assert walk.ready() == ["elaborar_acta"]
         data = walk.data
-        assert [r["numero"] for r in data["codede_resoluciones"]] == [1, 2]
+        assert [d["numero"] for d in data["documentos_codede_resolucion"]] == ["RES-CODEDE-2026-0001",
+                                                                               "RES-CODEDE-2026-0002"]
         assert (data["codede_quorum"], data["acta_sin_quorum_inicial"]) == (True, False)
         assert data["codede_apertura"] == "2026-03-09T15:40:00+00:00"
         close(walk)
@@ -142,25 +145,22 @@ def test_nine_of_fifteen_opens_one_hour_later_and_the_minutes_note_it(svc, clock
     assert walk.history().count("timer_fired") == 1
 
 
-@pytest.mark.parametrize("given, numbered", [
-    ([None, None], [1, 2]),
-    ([3, None, None], [3, 4, 5]),
-    ([None, 7], [8, 7]),
-])
-def test_resolutions_without_a_number_are_numbered_after_the_highest(svc, clock, given, numbered):
+def test_resolutions_are_numbered_by_the_documents_issued_in_order_and_per_year(svc, clock):
     walk = convened(svc, clock)
     attendance(walk, 11)
-    rows = [{"texto": f"Resolución {i}", "votos_favor": 11, "votos_contra": 0, "abstenciones": 0,
-             **({"numero": n} if n else {})} for i, n in enumerate(given)]
+    rows = [{"resolucion_texto": f"Resolución {i}", "votos_favor": 11, "votos_contra": 0, "abstenciones": 0}
+            for i in range(3)]
     walk.complete("registrar_resoluciones", {"codede_resoluciones": rows})
-    assert [r["numero"] for r in walk.data["codede_resoluciones"]] == numbered
-    assert "codede_numeros" not in walk.data
+    data = walk.data
+    assert [d["numero"] for d in data["documentos_codede_resolucion"]] == \
+        ["RES-CODEDE-2026-0001", "RES-CODEDE-2026-0002", "RES-CODEDE-2026-0003"]
+    assert "numero" not in data["codede_resoluciones"][0]
 
 
 def test_session_without_resolutions_still_closes(svc, clock):
     walk = convened(svc, clock)
     attendance(walk, 11)
     walk.complete("registrar_resoluciones", {})
-    assert walk.data["codede_resoluciones"] == []
+    assert "documentos_codede_resolucion" not in walk.data
     walk.complete("elaborar_acta", ACTA).complete("oficios_seguimiento", {})
     assert walk.state == "completed"
