@@ -69,6 +69,12 @@ class Settings:
     public_base_url: str = "http://127.0.0.1:5000"
     # Number patterns of document kinds overriding engine/documents/kinds.py, e.g. {"resolucion": "R-{year}-{seq:03d}"}.
     document_numbers: dict = field(default_factory=dict)
+    # The office's signing certificate, its key and the chain up to the authority verifiers trust (PEM paths;
+    # engine/documents/signing.py). Without them documents carry their verification code and recorded signers.
+    signing_cert: str | None = None
+    signing_key: str | None = None
+    signing_chain: str | None = None
+    signing_key_password: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -97,6 +103,9 @@ class Settings:
             if not isinstance(numbers, dict) or not all(isinstance(v, str) for v in numbers.values()):
                 raise ValueError("EXPEDIENTE_DOCUMENT_NUMBERS must be a JSON object of kind: pattern")
             kwargs["document_numbers"] = numbers
+        for name in ("signing_cert", "signing_key", "signing_chain", "signing_key_password"):
+            if env.get(f"EXPEDIENTE_{name.upper()}"):
+                kwargs[name] = env[f"EXPEDIENTE_{name.upper()}"]
         if "EXPEDIENTE_SQLITE_SYNCHRONOUS" in env:
             kwargs["sqlite_synchronous"] = env["EXPEDIENTE_SQLITE_SYNCHRONOUS"].upper()
         return cls(**kwargs)

@@ -72,6 +72,8 @@ class Services:
     mailer: object = None
     # When task deadline alerts go out (engine.timekeeping.deadlines.AlertPolicy); None uses its defaults.
     alert_policy: object = None
+    # Signs issued documents with the office's certificate (engine.documents.signing.OfficeSigner); None: unsigned.
+    signer: object = None
 
     def __post_init__(self):
         if self.calendar is None:
@@ -102,6 +104,10 @@ def build_services(settings: Settings | None = None, **overrides) -> Services:
     settings = settings or Settings.from_env()
     from engine.documents.kinds import check_overrides
     check_overrides(settings.document_numbers)  # a bad number pattern stops the start, not the first issue
+    if "signer" not in overrides:  # an unreadable certificate or key stops the start, not the first signature
+        from engine.documents.signing import load_signer
+        overrides["signer"] = load_signer(settings.signing_cert, settings.signing_key, settings.signing_chain,
+                                          settings.signing_key_password)
     if "mailer" not in overrides:
         smtp = SmtpSettings.from_env()
         overrides["mailer"] = SmtpMailer(smtp) if smtp else None

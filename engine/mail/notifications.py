@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, insert, select, update
 
 from engine.storage import models
-from engine.timekeeping.calendar import MONTHS_ES, WEEKDAYS_ES
+from engine.timekeeping.calendar import MONTHS_ES, OFFICE_TZ, WEEKDAYS_ES
 
 log = logging.getLogger(__name__)
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -24,6 +24,7 @@ SECURITY_MODES = ("starttls", "tls", "none")
 SEND_LEASE_SECONDS = 300
 MAX_RETRY_DELAY_SECONDS = 6 * 3600
 _outbox = models.outbox
+_documents = models.documents
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,15 @@ class SmtpMailer:
                 smtp.login(s.username, s.password or "")
             domain = s.sender.rsplit("@", 1)[-1].strip(">") or "localhost"
 
-            def send(to: str, subject: str, body: str, now: datetime) -> None:
+            def send(to: str, subject: str, body: str, now: datetime,
+                     attachments: tuple[tuple[str, bytes], ...] = ()) -> None:
                 mail = EmailMessage()  # not `msg`: that name is the engine's translatable-text keyword
                 mail["From"], mail["To"], mail["Subject"] = s.sender, to, subject
                 mail["Date"] = format_datetime(now)
                 mail["Message-ID"] = make_msgid(domain=domain)  # avoids a slow FQDN lookup per message
                 mail.set_content(body)
+                for filename, content in attachments:
+                    mail.add_attachment(content, maintype="application", subtype="pdf", filename=filename)
                 smtp.send_message(mail)
 
             yield send
@@ -99,11 +103,13 @@ _INSERT = insert(_outbox)
 
 
 def enqueue_mail(conn, *, to: str, subject: str, body: str, now: datetime, case_id: int | None = None,
-                 kind: str = "mail") -> int:
-    """Queue one message in the caller's transaction; the scheduler sends it."""
+                 kind: str = "mail", document_id: int | None = None) -> int:
+    """Queue one message in the caller's transaction (with an issued document's PDF attached, by its id); the
+    scheduler sends it."""
     return conn.execute(_INSERT, {
         "case_id": case_id, "kind": kind[:40], "to_address": to.strip()[:254], "subject": subject[:300],
         "body": body, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+        "document_id": document_id,
     }).inserted_primary_key[0]
 
 
@@ -116,10 +122,12 @@ def render(template: str, **values) -> tuple[str, str]:
     return first[len("Asunto:"):].strip().format_map(values), body.lstrip("\n").format_map(values)
 
 
-def enqueue_template(conn, template: str, *, to: str, now: datetime, case_id: int | None = None, **values) -> int:
+def enqueue_template(conn, template: str, *, to: str, now: datetime, case_id: int | None = None,
+                     document_id: int | None = None, **values) -> int:
     """Render a template and queue it."""
     subject, body = render(template, **values)
-    return enqueue_mail(conn, to=to, subject=subject, body=body, now=now, case_id=case_id, kind=template)
+    return enqueue_mail(conn, to=to, subject=subject, body=body, now=now, case_id=case_id, kind=template,
+                        document_id=document_id)
 
 
 def greeting(name: str | None) -> str:
@@ -137,8 +145,19 @@ def date_and_hour(moment: datetime, calendar) -> str:
     return f"{long_date(local)}, {local:%H:%M} h"
 
 
+def enqueue_document(conn, *, to: str, applicant_name: str | None, case_id: int, number: str, tracking_code: str,
+                     title: str, document_number: str | None, code: str, verify_url: str, document_id: int,
+                     now: datetime) -> int:
+    """Queue an issued document (previo, resolución, licencia) to the citizen, its PDF attached."""
+    return enqueue_template(conn, "documento", to=to, now=now, case_id=case_id, document_id=document_id,
+                            saludo=greeting(applicant_name), numero=number, codigo_seguimiento=tracking_code,
+                            titulo=title, numero_documento=document_number or number, codigo=code,
+                            url_verificacion=verify_url, fecha=long_date(now.astimezone(OFFICE_TZ)))
+
+
 def enqueue_receipt(conn, *, to: str | None, applicant_name: str | None, case_id: int, number: str,
-                    tracking_code: str, process_name: str, filed_at: datetime, calendar) -> int | None:
+                    tracking_code: str, process_name: str, filed_at: datetime, calendar,
+                    document_id: int | None = None) -> int | None:
     """Queue the receipt (constancia de recepción) to `to`, the citizen's address; nothing when there is none.
 
     The caller reads the address from the field the procedure's intake form marks "x-correo-ciudadano"
@@ -149,7 +168,7 @@ def enqueue_receipt(conn, *, to: str | None, applicant_name: str | None, case_id
     effective = calendar.effective_filing_date(filed_at)
     note = "" if effective == local.date() else (
         f"\n  Presentada fuera del horario de recepción: se tiene por presentada el {long_date(effective)}.\n")
-    return enqueue_template(conn, "recepcion", to=to, now=filed_at, case_id=case_id,
+    return enqueue_template(conn, "recepcion", to=to, now=filed_at, case_id=case_id, document_id=document_id,
                             saludo=greeting(applicant_name),
                             numero=number, codigo_seguimiento=tracking_code, tramite=process_name,
                             fecha_presentacion=long_date(local), hora_presentacion=f"{local:%H:%M} h",
@@ -164,7 +183,8 @@ class SendResult:
     failed: int   # gave up after the last attempt
 
 
-_DUE = (select(_outbox.c.id, _outbox.c.to_address, _outbox.c.subject, _outbox.c.body, _outbox.c.attempts)
+_DUE = (select(_outbox.c.id, _outbox.c.to_address, _outbox.c.subject, _outbox.c.body, _outbox.c.attempts,
+               _outbox.c.document_id)
         .where(_outbox.c.status == "pending", _outbox.c.next_attempt_at <= bindparam("b_now"))
         .order_by(_outbox.c.next_attempt_at, _outbox.c.id).limit(bindparam("b_limit")))
 _LEASE = (update(_outbox).where(_outbox.c.id.in_(bindparam("b_ids", expanding=True)))
@@ -187,7 +207,7 @@ def send_pending(svc, limit: int = 50) -> SendResult:
         with svc.mailer.connection() as send:
             for row in list(batch):
                 try:
-                    send(row.to_address, row.subject, row.body, svc.clock())
+                    send(row.to_address, row.subject, row.body, svc.clock(), _attachments(svc, row))
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
                     counts[_record(svc, row, settings, exc)] += 1  # this message only; the connection lives on
                 else:
@@ -198,6 +218,18 @@ def send_pending(svc, limit: int = 50) -> SendResult:
         for row in batch:
             counts[_record(svc, row, settings, exc)] += 1
     return SendResult(counts["sent"], counts["pending"], counts["failed"])
+
+
+def _attachments(svc, row) -> tuple[tuple[str, bytes], ...]:
+    """The message's attached document, as its stored PDF bytes and a file name."""
+    if row.document_id is None:
+        return ()
+    with svc.uow(write=False) as uow:
+        doc = uow.conn.execute(select(_documents.c.number, _documents.c.verification_code, _documents.c.content)
+                               .where(_documents.c.id == row.document_id)).first()
+    if doc is None:
+        return ()
+    return ((f"{doc.number or doc.verification_code}.pdf", bytes(doc.content)),)
 
 
 def _lease(svc, limit: int) -> list:

@@ -41,6 +41,13 @@ def next_number(conn, kind: str, year: int, pattern: str) -> str:
     return pattern.format(year=year, seq=seq)
 
 
+def release_numbers(conn, kind: str, year: int, count: int) -> None:
+    """Give back the last `count` numbers of `kind` in `year`, taken earlier in this same transaction by a step
+    that is then refused (the counter row is still locked by it: nobody took a later number)."""
+    conn.execute(_counters.update().where(_counters.c.kind == kind, _counters.c.year == year)
+                 .values(last=_counters.c.last - count))
+
+
 def store_document(conn, *, case_id: int, task_id: str | None, kind: str, number: str | None, year: int | None,
                    code: str, pdf: bytes, pages: int | None, issued_at: datetime, issued_by: str | None,
                    citizen_facing: bool, corrects_id: int | None = None, data_json: str | None = None,

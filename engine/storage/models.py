@@ -260,6 +260,8 @@ outbox = Table(
     Column("next_attempt_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime),
+    # An issued document sent as the message's PDF attachment (its stored bytes), if any.
+    Column("document_id", ForeignKey("documents.id")),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
     Index("ix_outbox_case", "case_id"),
 )

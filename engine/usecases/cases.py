@@ -26,7 +26,7 @@ from engine.storage.persistence import (
 )
 from engine.runtime.runner import current_data, element_marks, start_form_key
 from engine.usecases.attachments import attachments_of
-from engine.usecases.documents import documents_shown
+from engine.usecases.documents import documents_shown, issue_receipt_now
 from engine.usecases.intake import process_name, process_names
 from engine.usecases.paging import page_window
 from engine.accounts import auth, permissions
@@ -116,9 +116,12 @@ def start_case(svc: Services, principal: Principal, process_key: str, data: dict
         events += outcome_events(case_id, now, state, failure)
         append_events(conn, events)
         # Only if the intake gives the citizen's address; the scheduler sends it, so SMTP never holds up filing.
-        enqueue_receipt(conn, to=citizen_email, applicant_name=summary.get("applicant_name"), case_id=case_id,
-                        number=number, tracking_code=tracking, process_name=spec.description or process_key,
-                        filed_at=now, calendar=svc.calendar)
+        # With an address, the receipt is issued now (rendered in this transaction, about 0.1 s) and attached.
+        if citizen_email is not None:
+            receipt = issue_receipt_now(svc, conn, case_id, actor)
+            enqueue_receipt(conn, to=citizen_email, applicant_name=summary.get("applicant_name"), case_id=case_id,
+                            number=number, tracking_code=tracking, process_name=spec.description or process_key,
+                            filed_at=now, calendar=svc.calendar, document_id=receipt["id"])
         uow.commit()
     return StartedCase(case_id, number, tracking, state, 1, row.version,
                        [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in ready])

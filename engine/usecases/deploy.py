@@ -18,7 +18,9 @@ from engine.storage import models
 from engine.runtime import serializer
 from engine.errors import InvalidInput, ProcessNotFound
 from engine.messages import msg
-from engine.language.specs import parse_bundle
+from engine.documents.rules import document_problems
+from engine.errors import SpecInvalid
+from engine.language.specs import elements_of, parse_bundle
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -45,6 +47,7 @@ def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = Non
         raise InvalidInput(msg("No hay archivos para publicar."),
                            errors=[{"field": "files", "message": msg("No se envió ningún archivo.")}])
     bundle = parse_bundle(files)
+    _check_documents(svc, bundle.texts)
     results = []
     with svc.uow() as uow:
         now = svc.clock()
@@ -73,6 +76,28 @@ def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = Non
             results.append(Deployed(key, number, version_id, True))
         uow.commit()
     return results
+
+
+def schema_lookup(svc: Services):
+    """form key -> its JSON Schema (None for an unknown form), or None when the services have no forms."""
+    if svc.forms is None:
+        return None
+    known = set(svc.forms.keys())
+    return lambda key: svc.forms.get(key) if key in known else None
+
+
+def _check_documents(svc: Services, texts: dict[str, str]) -> None:
+    """Refuse a bundle whose tasks declare documents wrongly (engine/documents/rules.py), naming each task."""
+    lookup = schema_lookup(svc)
+    problems = []
+    for name, text in sorted(texts.items()):
+        try:
+            elements = elements_of(text, name)
+        except SpecInvalid:  # a DMN file: nothing to check here
+            continue
+        problems += document_problems(name, elements, lookup)
+    if problems:
+        raise SpecInvalid(problems)
 
 
 def deploy_paths(svc: Services, paths, actor: str | None = None, comment: str = "") -> list[Deployed]:

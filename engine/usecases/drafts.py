@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import delete, insert, or_, select, update
 
 from engine.accounts.permissions import Principal, allowed, use_case
+from engine.documents.rules import document_problems
 from engine.usecases import deploy
 from engine.usecases.processes import list_processes, problem_report, version_id
 from engine.storage import models
@@ -271,7 +272,7 @@ def _office_rules(svc: Services, process_key: str, file: str, elements: dict[str
         if form and forms is not None and form not in forms:
             problems.append(Problem(file, msg("El formulario «%(form)s» de «%(element)s» no existe en forms/.",
                                               form=form, element=name), element_id))
-    return problems
+    return problems + document_problems(file, elements, deploy.schema_lookup(svc))
 
 
 def _mapped_lanes(svc: Services, process_key: str) -> set[str]:

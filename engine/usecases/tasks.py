@@ -21,7 +21,8 @@ from engine.storage.persistence import (
     append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, snapshot, state_after,
     write_step,
 )
-from engine.usecases import intake
+from engine.runtime.runner import start_form_key
+from engine.usecases import intake, issuing
 from engine.usecases.attachments import attachments_of
 from engine.usecases.cases import check_data, load_case_data, outcome_events
 
@@ -70,6 +71,13 @@ def _not_takeable(conn, row: dict) -> Conflict:
     who = row["assignee"]
     return TaskNotReady(f"the task is held by {who}", task_id=row["id"], assignee=who,
                         assignee_name=auth.display_names(conn, [who]).get(who))
+
+
+def _citizen_email(svc: Services, wf, data: dict) -> str | None:
+    """The citizen's address in the case's data, from the field the procedure's intake form declares."""
+    if svc.forms is None:
+        return None
+    return svc.forms.citizen_email(start_form_key(wf.spec), data)
 
 
 @use_case("task.read")
@@ -215,6 +223,29 @@ def save_draft(svc: Services, principal: Principal, task_id: str, data: dict) ->
 
 
 @use_case("task.work")
+def document_draft(svc: Services, principal: Principal, task_id: str, data: dict | None) -> dict:
+    """The document(s) the task issues, as completing it with `data` would issue them, marked BORRADOR and
+    without number, code or signature, for review: `pdf`, `filename`, `kind`. Nothing is stored. The data is
+    validated against the task's form first, as completing would (InvalidInput names the fields)."""
+    with svc.uow(write=False) as uow:
+        conn = uow.conn
+        row = _workable(conn, principal, task_id)
+        if not row["document_kind"]:
+            raise NotFound(f"task {task_id} issues no document", task_id=task_id)
+        data = check_data(data or {})
+        if svc.forms is not None:
+            data = svc.forms.validate(row["form_key"], data)
+        case = read_case(conn, row["case_id"])
+        task = load_case_workflow(svc, conn, case).get_task_from_id(UUID(task_id))
+        if task is None:
+            raise TaskNotFound(f"task {task_id} is not a task of case {case.id}", task_id=task_id)
+        kind, each = issuing.properties_of(task.task_spec)
+        pdf = issuing.draft(svc, conn, case_id=case.id, kind=kind, each=each, data={**task.data, **data},
+                            actor=principal.username, now=svc.clock())
+    return {"pdf": pdf, "filename": f"borrador-{kind}-{row['case_number']}.pdf", "kind": kind}
+
+
+@use_case("task.work")
 def complete_task(svc: Services, principal: Principal, task_id: str, data: dict | None) -> dict:
     """Complete a ready task with submitted data and run the case until it waits again."""
     actor = principal.username
@@ -234,12 +265,18 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
         if task is None or not task.task_spec.manual:
             raise TaskNotFound(f"task {task_id} is not a human task of case {case.id}", task_id=task_id)
         before = snapshot(svc.runtime, wf)
+        kind, each = issuing.properties_of(task.task_spec)
+        filled = {**task.data, **data}  # what the step's document is filled with: its data, the form's over it
+        if kind:
+            data = dict(data)  # the numbers go into the step's data, not into the caller's dict
+        pending = issuing.allocate(svc, conn, kind, each, data, svc.clock()) if kind else []
         failure = svc.runtime.run_task(wf, task, data)
         now = svc.clock()
         version, state, failure, refused = write_step(conn, case, wf, state_after(wf, failure), failure, now)
         if refused:
             # The step made a value that cannot be stored: the case keeps its state from before the step, in
             # error; the task stays ready for when a supervisor's retry lets the case run again.
+            issuing.release(svc, conn, pending)
             append_events(conn, outcome_events(case.id, now, "error", failure))
             uow.commit()
             return {"case_id": case.id, "task_title": row["title"], "case_state": "error", "case_version": version,
@@ -251,10 +288,15 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
         new = project(conn, case.id, case.process_key, before, snapshot(svc.runtime, wf), now,
                       completed_id=task_id, deadlines=svc.deadlines)
         append_events(conn, [event_row(case.id, now, "task_completed", element_id=row["element_id"],
-                                       task_id=task_id, actor=actor, data=data)]
-                      + outcome_events(case.id, now, state, failure))
+                                       task_id=task_id, actor=actor, data=data)])
+        issued = issuing.issue(svc, conn, case_id=case.id, task_id=task_id, pending=pending,
+                               data={**filled, **data}, actor=actor, now=now,
+                               citizen_email=_citizen_email(svc, wf, filled)) if pending else []
+        append_events(conn, outcome_events(case.id, now, state, failure))
         uow.commit()
     return {"case_id": case.id, "task_title": row["title"], "case_state": state, "case_version": version,
             "error_element": failure.element_id if failure else None,
             "error_message": failure.message if failure else None,
-            "ready_tasks": [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in new]}
+            "ready_tasks": [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in new],
+            "documents": [{"id": d["id"], "kind": d["kind"], "number": d["number"], "code": d["verification_code"]}
+                          for d in issued]}

@@ -154,9 +154,12 @@ def test_every_template_renders_in_spanish_with_a_subject():
               "nota_horario": "", "faltantes": "- Fianza", "fecha_limite": "lunes 16 de marzo de 2026",
               "fecha_resolucion": "lunes 2 de marzo de 2026", "referencia": "Resolución 12-2026",
               "sentido": "Con lugar", "detalle": "", "dias_recurso": 5, "tarea": "Resolver", "dia": 20, "dias": 30,
-              "vence": "lunes 13 de abril de 2026, 16:30 h", "grupo": "tramite", "asignado": "oficial1"}
+              "vence": "lunes 13 de abril de 2026, 16:30 h", "grupo": "tramite", "asignado": "oficial1",
+              "titulo": "Resolución", "numero_documento": "RES-GDCH-2026-0001", "codigo": "7KQ2-M9XD-4TRB-PW3H",
+              "url_verificacion": "https://gdch.example/verificar/7KQ2-M9XD-4TRB-PW3H",
+              "fecha": "lunes 2 de marzo de 2026"}
     names = sorted(p.stem for p in notifications.TEMPLATES_DIR.glob("*.txt"))
-    assert names == ["alerta_plazo", "plazo_vencido", "previo", "recepcion", "resolucion"]
+    assert names == ["alerta_plazo", "documento", "plazo_vencido", "recepcion"]
     for name in names:
         subject, body = render(name, **values)
         assert subject and "{" not in subject + body and "EXP-GDCH-2026-00001" in subject

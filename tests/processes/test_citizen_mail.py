@@ -8,6 +8,7 @@ import pytest
 from engine.mail.notifications import outbox_rows
 from engine.ops.scheduler import run_pass
 from forms.registry import FormRegistry
+from tests.documents_helpers import issued
 from tests.processes.driver import Walk, local
 from tests.processes.licencia_walk import intake as licencia_intake
 from tests.processes.test_consistency import intake_forms
@@ -45,13 +46,20 @@ def test_the_receipt_goes_to_the_declared_address_and_leaves_by_smtp(svc, proces
     [message] = inbox.messages
     assert message["To"] == "ciudadana.xajil@example.com"
     assert walk.case.number in message["Subject"]
-    body = message.get_content()
+    body = message.get_body(preferencelist=("plain",)).get_content()
     name = build()["solicitante_nombre"]
     for text in (walk.case.number, walk.case.tracking_code, f"Estimado(a) {name}:", "lunes 1 de marzo de 2027",
                  "09:30 h"):
         assert text in body
     [sent] = outbox_rows(svc, walk.id)
     assert (sent["status"], sent["attempts"]) == ("sent", 1)
+    # The receipt was issued at filing and travels as its PDF, byte for byte the stored document.
+    [receipt] = issued(svc, walk.id)
+    assert (receipt["kind"], receipt["id"]) == ("constancia_recepcion", sent["document_id"])
+    [attached] = list(message.iter_attachments())
+    assert attached.get_content_type() == "application/pdf"
+    assert attached.get_content() == receipt["pdf"]
+    assert walk.case.tracking_code in receipt["text"]
 
 
 @pytest.mark.parametrize("process_key", ["mediacion_tierras", "solicitud_ciudadana"])  # the licence requires it
@@ -61,3 +69,4 @@ def test_no_receipt_is_queued_when_the_citizen_leaves_the_address_empty(svc, pro
     data.pop(field, None)
     walk = Walk(svc, process_key, data, actor="ventanilla1")
     assert outbox_rows(svc, walk.id) == []
+    assert issued(svc, walk.id) == []  # the receipt is issued when first downloaded
