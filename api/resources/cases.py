@@ -1,16 +1,21 @@
-"""Cases: start, list, read, history; supervisors suspend, resume, cancel and retry."""
+"""Cases: start, list, read, history, the electronic case file (index and whole PDF); supervisors suspend,
+resume, cancel and retry."""
 from __future__ import annotations
 
+import io
+
+from flask import current_app, send_file
 from flask.views import MethodView
 
 from api.idempotency import idempotent
 from api.openapi import ApiBlueprint
+from api.schemas.casefile import CaseFileSchema
 from api.schemas.work import (
     CaseDataSchema, CaseDetailSchema, CasePageSchema, CaseQuerySchema, CaseStateSchema, DataSchema, EventSchema,
     ReasonSchema, StartCaseSchema, StartedCaseSchema,
 )
 from api.security import calls, principal, services
-from engine.usecases import cases
+from engine.usecases import casefile, cases
 
 blp = ApiBlueprint("cases", __name__, url_prefix="/api/cases", description="Expedientes")
 
@@ -58,6 +63,28 @@ class Data(MethodView):
     def get(self, case_id):
         """The case's current data."""
         return {"data": cases.case_data(services(), principal(), case_id)}
+
+
+@blp.route("/<id:case_id>/case-file")
+class CaseFile(MethodView):
+    @calls(casefile.case_file_index)
+    @blp.response(200, CaseFileSchema)
+    def get(self, case_id):
+        """The electronic case file's foliated index: documents and attachments in the order added, with pages,
+        SHA-256 and folios in the compiled file (the index's own pages first)."""
+        return casefile.case_file_index(services(), principal(), case_id)
+
+
+@blp.route("/<id:case_id>/case-file.pdf")
+class CaseFilePdf(MethodView):
+    @calls(casefile.case_file_pdf)
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
+    def get(self, case_id):
+        """The whole case file as one PDF, compiled on demand: the foliated index, then every document and
+        attachment, each page stamped "Folio N de M"."""
+        made = casefile.case_file_pdf(services(), principal(), current_app.extensions["expediente.attachments"],
+                                      case_id)
+        return send_file(io.BytesIO(made["pdf"]), mimetype="application/pdf", download_name=made["filename"])
 
 
 @blp.route("/<id:case_id>/suspend")

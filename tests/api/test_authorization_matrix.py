@@ -59,6 +59,10 @@ MATRIX = {
                                                  (401, 200, 200, 200, 200)),
     ("GET", "/api/cases/<id:case_id>/data"): (lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/data", {}),
                                               (401, 200, 200, 200, 200)),
+    ("GET", "/api/cases/<id:case_id>/case-file"): (
+        lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/case-file", {}), (401, 200, 200, 200, 200)),
+    ("GET", "/api/cases/<id:case_id>/case-file.pdf"): (
+        lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/case-file.pdf", {}), (401, 200, 200, 200, 200)),
     ("POST", "/api/cases/<id:case_id>/suspend"): (
         lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/suspend", {"json": {"reason": "r"}}), (401, 403, 200, 403, 200)),
     ("POST", "/api/cases/<id:case_id>/resume"): (
@@ -130,6 +134,8 @@ OUTSIDER_STATUS = {
     ("GET", "/api/cases/<id:case_id>"): 404,
     ("GET", "/api/cases/<id:case_id>/history"): 404,
     ("GET", "/api/cases/<id:case_id>/data"): 404,
+    ("GET", "/api/cases/<id:case_id>/case-file"): 404,
+    ("GET", "/api/cases/<id:case_id>/case-file.pdf"): 404,
     ("POST", "/api/cases/<id:case_id>/suspend"): 403,
     ("POST", "/api/cases/<id:case_id>/resume"): 403,
     ("POST", "/api/cases/<id:case_id>/cancel"): 403,

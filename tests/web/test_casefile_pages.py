@@ -1,6 +1,7 @@
 """The case page's electronic case file (documents and attachments in order with pages, folios and SHA-256) and
-its link to the whole case file as one PDF, /expedientes/<id>/expediente.pdf (who may fetch it:
-tests/web/test_page_authorization.py; the compilation itself: tests/integration/test_casefile.py)."""
+its link to the whole case file as one PDF, /expedientes/<id>/expediente.pdf, and the API's twins
+/api/cases/<id>/case-file(.pdf) (who may fetch them: tests/web/test_page_authorization.py and
+tests/api/test_authorization_matrix.py; the compilation itself: tests/integration/test_casefile.py)."""
 from __future__ import annotations
 
 import io
@@ -53,6 +54,15 @@ def test_the_case_page_lists_the_case_file_with_folios_and_links_the_whole_pdf(a
     reader = pypdf.PdfReader(io.BytesIO(answer.get_data()))
     assert len(reader.pages) == 5
     assert all(f"Folio {n} de 5" in p.extract_text() for n, p in enumerate(reader.pages, start=1))
+
+    # The API gives the same index as JSON, and the same file.
+    index = client.get(f"/api/cases/{started.id}/case-file").get_json()
+    assert (index["number"], index["index_folios"], index["folios"]) == (started.number, 1, 5)
+    assert [(e["kind"], e["title"], e["folio_first"], e["folio_last"], e["included"]) for e in index["entries"]] == [
+        ("documento", "Constancia de recepción", 2, 2, True), ("anexo", "solicitud.pdf", 3, 4, True),
+        ("anexo", "croquis.png", 5, 5, True), ("anexo", "dañado.pdf", None, None, False)]
+    api_pdf = client.get(f"/api/cases/{started.id}/case-file.pdf")
+    assert api_pdf.mimetype == "application/pdf" and len(pypdf.PdfReader(io.BytesIO(api_pdf.get_data())).pages) == 5
 
 
 def test_the_case_file_section_follows_the_pages_language(app, office_svc):
