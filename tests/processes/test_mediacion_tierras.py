@@ -12,6 +12,7 @@ import pytest
 
 from engine.errors import FormInvalid
 from tests.processes.driver import Walk, closing, local, office
+from tests.processes.issued_documents import assert_documents
 from tests.unit.test_validators import make_cui
 
 ONE_MINUTE = timedelta(minutes=1)
@@ -32,6 +33,11 @@ def intake(**changes) -> dict:
         "hubo_violencia": False, "descripcion": "Las dos partes reclaman la misma franja de terreno junto al río.",
         "telefono": "5512 3456",
     } | changes
+
+
+# What every acta shows of the property, from the intake.
+PROPERTY = ["Finca 1234, folio 56, libro 78E", "04-06-0123", "Latitud 14.7625, longitud -91.0014",
+            "Linderos entre las aldeas Xejuyú y Panimachavac"]
 
 
 def start(svc, at: datetime, **changes) -> Walk:
@@ -195,6 +201,10 @@ def test_inadmissible_case_is_referred_with_its_target_recorded_and_closed(svc):
     assert (data["remision_destino"], data["oficio_institucion"]) == ("centro_mediacion_oj",
                                                                        "Juzgado de Paz de Tecpán Guatemala")
     assert "acta_admision" not in walk.route
+    assert_documents(walk, [
+        ("oficio", "OF-GDCH-2027-0001", ["Lic. Carlos Boc", "Juzgado de Paz de Tecpán Guatemala",
+                                         "Remisión de la solicitud de mediación"]),
+        ("cedula_notificacion", "CED-GDCH-2027-0001", ["Juan Sotz Cuxil"])])
 
 
 def test_a_request_needs_two_parties_with_a_valid_dpi(svc):
@@ -264,6 +274,25 @@ def test_high_risk_case_with_late_certificates_reaches_agreement_and_complies_at
         [(1, 30, True), (2, 60, True), (3, 90, True)]
     assert [(s["numero"], s["acuerdo"]) for s in data["mediacion_sesiones"]] == [(1, False), (2, True)]
     assert "acta_cierre" not in walk.route
+    assert_documents(walk, [
+        ("acta_admision", "ACTA-ADM-GDCH-2027-0001",
+         ["quince de marzo de dos mil veintisiete", "10:30 horas", "Lic. Rosa Xinico", "se clasificó como alto",
+          "Registro de Información Catastral (RIC)", "Policía Nacional Civil (PNC)", *PROPERTY]),
+        ("oficio", "OF-GDCH-2027-0001", ["Ing. Pedro Coy", "Certificación catastral del inmueble"]),
+        ("oficio", "OF-GDCH-2027-0002", ["Lic. Ana Xoyón", "Certificación registral de la finca 1234"]),
+        ("acta_inspeccion", "ACTA-INS-GDCH-2027-0001",
+         ["veinte de marzo de dos mil veintisiete", "09:00 horas", "Ing. Pedro Coy", "Mojón norte desplazado",
+          "se verificaron en el terreno", *PROPERTY]),
+        ("oficio", "OF-GDCH-2027-0003", ["Reiteración: certificación de la finca 1234"]),
+        ("acta_sesion", "ACTA-SES-GDCH-2027-0001",
+         ["siete de junio de dos mil veintisiete", "Se revisaron los planos del RIC", "el diálogo continúa"]),
+        ("acta_sesion", "ACTA-SES-GDCH-2027-0002", ["veintiséis de junio de dos mil veintisiete",
+                                                    "Las partes alcanzaron un acuerdo"]),
+        ("acta_mediacion", "ACTA-MED-GDCH-2027-0001",
+         ["veintiséis de junio de dos mil veintisiete", "11:00 horas", "Salón comunal de Xejuyú",
+          f"Juan Sotz Cuxil {DPI_A}", f"Marta Ajcalón {DPI_B}", "Reponer el mojón norte en el punto fijado por el RIC",
+          "Familia Ajcalón 31 de julio de 2027", "Retirar el cerco de alambre", "Testigo, RIC", *PROPERTY]),
+    ])
 
 
 def test_breached_agreement_reopens_the_dialogue_once_then_closes_with_referral(svc):
@@ -374,6 +403,19 @@ def test_session_loop_ends_after_60_days_from_the_first_session_and_violence_goe
                  "Hechos de violencia en el conflicto de tierras"),
         "oficio_cuerpo": "Se hace de su conocimiento la quema de una vivienda en el área en disputa."})
     assert walk.state == "completed"
+    assert_documents(walk, [
+        ("acta_admision", "ACTA-ADM-GDCH-2026-0001", ["se clasificó como alto"]),
+        ("oficio", "OF-GDCH-2026-0001", []), ("oficio", "OF-GDCH-2026-0002", []),
+        ("acta_inspeccion", "ACTA-INS-GDCH-2026-0001", []),
+        ("acta_sesion", "ACTA-SES-GDCH-2026-0001", ["tres de junio de dos mil veintiséis"]),
+        ("acta_sesion", "ACTA-SES-GDCH-2026-0002", ["veinticuatro de junio de dos mil veintiséis"]),
+        ("acta_cierre", "ACTA-CIE-GDCH-2026-0001",
+         ["cuatro de agosto de dos mil veintiséis", "15:00 horas", "venció el plazo máximo del diálogo",
+          "Las partes no llegaron a un acuerdo.", "Subsecretaría Presidencial de Diálogo", "Ministerio Público",
+          "hechos de violencia", *PROPERTY]),
+        ("oficio", "OF-GDCH-2026-0003", ["Fiscalía Distrital de Chimaltenango",
+                                         "la quema de una vivienda en el área en disputa"]),
+    ])
 
 
 def test_violence_during_the_dialogue_also_goes_to_the_prosecutor(svc):

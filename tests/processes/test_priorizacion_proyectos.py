@@ -11,6 +11,7 @@ import pytest
 
 from engine.config import DEFAULT_PLAZOS
 from tests.processes.driver import Walk, office
+from tests.processes.issued_documents import assert_documents
 
 GT = timezone(timedelta(hours=-6))
 PROCESS = "priorizacion_proyectos"
@@ -88,6 +89,10 @@ def test_prioritized_proposal_runs_to_finished_execution(database_url, clock):
         assert walk.state == "completed"
         assert walk.route == ["revision_tecnica", "registro_snip", "resolucion_codede", "convenios_alcaldes",
                               "registrar_avance"]
+        assert_documents(walk, [("codede_resolucion", "RES-CODEDE-2026-0001", [
+            "veinticuatro de junio de dos mil veintiséis", "Propuesta de inversión 2027 del COMUDE de Patzún",
+            "RESUELVE: Priorizar la propuesta de inversión 2027 del COMUDE de Patzún.", "queda priorizada",
+            "Mejoramiento de calle principal", "Ampliación de escuela", "12 a favor, 0 en contra, 2 abstenciones"])])
     finally:
         svc.db.dispose()
 
@@ -139,6 +144,8 @@ def test_proposal_not_prioritized_ends_the_case(svc, clock):
     assert walk.state == "completed"
     assert walk.ready() == []
     assert [s for _e, _d, s in walk.timers()] == ["cancelled"]
+    [resolution] = assert_documents(walk, [("codede_resolucion", "RES-CODEDE-2026-0001", ["no queda priorizada"])])
+    assert "Proyectos priorizados" not in resolution["text"]
 
 
 def test_execution_is_followed_up_until_finished(svc, clock):

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tests.processes.driver import Walk, office
+from tests.processes.issued_documents import assert_documents
 
 GT = timezone(timedelta(hours=-6))
 PROCESS = "sesion_codede"
@@ -76,6 +77,22 @@ def test_session_with_quorum_runs_to_the_follow_up_letters(database_url, clock):
         assert walk.state == "completed"
         assert walk.route == ["preparar_agenda", "enviar_convocatoria", "registrar_asistencia",
                               "registrar_resoluciones", "elaborar_acta", "oficios_seguimiento"]
+        assert_documents(walk, [
+            ("codede_convocatoria", "CONV-CODEDE-2026-0001",
+             ["Segunda sesión ordinaria 2026", "9 de marzo de 2026", "09:30 horas", "Salón de sesiones de la Gobernación",
+              "Avance del programa de inversión 2026", "con 7 días calendario de anticipación"]),
+            ("codede_resolucion", "RES-CODEDE-2026-0001",
+             ["Se aprueba el acta de la sesión anterior.", "10 a favor, 0 en contra, 0 abstenciones"]),
+            ("codede_resolucion", "RES-CODEDE-2026-0002",
+             ["Se prioriza el tramo carretero Patzún–Godínez.", "8 a favor, 1 en contra, 1 abstención"]),
+            ("codede_acta", "ACTA-CODEDE-2026-0001",
+             ["Están presentes 12 de los 15", "Habiendo quórum, se abre la sesión.",
+              "Acta de la segunda sesión ordinaria con las resoluciones adoptadas.",
+              "RES-CODEDE-2026-0002 Se prioriza el tramo carretero Patzún", "8 a favor, 1 en contra, 1 abstención"]),
+            ("oficio", "OF-GDCH-2026-0001",
+             ["Ing. Carlos Tum", "Dirección General de Caminos", "Resolución del CODEDE RES-CODEDE-2026-0002",
+              "Comunica la priorización del tramo Patzún–Godínez."]),
+        ])
     finally:
         svc.db.dispose()
 
@@ -143,6 +160,13 @@ def test_nine_of_fifteen_opens_one_hour_later_and_the_minutes_note_it(svc, clock
     assert walk.state == "completed"
     assert walk.data["acta_sin_quorum_inicial"] is True
     assert walk.history().count("timer_fired") == 1
+    acta = [d for d in assert_documents(walk, [
+        ("codede_convocatoria", "CONV-CODEDE-2026-0001", []),
+        ("codede_resolucion", "RES-CODEDE-2026-0001", []), ("codede_resolucion", "RES-CODEDE-2026-0002", []),
+        ("codede_acta", "ACTA-CODEDE-2026-0001", ["Están presentes 9 de los 15", "es de 10 miembros"]),
+        ("oficio", "OF-GDCH-2026-0001", [])]) if d["kind"] == "codede_acta"]
+    assert "se abrió una hora después con los miembros presentes" in acta[0]["text"]
+    assert "10:31 horas" in acta[0]["text"]  # opened at 16:31 UTC
 
 
 def test_resolutions_are_numbered_by_the_documents_issued_in_order_and_per_year(svc, clock):
@@ -164,3 +188,5 @@ def test_session_without_resolutions_still_closes(svc, clock):
     assert "documentos_codede_resolucion" not in walk.data
     walk.complete("elaborar_acta", ACTA).complete("oficios_seguimiento", {})
     assert walk.state == "completed"
+    assert_documents(walk, [("codede_convocatoria", "CONV-CODEDE-2026-0001", []),
+                            ("codede_acta", "ACTA-CODEDE-2026-0001", ["En esta sesión no se adoptaron resoluciones."])])
