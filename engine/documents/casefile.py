@@ -12,7 +12,8 @@ have the pages the foliation counted.
 The compilation is a copy made on demand, not an issued document: no verification code; each original is
 verified by its own code or SHA-256. Every page is stamped "Folio N de M" at its top right: the stamps are
 rendered by WeasyPrint (one render per distinct page size, one small page per folio of that size) and merged
-onto the pages with pypdf."""
+onto the pages with pypdf. The file opens on its bookmarks: the index, then each included entry at its first
+folio."""
 from __future__ import annotations
 
 import base64
@@ -114,9 +115,23 @@ def compile_case_file(*, case_number: str, compiled_at: datetime, entries: list[
     if len(writer.pages) != total:
         raise RuntimeError(f"the case file has {len(writer.pages)} pages, its foliation counts {total}")
     _stamp(writer, total)
+    _bookmark(writer, case_number, entries)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _bookmark(writer: PdfWriter, case_number: str, entries: list[dict]) -> None:
+    """The file's title, and a bookmark for the index and for each included entry at its first folio."""
+    writer.add_metadata({"/Title": f"Expediente {case_number}: expediente completo",
+                         "/Author": "Gobernación Departamental de Chimaltenango"})
+    writer.add_outline_item(title="Índice", page_number=0)
+    for e in entries:
+        if e["included"]:
+            number = f" · {e['number']}" if e["number"] else ""
+            writer.add_outline_item(title=f"{e['position']}. {e['title']}{number} (folio {e['folio_first']})",
+                                    page_number=e["folio_first"] - 1)
+    writer.page_mode = "/UseOutlines"
 
 
 def _append(writer: PdfWriter, pdf: bytes, pages: int, name: str) -> None:

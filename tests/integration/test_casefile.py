@@ -40,6 +40,16 @@ def blank_pdf(*sizes: tuple[float, float], rotate: int = 0) -> bytes:
     return out.getvalue()
 
 
+def locked_pdf() -> bytes:
+    """A PDF that opens only with a password."""
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(*A4)
+    writer.encrypt(user_password="secreto", owner_password="dueño", algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def png(color: str, size=(300, 200)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format="PNG")
@@ -82,6 +92,7 @@ def test_attachments_record_their_pages_and_an_unreadable_pdf_is_accepted_withou
     assert attach(svc, store, case_id, "dos.pdf", blank_pdf(A4, A4))["pages"] == 2
     assert attach(svc, store, case_id, "foto.png", png("red"))["pages"] == 1
     assert attach(svc, store, case_id, "dañado.pdf", b"%PDF-1.4\nnot a pdf at all\n%%EOF\n")["pages"] is None
+    assert attach(svc, store, case_id, "con-clave.pdf", locked_pdf())["pages"] is None
     assert layout.content_pages(b"PK\x03\x04 a zip", "application/zip") is None
 
 
@@ -130,6 +141,10 @@ def test_the_case_file_pdf_is_the_index_then_every_page_each_stamped_with_its_fo
     # The landscape page turned by 90° is shown upright (612 × 792) with the stamp on that upright top right.
     turned = reader.pages[3]
     assert turned.rotation == 0 and (float(turned.mediabox.width), float(turned.mediabox.height)) == (612, 792)
+    # Bookmarks: the index, then each included entry at its first folio.
+    assert [(item.title, reader.get_destination_page_number(item)) for item in reader.outline] == [
+        ("Índice", 0), ("1. Constancia de recepción (folio 2)", 1), ("2. solicitud.pdf (folio 3)", 2),
+        ("3. croquis.png (folio 5)", 4), ("5. Providencia · PROV-2026-0001 (folio 6)", 5)]
 
 
 def test_every_sha256_in_the_index_is_the_stored_files(svc, case_id, store):
