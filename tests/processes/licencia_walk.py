@@ -21,6 +21,25 @@ def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
+# The opinion requests: one oficio to the PNC, one to the risk coordinator (documentEach: one document each).
+OFICIOS_OPINION = [
+    {"oficio_destinatario": "Comisario Julio Sicán", "oficio_cargo": "Jefe de la Comisaría 71",
+     "oficio_institucion": "Policía Nacional Civil", "oficio_asunto": "Solicitud de opinión sobre la actividad",
+     "oficio_cuerpo": "Solicito su opinión sobre el orden público y la seguridad del evento.",
+     "oficio_plazo_respuesta": "2026-04-08"},
+    {"oficio_destinatario": "Marta Boc", "oficio_institucion": "Coordinadora Municipal para la Reducción de Desastres",
+     "oficio_asunto": "Solicitud de opinión sobre gestión de riesgo",
+     "oficio_cuerpo": "Solicito su opinión sobre el plan de seguridad del evento."},
+]
+# What the legal adviser drafts for the resolution; the Governor's form has the same fields.
+RESOLUTION_DRAFT = {
+    "resolucion_considerandos": ["Que la solicitud cumple los requisitos legales del tipo de licencia.",
+                                 "Que la Policía Nacional Civil opinó favorablemente."],
+    "resolucion_fundamento": "Decreto 574, art. 1; Decreto 114-97, art. 47.",
+    "resolucion_puntos": ["Se autoriza el evento en las condiciones indicadas."],
+}
+
+
 def intake(kind: str = "espectaculo_publico", **changes) -> dict:
     """A valid licence request of `kind`, with the fields that kind requires."""
     data = {
@@ -65,8 +84,8 @@ def review(walk: Walk, complete: bool = True) -> Walk:
 
 
 def issue_previo(walk: Walk, notified: datetime) -> Walk:
-    walk.complete("emitir_previo", {"previo_numero": "PREV-2026-015",
-                                    "previo_requerimientos": ["Licencia municipal de sonido"],
+    walk.complete("emitir_previo", {"previo_requerimientos": [{"requisito": "Licencia municipal de sonido",
+                                                               "fundamento": "Código Municipal, Decreto 12-2002"}],
                                     "previo_forma_notificacion": "correo_electronico",
                                     "previo_fecha_notificacion": iso(notified)})
     assert walk.ready() == ["recibir_subsanacion"]
@@ -80,8 +99,7 @@ def fix(walk: Walk, received: datetime, complete: bool = True) -> Walk:
 
 
 def request_opinions(walk: Walk, sent: datetime) -> Walk:
-    return walk.complete("solicitar_opiniones", {"oficio_pnc_numero": "OF-GDCH-101",
-                                                 "oficio_coordinador_numero": "OF-GDCH-102",
+    return walk.complete("solicitar_opiniones", {"oficios_opinion": OFICIOS_OPINION,
                                                  "opiniones_fecha_solicitud": iso(sent)})
 
 
@@ -93,19 +111,20 @@ def opinion(walk: Walk, who: str, received: datetime, sentido: str = "favorable"
 
 def dictamen(walk: Walk, sentido: str = "favorable") -> Walk:
     walk.complete("elaborar_dictamen", {
-        "dictamen_numero": "DICT-2026-044", "dictamen_sentido": sentido,
+        "dictamen_sentido": sentido,
+        "dictamen_antecedentes": "Solicitud presentada con el plan de seguridad y la licencia de sonido.",
         "dictamen_analisis": "Cumple los requisitos del Decreto 574; la PNC opina favorablemente.",
-        "proyecto_resolucion": "Se autoriza el evento en las condiciones indicadas.",
-        "proyecto_fundamento_legal": "Decreto 574, art. 1; Decreto 114-97, art. 47.",
-        "licencia_condiciones": "Finalizar a las 23:00."}, actor="juridico1")
+        "dictamen_fundamento": "Decreto 574, art. 1; Decreto 114-97, art. 47.",
+        "dictamen_conclusion": "Procede otorgar la licencia con las condiciones indicadas.",
+        "licencia_condiciones": "Finalizar a las 23:00.", **RESOLUTION_DRAFT}, actor="juridico1")
     assert walk.ready() == ["firmar_resolucion"]
     return walk
 
 
 def sign(walk: Walk, decision: str = "favorable") -> Walk:
-    walk.complete("firmar_resolucion", {"resolucion_numero": "RES-GDCH-2026-0123", "resolucion_decision": decision,
-                                        "fundamento_legal": "Decreto 574, art. 1; Decreto 119-96, art. 3.",
-                                        "cofirma_jefe_administrativo": True}, actor="gobernador")
+    walk.complete("firmar_resolucion", {**RESOLUTION_DRAFT, "resolucion_decision": decision,
+                                        "resolucion_fundamento": "Decreto 574, art. 1; Decreto 119-96, art. 3.",
+                                        "cofirmante": "Ana Lucía Cutzal"}, actor="gobernador")
     assert walk.ready() == ["notificar_interesado"]
     return walk
 
@@ -118,9 +137,8 @@ def notify(walk: Walk, at: datetime) -> Walk:
                          actor="notificador1")
 
 
-def certificate(walk: Walk, number: str = "LIC-GDCH-2026-0042") -> Walk:
-    return walk.complete("emitir_certificado", {"certificado_numero": number,
-                                                "certificado_vigencia_desde": "2027-12-20",
+def certificate(walk: Walk) -> Walk:
+    return walk.complete("emitir_certificado", {"certificado_vigencia_desde": "2027-12-20",
                                                 "certificado_vigencia_hasta": "2027-12-21"})
 
 

@@ -16,7 +16,7 @@ from forms.registry import FORMS_DIR
 from tests.conftest import principal_for
 from tests.processes.driver import PROCESSES, office
 from tests.processes.licencia_walk import (
-    closing, dictamen, due, fix, issue_previo, local, opinion, receive, request_opinions,
+    RESOLUTION_DRAFT, closing, dictamen, due, fix, issue_previo, local, opinion, receive, request_opinions,
     review, sign, start,
 )
 
@@ -49,7 +49,7 @@ def test_complete_file_goes_on_without_a_previo(svc):
     assert walk.ready() == ["solicitar_opiniones"]
     data = walk.data
     assert data["expediente_completo"] is True and data["archivado_por_falta"] is False
-    assert "previo_numero" not in data and walk.timers() == []
+    assert "documento_previo" not in data and walk.timers() == []
 
 
 def test_previo_fixed_on_the_last_day_goes_on(svc):
@@ -125,19 +125,25 @@ def to_signature(svc):
 
 def test_a_resolution_without_its_legal_basis_is_refused(svc):
     walk = to_signature(svc)
-    refused = submit(walk, "firmar_resolucion", {"resolucion_numero": "RES-1", "resolucion_decision": "favorable",
-                                                 "cofirma_jefe_administrativo": True})
-    assert [(e["field"], e["message"]) for e in refused.errors] == [("fundamento_legal", "Este campo es obligatorio.")]
-    refused = submit(walk, "firmar_resolucion", {"resolucion_numero": "RES-1", "resolucion_decision": "favorable",
-                                                 "fundamento_legal": "Ley", "cofirma_jefe_administrativo": True})
+    unfounded = {k: v for k, v in RESOLUTION_DRAFT.items() if k != "resolucion_fundamento"}
+    refused = submit(walk, "firmar_resolucion", {**unfounded, "resolucion_decision": "favorable"})
     assert [(e["field"], e["message"]) for e in refused.errors] == \
-        [("fundamento_legal", "Toda resolución debe citar su fundamento legal (al menos 10 caracteres).")]
+        [("resolucion_fundamento", "Este campo es obligatorio.")]
+    refused = submit(walk, "firmar_resolucion", {**unfounded, "resolucion_decision": "favorable",
+                                                 "resolucion_fundamento": "Ley"})
+    assert [(e["field"], e["message"]) for e in refused.errors] == \
+        [("resolucion_fundamento", "Toda resolución debe citar su fundamento legal (al menos 10 caracteres).")]
+    refused = submit(walk, "firmar_resolucion", {**RESOLUTION_DRAFT, "resolucion_decision": "favorable",
+                                                 "resolucion_numero": "RES-1"})
+    assert [e["message"] for e in refused.errors] == \
+        ["El formulario no tiene el campo resolucion_numero."]  # the number is the system's, never typed
     assert walk.ready() == ["firmar_resolucion"]
     walk.svc.clock.now = local(2026, 4, 13, 9)
     sign(walk, "desfavorable")
     data = walk.data
-    assert (data["resolucion_numero"], data["resolucion_decision"]) == ("RES-GDCH-2026-0123", "desfavorable")
-    assert data["cofirma_jefe_administrativo"] is True
+    assert (data["documento_resolucion"]["numero"], data["resolucion_decision"]) == \
+        ("RES-GDCH-2026-0001", "desfavorable")
+    assert data["cofirmante"] == "Ana Lucía Cutzal"
     assert data["resolucion_fecha"] == local(2026, 4, 13, 9).isoformat()
 
 

@@ -20,21 +20,28 @@ INTAKE = {
     "oficio_recibido": "2026-03-02T10:00:00-06:00",
     "oficio_unidad_responsable": "secretaria",
 }
-PROVIDENCIA = {"providencia_numero": "PROV-031-2026", "providencia_unidad": "planificacion",
+PROVIDENCIA = {"providencia_unidad": "planificacion",
                "providencia_instrucciones": "Preparar el informe solicitado con los datos de las municipalidades.",
-               "providencia_fecha": "2026-03-02"}
+               "providencia_plazo_dias": 3}
 RESPUESTA = {"respuesta_requiere_consulta": False,
-             "respuesta_proyecto": "Se remite el informe de jornadas de vacunación de los 16 municipios."}
+             "oficio_cuerpo": "Se remite el informe de jornadas de vacunación de los 16 municipios."}
 CONSULTA = {"respuesta_requiere_consulta": True}
-OFICIO_CONSULTA = {"consulta_institucion": "Área de Salud de Chimaltenango", "consulta_referencia": "OF-GDCH-077-2026",
-                   "consulta_asunto": "Datos de cobertura de vacunación por municipio", "consulta_fecha_envio": "2026-03-23"}
+OFICIO_CONSULTA = {"consulta_oficios": [{
+    "oficio_destinatario": "Dra. Lucía Cojtí", "oficio_cargo": "Directora", "oficio_institucion": "Área de Salud de Chimaltenango",
+    "oficio_asunto": "Datos de cobertura de vacunación por municipio",
+    "oficio_cuerpo": "Solicito los datos de cobertura de vacunación por municipio del año en curso."}],
+    "consulta_fecha_envio": "2026-03-23"}
+RECORDATORIO = {**OFICIO_CONSULTA["consulta_oficios"][0], "oficio_asunto": "Recordatorio de consulta pendiente",
+                "oficio_cuerpo": "Reitero la solicitud de datos de cobertura de vacunación enviada el 23 de marzo."}
 RESPUESTA_INSTITUCION = {"respuesta_institucion_referencia": "OF-AS-112-2026",
                          "respuesta_institucion_recibida": "2026-03-27T11:00:00-06:00",
                          "respuesta_institucion_resumen": "Remite cuadro de cobertura por municipio."}
-FIRMA = {"resolucion_numero": "OF-GDCH-120-2026", "resolucion_decision": "favorable",
-         "fundamento_legal": "Decreto 114-97, art. 47; Constitución Política, art. 28.",
-         "cofirma_jefe_administrativo": False}
-ENVIO = {"envio_oficio_numero": "OF-GDCH-120-2026", "envio_fecha": "2026-03-10T09:00:00-06:00",
+# The Governor's reply: the received oficio's institution, reference and subject, and the unit's draft, come with
+# the case's data; the Governor adds the addressee.
+FIRMA = {"oficio_destinatario": "Dr. Carlos Pop", "oficio_cargo": "Director de Área de Salud",
+         "oficio_institucion": INTAKE["oficio_institucion"], "oficio_referencia": INTAKE["oficio_referencia"],
+         "oficio_asunto": INTAKE["oficio_asunto"], "oficio_cuerpo": RESPUESTA["oficio_cuerpo"]}
+ENVIO = {"envio_fecha": "2026-03-10T09:00:00-06:00",
          "envio_medio": "correo_electronico", "envio_recibido_por": "Secretaría del MSPAS"}
 
 
@@ -53,7 +60,7 @@ def waiting(walk) -> dict[str, str]:
 
 
 def answer_and_send(walk):
-    walk.complete("firmar_resolucion", FIRMA, actor="gobernador")
+    walk.complete("firmar_oficio_respuesta", FIRMA, actor="gobernador")
     assert "registrar_envio" in walk.ready()
     walk.complete("registrar_envio", ENVIO, actor="ventanilla1")
 
@@ -74,7 +81,8 @@ def test_oficio_is_answered_within_ten_working_days(database_url, clock):
         walk.complete("emitir_providencia", PROVIDENCIA, actor="tramite1")
         assert walk.ready() == ["preparar_respuesta"]
         walk.complete("preparar_respuesta", RESPUESTA, actor="tramite1")
-        assert walk.ready() == ["firmar_resolucion"]
+        assert walk.ready() == ["firmar_oficio_respuesta"]
+        assert walk.task("firmar_oficio_respuesta")["candidate_group"] == "despacho"
         answer_and_send(walk)
 
         assert walk.state == "completed"
@@ -82,8 +90,9 @@ def test_oficio_is_answered_within_ten_working_days(database_url, clock):
         # The reply was sent before the alert: the terminate end cancelled the deadline watcher.
         assert [(e, s) for e, _d, s in walk.timers()] == [("alerta_vencimiento", "cancelled")]
         data = walk.data
-        assert (data["resolucion_numero"], data["envio_oficio_numero"]) == ("OF-GDCH-120-2026", "OF-GDCH-120-2026")
-        assert walk.route == ["emitir_providencia", "preparar_respuesta", "firmar_resolucion", "registrar_envio"]
+        assert data["documento_providencia"]["numero"] == "PROV-GDCH-2026-0001"
+        assert data["documento_oficio"]["numero"] == "OF-GDCH-2026-0001"  # the reply, numbered when signed
+        assert walk.route == ["emitir_providencia", "preparar_respuesta", "firmar_oficio_respuesta", "registrar_envio"]
         assert walk.history().count("timer_fired") == 0
     finally:
         svc.db.dispose()
@@ -181,11 +190,11 @@ def test_answer_from_the_consulted_institution_returns_the_case_to_the_unit(svc,
     assert "consulta_sin_respuesta" not in walk.data
 
     walk.complete("preparar_respuesta", RESPUESTA, actor="tramite1")
-    assert walk.ready() == ["firmar_resolucion"]
+    assert walk.ready() == ["firmar_oficio_respuesta"]
     answer_and_send(walk)
     assert walk.state == "completed"
     assert walk.route == ["emitir_providencia", "preparar_respuesta", "enviar_consulta",
-                          "registrar_respuesta_institucion", "preparar_respuesta", "firmar_resolucion",
+                          "registrar_respuesta_institucion", "preparar_respuesta", "firmar_oficio_respuesta",
                           "registrar_envio"]
 
 
@@ -198,7 +207,7 @@ def test_silent_institution_gets_a_reminder_then_the_wait_expires(svc, clock):
     assert walk.ready() == ["registrar_respuesta_institucion"]
     walk.at(utc(2026, 4, 8, 22, 31))
     assert walk.ready() == ["enviar_recordatorio", "registrar_respuesta_institucion"]
-    walk.complete("enviar_recordatorio", {"recordatorio_medio": "oficio", "recordatorio_referencia": "OF-GDCH-090-2026",
+    walk.complete("enviar_recordatorio", {"recordatorio_oficios": [RECORDATORIO], "recordatorio_medio": "correo_electronico",
                                           "recordatorio_fecha": "2026-04-09"}, actor="tramite1")
     assert walk.ready() == ["registrar_respuesta_institucion"]
 
@@ -221,5 +230,5 @@ def test_reply_draft_is_required_unless_a_consultation_is_needed(svc, clock):
     walk.complete("emitir_providencia", PROVIDENCIA)
     with pytest.raises(Exception) as refused:
         walk.complete("preparar_respuesta", {"respuesta_requiere_consulta": False})
-    assert [e["field"] for e in refused.value.details["errors"]] == ["respuesta_proyecto"]
+    assert [e["field"] for e in refused.value.details["errors"]] == ["oficio_cuerpo"]
     assert walk.ready() == ["preparar_respuesta"]

@@ -16,6 +16,7 @@ from engine.usecases import cases
 from engine.storage import models
 from engine.config import DEFAULT_PLAZOS
 from engine.usecases.deploy import deploy_files, read_paths
+from engine.documents.codes import parse_verification_code
 from engine.errors import FormInvalid
 from forms.validators import FORMAT_MESSAGES
 from tests.conftest import principal_for
@@ -26,20 +27,14 @@ from tests.processes.licencia_walk import (
 )
 
 ONE_MINUTE = timedelta(minutes=1)
-CODE = re.compile(r"GDCH-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}")
 
 
-def expected_code(data: dict) -> str:
-    """FNV-1a 64 over the certificate's data, in the tracking alphabet (restated here to pin the script)."""
-    text = "|".join([data["certificado_numero"], data["resolucion_numero"], data["solicitante_dpi"],
-                     data["tipo_licencia"], data["fecha_presentacion"]])
-    h = 14695981039346656037
-    for ch in text:
-        h = ((h ^ ord(ch)) * 1099511628211) % 2**64
-    out = ""
-    for _ in range(12):
-        out, h = out + "23456789ABCDEFGHJKMNPQRSTUVWXYZ"[h % 31], h // 31
-    return f"GDCH-{out[:4]}-{out[4:8]}-{out[8:]}"
+def licence_code(data: dict) -> str:
+    """The certificate's verification code: the issued licence document's random code (engine.documents.codes),
+    not anything derived from the case's data."""
+    code = data["documento_licencia"]["codigo"]
+    assert parse_verification_code(code) == code
+    return code
 
 
 def opinions_in_time(walk: Walk) -> Walk:
@@ -98,8 +93,9 @@ def test_event_approved_with_both_opinions_is_certified_and_becomes_final(svc):
     assert walk.data["fecha_notificacion"] == local(2026, 6, 26, 10).isoformat()
     certificate(walk)
     data = walk.data
-    assert CODE.fullmatch(data["codigo_verificacion"])
-    assert data["codigo_verificacion"] == expected_code(data)
+    assert re.fullmatch(r"LIC-GDCH-2026-\d{4}", data["documento_licencia"]["numero"])
+    licence_code(data)
+    assert "codigo_verificacion" not in data  # the old unkeyed hash is gone
     assert data["certificado_emitido"] is True and data["licencia_otorgada"] is True
     assert walk.ready() == ["registrar_recurso"]
     assert due(walk, "vence_plazo_recurso") == closing(date(2026, 7, 6))
@@ -109,8 +105,9 @@ def test_event_approved_with_both_opinions_is_certified_and_becomes_final(svc):
     assert walk.ready() == [] and walk.state == "completed"
     data = walk.data
     assert data["estado_licencia"] == "otorgada" and data["resolucion_firme"] is True
-    assert data["resolucion_decision"] == "favorable" and data["resolucion_numero"] == "RES-GDCH-2026-0123"
-    assert data["fundamento_legal"].startswith("Decreto 574")
+    assert data["resolucion_decision"] == "favorable"
+    assert re.fullmatch(r"RES-GDCH-2026-\d{4}", data["documento_resolucion"]["numero"])
+    assert data["resolucion_fundamento"].startswith("Decreto 574")
     assert walk.route == ["emitir_constancia", "revisar_completitud", "solicitar_opiniones", "registrar_opinion_pnc",
                           "registrar_opinion_coordinador", "elaborar_dictamen", "firmar_resolucion",
                           "notificar_interesado", "emitir_certificado"]
@@ -119,13 +116,17 @@ def test_event_approved_with_both_opinions_is_certified_and_becomes_final(svc):
 
 def test_verification_code_differs_between_certificates(svc):
     codes = set()
-    for number in ("LIC-GDCH-2026-0042", "LIC-GDCH-2026-0043"):
+    numbers = []
+    for _ in range(2):
         walk = to_opinions(start(svc, "espectaculo_publico", at=local(2026, 3, 30, 9)))
         opinions_in_time(walk)
         sign(dictamen(walk))
         notify(walk, local(2026, 4, 7))
-        codes.add(certificate(walk, number).data["codigo_verificacion"])
+        data = certificate(walk).data
+        codes.add(licence_code(data))
+        numbers.append(data["documento_licencia"]["numero"])
     assert len(codes) == 2
+    assert numbers == ["LIC-GDCH-2026-0001", "LIC-GDCH-2026-0002"]  # numbered per kind and year, no gaps
 
 
 # -- opinions late ----------------------------------------------------------------------------------
@@ -200,7 +201,7 @@ def test_raffle_denied_without_appeal_becomes_final(svc):
     assert walk.state == "completed"
     data = walk.data
     assert data["estado_licencia"] == "denegada" and data["resolucion_firme"] is True
-    assert data["licencia_otorgada"] is False and "codigo_verificacion" not in data
+    assert data["licencia_otorgada"] is False and "documento_licencia" not in data
     assert "emitir_certificado" not in walk.route
 
 
@@ -218,7 +219,7 @@ def test_denial_appealed_and_upheld_issues_the_licence(svc):
     assert walk.state == "completed"
     data = walk.data
     assert data["estado_licencia"] == "otorgada" and data["recurso_resuelto"] is True
-    assert data["codigo_verificacion"] == expected_code(data)
+    licence_code(data)
     assert data["fecha_notificacion"] == local(2026, 7, 20, 10).isoformat()  # the appeal's notification
     assert walk.route[-4:] == ["registrar_recurso", "resolver_recurso", "notificar_interesado", "emitir_certificado"]
 
@@ -231,7 +232,7 @@ def test_denial_appealed_and_rejected_stays_denied(svc):
     assert walk.ready() == [] and walk.state == "completed"
     data = walk.data
     assert data["estado_licencia"] == "denegada" and data["recurso_decision"] == "sin_lugar"
-    assert "codigo_verificacion" not in data
+    assert "documento_licencia" not in data
 
 
 def test_approval_appealed_keeps_its_single_certificate(svc):
@@ -241,14 +242,14 @@ def test_approval_appealed_keeps_its_single_certificate(svc):
     sign(dictamen(walk))
     notify(walk, local(2026, 4, 14, 10))
     certificate(walk)
-    code = walk.data["codigo_verificacion"]
+    code = licence_code(walk.data)
     appeal(walk, local(2026, 4, 15, 10))  # e.g. against the conditions
     resolve_appeal(walk, "con_lugar")
     notify(walk, local(2026, 4, 28, 10))
     assert walk.state == "completed"
     assert walk.route.count("emitir_certificado") == 1
     data = walk.data
-    assert data["estado_licencia"] == "otorgada" and data["codigo_verificacion"] == code
+    assert data["estado_licencia"] == "otorgada" and licence_code(data) == code
 
 
 # -- intake validation --------------------------------------------------------------------------------

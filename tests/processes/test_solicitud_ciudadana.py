@@ -63,10 +63,18 @@ def notify(walk: Walk, at: datetime) -> Walk:
                          actor="notificador1")
 
 
+# What the legal adviser drafts for the petition's resolution; the Governor's form has the same fields.
+PETITION_RESOLUTION = {
+    "resolucion_considerandos": ["Que la peticionaria solicitó una constancia que obra en los registros de la "
+                                 "Gobernación.", "Que el área responsable informó que los registros existen."],
+    "resolucion_fundamento": "Constitución art. 28; Decreto 119-96, arts. 1 y 3.",
+    "resolucion_puntos": ["Se extiende la constancia solicitada."],
+}
+
+
 def sign(walk: Walk) -> Walk:
-    walk.complete("firmar_resolucion", {"resolucion_numero": "RES-GDCH-2026-0321", "resolucion_decision": "favorable",
-                                        "fundamento_legal": "Constitución art. 28; Decreto 119-96, arts. 1 y 3.",
-                                        "cofirma_jefe_administrativo": False}, actor="gobernador")
+    walk.complete("firmar_resolucion", {**PETITION_RESOLUTION, "resolucion_decision": "favorable"},
+                  actor="gobernador")
     assert walk.ready() == ["notificar_interesado"]
     return walk
 
@@ -82,9 +90,12 @@ def gestionar(walk: Walk, prorroga: bool = False) -> Walk:
 
 
 def resolver_laip(walk: Walk) -> Walk:
-    walk.complete("laip_resolver", {"laip_resolucion_numero": "UIP-GDCH-2026-015", "laip_sentido": "entrega_total",
-                                    "laip_fundamento": "Decreto 57-2008, arts. 42 y 45.",
-                                    "laip_modalidad_entrega": "correo_electronico"}, actor="uip1")
+    walk.complete("laip_resolver", {"laip_sentido": "entrega_total", "laip_modalidad_entrega": "correo_electronico",
+                                    "resolucion_considerandos": ["Que la información solicitada es pública y obra "
+                                                                 "en la Jefatura Administrativa-Financiera."],
+                                    "resolucion_fundamento": "Decreto 57-2008, arts. 42 y 45.",
+                                    "resolucion_puntos": ["Se entrega la información solicitada por correo "
+                                                          "electrónico."]}, actor="uip1")
     assert walk.ready() == ["notificar_interesado"]
     return walk
 
@@ -166,8 +177,12 @@ def test_laip_extension_moves_the_deadline_and_the_timer_fires_on_the_extended_d
                                              "laip_recurso_motivo": "La información entregada está incompleta."})
     assert walk.ready() == ["laip_resolver_revision"]
     assert waiting(walk) == set()
-    walk.complete("laip_resolver_revision", {"laip_revision_decision": "modifica", "laip_revision_numero": "RR-2026-02",
-                                             "laip_revision_fundamento": "Decreto 57-2008, art. 60."},
+    walk.complete("laip_resolver_revision", {"laip_revision_decision": "modifica",
+                                             "resolucion_considerandos": ["Que la información entregada omitió "
+                                                                          "dos meses de ejecución."],
+                                             "resolucion_fundamento": "Decreto 57-2008, art. 60.",
+                                             "resolucion_puntos": ["Se modifica la resolución recurrida.",
+                                                                   "Entréguese la ejecución de los doce meses."]},
                   actor="gobernador")
     notify(walk, local(2026, 5, 26, 10))
     assert walk.state == "completed"
@@ -217,14 +232,20 @@ def test_category_routes_the_request(svc, categoria, ruta, first_task, area, ins
     assert data["fecha_presentacion"] == local(2026, 3, 2, 9).isoformat()
 
 
+def traslado(institucion: str, fecha: str) -> dict:
+    """The oficio that forwards the request to the competent institution."""
+    return {"oficio_destinatario": "Titular de la institución", "oficio_institucion": institucion,
+            "oficio_asunto": "Traslado de solicitud por competencia",
+            "oficio_cuerpo": "Se traslada la solicitud adjunta por corresponder a esa institución.",
+            "oficio_adjuntos": ["Solicitud original"], "traslado_fecha": fecha}
+
+
 def test_direct_forwarding_route_sends_an_oficio_and_notifies_the_citizen(svc):
     walk = start(svc, local(2026, 3, 2, 9), "denuncia_delito", asunto="Amenazas en la aldea")
-    walk.complete("peticion_oficio_traslado", {"traslado_oficio_numero": "OF-GDCH-2026-0456",
-                                               "traslado_institucion": "Ministerio Público, Fiscalía Distrital",
-                                               "traslado_fecha": "2026-03-03"})
+    walk.complete("peticion_oficio_traslado", traslado("Ministerio Público, Fiscalía Distrital", "2026-03-03"))
     notify(walk, local(2026, 3, 3, 12))
     assert walk.state == "completed"
-    assert walk.data["traslado_oficio_numero"] == "OF-GDCH-2026-0456"
+    assert walk.data["documento_oficio"]["numero"] == "OF-GDCH-2026-0001"
 
 
 def test_land_conflict_is_derived_to_a_mediation_case(svc):
@@ -264,7 +285,7 @@ def competencia(walk: Walk, competente: bool) -> Walk:
 
 
 def providencia(walk: Walk) -> Walk:
-    walk.complete("peticion_providencia", {"providencia_numero": "PROV-2026-031", "providencia_area": "secretaria",
+    walk.complete("peticion_providencia", {"providencia_unidad": "secretaria",
                                            "providencia_instrucciones": "Informe si existen registros del caso."})
     assert walk.ready() == ["peticion_informe_area"]
     return walk
@@ -276,9 +297,8 @@ def informe(walk: Walk, listo: bool, fecha: str) -> Walk:
 
 
 def proyectar(walk: Walk) -> Walk:
-    walk.complete("peticion_proyectar_resolucion", {
-        "proyecto_sentido": "favorable", "proyecto_fundamento_legal": "Constitución art. 28; Decreto 119-96, art. 1.",
-        "proyecto_texto": "Se extiende la constancia solicitada."}, actor="juridico1")
+    walk.complete("peticion_proyectar_resolucion", {"proyecto_sentido": "favorable", **PETITION_RESOLUTION},
+                  actor="juridico1")
     assert walk.ready() == ["firmar_resolucion"]
     return walk
 
@@ -287,8 +307,7 @@ def test_not_competent_petition_is_forwarded_by_oficio_and_the_citizen_notified(
     walk = start(svc, local(2026, 3, 2, 9), "otro")
     competencia(walk, competente=False)
     assert walk.ready() == ["peticion_oficio_traslado"]
-    walk.complete("peticion_oficio_traslado", {"traslado_oficio_numero": "OF-GDCH-2026-0457",
-                                               "traslado_institucion": "RENAP", "traslado_fecha": "2026-03-04"})
+    walk.complete("peticion_oficio_traslado", traslado("Registro Nacional de las Personas (RENAP)", "2026-03-04"))
     assert walk.ready() == ["notificar_interesado"]
     notify(walk, local(2026, 3, 4, 12))
     assert walk.state == "completed"
@@ -348,7 +367,7 @@ def test_petition_30_working_day_deadline_with_non_interrupting_alerts_at_days_2
     assert data["peticion_resuelta_en_plazo"] is False
     assert [a["tipo"] for a in data["peticion_alertas"]] == [
         "informe_area_vencido", "informe_area_vencido", "peticion_dia_20", "peticion_dia_25", "peticion_plazo_vencido"]
-    assert (data["resolucion_numero"], data["resolucion_decision"]) == ("RES-GDCH-2026-0321", "favorable")
+    assert (data["documento_resolucion"]["numero"], data["resolucion_decision"]) == ("RES-GDCH-2026-0001", "favorable")
     # Appeal window: 5 working days from Wed 15 Jul → Wed 22 Jul; nobody appeals, the resolution is final.
     assert walk.ready() == ["peticion_registrar_recurso"]
     assert due(walk, "peticion_vence_recurso") == closing(2026, 7, 22)
@@ -379,10 +398,11 @@ def test_petition_resolved_in_time_raises_no_alert_and_an_appeal_is_elevated(svc
         "peticion_recurso_tipo": "revocatoria", "peticion_recurso_fecha": local(2026, 6, 17, 15).isoformat(),
         "peticion_recurso_argumentos": "No se consideró la solicitud de audiencia urgente."})
     assert walk.ready() == ["peticion_tramitar_recurso"]
-    walk.complete("peticion_tramitar_recurso", {"recurso_oficio_elevacion": "OF-GDCH-2026-0610",
-                                                "recurso_organo_destino": "Ministerio de Gobernación",
-                                                "recurso_informe": "Se eleva con el expediente completo."},
-                  actor="juridico1")
+    walk.complete("peticion_tramitar_recurso", {
+        "oficio_destinatario": "Ministro de Gobernación", "oficio_institucion": "Ministerio de Gobernación",
+        "oficio_asunto": "Se eleva recurso de revocatoria con informe",
+        "oficio_cuerpo": "Se eleva con el expediente completo el recurso interpuesto el 17 de junio de 2026."},
+        actor="juridico1")
     assert walk.state == "completed"
     # Later dates fire nothing: every timer of the case was cancelled when its step ended.
     walk.at(closing(2026, 7, 31))
