@@ -329,6 +329,18 @@ def test_breached_agreement_reopens_the_dialogue_once_then_closes_with_referral(
     assert walk.data["cierre_remision_sugerida"] == ["organismo_judicial", "subsecretaria_dialogo"]
     assert walk.data["cierre_remisiones"] == ["organismo_judicial"]
     assert [s["cumple"] for s in walk.data["mediacion_seguimientos"]] == [False, True, False]
+    # Two rounds of dialogue, each with its session and its acta de mediación; then the closing record.
+    assert_documents(walk, [
+        ("acta_admision", "ACTA-ADM-GDCH-2027-0001", []),
+        ("oficio", "OF-GDCH-2027-0001", []), ("oficio", "OF-GDCH-2027-0002", []),
+        ("acta_inspeccion", "ACTA-INS-GDCH-2027-0001", []),
+        ("acta_sesion", "ACTA-SES-GDCH-2027-0001", ["siete de junio"]),
+        ("acta_mediacion", "ACTA-MED-GDCH-2027-0001", ["siete de junio"]),
+        ("acta_sesion", "ACTA-SES-GDCH-2027-0002", ["veinte de julio"]),
+        ("acta_mediacion", "ACTA-MED-GDCH-2027-0002", ["veinte de julio"]),
+        ("acta_cierre", "ACTA-CIE-GDCH-2027-0001",
+         ["no se cumplieron los compromisos del acta de mediación", "Tribunales (Organismo Judicial)"]),
+    ])
 
 
 def test_breached_agreement_closed_with_referral_when_the_mediator_so_decides(svc):
@@ -439,5 +451,12 @@ def test_smoke_mediation_walk_on_both_backends(database_url, clock):
         session(walk, "2027-06-07", agotado=True)
         close(walk, ["organismo_judicial"])
         assert walk.state == "completed"
+        assert_documents(walk, [
+            ("acta_admision", "ACTA-ADM-GDCH-2027-0001", []),
+            ("oficio", "OF-GDCH-2027-0001", []), ("oficio", "OF-GDCH-2027-0002", []),
+            ("acta_inspeccion", "ACTA-INS-GDCH-2027-0001", []),
+            ("acta_sesion", "ACTA-SES-GDCH-2027-0001", ["se da por agotado"]),
+            ("acta_cierre", "ACTA-CIE-GDCH-2027-0001", ["las partes manifestaron no querer continuar el diálogo"]),
+        ])
     finally:
         svc.db.dispose()
