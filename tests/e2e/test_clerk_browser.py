@@ -8,7 +8,7 @@ from datetime import timedelta
 from engine.usecases import cases
 from engine.usecases import timers
 from tests.conftest import SYSTEM, principal_for
-from tests.processes.licencia_walk import intake, iso, local
+from tests.processes.licencia_walk import OFICIOS_OPINION, RESOLUTION_DRAFT, intake, iso, local
 from tests.e2e.chromium import SCREENSHOTS, new_page
 from tests.task_rows import task_rows
 from tests.web.conftest import as_form
@@ -18,7 +18,8 @@ INBOX_JS_LIMIT_BYTES = 300 * 1024
 STEPS = {
     "emitir_constancia": ("ventanilla1", {"constancia_entrega": "ventanilla", "constancia_folios": 12}),
     "revisar_completitud": ("ventanilla1", {"completo": True}),
-    "solicitar_opiniones": ("tramite1", {"oficio_pnc_numero": "OF-GDCH-101", "oficio_coordinador_numero": "OF-GDCH-102",
+    # One oficio (the form shows one row; the PNC's): the system numbers it.
+    "solicitar_opiniones": ("tramite1", {"oficios_opinion": OFICIOS_OPINION[:1],
                                          "opiniones_fecha_solicitud": iso(local(2026, 3, 30, 11))}),
     "registrar_opinion_pnc": ("tramite1", {"opinion_pnc_referencia": "OF-PNC-7",
                                            "opinion_pnc_fecha": iso(local(2026, 3, 30, 12)),
@@ -27,20 +28,19 @@ STEPS = {
                                                    "opinion_coordinador_fecha": iso(local(2026, 3, 30, 12)),
                                                    "opinion_coordinador_sentido": "favorable"}),
     "elaborar_dictamen": ("juridico1", {
-        "dictamen_numero": "DICT-2026-044", "dictamen_sentido": "favorable",
+        "dictamen_sentido": "favorable",
+        "dictamen_antecedentes": "Solicitud presentada con el plan de seguridad y la licencia de sonido.",
         "dictamen_analisis": "Cumple los requisitos del Decreto 574; la PNC opina favorablemente.",
-        "proyecto_resolucion": "Se autoriza el evento en las condiciones indicadas.",
-        "proyecto_fundamento_legal": "Decreto 574, art. 1; Decreto 114-97, art. 47.",
-        "licencia_condiciones": "Finalizar a las 23:00."}),
-    "firmar_resolucion": ("gobernador", {"resolucion_numero": "RES-GDCH-2026-0123", "resolucion_decision": "favorable",
-                                         "fundamento_legal": "Decreto 574, art. 1; Decreto 119-96, art. 3.",
-                                         "cofirma_jefe_administrativo": True}),
+        "dictamen_fundamento": "Decreto 574, art. 1; Decreto 114-97, art. 47.",
+        "dictamen_conclusion": "Procede otorgar la licencia con las condiciones indicadas.",
+        "licencia_condiciones": "Finalizar a las 23:00.", **RESOLUTION_DRAFT}),
+    # The resolution's fields come pre-filled from the dictamen's draft; the Governor decides and names the co-signer.
+    "firmar_resolucion": ("gobernador", {"resolucion_decision": "favorable", "cofirmante": "Ana Lucía Cutzal"}),
     "notificar_interesado": ("notificador1", {"notificacion_forma": "personal",
                                               "notificacion_lugar": "Oficina de la Gobernación",
                                               "notificacion_fecha_hora": iso(local(2026, 3, 30, 14)),
                                               "notificacion_recibido_por": "Ana Lucía Xicará"}),
-    "emitir_certificado": ("tramite1", {"certificado_numero": "LIC-GDCH-2026-0042",
-                                        "certificado_vigencia_desde": "2027-12-20",
+    "emitir_certificado": ("tramite1", {"certificado_vigencia_desde": "2027-12-20",
                                         "certificado_vigencia_hasta": "2027-12-21"}),
 }
 
