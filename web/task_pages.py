@@ -6,13 +6,16 @@ import io
 from flask import flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
+from engine.documents import kinds
 from engine.usecases import cases
 from engine.usecases import documents
 from engine.usecases import intake
+from engine.usecases import issuing
 from engine.usecases import tasks
 from engine.errors import Conflict, FormInvalid, TaskNotReady
 from engine.values import ValueRejected
 from web import schema_form
+from web.i18n import localize
 from web.pages import bp, login_required, services
 from web.submissions import single_submission
 from web.task_messages import called, conflict_message
@@ -25,6 +28,7 @@ def _render_task(page: dict, data: dict | None = None, errors: dict | None = Non
     return render_template(
         "pages/task.html", task=task, form=form, fields=fields, errors=errors or {},
         instructions=page["instructions"], case_data=page["case_data"], files=page["files"],
+        document=localize(kinds.title(task["document_kind"])) if task.get("document_kind") else None,
         holder=called(task["assignee"], names) if task["assignee"] else None,
         completer=called(task["completed_by"], names) if task["completed_by"] else None), status
 
@@ -37,7 +41,8 @@ def task(task_id):
 
 @bp.post("/tareas/<uuid:task_id>")
 @login_required
-@single_submission(unless=lambda form: form.get("accion") == "borrador")  # a draft save is harmless twice
+# Saving a draft or previewing the document changes nothing that a second click could repeat.
+@single_submission(unless=lambda form: form.get("accion") in ("borrador", "vista_previa"))
 def work_task(task_id):
     svc, task_id = services(), str(task_id)
     data = schema_form.parse(tasks.form_schema(svc, g.user, task_id) or {}, request.form)
@@ -46,10 +51,16 @@ def work_task(task_id):
             tasks.save_draft(svc, g.user, task_id, data)
             flash(_("Borrador guardado."), "info")
             return redirect(url_for("pages.task", task_id=task_id))
+        if request.form.get("accion") == "vista_previa":  # the document as completing would issue it, unsigned
+            draft = tasks.document_draft(svc, g.user, task_id, data)
+            return send_file(io.BytesIO(draft["pdf"]), mimetype="application/pdf", download_name=draft["filename"])
         result = tasks.complete_task(svc, g.user, task_id, data)
     except (FormInvalid, ValueRejected) as exc:  # the form again, with what the clerk typed and the field marked
         errors = schema_form.errors_by_field(exc.details.get("errors") or [])
-        flash(_("El formulario tiene errores; corríjalos y envíelo de nuevo."), "error")
+        if isinstance(exc, issuing.DocumentIncomplete):  # says what the document lacks, maybe not a field here
+            flash(localize(exc.message), "error")
+        else:
+            flash(_("El formulario tiene errores; corríjalos y envíelo de nuevo."), "error")
         return _render_task(tasks.task_page(svc, g.user, task_id), data, errors, 422)
     except (TaskNotReady, Conflict) as exc:
         flash(conflict_message(exc), "error")
@@ -59,6 +70,9 @@ def work_task(task_id):
                 element=result["error_element"]), "error")
     else:
         flash(_("Tarea «%(title)s» completada.", title=result["task_title"]), "info")
+    for doc in result["documents"]:
+        flash(_("Se emitió %(title)s %(number)s (código de verificación %(code)s).",
+              title=localize(kinds.title(doc["kind"])), number=doc["number"] or "", code=doc["code"]), "info")
     return redirect(url_for("pages.case", case_id=result["case_id"]))
 
 
@@ -94,6 +108,14 @@ def intake_page(process_key: str):
 def receipt(case_id: int):
     shown = cases.receipt(services(), g.user, case_id)
     return render_template("pages/receipt.html", case=shown["case"], name=shown["name"])
+
+
+@bp.get("/documentos/<int:document_id>.pdf")
+@login_required
+def document_pdf(document_id: int):
+    """An issued document's PDF, exactly as stored, for staff who may see its case."""
+    made = documents.document_pdf(services(), g.user, document_id)
+    return send_file(io.BytesIO(made["pdf"]), mimetype="application/pdf", download_name=made["filename"])
 
 
 @bp.get("/expedientes/<int:case_id>/constancia.pdf")

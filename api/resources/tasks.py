@@ -1,6 +1,9 @@
 """Tasks: my inbox, my groups' queue, claim, release, assign, the form, drafts, complete."""
 from __future__ import annotations
 
+import io
+
+from flask import send_file
 from flask.views import MethodView
 
 from api.idempotency import idempotent
@@ -91,6 +94,19 @@ class Draft(MethodView):
     def put(self, args, task_id):
         """Save unfinished form data (replaces the previous draft)."""
         return tasks.save_draft(services(), principal(), str(task_id), args["data"])
+
+
+@blp.route("/<uuid:task_id>/document-draft")
+class DocumentDraft(MethodView):
+    @calls(tasks.document_draft)
+    @blp.arguments(DataSchema)
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
+    def post(self, args, task_id):
+        """The document the task issues, as completing it with this data would, marked BORRADOR: no number,
+        code or signature, nothing stored. The data is checked against the task's form first (422 names the
+        fields); a task that issues no document answers 404."""
+        draft = tasks.document_draft(services(), principal(), str(task_id), args["data"])
+        return send_file(io.BytesIO(draft["pdf"]), mimetype="application/pdf", download_name=draft["filename"])
 
 
 @blp.route("/<uuid:task_id>/complete")

@@ -139,6 +139,13 @@ class AssignSchema(Schema):
     username = Text(required=True, validate=validate.Length(1, 64))
 
 
+class IssuedBriefSchema(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    number = fields.String(allow_none=True)
+    code = fields.String(required=True, metadata={"description": "verification code (/verificar/<code>)"})
+
+
 class CompletedSchema(Schema):
     case_id = fields.Integer(required=True)
     case_state = fields.String(required=True)
@@ -146,6 +153,26 @@ class CompletedSchema(Schema):
     error_element = fields.String(allow_none=True)
     error_message = fields.String(allow_none=True)
     ready_tasks = fields.List(fields.Nested(TaskBriefSchema), required=True)
+    documents = fields.List(fields.Nested(IssuedBriefSchema), required=True,
+                            metadata={"description": "documents the task issued (numbered, signed, stored)"})
+
+
+class IssuedDocumentSchema(Schema):
+    id = fields.Integer(required=True)
+    case_id = fields.Integer(required=True)
+    task_id = fields.String(allow_none=True)
+    kind = fields.String(required=True)
+    number = fields.String(allow_none=True)
+    verification_code = fields.String(required=True)
+    sha256 = fields.String(required=True)
+    size_bytes = fields.Integer(allow_none=True)
+    pages = fields.Integer(allow_none=True)
+    issued_at = fields.DateTime(required=True)
+    issued_by = fields.String(allow_none=True)
+    signature = fields.String(allow_none=True, metadata={"description": "\"pades\" when signed electronically"})
+    corrects_id = fields.Integer(allow_none=True)
+    correction_reason = fields.String(allow_none=True)
+    citizen_facing = fields.Boolean(required=True)
 
 
 class DraftSchema(Schema):

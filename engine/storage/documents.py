@@ -69,6 +69,12 @@ def document_by_code(conn, code: str) -> dict | None:
     return None if row is None else dict(row)
 
 
+def document_by_id(conn, document_id: int) -> dict | None:
+    """One document without its bytes; None if there is none."""
+    row = conn.execute(select(*_META).where(_d.c.id == document_id)).mappings().first()
+    return None if row is None else dict(row)
+
+
 def documents_of_case(conn, case_id: int) -> list[dict]:
     """A case's documents in the order they were issued, without their bytes."""
     rows = conn.execute(select(*_META).where(_d.c.case_id == case_id).order_by(_d.c.id)).mappings()

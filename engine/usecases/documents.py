@@ -17,6 +17,7 @@ from engine.documents import kinds
 from engine.documents.codes import verification_code
 from engine.documents.receipt import receipt_context
 from engine.documents.render import render_pdf
+from engine.errors import NotFound
 from engine.storage import documents, models
 from engine.storage.persistence import dump_data
 from engine.usecases.issuing import page_count
@@ -59,6 +60,19 @@ def receipt_pdf(svc: Services, principal: Principal, case_id: int) -> dict:
         stored = _store_receipt(svc, conn, case, pdf, code, issued_at, case["created_by"] or principal.username)
         uow.commit()
     return _answer(case, pdf, stored, issued=True)
+
+
+@use_case("case.read")
+def document_pdf(svc: Services, principal: Principal, document_id: int) -> dict:
+    """An issued document's stored PDF and a file name, for whoever may see its case (NotFound otherwise)."""
+    with svc.uow(write=False) as uow:
+        conn = uow.conn
+        row = documents.document_by_id(conn, document_id)
+        if row is None:
+            raise NotFound(f"document {document_id} does not exist", document_id=document_id)
+        check_case_visible(conn, principal, row["case_id"])
+        pdf = bytes(documents.document_content(conn, document_id))
+    return {"pdf": pdf, "filename": f"{row['number'] or row['kind'] + '-' + str(row['case_id'])}.pdf", **row}
 
 
 def issue_receipt_now(svc: Services, conn, case_id: int, issued_by: str) -> dict:

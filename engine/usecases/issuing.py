@@ -23,6 +23,7 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import jinja2
 import pypdf
 
 from engine.accounts.auth import display_names
@@ -31,8 +32,9 @@ from engine.documents.codes import verification_code
 from engine.documents.context import CASE_FIELDS, document_context
 from engine.documents.dates import local
 from engine.documents.render import render_pdf
-from engine.errors import InvalidInput
+from engine.errors import FormInvalid, InvalidInput
 from engine.mail.notifications import enqueue_document
+from engine.messages import msg
 from engine.storage import documents, models
 from engine.storage.persistence import append_events, dump_data, event_row
 from engine.usecases.intake import process_name
@@ -120,6 +122,24 @@ def _cosigner(data: dict) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+class DocumentIncomplete(FormInvalid):
+    """The document cannot be filled from the step's data (a part its template needs is missing): the step is
+    refused whole, the case stays as it was, and the clerk reads what is missing."""
+
+    code = "document_incomplete"
+
+
+def _render(spec: kinds.Kind, context: dict) -> bytes:
+    try:
+        return render_pdf(spec.template, context)
+    except jinja2.UndefinedError as exc:
+        missing = str(exc).replace("'dict object' has no attribute ", "").strip("'")
+        raise DocumentIncomplete(
+            msg("No se puede emitir %(title)s: le falta «%(missing)s» (un dato del formulario o un documento "
+                "anterior del expediente).", title=str(spec.title), missing=missing),
+            errors=[{"field": missing, "message": msg("Falta para llenar el documento.")}], kind=spec.key) from exc
+
+
 def page_count(pdf: bytes) -> int:
     return len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
 
@@ -145,7 +165,7 @@ def issue(svc: Services, conn, *, case_id: int, task_id: str | None, pending: li
         context = document_context(case=case, procedure=procedure, data=data, item=p.item, issued_at=now,
                                    number=p.number, code=p.code, base_url=base_url, issued=earlier, signer=signer,
                                    cosigner=cosigner, corrects=corrects, correction_reason=correction_reason)
-        pdf = render_pdf(spec.template, context)
+        pdf = _render(spec, context)
         pages = page_count(pdf)
         signature = None
         if svc.signer is not None:
@@ -188,7 +208,7 @@ def draft(svc: Services, conn, *, case_id: int, kind: str, each: str | None, dat
         context = document_context(case=case, procedure=procedure, data=data, item=item, issued_at=now,
                                    issued=_earlier(conn, case_id), signer={"username": actor, "name": name},
                                    cosigner=_cosigner(filled), draft=True)
-        pdfs.append(render_pdf(spec.template, context))
+        pdfs.append(_render(spec, context))
     if not pdfs:
         raise InvalidInput(f"'{each}' is empty: there is no {kind} to show",
                            errors=[{"field": each, "message": "agregue al menos un elemento"}])

@@ -2,7 +2,8 @@
 
 No principal: whoever holds a document's code may verify it, as the QR on the document invites. What is shown is
 no more than the document itself says: its kind, number, date of issue, office, SHA-256 and signature status,
-whether a newer document corrects it, and, only for the documents addressed to the citizen (receipt, previo,
+whether a newer document corrects it, its recorded signers and the state of its electronic signature (checked
+on the stored bytes against the office's configured certificate), and, only for the documents addressed to the citizen (receipt, previo,
 resolution, licence, cédula: `citizen_facing`), the original PDF. Internal documents (providencia, dictamen,
 oficio) only show that they exist and whether an uploaded copy matches them byte for byte.
 
@@ -17,10 +18,11 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
+import orjson
 from sqlalchemy import select
 
 from engine.accounts.auth import display_names
-from engine.documents import kinds
+from engine.documents import kinds, signing
 from engine.documents.codes import parse_verification_code
 from engine.errors import NotFound
 from engine.storage import models
@@ -47,21 +49,40 @@ def _lookup(conn, typed: str) -> tuple[dict | None, bool]:
     return document_by_code(conn, code), False
 
 
-def _shown(conn, row: dict) -> dict:
+def _shown(svc: Services, conn, row: dict) -> dict:
     """The verification of one stored document: what the page shows, and nothing the document does not say."""
     correctors = conn.execute(select(_d.c.number, _d.c.issued_at).where(_d.c.corrects_id == row["id"])
                               .order_by(_d.c.issued_at, _d.c.id)).mappings().all()
     number = row["number"]
     if number is None:  # the receipt carries the case's number, not one of its own
         number = conn.execute(select(models.cases.c.number).where(models.cases.c.id == row["case_id"])).scalar()
-    signers = [display_names(conn, [row["issued_by"]]).get(row["issued_by"], row["issued_by"])] \
-        if row["issued_by"] else []
     return {"status": "corrected" if correctors else "valid", "malformed": False,
             "code": row["verification_code"], "kind": row["kind"], "title": kinds.title(row["kind"]),
             "number": number, "issued_at": row["issued_at"], "office": OFFICE, "sha256": row["sha256"],
-            "size_bytes": row["size_bytes"], "pages": row["pages"], "signed": False,
-            "signers": signers, "corrected_by": [_label(c) for c in correctors],
-            "citizen_facing": bool(row["citizen_facing"])}
+            "size_bytes": row["size_bytes"], "pages": row["pages"], "signed": row["signature"] is not None,
+            "signature": _signature(svc, conn, row), "signers": _signers(conn, row),
+            "corrected_by": [_label(c) for c in correctors], "citizen_facing": bool(row["citizen_facing"])}
+
+
+def _signers(conn, row: dict) -> list[dict]:
+    """Who signed and co-signed, as recorded at issue: [{"name", "role"}] (role "signer" or "cosigner")."""
+    if row.get("signers_json"):
+        recorded = orjson.loads(row["signers_json"])
+    elif row["issued_by"]:
+        recorded = [{"username": row["issued_by"], "role": "signer"}]
+    else:
+        return []
+    names = display_names(conn, [s["username"] for s in recorded if s.get("username")])
+    return [{"name": s.get("name") or names.get(s.get("username")) or s.get("username"), "role": s["role"]}
+            for s in recorded]
+
+
+def _signature(svc: Services, conn, row: dict) -> dict:
+    """The electronic signature's state, checked now on the stored bytes: "none" for a document issued without
+    one; else engine.documents.signing.verify's answer (valid, untrusted, invalid)."""
+    if row["signature"] is None:
+        return {"status": "none"}
+    return signing.verify(bytes(document_content(conn, row["id"])), svc.signer)
 
 
 def _label(document) -> str:
@@ -75,7 +96,7 @@ def verify_code(svc: Services, typed_code: str) -> dict:
         row, malformed = _lookup(uow.conn, typed_code)
         if row is None:
             return _not_found(typed_code, malformed)
-        return _shown(uow.conn, row)
+        return _shown(svc, uow.conn, row)
 
 
 def verified_pdf(svc: Services, typed_code: str) -> dict:

@@ -29,6 +29,49 @@ def ready_task(svc) -> str:
     return task["id"]
 
 
+# A one-task procedure whose task issues the licence certificate (the real form and template).
+CERTIFICATE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="http://x">
+  <bpmn:process id="certificado_probe" name="Certificado" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="Ventanilla"><bpmn:flowNodeRef>emitir</bpmn:flowNodeRef>
+    </bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="s"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="emitir"/>
+    <bpmn:userTask id="emitir" name="Emitir certificado"><bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="form" value="licencia_certificado"/>
+      <spiffworkflow:property name="document" value="licencia"/>
+    </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="emitir" targetRef="e"/>
+    <bpmn:endEvent id="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+CERTIFICATE_DATA = {"certificado_vigencia_desde": "2030-01-10", "certificado_vigencia_hasta": "2030-01-12"}
+
+
+def certificate_task(svc) -> str:
+    """A ready task that issues a licence certificate (deployed on first use), in a case that holds the
+    resolution the certificate cites."""
+    from engine.documents.codes import verification_code
+    from engine.storage.documents import store_document
+    from engine.usecases.deploy import deploy_files
+    deploy_files(svc, {"certificado_probe.bpmn": CERTIFICATE}, actor="test")
+    case_id = cases.start_case(svc, principal_for(OWNER), "certificado_probe", {}).id
+    with svc.uow() as uow:
+        store_document(uow.conn, case_id=case_id, task_id=None, kind="resolucion", number=unique("RES-PROBE-"),
+                       year=None, code=verification_code(), pdf=PDF_BYTES, pages=1, issued_at=svc.clock(),
+                       issued_by=OWNER, citizen_facing=True)
+        uow.commit()
+    [task] = task_rows(svc, case_id)
+    return task["id"]
+
+
+def issued_document(svc) -> int:
+    """An issued licence certificate's id (its case within the owner's reach)."""
+    done = tasks.complete_task(svc, principal_for(OWNER), certificate_task(svc), CERTIFICATE_DATA)
+    return done["documents"][0]["id"]
+
+
 def claimed_task(svc, username: str) -> str:
     task_id = ready_task(svc)
     tasks.claim_task(svc, principal_for(username), task_id)

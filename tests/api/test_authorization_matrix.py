@@ -100,6 +100,13 @@ MATRIX = {
     ("POST", "/api/tasks/<uuid:task_id>/complete"): (
         lambda x, u: (f"/api/tasks/{p.ready_task(x.svc)}/complete", {"json": {"data": {"amount": 3}}}),
         (401, 200, 200, 403, 200)),
+    ("POST", "/api/tasks/<uuid:task_id>/document-draft"): (
+        lambda x, u: (f"/api/tasks/{p.certificate_task(x.svc)}/document-draft",
+                      {"json": {"data": p.CERTIFICATE_DATA}}), (401, 200, 200, 403, 200)),
+    ("GET", "/api/documents/<id:document_id>"): (
+        lambda x, u: (f"/api/documents/{p.issued_document(x.svc)}", {}), (401, 200, 200, 200, 200)),
+    ("GET", "/api/documents/<id:document_id>/content"): (
+        lambda x, u: (f"/api/documents/{p.issued_document(x.svc)}/content", {}), (401, 200, 200, 200, 200)),
     ("GET", "/api/users"): (lambda x, u: ("/api/users", {}), (401, 403, 200, 200, 200)),
     ("POST", "/api/users"): (lambda x, u: ("/api/users", {"json": {"username": p.unique("nuevo"), "role": "clerk",
                                                                    "password": "una-clave-larga"}}),
@@ -151,6 +158,9 @@ OUTSIDER_STATUS = {
     ("POST", "/api/tasks/<uuid:task_id>/assign"): 403,
     ("PUT", "/api/tasks/<uuid:task_id>/draft"): 404,
     ("POST", "/api/tasks/<uuid:task_id>/complete"): 404,
+    ("POST", "/api/tasks/<uuid:task_id>/document-draft"): 404,
+    ("GET", "/api/documents/<id:document_id>"): 404,
+    ("GET", "/api/documents/<id:document_id>/content"): 404,
 }
 NOT_FOUND_CODES = {"case_not_found", "task_not_found", "not_found"}
 
@@ -213,7 +223,7 @@ def test_every_permission_rule_is_used_by_some_view(app):
 
 
 def names_one_case_task_or_attachment(rule: str) -> bool:
-    return any(f"{name}>" in rule for name in ("case_id", "task_id", "attachment_id"))
+    return any(f"{name}>" in rule for name in ("case_id", "task_id", "attachment_id", "document_id"))
 
 
 def test_every_endpoint_naming_a_case_task_or_attachment_has_an_outsider_row():

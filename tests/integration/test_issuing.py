@@ -13,6 +13,7 @@ from engine.errors import FormInvalid, NotFound, SpecInvalid
 from engine.forms_gate import office_forms
 from engine.mail.notifications import outbox_rows
 from engine.usecases import cases, tasks
+from engine.usecases.issuing import DocumentIncomplete
 from engine.usecases.deploy import deploy_files
 from tests.bpmn import linear, script
 from tests.conftest import make_services, principal_for
@@ -33,6 +34,8 @@ FORMS = {
         "previo_requerimientos": {"type": "array", "items": {"type": "object"}},
         "previo_plazo_dias": {"type": "integer"}}},
     "sin_campos": {"type": "object", "properties": {"nota": {"type": "string"}}},
+    "certificado_prueba": {"type": "object", "properties": {"certificado_vigencia_desde": {"type": "string"},
+                                                            "certificado_vigencia_hasta": {"type": "string"}}},
 }
 ONE = {"oficio_destinatario": "Comisario Juan Pérez", "oficio_institucion": "Policía Nacional Civil",
        "oficio_asunto": "Opinión sobre la feria patronal", "oficio_cuerpo": "Solicito su opinión sobre la seguridad.",
@@ -212,3 +215,20 @@ def test_a_wrong_document_declaration_is_refused_at_deploy_naming_the_task(offic
         deploy_files(office, {"p.bpmn": linear(element)})
     [found] = refused.value.problems
     assert found.element_id == "e0" and problem in str(found.message)
+
+
+def test_a_document_its_case_cannot_fill_refuses_the_step_and_changes_nothing(office):
+    # A licence certificate cites the case's resolution: in a case without one, it cannot be issued.
+    case_id, [row] = start(office, linear(task("Emitir certificado", "certificado_prueba", "licencia"),
+                                          task("Seguir", "sin_campos")))
+    data = {"certificado_vigencia_desde": "2030-01-10", "certificado_vigencia_hasta": "2030-01-12"}
+    with pytest.raises(DocumentIncomplete) as refused:
+        tasks.document_draft(office, principal_for("oficial1"), row["id"], data)
+    assert "resolucion" in str(refused.value.message)
+    with pytest.raises(DocumentIncomplete):
+        tasks.complete_task(office, principal_for("oficial1"), row["id"], data)
+    assert [t["state"] for t in task_rows(office, case_id)] == ["ready"] and issued(office, case_id) == []
+    history = [e["kind"] for e in cases.case_history(office, principal_for("oficial1"), case_id)]
+    assert "task_completed" not in history
+    with office.uow(write=False) as uow:  # the number taken in the refused transaction went back with it
+        assert list(uow.conn.exec_driver_sql("SELECT last FROM document_counters")) == []

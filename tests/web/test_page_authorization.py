@@ -81,6 +81,14 @@ def stored_document(office: Office) -> str:
 DOCUMENT_PDF = b"%PDF-1.7\n% verificar\n%%EOF\n"
 
 
+def document_id(office: Office) -> int:
+    """The id of the document stored_document stored (in a case the clerk's group reaches, the outsider's not)."""
+    code = stored_document(office)
+    with office.svc.uow(write=False) as uow:
+        return uow.conn.execute(select(models.documents.c.id)
+                                .where(models.documents.c.verification_code == code)).scalar_one()
+
+
 def mine_or_the_clerks(username: str | None) -> str:
     """Who holds the task a release row gives back: the caller, if he may hold one; else the group's clerk."""
     return username if username in (USERS["clerk"], USERS["supervisor"], USERS["admin"]) else USERS["clerk"]
@@ -109,6 +117,8 @@ MATRIX = {
         lambda o, u: (f"/expedientes/{o.case()}/constancia.pdf", None), (LOGIN, 200, 200, 200, 200, 404)),
     ("GET", "/expedientes/<int:case_id>/expediente.pdf", "case file as PDF"): (
         lambda o, u: (f"/expedientes/{o.case()}/expediente.pdf", None), (LOGIN, 200, 200, 200, 200, 404)),
+    ("GET", "/documentos/<int:document_id>.pdf", "an issued document's PDF"): (
+        lambda o, u: (f"/documentos/{document_id(o)}.pdf", None), (LOGIN, 200, 200, 200, 200, 404)),
     ("GET", "/expedientes/nuevo", "procedures"): (lambda o, u: ("/expedientes/nuevo", None),
                                                   (LOGIN, 200, 200, 403, 200, None)),
     ("GET", "/expedientes/nuevo/<process_key>", "intake form"): (
@@ -164,7 +174,7 @@ def page_routes(app) -> set[tuple[str, str]]:
 
 
 def names_a_case_or_task(rule: str) -> bool:
-    return "case_id>" in rule or "task_id>" in rule
+    return "case_id>" in rule or "task_id>" in rule or "document_id>" in rule  # a document is in a case
 
 
 def outcome(response) -> int | str:

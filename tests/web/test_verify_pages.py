@@ -10,7 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
+from engine.documents import signing
 from engine.documents.codes import verification_code
+from engine.documents.receipt import receipt_context
+from engine.documents.render import render_pdf
 from engine.storage.documents import document_of_kind, store_document
 from engine.usecases import cases, verification
 from engine.usecases.attachments import AttachmentTooLarge
@@ -76,7 +79,7 @@ def test_a_citizens_document_is_valid_with_its_data_and_pdf(app, stored, writes)
     assert "Documento válido" in page and "corregido por" not in page
     for part in ("Resolución", doc["number"], doc["sha256"], hashlib.sha256(doc["pdf"]).hexdigest(),
                  "30/03/2026", "Gobernación Departamental de Chimaltenango",
-                 "Documento sin firma electrónica avanzada", "firmantes registrados: Lic. Julio Tubac"):
+                 "Documento sin firma electrónica", 'id="doc-signers">Lic. Julio Tubac<'):
         assert part in page, part
     assert f'href="/verificar/{code_of(doc)}/pdf"' in page
     pdf = app.test_client().get(f"/verificar/{code_of(doc)}/pdf")
@@ -189,3 +192,36 @@ def test_an_issued_receipt_verifies_with_the_case_number_and_its_own_pdf(app, of
     for part in ("Documento válido", "Constancia de recepción", started.number, hashlib.sha256(issued).hexdigest()):
         assert part in page, part
     assert public.get(f"/verificar/{receipt['verification_code']}/pdf").get_data() == issued
+
+
+def test_a_signed_document_reports_its_signature_and_a_stored_copy_that_no_longer_matches_it(
+        web_office, tmp_path):
+    svc, app = web_office
+    cert, key, chain = signing.make_demo_certificate(tmp_path / "firma")
+    signer = signing.load_signer(str(cert), str(key), str(chain))
+    case = cases.start_case(svc, principal_for("ventanilla1"), "licencia", intake(solicitante_nombre="Eva Sut"))
+    original = render_pdf("constancia_recepcion.html", receipt_context(
+        {"case": {"number": "EXP-X", "tracking_code": "T", "created_at": svc.clock()}, "name": "Licencia"},
+        issued_at=svc.clock()))
+    signed = signer.sign(original, signer_name="Lic. Julio Tubac", cosigner=None, reason="prueba")
+    broken = bytearray(signed)
+    at = broken.index(b"/Length", 2000)
+    broken[at + 8] = ord("9") if broken[at + 8] != ord("9") else ord("8")
+    codes = {}
+    with svc.uow() as uow:
+        for name, pdf in (("good", signed), ("broken", bytes(broken))):
+            codes[name] = verification_code()
+            store_document(uow.conn, case_id=case.id, task_id=None, kind="resolucion", number=None, year=None,
+                           code=codes[name], pdf=pdf, pages=1, issued_at=svc.clock(), issued_by="juridico1",
+                           citizen_facing=True, signature="pades")
+        uow.commit()
+    before, svc.signer = svc.signer, signer
+    try:
+        good = app.test_client().get(f"/verificar/{codes['good']}").get_data(as_text=True)
+        assert 'data-status="valid"' in good and "DEMOSTRACIÓN" in good
+        bad = app.test_client().get(f"/verificar/{codes['broken']}").get_data(as_text=True)
+        assert 'data-status="invalid"' in bad
+        svc.signer = None  # the office no longer has that certificate: intact, but not vouched for
+        assert verification.verify_code(svc, codes["good"])["signature"]["status"] == "untrusted"
+    finally:
+        svc.signer = before
