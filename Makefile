@@ -36,7 +36,7 @@ lock: $(UV_STAMP)
 
 # Front-end libraries from the npm registry (package-lock.json), copied into web/static/vendor.
 VENDOR_STAMP := web/static/vendor/.built
-$(VENDOR_STAMP): package.json package-lock.json web/build.mjs
+$(VENDOR_STAMP): package.json package-lock.json web/build.mjs $(wildcard web/modeler/*.js web/modeler/*.json)
 	npm ci --no-audit --no-fund --loglevel=error
 	npm run --silent build
 	touch $@
@@ -63,9 +63,18 @@ migrate: install var
 deploy: migrate
 	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente deploy processes/
 
+# Documents are signed with the office's certificate (EXPEDIENTE_SIGNING_CERT/KEY/CHAIN); without one configured,
+# `make run` signs with a demo certificate it creates once under var/firma, marked as a demo in its subject.
+SIGNING_DIR := var/firma
+
 run: deploy
 	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente demo-users
 	$(BIN)/expediente backup-status
+	if [ -z "$$EXPEDIENTE_SIGNING_CERT" ]; then \
+	  $(BIN)/expediente demo-certificate $(SIGNING_DIR) || exit 1; \
+	  export EXPEDIENTE_SIGNING_CERT=$(SIGNING_DIR)/firma-demo.crt.pem EXPEDIENTE_SIGNING_KEY=$(SIGNING_DIR)/firma-demo.key.pem \
+	    EXPEDIENTE_SIGNING_CHAIN=$(SIGNING_DIR)/firma-demo-ca.crt.pem; \
+	fi; \
 	EXPEDIENTE_DATABASE_URL=$(DB_URL) exec $(BIN)/expediente serve --host $(HOST) --port $(PORT) --with-scheduler \
 		--stop-with-parent
 

@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, abort, current_app, g, redirect, render_temp
 
 from engine.errors import Forbidden, NotFound
 from engine.usecases import drafts
+from web.i18n import localize
 from web.pages import error_page
 from web.session import services, session_principal
 
@@ -41,8 +42,9 @@ def index():
 @bp.get("/<name:process_key>")
 @signed_in
 def editor(process_key: str):
-    return render_template("modeler/editor.html", **drafts.modeler_editor(services(), g.user, process_key),
-                           csrf=session.get("csrf", ""))
+    shown = drafts.modeler_editor(services(), g.user, process_key)
+    shown["documents"] = [{**d, "title": localize(d["title"])} for d in shown["documents"]]  # the page's language
+    return render_template("modeler/editor.html", **shown, csrf=session.get("csrf", ""))
 
 
 @bp.errorhandler(Forbidden)

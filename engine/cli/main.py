@@ -115,6 +115,18 @@ def demo_users():
         click.echo(f"  {username:<12} {role:<10} {', '.join(groups)}")
 
 
+@main.command("demo-certificate")
+@click.argument("directory", type=click.Path(file_okay=False), default="var/firma")
+def demo_certificate(directory):
+    """Create (once) a demo signing certificate, its key and its demo authority in DIRECTORY, and say so."""
+    from pathlib import Path
+    from engine.documents.signing import make_demo_certificate
+    existed = (Path(directory) / "firma-demo.crt.pem").exists()
+    cert, key, chain = make_demo_certificate(Path(directory))
+    click.echo(f"{'demo signing certificate kept' if existed else 'demo signing certificate created'}: {cert} "
+               f"(key {key}, authority {chain}); documents are signed with it — a DEMO, not the office's")
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Run one pass and exit.")
 @click.option("--until-idle", is_flag=True, help="Run passes until one finds nothing to do, then exit.")

@@ -79,7 +79,7 @@ def kind(key: str) -> Kind:
 
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-_REQUIRES = re.compile(r"\{#-?\s*requires:(?P<fields>[^#]*)-?#\}")
+_REQUIRES = re.compile(r"\{#-?\s*requires:(?P<fields>[^#]*?)\s*-?#\}")
 
 
 @cache

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import delete, insert, or_, select, update
 
 from engine.accounts.permissions import Principal, allowed, use_case
+from engine.documents import kinds
 from engine.documents.rules import document_problems
 from engine.usecases import deploy
 from engine.usecases.processes import list_processes, problem_report, version_id
@@ -332,4 +333,5 @@ def modeler_editor(svc: Services, principal: Principal, process_key: str) -> dic
     return {"process_key": process_key, "process_name": current["name"] if current else "",
             "latest_version": current["latest_version"] if current else None, "has_draft": has_draft,
             "forms": svc.forms.keys() if svc.forms is not None else [], "processes": sorted(published),
+            "documents": [{"key": k.key, "title": k.title} for k in kinds.KINDS.values() if k.key != kinds.RECEIPT],
             "may_publish": allowed(principal, "process.deploy")}

@@ -73,6 +73,8 @@ def _items(kind: str, each: str | None, data: dict) -> list[dict | None]:
     if each is None:
         return [None]
     items = data.get(each)
+    if items is None:  # an optional list left out (a session that adopted no resolutions): nothing to issue
+        return []
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise InvalidInput(f"'{each}' must be a list of objects: each one issues a {kind}",
                            errors=[{"field": each, "message": "se espera una lista"}])

@@ -347,6 +347,11 @@ export const ES = {
   'Deadline (working days)': 'Plazo (días hábiles)',
   'Number of working days, or the name of a configured deadline.':
     'Número de días hábiles, o el nombre de un plazo configurado.',
+  'Document it issues': 'Documento que emite',
+  '(none)': '(ninguno)',
+  'One document per item of': 'Un documento por cada elemento de',
+  'Optional: a list field of the form; one document is issued for each of its items.':
+    'Opcional: un campo de lista del formulario; se emite un documento por cada uno de sus elementos.',
   'Additional instructions': 'Instrucciones adicionales',
   'Shown when the task has no documentation.': 'Se muestran si la tarea no tiene documentación.',
   'Scripts before / after': 'Scripts antes / después',

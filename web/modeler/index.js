@@ -15,16 +15,17 @@ import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 
 const SpiffModule = { __init__: [ 'spiffPropertiesProvider' ], spiffPropertiesProvider: [ 'type', SpiffPropertiesProvider ] };
 
-// options: { container, panel (element for the properties panel), forms: [keys], processes: [keys], locale (the
+// options: { container, panel (element for the properties panel), forms: [keys], processes: [keys], documents:
+// [{ key, title }] (the kinds a task may issue), locale (the
 // page's <html lang>: "es..." shows the palette, menus and properties panel in Spanish, anything else in English) }
-export function createModeler({ container, panel, forms = [], processes = [], locale = 'es' }) {
+export function createModeler({ container, panel, forms = [], processes = [], documents = [], locale = 'es' }) {
   return new BpmnModeler({
     container,
     propertiesPanel: { parent: panel },
     additionalModules: [
       BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SpiffModule, translateModule(locale) ],
     moddleExtensions: { spiffworkflow },
-    spiffworkflow: { forms, processes },
+    spiffworkflow: { forms, processes, documents },
   });
 }
 

@@ -49,6 +49,23 @@ function FormSelect({ element, id, forms }) {
   });
 }
 
+// The document a task issues when completed (engine/documents/kinds.py): [{ key, title }] from the page.
+function DocumentSelect({ element, id, documents }) {
+  const injector = useService('injector');
+  const translate = useService('translate');
+  return h(SelectEntry, {
+    element, id, label: translate('Document it issues'),
+    getValue: () => getProperty(element, 'document'),
+    setValue: (value) => setProperty(injector, element, 'document', value),
+    getOptions: () => {
+      const current = getProperty(element, 'document');
+      const known = documents.some((d) => d.key === current) || !current ? documents
+        : [ { key: current, title: current }, ...documents ];
+      return [ { value: '', label: translate('(none)') }, ...known.map((d) => ({ value: d.key, label: d.title })) ];
+    },
+  });
+}
+
 function BodyArea({ element, id, type, label, description, rows = 4 }) {
   const injector = useService('injector');
   const debounce = useService('debounceInput');
@@ -187,6 +204,11 @@ function groupsFor(element, config, translate) {
       entries.push(entry('spiff-deadline', PropertyField, isTextFieldEntryEdited, {
         name: 'deadlineWorkingDays', label: translate('Deadline (working days)'),
         description: translate('Number of working days, or the name of a configured deadline.'),
+      }));
+      entries.push(entry('spiff-document', DocumentSelect, isSelectEntryEdited, { documents: config.documents || [] }));
+      entries.push(entry('spiff-document-each', PropertyField, isTextFieldEntryEdited, {
+        name: 'documentEach', label: translate('One document per item of'),
+        description: translate('Optional: a list field of the form; one document is issued for each of its items.'),
       }));
       entries.push(entry('spiff-instructions', BodyArea, isTextAreaEntryEdited, {
         type: 'spiffworkflow:InstructionsForEndUser', label: translate('Additional instructions'),
