@@ -9,11 +9,12 @@ from datetime import date, timedelta
 import pytest
 from lxml import etree
 
-from engine.usecases import tasks
+from engine.usecases import cases, tasks
 from engine.config import DEFAULT_PLAZOS
 from engine.errors import FormInvalid
 from forms.registry import FORMS_DIR
-from tests.conftest import principal_for
+from tests.conftest import SYSTEM, principal_for
+from tests.processes.case_documents import assert_documents
 from tests.processes.driver import PROCESSES, office
 from tests.processes.licencia_walk import (
     RESOLUTION_DRAFT, closing, dictamen, due, fix, issue_previo, local, opinion, receive, request_opinions,
@@ -67,6 +68,12 @@ def test_previo_fixed_on_the_last_day_goes_on(svc):
     assert data["expediente_completo"] is True and data["archivado_por_falta"] is False
     assert data["subsanacion_vence"] == closing(date(2026, 4, 15)).isoformat()
     assert walk.route.count("emitir_previo") == 1
+    assert data["previo_plazo_dias"] == 10  # the setting, read before the clerk sees the draft
+    assert_documents(walk, ("constancia_recepcion", None, []),
+                     ("previo", "PRE-GDCH-2026-0001", ["Licencia municipal de sonido",
+                                                       "Código Municipal, Decreto 12-2002", "Decreto 5-2021",
+                                                       "10 días hábiles", "se archivará",
+                                                       cases.get_case(svc, SYSTEM, walk.id)["tracking_code"]]))
 
 
 def test_previo_not_answered_in_time_archives_the_file(svc):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from tests.processes.case_documents import assert_documents
 from tests.processes.driver import Walk, office
 
 GT = timezone(timedelta(hours=-6))
@@ -43,6 +44,13 @@ FIRMA = {"oficio_destinatario": "Dr. Carlos Pop", "oficio_cargo": "Director de �
          "oficio_asunto": INTAKE["oficio_asunto"], "oficio_cuerpo": RESPUESTA["oficio_cuerpo"]}
 ENVIO = {"envio_fecha": "2026-03-10T09:00:00-06:00",
          "envio_medio": "correo_electronico", "envio_recibido_por": "Secretaría del MSPAS"}
+
+
+# What the providencia and the reply oficio must show (besides the case number and their own numbers).
+PROVIDENCIA_PARTS = ["Pase a Unidad Técnica y de Planificación para", PROVIDENCIA["providencia_instrucciones"],
+                     "3 días hábiles", "Fundamento legal"]
+REPLY_PARTS = ["Dr. Carlos Pop", INTAKE["oficio_institucion"], "Su referencia: Of. 245-2026/DAS",
+               INTAKE["oficio_asunto"], RESPUESTA["oficio_cuerpo"], "Decreto 114-97, artículo 47"]
 
 
 def utc(y, m, d, hh=0, mm=0):
@@ -93,6 +101,11 @@ def test_oficio_is_answered_within_ten_working_days(database_url, clock):
         assert data["documento_providencia"]["numero"] == "PROV-GDCH-2026-0001"
         assert data["documento_oficio"]["numero"] == "OF-GDCH-2026-0001"  # the reply, numbered when signed
         assert walk.route == ["emitir_providencia", "preparar_respuesta", "firmar_oficio_respuesta", "registrar_envio"]
+        assert_documents(
+            walk,
+            ("providencia", "PROV-GDCH-2026-0001", PROVIDENCIA_PARTS),
+            # The reply: to the sender, citing its reference, with the unit's text, signed by the Governor.
+            ("oficio", "OF-GDCH-2026-0001", [*REPLY_PARTS, "Gobernador(a) Departamental"]))
         assert walk.history().count("timer_fired") == 0
     finally:
         svc.db.dispose()
@@ -196,6 +209,14 @@ def test_answer_from_the_consulted_institution_returns_the_case_to_the_unit(svc,
     assert walk.route == ["emitir_providencia", "preparar_respuesta", "enviar_consulta",
                           "registrar_respuesta_institucion", "preparar_respuesta", "firmar_oficio_respuesta",
                           "registrar_envio"]
+    [*_, consulta, reply] = assert_documents(
+        walk,
+        ("providencia", "PROV-GDCH-2026-0001", PROVIDENCIA_PARTS),
+        ("oficio", "OF-GDCH-2026-0001", ["Dra. Lucía Cojtí", "Área de Salud de Chimaltenango", "Decreto 114-97",
+                                         "Solicito los datos de cobertura de vacunación por municipio"]),
+        ("oficio", "OF-GDCH-2026-0002", REPLY_PARTS))
+    assert "245-2026" not in consulta["text"]  # the received oficio's reference is the reply's, not the consultation's
+    assert walk.data["documentos_oficio"][0]["numero"] == "OF-GDCH-2026-0001"
 
 
 def test_silent_institution_gets_a_reminder_then_the_wait_expires(svc, clock):
@@ -223,6 +244,12 @@ def test_silent_institution_gets_a_reminder_then_the_wait_expires(svc, clock):
     answer_and_send(walk)
     assert walk.state == "completed"
     assert walk.history().count("timer_fired") == 3
+    assert_documents(
+        walk,
+        ("providencia", "PROV-GDCH-2026-0001", PROVIDENCIA_PARTS),
+        ("oficio", "OF-GDCH-2026-0001", ["Área de Salud de Chimaltenango"]),
+        ("oficio", "OF-GDCH-2026-0002", ["Recordatorio de consulta pendiente", "Reitero la solicitud"]),
+        ("oficio", "OF-GDCH-2026-0003", REPLY_PARTS))
 
 
 def test_reply_draft_is_required_unless_a_consultation_is_needed(svc, clock):

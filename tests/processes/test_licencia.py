@@ -20,6 +20,7 @@ from engine.documents.codes import parse_verification_code
 from engine.errors import FormInvalid
 from forms.validators import FORMAT_MESSAGES
 from tests.conftest import principal_for
+from tests.processes.case_documents import assert_documents
 from tests.processes.driver import PROCESSES, office, Walk
 from tests.processes.licencia_walk import (
     DPI_ANA, appeal, certificate, closing, dictamen, due, intake,  local, notify, opinion, receive,
@@ -112,6 +113,30 @@ def test_event_approved_with_both_opinions_is_certified_and_becomes_final(svc):
                           "registrar_opinion_coordinador", "elaborar_dictamen", "firmar_resolucion",
                           "notificar_interesado", "emitir_certificado"]
     assert walk.history().count("timer_fired") == 1
+    docs = assert_documents(
+        walk,
+        ("constancia_recepcion", None, ["Festival de la Feria", "Ana Lucía Xicará"]),
+        ("oficio", "OF-GDCH-2026-0001", ["Comisario Julio Sicán", "Policía Nacional Civil", "Decreto 114-97",
+                                         "Solicito su opinión sobre el orden público", "8 de abril de 2026",
+                                         "Por la Gobernación Departamental"]),
+        ("oficio", "OF-GDCH-2026-0002", ["Marta Boc", "Coordinadora Municipal para la Reducción de Desastres",
+                                         "Solicito su opinión sobre el plan de seguridad del evento."]),
+        ("dictamen", "DICT-GDCH-2026-0001", ["Decreto 574, art. 1; Decreto 114-97, art. 47.", "no una resolución",
+                                             "Solicitud presentada con el plan de seguridad",
+                                             "Procede otorgar la licencia con las condiciones indicadas."]),
+        ("resolucion", "RES-GDCH-2026-0001", ["Decreto 574, art. 1; Decreto 119-96, art. 3.", "CITA DE LEYES",
+                                              "CONSIDERANDO: Que la Policía Nacional Civil opinó favorablemente.",
+                                              "I. Se autoriza el evento en las condiciones indicadas.",
+                                              "II. NOTIFÍQUESE.", "Ana Lucía Cutzal"]),
+        ("cedula_notificacion", "CED-GDCH-2026-0001", ["26 de junio de 2026, a las 10:00 horas", "Decreto 119-96",
+                                                       "Resolución número RES-GDCH-2026-0001",
+                                                       "Oficina de la Gobernación"]),
+        ("licencia", "LIC-GDCH-2026-0001", ["conforme a la resolución RES-GDCH-2026-0001", "Decreto 114-97",
+                                            "Festival de la Feria", "Parque central", "800 personas",
+                                            "del 20 de diciembre de 2027 al 21 de diciembre de 2027",
+                                            "Finalizar a las 23:00."]))
+    # The certificate's code is the issued document's, printed on it (and findable on /verificar).
+    assert docs[-1]["verification_code"] == licence_code(data) and licence_code(data) in docs[-1]["text"]
 
 
 def test_verification_code_differs_between_certificates(svc):
@@ -222,6 +247,19 @@ def test_denial_appealed_and_upheld_issues_the_licence(svc):
     licence_code(data)
     assert data["fecha_notificacion"] == local(2026, 7, 20, 10).isoformat()  # the appeal's notification
     assert walk.route[-4:] == ["registrar_recurso", "resolver_recurso", "notificar_interesado", "emitir_certificado"]
+    # A denial and its cédula, the appeal's cédula, then the licence, citing the denial and the appeal's
+    # resolution that revoked it (recorded by its number: resolver_recurso issues no document).
+    assert_documents(
+        walk,
+        ("constancia_recepcion", None, []),
+        ("oficio", "OF-GDCH-2026-0001", ["Policía Nacional Civil"]),
+        ("oficio", "OF-GDCH-2026-0002", ["Coordinadora Municipal"]),
+        ("dictamen", "DICT-GDCH-2026-0001", ["NO PROCEDE"]),
+        ("resolucion", "RES-GDCH-2026-0001", ["CITA DE LEYES"]),
+        ("cedula_notificacion", "CED-GDCH-2026-0001", ["26 de junio de 2026"]),
+        ("cedula_notificacion", "CED-GDCH-2026-0002", ["20 de julio de 2026"]),
+        ("licencia", "LIC-GDCH-2026-0001", ["conforme a la resolución RES-GDCH-2026-0001",
+                                            "revocada o modificada por la resolución RES-GDCH-2026-0150"]))
 
 
 def test_denial_appealed_and_rejected_stays_denied(svc):

@@ -15,6 +15,7 @@ import pytest
 from engine.runtime import serializer
 from engine.errors import FormInvalid
 from engine.storage.persistence import read_case
+from tests.processes.case_documents import assert_documents
 from tests.processes.driver import Walk, closing, local, office
 from tests.unit.test_validators import make_cui
 
@@ -187,6 +188,21 @@ def test_laip_extension_moves_the_deadline_and_the_timer_fires_on_the_extended_d
     notify(walk, local(2026, 5, 26, 10))
     assert walk.state == "completed"
     assert walk.route[-3:] == ["laip_registrar_recurso", "laip_resolver_revision", "notificar_interesado"]
+    # The extension's cédula names no document (none was issued yet); the information unit's resolution and the
+    # Governor's on the review, each notified.
+    assert_documents(
+        walk,
+        ("constancia_recepcion", None, []),
+        ("cedula_notificacion", "CED-GDCH-2026-0001", ["la actuación que consta en el expediente"]),
+        ("resolucion", "RES-GDCH-2026-0001", ["Decreto 57-2008, arts. 42 y 45.", "CITA DE LEYES",
+                                              "I. Se entrega la información solicitada por correo electrónico.",
+                                              "Encargado(a) de la Unidad de Información Pública"]),
+        ("cedula_notificacion", "CED-GDCH-2026-0002", ["Resolución número RES-GDCH-2026-0001",
+                                                       "Por correo electrónico dirigido a maria.tuyuc@example.com"]),
+        ("resolucion", "RES-GDCH-2026-0002", ["Decreto 57-2008, art. 60.", "I. Se modifica la resolución recurrida.",
+                                              "II. Entréguese la ejecución de los doce meses.", "III. NOTIFÍQUESE.",
+                                              "Gobernador(a) Departamental"]),
+        ("cedula_notificacion", "CED-GDCH-2026-0003", ["Resolución número RES-GDCH-2026-0002"]))
 
 
 def test_laip_extension_asked_after_the_deadline_is_not_granted_and_the_breach_is_recorded_once(svc):
@@ -246,6 +262,13 @@ def test_direct_forwarding_route_sends_an_oficio_and_notifies_the_citizen(svc):
     notify(walk, local(2026, 3, 3, 12))
     assert walk.state == "completed"
     assert walk.data["documento_oficio"]["numero"] == "OF-GDCH-2026-0001"
+    assert_documents(
+        walk,
+        ("constancia_recepcion", None, []),
+        ("oficio", "OF-GDCH-2026-0001", ["Ministerio Público, Fiscalía Distrital", "Solicitud original",
+                                         "Traslado de solicitud por competencia", "Decreto 114-97",
+                                         "Por la Gobernación Departamental"]),
+        ("cedula_notificacion", "CED-GDCH-2026-0001", ["Oficio número OF-GDCH-2026-0001"]))
 
 
 def test_land_conflict_is_derived_to_a_mediation_case(svc):
@@ -407,6 +430,19 @@ def test_petition_resolved_in_time_raises_no_alert_and_an_appeal_is_elevated(svc
     # Later dates fire nothing: every timer of the case was cancelled when its step ended.
     walk.at(closing(2026, 7, 31))
     assert walk.history().count("timer_fired") == 0
+    assert_documents(
+        walk,
+        ("constancia_recepcion", None, []),
+        ("providencia", "PROV-GDCH-2026-0001", ["Pase a Secretaría de la Gobernación para",
+                                                "Informe si existen registros del caso.", "Decreto 119-96"]),
+        ("resolucion", "RES-GDCH-2026-0001", ["Constitución art. 28; Decreto 119-96, arts. 1 y 3.",
+                                              "CONSIDERANDO: Que el área responsable informó que los registros existen.",
+                                              "I. Se extiende la constancia solicitada.", "II. NOTIFÍQUESE."]),
+        ("cedula_notificacion", "CED-GDCH-2026-0001", ["Resolución número RES-GDCH-2026-0001"]),
+        # The appeal goes up to the Ministry by oficio, with the report.
+        ("oficio", "OF-GDCH-2026-0001", ["Ministerio de Gobernación", "Se eleva recurso de revocatoria con informe",
+                                         "Se eleva con el expediente completo", "Asesoría Jurídica, por la "
+                                         "Gobernación Departamental"]))
 
 
 # -- both database backends ---------------------------------------------------------------------------

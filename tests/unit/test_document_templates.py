@@ -124,3 +124,14 @@ def test_a_draft_is_marked_and_has_no_number_nor_code(kind):
 def test_a_draft_pdf_reads_borrador():
     text = pdf_text(render_pdf("resolucion.html", _context("resolucion", number=None, code=None, draft=True)))
     assert "BORRADOR" in text and "RESUELVE" in text and "RES-GDCH-2026-0007" not in text
+
+
+def test_an_oficio_per_item_reads_the_item_alone_not_the_case():
+    """With documentEach the case may hold another oficio's fields (the received oficio's reference): an item's
+    oficio must not show them."""
+    data, _, _ = SAMPLES["oficio"]
+    item = {k: v for k, v in data.items() if k not in ("oficio_referencia", "oficio_plazo_respuesta")}
+    case_data = {**data, "oficio_referencia": "Of. 245-2026/DAS", "oficio_destinatario": "Otra persona"}
+    html = render_html("oficio.html", _context("oficio", data={**case_data, **item}, item=item))
+    assert "Comisario Juan Pérez Sicán" in html and "Otra persona" not in html
+    assert "245-2026" not in html and "Su referencia" not in html
