@@ -31,6 +31,7 @@ RULES: dict[str, frozenset[str]] = {
     "task.assign": MANAGERS,          # assign to someone, release someone else's claim
     "attachment.read": EVERYONE,
     "attachment.add": WORKERS,
+    "document.correct": MANAGERS,     # issue a new document that corrects an issued one (corrections.py)
     "user.read": frozenset({SUPERVISOR, AUDITOR, ADMIN}),  # supervisors pick whom to assign
     "user.manage": frozenset({ADMIN}),
     "closure.read": EVERYONE,
