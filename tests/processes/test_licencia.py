@@ -135,6 +135,8 @@ def test_event_approved_with_both_opinions_is_certified_and_becomes_final(svc):
                                             "Festival de la Feria", "Parque central", "800 personas",
                                             "del 20 de diciembre de 2027 al 21 de diciembre de 2027",
                                             "Finalizar a las 23:00."]))
+    # The resolution's co-signer signs the resolution only, not the later cédula and licence.
+    assert ["cosigner" in d["signers_json"] for d in docs] == [False] * 4 + [True, False, False]
     # The certificate's code is the issued document's, printed on it (and findable on /verificar).
     assert docs[-1]["verification_code"] == licence_code(data) and licence_code(data) in docs[-1]["text"]
 

@@ -56,11 +56,11 @@ def alertas(walk: Walk) -> list[dict]:
     return serializer.load_workflow(case.workflow_json, spec, subs).data_objects.get("alertas", [])
 
 
-def notify(walk: Walk, at: datetime) -> Walk:
+def notify(walk: Walk, at: datetime, **optional) -> Walk:
     return walk.complete("notificar_interesado", {"notificacion_forma": "correo_electronico",
                                                   "notificacion_lugar": "maria.tuyuc@example.com",
                                                   "notificacion_fecha_hora": at.isoformat(),
-                                                  "notificacion_recibido_por": "María Tuyuc Chicol"},
+                                                  "notificacion_recibido_por": "María Tuyuc Chicol", **optional},
                          actor="notificador1")
 
 
@@ -78,6 +78,9 @@ def sign(walk: Walk) -> Walk:
                   actor="gobernador")
     assert walk.ready() == ["notificar_interesado"]
     return walk
+
+
+EXTENSION = "La prórroga de 10 días hábiles del plazo para resolver (Decreto 57-2008, art. 43)"
 
 
 # -- LAIP ------------------------------------------------------------------------------------------
@@ -156,7 +159,7 @@ def test_laip_extension_moves_the_deadline_and_the_timer_fires_on_the_extended_d
     assert walk.data["laip_fecha_limite"] == "2026-05-14T16:30:00-06:00"
     assert walk.data["laip_fecha_limite_original"] == "2026-04-29T16:30:00-06:00"
     assert waiting(walk) == set()  # the original deadline's timer went with the finished task
-    notify(walk, local(2026, 4, 27, 12))
+    notify(walk, local(2026, 4, 27, 12), notificacion_acto=EXTENSION, notificacion_observaciones="Aviso de prórroga.")
     assert walk.ready() == ["laip_resolver"]
     assert due(walk, "laip_vence_resolucion") == closing(2026, 5, 14)
     # The original deadline passes quietly: the extension was notified in time.
@@ -188,12 +191,12 @@ def test_laip_extension_moves_the_deadline_and_the_timer_fires_on_the_extended_d
     notify(walk, local(2026, 5, 26, 10))
     assert walk.state == "completed"
     assert walk.route[-3:] == ["laip_registrar_recurso", "laip_resolver_revision", "notificar_interesado"]
-    # The extension's cédula names no document (none was issued yet); the information unit's resolution and the
-    # Governor's on the review, each notified.
-    assert_documents(
+    # The extension's cédula names what the notifier typed (no document was issued yet); the information unit's
+    # resolution and the Governor's on the review, each notified; what the first cédula said does not carry over.
+    docs = assert_documents(
         walk,
         ("constancia_recepcion", None, []),
-        ("cedula_notificacion", "CED-GDCH-2026-0001", ["la actuación que consta en el expediente"]),
+        ("cedula_notificacion", "CED-GDCH-2026-0001", [EXTENSION, "Aviso de prórroga."]),
         ("resolucion", "RES-GDCH-2026-0001", ["Decreto 57-2008, arts. 42 y 45.", "CITA DE LEYES",
                                               "I. Se entrega la información solicitada por correo electrónico.",
                                               "Encargado(a) de la Unidad de Información Pública"]),
@@ -203,6 +206,7 @@ def test_laip_extension_moves_the_deadline_and_the_timer_fires_on_the_extended_d
                                               "II. Entréguese la ejecución de los doce meses.", "III. NOTIFÍQUESE.",
                                               "Gobernador(a) Departamental"]),
         ("cedula_notificacion", "CED-GDCH-2026-0003", ["Resolución número RES-GDCH-2026-0002"]))
+    assert not any(EXTENSION in d["text"] or "Aviso de prórroga" in d["text"] for d in docs[2:])
 
 
 def test_laip_extension_asked_after_the_deadline_is_not_granted_and_the_breach_is_recorded_once(svc):
