@@ -14,6 +14,7 @@ from engine.config import DEFAULT_PLAZOS
 from engine.errors import FormInvalid
 from forms.registry import FORMS_DIR
 from tests.conftest import SYSTEM, principal_for
+from tests.documents_helpers import pdf_text
 from tests.processes.case_documents import assert_documents
 from tests.processes.driver import PROCESSES, office
 from tests.processes.licencia_walk import (
@@ -152,6 +153,22 @@ def test_a_resolution_without_its_legal_basis_is_refused(svc):
         ("RES-GDCH-2026-0001", "desfavorable")
     assert data["cofirmante"] == "Ana Lucía Cutzal"
     assert data["resolucion_fecha"] == local(2026, 4, 13, 9).isoformat()
+
+
+def test_the_governor_reviews_the_resolution_the_legal_adviser_drafted(svc):
+    """The dictamen's form drafts the resolution under the firma form's own field names: the Governor's form opens
+    with them (the page fills a form from the case's data) and its draft renders them, unnumbered."""
+    walk = to_signature(svc)
+    fields = svc.forms.get("firma_despacho")["properties"]
+    prefilled = {k: v for k, v in walk.data.items() if k in fields}
+    assert prefilled == RESOLUTION_DRAFT
+    draft = tasks.document_draft(svc, principal_for("gobernador"), walk.task("firmar_resolucion")["id"],
+                                 {**prefilled, "resolucion_decision": "favorable"})
+    text = pdf_text(draft["pdf"])
+    assert "BORRADOR" in text and "RES-GDCH" not in text
+    assert "CONSIDERANDO: Que la Policía Nacional Civil opinó favorablemente." in text
+    assert "I. Se autoriza el evento en las condiciones indicadas." in text
+    assert walk.ready() == ["firmar_resolucion"]  # a draft completes nothing
 
 
 def test_notification_records_place_form_day_and_hour_in_utc(svc):
