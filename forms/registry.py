@@ -1,6 +1,7 @@
 """The one place that resolves a form by key and validates a submission against its JSON Schema."""
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import threading
@@ -95,15 +96,24 @@ class FormRegistry:
         value = data.get(field) if field else None
         return value.strip() if isinstance(value, str) and value.strip() else None
 
+    def snapshot(self, form_keys) -> dict[str, dict]:
+        """The JSON Schemas of these forms as they are now ({key: schema}), to keep with a process version so its
+        running cases keep the forms they started with (`SnapshotRegistry`); unknown keys raise UnknownForm."""
+        return {key: self.get(key) for key in sorted(set(form_keys))}
+
+    def _source(self, form_key: str) -> dict:
+        """The form's JSON Schema as stored (a file of the directory)."""
+        path = self._dir / f"{form_key}{SCHEMA_SUFFIX}"
+        if "/" in form_key or "\\" in form_key or not path.is_file():
+            raise UnknownForm(f"form '{form_key}' does not exist", form_key)
+        return json.loads(path.read_text(encoding="utf-8"))
+
     def _validator(self, form_key: str) -> Draft202012Validator:
         with self._lock:
             hit = self._validators.get(form_key)
         if hit is not None:
             return hit
-        path = self._dir / f"{form_key}{SCHEMA_SUFFIX}"
-        if "/" in form_key or "\\" in form_key or not path.is_file():
-            raise UnknownForm(f"form '{form_key}' does not exist", form_key)
-        schema = json.loads(path.read_text(encoding="utf-8"))
+        schema = self._source(form_key)
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
@@ -112,6 +122,34 @@ class FormRegistry:
         with self._lock:
             self._validators[form_key] = validator
         return validator
+
+
+class SnapshotRegistry(FormRegistry):
+    """Forms as a process version was deployed with them ({key: schema}); a key the snapshot lacks is read from
+    `fallback` (the forms of today). Validation, messages and format checks are the same as for any registry."""
+
+    def __init__(self, schemas: dict[str, dict], fallback: FormRegistry):
+        super().__init__(fallback._dir)
+        self._format_checker = fallback._format_checker
+        self._schemas = schemas
+        self._fallback = fallback
+
+    def keys(self) -> list[str]:
+        return sorted(set(self._schemas) | set(self._fallback.keys()))
+
+    def _source(self, form_key: str) -> dict:
+        if form_key in self._schemas:
+            return self._schemas[form_key]
+        return self._fallback._source(form_key)
+
+
+LEGACY_SNAPSHOT = FORMS_DIR / "snapshots" / "before_0011.json.gz"
+
+
+def legacy_schemas() -> dict[str, dict]:
+    """The forms as they were before process versions kept their own (migration 0011): what every version deployed
+    before then was deployed with, so its running cases go on with the forms they started with."""
+    return json.loads(gzip.decompress(LEGACY_SNAPSHOT.read_bytes()))
 
 
 def _today_not_given() -> date:

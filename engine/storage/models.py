@@ -97,6 +97,9 @@ process_versions = Table(
     Column("content_hash", String(64), nullable=False),
     Column("spec_json", Text, nullable=False),
     Column("files_json", Text, nullable=False),  # {file name: XML text} as deployed
+    # {form key: JSON Schema} of the forms its tasks name, as deployed: its running cases keep them. None for
+    # versions stored before versions kept their forms (engine.forms_gate.FormsGate.for_version).
+    Column("forms_json", Text),
     Column("serializer_version", String(40), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("created_by", String(64)),

@@ -26,6 +26,7 @@ from engine.storage.persistence import (
 )
 from engine.runtime.runner import current_data, element_marks, start_form_key
 from engine.usecases.attachments import attachments_of
+from engine.usecases.deploy import forms_of_version
 from engine.usecases.documents import documents_shown, issue_receipt_now
 from engine.usecases.intake import process_name, process_names
 from engine.usecases.paging import page_window
@@ -78,11 +79,12 @@ def start_case(svc: Services, principal: Principal, process_key: str, data: dict
             raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
         spec, subprocess_specs = svc.specs.get(conn, row.id)
         citizen_email = None
-        if svc.forms is not None:
+        forms = forms_of_version(svc, conn, row.id)  # the forms this version was deployed with
+        if forms is not None:
             form_key = start_form_key(spec)
-            data = svc.forms.validate(form_key, data)
-            summary = {**svc.forms.summary(form_key, data), **(summary or {})}
-            citizen_email = svc.forms.citizen_email(form_key, data)  # the field the form marks x-correo-ciudadano
+            data = forms.validate(form_key, data)
+            summary = {**forms.summary(form_key, data), **(summary or {})}
+            citizen_email = forms.citizen_email(form_key, data)  # the field the form marks x-correo-ciudadano
         wf = svc.runtime.new_workflow(spec, subprocess_specs, data)
         failure = svc.runtime.advance(wf)
         now = svc.clock()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from engine.storage import models
 from engine.runtime import serializer
@@ -56,9 +56,13 @@ def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = Non
                 continue
             spec_json = serializer.dump_spec(proc.spec, proc.subprocess_specs)
             used = _files_used(proc, bundle.texts)
+            # The forms its tasks name, kept with the version: its running cases keep them when forms change.
+            forms_json = _forms_snapshot(svc, proc)
             # DMN tables are compiled into spec_json, so only the BPMN sources (layout included)
-            # are hashed beside it: a DMN change bumps only the processes that use it.
-            digest = content_hash(spec_json, {n: t for n, t in used.items() if not n.endswith(".dmn")})
+            # are hashed beside it: a DMN change bumps only the processes that use it; a form change bumps the
+            # processes that name the form.
+            digest = content_hash(spec_json, {n: t for n, t in used.items() if not n.endswith(".dmn")},
+                                  forms_json)
             latest = uow.conn.execute(
                 select(_versions.c.id, _versions.c.version, _versions.c.content_hash)
                 .where(_versions.c.process_key == key).order_by(_versions.c.version.desc()).limit(1)
@@ -69,13 +73,24 @@ def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = Non
             number = (latest.version if latest else 0) + 1
             version_id = uow.conn.execute(insert(_versions).values(
                 process_key=key, version=number, name=proc.name[:200], content_hash=digest,
-                spec_json=spec_json, files_json=orjson.dumps(used).decode(),
+                spec_json=spec_json, files_json=orjson.dumps(used).decode(), forms_json=forms_json,
                 serializer_version=serializer.SERIALIZER_VERSION, created_at=now, created_by=actor,
                 comment=comment[:500],
             )).inserted_primary_key[0]
             results.append(Deployed(key, number, version_id, True))
         uow.commit()
     return results
+
+
+_FORMS_OF_VERSION = select(_versions.c.forms_json).where(_versions.c.id == bindparam("b_id"))
+
+
+def forms_of_version(svc: Services, conn, version_id: int):
+    """The forms a process version's cases are validated and shown with (engine.forms_gate.FormsGate.for_version),
+    or None when the services have no forms."""
+    if svc.forms is None:
+        return None
+    return svc.forms.for_version(conn.execute(_FORMS_OF_VERSION, {"b_id": version_id}).scalar())
 
 
 def schema_lookup(svc: Services):
@@ -118,11 +133,30 @@ def read_paths(paths) -> dict[str, bytes]:
     return files
 
 
-def content_hash(spec_json: str, files: dict[str, str]) -> str:
+def content_hash(spec_json: str, files: dict[str, str], forms_json: str | None = None) -> str:
     h = hashlib.sha256(spec_json.encode())
     for name in sorted(files):
         h.update(b"\0" + name.encode() + b"\0" + files[name].encode())
+    if forms_json is not None:
+        h.update(b"\0forms\0" + forms_json.encode())
     return h.hexdigest()
+
+
+def form_keys(proc) -> set[str]:
+    """The forms a parsed process's tasks and start events name (property `form`), its call activities' too."""
+    specs = [proc.spec, *proc.subprocess_specs.values()]
+    return {key for spec in specs for task_spec in spec.task_specs.values()
+            if (key := ((getattr(task_spec, "extensions", None) or {}).get("properties") or {}).get("form"))}
+
+
+def _forms_snapshot(svc: Services, proc) -> str | None:
+    """The version's forms as canonical JSON ({key: schema}); None when the services have no forms. A form that does
+    not exist is left to the office rules (the draft's problems): the version keeps the ones that do."""
+    if svc.forms is None:
+        return None
+    known = set(svc.forms.keys())
+    schemas = svc.forms.snapshot(k for k in form_keys(proc) if k in known)
+    return orjson.dumps(schemas, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _files_used(proc, texts: dict[str, str]) -> dict[str, str]:

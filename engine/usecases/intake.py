@@ -10,6 +10,7 @@ from engine.accounts.permissions import Principal, use_case
 from engine.errors import CaseNotFound, ProcessNotFound
 from engine.runtime.runner import instructions_of, start_form_key
 from engine.storage import models
+from engine.usecases.deploy import forms_of_version
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -46,9 +47,10 @@ def intake_form(svc: Services, principal: Principal, process_key: str) -> dict:
         if row is None:
             raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
         spec, _subs = svc.specs.get(uow.conn, row.id)
+        forms = forms_of_version(svc, uow.conn, row.id)
     form_key = start_form_key(spec)
     return {"process_key": process_key, "name": row.name or process_key, "form_key": form_key,
-            "schema": svc.forms.get(form_key) if form_key else None}
+            "schema": forms.get(form_key) if form_key and forms is not None else None}
 
 
 def process_names(conn) -> dict[str, str]:

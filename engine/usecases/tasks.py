@@ -25,13 +25,14 @@ from engine.runtime.runner import start_form_key
 from engine.usecases import intake, issuing
 from engine.usecases.attachments import attachments_of
 from engine.usecases.cases import check_data, load_case_data, outcome_events
+from engine.usecases.deploy import forms_of_version
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
 
 _t, _c, _d = models.tasks, models.cases, models.task_drafts
 _TASK_BY_ID = (select(_t, _c.c.number.label("case_number"), _c.c.title.label("case_title"), _c.c.process_key,
-                      _c.c.state.label("case_state"))
+                      _c.c.state.label("case_state"), _c.c.process_version_id)
                .join(_c, _c.c.id == _t.c.case_id).where(_t.c.id == bindparam("b_id")))
 _DRAFT = select(_d).where(_d.c.task_id == bindparam("b_id"))
 _FINISH_TASK = (update(_t).where(_t.c.id == bindparam("b_id"), _t.c.state == "ready")
@@ -73,11 +74,11 @@ def _not_takeable(conn, row: dict) -> Conflict:
                         assignee_name=auth.display_names(conn, [who]).get(who))
 
 
-def _citizen_email(svc: Services, wf, data: dict) -> str | None:
+def _citizen_email(forms, wf, data: dict) -> str | None:
     """The citizen's address in the case's data, from the field the procedure's intake form declares."""
-    if svc.forms is None:
+    if forms is None:
         return None
-    return svc.forms.citizen_email(start_form_key(wf.spec), data)
+    return forms.citizen_email(start_form_key(wf.spec), data)
 
 
 @use_case("task.read")
@@ -98,8 +99,7 @@ def task_form(svc: Services, principal: Principal, task_id: str) -> dict:
 def form_schema(svc: Services, principal: Principal, task_id: str) -> dict | None:
     """A task's JSON Schema alone (None without a form), to read a posted form without loading its case."""
     with svc.uow(write=False) as uow:
-        form_key = _visible(uow.conn, principal, task_id)["form_key"]
-    return _schema(svc, form_key)
+        return _schema(svc, uow.conn, _visible(uow.conn, principal, task_id))
 
 
 @use_case("task.read")
@@ -118,7 +118,7 @@ def task_page(svc: Services, principal: Principal, task_id: str) -> dict:
 
 def _form(svc: Services, conn, task: dict, case_data: dict | None = None) -> dict:
     form_key = task["form_key"]
-    schema = _schema(svc, form_key)
+    schema = _schema(svc, conn, task)
     draft = conn.execute(_DRAFT, {"b_id": task["id"]}).mappings().first() if task["state"] == "ready" else None
     if draft:
         data = orjson.loads(draft["data_json"])
@@ -128,12 +128,14 @@ def _form(svc: Services, conn, task: dict, case_data: dict | None = None) -> dic
             "draft_saved_at": draft["saved_at"] if draft else None}
 
 
-def _schema(svc: Services, form_key: str | None) -> dict | None:
+def _schema(svc: Services, conn, task: dict) -> dict | None:
+    """The task's form as its case's process version was deployed with it (running cases keep their forms)."""
+    form_key = task["form_key"]
     if form_key is None:
         return None
     if svc.forms is None:
         raise NotFound(f"form '{form_key}' does not exist", form=form_key)
-    return svc.forms.get(form_key)
+    return forms_of_version(svc, conn, task["process_version_id"]).get(form_key)
 
 
 def ui_hints(schema: dict | None) -> dict:
@@ -233,8 +235,9 @@ def document_draft(svc: Services, principal: Principal, task_id: str, data: dict
         if not row["document_kind"]:
             raise NotFound(f"task {task_id} issues no document", task_id=task_id)
         data = check_data(data or {})
-        if svc.forms is not None:
-            data = svc.forms.validate(row["form_key"], data)
+        forms = forms_of_version(svc, conn, row["process_version_id"])
+        if forms is not None:
+            data = forms.validate(row["form_key"], data)
         case = read_case(conn, row["case_id"])
         task = load_case_workflow(svc, conn, case).get_task_from_id(UUID(task_id))
         if task is None:
@@ -255,8 +258,9 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
         data = check_data(data or {})
         if row["state"] != "ready" or (row["assignee"] not in (None, actor)):
             raise _not_takeable(uow.conn, row)
-        if svc.forms is not None:
-            data = svc.forms.validate(row["form_key"], data)
+        forms = forms_of_version(svc, conn, row["process_version_id"])  # the forms its version was deployed with
+        if forms is not None:
+            data = forms.validate(row["form_key"], data)
         case = read_case(conn, row["case_id"])
         if case.state != "running":
             raise Conflict(f"the case is {case.state}; its tasks cannot be completed now", state=case.state)
@@ -291,7 +295,7 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
                                        task_id=task_id, actor=actor, data=data)])
         issued = issuing.issue(svc, conn, case_id=case.id, task_id=task_id, pending=pending,
                                data={**filled, **data}, actor=actor, now=now,
-                               citizen_email=_citizen_email(svc, wf, filled)) if pending else []
+                               citizen_email=_citizen_email(forms, wf, filled)) if pending else []
         append_events(conn, outcome_events(case.id, now, state, failure))
         uow.commit()
     return {"case_id": case.id, "task_title": row["title"], "case_state": state, "case_version": version,

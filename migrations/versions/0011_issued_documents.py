@@ -1,5 +1,6 @@
 """issued documents: the task's document kind, what a document was filled with, its signers and signature, the
-reason of a correction; attachments' page counts; the outbox's attached document; documents and their counters guarded like the history
+reason of a correction; attachments' page counts; the outbox's attached document; the forms a process version
+was deployed with; documents and their counters guarded like the history
 
 Revision ID: 0011_issued_documents
 Revises: 0003_api, 0010_documents
@@ -23,6 +24,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("signers_json", sa.Text(), nullable=True))
         batch.add_column(sa.Column("signature", sa.String(length=20), nullable=True))
         batch.add_column(sa.Column("correction_reason", sa.Text(), nullable=True))
+    with op.batch_alter_table("process_versions") as batch:
+        batch.add_column(sa.Column("forms_json", sa.Text(), nullable=True))
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("document_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(op.f("fk_outbox_document_id_documents"), "documents", ["document_id"], ["id"])
@@ -62,6 +65,8 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.drop_constraint(op.f("fk_outbox_document_id_documents"), type_="foreignkey")
         batch.drop_column("document_id")
+    with op.batch_alter_table("process_versions") as batch:
+        batch.drop_column("forms_json")
     with op.batch_alter_table("documents") as batch:
         batch.drop_column("correction_reason")
         batch.drop_column("signature")
