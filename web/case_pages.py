@@ -1,15 +1,21 @@
 """The case page (summary, live diagram, who holds what, timeline, documents, attachments, the foliated case
-file), the whole case file as one PDF, and the cases list."""
+file), the whole case file as one PDF, the cases list, and correcting an issued document."""
 from __future__ import annotations
 
 import io
 import json
 
-from flask import current_app, g, render_template, request, send_file
+from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 
-from engine.usecases import cases, casefile
+from engine.errors import FormInvalid
+from engine.usecases import cases, casefile, corrections
 from engine.usecases.inbox import due_flags
+from engine.usecases.issuing import DocumentIncomplete
+from web import schema_form
+from web.i18n import localize
 from web.pages import bp, login_required, services
+from web.submissions import single_submission
 from web.task_messages import called
 
 CASE_STATES = ("running", "completed", "error", "suspended", "cancelled")
@@ -54,3 +60,49 @@ def cases_list():
     pages = max(1, -(-result["total"] // result["per_page"]))
     return render_template("pages/cases.html", result=result, pages=pages, filters=filters,
                            names=result["names"], states=CASE_STATES, args=request.args.to_dict())
+
+
+@bp.route("/documentos/<int:document_id>/corregir", methods=["GET", "POST"])
+@login_required
+@single_submission()
+def correct_document(document_id: int):
+    """Correct an issued document: its fields prefilled (a list one item a line) and the reason; the correction is
+    a new document with the next number, the original stays (engine/usecases/corrections.py)."""
+    svc = services()
+    form = corrections.correction_form(svc, g.user, document_id)
+    values, reason, errors, status = {f["name"]: f["value"] for f in form["fields"]}, "", {}, 200
+    if request.method == "POST":
+        values = {f["name"]: _posted(f) for f in form["fields"]}
+        reason = request.form.get("motivo", "")
+        changes = {f["name"]: values[f["name"]] for f in form["fields"] if values[f["name"]] != f["value"]}
+        try:
+            made = corrections.correct_document(svc, g.user, document_id, changes, reason)
+        except FormInvalid as exc:  # the form again, with what was typed and the fields marked
+            errors = {name: localize(message) for name, message in
+                      schema_form.errors_by_field(exc.details.get("errors") or []).items()}
+            flash(localize(exc.message) if isinstance(exc, DocumentIncomplete)
+                  else _("El formulario tiene errores; corríjalos y envíelo de nuevo."), "error")
+            status = 422
+        else:
+            flash(_("Se emitió %(number)s, que corrige %(original)s.", number=made["number"] or "",
+                    original=form["document"]["number"] or ""), "info")
+            return redirect(url_for("pages.case", case_id=form["document"]["case_id"]))
+    fields = [schema_form.Field(name=f["name"], label=f["name"].replace("_", " ").capitalize(),
+                                kind="lines" if f["list"] else "textarea", required=f["required"],
+                                help=_("Un elemento por línea.") if f["list"] else None,
+                                value=values[f["name"]], error=errors.get(f["name"]))
+              for f in form["fields"]]
+    return render_template("pages/correction.html", document=form["document"], fields=fields,
+                           corrected_by=form["corrected_by"], reason=reason,
+                           reason_error=errors.get(corrections.REASON_FIELD)), status
+
+
+def _posted(field: dict):
+    """A field as the correction form posted it: a list one item a line, a text as typed (line ends as stored);
+    a field the form did not send keeps its stored value."""
+    if field["name"] not in request.form:  # not sent: unchanged
+        return field["value"]
+    raw = request.form[field["name"]]
+    if field["list"]:
+        return [line.strip() for line in raw.splitlines() if line.strip()]
+    return raw.replace("\r\n", "\n")

@@ -15,6 +15,7 @@ from engine.accounts.users import add_user
 from engine.documents.codes import verification_code
 from engine.storage import models
 from engine.storage.documents import store_document
+from tests.api.probes import issued_document
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import PASSWORD, as_form, csrf_of, login
 
@@ -119,6 +120,11 @@ MATRIX = {
         lambda o, u: (f"/expedientes/{o.case()}/expediente.pdf", None), (LOGIN, 200, 200, 200, 200, 404)),
     ("GET", "/documentos/<int:document_id>.pdf", "an issued document's PDF"): (
         lambda o, u: (f"/documentos/{document_id(o)}.pdf", None), (LOGIN, 200, 200, 200, 200, 404)),
+    ("GET", "/documentos/<int:document_id>/corregir", "correct a document: the form"): (
+        lambda o, u: (f"/documentos/{document_id(o)}/corregir", None), (LOGIN, 403, 200, 403, 200, 403)),
+    ("POST", "/documentos/<int:document_id>/corregir", "correct a document"): (
+        lambda o, u: (f"/documentos/{issued_document(o.svc)}/corregir", {"motivo": "Fecha equivocada"}),
+        (LOGIN, 403, MOVED, 403, MOVED, 403)),
     ("GET", "/expedientes/nuevo", "procedures"): (lambda o, u: ("/expedientes/nuevo", None),
                                                   (LOGIN, 200, 200, 403, 200, None)),
     ("GET", "/expedientes/nuevo/<process_key>", "intake form"): (

@@ -1,0 +1,104 @@
+"""Correcting an issued document from the case page: a «Corregir» link for supervisors and administrators on each
+document but the receipt and those already corrected, /documentos/<id>/corregir with the document's fields
+prefilled and the reason, the correction issued and named on return (who may open it:
+tests/web/test_page_authorization.py; the correction itself: tests/integration/test_corrections.py)."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from engine.accounts.users import add_user
+from engine.storage import documents
+from tests.api.probes import issued_document
+from tests.web.conftest import PASSWORD, csrf_of, login
+
+
+@pytest.fixture(scope="module")
+def people(web_office):
+    svc, _app = web_office
+    add_user(svc, "supervisor1", "supervisor", PASSWORD, groups=["ventanilla", "tramite"])
+    return svc
+
+
+def signed_in(app, username):
+    client = app.test_client()
+    assert login(client, username).status_code == 302
+    return client
+
+
+def document_row(svc, document_id: int) -> dict:
+    with svc.uow(write=False) as uow:
+        return documents.document_by_id(uow.conn, document_id)
+
+
+def correct_links(page: str) -> list[int]:
+    return [int(i) for i in re.findall(r'href="/documentos/(\d+)/corregir"', page)]
+
+
+def test_a_supervisor_corrects_a_document_from_the_case_page(app, people):
+    svc = people
+    original = document_row(svc, issued_document(svc))
+    case_id = original["case_id"]
+    client = signed_in(app, "supervisor1")
+    page = client.get(f"/expedientes/{case_id}").get_data(as_text=True)
+    # The probe's case holds the resolution the licence cites, then the licence: both may be corrected.
+    assert correct_links(page) == [original["id"] - 1, original["id"]]
+
+    form = client.get(f"/documentos/{original['id']}/corregir")
+    html = form.get_data(as_text=True)
+    assert form.status_code == 200 and original["number"] in html
+    assert re.search(r'<textarea id="f-certificado_vigencia_hasta" name="certificado_vigencia_hasta"[^>]*>'
+                     r'2030-01-12</textarea>', html)
+    assert 'name="motivo"' in html and "Motivo de la corrección" in html
+
+    # Without a reason: the form again (422), the field marked, what was typed kept; nothing issued.
+    refused = client.post(f"/documentos/{original['id']}/corregir", data={
+        "csrf_token": csrf_of(html), "submission_token": "a" * 32, "certificado_vigencia_hasta": "2030-01-13",
+        "motivo": "  "})
+    again = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="f-motivo-error"' in again and ">2030-01-13</textarea>" in again
+    with svc.uow(write=False) as uow:
+        assert [d["id"] for d in documents.documents_of_case(uow.conn, case_id)][-1] == original["id"]
+
+    done = client.post(f"/documentos/{original['id']}/corregir", data={
+        "csrf_token": csrf_of(html), "submission_token": "b" * 32, "certificado_vigencia_hasta": "2030-01-13",
+        "motivo": "La feria termina el día 13."})
+    assert done.status_code == 302 and done.location.endswith(f"/expedientes/{case_id}")
+    with svc.uow(write=False) as uow:
+        correction = documents.documents_of_case(uow.conn, case_id)[-1]
+    assert correction["corrects_id"] == original["id"] and correction["kind"] == "licencia"
+    assert json.loads(correction["data_json"])["certificado_vigencia_hasta"] == "2030-01-13"
+    assert correction["correction_reason"] == "La feria termina el día 13"
+    page = client.get(f"/expedientes/{case_id}").get_data(as_text=True)
+    assert f"Se emitió {correction['number']}, que corrige {original['number']}." in page
+    assert original["id"] not in correct_links(page) and correction["id"] in correct_links(page)
+
+    # The same submission again changes nothing; the original's form says which document corrects it.
+    replay = client.post(f"/documentos/{original['id']}/corregir", data={
+        "csrf_token": csrf_of(html), "submission_token": "b" * 32, "certificado_vigencia_hasta": "2030-01-13",
+        "motivo": "La feria termina el día 13."})
+    assert replay.status_code == 302
+    with svc.uow(write=False) as uow:
+        assert documents.documents_of_case(uow.conn, case_id)[-1]["id"] == correction["id"]
+    shown = client.get(f"/documentos/{original['id']}/corregir").get_data(as_text=True)
+    assert 'id="already-corrected"' in shown and correction["number"] in shown and 'id="correction-form"' not in shown
+
+
+def test_a_clerk_sees_no_correct_link_and_cannot_open_the_form(app, people):
+    svc = people
+    original = document_row(svc, issued_document(svc))
+    client = signed_in(app, "ventanilla1")
+    page = client.get(f"/expedientes/{original['case_id']}")
+    assert page.status_code == 200 and correct_links(page.get_data(as_text=True)) == []
+    assert client.get(f"/documentos/{original['id']}/corregir").status_code == 403
+
+
+def test_the_correction_page_follows_the_pages_language(app, people):
+    original = document_row(people, issued_document(people))
+    client = signed_in(app, "supervisor1")
+    client.get("/idioma/en")
+    page = client.get(f"/documentos/{original['id']}/corregir").get_data(as_text=True)
+    assert "Reason for the correction" in page and "Issue the correction" in page
+    assert ">Correct<" in client.get(f"/expedientes/{original['case_id']}").get_data(as_text=True)
