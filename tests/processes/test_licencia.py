@@ -156,6 +156,16 @@ def test_verification_code_differs_between_certificates(svc):
     assert numbers == ["LIC-GDCH-2026-0001", "LIC-GDCH-2026-0002"]  # numbered per kind and year, no gaps
 
 
+def test_the_opinion_request_needs_its_oficios_and_numbers_none_when_refused(svc):
+    walk = to_opinions(start(svc, "espectaculo_publico", at=local(2026, 3, 30, 9)))
+    with pytest.raises(FormInvalid) as refused:
+        walk.complete("solicitar_opiniones", {"opiniones_fecha_solicitud": "2026-03-31T10:00:00-06:00"})
+    assert [e["field"] for e in refused.value.errors] == ["oficios_opinion"]
+    assert walk.ready() == ["solicitar_opiniones"] and "documentos_oficio" not in walk.data
+    request_opinions(walk, local(2026, 3, 31))
+    assert [d["numero"] for d in walk.data["documentos_oficio"]] == ["OF-GDCH-2026-0001", "OF-GDCH-2026-0002"]
+
+
 # -- opinions late ----------------------------------------------------------------------------------
 
 def test_opinions_not_received_in_time_the_case_continues_without_them(svc):
