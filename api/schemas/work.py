@@ -175,6 +175,45 @@ class IssuedDocumentSchema(Schema):
     citizen_facing = fields.Boolean(required=True)
 
 
+class CorrectionRequestSchema(Schema):
+    changes = JsonObject(load_default=dict, metadata={
+        "description": "field -> new value (a text, or a list of texts where the field is a list); only the fields "
+                       "the correction form lists; the others keep the values the original was filled with"})
+    reason = fields.String(load_default=None, allow_none=True,
+                           metadata={"description": "why the document is corrected (required; printed on it)"})
+
+
+class CorrectableFieldSchema(Schema):
+    name = fields.String(required=True)
+    list = fields.Boolean(required=True, metadata={"description": "a list of texts (else a text)"})
+    required = fields.Boolean(required=True, metadata={"description": "the document's template needs it"})
+    value = fields.Raw(required=True, metadata={"description": "the value the original was filled with"})
+
+
+class CorrectedDocumentSchema(Schema):
+    id = fields.Integer(required=True)
+    case_id = fields.Integer(required=True)
+    case_number = fields.String(required=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    number = fields.String(allow_none=True)
+    issued_at = fields.DateTime(required=True)
+    code = fields.String(required=True)
+
+
+class CorrectorSchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(allow_none=True)
+
+
+class CorrectionFormSchema(Schema):
+    document = fields.Nested(CorrectedDocumentSchema, required=True)
+    fields_ = fields.List(fields.Nested(CorrectableFieldSchema), required=True, data_key="fields",
+                          attribute="fields", metadata={"description": "what a correction may change"})
+    corrected_by = fields.Nested(CorrectorSchema, allow_none=True, metadata={
+        "description": "the document that already corrects this one (correct that one instead), or null"})
+
+
 class DraftSchema(Schema):
     task_id = fields.String(required=True)
     data = JsonObject(required=True)

@@ -107,6 +107,12 @@ MATRIX = {
         lambda x, u: (f"/api/documents/{p.issued_document(x.svc)}", {}), (401, 200, 200, 200, 200)),
     ("GET", "/api/documents/<id:document_id>/content"): (
         lambda x, u: (f"/api/documents/{p.issued_document(x.svc)}/content", {}), (401, 200, 200, 200, 200)),
+    ("GET", "/api/documents/<id:document_id>/correction-form"): (
+        lambda x, u: (f"/api/documents/{p.issued_document(x.svc)}/correction-form", {}), (401, 403, 200, 403, 200)),
+    ("POST", "/api/documents/<id:document_id>/corrections"): (
+        lambda x, u: (f"/api/documents/{p.issued_document(x.svc)}/corrections",
+                      {"json": {"changes": {"certificado_vigencia_hasta": "2030-01-13"}, "reason": "Fecha"}}),
+        (401, 403, 201, 403, 201)),
     ("GET", "/api/users"): (lambda x, u: ("/api/users", {}), (401, 403, 200, 200, 200)),
     ("POST", "/api/users"): (lambda x, u: ("/api/users", {"json": {"username": p.unique("nuevo"), "role": "clerk",
                                                                    "password": "una-clave-larga"}}),
@@ -161,6 +167,8 @@ OUTSIDER_STATUS = {
     ("POST", "/api/tasks/<uuid:task_id>/document-draft"): 404,
     ("GET", "/api/documents/<id:document_id>"): 404,
     ("GET", "/api/documents/<id:document_id>/content"): 404,
+    ("GET", "/api/documents/<id:document_id>/correction-form"): 403,
+    ("POST", "/api/documents/<id:document_id>/corrections"): 403,
 }
 NOT_FOUND_CODES = {"case_not_found", "task_not_found", "not_found"}
 
