@@ -55,7 +55,6 @@ def correct_document(svc: Services, principal: Principal, document_id: int, chan
     bytes). A document already corrected: Conflict naming the number that corrects it. No reason, a field that
     may not be changed or a value of another type: FormInvalid naming the field. A template the changed data
     cannot fill: issuing.DocumentIncomplete."""
-    reason = _checked_reason(reason)
     with svc.uow() as uow:
         conn = uow.conn
         row = _visible_document(conn, principal, document_id)
@@ -67,6 +66,7 @@ def correct_document(svc: Services, principal: Principal, document_id: int, chan
             raise Conflict(f"document {row['number'] or document_id} is already corrected by "
                            f"{corrector['number'] or corrector['id']}; correct that one instead",
                            corrected_by=corrector["number"], corrected_by_id=corrector["id"])
+        reason = _checked_reason(reason)
         stored = _stored_data(row)
         data = {**stored, **_checked_changes(row["kind"], stored, changes)}
         now = svc.clock()

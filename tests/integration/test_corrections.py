@@ -46,8 +46,8 @@ def test_a_correction_is_a_new_numbered_document_naming_the_original_which_stays
     correction = docs[1]
     assert (correction["number"], correction["corrects_id"], correction["correction_reason"], correction["task_id"],
             correction["issued_by"]) == ("OF-GDCH-2026-0002", original["id"], REASON[:-1], None, "supervisor1")
-    for part in ("Este documento corrige oficio OF-GDCH-2026-0001", f"Motivo: {REASON} Oficio", "Subcomisario Pedro Cumes",
-                 "Policía Nacional Civil", "OF-GDCH-2026-0002"):
+    for part in ("Este documento corrige oficio OF-GDCH-2026-0001", f"Motivo: {REASON} Oficio",  # one final period
+                 "Subcomisario Pedro Cumes", "Policía Nacional Civil", "OF-GDCH-2026-0002"):
         assert part in correction["text"], part
     assert f"(código {original['verification_code']})" in correction["text"].replace("- ", "-")  # a line may break it
     assert "Comisario Juan Pérez" not in correction["text"]
@@ -141,7 +141,8 @@ def test_a_corrected_previo_is_mailed_to_the_citizen_like_the_original(office):
         "previo_requerimientos": [{"requisito": "Plan de seguridad", "fundamento": "Decreto 574"}],
         "previo_plazo_dias": 10})
     previo = issued(office, case_id)[-1]
-    corrected = corrections.correct_document(office, SUPERVISOR, previo["id"], {}, "El plazo se cuenta en días hábiles.")
+    corrected = corrections.correct_document(office, SUPERVISOR, previo["id"], {},
+                                             "El plazo se cuenta en días hábiles.")
     mails = [m for m in outbox_rows(office, case_id) if m["kind"] == "documento"]
     assert [(m["to_address"], m["document_id"]) for m in mails] == [
         ("ana@example.com", previo["id"]), ("ana@example.com", corrected["id"])]
