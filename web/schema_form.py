@@ -45,7 +45,8 @@ def fields(schema: dict, data: dict | None = None, errors: dict | None = None, p
         if prop.get("readOnly") or prop.get("x-oculto"):
             continue
         name = f"{prefix}{key}"
-        out.append(_field(name, prop, data.get(key), key in required, errors))
+        # A value the case does not hold yet starts at the schema's default (a legal basis the office wrote).
+        out.append(_field(name, prop, data.get(key, prop.get("default")), key in required, errors))
     return out
 
 

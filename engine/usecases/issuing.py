@@ -147,10 +147,11 @@ def page_count(pdf: bytes) -> int:
 
 
 def issue(svc: Services, conn, *, case_id: int, task_id: str | None, pending: list[Pending], data: dict,
-          actor: str, now: datetime, citizen_email: str | None = None, corrects: dict | None = None,
-          correction_reason: str | None = None) -> list[dict]:
+          actor: str, now: datetime, own: dict | None = None, citizen_email: str | None = None,
+          corrects: dict | None = None, correction_reason: str | None = None) -> list[dict]:
     """Render, sign and store the pending documents with `data` (the step's data with the form's over it);
-    returns their rows (without bytes)."""
+    returns their rows (without bytes). The co-signer is read from `own`, the step's own form fields (default:
+    `data`), so an earlier step's co-signer never signs a later document."""
     if not pending:
         return []
     case = _case(conn, case_id)
@@ -163,7 +164,7 @@ def issue(svc: Services, conn, *, case_id: int, task_id: str | None, pending: li
     for p in pending:
         spec = kinds.kind(p.kind)
         filled = {**data, **(p.item or {})}
-        cosigner = _cosigner(filled)
+        cosigner = _cosigner({**(data if own is None else own), **(p.item or {})})
         context = document_context(case=case, procedure=procedure, data=data, item=p.item, issued_at=now,
                                    number=p.number, code=p.code, base_url=base_url, issued=earlier, signer=signer,
                                    cosigner=cosigner, corrects=corrects, correction_reason=correction_reason)
@@ -197,7 +198,7 @@ def issue(svc: Services, conn, *, case_id: int, task_id: str | None, pending: li
 
 
 def draft(svc: Services, conn, *, case_id: int, kind: str, each: str | None, data: dict, actor: str,
-          now: datetime) -> bytes:
+          now: datetime, own: dict | None = None) -> bytes:
     """The step's document(s) as they would be issued now, without number, code or signature, marked BORRADOR;
     with `documentEach`, every item's document one after the other in one PDF."""
     spec = kinds.kind(kind)
@@ -206,10 +207,10 @@ def draft(svc: Services, conn, *, case_id: int, kind: str, each: str | None, dat
     name = display_names(conn, [actor]).get(actor) or actor
     pdfs = []
     for item in _items(kind, each, data):
-        filled = {**data, **(item or {})}
         context = document_context(case=case, procedure=procedure, data=data, item=item, issued_at=now,
                                    issued=_earlier(conn, case_id), signer={"username": actor, "name": name},
-                                   cosigner=_cosigner(filled), draft=True)
+                                   cosigner=_cosigner({**(data if own is None else own), **(item or {})}),
+                                   draft=True)
         pdfs.append(_render(spec, context))
     if not pdfs:
         raise InvalidInput(f"'{each}' is empty: there is no {kind} to show",

@@ -74,6 +74,13 @@ def _not_takeable(conn, row: dict) -> Conflict:
                         assignee_name=auth.display_names(conn, [who]).get(who))
 
 
+def _declared(forms, form_key: str | None) -> list[str]:
+    """The top-level fields the task's form declares (none without forms or a form)."""
+    if forms is None or form_key is None:
+        return []
+    return list((forms.get(form_key).get("properties") or {}))
+
+
 def _citizen_email(forms, wf, data: dict) -> str | None:
     """The citizen's address in the case's data, from the field the procedure's intake form declares."""
     if forms is None:
@@ -243,7 +250,8 @@ def document_draft(svc: Services, principal: Principal, task_id: str, data: dict
         if task is None:
             raise TaskNotFound(f"task {task_id} is not a task of case {case.id}", task_id=task_id)
         kind, each = issuing.properties_of(task.task_spec)
-        pdf = issuing.draft(svc, conn, case_id=case.id, kind=kind, each=each, data={**task.data, **data},
+        own = {key: data.get(key) for key in _declared(forms, row["form_key"])} | data  # as completing would
+        pdf = issuing.draft(svc, conn, case_id=case.id, kind=kind, each=each, data={**task.data, **own}, own=own,
                             actor=principal.username, now=svc.clock())
     return {"pdf": pdf, "filename": f"borrador-{kind}-{row['case_number']}.pdf", "kind": kind}
 
@@ -270,7 +278,10 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
             raise TaskNotFound(f"task {task_id} is not a human task of case {case.id}", task_id=task_id)
         before = snapshot(svc.runtime, wf)
         kind, each = issuing.properties_of(task.task_spec)
-        filled = {**task.data, **data}  # what the step's document is filled with: its data, the form's over it
+        # What the step's document is filled with: the case's data, this step's form over it; a field of the form
+        # the clerk left empty is empty in the document, not an older step's value of the same name.
+        own = {key: data.get(key) for key in _declared(forms, row["form_key"])} | data
+        filled = {**task.data, **own}
         if kind:
             data = dict(data)  # the numbers go into the step's data, not into the caller's dict
         pending = issuing.allocate(svc, conn, kind, each, data, svc.clock()) if kind else []
@@ -294,7 +305,7 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
         append_events(conn, [event_row(case.id, now, "task_completed", element_id=row["element_id"],
                                        task_id=task_id, actor=actor, data=data)])
         issued = issuing.issue(svc, conn, case_id=case.id, task_id=task_id, pending=pending,
-                               data={**filled, **data}, actor=actor, now=now,
+                               data={**filled, **data}, own=own, actor=actor, now=now,
                                citizen_email=_citizen_email(forms, wf, filled)) if pending else []
         append_events(conn, outcome_events(case.id, now, state, failure))
         uow.commit()

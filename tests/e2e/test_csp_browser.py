@@ -9,7 +9,7 @@ import pytest
 
 from engine.accounts.users import add_user
 from tests.e2e.chromium import TIMEOUT_MS
-from tests.e2e.test_clerk_browser import fill
+from tests.e2e.licence_pages import fill
 from tests.processes.licencia_walk import intake
 from tests.task_rows import task_rows
 from tests.web.conftest import PASSWORD

@@ -232,3 +232,18 @@ def test_a_document_its_case_cannot_fill_refuses_the_step_and_changes_nothing(of
     assert "task_completed" not in history
     with office.uow(write=False) as uow:  # the number taken in the refused transaction went back with it
         assert list(uow.conn.exec_driver_sql("SELECT last FROM document_counters")) == []
+
+
+def test_a_field_left_empty_and_an_earlier_co_signer_do_not_reach_the_document(office):
+    # Two oficios in one case: the first names a co-signer and a post; the second leaves both empty.
+    case_id, [row] = start(office, linear(task("Primero", "oficio_prueba", "oficio"),
+                                          task("Segundo", "oficio_prueba", "oficio")))
+    tasks.complete_task(office, principal_for("oficial1"), row["id"], {**ONE, "cofirmante": "Luis Chex"})
+    [second] = [t for t in task_rows(office, case_id) if t["state"] == "ready"]
+    plain = {k: v for k, v in ONE.items() if k != "oficio_cargo"}
+    tasks.complete_task(office, principal_for("oficial1"), second["id"], plain)
+    first_doc, second_doc = issued(office, case_id)
+    assert [s["role"] for s in json.loads(first_doc["signers_json"])] == ["signer", "cosigner"]
+    assert [s["role"] for s in json.loads(second_doc["signers_json"])] == ["signer"]
+    assert "Luis Chex" not in second_doc["text"] and "Jefe de la Comisaría 71" not in second_doc["text"]
+    assert json.loads(second_doc["data_json"])["oficio_cargo"] is None

@@ -75,3 +75,10 @@ def test_nested_objects_are_drawn_as_fieldsets_and_parsed_back():
     posted = MultiDict([("representante_legal.nombre", "Ana"), ("representante_legal.dpi", "")])
     assert parse(NESTED, posted) == {"representante_legal": {"nombre": "Ana"}}
     assert parse(NESTED, MultiDict([("representante_legal.nombre", "")])) == {}
+
+
+def test_a_value_the_case_does_not_hold_starts_at_the_schema_default():
+    schema = {"type": "object", "properties": {"fundamento": {"type": "string", "default": "Decreto 119-96, art. 3"}}}
+    [empty] = fields(schema, {})
+    [held] = fields(schema, {"fundamento": "Constitución, art. 28"})
+    assert (empty.value, held.value) == ("Decreto 119-96, art. 3", "Constitución, art. 28")
