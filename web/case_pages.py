@@ -87,7 +87,7 @@ def correct_document(document_id: int):
             flash(_("Se emitió %(number)s, que corrige %(original)s.", number=made["number"] or "",
                     original=form["document"]["number"] or ""), "info")
             return redirect(url_for("pages.case", case_id=form["document"]["case_id"]))
-    fields = [schema_form.Field(name=f["name"], label=f["name"].replace("_", " ").capitalize(),
+    fields = [schema_form.Field(name=f["name"], label=f["label"] or f["name"].replace("_", " ").capitalize(),
                                 kind="lines" if f["list"] else "textarea", required=f["required"],
                                 help=_("Un elemento por línea.") if f["list"] else None,
                                 value=values[f["name"]], error=errors.get(f["name"]))

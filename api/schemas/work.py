@@ -185,6 +185,7 @@ class CorrectionRequestSchema(Schema):
 
 class CorrectableFieldSchema(Schema):
     name = fields.String(required=True)
+    label = fields.String(allow_none=True, metadata={"description": "the issuing form's title for the field"})
     list = fields.Boolean(required=True, metadata={"description": "a list of texts (else a text)"})
     required = fields.Boolean(required=True, metadata={"description": "the document's template needs it"})
     value = fields.Raw(required=True, metadata={"description": "the value the original was filled with"})

@@ -11,10 +11,13 @@ corrected (correcting one already corrected would leave two documents saying the
 What a person may change: the fields the kind's template requires plus every other stored field whose value is
 a text or a list of texts (values keep their stored type). A document issued for one item of a form's array
 (`documentEach`: one oficio per institution) is corrected as one again: the item's fields are read from the
-stored data, so the template reads the item alone as it did when the original was issued."""
+stored data, so the template reads the item alone as it did when the original was issued. A changed value is
+checked against the form of the step that issued the document (a date must still be a date), and each field is
+labelled with that form's title for it."""
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import orjson
@@ -39,13 +42,16 @@ MAX_REASON_CHARS = 2000
 @use_case("document.correct")
 def correction_form(svc: Services, principal: Principal, document_id: int) -> dict:
     """What correcting a document offers: `document` (id, case, kind, title, number, issued_at, code), `fields`
-    ([{"name", "list", "required", "value"}]: the editable fields with their stored values, `list` for a list
-    of texts) and `corrected_by` ({"id", "number"} of the document that already corrects it, or None)."""
+    ([{"name", "label", "list", "required", "value"}]: the editable fields with their stored values, `list` for a
+    list of texts, `label` the issuing form's title for it or None) and `corrected_by` ({"id", "number"} of the
+    document that already corrects it, or None)."""
     with svc.uow(write=False) as uow:
         conn = uow.conn
         row = _visible_document(conn, principal, document_id)
-        return {"document": _described(conn, row), "fields": editable_fields(row["kind"], _stored_data(row)),
-                "corrected_by": _corrector(conn, document_id)}
+        origin = _origin(svc, conn, row)
+        labels = {name: prop.get("title") for name, prop in origin.properties.items() if isinstance(prop, dict)}
+        fields = [{**f, "label": labels.get(f["name"])} for f in editable_fields(row["kind"], _stored_data(row))]
+        return {"document": _described(conn, row), "fields": fields, "corrected_by": _corrector(conn, document_id)}
 
 
 @use_case("document.correct")
@@ -68,12 +74,17 @@ def correct_document(svc: Services, principal: Principal, document_id: int, chan
                            corrected_by=corrector["number"], corrected_by_id=corrector["id"])
         reason = _checked_reason(reason)
         stored = _stored_data(row)
-        data = {**stored, **_checked_changes(row["kind"], stored, changes)}
+        changes = _checked_changes(row["kind"], stored, changes)
+        origin = _origin(svc, conn, row)
+        data = {**stored, **changes}
+        item = origin.item_of(data)
+        if item is not None:  # the array holds the corrected item too, as the step's data held the original
+            data[origin.each] = [item if i == origin.index else other for i, other in enumerate(data[origin.each])]
+        _check_against_form(svc, origin, data, set(changes))
         now = svc.clock()
         [pending] = issuing.allocate(svc, conn, row["kind"], None, data, now)
-        item_keys = _item_keys(svc, conn, row)
-        if item_keys is not None:  # one of a documentEach: the template reads the item alone, as before
-            pending = dataclasses.replace(pending, item={k: data[k] for k in item_keys if k in data})
+        if item is not None:  # one of a documentEach: the template reads the item alone, as before
+            pending = dataclasses.replace(pending, item=item)
         corrects = {"id": row["id"], "number": row["number"], "issued_at": row["issued_at"],
                     "code": row["verification_code"], "title": str(kinds.title(row["kind"]))}
         [issued] = issuing.issue(svc, conn, case_id=row["case_id"], task_id=None, pending=[pending], data=data,
@@ -148,16 +159,16 @@ def _checked_changes(kind: str, stored: dict, changes) -> dict:
     if not isinstance(changes, dict):
         raise FormInvalid("changes must be an object of field names and values",
                           errors=[{"field": "changes", "message": msg("Se espera un objeto con los campos.")}])
-    fields = {f["name"]: f for f in editable_fields(kind, stored)}
+    editable = {f["name"]: f for f in editable_fields(kind, stored)}
     errors = []
     for name, value in changes.items():
-        field = fields.get(name)
-        if field is None:
+        shape = editable.get(name)
+        if shape is None:
             errors.append({"field": name, "message": msg("Este campo no se puede corregir en este documento.")})
-        elif field["list"] != isinstance(value, list) or not _editable_value(value):
-            errors.append({"field": name, "message": msg("Se espera una lista de textos.") if field["list"]
+        elif shape["list"] != isinstance(value, list) or not _editable_value(value):
+            errors.append({"field": name, "message": msg("Se espera una lista de textos.") if shape["list"]
                            else msg("Se espera un texto.")})
-        elif field["required"] and not (value.strip() if isinstance(value, str) else any(v.strip() for v in value)):
+        elif shape["required"] and not (value.strip() if isinstance(value, str) else any(v.strip() for v in value)):
             errors.append({"field": name, "message": msg("El documento necesita este dato.")})
     if errors:
         raise FormInvalid(f"the changes name fields that cannot be changed so: {', '.join(e['field'] for e in errors)}",
@@ -174,32 +185,91 @@ def _root(conn, row: dict) -> dict:
     return row
 
 
-def _item_keys(svc: Services, conn, row: dict) -> list[str] | None:
-    """The fields of the array item a document was issued for (`documentEach`), or None for a document of its own.
-    The item is found from the step that issued the chain's first document: its task's `documentEach` property
-    names the array, and the refs the step wrote (`documentos_<kind>`) give the item's position by its code."""
+@dataclass(frozen=True)
+class _Origin:
+    """Where a document's data came from: the form of the step that issued the first document of its chain
+    (`form_key`, its `properties` by name, an array's item fields included) and, for one of a `documentEach`,
+    the array's field and the item's position in it."""
+    form_key: str | None = None
+    properties: dict = field(default_factory=dict)
+    each: str | None = None
+    index: int | None = None
+    item_keys: tuple[str, ...] = ()
+
+    def item_of(self, data: dict) -> dict | None:
+        """The item's fields as `data` holds them (the item's own values are stored over the step's), or None
+        for a document of its own."""
+        if self.each is None:
+            return None
+        return {k: data[k] for k in self.item_keys if k in data}
+
+
+def _origin(svc: Services, conn, row: dict) -> _Origin:
+    """The document's _Origin, from the task that issued the chain's first document: its form, its
+    `documentEach` property (the spec of its process version), and the item's position by the code the step
+    wrote for it (`documentos_<kind>`). A document without such a task (or its form) has an empty one."""
     root = _root(conn, row)
-    if root["task_id"] is None:
-        return None
-    task = conn.execute(select(_t.c.element_id, _c.c.process_version_id).join(_c, _c.c.id == _t.c.case_id)
-                        .where(_t.c.id == root["task_id"])).first()
+    task = None if root["task_id"] is None else conn.execute(
+        select(_t.c.element_id, _t.c.form_key, _c.c.process_version_id).join(_c, _c.c.id == _t.c.case_id)
+        .where(_t.c.id == root["task_id"])).first()
     if task is None:
-        return None
-    spec, subs = svc.specs.get(conn, task.process_version_id)
-    each = None
+        return _Origin()
+    properties = _form_properties(svc, task.form_key)
+    each = _each_of(svc, conn, task.process_version_id, task.element_id)
+    root_data = _stored_data(root)
+    items, refs = root_data.get(each), root_data.get(f"documentos_{root['kind']}")
+    if each is None or not isinstance(items, list) or not isinstance(refs, list) or len(items) != len(refs):
+        return _Origin(task.form_key, properties)
+    codes = [r.get("codigo") if isinstance(r, dict) else None for r in refs]
+    index = codes.index(root["verification_code"]) if root["verification_code"] in codes else None
+    if index is None or not isinstance(items[index], dict):
+        return _Origin(task.form_key, properties)
+    item_schema = (properties.get(each) or {}).get("items") or {}
+    return _Origin(task.form_key, {**properties, **(item_schema.get("properties") or {})}, each, index,
+                   tuple(items[index]))
+
+
+def _form_properties(svc: Services, form_key: str | None) -> dict:
+    if svc.forms is None or form_key is None:
+        return {}
+    try:
+        return dict(svc.forms.get(form_key).get("properties") or {})
+    except NotFound:  # a form no longer deployed: the stored values are still corrected, unchecked
+        return {}
+
+
+def _each_of(svc: Services, conn, version_id: int, element_id: str) -> str | None:
+    """The `documentEach` property of the task `element_id` in a process version (or its sub-processes)."""
+    spec, subs = svc.specs.get(conn, version_id)
     for process in (spec, *(subs or {}).values()):
         for task_spec in process.task_specs.values():
-            if getattr(task_spec, "bpmn_id", None) == task.element_id:
-                each = issuing.properties_of(task_spec)[1]
-    root_data = _stored_data(root)
-    items, refs = root_data.get(each), root_data.get(f"documentos_{kinds.kind(root['kind']).key}")
-    if each is None or not isinstance(items, list) or not isinstance(refs, list):
-        return None
-    codes = [r.get("codigo") if isinstance(r, dict) else None for r in refs]
-    if root["verification_code"] not in codes or len(items) != len(codes):
-        return None
-    item = items[codes.index(root["verification_code"])]
-    return list(item) if isinstance(item, dict) else None
+            if getattr(task_spec, "bpmn_id", None) == element_id:
+                return issuing.properties_of(task_spec)[1]
+    return None
+
+
+def _check_against_form(svc: Services, origin: _Origin, data: dict, changed: set[str]) -> None:
+    """Refuse (FormInvalid naming the field) a changed value the issuing step's form would refuse; the values
+    left as they were issued are not checked again (a date "not in the past" then may be past now)."""
+    if not changed or svc.forms is None or not origin.properties:
+        return
+    try:
+        svc.forms.validate(origin.form_key, {k: data[k] for k in origin.properties if k in data
+                                             and (origin.each is None or k not in origin.item_keys)})
+    except FormInvalid as exc:
+        errors = [{**e, "field": name} for e in exc.errors
+                  if (name := _changed_field(e.get("field", ""), origin, changed)) is not None]
+        if errors:
+            raise FormInvalid(f"the changes do not satisfy the form {origin.form_key}: "
+                              f"{', '.join(e['field'] for e in errors)}", errors=errors) from exc
+
+
+def _changed_field(path: str, origin: _Origin, changed: set[str]) -> str | None:
+    """The changed field a form problem's path ("field", or "array/index/field" for an item) names, if any."""
+    parts = path.split("/")
+    if origin.each is not None and len(parts) >= 3 and parts[0] == origin.each and parts[1] == str(origin.index):
+        parts = parts[2:]
+    return parts[0] if parts[0] in changed else None
 
 
 def _citizen_email(svc: Services, conn, row: dict, data: dict) -> str | None:

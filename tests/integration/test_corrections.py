@@ -35,8 +35,8 @@ def test_a_correction_is_a_new_numbered_document_naming_the_original_which_stays
     fields = {f["name"]: f for f in form["fields"]}
     assert [f["name"] for f in form["fields"]][:4] == ["oficio_destinatario", "oficio_institucion",
                                                        "oficio_asunto", "oficio_cuerpo"]
-    assert fields["oficio_destinatario"] == {"name": "oficio_destinatario", "list": False, "required": True,
-                                             "value": "Comisario Juan Pérez"}
+    assert fields["oficio_destinatario"] == {"name": "oficio_destinatario", "label": None, "list": False,
+                                             "required": True, "value": "Comisario Juan Pérez"}
     assert "documento_oficio" not in fields  # not a text: not editable
 
     row = corrections.correct_document(office, SUPERVISOR, original["id"],
@@ -163,3 +163,50 @@ def test_a_change_the_template_cannot_use_is_refused_whole(office):
         corrections.correct_document(office, SUPERVISOR, licence["id"], {}, REASON)
     with office.uow(write=False) as uow:
         assert [d["kind"] for d in documents_of_case(uow.conn, case_id)] == ["oficio", "licencia"]
+
+
+def test_a_changed_value_is_checked_against_the_form_that_issued_the_document(office, forms_dir):
+    # The licence's dates are dates: a correction cannot print "el trece" where the form asked for a date.
+    (forms_dir / "certificado_prueba.schema.json").write_text(json.dumps({
+        "type": "object", "properties": {
+            "certificado_vigencia_desde": {"type": "string", "format": "date", "title": "Vigente desde"},
+            "certificado_vigencia_hasta": {"type": "string", "format": "date", "title": "Vigente hasta"}}}),
+        encoding="utf-8")
+    bpmn = linear(task("Emitir certificado", "certificado_prueba", "licencia"), task("Seguir", "sin_campos"))
+    case_id, [row] = start(office, bpmn)
+    with office.uow() as uow:  # the resolution the licence cites
+        store_document(uow.conn, case_id=case_id, task_id=None, kind="resolucion", number="RES-GDCH-2026-0009",
+                       year=2026, code="7KQ2-M9XD-4TRB-PW3H", pdf=b"%PDF-1.7 stand-in", pages=1,
+                       issued_at=office.clock(), issued_by="oficial1", citizen_facing=True)
+        uow.commit()
+    tasks.complete_task(office, principal_for("oficial1"), row["id"], {
+        "certificado_vigencia_desde": "2030-01-10", "certificado_vigencia_hasta": "2030-01-12"})
+    with office.uow(write=False) as uow:
+        licence = documents_of_case(uow.conn, case_id)[-1]
+    form = corrections.correction_form(office, SUPERVISOR, licence["id"])
+    assert [(f["name"], f["label"]) for f in form["fields"]] == [
+        ("certificado_vigencia_desde", "Vigente desde"), ("certificado_vigencia_hasta", "Vigente hasta")]
+    with pytest.raises(InvalidInput) as refused:
+        corrections.correct_document(office, SUPERVISOR, licence["id"], {"certificado_vigencia_hasta": "el trece"},
+                                     REASON)
+    assert [e["field"] for e in refused.value.errors] == ["certificado_vigencia_hasta"]
+    made = corrections.correct_document(office, SUPERVISOR, licence["id"],
+                                        {"certificado_vigencia_hasta": "2030-01-13"}, REASON)
+    assert made["number"] == "LIC-GDCH-2026-0002"
+
+
+def test_an_item_of_a_document_each_is_checked_in_its_array(office, forms_dir):
+    schema = json.loads((forms_dir / "oficios_prueba.schema.json").read_text(encoding="utf-8"))
+    schema["properties"]["envios"]["items"]["properties"]["oficio_asunto"]["maxLength"] = 40
+    (forms_dir / "oficios_prueba.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    case_id, [row] = start(office, linear(task("Oficios", "oficios_prueba", "oficio", each="envios"),
+                                          task("Seguir", "sin_campos")))
+    tasks.complete_task(office, principal_for("oficial1"), row["id"],
+                        {"envios": [ONE, {**ONE, "oficio_institucion": "CONRED"}]})
+    second = issued(office, case_id)[1]
+    with pytest.raises(InvalidInput) as refused:
+        corrections.correct_document(office, SUPERVISOR, second["id"], {"oficio_asunto": "x" * 41}, REASON)
+    assert [e["field"] for e in refused.value.errors] == ["oficio_asunto"]
+    corrections.correct_document(office, SUPERVISOR, second["id"], {"oficio_asunto": "Plan de evacuación"}, REASON)
+    stored = json.loads(issued(office, case_id)[-1]["data_json"])
+    assert [e["oficio_asunto"] for e in stored["envios"]] == [ONE["oficio_asunto"], "Plan de evacuación"]

@@ -52,6 +52,7 @@ def test_a_supervisor_corrects_a_document_from_the_case_page(app, people):
     assert re.search(r'<textarea id="f-certificado_vigencia_hasta" name="certificado_vigencia_hasta"[^>]*>'
                      r'2030-01-12</textarea>', html)
     assert 'name="motivo"' in html and "Motivo de la corrección" in html
+    assert re.search(r'<label for="f-certificado_vigencia_hasta">Vigente hasta', html)  # the form's title
 
     # Without a reason: the form again (422), the field marked, what was typed kept; nothing issued.
     refused = client.post(f"/documentos/{original['id']}/corregir", data={
