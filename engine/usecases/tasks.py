@@ -75,10 +75,12 @@ def _not_takeable(conn, row: dict) -> Conflict:
 
 
 def _declared(forms, form_key: str | None) -> list[str]:
-    """The top-level fields the task's form declares (none without forms or a form)."""
+    """The top-level fields the task's form asks the clerk for (none without forms or a form); read-only and
+    hidden ones only show the case's data, so they are not the step's to empty."""
     if forms is None or form_key is None:
         return []
-    return list((forms.get(form_key).get("properties") or {}))
+    return [key for key, prop in (forms.get(form_key).get("properties") or {}).items()
+            if not (isinstance(prop, dict) and (prop.get("readOnly") or prop.get("x-oculto")))]
 
 
 def _citizen_email(forms, wf, data: dict) -> str | None:
