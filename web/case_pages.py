@@ -32,10 +32,13 @@ def case(case_id: int):
     done = [t for t in detail["tasks"] if t["state"] == "completed"]
     diagram_url = f"/api/processes/{detail['process_key']}/versions/{detail['process_version']}/bpmn"
     folios, total = casefile.case_file_entries(page["documents"], page["files"])
+    # Corrections, both ways: the number of what each correction corrects, and of what corrects each original.
+    numbers = {d["id"]: d["number"] for d in page["documents"]}
+    corrected_by = {d["corrects_id"]: d["number"] for d in page["documents"] if d["corrects_id"]}
     return render_template(
         "pages/case.html", case=detail, active=active, done=done, history=page["history"], files=page["files"],
         documents=page["documents"], folios=folios, total_folios=total, diagram_url=diagram_url,
-        marks=json.dumps(page["marks"]), name=page["name"])
+        marks=json.dumps(page["marks"]), name=page["name"], numbers=numbers, corrected_by=corrected_by)
 
 
 @bp.get("/expedientes/<int:case_id>/expediente.pdf")

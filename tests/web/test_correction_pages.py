@@ -11,7 +11,9 @@ import pytest
 
 from engine.accounts.users import add_user
 from engine.storage import documents
+from engine.usecases import corrections
 from tests.api.probes import issued_document
+from tests.conftest import principal_for
 from tests.web.conftest import PASSWORD, csrf_of, login
 
 
@@ -75,6 +77,7 @@ def test_a_supervisor_corrects_a_document_from_the_case_page(app, people):
     page = client.get(f"/expedientes/{case_id}").get_data(as_text=True)
     assert f"Se emitió {correction['number']}, que corrige {original['number']}." in page
     assert original["id"] not in correct_links(page) and correction["id"] in correct_links(page)
+    assert f"Corregido por {correction['number']}" in page and f"Corrige {original['number']}" in page
 
     # The same submission again changes nothing; the original's form says which document corrects it.
     replay = client.post(f"/documentos/{original['id']}/corregir", data={
@@ -93,7 +96,13 @@ def test_a_clerk_sees_no_correct_link_and_cannot_open_the_form(app, people):
     client = signed_in(app, "ventanilla1")
     page = client.get(f"/expedientes/{original['case_id']}")
     assert page.status_code == 200 and correct_links(page.get_data(as_text=True)) == []
+    assert "Corrección" not in page.get_data(as_text=True)  # nothing corrected here: no column for him
     assert client.get(f"/documentos/{original['id']}/corregir").status_code == 403
+    # Once corrected, he reads which document corrects it, and still may not correct either.
+    made = corrections.correct_document(svc, principal_for("supervisor1", role="supervisor"), original["id"], {},
+                                        "Fecha equivocada")
+    page = client.get(f"/expedientes/{original['case_id']}").get_data(as_text=True)
+    assert f"Corregido por {made['number']}" in page and correct_links(page) == []
 
 
 def test_the_correction_page_follows_the_pages_language(app, people):
