@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 
 import pytest
 
@@ -210,3 +211,23 @@ def test_an_item_of_a_document_each_is_checked_in_its_array(office, forms_dir):
     corrections.correct_document(office, SUPERVISOR, second["id"], {"oficio_asunto": "Plan de evacuación"}, REASON)
     stored = json.loads(issued(office, case_id)[-1]["data_json"])
     assert [e["oficio_asunto"] for e in stored["envios"]] == [ONE["oficio_asunto"], "Plan de evacuación"]
+
+
+def test_two_corrections_of_the_same_document_at_once_issue_one(office):
+    case_id, original = issue_oficio(office)
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def correct(reason):
+        barrier.wait()
+        try:
+            outcomes.append(corrections.correct_document(office, SUPERVISOR, original["id"], {}, reason)["number"])
+        except Conflict as exc:
+            outcomes.append(("conflict", exc.details["corrected_by"]))
+
+    threads = [threading.Thread(target=correct, args=(r,)) for r in ("Primera", "Segunda")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes, key=str) == sorted(["OF-GDCH-2026-0002", ("conflict", "OF-GDCH-2026-0002")], key=str)
+    assert [d["number"] for d in issued(office, case_id)] == ["OF-GDCH-2026-0001", "OF-GDCH-2026-0002"]
