@@ -88,8 +88,8 @@ def correct_document(svc: Services, principal: Principal, document_id: int, chan
         corrects = {"id": row["id"], "number": row["number"], "issued_at": row["issued_at"],
                     "code": row["verification_code"], "title": str(kinds.title(row["kind"]))}
         [issued] = issuing.issue(svc, conn, case_id=row["case_id"], task_id=None, pending=[pending], data=data,
-                                 actor=principal.username, now=now, citizen_email=_citizen_email(svc, conn, row,
-                                                                                                 data),
+                                 actor=principal.username, now=now,
+                                 citizen_email=_citizen_email(svc, conn, row["case_id"], data),
                                  corrects=corrects, correction_reason=reason)
         uow.commit()
     return issued
@@ -272,11 +272,11 @@ def _changed_field(path: str, origin: _Origin, changed: set[str]) -> str | None:
     return parts[0] if parts[0] in changed else None
 
 
-def _citizen_email(svc: Services, conn, row: dict, data: dict) -> str | None:
+def _citizen_email(svc: Services, conn, case_id: int, data: dict) -> str | None:
     """The citizen's address in the document's data, from the field the procedure's intake form declares (as
     completing the step that issued it found it), so a corrected resolution is mailed like the original."""
     if svc.forms is None:
         return None
-    version_id = conn.execute(select(_c.c.process_version_id).where(_c.c.id == row["case_id"])).scalar_one()
+    version_id = conn.execute(select(_c.c.process_version_id).where(_c.c.id == case_id)).scalar_one()
     spec, _subs = svc.specs.get(conn, version_id)
     return svc.forms.citizen_email(start_form_key(spec), data)
