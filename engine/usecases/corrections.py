@@ -88,7 +88,7 @@ def correct_document(svc: Services, principal: Principal, document_id: int, chan
         corrects = {"id": row["id"], "number": row["number"], "issued_at": row["issued_at"],
                     "code": row["verification_code"], "title": str(kinds.title(row["kind"]))}
         [issued] = issuing.issue(svc, conn, case_id=row["case_id"], task_id=None, pending=[pending], data=data,
-                                 actor=principal.username, now=now,
+                                 actor=principal.username, now=now, own=_own(row, changes),
                                  citizen_email=_citizen_email(svc, conn, row["case_id"], data),
                                  corrects=corrects, correction_reason=reason)
         uow.commit()
@@ -270,6 +270,16 @@ def _changed_field(path: str, origin: _Origin, changed: set[str]) -> str | None:
     if origin.each is not None and len(parts) >= 3 and parts[0] == origin.each and parts[1] == str(origin.index):
         parts = parts[2:]
     return parts[0] if parts[0] in changed else None
+
+
+def _own(row: dict, changes: dict) -> dict:
+    """What issuing reads as the step's own fields: the co-signer. The original's is the one recorded when it was
+    issued (a `cofirmante` its data holds from an earlier step did not sign it), unless the correction changes it."""
+    if kinds.COSIGNER_FIELD in changes:
+        return {kinds.COSIGNER_FIELD: changes[kinds.COSIGNER_FIELD]}
+    signers = orjson.loads(row["signers_json"]) if row.get("signers_json") else []
+    cosigner = next((s.get("name") for s in signers if s.get("role") == "cosigner"), None)
+    return {kinds.COSIGNER_FIELD: cosigner}
 
 
 def _citizen_email(svc: Services, conn, case_id: int, data: dict) -> str | None:

@@ -17,6 +17,7 @@ from tests.conftest import principal_for
 from tests.documents_helpers import issued
 from tests.integration.test_issuing import OFICIO_PROCESS, ONE, forms_dir, office, start, task  # noqa: F401
 from tests.bpmn import linear
+from tests.task_rows import task_rows
 
 SUPERVISOR = principal_for("supervisor1", role="supervisor")
 REASON = "El destinatario es el subcomisario, no el comisario."
@@ -231,3 +232,28 @@ def test_two_corrections_of_the_same_document_at_once_issue_one(office):
         t.join()
     assert sorted(outcomes, key=str) == sorted(["OF-GDCH-2026-0002", ("conflict", "OF-GDCH-2026-0002")], key=str)
     assert [d["number"] for d in issued(office, case_id)] == ["OF-GDCH-2026-0001", "OF-GDCH-2026-0002"]
+
+
+def cosigners(document: dict) -> list[str]:
+    return [s["name"] for s in json.loads(document["signers_json"]) if s["role"] == "cosigner"]
+
+
+def test_the_correction_is_cosigned_by_whoever_cosigned_the_original(office):
+    # The oficio is co-signed; the previo's form has no co-signer, though the case's data still holds the oficio's.
+    bpmn = linear(task("Enviar oficio", "oficio_prueba", "oficio"), task("Emitir previo", "previo_prueba", "previo"),
+                  task("Seguir", "sin_campos"))
+    case_id, [first] = start(office, bpmn)
+    tasks.complete_task(office, principal_for("oficial1"), first["id"], {**ONE, "cofirmante": "Luis Chex"})
+    [row] = [t for t in task_rows(office, case_id) if t["state"] == "ready"]
+    tasks.complete_task(office, principal_for("oficial1"), row["id"], {
+        "previo_requerimientos": [{"requisito": "Plan de seguridad", "fundamento": "Decreto 574"}]})
+    oficio, previo = issued(office, case_id)
+    assert json.loads(previo["data_json"])["cofirmante"] == "Luis Chex" and cosigners(previo) == []
+
+    corrections.correct_document(office, SUPERVISOR, previo["id"], {}, REASON)
+    corrections.correct_document(office, SUPERVISOR, oficio["id"], {}, REASON)
+    previo_corrected, oficio_corrected = issued(office, case_id)[2:]
+    assert cosigners(previo_corrected) == [] and "Luis Chex" not in previo_corrected["text"]
+    assert cosigners(oficio_corrected) == ["Luis Chex"]
+    corrections.correct_document(office, SUPERVISOR, oficio_corrected["id"], {"cofirmante": "Ana Sicán"}, REASON)
+    assert cosigners(issued(office, case_id)[-1]) == ["Ana Sicán"]
