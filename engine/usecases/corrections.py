@@ -9,7 +9,8 @@ public verification of the original then answers "corrected by N". Only the late
 corrected (correcting one already corrected would leave two documents saying they replace it).
 
 What a person may change: the fields the kind's template requires plus every other stored field whose value is
-a text or a list of texts (values keep their stored type). A document issued for one item of a form's array
+a text or a list of texts (values keep their stored type), or that the step's form left empty where it declares
+one. A document issued for one item of a form's array
 (`documentEach`: one oficio per institution) is corrected as one again: the item's fields are read from the
 stored data, so the template reads the item alone as it did when the original was issued. A changed value is
 checked against the form of the step that issued the document (a date must still be a date), and each field is
@@ -50,7 +51,8 @@ def correction_form(svc: Services, principal: Principal, document_id: int) -> di
         row = _visible_document(conn, principal, document_id)
         origin = _origin(svc, conn, row)
         labels = {name: prop.get("title") for name, prop in origin.properties.items() if isinstance(prop, dict)}
-        fields = [{**f, "label": labels.get(f["name"])} for f in editable_fields(row["kind"], _stored_data(row))]
+        fields = [{**f, "label": labels.get(f["name"])}
+                  for f in editable_fields(row["kind"], _stored_data(row), origin.properties)]
         return {"document": _described(conn, row), "fields": fields, "corrected_by": _corrector(conn, document_id)}
 
 
@@ -74,8 +76,8 @@ def correct_document(svc: Services, principal: Principal, document_id: int, chan
                            corrected_by=corrector["number"], corrected_by_id=corrector["id"])
         reason = _checked_reason(reason)
         stored = _stored_data(row)
-        changes = _checked_changes(row["kind"], stored, changes)
         origin = _origin(svc, conn, row)
+        changes = _checked_changes(row["kind"], stored, origin.properties, changes)
         data = {**stored, **changes}
         item = origin.item_of(data)
         if item is not None:  # the array holds the corrected item too, as the step's data held the original
@@ -95,18 +97,42 @@ def correct_document(svc: Services, principal: Principal, document_id: int, chan
     return issued
 
 
-def editable_fields(kind: str, stored: dict) -> list[dict]:
+def editable_fields(kind: str, stored: dict, properties: dict | None = None) -> list[dict]:
     """The fields of a document a correction may change, the template's required ones first, then the others in
-    stored order: those whose stored value is a text (`list` False) or a list of texts (`list` True)."""
+    stored order: those whose stored value is a text (`list` False) or a list of texts (`list` True), and those
+    left empty (None) that the issuing form's `properties` declare as a text or a list of texts."""
     required = kinds.required_fields(kind)
     names = [*required, *(k for k in stored if k not in required)]
-    return [{"name": name, "list": isinstance(stored[name], list), "required": name in required,
-             "value": stored[name]}
-            for name in names if name in stored and _editable_value(stored[name])]
+    out = []
+    for name in names:
+        value = stored.get(name)
+        if name not in stored:
+            continue
+        if value is None:
+            shape = _declared_shape((properties or {}).get(name))
+            if shape is None:
+                continue
+            value = [] if shape == "list" else ""
+        elif not _editable_value(value):
+            continue
+        out.append({"name": name, "list": isinstance(value, list), "required": name in required, "value": value})
+    return out
 
 
 def _editable_value(value) -> bool:
     return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def _declared_shape(prop) -> str | None:
+    """"text" or "list" for a form property that holds a text or a list of texts; None for anything else."""
+    if not isinstance(prop, dict):
+        return None
+    if prop.get("type") == "string":
+        return "text"
+    items = prop.get("items")
+    if prop.get("type") == "array" and isinstance(items, dict) and items.get("type") == "string":
+        return "list"
+    return None
 
 
 def _visible_document(conn, principal: Principal, document_id: int) -> dict:
@@ -151,7 +177,7 @@ def _checked_reason(reason) -> str:
     return text
 
 
-def _checked_changes(kind: str, stored: dict, changes) -> dict:
+def _checked_changes(kind: str, stored: dict, properties: dict, changes) -> dict:
     """The changes, if each names an editable field with a value of its stored type (a required one not
     blank); FormInvalid listing every field refused otherwise."""
     if changes is None:
@@ -159,7 +185,7 @@ def _checked_changes(kind: str, stored: dict, changes) -> dict:
     if not isinstance(changes, dict):
         raise FormInvalid("changes must be an object of field names and values",
                           errors=[{"field": "changes", "message": msg("Se espera un objeto con los campos.")}])
-    editable = {f["name"]: f for f in editable_fields(kind, stored)}
+    editable = {f["name"]: f for f in editable_fields(kind, stored, properties)}
     errors = []
     for name, value in changes.items():
         shape = editable.get(name)

@@ -257,3 +257,19 @@ def test_the_correction_is_cosigned_by_whoever_cosigned_the_original(office):
     assert cosigners(oficio_corrected) == ["Luis Chex"]
     corrections.correct_document(office, SUPERVISOR, oficio_corrected["id"], {"cofirmante": "Ana Sicán"}, REASON)
     assert cosigners(issued(office, case_id)[-1]) == ["Ana Sicán"]
+
+
+def test_a_field_the_form_left_empty_may_be_filled_by_the_correction(office):
+    case_id, [row] = start(office, OFICIO_PROCESS)
+    tasks.complete_task(office, principal_for("oficial1"), row["id"], {k: v for k, v in ONE.items()
+                                                                      if k != "oficio_cargo"})
+    [original] = issued(office, case_id)
+    fields = {f["name"]: f for f in corrections.correction_form(office, SUPERVISOR, original["id"])["fields"]}
+    assert fields["oficio_cargo"] == {"name": "oficio_cargo", "label": None, "list": False, "required": False,
+                                      "value": ""}
+    with pytest.raises(InvalidInput):  # still of its declared type
+        corrections.correct_document(office, SUPERVISOR, original["id"], {"oficio_cargo": ["a", "b"]}, REASON)
+    corrections.correct_document(office, SUPERVISOR, original["id"], {"oficio_cargo": "Jefe de la Comisaría 71"},
+                                 REASON)
+    assert "Jefe de la Comisaría 71" in issued(office, case_id)[-1]["text"]
+    assert "Jefe de la Comisaría 71" not in original["text"]
