@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 
 from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from engine.errors import FormInvalid
+from engine.timekeeping.calendar import OFFICE_TZ
 from engine.usecases import cases, casefile, corrections
 from engine.usecases.inbox import due_flags
 from engine.usecases.issuing import DocumentIncomplete
@@ -73,11 +75,12 @@ def correct_document(document_id: int):
     a new document with the next number, the original stays (engine/usecases/corrections.py)."""
     svc = services()
     form = corrections.correction_form(svc, g.user, document_id)
+    schema = _correction_schema(form["fields"])
     values, reason, errors, status = {f["name"]: f["value"] for f in form["fields"]}, "", {}, 200
     if request.method == "POST":
-        values = {f["name"]: _posted(f) for f in form["fields"]}
+        values = _posted(schema, form["fields"])
         reason = request.form.get("motivo", "")
-        changes = {f["name"]: values[f["name"]] for f in form["fields"] if values[f["name"]] != f["value"]}
+        changes = {f["name"]: values[f["name"]] for f in form["fields"] if not _same(values[f["name"]], f["value"])}
         try:
             made = corrections.correct_document(svc, g.user, document_id, changes, reason)
         except FormInvalid as exc:  # the form again, with what was typed and the fields marked
@@ -90,22 +93,67 @@ def correct_document(document_id: int):
             flash(_("Se emitió %(number)s, que corrige %(original)s.", number=made["number"] or "",
                     original=form["document"]["number"] or ""), "info")
             return redirect(url_for("pages.case", case_id=form["document"]["case_id"]))
-    fields = [schema_form.Field(name=f["name"], label=f["label"] or f["name"].replace("_", " ").capitalize(),
-                                kind="lines" if f["list"] else "textarea", required=f["required"],
-                                help=_("Un elemento por línea.") if f["list"] else None,
-                                value=values[f["name"]], error=errors.get(f["name"]))
-              for f in form["fields"]]
-    return render_template("pages/correction.html", document=form["document"], fields=fields,
-                           corrected_by=form["corrected_by"], reason=reason,
-                           reason_error=errors.get(corrections.REASON_FIELD)), status
+    shown = {name: _office_minutes(value) if schema["properties"][name].get("format") == "date-time" else value
+             for name, value in values.items()}
+    return render_template("pages/correction.html", document=form["document"],
+                           fields=schema_form.fields(schema, shown, errors), corrected_by=form["corrected_by"],
+                           reason=reason, reason_error=errors.get(corrections.REASON_FIELD)), status
 
 
-def _posted(field: dict):
-    """A field as the correction form posted it: a list one item a line, a text as typed (line ends as stored);
-    a field the form did not send keeps its stored value."""
-    if field["name"] not in request.form:  # not sent: unchanged
-        return field["value"]
-    raw = request.form[field["name"]]
-    if field["list"]:
-        return [line.strip() for line in raw.splitlines() if line.strip()]
-    return raw.replace("\r\n", "\n")
+# The inputs a field of the issuing form may keep on the correction page: those that hold a text, or a list of
+# texts; any other (a number, a group of rows) is shown as a text area, or one item a line.
+_TEXT_INPUTS = frozenset({"text", "textarea", "select", "date", "datetime-local", "email", "tel"})
+_LIST_INPUTS = frozenset({"lines", "multiselect"})
+
+
+def _correction_schema(form_fields: list[dict]) -> dict:
+    """A JSON Schema of a correction's fields for schema_form: each field's own property in the issuing form
+    (its select, date or e-mail input) where that holds a text or list of texts, else a text area or a list one
+    item a line; every field shown, read-only or hidden on the form or not."""
+    props = {}
+    for f in form_fields:
+        own = {k: v for k, v in (f["schema"] or {}).items() if k not in ("readOnly", "x-oculto", "default")}
+        [probe] = schema_form.fields({"properties": {f["name"]: own}}) if own else [None]
+        fits = probe is not None and probe.kind in (_LIST_INPUTS if f["list"] else _TEXT_INPUTS)
+        prop = own if fits else ({"type": "array", "items": {"type": "string"}} if f["list"]
+                                 else {"type": "string", "x-multilinea": True})
+        prop = {**prop, "title": f["label"] or f["name"].replace("_", " ").capitalize()}
+        if f["list"] and not prop.get("description") and not (fits and probe.kind == "multiselect"):
+            prop["description"] = _("Un elemento por línea.")
+        props[f["name"]] = prop
+    return {"type": "object", "properties": props, "required": [f["name"] for f in form_fields if f["required"]]}
+
+
+def _posted(schema: dict, form_fields: list[dict]) -> dict:
+    """Each field as the form posted it (schema_form reads selects, dates and lists); one posted empty is
+    cleared; one the form did not send keeps its stored value."""
+    parsed = schema_form.parse(schema, request.form)
+    out = {}
+    for f in form_fields:
+        name = f["name"]
+        if name in parsed:
+            out[name] = parsed[name]
+        elif name in request.form:
+            out[name] = [] if f["list"] else ""
+        else:
+            out[name] = f["value"]
+    return out
+
+
+def _same(posted, stored) -> bool:
+    """Whether a posted value is the stored one: equal, or the same moment written in another time zone (the
+    page shows and posts the office's local time)."""
+    if posted == stored:
+        return True
+    try:
+        return datetime.fromisoformat(posted) == datetime.fromisoformat(stored)
+    except (TypeError, ValueError):
+        return False
+
+
+def _office_minutes(value):
+    """A stored moment as a datetime-local input shows it: the office's local time (the input keeps 16 chars)."""
+    try:
+        return datetime.fromisoformat(value).astimezone(OFFICE_TZ).isoformat()
+    except (TypeError, ValueError):
+        return value

@@ -189,6 +189,7 @@ class CorrectableFieldSchema(Schema):
     list = fields.Boolean(required=True, metadata={"description": "a list of texts (else a text)"})
     required = fields.Boolean(required=True, metadata={"description": "the document's template needs it"})
     value = fields.Raw(required=True, metadata={"description": "the value the original was filled with"})
+    schema = fields.Dict(allow_none=True, metadata={"description": "the issuing form's JSON Schema for the field"})
 
 
 class CorrectedDocumentSchema(Schema):

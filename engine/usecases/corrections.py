@@ -43,15 +43,15 @@ MAX_REASON_CHARS = 2000
 @use_case("document.correct")
 def correction_form(svc: Services, principal: Principal, document_id: int) -> dict:
     """What correcting a document offers: `document` (id, case, kind, title, number, issued_at, code), `fields`
-    ([{"name", "label", "list", "required", "value"}]: the editable fields with their stored values, `list` for a
-    list of texts, `label` the issuing form's title for it or None) and `corrected_by` ({"id", "number"} of the
-    document that already corrects it, or None)."""
+    ([{"name", "label", "list", "required", "value", "schema"}]: the editable fields with their stored values,
+    `list` for a list of texts, `label` and `schema` the issuing form's title and JSON Schema for it or None) and
+    `corrected_by` ({"id", "number"} of the document that already corrects it, or None)."""
     with svc.uow(write=False) as uow:
         conn = uow.conn
         row = _visible_document(conn, principal, document_id)
         origin = _origin(svc, conn, row)
-        labels = {name: prop.get("title") for name, prop in origin.properties.items() if isinstance(prop, dict)}
-        fields = [{**f, "label": labels.get(f["name"])}
+        props = {name: prop for name, prop in origin.properties.items() if isinstance(prop, dict)}
+        fields = [{**f, "label": props.get(f["name"], {}).get("title"), "schema": props.get(f["name"])}
                   for f in editable_fields(row["kind"], _stored_data(row), origin.properties)]
         return {"document": _described(conn, row), "fields": fields, "corrected_by": _corrector(conn, document_id)}
 

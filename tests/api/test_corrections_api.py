@@ -12,7 +12,8 @@ def test_a_supervisor_reads_the_form_corrects_once_and_is_told_which_document_co
     assert form["document"]["id"] == original and form["document"]["kind"] == "licencia"
     assert form["corrected_by"] is None
     assert {"name": "certificado_vigencia_hasta", "label": "Vigente hasta", "list": False, "required": True,
-            "value": "2030-01-12"} in form["fields"]
+            "value": "2030-01-12", "schema": {"title": "Vigente hasta", "type": "string", "format": "date"}} in \
+        form["fields"]
 
     refused = supervisor.post(f"/api/documents/{original}/corrections",
                               json={"changes": {"certificado_vigencia_hasta": "2030-01-13"}})

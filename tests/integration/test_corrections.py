@@ -38,7 +38,8 @@ def test_a_correction_is_a_new_numbered_document_naming_the_original_which_stays
     assert [f["name"] for f in form["fields"]][:4] == ["oficio_destinatario", "oficio_institucion",
                                                        "oficio_asunto", "oficio_cuerpo"]
     assert fields["oficio_destinatario"] == {"name": "oficio_destinatario", "label": None, "list": False,
-                                             "required": True, "value": "Comisario Juan Pérez"}
+                                             "required": True, "value": "Comisario Juan Pérez",
+                                             "schema": {"type": "string"}}
     assert "documento_oficio" not in fields  # not a text: not editable
 
     row = corrections.correct_document(office, SUPERVISOR, original["id"],
@@ -266,7 +267,7 @@ def test_a_field_the_form_left_empty_may_be_filled_by_the_correction(office):
     [original] = issued(office, case_id)
     fields = {f["name"]: f for f in corrections.correction_form(office, SUPERVISOR, original["id"])["fields"]}
     assert fields["oficio_cargo"] == {"name": "oficio_cargo", "label": None, "list": False, "required": False,
-                                      "value": ""}
+                                      "value": "", "schema": {"type": "string"}}
     with pytest.raises(InvalidInput):  # still of its declared type
         corrections.correct_document(office, SUPERVISOR, original["id"], {"oficio_cargo": ["a", "b"]}, REASON)
     corrections.correct_document(office, SUPERVISOR, original["id"], {"oficio_cargo": "Jefe de la Comisaría 71"},

@@ -51,8 +51,9 @@ def test_a_supervisor_corrects_a_document_from_the_case_page(app, people):
     form = client.get(f"/documentos/{original['id']}/corregir")
     html = form.get_data(as_text=True)
     assert form.status_code == 200 and original["number"] in html
-    assert re.search(r'<textarea id="f-certificado_vigencia_hasta" name="certificado_vigencia_hasta"[^>]*>'
-                     r'2030-01-12</textarea>', html)
+    # The form's own input for the field (a date), prefilled.
+    assert re.search(r'<input type="date" id="f-certificado_vigencia_hasta" name="certificado_vigencia_hasta"\s+'
+                     r'value="2030-01-12"', html)
     assert 'name="motivo"' in html and "Motivo de la corrección" in html
     assert re.search(r'<label for="f-certificado_vigencia_hasta">Vigente hasta', html)  # the form's title
 
@@ -61,7 +62,7 @@ def test_a_supervisor_corrects_a_document_from_the_case_page(app, people):
         "csrf_token": csrf_of(html), "submission_token": "a" * 32, "certificado_vigencia_hasta": "2030-01-13",
         "motivo": "  "})
     again = refused.get_data(as_text=True)
-    assert refused.status_code == 422 and 'id="f-motivo-error"' in again and ">2030-01-13</textarea>" in again
+    assert refused.status_code == 422 and 'id="f-motivo-error"' in again and 'value="2030-01-13"' in again
     with svc.uow(write=False) as uow:
         assert [d["id"] for d in documents.documents_of_case(uow.conn, case_id)][-1] == original["id"]
 
@@ -112,3 +113,27 @@ def test_the_correction_page_follows_the_pages_language(app, people):
     page = client.get(f"/documentos/{original['id']}/corregir").get_data(as_text=True)
     assert "Reason for the correction" in page and "Issue the correction" in page
     assert ">Correct<" in client.get(f"/expedientes/{original['case_id']}").get_data(as_text=True)
+
+
+def test_each_field_keeps_its_forms_input_where_it_holds_a_text_or_a_list_of_texts(app):
+    from web.case_pages import _correction_schema, _same
+    shown = [{"name": "forma", "label": "Forma", "list": False, "required": True, "value": "personal",
+              "schema": {"type": "string", "enum": ["personal", "correo"], "readOnly": True}},
+             {"name": "cuando", "label": None, "list": False, "required": True, "value": "2026-06-26T16:00:00+00:00",
+              "schema": {"type": "string", "format": "date-time"}},
+             {"name": "puntos", "label": "Puntos", "list": True, "required": True, "value": ["Uno"],
+              "schema": {"type": "array", "items": {"type": "string"}}},
+             {"name": "votos", "label": "Votos", "list": False, "required": False, "value": "3",
+              "schema": {"type": "integer"}},  # stored as a text: a text area, not a number input
+             {"name": "nota", "label": None, "list": False, "required": False, "value": "x", "schema": None}]
+    with app.test_request_context():
+        schema = _correction_schema(shown)
+    props = schema["properties"]
+    assert props["forma"]["enum"] == ["personal", "correo"] and "readOnly" not in props["forma"]
+    assert props["cuando"]["format"] == "date-time" and props["cuando"]["title"] == "Cuando"
+    assert props["puntos"]["description"] == "Un elemento por línea."
+    assert props["votos"] == {"type": "string", "x-multilinea": True, "title": "Votos"}
+    assert props["nota"]["x-multilinea"] is True and schema["required"] == ["forma", "cuando", "puntos"]
+    # The page posts the office's local time: the same moment is no change.
+    assert _same("2026-06-26T10:00:00-06:00", "2026-06-26T16:00:00+00:00")
+    assert not _same("2026-06-26T11:00:00-06:00", "2026-06-26T16:00:00+00:00") and not _same("a", "b")
