@@ -15,7 +15,9 @@ from tests.e2e.licence_pages import file_licence, walk_to_certificate
 from tests.task_rows import task_rows
 
 # The documents the favourable licence path issues, in order: the filing receipt, then one per document step.
-LICENCE_DOCUMENTS = ["constancia_recepcion", "oficio", "dictamen", "resolucion", "cedula_notificacion", "licencia"]
+# The opinion request opens with its default pair of oficios (the PNC and the risk coordinator).
+LICENCE_DOCUMENTS = ["constancia_recepcion", "oficio", "oficio", "dictamen", "resolucion", "cedula_notificacion",
+                     "licencia"]
 VERIFY_URL = re.compile(r"(https?://[^\s/]+)/verificar/([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})")
 
 
