@@ -70,11 +70,13 @@ SIGNING_DIR := var/firma
 run: deploy
 	EXPEDIENTE_DATABASE_URL=$(DB_URL) $(BIN)/expediente demo-users
 	$(BIN)/expediente backup-status
-	if [ -z "$$EXPEDIENTE_SIGNING_CERT" ]; then \
+	@if [ -z "$$EXPEDIENTE_SIGNING_CERT" ]; then \
 	  $(BIN)/expediente demo-certificate $(SIGNING_DIR) || exit 1; \
 	  export EXPEDIENTE_SIGNING_CERT=$(SIGNING_DIR)/firma-demo.crt.pem EXPEDIENTE_SIGNING_KEY=$(SIGNING_DIR)/firma-demo.key.pem \
 	    EXPEDIENTE_SIGNING_CHAIN=$(SIGNING_DIR)/firma-demo-ca.crt.pem; \
 	fi; \
+	export EXPEDIENTE_PUBLIC_BASE_URL=$${EXPEDIENTE_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}; \
+	echo "serving on http://$(HOST):$(PORT); documents' QR codes point to $$EXPEDIENTE_PUBLIC_BASE_URL/verificar"; \
 	EXPEDIENTE_DATABASE_URL=$(DB_URL) exec $(BIN)/expediente serve --host $(HOST) --port $(PORT) --with-scheduler \
 		--stop-with-parent
 
