@@ -15,7 +15,9 @@ from engine.usecases import cases, corrections, tasks, verification
 from engine.usecases.issuing import DocumentIncomplete
 from tests.conftest import principal_for
 from tests.documents_helpers import issued
-from tests.integration.test_issuing import OFICIO_PROCESS, ONE, forms_dir, office, start, task  # noqa: F401
+from tests.integration.test_issuing import (  # noqa: F401 (fixtures)
+    OFICIO_PROCESS, ONE, forms_dir, issue_previo, office, start, task,
+)
 from tests.bpmn import linear
 from tests.task_rows import task_rows
 
@@ -137,12 +139,7 @@ def test_an_oficio_of_a_document_each_is_corrected_from_its_item_alone(office):
 
 
 def test_a_corrected_previo_is_mailed_to_the_citizen_like_the_original(office):
-    bpmn = linear(task("Emitir previo", "previo_prueba", "previo"), task("Seguir", "sin_campos"),
-                  start_form="ingreso")
-    case_id, [row] = start(office, bpmn, {"correo": "ana@example.com", "nombre": "Ana Xajil"})
-    tasks.complete_task(office, principal_for("oficial1"), row["id"], {
-        "previo_requerimientos": [{"requisito": "Plan de seguridad", "fundamento": "Decreto 574"}],
-        "previo_plazo_dias": 10})
+    case_id = issue_previo(office)
     previo = issued(office, case_id)[-1]
     corrected = corrections.correct_document(office, SUPERVISOR, previo["id"], {},
                                              "El plazo se cuenta en días hábiles.")

@@ -188,15 +188,20 @@ def test_with_a_certificate_documents_are_signed_and_a_changed_byte_breaks_the_s
         svc.db.dispose()
 
 
-def test_a_previo_is_mailed_to_the_citizen_with_its_pdf(office):
+def issue_previo(office) -> int:
+    """A case filed with the citizen's e-mail whose first step issued a previo; returns the case's id."""
     bpmn = linear(task("Emitir previo", "previo_prueba", "previo"), task("Seguir", "sin_campos"),
                   start_form="ingreso")
     case_id, [row] = start(office, bpmn, {"correo": "ana@example.com", "nombre": "Ana Xajil"})
     tasks.complete_task(office, principal_for("oficial1"), row["id"], {
         "previo_requerimientos": [{"requisito": "Plan de seguridad", "fundamento": "Decreto 574"}],
         "previo_plazo_dias": 10})
-    docs = issued(office, case_id)
-    previo = docs[-1]
+    return case_id
+
+
+def test_a_previo_is_mailed_to_the_citizen_with_its_pdf(office):
+    case_id = issue_previo(office)
+    previo = issued(office, case_id)[-1]
     assert previo["kind"] == "previo" and "Plan de seguridad" in previo["text"]
     mails = [m for m in outbox_rows(office, case_id) if m["kind"] == "documento"]
     assert [(m["to_address"], m["document_id"]) for m in mails] == [("ana@example.com", previo["id"])]
