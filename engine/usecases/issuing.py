@@ -205,10 +205,11 @@ def draft(svc: Services, conn, *, case_id: int, kind: str, each: str | None, dat
     case = _case(conn, case_id)
     procedure = process_name(conn, case["process_key"])
     name = display_names(conn, [actor]).get(actor) or actor
+    earlier = _earlier(conn, case_id)
     pdfs = []
     for item in _items(kind, each, data):
         context = document_context(case=case, procedure=procedure, data=data, item=item, issued_at=now,
-                                   issued=_earlier(conn, case_id), signer={"username": actor, "name": name},
+                                   issued=earlier, signer={"username": actor, "name": name},
                                    cosigner=_cosigner({**(data if own is None else own), **(item or {})}),
                                    draft=True)
         pdfs.append(_render(spec, context))
