@@ -31,6 +31,7 @@ from engine.messages import msg
 from engine.runtime.runner import start_form_key
 from engine.storage import documents, models
 from engine.usecases import issuing
+from engine.usecases.deploy import forms_of_version
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -221,6 +222,7 @@ class _Origin:
     each: str | None = None
     index: int | None = None
     item_keys: tuple[str, ...] = ()
+    forms: object = None  # the forms of the case's process version (engine.forms_gate.FormsGate), if any
 
     def item_of(self, data: dict) -> dict | None:
         """The item's fields as `data` holds them (the item's own values are stored over the step's), or None
@@ -240,26 +242,27 @@ def _origin(svc: Services, conn, row: dict) -> _Origin:
         .where(_t.c.id == root["task_id"])).first()
     if task is None:
         return _Origin()
-    properties = _form_properties(svc, task.form_key)
+    forms = forms_of_version(svc, conn, task.process_version_id)  # the forms the step was completed with
+    properties = _form_properties(forms, task.form_key)
     each = _each_of(svc, conn, task.process_version_id, task.element_id)
     root_data = _stored_data(root)
     items, refs = root_data.get(each), root_data.get(f"documentos_{root['kind']}")
     if each is None or not isinstance(items, list) or not isinstance(refs, list) or len(items) != len(refs):
-        return _Origin(task.form_key, properties)
+        return _Origin(task.form_key, properties, forms=forms)
     codes = [r.get("codigo") if isinstance(r, dict) else None for r in refs]
     index = codes.index(root["verification_code"]) if root["verification_code"] in codes else None
     if index is None or not isinstance(items[index], dict):
-        return _Origin(task.form_key, properties)
+        return _Origin(task.form_key, properties, forms=forms)
     item_schema = (properties.get(each) or {}).get("items") or {}
     return _Origin(task.form_key, {**properties, **(item_schema.get("properties") or {})}, each, index,
-                   tuple(items[index]))
+                   tuple(items[index]), forms)
 
 
-def _form_properties(svc: Services, form_key: str | None) -> dict:
-    if svc.forms is None or form_key is None:
+def _form_properties(forms, form_key: str | None) -> dict:
+    if forms is None or form_key is None:
         return {}
     try:
-        return dict(svc.forms.get(form_key).get("properties") or {})
+        return dict(forms.get(form_key).get("properties") or {})
     except NotFound:  # a form no longer deployed: the stored values are still corrected, unchecked
         return {}
 
@@ -277,10 +280,10 @@ def _each_of(svc: Services, conn, version_id: int, element_id: str) -> str | Non
 def _check_against_form(svc: Services, origin: _Origin, data: dict, changed: set[str]) -> None:
     """Refuse (FormInvalid naming the field) a changed value the issuing step's form would refuse; the values
     left as they were issued are not checked again (a date "not in the past" then may be past now)."""
-    if not changed or svc.forms is None or not origin.properties:
+    if not changed or origin.forms is None or not origin.properties:
         return
     try:
-        svc.forms.validate(origin.form_key, {k: data[k] for k in origin.properties if k in data
+        origin.forms.validate(origin.form_key, {k: data[k] for k in origin.properties if k in data
                                              and (origin.each is None or k not in origin.item_keys)})
     except FormInvalid as exc:
         errors = [{**e, "field": name} for e in exc.errors
@@ -311,8 +314,9 @@ def _own(row: dict, changes: dict) -> dict:
 def _citizen_email(svc: Services, conn, case_id: int, data: dict) -> str | None:
     """The citizen's address in the document's data, from the field the procedure's intake form declares (as
     completing the step that issued it found it), so a corrected resolution is mailed like the original."""
-    if svc.forms is None:
-        return None
     version_id = conn.execute(select(_c.c.process_version_id).where(_c.c.id == case_id)).scalar_one()
+    forms = forms_of_version(svc, conn, version_id)
+    if forms is None:
+        return None
     spec, _subs = svc.specs.get(conn, version_id)
-    return svc.forms.citizen_email(start_form_key(spec), data)
+    return forms.citizen_email(start_form_key(spec), data)
