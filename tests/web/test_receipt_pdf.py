@@ -9,8 +9,10 @@ import io
 import pypdf
 from PIL import Image
 
+from engine.documents.codes import verification_code
 from engine.documents.render import qr_png, verification_url
 from engine.storage import documents
+from engine.storage.documents import store_document
 from engine.usecases import cases
 from tests.conftest import principal_for
 from tests.processes.licencia_walk import intake
@@ -76,3 +78,16 @@ def test_the_case_page_lists_the_issued_documents(app, office_svc):
     for part in (f'href="/expedientes/{started.id}/constancia.pdf">Constancia de recepción</a>', started.number,
                  stored["verification_code"], hashlib.sha256(pdf).hexdigest()[:12], f"<td>{stored['pages']}</td>"):
         assert part in row
+
+
+def test_the_case_page_links_each_issued_document_to_its_stored_pdf(app, office_svc):
+    started, client, _pdf, _stored = download_receipt(app, office_svc)
+    with office_svc.uow() as uow:
+        oficio = store_document(uow.conn, case_id=started.id, task_id=None, kind="oficio", number="OF-GDCH-2026-0777",
+                                year=2026, code=verification_code(), pdf=b"%PDF-1.7 oficio", pages=1,
+                                issued_at=office_svc.clock(), issued_by="tramite1", citizen_facing=False)
+        uow.commit()
+    page = client.get(f"/expedientes/{started.id}").get_data(as_text=True)
+    assert f'href="/documentos/{oficio["id"]}.pdf">Oficio</a>' in page
+    served = client.get(f"/documentos/{oficio['id']}.pdf")
+    assert (served.status_code, served.mimetype, served.get_data()) == (200, "application/pdf", b"%PDF-1.7 oficio")
