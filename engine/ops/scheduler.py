@@ -16,7 +16,7 @@ from engine.usecases import deadline_alerts
 from engine.ops import health
 from engine.mail import notifications
 from engine.usecases import timers
-from engine.storage import idempotency
+from engine.storage import idempotency, rate_limits
 from engine.ops.backup_schedule import add_backup_job
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,12 @@ def run_pass(svc, settings: SchedulerSettings | None = None, stop: threading.Eve
         idempotency.purge_expired(svc)
     except Exception:  # noqa: BLE001
         log.exception("purging idempotency keys failed")
+    try:  # rate-limit windows of the public pages older than a day
+        with svc.uow() as uow:
+            rate_limits.purge(uow.conn, svc.clock())
+            uow.commit()
+    except Exception:  # noqa: BLE001
+        log.exception("purging rate-limit windows failed")
     result = PassResult(fired.fired if fired else 0, fired.skipped if fired else 0, alerts or 0,
                         *((mail.sent, mail.retried, mail.failed) if mail else (0, 0, 0)))
     if result.busy or result.mail_retried or result.mail_failed:

@@ -137,6 +137,9 @@ cases = Table(
     Column("applicant_name", String(200)),
     Column("applicant_dpi", String(20)),
     Column("municipality", String(100)),
+    # The citizen's e-mail address as the intake gave it (the field its form marks x-correo-ciudadano): a second
+    # factor to follow the case with its tracking code, and where the citizen's mail goes.
+    Column("citizen_email", String(254)),
     Index("ix_cases_process_state", "process_key", "state"),
     Index("ix_cases_state_created", "state", "created_at"),
     Index("ix_cases_municipality", "municipality"),
@@ -361,6 +364,34 @@ documents = Table(
     Column("signers_json", Text),
     Column("signature", String(20)),
     Column("correction_reason", Text),
+)
+
+# Hits per scope and key (a hashed client address, a tracking code, an e-mail address) in fixed windows: what the
+# public pages count to slow guessing and abuse (engine/storage/rate_limits.py). Old windows are purged.
+rate_limits = Table(
+    "rate_limits", metadata,
+    Column("scope", String(40), primary_key=True),
+    Column("key_hash", String(64), primary_key=True),
+    Column("window_start", UtcDateTime, primary_key=True),
+    Column("hits", Integer, nullable=False),
+    Index("ix_rate_limits_window_start", "window_start"),
+)
+
+# A filing made online, waiting for the citizen to confirm it from the e-mail sent to the address given: the case
+# exists only once confirmed (its filing time is the confirmation's). Only the token's hash is kept.
+pending_filings = Table(
+    "pending_filings", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("process_key", String(100), nullable=False),
+    Column("data_json", Text, nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("attachments_json", Text, nullable=False, default="[]"),  # files uploaded with it, not yet a case's
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("confirmed_at", UtcDateTime),
+    Column("case_id", ForeignKey("cases.id")),
+    Index("ix_pending_filings_expires_at", "expires_at"),
 )
 
 # The last number issued per document kind and year; incremented in the issuing step's transaction (gapless).

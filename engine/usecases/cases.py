@@ -109,6 +109,7 @@ def start_case(svc: Services, principal: Principal, process_key: str, data: dict
             "title": _text(summary.get("title"), 300), "applicant_name": _text(summary.get("applicant_name"), 200),
             "applicant_dpi": _text(summary.get("applicant_dpi"), 20),
             "municipality": _text(summary.get("municipality"), 100),
+            "citizen_email": _text(citizen_email, 254),
         })
         after = snapshot(svc.runtime, wf)
         ready = after.tasks
