@@ -88,6 +88,23 @@ def add_attachment(svc: Services, principal: Principal, store: AttachmentStore, 
     """Store an uploaded file for a case the principal may see and record it in the case's history."""
     with svc.uow(write=False) as uow:  # refuse before reading the upload; checked again when it is recorded
         check_case_visible(uow.conn, principal, case_id)
+    stored = store_upload(store, filename, stream)
+    try:
+        with svc.uow() as uow:
+            check_case_visible(uow.conn, principal, case_id)
+            row = record_attachment(uow.conn, case_id, stored, principal.username, svc.clock())
+            uow.commit()
+        return row
+    except BaseException:
+        discard_upload(store, stored)  # the row was not written: leave no orphan file behind
+        raise
+
+
+def store_upload(store: AttachmentStore, filename: str | None, stream) -> dict:
+    """Write an uploaded stream to the store under a generated name, refusing one larger than the store allows
+    (AttachmentTooLarge) or not a PDF, PNG or JPEG by its content (AttachmentRefused); nothing is left behind
+    when refused. Returns what a case's attachment row records: filename, stored_name, content_type,
+    size_bytes, sha256, pages."""
     tmp = Path(store.directory) / f".upload-{uuid.uuid4().hex}"
     tmp.parent.mkdir(parents=True, exist_ok=True)
     digest, size, head = hashlib.sha256(), 0, b""
@@ -109,38 +126,37 @@ def add_attachment(svc: Services, principal: Principal, store: AttachmentStore, 
             raise AttachmentRefused("Solo se aceptan archivos PDF, PNG o JPEG.",
                                     errors=[{"field": "file", "message": "tipo de archivo no permitido"}])
         content_type, ext = detected
-        pages = content_pages(tmp, content_type)  # before the write transaction: pypdf reads the whole file
+        pages = content_pages(tmp, content_type)  # before any write transaction: pypdf reads the whole file
         stored_name = uuid.uuid4().hex + ext
         final = store.path(stored_name)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
-    try:
-        return _record(svc, principal, case_id, clean_filename(filename), stored_name, content_type, size,
-                       digest.hexdigest(), pages)
-    except BaseException:
-        final.unlink(missing_ok=True)  # the row was not written: leave no orphan file behind
-        raise
+    return {"filename": clean_filename(filename), "stored_name": stored_name, "content_type": content_type,
+            "size_bytes": size, "sha256": digest.hexdigest(), "pages": pages}
 
 
-def _record(svc: Services, principal: Principal, case_id: int, filename: str, stored_name: str,
-            content_type: str, size: int, sha256: str, pages: int | None) -> dict:
-    actor = principal.username
-    with svc.uow() as uow:
-        check_case_visible(uow.conn, principal, case_id)
-        case = require_case(uow.conn, case_id)
-        if case.state == "cancelled":
-            raise Conflict("El expediente está anulado; no admite adjuntos.", state=case.state)
-        now = svc.clock()
-        row = {"case_id": case_id, "filename": filename, "stored_name": stored_name, "content_type": content_type,
-               "size_bytes": size, "sha256": sha256, "uploaded_by": actor, "uploaded_at": now, "pages": pages}
-        row["id"] = uow.conn.execute(insert(_a).values(**row)).inserted_primary_key[0]
-        append_events(uow.conn, [event_row(case_id, now, "attachment_added", actor=actor, data={
-            "attachment_id": row["id"], "filename": filename, "content_type": content_type,
-            "size_bytes": size, "sha256": sha256})])
-        uow.commit()
+def discard_upload(store: AttachmentStore, stored: dict) -> None:
+    """Remove a stored upload no row refers to."""
+    store.path(stored["stored_name"]).unlink(missing_ok=True)
+
+
+def record_attachment(conn, case_id: int, stored: dict, actor: str | None, now) -> dict:
+    """Unchecked: record a stored upload (store_upload's answer) as the case's attachment, with its event, in the
+    caller's transaction (a use case that already checked its reach). A cancelled case admits none (Conflict)."""
+    case = require_case(conn, case_id)
+    if case.state == "cancelled":
+        raise Conflict("El expediente está anulado; no admite adjuntos.", state=case.state)
+    row = {"case_id": case_id, **{k: stored[k] for k in _STORED_FIELDS}, "uploaded_by": actor, "uploaded_at": now}
+    row["id"] = conn.execute(insert(_a).values(**row)).inserted_primary_key[0]
+    append_events(conn, [event_row(case_id, now, "attachment_added", actor=actor, data={
+        "attachment_id": row["id"], "filename": row["filename"], "content_type": row["content_type"],
+        "size_bytes": row["size_bytes"], "sha256": row["sha256"]})])
     return row
+
+
+_STORED_FIELDS = ("filename", "stored_name", "content_type", "size_bytes", "sha256", "pages")
 
 
 @use_case("attachment.read")
