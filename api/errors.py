@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 STATUS_BY_ERROR: list[tuple[type, int]] = [
     (NotAuthenticated, 401),
     (AccountLocked, 429),
+    (errors.RateLimited, 429),
     (AttachmentTooLarge, 413),
     (AttachmentRefused, 422),
     (NotAssignable, 422),

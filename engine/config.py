@@ -43,7 +43,9 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     # Pattern for case numbers; {year} and {seq} are filled in. The sequence restarts every year.
     case_number_pattern: str = "EXP-GDCH-{year}-{seq:05d}"
-    tracking_code_length: int = 8
+    # Characters of a case's tracking code (31 symbols, about 4.95 bits each): 10 give 49.5 bits, past the 40 the
+    # public status page (/consulta) needs against guessing, besides its rate limits.
+    tracking_code_length: int = 10
     script_time_limit_seconds: float = 2.0
     # Scripts run in worker processes (engine.sandbox.pool): how many per server process, and the address space
     # each may use (a script's huge allocation fails there as a MemoryError).

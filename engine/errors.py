@@ -52,6 +52,13 @@ class Forbidden(ExpedienteError):
     code = "forbidden"
 
 
+class RateLimited(ExpedienteError):
+    """Too many attempts from one client or on one key in a window (public pages); `retry_after_seconds` says
+    when the window ends."""
+
+    code = "rate_limited"
+
+
 class InvalidInput(ExpedienteError):
     """Input that can never succeed as sent; `errors` lists field-level problems."""
 

@@ -32,7 +32,7 @@ def ready(svc, case_id):
 def test_start_case_gives_number_tracking_code_and_first_task_in_its_group(five_step):
     started = cases.start_case(five_step, principal_for("oficial1"), "five_step", {"amount": 10})
     assert re.fullmatch(r"EXP-GDCH-2026-00001", started.number)
-    assert re.fullmatch(r"[2-9A-HJKMNP-Z]{8}", started.tracking_code)
+    assert re.fullmatch(r"[2-9A-HJKMNP-Z]{10}", started.tracking_code)
     [task] = ready(five_step, started.id)
     assert (task["element_id"], task["lane"], task["candidate_group"]) == ("register", "Ventanilla", "ventanilla")
     assert task["title"] == "Registrar solicitud"

@@ -1,0 +1,195 @@
+"""Following a case by its tracking code (engine/usecases/tracking.py): the stages along real walks of the licence
+and the citizen request, the second factor, answers that tell nothing about which codes exist, and the limits per
+client and per code (on both databases)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.errors import CaseNotFound, RateLimited
+from engine.storage import models
+from engine.usecases import tracking
+from engine.usecases.cases import TRACKING_ALPHABET
+from tests.processes import licencia_walk as lic
+from tests.processes.driver import Walk, closing, local, office
+from tests.processes.test_solicitud_ciudadana import gestionar, notify as notify_laip, resolver_laip
+from tests.processes.test_solicitud_ciudadana import intake as laip_intake
+
+ONE_MINUTE = timedelta(minutes=1)
+STAFF = ("ventanilla1", "oficial1", "juridico1", "gobernador", "notificador1", "uip1", "Ana Lucía Cutzal",
+         "Comisario", "Marta Boc", "Julio Sicán")
+INTERNAL = ("emitir_", "revisar_", "recibir_", "firmar_", "notificar_", "registrar_", "DICT-GDCH", "OF-GDCH",
+            "task_completed", "ventanilla", "juridico", "despacho")
+
+
+@pytest.fixture
+def svc(database_url, clock):
+    services = office(database_url, clock)
+    yield services
+    services.db.dispose()
+
+
+def factor_of(_walk: Walk) -> str:
+    """The licence intake's DPI's last 4 digits."""
+    return lic.DPI_ANA[-4:]
+
+
+def follow(walk: Walk, factor: str | None = None, client: str = "203.0.113.7") -> dict:
+    return tracking.follow_case(walk.svc, walk.case.tracking_code, factor or factor_of(walk), client)
+
+
+def texts(shown: dict) -> list[str]:
+    return [str(line["text"]) for line in shown["timeline"]]
+
+
+def flat(shown: dict) -> str:
+    """Everything the page is given, as one string, to look for what must not be there."""
+    return repr(shown)
+
+
+def test_tracking_codes_have_ten_characters_of_the_alphabet_and_at_least_40_bits(svc):
+    walk = lic.start(svc, at=local(2026, 3, 30, 9))
+    assert len(walk.case.tracking_code) == 10 and set(walk.case.tracking_code) <= set(TRACKING_ALPHABET)
+    assert len(TRACKING_ALPHABET) ** svc.settings.tracking_code_length >= 2 ** 40
+
+
+def test_the_stages_of_a_licence_along_its_whole_walk(svc):
+    walk = lic.start(svc, at=local(2026, 3, 30, 9))
+    shown = follow(walk)
+    assert (shown["stage"], shown["number"], shown["procedure"]) == ("presentado", walk.case.number,
+                                                                      "Licencia o autorización")
+    assert shown["filed_at"] == local(2026, 3, 30, 9) and texts(shown)[0] == "Usted presentó su solicitud."
+    assert [d["title"] for d in shown["documents"]] == ["Constancia de recepción"]  # issued at filing (e-mail)
+    assert shown["documents"][0]["number"] == walk.case.number
+    lic.receive(walk)
+    assert follow(walk)["stage"] == "en_revision"
+    lic.review(walk, complete=False)
+    assert follow(walk)["stage"] == "en_revision"
+    walk.svc.clock.now = local(2026, 3, 31, 9)
+    lic.issue_previo(walk, local(2026, 3, 31, 9))
+    shown = follow(walk)
+    assert shown["stage"] == "previo" and shown["waiting_on_citizen"] is True
+    assert shown["requested"] == [{"requisito": "Licencia municipal de sonido",
+                                   "fundamento": "Código Municipal, Decreto 12-2002"}]
+    # recibir_subsanacion is due in 10 working days from Tue 31 Mar: Holy Thursday-Saturday skipped → Thu 16 Apr.
+    assert shown["deadline"]["date"] == date(2026, 4, 16) and shown["deadline"]["working_days_left"] == 10
+    assert "Se emitió un previo: la oficina le pide completar su expediente." in texts(shown)
+    assert [d["title"] for d in shown["documents"]] == ["Constancia de recepción", "Previo"]
+    walk.svc.clock.now = local(2026, 4, 13, 9)  # Monday 13 April: three working days left (14, 15, 16)
+    assert follow(walk)["deadline"]["working_days_left"] == 3
+    lic.fix(walk, local(2026, 4, 13, 9))
+    shown = follow(walk)
+    assert shown["stage"] == "en_analisis" and shown["waiting_on_citizen"] is False and shown["requested"] == []
+    assert "La oficina recibió lo que usted presentó para cumplir el previo." in texts(shown)
+    lic.request_opinions(walk, local(2026, 4, 13, 10))
+    lic.opinion(walk, "pnc", local(2026, 4, 14, 10))
+    lic.opinion(walk, "coordinador", local(2026, 4, 14, 11))
+    lic.dictamen(walk)
+    assert follow(walk)["stage"] == "en_analisis"
+    lic.sign(walk)
+    shown = follow(walk)
+    assert shown["stage"] == "resuelto" and "Se emitió la resolución." in texts(shown)
+    walk.svc.clock.now = local(2026, 6, 26, 11)
+    lic.notify(walk, local(2026, 6, 26, 10))
+    assert follow(walk)["stage"] == "notificado"
+    lic.certificate(walk)
+    shown = follow(walk)
+    assert shown["stage"] == "plazo_recurso"
+    # Certified Fri 26 Jun: Army Day is Mon 29 Jun, so the appeal window's task is due Mon 6 Jul, 5 working days.
+    assert (shown["deadline"]["date"], shown["deadline"]["working_days_left"]) == (date(2026, 7, 6), 5)
+    assert [d["title"] for d in shown["documents"]] == ["Constancia de recepción", "Previo", "Resolución",
+                                                        "Cédula de notificación", "Licencia"]
+    walk.at(closing(2026, 7, 6) + ONE_MINUTE)
+    shown = follow(walk)
+    assert shown["stage"] == "cerrado" and shown["deadline"] is None
+    assert texts(shown)[-2:] == ["Venció el plazo de recurso: la resolución quedó firme.", "El expediente se cerró."]
+    page = flat(shown)
+    assert not [word for word in STAFF + INTERNAL if word in page]
+    assert "dictamen jurídico" in page  # the internal documents are told as facts, without their numbers
+
+
+def test_the_stages_of_an_access_to_information_request(svc):
+    svc.clock.now = local(2026, 3, 30, 10)
+    walk = Walk(svc, "solicitud_ciudadana", laip_intake(), actor="ventanilla1")
+    email = laip_intake()["correo"]
+    shown = tracking.follow_case(svc, walk.case.tracking_code, email, "c")
+    # The LAIP term (its timer): 10 working days from Tue 31 Mar, Holy Thursday-Saturday skipped → Wed 15 Apr.
+    assert shown["stage"] == "en_analisis"
+    assert (shown["deadline"]["date"], shown["deadline"]["working_days_left"]) == (date(2026, 4, 15), 10)
+    walk.at(local(2026, 4, 10, 9))
+    gestionar(walk)
+    shown = tracking.follow_case(svc, walk.case.tracking_code, email.upper(), "c")
+    assert shown["stage"] == "en_analisis"
+    assert (shown["deadline"]["date"], shown["deadline"]["working_days_left"]) == (date(2026, 4, 15), 3)
+    walk.at(local(2026, 4, 14, 11))
+    resolver_laip(walk)
+    assert tracking.follow_case(svc, walk.case.tracking_code, email, "c")["stage"] == "resuelto"
+    notify_laip(walk, local(2026, 4, 14, 15))
+    shown = tracking.follow_case(svc, walk.case.tracking_code, email, "c")
+    assert shown["stage"] == "plazo_recurso"
+    assert [d["title"] for d in shown["documents"]] == ["Constancia de recepción", "Resolución",
+                                                        "Cédula de notificación"]
+
+
+def test_the_code_is_typed_in_any_case_with_spaces_and_dashes(svc):
+    walk = lic.start(svc, at=local(2026, 3, 30, 9))
+    code = walk.case.tracking_code
+    typed = f" {code[:3].lower()}-{code[3:6]} {code[6:].lower()} "
+    assert tracking.follow_case(svc, typed, factor_of(walk), "c")["number"] == walk.case.number
+    assert tracking.follow_case(svc, code, " ANA.Xicara@Example.com ", "c")["number"] == walk.case.number
+
+
+def test_unknown_code_wrong_factor_and_no_factor_answer_alike(svc):
+    walk = lic.start(svc, at=local(2026, 3, 30, 9))
+    code = walk.case.tracking_code
+    other = "".join("2" if ch != "2" else "3" for ch in code)
+    wrong = []
+    for typed, factor in ((other, factor_of(walk)), (code, "0000" if factor_of(walk) != "0000" else "1111"),
+                          (code, "otra@example.com"), (code, ""), (code, "123"), ("", factor_of(walk)),
+                          (code, lic.DPI_ANA[-5:])):
+        with pytest.raises(CaseNotFound) as refused:
+            tracking.follow_case(svc, typed, factor, f"client-{len(wrong)}")
+        wrong.append((refused.value.message, refused.value.details))
+    assert len(set((str(m), repr(d)) for m, d in wrong)) == 1
+    # A case that holds neither factor (no DPI, no e-mail) cannot be followed at all.
+    bare = lic.start(svc, at=local(2026, 3, 30, 10))
+    with svc.uow() as uow:
+        uow.conn.execute(models.cases.update().where(models.cases.c.id == bare.id)
+                         .values(applicant_dpi=None, citizen_email=None))
+        uow.commit()
+    for factor in ("", "@", "0000"):
+        with pytest.raises(CaseNotFound) as refused:
+            tracking.follow_case(svc, bare.case.tracking_code, factor, "another")
+        assert str(refused.value.message) == str(wrong[0][0])
+
+
+def test_attempts_are_limited_per_client_then_the_window_passes(svc, clock):
+    walk = lic.start(svc, at=local(2026, 3, 30, 9, 0))
+    window, limit = tracking.CLIENT_LIMIT
+    for n in range(limit):  # wrong codes, each a different one, from one address
+        with pytest.raises(CaseNotFound):
+            tracking.follow_case(svc, f"ZZZZZZZZ{n:02d}", "1234", "198.51.100.4")
+    with pytest.raises(RateLimited) as refused:  # even the right code and factor: the client is over
+        follow(walk, client="198.51.100.4")
+    assert 0 < refused.value.details["retry_after_seconds"] <= window
+    assert follow(walk, client="198.51.100.5")["number"] == walk.case.number  # another client is not
+    clock.advance(seconds=window)
+    assert follow(walk, client="198.51.100.4")["number"] == walk.case.number
+
+
+def test_attempts_are_limited_per_code_and_a_wrong_factor_counts_against_it(svc, clock):
+    walk = lic.start(svc, at=local(2026, 3, 30, 9, 0))
+    window, limit = tracking.CODE_LIMIT
+    for n in range(limit):  # from many addresses: only the code's count grows
+        with pytest.raises(CaseNotFound):
+            tracking.follow_case(svc, walk.case.tracking_code, "9999" if factor_of(walk) != "9999" else "8888",
+                                 f"192.0.2.{n}")
+    with pytest.raises(RateLimited):
+        follow(walk, client="192.0.2.200")
+    with svc.uow(write=False) as uow:  # what is kept is hashed: neither the code nor the address
+        keys = uow.conn.execute(select(models.rate_limits.c.key_hash)).scalars().all()
+    assert keys and not [k for k in keys if walk.case.tracking_code.lower() in k or "192.0.2" in k]
+    clock.advance(seconds=window)
+    assert follow(walk, client="192.0.2.200")["stage"] == "presentado"
