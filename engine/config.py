@@ -37,6 +37,9 @@ DEFAULT_PLAZOS = {
     "mediacion_max_reaperturas": 1,  # C: times a breached agreement may reopen the dialogue (assumed)
 }
 
+# The LAIP request and the general petition are one procedure (solicitud_ciudadana), chosen by its category.
+DEFAULT_ONLINE_PROCEDURES = ("licencia", "solicitud_ciudadana")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -77,6 +80,9 @@ class Settings:
     signing_key: str | None = None
     signing_chain: str | None = None
     signing_key_password: str | None = None
+    # Procedures citizens may file online (/tramites), by process key; each needs an intake form with the citizen's
+    # e-mail field (x-correo-ciudadano). Override with EXPEDIENTE_ONLINE_PROCEDURES='["licencia"]'.
+    online_procedures: tuple[str, ...] = DEFAULT_ONLINE_PROCEDURES
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -108,6 +114,11 @@ class Settings:
         for name in ("signing_cert", "signing_key", "signing_chain", "signing_key_password"):
             if env.get(f"EXPEDIENTE_{name.upper()}"):
                 kwargs[name] = env[f"EXPEDIENTE_{name.upper()}"]
+        if "EXPEDIENTE_ONLINE_PROCEDURES" in env:
+            keys = json.loads(env["EXPEDIENTE_ONLINE_PROCEDURES"])
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                raise ValueError("EXPEDIENTE_ONLINE_PROCEDURES must be a JSON list of process keys")
+            kwargs["online_procedures"] = tuple(keys)
         if "EXPEDIENTE_SQLITE_SYNCHRONOUS" in env:
             kwargs["sqlite_synchronous"] = env["EXPEDIENTE_SQLITE_SYNCHRONOUS"].upper()
         return cls(**kwargs)

@@ -68,8 +68,10 @@ class StartedCase:
 
 @use_case("case.start")
 def start_case(svc: Services, principal: Principal, process_key: str, data: dict | None = None,
-               summary: dict | None = None) -> StartedCase:
-    """Start a case on the latest version of a process and run it until it waits; the principal files it."""
+               summary: dict | None = None, on_filed=None) -> StartedCase:
+    """Start a case on the latest version of a process and run it until it waits; the principal files it.
+    `on_filed(conn, case_id, now)` runs in the filing's transaction before the receipt (an online filing attaches
+    its files there, or refuses the case by raising)."""
     actor = principal.username
     data = check_data(data or {})
     with svc.uow() as uow:
@@ -118,6 +120,8 @@ def start_case(svc: Services, principal: Principal, process_key: str, data: dict
                             element_id=process_key)]
         events += outcome_events(case_id, now, state, failure)
         append_events(conn, events)
+        if on_filed is not None:
+            on_filed(conn, case_id, now)
         # Only if the intake gives the citizen's address; the scheduler sends it, so SMTP never holds up filing.
         # With an address, the receipt is issued now (rendered in this transaction, about 0.1 s) and attached.
         if citizen_email is not None:

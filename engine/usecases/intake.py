@@ -43,14 +43,20 @@ def procedures(svc: Services, principal: Principal) -> dict[str, str]:
 def intake_form(svc: Services, principal: Principal, process_key: str) -> dict:
     """A procedure's name and the intake form its latest version's start event names (schema None without one)."""
     with svc.uow(write=False) as uow:
-        row = uow.conn.execute(_LATEST, {"b_key": process_key}).first() if is_procedure(process_key) else None
-        if row is None:
-            raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
-        spec, _subs = svc.specs.get(uow.conn, row.id)
-        forms = forms_of_version(svc, uow.conn, row.id)
+        return latest_intake(svc, uow.conn, process_key)
+
+
+def latest_intake(svc: Services, conn, process_key: str) -> dict:
+    """Unchecked: a procedure's name and its latest version's intake form (key and JSON Schema, None without
+    one), as deployed with that version; a sub-process or an undeployed key is ProcessNotFound."""
+    row = conn.execute(_LATEST, {"b_key": process_key}).first() if is_procedure(process_key) else None
+    if row is None:
+        raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
+    spec, _subs = svc.specs.get(conn, row.id)
+    forms = forms_of_version(svc, conn, row.id)
     form_key = start_form_key(spec)
     return {"process_key": process_key, "name": row.name or process_key, "form_key": form_key,
-            "schema": forms.get(form_key) if form_key and forms is not None else None}
+            "schema": forms.get(form_key) if form_key and forms is not None else None, "version_id": row.id}
 
 
 def process_names(conn) -> dict[str, str]:

@@ -16,7 +16,7 @@ from engine.documents.codes import verification_code
 from engine.storage import models
 from engine.storage.documents import store_document
 from tests.api.probes import issued_document
-from tests.processes.licencia_walk import intake
+from tests.processes.licencia_walk import DPI_ANA, intake
 from tests.web.conftest import PASSWORD, as_form, csrf_of, login
 
 CALLERS = ("anonymous", "clerk", "supervisor", "auditor", "admin", "outsider")
@@ -80,6 +80,17 @@ def stored_document(office: Office) -> str:
 
 
 DOCUMENT_PDF = b"%PDF-1.7\n% verificar\n%%EOF\n"
+
+
+def tracked(office: Office) -> dict:
+    """The tracking code and second factor of a case filed once for the /consulta rows (public pages)."""
+    if not hasattr(office, "tracked"):
+        case_id = office.case()
+        with office.svc.uow(write=False) as uow:
+            code = uow.conn.execute(select(models.cases.c.tracking_code)
+                                    .where(models.cases.c.id == case_id)).scalar_one()
+        office.tracked = {"codigo": code, "dato": DPI_ANA[-4:]}
+    return office.tracked
 
 
 def document_id(office: Office) -> int:
@@ -151,6 +162,8 @@ MATRIX = {
     ("POST", "/verificar/<code>", "compare an upload"): (
         lambda o, u: (f"/verificar/{stored_document(o)}", {"archivo": (io.BytesIO(DOCUMENT_PDF), "copia.pdf")}),
         (200, 200, 200, 200, 200, None)),
+    ("GET", "/consulta", "tracking form"): (lambda o, u: ("/consulta", None), (200, 200, 200, 200, 200, None)),
+    ("POST", "/consulta", "follow a case"): (lambda o, u: ("/consulta", tracked(o)), (200, 200, 200, 200, 200, None)),
     ("GET", "/modelador", "modeler"): (lambda o, u: ("/modelador", None), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>", "editor"): (lambda o, u: ("/modelador/licencia", None),
                                                          (LOGIN, 403, 200, 403, 200, None)),
