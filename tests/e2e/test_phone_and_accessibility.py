@@ -1,0 +1,144 @@
+"""Phones and accessibility in Debian's Chromium: every public page and the clerk's main pages pass axe-core's
+WCAG 2.0/2.1/2.2 A and AA rules at 1366×900 and at 390×844 (a phone), none scrolls sideways at 390 px, and each
+public page weighs at most 50 KB transferred, with no script.
+
+axe-core comes from the npm registry (package-lock.json; `make install` runs `npm ci`). The pages' policy allows
+only the site's own scripts, so its source is evaluated through the DevTools protocol, which the policy does
+not govern, instead of being added as an inline <script>.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from engine.usecases import cases, tasks
+from tests.conftest import principal_for
+from tests.documents_helpers import issued
+from tests.e2e.chromium import CSP_VIOLATIONS, SCREENSHOTS, TIMEOUT_MS
+from tests.processes.licencia_walk import intake
+from tests.web.conftest import PASSWORD
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+PHONE_WIDTH = VIEWPORTS["phone"]["width"]
+PUBLIC_PAGE_LIMIT_BYTES = 50 * 1024
+CLERK = "ventanilla1"
+# The pages anyone may open, without a session. `{code}` is an issued document's verification code.
+PUBLIC_PAGES = ("/entrar", "/verificar", "/verificar/{code}")
+# The clerk's main pages. `{case}` is a licence filed at the desk, `{task}` its first task, taken by CLERK.
+STAFF_PAGES = ("/bandeja", "/bandeja?vista=queue", "/expedientes", "/expedientes/{case}", "/tareas/{task}",
+               "/expedientes/nuevo", "/expedientes/nuevo/licencia", "/expedientes/{case}/constancia")
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm ci` (make install does)")
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def filed(server) -> dict:
+    """A licence filed at the desk, its first task taken by CLERK, and its receipt's verification code."""
+    _base, svc = server
+    clerk = principal_for(CLERK, role="clerk", groups=("ventanilla",))
+    started = cases.start_case(svc, principal_for(CLERK), "licencia", intake(evento_nombre="Feria de Tecpán"))
+    task_id = started.ready_tasks[0]["id"]
+    tasks.claim_task(svc, clerk, task_id)
+    [receipt] = issued(svc, started.id)
+    return {"case": started.id, "task": task_id, "code": receipt["verification_code"]}
+
+
+def fresh_page(browser, viewport: str):
+    """A page of a new context (no session, no cache) at one of VIEWPORTS."""
+    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="es-GT")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.on("console", lambda m: CSP_VIOLATIONS.append(m.text) if "Content Security Policy" in m.text else None)
+    return context.new_page()
+
+
+def logged_in(browser, base: str, viewport: str):
+    page = fresh_page(browser, viewport)
+    page.goto(f"{base}/entrar")
+    page.fill("#username", CLERK)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/bandeja"))
+    return page
+
+
+def violations(page, axe_source: str) -> list[str]:
+    """axe-core's violations of AXE_TAGS on the page as loaded, one line per rule with the elements it names."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(axe_source)
+    found = page.evaluate("""async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags},
+        resultTypes: ['violations']})).violations.map(v => `${v.id} (${v.impact}): ${v.help} — ` +
+        v.nodes.map(n => n.target.join(' ') + (n.failureSummary ? ' [' + n.failureSummary.replace(/\\s+/g, ' ')
+        + ']' : '')).join('; '))""", AXE_TAGS)
+    return found
+
+
+def overflow(page, template: str) -> str | None:
+    """At the phone's width, what makes the page wider than the screen (None when nothing does). Keeps a
+    screenshot of the whole page in var/screenshots/phone-<page>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^a-z]+", "-", template.lower()).strip("-")  # /verificar/{code} -> verificar-code
+    page.screenshot(path=str(SCREENSHOTS / f"phone-{name}.png"), full_page=True)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    if width <= PHONE_WIDTH:
+        return None
+    wide = page.evaluate("""(limit) => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > limit + 0.5)
+        .filter(e => { for (let a = e.parentElement; a; a = a.parentElement)  // not clipped by a scrolling box
+                         if (getComputedStyle(a).overflowX !== 'visible') return false;
+                       return true; })
+        .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+                             (e.className && typeof e.className === 'string' ? '.' + e.className : '') +
+                             ' right=' + Math.round(e.getBoundingClientRect().right))""", PHONE_WIDTH)
+    return f"scrollWidth {width}: {wide}"
+
+
+def test_public_pages_pass_axe_fit_a_phone_and_weigh_at_most_50_kb_without_scripts(browser, server, filed,
+                                                                                    axe_source):
+    base, _svc = server
+    problems = []
+    for viewport in VIEWPORTS:
+        for template in PUBLIC_PAGES:
+            path = template.format(**filed)
+            page = fresh_page(browser, viewport)
+            responses = []
+            page.on("response", lambda r: responses.append(r))
+            page.goto(f"{base}{path}")
+            page.wait_for_load_state("load")
+            sizes = [(r.url, r.request.resource_type, r.request.sizes()) for r in responses]
+            transferred = sum(s["responseBodySize"] + s["responseHeadersSize"] for _u, _t, s in sizes)
+            if transferred > PUBLIC_PAGE_LIMIT_BYTES:
+                problems.append(f"{path}: {transferred} bytes transferred: {sizes}")
+            scripts = [url for url, kind, _s in sizes if kind == "script"]
+            if scripts:
+                problems.append(f"{path}: loads scripts {scripts}")
+            problems += [f"{viewport} {path}: {v}" for v in violations(page, axe_source)]
+            if viewport == "phone" and (wide := overflow(page, template)):
+                problems.append(f"{path}: {wide}")
+            page.context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_staff_pages_pass_axe_and_fit_a_phone(browser, server, filed, axe_source):
+    base, _svc = server
+    problems = []
+    for viewport in VIEWPORTS:
+        page = logged_in(browser, base, viewport)
+        for template in STAFF_PAGES:
+            path = template.format(**filed)
+            page.goto(f"{base}{path}")
+            if path == f"/expedientes/{filed['case']}":
+                page.wait_for_selector("#diagram[data-ready=true]")
+            problems += [f"{viewport} {path}: {v}" for v in violations(page, axe_source)]
+            if viewport == "phone" and (wide := overflow(page, template)):
+                problems.append(f"{path}: {wide}")
+        page.context.close()
+    assert not problems, "\n".join(problems)
