@@ -12,10 +12,17 @@ from engine.mail.notifications import SmtpMailer, SmtpSettings
 
 
 class Inbox:
-    """aiosmtpd handler keeping every message it accepts."""
+    """aiosmtpd handler keeping every message it accepts; it refuses the recipients in `refuse` for good (550)."""
 
-    def __init__(self):
+    def __init__(self, refuse: frozenset[str] = frozenset()):
         self.messages = []
+        self.refuse = refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
@@ -23,9 +30,9 @@ class Inbox:
 
 
 @contextmanager
-def smtp_inbox(port: int) -> Iterator[Inbox]:
-    """An SMTP server listening on 127.0.0.1:`port` while the block runs."""
-    inbox = Inbox()
+def smtp_inbox(port: int, refuse: frozenset[str] = frozenset()) -> Iterator[Inbox]:
+    """An SMTP server listening on 127.0.0.1:`port` while the block runs (refusing the addresses `refuse`)."""
+    inbox = Inbox(refuse)
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:

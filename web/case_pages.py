@@ -40,7 +40,8 @@ def case(case_id: int):
     return render_template(
         "pages/case.html", case=detail, active=active, done=done, history=page["history"], files=page["files"],
         documents=page["documents"], folios=folios, total_folios=total, diagram_url=diagram_url,
-        marks=json.dumps(page["marks"]), name=page["name"], numbers=numbers, corrected_by=corrected_by)
+        marks=json.dumps(page["marks"]), name=page["name"], numbers=numbers, corrected_by=corrected_by,
+        mail=page["mail"])
 
 
 @bp.get("/expedientes/<int:case_id>/expediente.pdf")

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+import orjson
 from sqlalchemy import bindparam, insert, select, update
 
 from engine.storage import models
@@ -145,18 +146,97 @@ def date_and_hour(moment: datetime, calendar) -> str:
     return f"{long_date(local)}, {local:%H:%M} h"
 
 
+def follow_url(base_url: str) -> str:
+    """Where a citizen follows a case with its tracking code: the public page /consulta."""
+    return f"{base_url.rstrip('/')}/consulta"
+
+
+# What a citizen's message says of a cédula de notificación: what it notified (the notifier's own words, else the
+# case's latest document of these kinds issued before it, as the cédula itself says).
+_NOTIFIED_KINDS = ("resolucion", "previo", "licencia", "oficio")
+_CEDULA = "cedula_notificacion"
+
+
+def notifies_extension(data: dict) -> bool:
+    """Whether a cédula notifies the LAIP extension (Decreto 57-2008 art. 43): the case's data says the extension
+    was applied (`laip_prorroga_aplicada`, set by solicitud_ciudadana's laip_ampliar_plazo just before it calls
+    the notification) and no resolution was issued yet (`documento_resolucion`, which the resolving step adds)."""
+    return data.get("laip_prorroga_aplicada") is True and "documento_resolucion" not in data
+
+
+def _long_date_of(value) -> str | None:
+    """An ISO date or moment of the case's data in words ('jueves 14 de mayo de 2026', office time)."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    day = moment.astimezone(OFFICE_TZ).date() if moment.tzinfo else moment.date()
+    return long_date(day)
+
+
+def _notified_act(conn, case_id: int, document_id: int, data: dict) -> str:
+    """What a cédula notified, in words: the notifier's `notificacion_acto`, else the latest resolution, previo,
+    licence or oficio issued in the case before the cédula (by its number, which names its kind)."""
+    typed = data.get("notificacion_acto")
+    if isinstance(typed, str) and typed.strip():
+        return typed.strip()
+    row = conn.execute(select(_documents.c.number, _documents.c.issued_at)
+                       .where(_documents.c.case_id == case_id, _documents.c.id < document_id,
+                              _documents.c.kind.in_(_NOTIFIED_KINDS))
+                       .order_by(_documents.c.id.desc()).limit(1)).first()
+    if row is None:
+        return "la actuación que consta en el expediente"
+    return f"el documento {row.number}, de fecha {long_date(row.issued_at.astimezone(OFFICE_TZ))}"
+
+
+def _moment_in_words(value) -> str | None:
+    """An ISO moment of the case's data as 'lunes 2 de marzo de 2026, 10:00 h' in office time."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    local = moment.astimezone(OFFICE_TZ) if moment.tzinfo else moment
+    return f"{long_date(local)}, {local:%H:%M} h"
+
+
 def enqueue_document(conn, *, to: str, applicant_name: str | None, case_id: int, number: str, tracking_code: str,
                      title: str, document_number: str | None, code: str, verify_url: str, document_id: int,
                      now: datetime) -> int:
-    """Queue an issued document (previo, resolución, licencia) to the citizen, its PDF attached."""
-    return enqueue_template(conn, "documento", to=to, now=now, case_id=case_id, document_id=document_id,
-                            saludo=greeting(applicant_name), numero=number, codigo_seguimiento=tracking_code,
-                            titulo=title, numero_documento=document_number or number, codigo=code,
-                            url_verificacion=verify_url, fecha=long_date(now.astimezone(OFFICE_TZ)))
+    """Queue an issued document (previo, resolución, licencia, cédula de notificación) to the citizen, its PDF
+    attached. A cédula's message says what it notified (template `notificacion`), and the LAIP extension's the new
+    deadline (`prorroga`); a correction, and every other kind, goes as `documento`."""
+    doc = conn.execute(select(_documents.c.kind, _documents.c.corrects_id, _documents.c.data_json)
+                       .where(_documents.c.id == document_id)).one()
+    # The caller builds verify_url as {public base URL}/verificar/<code>: the same base serves /consulta.
+    base_url = verify_url.removesuffix(f"/verificar/{code}")
+    values = dict(saludo=greeting(applicant_name), numero=number, codigo_seguimiento=tracking_code, titulo=title,
+                  numero_documento=document_number or number, codigo=code, url_verificacion=verify_url,
+                  url_consulta=follow_url(base_url), fecha=long_date(now.astimezone(OFFICE_TZ)))
+    template = "documento"
+    if doc.kind == _CEDULA and doc.corrects_id is None:
+        data = orjson.loads(doc.data_json) if doc.data_json else {}
+        deadline = _long_date_of(data.get("laip_fecha_limite")) if notifies_extension(data) else None
+        if deadline is not None:
+            template, values["fecha_limite"] = "prorroga", deadline
+        else:
+            template, values["acto"] = "notificacion", _notified_act(conn, case_id, document_id, data)
+            values["fecha_notificacion"] = _moment_in_words(data.get("notificacion_fecha_hora")) or values["fecha"]
+    return enqueue_template(conn, template, to=to, now=now, case_id=case_id, document_id=document_id, **values)
+
+
+def enqueue_closure(conn, *, to: str | None, applicant_name: str | None, case_id: int, number: str,
+                    tracking_code: str, process_name: str, base_url: str, now: datetime) -> int | None:
+    """Queue the closure notice (the case reached its end) to `to`, the case's citizen_email; nothing without one.
+    Called in the transaction of the step that completed the case (engine.usecases.cases.outcome_events)."""
+    if not to:
+        return None
+    return enqueue_template(conn, "cierre", to=to, now=now, case_id=case_id, saludo=greeting(applicant_name),
+                            numero=number, codigo_seguimiento=tracking_code, tramite=process_name,
+                            fecha=long_date(now.astimezone(OFFICE_TZ)), url_consulta=follow_url(base_url))
 
 
 def enqueue_receipt(conn, *, to: str | None, applicant_name: str | None, case_id: int, number: str,
-                    tracking_code: str, process_name: str, filed_at: datetime, calendar,
+                    tracking_code: str, process_name: str, filed_at: datetime, calendar, base_url: str,
                     document_id: int | None = None) -> int | None:
     """Queue the receipt (constancia de recepción) to `to`, the citizen's address; nothing when there is none.
 
@@ -172,7 +252,7 @@ def enqueue_receipt(conn, *, to: str | None, applicant_name: str | None, case_id
                             saludo=greeting(applicant_name),
                             numero=number, codigo_seguimiento=tracking_code, tramite=process_name,
                             fecha_presentacion=long_date(local), hora_presentacion=f"{local:%H:%M} h",
-                            nota_horario=note)
+                            nota_horario=note, url_consulta=follow_url(base_url))
 
 
 # -- sending ----------------------------------------------------------------------------------------
@@ -247,6 +327,30 @@ def _lease(svc, limit: int) -> list:
     return rows
 
 
+def permanent(error: Exception) -> bool:
+    """Whether the server refused this message for good (a 5xx reply to its recipient or its content): trying
+    again would get the same answer, so it fails at once. A refused sender or a connection problem is the
+    office's or the network's, and is retried."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _reply in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    return isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500
+
+
+# Why a message failed, from the exception class _record stores at the head of last_error; anything else is a
+# connection problem (refused, timed out, dropped, TLS, name lookup: OSError and SMTPServerDisconnected).
+FAILURE_CAUSES = {"SMTPRecipientsRefused": "recipient_refused", "SMTPDataError": "message_refused",
+                  "SMTPSenderRefused": "sender_refused", "SMTPAuthenticationError": "authentication",
+                  "SMTPHeloError": "server", "SMTPNotSupportedError": "server", "SMTPResponseException": "server"}
+
+
+def failure_cause(last_error: str | None) -> str | None:
+    """The cause (a key of FAILURE_CAUSES' values, or "connection") of a stored last_error; None without one."""
+    if not last_error:
+        return None
+    return FAILURE_CAUSES.get(last_error.split(":", 1)[0].strip(), "connection")
+
+
 def _record(svc, row, settings: SmtpSettings, error: Exception | None) -> str:
     """Store one message's outcome in its own transaction (a crash later does not resend it)."""
     now = svc.clock()
@@ -254,7 +358,7 @@ def _record(svc, row, settings: SmtpSettings, error: Exception | None) -> str:
     if error is None:
         values = {"b_status": "sent", "b_sent": now, "b_error": None, "b_next": now}
     else:
-        status = "failed" if attempts >= settings.max_attempts else "pending"
+        status = "failed" if attempts >= settings.max_attempts or permanent(error) else "pending"
         delay = min(settings.retry_base_seconds * 2 ** (attempts - 1), MAX_RETRY_DELAY_SECONDS)
         values = {"b_status": status, "b_sent": None, "b_error": f"{type(error).__name__}: {error}"[:2000],
                   "b_next": now + timedelta(seconds=delay)}
@@ -271,3 +375,20 @@ def outbox_rows(svc, case_id: int | None = None) -> list[dict]:
         query = query.where(_outbox.c.case_id == case_id)
     with svc.uow(write=False) as uow:
         return [dict(r) for r in uow.conn.execute(query).mappings()]
+
+
+# The templates of staff mail about a case (deadline alerts, engine/usecases/deadline_alerts.py); every other
+# message of a case goes to its citizen.
+STAFF_TEMPLATES = frozenset({"alerta_plazo", "plazo_vencido"})
+_OF_CASE = (select(_outbox.c.id, _outbox.c.created_at, _outbox.c.kind, _outbox.c.to_address, _outbox.c.subject,
+                   _outbox.c.status, _outbox.c.attempts, _outbox.c.sent_at, _outbox.c.last_error,
+                   _outbox.c.next_attempt_at, _outbox.c.document_id)
+            .where(_outbox.c.case_id == bindparam("b_case"), _outbox.c.kind.not_in(STAFF_TEMPLATES))
+            .order_by(_outbox.c.id))
+
+
+def mail_of_case(conn, case_id: int) -> list[dict]:
+    """The case's messages to its citizen, oldest first, each with its delivery state: status (pending | sent |
+    failed), attempts, sent_at, and the cause of the last failure (failure_cause) with its text (last_error)."""
+    return [{**r, "cause": failure_cause(r["last_error"])}
+            for r in conn.execute(_OF_CASE, {"b_case": case_id}).mappings()]

@@ -19,7 +19,7 @@ from engine.storage import models
 from engine.runtime import serializer
 from engine import values
 from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
-from engine.mail.notifications import enqueue_receipt
+from engine.mail.notifications import enqueue_closure, enqueue_receipt, mail_of_case
 from engine.storage.persistence import (
     EMPTY, append_events, bump_case, dump_state, event_row, insert_case, load_case_workflow, project, refusal,
     require_case, snapshot, state_after, write_step,
@@ -118,7 +118,7 @@ def start_case(svc: Services, principal: Principal, process_key: str, data: dict
         project(conn, case_id, process_key, EMPTY, after, now, deadlines=svc.deadlines)
         events = [event_row(case_id, now, "case_started", actor=actor, data=data,
                             element_id=process_key)]
-        events += outcome_events(case_id, now, state, failure)
+        events += outcome_events(svc, conn, case_id, now, state, failure)
         append_events(conn, events)
         if on_filed is not None:
             on_filed(conn, case_id, now)
@@ -128,7 +128,8 @@ def start_case(svc: Services, principal: Principal, process_key: str, data: dict
             receipt = issue_receipt_now(svc, conn, case_id, actor)
             enqueue_receipt(conn, to=citizen_email, applicant_name=summary.get("applicant_name"), case_id=case_id,
                             number=number, tracking_code=tracking, process_name=spec.description or process_key,
-                            filed_at=now, calendar=svc.calendar, document_id=receipt["id"])
+                            filed_at=now, calendar=svc.calendar, base_url=svc.settings.public_base_url,
+                            document_id=receipt["id"])
         uow.commit()
     return StartedCase(case_id, number, tracking, state, 1, row.version,
                        [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in ready])
@@ -138,13 +139,30 @@ def _text(value, limit: int):
     return None if value is None else str(value)[:limit]
 
 
-def outcome_events(case_id: int, now, state: str, failure) -> list[dict]:
+def outcome_events(svc: Services, conn, case_id: int, now, state: str, failure) -> list[dict]:
+    """The history rows a step's outcome adds: its error, or the case's completion. Every way a case completes
+    (filing, a task, a timer, a retry) passes here in that step's transaction, so the citizen's closure notice
+    is queued here, once (with the case's citizen_email; engine/mail/templates/cierre.txt)."""
     if failure is not None:
         return [event_row(case_id, now, "error", element_id=failure.element_id,
                           data={"message": failure.message})]
     if state == "completed":
+        _queue_closure(svc, conn, case_id, now)
         return [event_row(case_id, now, "case_completed")]
     return []
+
+
+_CLOSURE_CASE = select(_c.c.citizen_email, _c.c.applicant_name, _c.c.number, _c.c.tracking_code,
+                       _c.c.process_key).where(_c.c.id == bindparam("b_id"))
+
+
+def _queue_closure(svc: Services, conn, case_id: int, now) -> None:
+    case = conn.execute(_CLOSURE_CASE, {"b_id": case_id}).one()
+    if case.citizen_email:
+        enqueue_closure(conn, to=case.citizen_email, applicant_name=case.applicant_name, case_id=case_id,
+                        number=case.number, tracking_code=case.tracking_code,
+                        process_name=process_name(conn, case.process_key), base_url=svc.settings.public_base_url,
+                        now=now)
 
 
 def check_data(data) -> dict:
@@ -212,7 +230,9 @@ def load_case_data(svc: Services, conn, case_id: int) -> dict:
 @use_case("case.read")
 def case_page(svc: Services, principal: Principal, case_id: int) -> dict:
     """Everything the case page shows: the case with its tasks, history, attachments, issued documents, diagram
-    marks, the procedure's name, and the display names of who holds its ready tasks (username: display name)."""
+    marks, the procedure's name, the display names of who holds its ready tasks (username: display name), and
+    the mail sent to the citizen with its delivery state (`mail`; the server's error text only for those who
+    manage cases)."""
     with svc.uow(write=False) as uow:
         conn = uow.conn
         detail = _visible_detail(conn, principal, case_id)
@@ -221,7 +241,14 @@ def case_page(svc: Services, principal: Principal, case_id: int) -> dict:
         return {"case": detail, "history": _history(conn, case_id), "files": attachments_of(conn, case_id),
                 "documents": documents_shown(conn, case_id),
                 "marks": {k: marks[k] for k in ("done", "active", "failed")},
-                "name": process_name(conn, detail["process_key"]), "names": auth.display_names(conn, holders)}
+                "name": process_name(conn, detail["process_key"]), "names": auth.display_names(conn, holders),
+                "mail": _mail_shown(conn, principal, case_id)}
+
+
+def _mail_shown(conn, principal: Principal, case_id: int) -> list[dict]:
+    """The case's outbox messages as the case page lists them; last_error kept for supervisors and admin."""
+    detailed = permissions.allowed(principal, "case.manage")
+    return [{**m, "last_error": m["last_error"] if detailed else None} for m in mail_of_case(conn, case_id)]
 
 
 @use_case("case.read")
@@ -253,7 +280,7 @@ def retry_case(svc: Services, principal: Principal, case_id: int, data: dict | N
             project(conn, case_id, case.process_key, before, snapshot(svc.runtime, wf), now,
                     deadlines=svc.deadlines)
         append_events(conn, [event_row(case_id, now, "retried", actor=actor, data=data)]
-                      + outcome_events(case_id, now, state, failure))
+                      + outcome_events(svc, conn, case_id, now, state, failure))
         uow.commit()
     return {"id": case_id, "state": state, "version": version,
             "error_element": failure.element_id if failure else None,

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 _c = models.cases
 # The citizen's documents mailed when issued (DOMAIN.md: "Citizens are told by e-mail"; the issue names the
 # receipt, previo and resolution; the licence certificate is the resolution's outcome they wait for).
-MAILED = frozenset({"previo", "resolucion", "licencia"})
+MAILED = frozenset({"previo", "resolucion", "licencia", "cedula_notificacion"})
 
 
 @dataclass(frozen=True)

@@ -294,7 +294,7 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
             # The step made a value that cannot be stored: the case keeps its state from before the step, in
             # error; the task stays ready for when a supervisor's retry lets the case run again.
             issuing.release(svc, conn, pending)
-            append_events(conn, outcome_events(case.id, now, "error", failure))
+            append_events(conn, outcome_events(svc, conn, case.id, now, "error", failure))
             uow.commit()
             return {"case_id": case.id, "task_title": row["title"], "case_state": "error", "case_version": version,
                     "error_element": failure.element_id, "error_message": failure.message, "ready_tasks": []}
@@ -309,7 +309,7 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
         issued = issuing.issue(svc, conn, case_id=case.id, task_id=task_id, pending=pending,
                                data={**filled, **data}, own=own, actor=actor, now=now,
                                citizen_email=_citizen_email(forms, wf, filled)) if pending else []
-        append_events(conn, outcome_events(case.id, now, state, failure))
+        append_events(conn, outcome_events(svc, conn, case.id, now, state, failure))
         uow.commit()
     return {"case_id": case.id, "task_title": row["title"], "case_state": state, "case_version": version,
             "error_element": failure.element_id if failure else None,

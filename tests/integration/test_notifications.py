@@ -157,9 +157,11 @@ def test_every_template_renders_in_spanish_with_a_subject():
               "vence": "lunes 13 de abril de 2026, 16:30 h", "grupo": "tramite", "asignado": "oficial1",
               "titulo": "Resolución", "numero_documento": "RES-GDCH-2026-0001", "codigo": "7KQ2-M9XD-4TRB-PW3H",
               "url_verificacion": "https://gdch.example/verificar/7KQ2-M9XD-4TRB-PW3H",
-              "fecha": "lunes 2 de marzo de 2026"}
-    names = sorted(p.stem for p in notifications.TEMPLATES_DIR.glob("*.txt"))
-    assert names == ["alerta_plazo", "documento", "plazo_vencido", "recepcion"]
+              "fecha": "lunes 2 de marzo de 2026", "url_consulta": "https://gdch.example/consulta",
+              "fecha_notificacion": "lunes 2 de marzo de 2026, 10:00 h", "acto": "el documento RES-GDCH-2026-0001"}
+    names = ["alerta_plazo", "cierre", "documento", "notificacion", "plazo_vencido", "prorroga", "recepcion"]
+    # The templates about a case, all of them; the online filing's confirmation comes before there is a case.
+    assert set(names) <= {p.stem for p in notifications.TEMPLATES_DIR.glob("*.txt")}
     for name in names:
         subject, body = render(name, **values)
         assert subject and "{" not in subject + body and "EXP-GDCH-2026-00001" in subject
