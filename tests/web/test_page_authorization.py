@@ -15,7 +15,10 @@ from engine.accounts.users import add_user
 from engine.documents.codes import verification_code
 from engine.storage import models
 from engine.storage.documents import store_document
+from engine.mail.notifications import outbox_rows
+from engine.usecases import online_filing
 from tests.api.probes import issued_document
+from tests.integration.test_online_filing import laip as filing_intake
 from tests.processes.licencia_walk import DPI_ANA, intake
 from tests.web.conftest import PASSWORD, as_form, csrf_of, login
 
@@ -93,6 +96,18 @@ def tracked(office: Office) -> dict:
     return office.tracked
 
 
+def pending_filing(office: Office) -> str:
+    """The confirmation token of a new online filing (each call its own client and address, below the limits)."""
+    office.filings = getattr(office, "filings", 0) + 1
+    n = office.filings
+    store = office.app.extensions["expediente.attachments"]
+    online_filing.submit_filing(office.svc, store, "solicitud_ciudadana", filing_intake(correo=f"fila{n}@example.gt"),
+                                [], f"matrix-{n}")
+    [body] = [m["body"] for m in outbox_rows(office.svc) if m["kind"] == "confirmar_solicitud"
+              and m["to_address"] == f"fila{n}@example.gt"]
+    return re.search(r"/tramites/confirmar/(\S+)", body).group(1)
+
+
 def document_id(office: Office) -> int:
     """The id of the document stored_document stored (in a case the clerk's group reaches, the outsider's not)."""
     code = stored_document(office)
@@ -164,6 +179,15 @@ MATRIX = {
         (200, 200, 200, 200, 200, None)),
     ("GET", "/consulta", "tracking form"): (lambda o, u: ("/consulta", None), (200, 200, 200, 200, 200, None)),
     ("POST", "/consulta", "follow a case"): (lambda o, u: ("/consulta", tracked(o)), (200, 200, 200, 200, 200, None)),
+    ("GET", "/tramites", "online procedures"): (lambda o, u: ("/tramites", None), (200, 200, 200, 200, 200, None)),
+    ("GET", "/tramites/<process_key>", "online filing form"): (
+        lambda o, u: ("/tramites/solicitud_ciudadana", None), (200, 200, 200, 200, 200, None)),
+    ("POST", "/tramites/<process_key>", "send an online filing"): (  # refused whole: counts against no limit
+        lambda o, u: ("/tramites/solicitud_ciudadana", {"asunto": "x"}), (422, 422, 422, 422, 422, None)),
+    ("GET", "/tramites/confirmar/<token>", "confirmation button"): (
+        lambda o, u: (f"/tramites/confirmar/{pending_filing(o)}", None), (200, 200, 200, 200, 200, None)),
+    ("POST", "/tramites/confirmar/<token>", "confirm an online filing"): (
+        lambda o, u: (f"/tramites/confirmar/{pending_filing(o)}", {}), (200, 200, 200, 200, 200, None)),
     ("GET", "/modelador", "modeler"): (lambda o, u: ("/modelador", None), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>", "editor"): (lambda o, u: ("/modelador/licencia", None),
                                                          (LOGIN, 403, 200, 403, 200, None)),
