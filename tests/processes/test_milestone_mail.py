@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from engine.mail.notifications import outbox_rows
 from engine.ops.scheduler import run_pass
 from engine.storage import models
 from tests.documents_helpers import issued
 from tests.processes import licencia_walk as lic
 from tests.processes import test_solicitud_ciudadana as laip
-from tests.processes.driver import Walk, local
+from tests.processes.driver import Walk, local, office
 from tests.smtp_inbox import loopback_mailer, smtp_inbox
 from tests.waiting import free_port
 
@@ -92,8 +94,16 @@ def assert_milestones(walk, expected: list[tuple[str, str | None]], address: str
     return mails
 
 
-def test_laip_with_extension_mails_each_milestone_in_order(svc):
-    walk = laip_with_extension(svc)
+@pytest.fixture
+def either(database_url, clock):
+    """The whole office on each backend (SQLite and PostgreSQL)."""
+    svc = office(database_url, clock)
+    yield svc
+    svc.db.dispose()
+
+
+def test_laip_with_extension_mails_each_milestone_in_order(either):
+    walk = laip_with_extension(either)
     mails = assert_milestones(walk, [
         ("recepcion", "constancia_recepcion"), ("prorroga", "cedula_notificacion"), ("documento", "resolucion"),
         ("notificacion", "cedula_notificacion"), ("documento", "resolucion"), ("notificacion", "cedula_notificacion"),
@@ -114,7 +124,8 @@ def test_licence_with_previo_mails_each_milestone_and_the_closure_when_its_timer
         "ana.xicara@example.com")
 
 
-def test_every_milestone_leaves_by_smtp_with_its_pdf_and_is_marked_sent(svc):
+def test_every_milestone_leaves_by_smtp_with_its_pdf_and_is_marked_sent(either):
+    svc = either
     walk = laip_with_extension(svc)
     port = free_port()
     svc.mailer = loopback_mailer(port)
