@@ -3,7 +3,6 @@ confirmation button that files nothing on GET, and the filed case's number, trac
 What the citizen typed is escaped on every page. (Who may open each route: tests/web/test_page_authorization.py.)"""
 from __future__ import annotations
 
-import html
 import io
 import re
 
