@@ -9,6 +9,7 @@ not govern, instead of being added as an inline <script>.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,32 @@ VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, 
 PHONE_WIDTH = VIEWPORTS["phone"]["width"]
 PUBLIC_PAGE_LIMIT_BYTES = 50 * 1024
 CLERK = "ventanilla1"
-# The pages anyone may open, without a session. `{code}` is an issued document's verification code.
-PUBLIC_PAGES = ("/entrar", "/verificar", "/verificar/{code}")
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    """A page anyone may open: `path`, or the page `answer` a form at `path` shows once `fill` (selector -> value)
+    is typed in and `submit` clicked. Values and the path may name the `filed` fixture's keys: `{code}`,
+    `{tracking}`, `{dpi_last4}`."""
+    path: str
+    answer: str = ""
+    fill: dict = field(default_factory=dict)
+    submit: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.path} {self.answer}".strip()
+
+
+# The pages anyone may open, without a session (the lead extends this list as public pages are added).
+PUBLIC_PAGES = (
+    PublicPage("/entrar"),
+    PublicPage("/verificar"),
+    PublicPage("/verificar/{code}"),
+    PublicPage("/consulta"),
+    PublicPage("/consulta", "estado", fill={"#codigo": "{tracking}", "#dato": "{dpi_last4}"},
+               submit="#consulta-form button[type=submit]"),
+)
 # The clerk's main pages. `{case}` is a licence filed at the desk, `{task}` its first task, taken by CLERK.
 STAFF_PAGES = ("/bandeja", "/bandeja?vista=queue", "/expedientes", "/expedientes/{case}", "/tareas/{task}",
                "/expedientes/nuevo", "/expedientes/nuevo/licencia", "/expedientes/{case}/constancia")
@@ -42,14 +67,17 @@ def axe_source() -> str:
 
 @pytest.fixture(scope="module")
 def filed(server) -> dict:
-    """A licence filed at the desk, its first task taken by CLERK, and its receipt's verification code."""
+    """A licence filed at the desk, its first task taken by CLERK, its receipt's verification code, its tracking
+    code and the last 4 digits of the applicant's DPI (what a citizen types to follow it)."""
     _base, svc = server
     clerk = principal_for(CLERK, role="clerk", groups=("ventanilla",))
-    started = cases.start_case(svc, principal_for(CLERK), "licencia", intake(evento_nombre="Feria de Tecpán"))
+    data = intake(evento_nombre="Feria de Tecpán")
+    started = cases.start_case(svc, principal_for(CLERK), "licencia", data)
     task_id = started.ready_tasks[0]["id"]
     tasks.claim_task(svc, clerk, task_id)
     [receipt] = issued(svc, started.id)
-    return {"case": started.id, "task": task_id, "code": receipt["verification_code"]}
+    return {"case": started.id, "task": task_id, "code": receipt["verification_code"],
+            "tracking": started.tracking_code, "dpi_last4": data["solicitante_dpi"][-4:]}
 
 
 def fresh_page(browser, viewport: str):
@@ -81,6 +109,30 @@ def violations(page, axe_source: str) -> list[str]:
     return found
 
 
+def transferred(page, action) -> tuple[int, list[str]]:
+    """Do `action()` (a navigation) on the page: the bytes of every response Chromium received for it (headers and
+    body as sent) and the addresses of the scripts among them. The page itself must answer 200."""
+    responses = []
+    page.on("response", lambda r: responses.append(r))
+    action()
+    page.wait_for_load_state("load")
+    document = [r for r in responses if r.request.resource_type == "document"][-1]  # after any redirect
+    assert document.status == 200, (document.url, document.status)
+    sizes = [(r.url, r.request.resource_type, r.request.sizes()) for r in responses]
+    total = sum(s["responseBodySize"] + s["responseHeadersSize"] for _url, _kind, s in sizes)
+    return total, [url for url, kind, _s in sizes if kind == "script"]
+
+
+def open_public(page, base: str, shown: PublicPage, filed: dict) -> tuple[int, list[str]]:
+    """Open a public page as a first visit would (a fresh context, nothing cached): what transferred() says."""
+    weight = transferred(page, lambda: page.goto(f"{base}{shown.path.format(**filed)}"))
+    if not shown.submit:
+        return weight
+    for selector, value in shown.fill.items():
+        page.fill(selector, value.format(**filed))
+    return transferred(page, lambda: page.click(shown.submit))
+
+
 def overflow(page, template: str) -> str | None:
     """At the phone's width, what makes the page wider than the screen (None when nothing does). Keeps a
     screenshot of the whole page in var/screenshots/phone-<page>.png."""
@@ -106,23 +158,16 @@ def test_public_pages_pass_axe_fit_a_phone_and_weigh_at_most_50_kb_without_scrip
     base, _svc = server
     problems = []
     for viewport in VIEWPORTS:
-        for template in PUBLIC_PAGES:
-            path = template.format(**filed)
+        for shown in PUBLIC_PAGES:
             page = fresh_page(browser, viewport)
-            responses = []
-            page.on("response", lambda r: responses.append(r))
-            page.goto(f"{base}{path}")
-            page.wait_for_load_state("load")
-            sizes = [(r.url, r.request.resource_type, r.request.sizes()) for r in responses]
-            transferred = sum(s["responseBodySize"] + s["responseHeadersSize"] for _u, _t, s in sizes)
-            if transferred > PUBLIC_PAGE_LIMIT_BYTES:
-                problems.append(f"{path}: {transferred} bytes transferred: {sizes}")
-            scripts = [url for url, kind, _s in sizes if kind == "script"]
+            weight, scripts = open_public(page, base, shown, filed)
+            if weight > PUBLIC_PAGE_LIMIT_BYTES:
+                problems.append(f"{viewport} {shown.name}: {weight} bytes transferred")
             if scripts:
-                problems.append(f"{path}: loads scripts {scripts}")
-            problems += [f"{viewport} {path}: {v}" for v in violations(page, axe_source)]
-            if viewport == "phone" and (wide := overflow(page, template)):
-                problems.append(f"{path}: {wide}")
+                problems.append(f"{viewport} {shown.name}: loads scripts {scripts}")
+            problems += [f"{viewport} {shown.name}: {v}" for v in violations(page, axe_source)]
+            if viewport == "phone" and (wide := overflow(page, shown.name)):
+                problems.append(f"{shown.name}: {wide}")
             page.context.close()
     assert not problems, "\n".join(problems)
 
