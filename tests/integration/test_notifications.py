@@ -1,6 +1,7 @@
 """Mail: queued in the caller's transaction, Spanish templates, sent over a real SMTP server on loopback."""
 from __future__ import annotations
 
+import smtplib
 from datetime import datetime, timezone
 
 import pytest
@@ -176,3 +177,17 @@ def test_smtp_settings_come_from_the_environment():
         "smtp.gob.gt", 465, "tls", "u", 5)
     with pytest.raises(ValueError):
         SmtpSettings(host="x", security="ssl3")
+
+
+@pytest.mark.parametrize("error, final, cause", [
+    (smtplib.SMTPRecipientsRefused({"a@example.gt": (550, b"5.1.1 Mailbox unavailable")}), True, "recipient_refused"),
+    (smtplib.SMTPRecipientsRefused({"a@example.gt": (450, b"4.2.1 Try again later")}), False, "recipient_refused"),
+    (smtplib.SMTPDataError(554, b"5.7.1 Message rejected"), True, "message_refused"),
+    (smtplib.SMTPSenderRefused(553, b"5.1.8 Sender rejected", "no-responder@gob.gt"), False, "sender_refused"),
+    (ConnectionRefusedError(111, "Connection refused"), False, "connection"),
+    (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), False, "connection"),
+])
+def test_a_5xx_refusal_of_the_recipient_or_the_message_is_final_and_every_failure_has_a_cause(error, final, cause):
+    assert notifications.permanent(error) is final
+    assert notifications.failure_cause(f"{type(error).__name__}: {error}") == cause
+    assert notifications.failure_cause(None) is None
