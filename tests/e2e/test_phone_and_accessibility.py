@@ -9,50 +9,18 @@ not govern, instead of being added as an inline <script>.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from engine.usecases import cases, tasks
-from tests.conftest import principal_for
-from tests.documents_helpers import issued
 from tests.e2e.chromium import CSP_VIOLATIONS, SCREENSHOTS, TIMEOUT_MS
-from tests.processes.licencia_walk import intake
+from tests.e2e.public_pages import CLERK, PUBLIC_PAGE_LIMIT_BYTES, PUBLIC_PAGES, PublicPage, file_sample_case
 from tests.web.conftest import PASSWORD
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 PHONE_WIDTH = VIEWPORTS["phone"]["width"]
-PUBLIC_PAGE_LIMIT_BYTES = 50 * 1024
-CLERK = "ventanilla1"
-
-
-@dataclass(frozen=True)
-class PublicPage:
-    """A page anyone may open: `path`, or the page `answer` a form at `path` shows once `fill` (selector -> value)
-    is typed in and `submit` clicked. Values and the path may name the `filed` fixture's keys: `{code}`,
-    `{tracking}`, `{dpi_last4}`."""
-    path: str
-    answer: str = ""
-    fill: dict = field(default_factory=dict)
-    submit: str | None = None
-
-    @property
-    def name(self) -> str:
-        return f"{self.path} {self.answer}".strip()
-
-
-# The pages anyone may open, without a session (the lead extends this list as public pages are added).
-PUBLIC_PAGES = (
-    PublicPage("/entrar"),
-    PublicPage("/verificar"),
-    PublicPage("/verificar/{code}"),
-    PublicPage("/consulta"),
-    PublicPage("/consulta", "estado", fill={"#codigo": "{tracking}", "#dato": "{dpi_last4}"},
-               submit="#consulta-form button[type=submit]"),
-)
 # The clerk's main pages. `{case}` is a licence filed at the desk, `{task}` its first task, taken by CLERK.
 STAFF_PAGES = ("/bandeja", "/bandeja?vista=queue", "/expedientes", "/expedientes/{case}", "/tareas/{task}",
                "/expedientes/nuevo", "/expedientes/nuevo/licencia", "/expedientes/{case}/constancia")
@@ -67,17 +35,7 @@ def axe_source() -> str:
 
 @pytest.fixture(scope="module")
 def filed(server) -> dict:
-    """A licence filed at the desk, its first task taken by CLERK, its receipt's verification code, its tracking
-    code and the last 4 digits of the applicant's DPI (what a citizen types to follow it)."""
-    _base, svc = server
-    clerk = principal_for(CLERK, role="clerk", groups=("ventanilla",))
-    data = intake(evento_nombre="Feria de Tecpán")
-    started = cases.start_case(svc, principal_for(CLERK), "licencia", data)
-    task_id = started.ready_tasks[0]["id"]
-    tasks.claim_task(svc, clerk, task_id)
-    [receipt] = issued(svc, started.id)
-    return {"case": started.id, "task": task_id, "code": receipt["verification_code"],
-            "tracking": started.tracking_code, "dpi_last4": data["solicitante_dpi"][-4:]}
+    return file_sample_case(server[1])
 
 
 def fresh_page(browser, viewport: str):
@@ -126,11 +84,11 @@ def transferred(page, action) -> tuple[int, list[str]]:
 def open_public(page, base: str, shown: PublicPage, filed: dict) -> tuple[int, list[str]]:
     """Open a public page as a first visit would (a fresh context, nothing cached): what transferred() says."""
     weight = transferred(page, lambda: page.goto(f"{base}{shown.path.format(**filed)}"))
-    if not shown.submit:
+    if not shown.form:
         return weight
-    for selector, value in shown.fill.items():
-        page.fill(selector, value.format(**filed))
-    return transferred(page, lambda: page.click(shown.submit))
+    for name, value in shown.fill.items():
+        page.fill(f'#{shown.form} [name="{name}"]', value.format(**filed))
+    return transferred(page, lambda: page.click(f"#{shown.form} [type=submit]"))
 
 
 def overflow(page, template: str) -> str | None:

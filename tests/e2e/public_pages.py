@@ -1,0 +1,52 @@
+"""The pages anyone may open without a session, in one list shared by the browser test
+(tests/e2e/test_phone_and_accessibility.py: axe-core, 390 px, ≤ 50 KB) and bench/public_pages.py (bytes and
+server time), and the case they are shown with."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.usecases import cases, tasks
+from tests.conftest import principal_for
+from tests.documents_helpers import issued
+from tests.processes.licencia_walk import intake
+
+CLERK = "ventanilla1"  # a clerk of tests/web/conftest.py's office, in the licence's first lane
+PUBLIC_PAGE_LIMIT_BYTES = 50 * 1024
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    """A page anyone may open: `path`, or the page (`answer` names it) that the form `form` (its id) on `path`
+    shows once its fields `fill` (name -> value) are typed in and it is sent. The path and the values may name
+    the keys of `file_sample_case`'s answer: `{code}`, `{tracking}`, `{dpi_last4}`."""
+    path: str
+    answer: str = ""
+    form: str | None = None
+    fill: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{self.path} {self.answer}".strip()
+
+
+# The lead extends this list as public pages are added.
+PUBLIC_PAGES = (
+    PublicPage("/entrar"),
+    PublicPage("/verificar"),
+    PublicPage("/verificar/{code}"),
+    PublicPage("/consulta"),
+    PublicPage("/consulta", "estado", form="consulta-form", fill={"codigo": "{tracking}", "dato": "{dpi_last4}"}),
+)
+
+
+def file_sample_case(svc) -> dict:
+    """A licence filed at the desk, its first task taken by CLERK: the case id, that task's id, the receipt's
+    verification code, the tracking code and the last 4 digits of the applicant's DPI (what a citizen types to
+    follow it)."""
+    data = intake(evento_nombre="Feria de Tecpán")
+    started = cases.start_case(svc, principal_for(CLERK), "licencia", data)
+    task_id = started.ready_tasks[0]["id"]
+    tasks.claim_task(svc, principal_for(CLERK, role="clerk", groups=("ventanilla",)), task_id)
+    [receipt] = issued(svc, started.id)
+    return {"case": started.id, "task": task_id, "code": receipt["verification_code"],
+            "tracking": started.tracking_code, "dpi_last4": data["solicitante_dpi"][-4:]}
