@@ -4,7 +4,8 @@ Whoever holds a case's tracking code (printed on the receipt) and a second facto
 4 digits of the DPI given at filing, `cases.applicant_dpi`, or the filing e-mail, `cases.citizen_email`, in any
 case) sees where the case stands, in plain Spanish: the procedure, the case number, when it was filed, its
 stage, what happened and when, what comes next, the nearest deadline (of the ready tasks, `tasks.due_at`, or a legal
-deadline's waiting timer) and what the citizen must do now, and the documents addressed to the citizen. Nothing internal (staff names, form data, element ids) leaves.
+deadline's waiting timer) and what the citizen must do now, and the documents addressed to the citizen. Nothing
+internal (staff names, form data, element ids) leaves.
 
 Guessing is slowed twice, every attempt counted before anything is looked up (engine/storage/rate_limits.py):
 per client address and per typed code (a wrong factor counts against the code). Codes have 10 characters of a
@@ -12,6 +13,14 @@ per client address and per typed code (a wrong factor counts against the code). 
 same answer (CaseNotFound with one message), so the answer tells nothing about which codes exist.
 
 Everything is read from indexed tables (cases, tasks, events, documents); no workflow is loaded.
+
+Answering a previo online (`answer_request`): while the case waits on the citizen (a ready task of
+CITIZEN_TASKS, the previo's `recibir_subsanacion`), whoever passes the same checks may upload files (PDF, PNG or
+JPEG by content, each within the attachment size limit) and a note. The files become the case's attachments
+(recorded by `en_linea`, as online filings are), then the waiting task is completed through
+engine.usecases.tasks.complete_task, the path a clerk's completion takes, with the answer's moment as its date:
+that step is when the deadline stops (its boundary timer is cancelled with it). A receipt is answered, and mailed
+through the outbox when the case has the citizen's e-mail.
 """
 from __future__ import annotations
 
@@ -23,11 +32,15 @@ import orjson
 from sqlalchemy import select
 
 from engine.documents import kinds
-from engine.errors import CaseNotFound, RateLimited
+from engine.errors import CaseNotFound, Conflict, InvalidInput, RateLimited
+from engine.mail.notifications import date_and_hour, enqueue_template, follow_url, greeting
 from engine.messages import msg
 from engine.storage import models, rate_limits
 from engine.storage.documents import documents_of_case
+from engine.usecases import tasks
+from engine.usecases.attachments import AttachmentStore, discard_upload, record_attachment, store_upload
 from engine.usecases.intake import process_name
+from engine.usecases.online_filing import ONLINE_ACTOR, ONLINE_PRINCIPAL
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -85,8 +98,17 @@ STAGE_BY_TASK: dict[str, dict[str, str]] = {
     },
     "solicitud_ciudadana": {"laip_gestionar": "en_analisis", "peticion_evaluar_competencia": "en_analisis"},
 }
-# The task the citizen answers: while it is ready, the case waits on him (a previo's request to fix).
-CITIZEN_TASKS = frozenset({"recibir_subsanacion"})
+# The tasks the citizen answers online, by element id: while one is ready the case waits on him (a previo's request
+# to fix). Each says how the answer fills its form: the field for the answer's moment, for the files' names, for the
+# note, and the values it takes as given. `subsanacion_completa` is the clerk's verdict in today's diagram
+# (comun_revision_completitud: False archives the case); until the diagram has a clerk's check after the citizen's
+# answer, an answer online continues the case (True) and the clerk reviews the files with the case.
+CITIZEN_TASKS = {
+    "recibir_subsanacion": {"moment": "subsanacion_fecha", "files": "subsanacion_documentos",
+                            "note": "subsanacion_observaciones", "given": {"subsanacion_completa": True}},
+}
+MAX_FILES = 10
+MAX_NOTE_CHARS = 1800  # the form's observaciones hold 2000, with the line that says the answer came online
 # Completed steps worth a line of the timeline, in the citizen's words (documents have their own lines).
 STEP_LINES = {
     "revisar_completitud": msg("La oficina revisó que su expediente esté completo."),
@@ -119,6 +141,12 @@ DEADLINE_TIMERS = frozenset({"vence_subsanacion", "vence_plazo_recurso", "laip_v
                              "peticion_vence_recurso"})
 FILED = msg("Usted presentó su solicitud.")
 CLOSED = msg("El expediente se cerró.")
+UPLOADED = msg("Usted presentó documentos en línea.")
+NOT_WAITING = msg("Su expediente no espera documentos de usted en este momento.")
+NO_FILES = msg("Adjunte al menos un archivo (PDF, PNG o JPEG).")
+TOO_MANY_FILES = msg("Puede adjuntar hasta %(n)s archivos a la vez.")
+LONG_NOTE = msg("La nota puede tener hasta %(n)s caracteres.")
+ANSWERED_ONLINE = "Presentado en línea por el interesado."
 
 
 def normalize_code(typed: str | None) -> str:
@@ -158,7 +186,7 @@ def _factor_matches(case: dict, factor: str | None) -> bool:
 def find_case(conn, code: str, factor: str | None) -> dict:
     """The case with this (normalised) code whose factor matches; else CaseNotFound, the same for every reason."""
     row = conn.execute(select(_c.c.id, _c.c.number, _c.c.tracking_code, _c.c.process_key, _c.c.state,
-                              _c.c.created_at, _c.c.applicant_dpi, _c.c.citizen_email)
+                              _c.c.created_at, _c.c.applicant_dpi, _c.c.citizen_email, _c.c.applicant_name)
                        .where(_c.c.tracking_code == code)).mappings().first() if code else None
     if row is None or not _factor_matches(row, factor):
         raise CaseNotFound(NOT_FOUND)
@@ -188,7 +216,7 @@ def status_of(svc: Services, conn, case: dict) -> dict:
     """The status page's content for a case already found by its code and factor."""
     ready = conn.execute(select(_t.c.element_id, _t.c.due_at).where(_t.c.case_id == case["id"],
                                                                    _t.c.state == "ready")).mappings().all()
-    events = conn.execute(select(_e.c.at, _e.c.kind, _e.c.element_id).where(_e.c.case_id == case["id"])
+    events = conn.execute(select(_e.c.at, _e.c.kind, _e.c.element_id, _e.c.actor).where(_e.c.case_id == case["id"])
                           .order_by(_e.c.id)).mappings().all()
     documents = documents_of_case(conn, case["id"])
     due = [r["due_at"] for r in ready if r["due_at"] is not None]
@@ -238,7 +266,9 @@ def _timeline(events, documents: list[dict]) -> list[dict]:
             text = TIMER_LINES.get(event["element_id"])
         elif event["kind"] in ("case_completed", "case_cancelled"):
             text = CLOSED
-        if text is not None:
+        elif event["kind"] == "attachment_added" and event["actor"] == ONLINE_ACTOR:
+            text = UPLOADED
+        if text is not None and not (lines and lines[-1] == {"at": event["at"], "text": text}):
             lines.append({"at": event["at"], "text": text})
     lines += [{"at": d["issued_at"], "text": DOCUMENT_LINES.get(d["kind"], OTHER_DOCUMENT)} for d in documents]
     return sorted(lines, key=lambda line: line["at"])  # stable: events keep their order at the same moment
@@ -271,3 +301,70 @@ def _shown_document(case: dict, document: dict, documents: list[dict]) -> dict:
     return {"title": kinds.title(document["kind"]), "number": document["number"] or case["number"],
             "issued_at": document["issued_at"], "code": document["verification_code"],
             "corrected_by": [n for n in corrected_by if n]}
+
+
+def _waiting_task(conn, case_id: int) -> dict:
+    """The ready task the case waits on the citizen for; Conflict (409) when it waits on no one of them."""
+    row = conn.execute(select(_t.c.id, _t.c.element_id, _t.c.assignee)
+                       .where(_t.c.case_id == case_id, _t.c.state == "ready",
+                              _t.c.element_id.in_(list(CITIZEN_TASKS)))).mappings().first()
+    if row is None:
+        raise Conflict(NOT_WAITING)
+    return dict(row)
+
+
+def answer_request(svc: Services, code: str, factor: str | None, files: list[tuple[str | None, object]],
+                   note: str | None, client: str, store: AttachmentStore) -> dict:
+    """The citizen's answer to what the case waits on him for (see the module's docstring): `files` as
+    (name, readable stream). Refused before anything is written: RateLimited, CaseNotFound, InvalidInput (no file,
+    too many, a long note), Conflict (not waiting), AttachmentTooLarge or AttachmentRefused (no file is kept).
+    Returns the receipt: number, received_at, files, note, mailed_to."""
+    case = checked_case(svc, code, factor, client)
+    note = (note or "").strip()
+    if not files:
+        raise InvalidInput(NO_FILES, errors=[{"field": "archivos", "message": NO_FILES}])
+    if len(files) > MAX_FILES:
+        raise InvalidInput(msg(TOO_MANY_FILES.msgid, n=MAX_FILES), errors=[{"field": "archivos", "message": "max"}])
+    if len(note) > MAX_NOTE_CHARS:
+        raise InvalidInput(msg(LONG_NOTE.msgid, n=MAX_NOTE_CHARS), errors=[{"field": "nota", "message": "max"}])
+    with svc.uow(write=False) as uow:
+        _waiting_task(uow.conn, case["id"])  # refused before reading the uploads
+    stored = []
+    try:
+        for name, stream in files:
+            stored.append(store_upload(store, name, stream))
+        with svc.uow() as uow:
+            task = _waiting_task(uow.conn, case["id"])
+            now = svc.clock()
+            for upload in stored:
+                record_attachment(uow.conn, case["id"], upload, ONLINE_ACTOR, now)
+            uow.commit()
+    except BaseException:
+        for upload in stored:
+            discard_upload(store, upload)  # no row refers to them
+        raise
+    _complete(svc, task, stored, note, now)
+    receipt = {"number": case["number"], "received_at": now, "note": note, "mailed_to": case["citizen_email"],
+               "files": [{k: s[k] for k in ("filename", "content_type", "size_bytes", "sha256")} for s in stored]}
+    if case["citizen_email"]:
+        with svc.uow() as uow:
+            enqueue_template(uow.conn, "subsanacion_recibida", to=case["citizen_email"], now=now, case_id=case["id"],
+                             saludo=greeting(case["applicant_name"]), numero=case["number"],
+                             codigo_seguimiento=case["tracking_code"], fecha_hora=date_and_hour(now, svc.calendar),
+                             archivos="\n".join(f"  - {s['filename']} ({s['size_bytes']} bytes, SHA-256 {s['sha256']})"
+                                                for s in stored),
+                             nota=note or "(sin nota)", url_consulta=follow_url(svc.settings.public_base_url))
+            uow.commit()
+    return receipt
+
+
+def _complete(svc: Services, task: dict, stored: list[dict], note: str, now: datetime) -> None:
+    """Complete the waiting task as a clerk's completion would, with the answer's data, its moment as its date;
+    a clerk's claim on it is released first (the citizen's answer does not wait for him)."""
+    fields = CITIZEN_TASKS[task["element_id"]]
+    observations = f"{ANSWERED_ONLINE} {note}".strip() if note else ANSWERED_ONLINE
+    data = {fields["moment"]: now.isoformat(), fields["files"]: [s["filename"] for s in stored],
+            fields["note"]: observations, **fields["given"]}
+    if task["assignee"]:
+        tasks.release_task(svc, ONLINE_PRINCIPAL, task["id"])
+    tasks.complete_task(svc, ONLINE_PRINCIPAL, task["id"], data)

@@ -1,17 +1,23 @@
 """Following a case by its tracking code (engine/usecases/tracking.py): the stages along real walks of the licence
 and the citizen request, the second factor, answers that tell nothing about which codes exist, and the limits per
-client and per code (on both databases)."""
+client and per code; answering a previo online: files kept as the case's attachments, the waiting task completed
+at the answer's moment (its deadline stops), a receipt mailed, refusals that keep nothing (on both databases)."""
 from __future__ import annotations
 
+import hashlib
+import io
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from engine.errors import CaseNotFound, RateLimited
+from engine.errors import CaseNotFound, Conflict, InvalidInput, RateLimited
+from engine.mail.notifications import outbox_rows
 from engine.storage import models
-from engine.usecases import tracking
+from engine.usecases import tasks, tracking
+from engine.usecases.attachments import AttachmentRefused, AttachmentStore, AttachmentTooLarge
 from engine.usecases.cases import TRACKING_ALPHABET
+from tests.conftest import principal_for
 from tests.processes import licencia_walk as lic
 from tests.processes.driver import Walk, closing, local, office
 from tests.processes.test_solicitud_ciudadana import gestionar, notify as notify_laip, resolver_laip
@@ -193,3 +199,120 @@ def test_attempts_are_limited_per_code_and_a_wrong_factor_counts_against_it(svc,
     assert keys and not [k for k in keys if walk.case.tracking_code.lower() in k or "192.0.2" in k]
     clock.advance(seconds=window)
     assert follow(walk, client="192.0.2.200")["stage"] == "presentado"
+
+
+# -- answering a previo online ---------------------------------------------------------------------------------
+
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def at_previo(svc) -> Walk:
+    """A licence whose completeness review found the sound licence missing: the previo was issued and notified on
+    Tue 31 Mar 2026; the case waits on the citizen until Thu 16 Apr."""
+    walk = lic.start(svc, at=local(2026, 3, 30, 9))
+    lic.review(lic.receive(walk), complete=False)
+    svc.clock.now = local(2026, 3, 31, 9)
+    return lic.issue_previo(walk, local(2026, 3, 31, 9))
+
+
+def answer(walk: Walk, store, files=None, note: str = "Adjunto la licencia de sonido.", client: str = "c"):
+    files = [("licencia sonido.pdf", io.BytesIO(PDF)), ("foto.png", io.BytesIO(PNG))] if files is None else files
+    return tracking.answer_request(walk.svc, walk.case.tracking_code, factor_of(walk), files, note, client, store)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return AttachmentStore(directory=tmp_path / "adjuntos", max_bytes=1024)
+
+
+def stored_files(store) -> list:
+    return [p for p in store.directory.rglob("*") if p.is_file()] if store.directory.exists() else []
+
+
+def test_a_previo_answered_online_stops_the_deadline_and_the_review_continues(svc, store):
+    walk = at_previo(svc)
+    assert [e for (e, _d, s) in walk.timers() if s == "waiting"] == ["vence_subsanacion"]
+    moment = local(2026, 4, 8, 15, 42)
+    svc.clock.now = moment
+    receipt = answer(walk, store)
+    assert receipt["number"] == walk.case.number and receipt["received_at"] == moment
+    assert [f["filename"] for f in receipt["files"]] == ["licencia sonido.pdf", "foto.png"]
+    assert receipt["files"][0]["sha256"] == hashlib.sha256(PDF).hexdigest()
+    with svc.uow(write=False) as uow:
+        files = uow.conn.execute(select(models.attachments.c.filename, models.attachments.c.uploaded_by,
+                                        models.attachments.c.uploaded_at)
+                                 .where(models.attachments.c.case_id == walk.id)).all()
+        task = uow.conn.execute(select(models.tasks.c.state, models.tasks.c.completed_at,
+                                       models.tasks.c.completed_by)
+                                .where(models.tasks.c.case_id == walk.id,
+                                       models.tasks.c.element_id == "recibir_subsanacion")).one()
+    assert [tuple(f) for f in files] == [("licencia sonido.pdf", "en_linea", moment), ("foto.png", "en_linea", moment)]
+    assert tuple(task) == ("completed", moment, "en_linea")
+    assert len(stored_files(store)) == 2
+    # The deadline stopped at the answer: its timer is cancelled and the case went on to the opinions.
+    assert [s for (e, _d, s) in walk.timers() if e == "vence_subsanacion"] == ["cancelled"]
+    assert walk.ready() == ["solicitar_opiniones"]
+    data = walk.data
+    assert data["subsanacion_fecha"] == moment.isoformat()
+    assert data["subsanacion_documentos"] == ["licencia sonido.pdf", "foto.png"]
+    assert data["subsanacion_observaciones"] == "Presentado en línea por el interesado. Adjunto la licencia de sonido."
+    mail = [m for m in outbox_rows(svc) if m["kind"] == "subsanacion_recibida"]
+    assert len(mail) == 1 and mail[0]["to_address"] == "ana.xicara@example.com"
+    for part in (walk.case.number, "miércoles 8 de abril de 2026, 15:42 h", "licencia sonido.pdf", "foto.png",
+                 hashlib.sha256(PDF).hexdigest(), "Adjunto la licencia de sonido.", "/consulta"):
+        assert part in mail[0]["body"], part
+    shown = follow(walk)
+    assert shown["stage"] == "en_analisis" and shown["waiting_on_citizen"] is False
+    assert texts(shown).count("Usted presentó documentos en línea.") == 1
+    # Answered once: a second answer finds the case waiting on no one.
+    with pytest.raises(Conflict):
+        answer(walk, store)
+    assert len(stored_files(store)) == 2
+
+
+def test_a_case_that_waits_on_no_answer_refuses_one_and_keeps_nothing(svc, store):
+    walk = lic.receive(lic.start(svc, at=local(2026, 3, 30, 9)))
+    with pytest.raises(Conflict) as refused:
+        answer(walk, store)
+    assert str(refused.value.message) == "Su expediente no espera documentos de usted en este momento."
+    assert stored_files(store) == [] and "attachment_added" not in walk.history()
+
+
+@pytest.mark.parametrize("files, note, refusal", [
+    ([("nota.txt", io.BytesIO(b"hola"))], "", AttachmentRefused),
+    ([("bien.pdf", io.BytesIO(PDF)), ("<script>.html", io.BytesIO(b"<script>alert(1)</script>"))], "",
+     AttachmentRefused),
+    ([("grande.pdf", io.BytesIO(PDF + b"x" * 2048))], "", AttachmentTooLarge),
+    ([], "Solo una nota", InvalidInput),
+    ([(f"{n}.pdf", io.BytesIO(PDF)) for n in range(tracking.MAX_FILES + 1)], "", InvalidInput),
+    ([("bien.pdf", io.BytesIO(PDF))], "x" * (tracking.MAX_NOTE_CHARS + 1), InvalidInput),
+])
+def test_a_refused_answer_keeps_no_file_and_the_case_still_waits(svc, store, files, note, refusal):
+    walk = at_previo(svc)
+    with pytest.raises(refusal):
+        answer(walk, store, files, note)
+    assert stored_files(store) == [] and "attachment_added" not in walk.history()
+    assert walk.ready() == ["recibir_subsanacion"]
+
+
+def test_a_task_a_clerk_holds_is_released_and_completed_by_the_answer(svc, store):
+    walk = at_previo(svc)
+    tasks.claim_task(svc, principal_for("ventanilla1", role="clerk", groups=("ventanilla",)),
+                     walk.task("recibir_subsanacion")["id"])
+    answer(walk, store)
+    assert walk.ready() == ["solicitar_opiniones"]
+    assert walk.history()[-6:].count("task_released") == 1
+
+
+def test_an_answer_needs_the_code_and_factor_and_counts_as_an_attempt(svc, store):
+    walk = at_previo(svc)
+    with pytest.raises(CaseNotFound):
+        tracking.answer_request(svc, walk.case.tracking_code, "otra@example.com",
+                                [("a.pdf", io.BytesIO(PDF))], "", "c", store)
+    window, limit = tracking.CODE_LIMIT
+    for _ in range(limit - 1):
+        follow(walk)
+    with pytest.raises(RateLimited):
+        answer(walk, store)
+    assert stored_files(store) == [] and walk.ready() == ["recibir_subsanacion"]

@@ -85,15 +85,17 @@ def stored_document(office: Office) -> str:
 DOCUMENT_PDF = b"%PDF-1.7\n% verificar\n%%EOF\n"
 
 
-def tracked(office: Office) -> dict:
-    """The tracking code and second factor of a case filed once for the /consulta rows (public pages)."""
-    if not hasattr(office, "tracked"):
+def tracked(office: Office, purpose: str = "consulta") -> dict:
+    """The tracking code and second factor of a case filed once per purpose for the /consulta rows (public pages;
+    one case each, so no row spends another's attempts on its code)."""
+    cache = office.__dict__.setdefault("tracked", {})
+    if purpose not in cache:
         case_id = office.case()
         with office.svc.uow(write=False) as uow:
             code = uow.conn.execute(select(models.cases.c.tracking_code)
                                     .where(models.cases.c.id == case_id)).scalar_one()
-        office.tracked = {"codigo": code, "dato": DPI_ANA[-4:]}
-    return office.tracked
+        cache[purpose] = {"codigo": code, "dato": DPI_ANA[-4:]}
+    return cache[purpose]
 
 
 def pending_filing(office: Office) -> str:
@@ -179,6 +181,11 @@ MATRIX = {
         (200, 200, 200, 200, 200, None)),
     ("GET", "/consulta", "tracking form"): (lambda o, u: ("/consulta", None), (200, 200, 200, 200, 200, None)),
     ("POST", "/consulta", "follow a case"): (lambda o, u: ("/consulta", tracked(o)), (200, 200, 200, 200, 200, None)),
+    # The case waits on no answer from the citizen (its first task is the clerk's): refused alike for everyone.
+    ("POST", "/consulta/respuesta", "answer a previo"): (
+        lambda o, u: ("/consulta/respuesta",
+                      {**tracked(o, "respuesta"), "archivos": (io.BytesIO(DOCUMENT_PDF), "a.pdf")}),
+        (409, 409, 409, 409, 409, None)),
     ("GET", "/tramites", "online procedures"): (lambda o, u: ("/tramites", None), (200, 200, 200, 200, 200, None)),
     ("GET", "/tramites/<process_key>", "online filing form"): (
         lambda o, u: ("/tramites/solicitud_ciudadana", None), (200, 200, 200, 200, 200, None)),

@@ -1,14 +1,19 @@
 """The public status page (/consulta): the form, the status of a case for its code and second factor, the same
-404 for a wrong code or factor, 429 past the limits, typed HTML escaped, no staff name on the page. (Who may open
+404 for a wrong code or factor, 429 past the limits, typed HTML escaped, no staff name on the page; the answer to a
+previo posted from it (receipt, 409 when the case waits on nothing, 413 and 422 for files refused). (Who may open
 each route: tests/web/test_page_authorization.py, the same answers for everyone.)"""
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 
 import pytest
 
 from engine.usecases import cases, tracking
+from engine.usecases.attachments import AttachmentStore
 from tests.conftest import principal_for
+from tests.processes import licencia_walk as lic
 from tests.processes.licencia_walk import DPI_ANA, intake
 from tests.web.conftest import CLERKS, csrf_of
 
@@ -22,11 +27,12 @@ def filed(web_office):
     return cases.start_case(svc, principal_for("ventanilla1"), "licencia", intake())
 
 
-def ask(app, code: str, factor: str, client_address: str = "203.0.113.9"):
-    client = app.test_client()
+def ask(app, code: str, factor: str, client_address: str = "203.0.113.9", client=None):
+    client = client or app.test_client()
     form = client.get("/consulta", environ_base={"REMOTE_ADDR": client_address})
     assert form.status_code == 200
-    return client.post("/consulta", data={"codigo": code, "dato": factor, "csrf_token": csrf_of(form.get_data(as_text=True))},
+    token = csrf_of(form.get_data(as_text=True))
+    return client.post("/consulta", data={"codigo": code, "dato": factor, "csrf_token": token},
                        environ_base={"REMOTE_ADDR": client_address})
 
 
@@ -98,3 +104,94 @@ def test_the_page_is_in_english_too(app, filed):
     page = client.post("/consulta", data={"codigo": filed.tracking_code, "dato": DPI_ANA[-4:],
                                           "csrf_token": csrf_of(form)}).get_data(as_text=True)
     assert "Filed" in page and "You filed your request." in page
+
+
+# -- answering a previo from the status page -------------------------------------------------------------------
+
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+
+
+@pytest.fixture
+def at_previo(web_office):
+    """A new licence request whose previo was issued and notified now: it waits on the citizen."""
+    svc, _app = web_office
+    walk = lic.Walk(svc, "licencia", intake(), actor="ventanilla1")
+    lic.review(lic.receive(walk), complete=False)
+    return lic.issue_previo(walk, svc.clock())
+
+
+class Browser:
+    """One browser session (its CSRF token) at one address."""
+
+    def __init__(self, app, address: str = "203.0.113.50"):
+        self.app, self.address, self.client = app, address, app.test_client()
+
+
+def status_page(browser: Browser, code: str) -> str:
+    answer = ask(browser.app, code, DPI_ANA[-4:], client_address=browser.address, client=browser.client)
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def post_answer(browser: Browser, page: str, files, note: str = ""):
+    """Post the status page's answer form as a browser would: its hidden fields, the files and the note."""
+    hidden = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', page))
+    client, address = browser.client, browser.address
+    return client.post("/consulta/respuesta", data={**hidden, "nota": note, "archivos": files},
+                       content_type="multipart/form-data", environ_base={"REMOTE_ADDR": address})
+
+
+def test_the_status_page_of_a_case_waiting_on_a_previo_holds_the_answer_form(app, at_previo):
+    page = status_page(Browser(app), at_previo.case.tracking_code)
+    assert 'data-stage="previo"' in page and "Lo que usted debe hacer ahora" in page
+    assert "Licencia municipal de sonido" in page and "Código Municipal, Decreto 12-2002" in page
+    assert 'action="/consulta/respuesta"' in page and 'enctype="multipart/form-data"' in page
+    assert f'name="codigo" value="{at_previo.case.tracking_code}"' in page
+    assert "/consulta/respuesta?" not in page and f"dato={DPI_ANA[-4:]}" not in page
+
+
+def test_an_answer_from_the_page_gives_a_receipt_and_the_case_goes_on(app, at_previo):
+    browser = Browser(app)
+    page = status_page(browser, at_previo.case.tracking_code)
+    answered = post_answer(browser, page, [(io.BytesIO(PDF), "licencia <sonido> & ruido.pdf")],
+                           note='<script>alert("nota")</script>')
+    receipt = answered.get_data(as_text=True)
+    assert answered.status_code == 200, receipt[:500]
+    for part in ("Recibimos sus documentos", at_previo.case.number, hashlib.sha256(PDF).hexdigest(),
+                 "licencia sonido &amp; ruido.pdf", "&lt;script&gt;alert(&#34;nota&#34;)&lt;/script&gt;",
+                 "Le enviamos esta constancia por correo electrónico."):
+        assert part in receipt, part
+    assert "<script>alert" not in receipt
+    assert at_previo.ready() == ["solicitar_opiniones"]
+    after = status_page(browser, at_previo.case.tracking_code)
+    assert 'data-stage="en_analisis"' in after and "answer-form" not in after
+    assert "Usted presentó documentos en línea." in after
+    # The form posted again (a second tab, a reload): the case waits on no answer any more.
+    again = post_answer(browser, page, [(io.BytesIO(PDF), "otra.pdf")])
+    assert again.status_code == 409
+    assert "Su expediente no espera documentos de usted en este momento." in again.get_data(as_text=True)
+
+
+def test_a_case_not_waiting_shows_no_answer_form_and_refuses_one(app, filed):
+    browser = Browser(app, "203.0.113.51")
+    page = status_page(browser, filed.tracking_code)
+    assert "answer-form" not in page and "Lo que usted debe hacer ahora" not in page
+    refused = browser.client.post("/consulta/respuesta", data={
+        "codigo": filed.tracking_code, "dato": DPI_ANA[-4:],
+        "csrf_token": csrf_of(browser.client.get("/consulta").get_data(as_text=True)),
+        "archivos": [(io.BytesIO(PDF), "a.pdf")]}, content_type="multipart/form-data")
+    assert refused.status_code == 409
+
+
+def test_a_file_of_another_type_or_too_big_is_refused_and_the_case_still_waits(app, at_previo, monkeypatch,
+                                                                                tmp_path):
+    browser = Browser(app, "203.0.113.52")
+    page = status_page(browser, at_previo.case.tracking_code)
+    wrong = post_answer(browser, page, [(io.BytesIO(b"<html>hola</html>"), "a.pdf")])
+    assert wrong.status_code == 422 and "Solo se aceptan archivos PDF, PNG o JPEG." in wrong.get_data(as_text=True)
+    monkeypatch.setitem(app.extensions, "expediente.attachments", AttachmentStore(directory=tmp_path, max_bytes=64))
+    big = post_answer(browser, page, [(io.BytesIO(PDF + b"x" * 100), "a.pdf")])
+    assert big.status_code == 413
+    none = post_answer(browser, page, [], note="sin archivo")
+    assert none.status_code == 400 and "Adjunte al menos un archivo" in none.get_data(as_text=True)
+    assert at_previo.ready() == ["recibir_subsanacion"] and "attachment_added" not in at_previo.history()
