@@ -66,7 +66,8 @@ class FilingExpired(ExpedienteError):
 
 def online_procedures(svc: Services) -> list[dict]:
     """The procedures citizens may file online, deployed and with an intake form that asks for an e-mail: key,
-    name, the form's description and the titles of the fields it always requires."""
+    name, the form's description and the titles of the fields it always requires (the e-mail aside: every online
+    filing needs one)."""
     out = []
     with svc.uow(write=False) as uow:
         for key in svc.settings.online_procedures:
@@ -75,12 +76,13 @@ def online_procedures(svc: Services) -> list[dict]:
             except ProcessNotFound:
                 continue
             schema = form["schema"]
-            if schema is None or _email_field(schema) is None:
+            email_field = _email_field(schema) if schema is not None else None
+            if email_field is None:
                 continue
             props = schema.get("properties", {})
             out.append({"process_key": key, "name": form["name"], "description": schema.get("description"),
                         "needs": [props[f].get("title") or f for f in schema.get("required", [])
-                                  if f in props and not props[f].get(CHANNEL_MARK)]})
+                                  if f in props and f != email_field and not props[f].get(CHANNEL_MARK)]})
     return out
 
 

@@ -48,6 +48,7 @@ def test_the_list_says_what_each_procedure_needs(app):
                  "Nombre del solicitante", "correo electrónico"):
         assert text in page, text
     assert 'href="/tramites/mediacion_tierras"' not in page
+    assert "Correo electrónico;" not in page  # said once, for every procedure
     assert app.test_client().get("/tramites/mediacion_tierras").status_code == 404
 
 
