@@ -116,10 +116,8 @@ def start_case(svc: Services, principal: Principal, process_key: str, data: dict
         after = snapshot(svc.runtime, wf)
         ready = after.tasks
         project(conn, case_id, process_key, EMPTY, after, now, deadlines=svc.deadlines)
-        events = [event_row(case_id, now, "case_started", actor=actor, data=data,
-                            element_id=process_key)]
-        events += outcome_events(svc, conn, case_id, now, state, failure)
-        append_events(conn, events)
+        append_events(conn, [event_row(case_id, now, "case_started", actor=actor, data=data,
+                                       element_id=process_key)])
         if on_filed is not None:
             on_filed(conn, case_id, now)
         # Only if the intake gives the citizen's address; the scheduler sends it, so SMTP never holds up filing.
@@ -130,6 +128,8 @@ def start_case(svc: Services, principal: Principal, process_key: str, data: dict
                             number=number, tracking_code=tracking, process_name=spec.description or process_key,
                             filed_at=now, calendar=svc.calendar, base_url=svc.settings.public_base_url,
                             document_id=receipt["id"])
+        # Last, so a case that completes at filing mails its closure after its receipt.
+        append_events(conn, outcome_events(svc, conn, case_id, now, state, failure))
         uow.commit()
     return StartedCase(case_id, number, tracking, state, 1, row.version,
                        [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in ready])

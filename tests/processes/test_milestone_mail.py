@@ -12,11 +12,16 @@ import pytest
 from engine.mail.notifications import outbox_rows
 from engine.ops.scheduler import run_pass
 from engine.storage import models
+from engine.usecases import cases, tasks
+from engine.usecases.deploy import deploy_files
+from tests.bpmn import linear, script, user
+from tests.conftest import principal_for
 from tests.documents_helpers import issued
 from tests.processes import licencia_walk as lic
 from tests.processes import test_solicitud_ciudadana as laip
 from tests.processes.driver import Walk, local, office
 from tests.smtp_inbox import loopback_mailer, smtp_inbox
+from tests.task_rows import task_rows
 from tests.waiting import free_port
 
 ONE_MINUTE = timedelta(minutes=1)
@@ -145,3 +150,19 @@ def test_a_case_without_an_address_queues_nothing(svc):
     walk = laip_with_extension(svc, correo=None, telefono="5512 3456")
     assert issued(svc, walk.id)  # its documents were issued all the same
     assert outbox_rows(svc, walk.id) == []
+
+
+def test_the_closure_is_queued_once_however_the_case_completes(svc):
+    # At filing (after the receipt), and by a supervisor's retry of a failed step (not when the step failed).
+    deploy_files(svc, {"p.bpmn": linear(script("r = 1"), start_form="solicitud_ciudadana")})
+    at_once = cases.start_case(svc, principal_for("ventanilla1"), "p", laip.intake())
+    assert at_once.state == "completed"
+    assert [m["kind"] for m in outbox_rows(svc, at_once.id)] == ["recepcion", "cierre"]
+    deploy_files(svc, {"q.bpmn": linear(user("Ingresar"), script("r = 10 / divisor"), process_id="q",
+                                        start_form="solicitud_ciudadana")})
+    retried = cases.start_case(svc, principal_for("ventanilla1"), "q", laip.intake())
+    [first] = task_rows(svc, retried.id)
+    assert tasks.complete_task(svc, principal_for("oficial1"), first["id"], {"divisor": 0})["case_state"] == "error"
+    assert [m["kind"] for m in outbox_rows(svc, retried.id)] == ["recepcion"]
+    assert cases.retry_case(svc, principal_for("supervisor1"), retried.id, {"divisor": 2})["state"] == "completed"
+    assert [m["kind"] for m in outbox_rows(svc, retried.id)] == ["recepcion", "cierre"]
