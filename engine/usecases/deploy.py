@@ -137,8 +137,8 @@ def content_hash(spec_json: str, files: dict[str, str], forms_json: str | None =
     h = hashlib.sha256(spec_json.encode())
     for name in sorted(files):
         h.update(b"\0" + name.encode() + b"\0" + files[name].encode())
-    if forms_json is not None:
-        h.update(b"\0forms\0" + forms_json.encode())
+    if forms_json is not None:  # canonical (sorted keys): the stored snapshot keeps each form's field order
+        h.update(b"\0forms\0" + orjson.dumps(orjson.loads(forms_json), option=orjson.OPT_SORT_KEYS))
     return h.hexdigest()
 
 
@@ -150,13 +150,14 @@ def form_keys(proc) -> set[str]:
 
 
 def _forms_snapshot(svc: Services, proc) -> str | None:
-    """The version's forms as canonical JSON ({key: schema}); None when the services have no forms. A form that does
-    not exist is left to the office rules (the draft's problems): the version keeps the ones that do."""
+    """The version's forms as JSON ({key: schema}, each form's properties in its own order: the pages draw the
+    fields in it); None when the services have no forms. A form that does not exist is left to the office rules
+    (the draft's problems): the version keeps the ones that do."""
     if svc.forms is None:
         return None
     known = set(svc.forms.keys())
     schemas = svc.forms.snapshot(k for k in form_keys(proc) if k in known)
-    return orjson.dumps(schemas, option=orjson.OPT_SORT_KEYS).decode()
+    return orjson.dumps(schemas).decode()
 
 
 def _files_used(proc, texts: dict[str, str]) -> dict[str, str]:

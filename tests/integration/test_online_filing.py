@@ -261,3 +261,18 @@ def test_the_channel_is_recorded_as_online(svc, store):
                                    .where(models.events.c.kind == "case_started")).scalar_one()
     assert '"canal":"en_linea"' in started.replace(" ", "")
 
+
+
+def test_versions_keep_each_forms_field_order_and_hash_it_as_before():
+    """The pages draw a form's fields in its own order, so the version's stored forms keep it; the version's hash
+    reads them canonically (sorted), as versions deployed when the snapshot was stored sorted were hashed."""
+    import orjson
+
+    from engine.usecases.deploy import content_hash
+    from forms.registry import FormRegistry
+    schemas = {"solicitud_ciudadana": FormRegistry().get("solicitud_ciudadana")}
+    as_filed = orjson.dumps(schemas).decode()
+    assert list(orjson.loads(as_filed)["solicitud_ciudadana"]["properties"])[:2] == [
+        "solicitante_nombre", "solicitante_dpi"]
+    sorted_before = orjson.dumps(schemas, option=orjson.OPT_SORT_KEYS).decode()
+    assert content_hash("{}", {}, as_filed) == content_hash("{}", {}, sorted_before)

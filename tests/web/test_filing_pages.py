@@ -59,6 +59,11 @@ def test_the_form_is_the_desks_with_files_and_the_confirmation_note(app):
                  "48 horas"):
         assert text in page, text
     assert 'name="canal"' not in page  # filed online: the channel is not the citizen's to choose
+    # The fields come in the form's own order (the version's stored forms keep it), the name first.
+    order = [page.index(f'name="{name}"') for name in ("solicitante_nombre", "solicitante_dpi", "municipio",
+                                                       "lugar_residencia", "solicitud_categoria", "asunto",
+                                                       "resumen", "correo", "telefono")]
+    assert order == sorted(order)
 
 
 def test_a_filing_is_sent_confirmed_once_and_shows_the_case(app, office_svc):
