@@ -16,6 +16,7 @@ FilingExpired.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -53,6 +54,7 @@ CLIENT_LIMIT = ("filing_client", 3600, 5)
 EMAIL_LIMIT = ("filing_email", 24 * 3600, 3)
 CONFIRM_PATH = "/tramites/confirmar/"
 FILES_FIELD = "archivos"  # how problems with the uploaded files are named (the page's file input)
+log = logging.getLogger(__name__)
 _p = models.pending_filings
 _c = models.cases
 _d = models.documents
@@ -172,6 +174,10 @@ def submit_filing(svc: Services, store: AttachmentStore, process_key: str, data:
         for kept in stored:
             discard_upload(store, kept)
         raise
+    try:  # filings never confirmed are forgotten a day after their link expired, with their files
+        purge_expired_filings(svc, store, now)
+    except Exception:  # noqa: BLE001  (the filing is kept and its mail queued: a failed clean-up waits for the next)
+        log.exception("purging expired online filings failed")
     return {"email": email, "expires_at": expires}
 
 
@@ -261,8 +267,8 @@ def _filed(conn, case_id: int) -> dict:
 
 
 def purge_expired_filings(svc: Services, store: AttachmentStore, now) -> int:
-    """Forget filings never confirmed whose link expired more than a day ago, and their files; returns how many
-    (for the scheduler)."""
+    """Forget filings never confirmed whose link expired more than a day ago, and their files; returns how many.
+    Each new filing runs it (the scheduler could instead, given the attachment store)."""
     with svc.uow() as uow:
         rows = uow.conn.execute(select(_p.c.id, _p.c.attachments_json).where(
             _p.c.case_id.is_(None), _p.c.expires_at < now - timedelta(days=1))).all()
