@@ -304,9 +304,10 @@ def _shown_document(case: dict, document: dict, documents: list[dict]) -> dict:
 
 
 def _waiting_task(conn, case_id: int) -> dict:
-    """The ready task the case waits on the citizen for; Conflict (409) when it waits on no one of them."""
-    row = conn.execute(select(_t.c.id, _t.c.element_id, _t.c.assignee)
-                       .where(_t.c.case_id == case_id, _t.c.state == "ready",
+    """The ready task the running case waits on the citizen for; Conflict (409) when it waits on none of them (or
+    is suspended or in error: its tasks cannot be completed now)."""
+    row = conn.execute(select(_t.c.id, _t.c.element_id, _t.c.assignee).join(_c, _c.c.id == _t.c.case_id)
+                       .where(_t.c.case_id == case_id, _t.c.state == "ready", _c.c.state == "running",
                               _t.c.element_id.in_(list(CITIZEN_TASKS)))).mappings().first()
     if row is None:
         raise Conflict(NOT_WAITING)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from engine.errors import CaseNotFound, Conflict, InvalidInput, RateLimited
 from engine.mail.notifications import outbox_rows
 from engine.storage import models
-from engine.usecases import tasks, tracking
+from engine.usecases import cases, tasks, tracking
 from engine.usecases.attachments import AttachmentRefused, AttachmentStore, AttachmentTooLarge
 from engine.usecases.cases import TRACKING_ALPHABET
 from tests.conftest import principal_for
@@ -276,6 +276,15 @@ def test_a_case_that_waits_on_no_answer_refuses_one_and_keeps_nothing(svc, store
     with pytest.raises(Conflict) as refused:
         answer(walk, store)
     assert str(refused.value.message) == "Su expediente no espera documentos de usted en este momento."
+    assert stored_files(store) == [] and "attachment_added" not in walk.history()
+
+
+def test_a_suspended_case_takes_no_answer_and_keeps_no_file(svc, store):
+    walk = at_previo(svc)
+    cases.change_case_state(svc, principal_for("supervisor1", role="supervisor"), walk.id, "suspend",
+                            "Revisión de la dirección")
+    with pytest.raises(Conflict):
+        answer(walk, store)
     assert stored_files(store) == [] and "attachment_added" not in walk.history()
 
 
