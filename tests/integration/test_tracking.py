@@ -289,18 +289,17 @@ def test_a_suspended_case_takes_no_answer_and_keeps_no_file(svc, store):
 
 
 @pytest.mark.parametrize("files, note, refusal", [
-    ([("nota.txt", io.BytesIO(b"hola"))], "", AttachmentRefused),
-    ([("bien.pdf", io.BytesIO(PDF)), ("<script>.html", io.BytesIO(b"<script>alert(1)</script>"))], "",
-     AttachmentRefused),
-    ([("grande.pdf", io.BytesIO(PDF + b"x" * 2048))], "", AttachmentTooLarge),
+    ([("nota.txt", b"hola")], "", AttachmentRefused),
+    ([("bien.pdf", PDF), ("<script>.html", b"<script>alert(1)</script>")], "", AttachmentRefused),
+    ([("grande.pdf", PDF + b"x" * 2048)], "", AttachmentTooLarge),
     ([], "Solo una nota", InvalidInput),
-    ([(f"{n}.pdf", io.BytesIO(PDF)) for n in range(tracking.MAX_FILES + 1)], "", InvalidInput),
-    ([("bien.pdf", io.BytesIO(PDF))], "x" * (tracking.MAX_NOTE_CHARS + 1), InvalidInput),
+    ([(f"{n}.pdf", PDF) for n in range(tracking.MAX_FILES + 1)], "", InvalidInput),
+    ([("bien.pdf", PDF)], "x" * (tracking.MAX_NOTE_CHARS + 1), InvalidInput),
 ])
 def test_a_refused_answer_keeps_no_file_and_the_case_still_waits(svc, store, files, note, refusal):
     walk = at_previo(svc)
     with pytest.raises(refusal):
-        answer(walk, store, files, note)
+        answer(walk, store, [(name, io.BytesIO(content)) for name, content in files], note)
     assert stored_files(store) == [] and "attachment_added" not in walk.history()
     assert walk.ready() == ["recibir_subsanacion"]
 
