@@ -161,7 +161,9 @@ def count_attempt(svc: Services, conn, client: str, code: str) -> int | None:
     now = svc.clock()
     over = []
     for scope, key, (window, limit) in (("consulta_cliente", client or "-", CLIENT_LIMIT),
-                                        ("consulta_codigo", code or "-", CODE_LIMIT)):
+                                        ("consulta_codigo", code, CODE_LIMIT)):
+        if not key:  # no code typed: nothing to guess, and not one shared key for everyone's empty attempts
+            continue
         if not rate_limits.hit(conn, scope, key, now, window_seconds=window, limit=limit):
             ends = rate_limits.window_of(now, window) + timedelta(seconds=window)
             over.append(max(1, int((ends - now).total_seconds())))
