@@ -45,8 +45,9 @@ if TYPE_CHECKING:
     from engine.services import Services
 
 _c = models.cases
-# The citizen's documents mailed when issued (DOMAIN.md: "Citizens are told by e-mail"; the issue names the
-# receipt, previo and resolution; the licence certificate is the resolution's outcome they wait for).
+# The citizen's documents mailed when issued (DOMAIN.md: "Citizens are told by e-mail"): the previo, the
+# resolution, the licence certificate they wait for, and every cédula de notificación (the LAIP extension's too:
+# engine/mail/notifications.py words that one as the extension). The receipt is mailed at filing.
 MAILED = frozenset({"previo", "resolucion", "licencia", "cedula_notificacion"})
 
 
