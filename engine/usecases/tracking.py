@@ -19,7 +19,8 @@ CITIZEN_TASKS, the previo's `recibir_subsanacion`), whoever passes the same chec
 JPEG by content, each within the attachment size limit) and a note. The files become the case's attachments
 (recorded by `en_linea`, as online filings are), then the waiting task is completed through
 engine.usecases.tasks.complete_task, the path a clerk's completion takes, with the answer's moment as its date:
-that step is when the deadline stops (its boundary timer is cancelled with it). A receipt is answered, and mailed
+that step is when the deadline stops (its boundary timer is cancelled with it). The answer only receives: a clerk
+then verifies what was presented (`verificar_subsanacion`) and gives the verdict. A receipt is answered, and mailed
 through the outbox when the case has the citizen's e-mail.
 """
 from __future__ import annotations
@@ -72,7 +73,7 @@ NEXT_STEP = {
     "en_revision": msg("La oficina revisa de una sola vez que su expediente esté completo. Si falta algo, se le "
                        "pedirá una única vez por medio de un previo."),
     "previo": msg("Presente lo que le pide el previo antes de que venza el plazo; si no, el expediente se archiva. "
-                  "Al recibirlo, la oficina continúa con su trámite."),
+                  "Al recibirlo, la oficina verifica que cumpla todo lo requerido."),
     "en_analisis": msg("La oficina analiza su solicitud y preparará la resolución."),
     "resuelto": msg("La resolución ya fue emitida; se la notificaremos."),
     "notificado": msg("La resolución le fue notificada; la oficina completa los últimos pasos del trámite."),
@@ -88,6 +89,7 @@ STAGE_BY_TASK: dict[str, dict[str, str]] = {
         "revisar_completitud": "en_revision",
         "emitir_previo": "en_revision",
         "recibir_subsanacion": "previo",
+        "verificar_subsanacion": "previo",
         "emitir_certificado": "notificado",
         "registrar_recurso": "plazo_recurso",
         "laip_registrar_recurso": "plazo_recurso",
@@ -98,21 +100,31 @@ STAGE_BY_TASK: dict[str, dict[str, str]] = {
     },
     "solicitud_ciudadana": {"laip_gestionar": "en_analisis", "peticion_evaluar_competencia": "en_analisis"},
 }
+# What the office does while a ready task (by element id) holds the case, when it is not what the stage says.
+NEXT_BY_TASK = {
+    "verificar_subsanacion": msg("La oficina verifica lo que usted presentó para cumplir el previo. Si cumple todo "
+                                 "lo requerido, su trámite continúa; si aún falta algo, el expediente se archiva."),
+}
 # The tasks the citizen answers online, by element id: while one is ready the case waits on him (a previo's request
 # to fix). Each says how the answer fills its form: the field for the answer's moment, for the files' names, for the
-# note, and the values it takes as given. `subsanacion_completa` is the clerk's verdict in today's diagram
-# (comun_revision_completitud: False archives the case); until the diagram has a clerk's check after the citizen's
-# answer, an answer online continues the case (True) and the clerk reviews the files with the case.
+# note. The answer only receives; the clerk's verdict is the next task's (comun_revision_completitud's
+# verificar_subsanacion).
 CITIZEN_TASKS = {
     "recibir_subsanacion": {"moment": "subsanacion_fecha", "files": "subsanacion_documentos",
-                            "note": "subsanacion_observaciones", "given": {"subsanacion_completa": True}},
+                            "note": "subsanacion_observaciones"},
 }
+# Values an answer gives by the waiting task's form, for forms of versions deployed before the reception and the
+# verdict were two tasks: there `subsanacion` asks the verdict with the reception (False archives the case) and no
+# clerk's step follows, so such a running case goes on as it did when it started (its clerk reviews the files with
+# the case); cases of later versions wait on the clerk's verification instead.
+GIVEN_BY_FORM = {"subsanacion": {"subsanacion_completa": True}}
 MAX_FILES = 10
 MAX_NOTE_CHARS = 1800  # the form's observaciones hold 2000, with the line that says the answer came online
 # Completed steps worth a line of the timeline, in the citizen's words (documents have their own lines).
 STEP_LINES = {
     "revisar_completitud": msg("La oficina revisó que su expediente esté completo."),
     "recibir_subsanacion": msg("La oficina recibió lo que usted presentó para cumplir el previo."),
+    "verificar_subsanacion": msg("La oficina verificó lo que usted presentó para cumplir el previo."),
     "registrar_recurso": msg("Se registró su recurso."),
     "laip_registrar_recurso": msg("Se registró su recurso de revisión."),
     "peticion_registrar_recurso": msg("Se registró su recurso."),
@@ -230,7 +242,7 @@ def status_of(svc: Services, conn, case: dict) -> dict:
         "code": case["tracking_code"], "number": case["number"], "procedure": process_name(conn, case["process_key"]),
         "filed_at": case["created_at"], "stage": stage, "stage_label": STAGE_LABELS[stage],
         "stages": [{"key": key, "label": STAGE_LABELS[key], "current": key == stage} for key in STAGES],
-        "next": NEXT_STEP[stage], "timeline": _timeline(events, documents),
+        "next": _next_step(stage, [r["element_id"] for r in ready]), "timeline": _timeline(events, documents),
         "deadline": _deadline(svc, due),
         "waiting_on_citizen": waiting, "requested": _requested(documents) if waiting else [],
         "documents": [_shown_document(case, d, documents) for d in documents if d["citizen_facing"]],
@@ -253,6 +265,11 @@ def _stage(case: dict, ready: list[str], documents: list[dict], events) -> str:
         last = len(kinds_issued) - 1 - kinds_issued[::-1].index("resolucion")
         return "notificado" if "cedula_notificacion" in kinds_issued[last:] else "resuelto"
     return "en_analisis" if any(e["kind"] == "task_completed" for e in events) else "presentado"
+
+
+def _next_step(stage: str, ready: list[str]):
+    """What comes next: what a ready task says the office is doing, else the stage's own text."""
+    return next((NEXT_BY_TASK[e] for e in ready if e in NEXT_BY_TASK), NEXT_STEP[stage])
 
 
 def _timeline(events, documents: list[dict]) -> list[dict]:
@@ -308,7 +325,8 @@ def _shown_document(case: dict, document: dict, documents: list[dict]) -> dict:
 def _waiting_task(conn, case_id: int) -> dict:
     """The ready task the running case waits on the citizen for; Conflict (409) when it waits on none of them (or
     is suspended or in error: its tasks cannot be completed now)."""
-    row = conn.execute(select(_t.c.id, _t.c.element_id, _t.c.assignee).join(_c, _c.c.id == _t.c.case_id)
+    row = conn.execute(select(_t.c.id, _t.c.element_id, _t.c.assignee, _t.c.form_key)
+                       .join(_c, _c.c.id == _t.c.case_id)
                        .where(_t.c.case_id == case_id, _t.c.state == "ready", _c.c.state == "running",
                               _t.c.element_id.in_(list(CITIZEN_TASKS)))).mappings().first()
     if row is None:
@@ -367,7 +385,7 @@ def _complete(svc: Services, task: dict, stored: list[dict], note: str, now: dat
     fields = CITIZEN_TASKS[task["element_id"]]
     observations = f"{ANSWERED_ONLINE} {note}".strip() if note else ANSWERED_ONLINE
     data = {fields["moment"]: now.isoformat(), fields["files"]: [s["filename"] for s in stored],
-            fields["note"]: observations, **fields["given"]}
+            fields["note"]: observations, **GIVEN_BY_FORM.get(task["form_key"], {})}
     if task["assignee"]:
         tasks.release_task(svc, ONLINE_PRINCIPAL, task["id"])
     tasks.complete_task(svc, ONLINE_PRINCIPAL, task["id"], data)

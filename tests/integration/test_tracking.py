@@ -1,7 +1,8 @@
 """Following a case by its tracking code (engine/usecases/tracking.py): the stages along real walks of the licence
 and the citizen request, the second factor, answers that tell nothing about which codes exist, and the limits per
 client and per code; answering a previo online: files kept as the case's attachments, the waiting task completed
-at the answer's moment (its deadline stops), a receipt mailed, refusals that keep nothing (on both databases)."""
+at the answer's moment (its deadline stops), the clerk's verification next, a receipt mailed, refusals that keep
+nothing (on both databases)."""
 from __future__ import annotations
 
 import hashlib
@@ -9,6 +10,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from lxml import etree
 from sqlalchemy import select
 
 from engine.errors import CaseNotFound, Conflict, InvalidInput, RateLimited
@@ -17,9 +19,11 @@ from engine.storage import models
 from engine.usecases import cases, tasks, tracking
 from engine.usecases.attachments import AttachmentRefused, AttachmentStore, AttachmentTooLarge
 from engine.usecases.cases import TRACKING_ALPHABET
-from tests.conftest import principal_for
+from engine.usecases.deploy import deploy_files, read_paths
+from engine.usecases.lanes import apply_lane_files
+from tests.conftest import make_services, principal_for
 from tests.processes import licencia_walk as lic
-from tests.processes.driver import Walk, closing, local, office
+from tests.processes.driver import PROCESSES, Walk, closing, local, office
 from tests.processes.test_solicitud_ciudadana import gestionar, notify as notify_laip, resolver_laip
 from tests.processes.test_solicitud_ciudadana import intake as laip_intake
 
@@ -85,10 +89,15 @@ def test_the_stages_of_a_licence_along_its_whole_walk(svc):
     assert [d["title"] for d in shown["documents"]] == ["Constancia de recepción", "Previo"]
     walk.svc.clock.now = local(2026, 4, 13, 9)  # Monday 13 April: three working days left (14, 15, 16)
     assert follow(walk)["deadline"]["working_days_left"] == 3
-    lic.fix(walk, local(2026, 4, 13, 9))
-    shown = follow(walk)
-    assert shown["stage"] == "en_analisis" and shown["waiting_on_citizen"] is False and shown["requested"] == []
+    lic.present_fix(walk, local(2026, 4, 13, 9))
+    shown = follow(walk)  # received: the deadline stopped, the office verifies
+    assert shown["stage"] == "previo" and shown["waiting_on_citizen"] is False and shown["requested"] == []
+    assert shown["deadline"] is None and str(shown["next"]).startswith("La oficina verifica lo que usted presentó")
     assert "La oficina recibió lo que usted presentó para cumplir el previo." in texts(shown)
+    lic.verify_fix(walk)
+    shown = follow(walk)
+    assert shown["stage"] == "en_analisis" and shown["waiting_on_citizen"] is False
+    assert texts(shown)[-1] == "La oficina verificó lo que usted presentó para cumplir el previo."
     lic.request_opinions(walk, local(2026, 4, 13, 10))
     lic.opinion(walk, "pnc", local(2026, 4, 14, 10))
     lic.opinion(walk, "coordinador", local(2026, 4, 14, 11))
@@ -230,7 +239,7 @@ def stored_files(store) -> list:
     return [p for p in store.directory.rglob("*") if p.is_file()] if store.directory.exists() else []
 
 
-def test_a_previo_answered_online_stops_the_deadline_and_the_review_continues(svc, store):
+def test_a_previo_answered_online_stops_the_deadline_and_waits_on_the_clerks_verification(svc, store):
     walk = at_previo(svc)
     assert [e for (e, _d, s) in walk.timers() if s == "waiting"] == ["vence_subsanacion"]
     moment = local(2026, 4, 8, 15, 42)
@@ -250,10 +259,12 @@ def test_a_previo_answered_online_stops_the_deadline_and_the_review_continues(sv
     assert [tuple(f) for f in files] == [("licencia sonido.pdf", "en_linea", moment), ("foto.png", "en_linea", moment)]
     assert tuple(task) == ("completed", moment, "en_linea")
     assert len(stored_files(store)) == 2
-    # The deadline stopped at the answer: its timer is cancelled and the case went on to the opinions.
+    # The deadline stopped at the answer: its timer is cancelled; a clerk verifies what was presented.
     assert [s for (e, _d, s) in walk.timers() if e == "vence_subsanacion"] == ["cancelled"]
-    assert walk.ready() == ["solicitar_opiniones"]
+    assert walk.ready() == ["verificar_subsanacion"]
+    assert walk.task("verificar_subsanacion")["candidate_group"] == "ventanilla"
     data = walk.data
+    assert "subsanacion_completa" not in data  # no verdict is taken as given
     assert data["subsanacion_fecha"] == moment.isoformat()
     assert data["subsanacion_documentos"] == ["licencia sonido.pdf", "foto.png"]
     assert data["subsanacion_observaciones"] == "Presentado en línea por el interesado. Adjunto la licencia de sonido."
@@ -263,12 +274,71 @@ def test_a_previo_answered_online_stops_the_deadline_and_the_review_continues(sv
                  hashlib.sha256(PDF).hexdigest(), "Adjunto la licencia de sonido.", "/consulta"):
         assert part in mail[0]["body"], part
     shown = follow(walk)
-    assert shown["stage"] == "en_analisis" and shown["waiting_on_citizen"] is False
+    assert shown["stage"] == "previo" and shown["waiting_on_citizen"] is False and shown["deadline"] is None
+    assert str(shown["next"]).startswith("La oficina verifica lo que usted presentó")
     assert texts(shown).count("Usted presentó documentos en línea.") == 1
     # Answered once: a second answer finds the case waiting on no one.
     with pytest.raises(Conflict):
         answer(walk, store)
     assert len(stored_files(store)) == 2
+    # Verified after the deadline has passed: what was presented in time goes on.
+    walk.at(closing(2026, 4, 16) + ONE_MINUTE)
+    assert walk.ready() == ["verificar_subsanacion"] and walk.history().count("timer_fired") == 0
+    lic.verify_fix(walk, complete=True)
+    assert walk.ready() == ["solicitar_opiniones"] and walk.data["expediente_completo"] is True
+    assert follow(walk)["stage"] == "en_analisis"
+
+
+def test_a_previo_answered_online_that_the_clerk_finds_incomplete_archives_the_case(svc, store):
+    walk = at_previo(svc)
+    svc.clock.now = local(2026, 4, 8, 15, 42)
+    answer(walk, store)
+    assert walk.ready() == ["verificar_subsanacion"] and walk.state == "running"
+    lic.verify_fix(walk, complete=False)
+    assert walk.ready() == [] and walk.state == "completed"
+    data = walk.data
+    assert data["archivado_por_falta"] is True and data["motivo_archivo"] == "subsanacion_incompleta"
+    shown = follow(walk)
+    assert shown["stage"] == "cerrado" and shown["waiting_on_citizen"] is False
+    assert "La oficina verificó lo que usted presentó para cumplir el previo." in texts(shown)
+
+
+def before_the_verification() -> bytes:
+    """comun_revision_completitud as published before the clerk's verification was a task of its own: the
+    reception (form `subsanacion`) takes the verdict and flows straight to the gateway."""
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+          "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+    root = etree.fromstring((PROCESSES / "comun_revision_completitud.bpmn").read_bytes())
+    gone = ("verificar_subsanacion", "f_recibido")
+    for el in root.xpath("//*[@id=$a or @id=$b or @bpmnElement=$a or @bpmnElement=$b] | //bpmn:flowNodeRef[.=$a]",
+                         namespaces=ns, a=gone[0], b=gone[1]):
+        el.getparent().remove(el)
+    [received] = root.xpath("//bpmn:userTask[@id='recibir_subsanacion']", namespaces=ns)
+    received.find(".//spiffworkflow:property[@name='form']", ns).set("value", "subsanacion")
+    received.find("bpmn:outgoing", ns).text = "f_subsanacion"
+    root.xpath("//bpmn:sequenceFlow[@id='f_subsanacion']", namespaces=ns)[0].set("sourceRef", "recibir_subsanacion")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_case_started_before_the_verification_goes_on_as_its_version_says(database_url, clock, store):
+    """Its reception asks the verdict and no clerk's step follows: the answer online continues it, as it did when
+    the case started, even after today's diagrams are published."""
+    svc = make_services(database_url, clock)
+    try:
+        deploy_files(svc, {**read_paths([PROCESSES]), "comun_revision_completitud.bpmn": before_the_verification()})
+        apply_lane_files(svc, [PROCESSES])
+        walk = at_previo(svc)
+        deploy_files(svc, read_paths([PROCESSES]))  # today's diagrams: new cases get the verification
+        assert walk.task("recibir_subsanacion")["form_key"] == "subsanacion"
+        svc.clock.now = local(2026, 4, 8, 15, 42)
+        answer(walk, store)
+        assert walk.ready() == ["solicitar_opiniones"]
+        assert walk.data["subsanacion_completa"] is True and walk.data["expediente_completo"] is True
+        assert [s for (e, _d, s) in walk.timers() if e == "vence_subsanacion"] == ["cancelled"]
+        newer = at_previo(svc)
+        assert newer.task("recibir_subsanacion")["form_key"] == "subsanacion_recepcion"
+    finally:
+        svc.db.dispose()
 
 
 def test_a_case_that_waits_on_no_answer_refuses_one_and_keeps_nothing(svc, store):
@@ -309,7 +379,7 @@ def test_a_task_a_clerk_holds_is_released_and_completed_by_the_answer(svc, store
     tasks.claim_task(svc, principal_for("ventanilla1", role="clerk", groups=("ventanilla",)),
                      walk.task("recibir_subsanacion")["id"])
     answer(walk, store)
-    assert walk.ready() == ["solicitar_opiniones"]
+    assert walk.ready() == ["verificar_subsanacion"]
     assert walk.history()[-6:].count("task_released") == 1
 
 

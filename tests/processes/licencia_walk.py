@@ -92,10 +92,25 @@ def issue_previo(walk: Walk, notified: datetime) -> Walk:
     return walk
 
 
+def present_fix(walk: Walk, received: datetime) -> Walk:
+    """The desk receives what the previo asked for: the deadline stops; the clerk's verification is next."""
+    walk.complete("recibir_subsanacion", {"subsanacion_fecha": iso(received),
+                                          "subsanacion_documentos": ["Licencia municipal de sonido"]})
+    assert walk.ready() == ["verificar_subsanacion"]
+    return walk
+
+
+def verify_fix(walk: Walk, complete: bool = True) -> Walk:
+    """The clerk's verdict on what was presented: complete goes on, incomplete archives the case."""
+    data = {"subsanacion_completa": complete}
+    if not complete:
+        data["verificacion_observaciones"] = "Falta la licencia municipal de sonido vigente."
+    return walk.complete("verificar_subsanacion", data)
+
+
 def fix(walk: Walk, received: datetime, complete: bool = True) -> Walk:
-    return walk.complete("recibir_subsanacion", {"subsanacion_fecha": iso(received),
-                                                 "subsanacion_documentos": ["Licencia municipal de sonido"],
-                                                 "subsanacion_completa": complete})
+    """What the previo asked for is presented at the desk, then verified."""
+    return verify_fix(present_fix(walk, received), complete)
 
 
 def request_opinions(walk: Walk, sent: datetime) -> Walk:

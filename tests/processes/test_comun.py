@@ -18,8 +18,8 @@ from tests.documents_helpers import pdf_text
 from tests.processes.case_documents import assert_documents
 from tests.processes.driver import PROCESSES, office
 from tests.processes.licencia_walk import (
-    RESOLUTION_DRAFT, closing, dictamen, due, fix, issue_previo, local, opinion, receive, request_opinions,
-    review, sign, start,
+    RESOLUTION_DRAFT, closing, dictamen, due, fix, issue_previo, local, opinion, present_fix, receive,
+    request_opinions, review, sign, start, verify_fix,
 )
 
 ONE_MINUTE = timedelta(minutes=1)
@@ -62,9 +62,14 @@ def test_previo_fixed_on_the_last_day_goes_on(svc):
     assert due(walk, "vence_subsanacion") == closing(date(2026, 4, 15))
     walk.at(closing(date(2026, 4, 15)) - timedelta(minutes=30))
     assert walk.ready() == ["recibir_subsanacion"]
-    fix(walk, local(2026, 4, 15, 16))
-    assert walk.ready() == ["solicitar_opiniones"]
+    present_fix(walk, local(2026, 4, 15, 16))
+    # Receiving stops the deadline: the clerk's verification after it has passed does not archive the file.
     assert [s for (e, _d, s) in walk.timers()] == ["cancelled"]
+    assert walk.task("verificar_subsanacion")["candidate_group"] == "ventanilla"
+    walk.at(closing(date(2026, 4, 16)))
+    assert walk.ready() == ["verificar_subsanacion"] and walk.history().count("timer_fired") == 0
+    verify_fix(walk, complete=True)
+    assert walk.ready() == ["solicitar_opiniones"]
     data = walk.data
     assert data["expediente_completo"] is True and data["archivado_por_falta"] is False
     assert data["subsanacion_vence"] == closing(date(2026, 4, 15)).isoformat()
@@ -99,7 +104,25 @@ def test_an_incomplete_fix_archives_the_file_without_a_second_previo(svc):
     data = walk.data
     assert data["archivado_por_falta"] is True and data["motivo_archivo"] == "subsanacion_incompleta"
     assert data["estado_licencia"] == "archivada_por_falta_de_requisitos"
-    assert walk.route == ["emitir_constancia", "revisar_completitud", "emitir_previo", "recibir_subsanacion"]
+    assert walk.route == ["emitir_constancia", "revisar_completitud", "emitir_previo", "recibir_subsanacion",
+                          "verificar_subsanacion"]
+    assert data["verificacion_observaciones"] == "Falta la licencia municipal de sonido vigente."
+
+
+def test_receiving_a_fix_asks_for_no_verdict_and_verifying_asks_only_for_it(svc):
+    walk = incomplete(svc)
+    issue_previo(walk, local(2026, 3, 30, 10))
+    refused = submit(walk, "recibir_subsanacion", {"subsanacion_fecha": "2026-04-08T10:00:00-06:00",
+                                                   "subsanacion_documentos": ["Licencia municipal de sonido"],
+                                                   "subsanacion_completa": True})
+    # The verdict is not the desk's here: the reception form has no such field.
+    assert [(e["field"], e["message"]) for e in refused.errors] == \
+        [("(formulario)", "El formulario no tiene el campo subsanacion_completa.")]
+    present_fix(walk, local(2026, 4, 8))
+    refused = submit(walk, "verificar_subsanacion", {"verificacion_observaciones": "Revisado."})
+    assert [(e["field"], e["message"]) for e in refused.errors] == [("subsanacion_completa",
+                                                                     "Este campo es obligatorio.")]
+    assert walk.ready() == ["verificar_subsanacion"] and walk.state == "running"
 
 
 def test_the_time_to_fix_is_a_setting(sqlite_url, clock):

@@ -150,7 +150,7 @@ def test_the_status_page_of_a_case_waiting_on_a_previo_holds_the_answer_form(app
     assert "/consulta/respuesta?" not in page and f"dato={DPI_ANA[-4:]}" not in page
 
 
-def test_an_answer_from_the_page_gives_a_receipt_and_the_case_goes_on(app, at_previo):
+def test_an_answer_from_the_page_gives_a_receipt_and_the_office_verifies_it(app, at_previo):
     browser = Browser(app)
     page = status_page(browser, at_previo.case.tracking_code)
     answered = post_answer(browser, page, [(io.BytesIO(PDF), "licencia <sonido> & ruido.pdf")],
@@ -162,9 +162,10 @@ def test_an_answer_from_the_page_gives_a_receipt_and_the_case_goes_on(app, at_pr
                  "Le enviamos esta constancia por correo electrónico."):
         assert part in receipt, part
     assert "<script>alert" not in receipt
-    assert at_previo.ready() == ["solicitar_opiniones"]
+    assert at_previo.ready() == ["verificar_subsanacion"]  # the office verifies what was presented
     after = status_page(browser, at_previo.case.tracking_code)
-    assert 'data-stage="en_analisis"' in after and "answer-form" not in after
+    assert 'data-stage="previo"' in after and "answer-form" not in after
+    assert "La oficina verifica lo que usted presentó para cumplir el previo." in after
     assert "Usted presentó documentos en línea." in after
     # The form posted again (a second tab, a reload): the case waits on no answer any more.
     again = post_answer(browser, page, [(io.BytesIO(PDF), "otra.pdf")])
