@@ -12,6 +12,7 @@ from engine.usecases.attachments import AttachmentStore
 from tests.conftest import principal_for
 from tests.documents_helpers import issued
 from tests.integration.test_online_filing import laip
+from tests.processes import licencia_walk as lic
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import as_form
 
@@ -24,7 +25,7 @@ class PublicPage:
     """A page anyone may open: `path`, or the page (`answer` names it) that the form `form` (its id) on `path`
     shows once its fields `fill` (name -> value, as the form posts them) are typed in and it is sent. The path and
     the values may name the keys of `file_sample_case`'s answer: `{code}`, `{tracking}`, `{dpi_last4}`,
-    `{pending}`, `{confirmed}`, and `{n}` (a different number for each time a form is sent)."""
+    `{previo}`, `{pending}`, `{confirmed}`, and `{n}` (a different number for each time a form is sent)."""
     path: str
     answer: str = ""
     form: str | None = None
@@ -42,6 +43,7 @@ PUBLIC_PAGES = (
     PublicPage("/verificar/{code}"),
     PublicPage("/consulta"),
     PublicPage("/consulta", "estado", form="consulta-form", fill={"codigo": "{tracking}", "dato": "{dpi_last4}"}),
+    PublicPage("/consulta", "previo", form="consulta-form", fill={"codigo": "{previo}", "dato": "{dpi_last4}"}),
     PublicPage("/tramites"),
     PublicPage("/tramites/solicitud_ciudadana"),
     PublicPage("/tramites/licencia"),
@@ -56,17 +58,20 @@ CONFIRMATION_LINK = re.compile(r"/tramites/confirmar/(\S+)")
 def file_sample_case(svc, store: AttachmentStore) -> dict:
     """A licence filed at the desk, its first task taken by CLERK: the case id, that task's id, the receipt's
     verification code, the tracking code and the last 4 digits of the applicant's DPI (what a citizen types to
-    follow it); and two LAIP requests sent online, the confirmation link of one still pending, of the other
-    confirmed."""
+    follow it); the tracking code of another licence, waiting on the citizen since its previo was issued; and two
+    LAIP requests sent online, the confirmation link of one still pending, of the other confirmed."""
     data = intake(evento_nombre="Feria de Tecpán")
     started = cases.start_case(svc, principal_for(CLERK), "licencia", data)
     task_id = started.ready_tasks[0]["id"]
     tasks.claim_task(svc, principal_for(CLERK, role="clerk", groups=("ventanilla",)), task_id)
     [receipt] = issued(svc, started.id)
+    at_previo = lic.issue_previo(lic.review(lic.receive(lic.Walk(svc, "licencia", data, actor=CLERK)), complete=False),
+                                 svc.clock())
     pending, confirmed = (_sent_online(svc, store, f"{who}@example.gt") for who in ("pendiente", "confirmada"))
     online_filing.confirm_filing(svc, confirmed)
     return {"case": started.id, "task": task_id, "code": receipt["verification_code"],
             "tracking": started.tracking_code, "dpi_last4": data["solicitante_dpi"][-4:],
+            "previo": at_previo.case.tracking_code,
             "pending": pending, "confirmed": confirmed, "n": 0}
 
 
