@@ -146,3 +146,23 @@ def test_babel_cfg_reads_every_python_area_with_calls_only():
     python = {pattern: method for pattern, method in method_map if pattern.endswith(".py")}
     assert set(python) == {f"{area}/**.py" for area in ("web", "api", "engine", "forms")}
     assert set(python.values()) == {PYTHON_METHOD}
+
+
+def test_every_msgid_appears_once_in_the_english_catalogue():
+    """Helpers appending to messages.po at the same time once left 76 msgids twice: the later copy silently wins."""
+    ids, current = [], None
+    for line in ENGLISH.read_text(encoding="utf-8").splitlines():
+        if line.startswith("msgid "):
+            current = [line[6:]]
+        elif current is not None and line.startswith('"'):
+            current.append(line)
+        else:
+            if current is not None:
+                ids.append("".join(current))
+            current = None
+    seen, twice = set(), []
+    for msgid in ids:
+        if msgid in seen and msgid != '""':
+            twice.append(msgid)
+        seen.add(msgid)
+    assert twice == []
