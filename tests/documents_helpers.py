@@ -5,6 +5,8 @@ import io
 
 import pypdf
 
+from engine.documents import kinds
+from engine.documents.render import render_pdf
 from engine.storage import documents
 
 
@@ -28,3 +30,13 @@ def issued(svc, case_id: int) -> list[dict]:
 def kinds_of(svc, case_id: int) -> list[str]:
     """The kinds of the case's documents, in the order they were issued."""
     return [d["kind"] for d in issued(svc, case_id)]
+
+
+def assert_issued_text(kind: str, context: dict, number: str, parts) -> str:
+    """Render `kind` with `context` and check its text: the sample case's number, the document's `number`, the
+    sample code, each of `parts`, and no BORRADOR mark (an issued document). Returns the text."""
+    text = pdf_text(render_pdf(kinds.kind(kind).template, context))
+    for part in ("EXP-GDCH-2026-00042", number, "7KQ2-M9XD-4TRB-PW3H", *parts):
+        assert part in text, f"{kind}: {part!r} missing from {text!r}"
+    assert "BORRADOR" not in text
+    return text
