@@ -21,6 +21,7 @@ from engine.sandbox.helpers import OfficeHelpers
 from engine.storage.unit_of_work import UnitOfWork
 
 SPEC_CACHE_ENTRIES = 128
+_versions = models.process_versions
 
 
 def system_clock() -> datetime:
@@ -28,27 +29,36 @@ def system_clock() -> datetime:
 
 
 class SpecCache:
-    """Parsed specs by process version id; versions are immutable so entries never go stale."""
+    """Parsed specs, and the forms gates (engine.forms_gate.FormsGate.for_version), by process version id;
+    versions are immutable so entries never go stale."""
 
     def __init__(self, capacity: int = SPEC_CACHE_ENTRIES):
-        self._items: OrderedDict[int, tuple] = OrderedDict()
+        self._items: OrderedDict[tuple, object] = OrderedDict()
         self._capacity = capacity
         self._lock = Lock()
 
     def get(self, conn, version_id: int) -> tuple:
+        def load():
+            text = conn.execute(select(_versions.c.spec_json).where(_versions.c.id == version_id)).scalar()
+            if text is None:
+                raise ProcessNotFound(f"process version {version_id} does not exist")
+            return serializer.load_spec(text)
+        return self._cached(("spec", version_id), load)
+
+    def forms(self, conn, version_id: int, gate):
+        """`gate.for_version` of the version's stored forms, read from the database once per version."""
+        return self._cached(("forms", version_id), lambda: gate.for_version(
+            conn.execute(select(_versions.c.forms_json).where(_versions.c.id == version_id)).scalar()))
+
+    def _cached(self, key: tuple, load: Callable[[], object]):
         with self._lock:
-            hit = self._items.get(version_id)
+            hit = self._items.get(key)
             if hit is not None:
-                self._items.move_to_end(version_id)
+                self._items.move_to_end(key)
                 return hit
-        text = conn.execute(
-            select(models.process_versions.c.spec_json).where(models.process_versions.c.id == version_id)
-        ).scalar()
-        if text is None:
-            raise ProcessNotFound(f"process version {version_id} does not exist")
-        loaded = serializer.load_spec(text)
+        loaded = load()
         with self._lock:
-            self._items[version_id] = loaded
+            self._items[key] = loaded
             while len(self._items) > self._capacity:
                 self._items.popitem(last=False)
         return loaded

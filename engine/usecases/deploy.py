@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import func, insert, select
 
 from engine.storage import models
 from engine.runtime import serializer
@@ -82,15 +82,13 @@ def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = Non
     return results
 
 
-_FORMS_OF_VERSION = select(_versions.c.forms_json).where(_versions.c.id == bindparam("b_id"))
-
-
 def forms_of_version(svc: Services, conn, version_id: int):
-    """The forms a process version's cases are validated and shown with (engine.forms_gate.FormsGate.for_version),
-    or None when the services have no forms."""
+    """The forms a process version's cases are validated and shown with (engine.forms_gate.FormsGate.for_version,
+    kept per version by svc.specs: a completed step does not read and hash the version's forms again), or None
+    when the services have no forms."""
     if svc.forms is None:
         return None
-    return svc.forms.for_version(conn.execute(_FORMS_OF_VERSION, {"b_id": version_id}).scalar())
+    return svc.specs.forms(conn, version_id, svc.forms)
 
 
 def schema_lookup(svc: Services):

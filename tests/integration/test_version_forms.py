@@ -58,10 +58,10 @@ def test_a_version_stored_before_versions_kept_forms_has_the_forms_of_that_time(
                   '<spiffworkflow:property name="form" value="previo"/></spiffworkflow:properties>'
                   '</bpmn:extensionElements></bpmn:userTask>')
     deploy_files(svc, {"p.bpmn": bpmn})
-    started = cases.start_case(svc, principal_for("oficial1"), "p", {})
-    with svc.uow() as uow:
-        uow.conn.exec_driver_sql("UPDATE process_versions SET forms_json = NULL")  # as migration 0011 left it
+    with svc.uow() as uow:  # as migration 0011 left a version stored before it (versions never change after)
+        uow.conn.exec_driver_sql("UPDATE process_versions SET forms_json = NULL")
         uow.commit()
+    started = cases.start_case(svc, principal_for("oficial1"), "p", {})
     [task] = task_rows(svc, started.id)
     schema = tasks.task_form(svc, principal_for("oficial1"), task["id"])["schema"]
     assert "previo_numero" in schema["properties"]
