@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.storage import models
+from engine.storage.db import count_up
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -25,13 +25,8 @@ if TYPE_CHECKING:  # the composition root sits above the use cases; they only re
 FORGET_AFTER_SECONDS = 24 * 3600
 _f = models.login_failures
 # Insert the first failure or add one, in one statement: two wrong guesses at the same moment both count.
-_COUNT = {
-    name: dialect.insert(_f).values(name_key=bindparam("b_key"), failures=1, last_failure_at=bindparam("b_now"))
-    .on_conflict_do_update(index_elements=[_f.c.name_key],
-                           set_={"failures": _f.c.failures + 1, "last_failure_at": bindparam("b_now")})
-    .returning(_f.c.failures)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_COUNT = count_up(_f, {"name_key": bindparam("b_key"), "last_failure_at": bindparam("b_now")}, [_f.c.name_key],
+                  _f.c.failures, also={"last_failure_at": bindparam("b_now")})
 
 
 @dataclass(frozen=True)

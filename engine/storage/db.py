@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
@@ -57,3 +58,13 @@ def _sqlite_engine(url, settings: Settings) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def count_up(table, values: dict, key: list, counter, also: dict | None = None) -> dict:
+    """One statement per dialect (both speak ON CONFLICT ... RETURNING), by dialect name: INSERT `values` with
+    `counter` at 1, or add 1 to `counter` (and set `also`) in the row with the same `key` columns, and return the
+    counter's new value. Two callers at the same moment both count."""
+    return {name: dialect.insert(table).values(**values, **{counter.name: 1})
+            .on_conflict_do_update(index_elements=key, set_={counter.name: counter + 1, **(also or {})})
+            .returning(counter)
+            for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}

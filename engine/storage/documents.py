@@ -10,9 +10,9 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.storage import models
+from engine.storage.db import count_up
 
 _d = models.documents
 _counters = models.document_counters
@@ -22,13 +22,8 @@ _META = tuple(c for c in _d.c if c.name != "content")
 # INSERT the (kind, year) row at 1, or add 1 to it, and read the new value back, in one statement. On PostgreSQL
 # the row lock the UPDATE takes holds a concurrent issuer until this transaction ends (and ON CONFLICT settles two
 # first issuers of a year); on SQLite the write transaction (BEGIN IMMEDIATE) already serialises them.
-_NEXT = {
-    name: dialect.insert(_counters).values(kind=bindparam("b_kind"), year=bindparam("b_year"), last=1)
-    .on_conflict_do_update(index_elements=[_counters.c.kind, _counters.c.year],
-                           set_={"last": _counters.c.last + 1})
-    .returning(_counters.c.last)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_NEXT = count_up(_counters, {"kind": bindparam("b_kind"), "year": bindparam("b_year")},
+                 [_counters.c.kind, _counters.c.year], _counters.c.last)
 
 
 def next_number(conn, kind: str, year: int, pattern: str) -> str:

@@ -10,19 +10,14 @@ import hashlib
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import bindparam, delete
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.storage import models
+from engine.storage.db import count_up
 
 _r = models.rate_limits
-_HIT = {
-    name: dialect.insert(_r).values(scope=bindparam("b_scope"), key_hash=bindparam("b_key"),
-                                    window_start=bindparam("b_window"), hits=1)
-    .on_conflict_do_update(index_elements=[_r.c.scope, _r.c.key_hash, _r.c.window_start],
-                           set_={"hits": _r.c.hits + 1})
-    .returning(_r.c.hits)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_HIT = count_up(_r, {"scope": bindparam("b_scope"), "key_hash": bindparam("b_key"),
+                     "window_start": bindparam("b_window")},
+                [_r.c.scope, _r.c.key_hash, _r.c.window_start], _r.c.hits)
 KEEP = timedelta(days=1)
 
 

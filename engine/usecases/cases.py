@@ -12,10 +12,10 @@ from datetime import date, datetime, time, timedelta
 
 import orjson
 from sqlalchemy import and_, bindparam, exists, func, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.timekeeping.calendar import OFFICE_TZ
 from engine.storage import models
+from engine.storage.db import count_up
 from engine.runtime import serializer
 from engine import values
 from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
@@ -47,12 +47,7 @@ _LATEST_VERSION = (select(_versions.c.id, _versions.c.version)
                    .where(_versions.c.process_key == bindparam("b_key"))
                    .order_by(_versions.c.version.desc()).limit(1))
 # Upsert-and-return of the yearly counter, one per dialect (both speak ON CONFLICT ... RETURNING).
-_NEXT_SEQ = {
-    name: dialect.insert(_counters).values(name=bindparam("b_name"), value=1)
-    .on_conflict_do_update(index_elements=[_counters.c.name], set_={"value": _counters.c.value + 1})
-    .returning(_counters.c.value)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_NEXT_SEQ = count_up(_counters, {"name": bindparam("b_name")}, [_counters.c.name], _counters.c.value)
 
 
 @dataclass(frozen=True)
