@@ -83,6 +83,9 @@ class Settings:
     # Procedures citizens may file online (/tramites), by process key; each needs an intake form with the citizen's
     # e-mail field (x-correo-ciudadano). Override with EXPEDIENTE_ONLINE_PROCEDURES='["licencia"]'.
     online_procedures: tuple[str, ...] = DEFAULT_ONLINE_PROCEDURES
+    # The office's Ed25519 key (PKCS#8 PEM) that signs the history's checkpoints and case exports (engine/audit);
+    # created on first use. None: var/audit/ed25519.pem. Keep a copy apart from the database's backups.
+    audit_key: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -119,6 +122,8 @@ class Settings:
             if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
                 raise ValueError("EXPEDIENTE_ONLINE_PROCEDURES must be a JSON list of process keys")
             kwargs["online_procedures"] = tuple(keys)
+        if env.get("EXPEDIENTE_AUDIT_KEY"):
+            kwargs["audit_key"] = env["EXPEDIENTE_AUDIT_KEY"]
         if "EXPEDIENTE_SQLITE_SYNCHRONOUS" in env:
             kwargs["sqlite_synchronous"] = env["EXPEDIENTE_SQLITE_SYNCHRONOUS"].upper()
         return cls(**kwargs)

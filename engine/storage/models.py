@@ -182,7 +182,20 @@ events = Table(
     Column("task_id", String(36)),
     Column("actor", String(64)),
     Column("data_json", Text),
+    # Tamper evidence (engine/audit): the event's place in the global sequence and in its case, the hash of its
+    # canonical entry (a Merkle leaf) and the two chains through it. Written by engine.audit.chain.seal.
+    Column("seq", BigInteger, unique=True),
+    Column("case_seq", Integer),
+    Column("leaf_hash", String(64)),
+    Column("case_chain", String(64)),
+    Column("chain", String(64)),
+    # What the step changed in the case data: {field: [before, after]} (task_completed), else None.
+    Column("changes_json", Text),
     Index("ix_events_case", "case_id", "id"),
+    UniqueConstraint("case_id", "case_seq", name="uq_events_case_seq"),
+    Index("ix_events_at", "at"),
+    Index("ix_events_actor_at", "actor", "at"),
+    Index("ix_events_kind_at", "kind", "at"),
 )
 
 
@@ -400,4 +413,58 @@ document_counters = Table(
     Column("kind", String(40), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("last", Integer, nullable=False),
+)
+
+# -- tamper evidence (engine/audit) -----------------------------------------------------------------------------------
+
+# The head of each chain: "events" (the case history's global sequence) and "access" (access_log). Read FOR UPDATE by
+# whoever appends, so the sequence is gapless and in commit order; `audit verify` compares it with the recomputed one.
+audit_heads = Table(
+    "audit_heads", metadata,
+    Column("name", String(20), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("chain", String(64), nullable=False),
+)
+
+# Signed checkpoints of the events' Merkle tree (RFC 6962): the root over events 1..tree_size, in a signed note
+# (engine.audit.checkpoints) an outside party can keep. Append-only (triggers).
+audit_checkpoints = Table(
+    "audit_checkpoints", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(64)),       # None: the scheduler's daily checkpoint
+    Column("key_id", String(16), nullable=False),
+    Column("note", Text, nullable=False),   # the signed note, as exported
+    Index("ix_audit_checkpoints_tree_size", "tree_size"),
+)
+
+# Each run of `audit verify` (command line, scheduler, auditor's page): what it found. Append-only (triggers).
+audit_verifications = Table(
+    "audit_verifications", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("events", BigInteger, nullable=False),
+    Column("checkpoints", Integer, nullable=False),
+    Column("problem", Text),        # the first disagreement, in words; None when all holds
+    Column("run_by", String(64)),
+)
+
+# What users viewed and exported of the record (data protection under the LAIP: who watched the watchers), chained
+# like the events (head "access"). Append-only (triggers).
+access_log = Table(
+    "access_log", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(64)),
+    Column("action", String(40), nullable=False),   # e.g. audit.search, audit.case, audit.export
+    Column("target", String(200)),                   # a case number, a search's filters in short
+    Column("detail_json", Text),
+    Column("chain", String(64), nullable=False),
+    Index("ix_access_log_at", "at"),
+    Index("ix_access_log_actor_at", "actor", "at"),
 )

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import orjson
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
+from engine.audit.chain import seal
 from engine.storage import models
 from engine.runtime import serializer
 from engine.errors import CaseNotFound, Conflict
@@ -43,9 +44,10 @@ def state_after(wf, failure: Failure | None) -> str:
 
 
 def event_row(case_id: int, at: datetime, kind: str, *, element_id=None, task_id=None, actor=None,
-              data=None) -> dict:
+              data=None, changes=None) -> dict:
     return {"case_id": case_id, "at": at, "kind": kind, "element_id": element_id, "task_id": task_id,
-            "actor": actor, "data_json": dump_data(data) if data is not None else None}
+            "actor": actor, "data_json": dump_data(data) if data is not None else None,
+            "changes_json": dump_data(changes) if changes else None}
 
 
 def dump_data(data) -> str:
@@ -219,7 +221,9 @@ def project(conn, case_id: int, process_key: str, before: Snapshot, after: Snaps
 
 
 def append_events(conn, rows: list[dict]) -> None:
+    """Append history rows, sealed into the per-case and global chains (engine.audit.chain) in this transaction."""
     if rows:
+        seal(conn, rows)
         conn.execute(_INSERT_EVENTS, rows)
 
 

@@ -21,7 +21,8 @@ from engine.storage.persistence import (
     append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, snapshot, state_after,
     write_step,
 )
-from engine.runtime.runner import start_form_key
+from engine.audit.changes import data_changes
+from engine.runtime.runner import current_data, start_form_key
 from engine.usecases import intake, issuing
 from engine.usecases.attachments import attachments_of
 from engine.usecases.cases import check_data, load_case_data, outcome_events
@@ -279,6 +280,7 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
         if task is None or not task.task_spec.manual:
             raise TaskNotFound(f"task {task_id} is not a human task of case {case.id}", task_id=task_id)
         before = snapshot(svc.runtime, wf)
+        data_before = current_data(wf)
         kind, each = issuing.properties_of(task.task_spec)
         # What the step's document is filled with: the case's data, this step's form over it; a field of the form
         # the clerk left empty is empty in the document, not an older step's value of the same name.
@@ -305,7 +307,8 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
         new = project(conn, case.id, case.process_key, before, snapshot(svc.runtime, wf), now,
                       completed_id=task_id, deadlines=svc.deadlines)
         append_events(conn, [event_row(case.id, now, "task_completed", element_id=row["element_id"],
-                                       task_id=task_id, actor=actor, data=data)])
+                                       task_id=task_id, actor=actor, data=data,
+                                       changes=data_changes(data_before, current_data(wf)))])
         issued = issuing.issue(svc, conn, case_id=case.id, task_id=task_id, pending=pending,
                                data={**filled, **data}, own=own, actor=actor, now=now,
                                citizen_email=_citizen_email(forms, wf, filled)) if pending else []

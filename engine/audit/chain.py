@@ -1,0 +1,75 @@
+"""Sealing new history events into the chains, in the transaction that writes them.
+
+Every writer of events goes through engine.storage.persistence.append_events, which calls seal(): the head of the
+global chain (table audit_heads, row "events") is read with FOR UPDATE, so on PostgreSQL writers of events queue
+there until the holder commits (SQLite's writers are already serialized by BEGIN IMMEDIATE) and the global sequence
+is gapless and in commit order. The per-case chain continues from the case's last event. Within one transaction the
+heads are remembered (conn.info, tied to the transaction object), so a step that appends several times reads them
+once.
+"""
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select, update
+
+from engine.audit import canonical
+from engine.storage import models
+
+_heads = models.audit_heads
+_events = models.events
+
+_READ_HEAD = select(_heads.c.seq, _heads.c.chain).where(_heads.c.name == bindparam("b_name")).with_for_update()
+_WRITE_HEAD = update(_heads).where(_heads.c.name == bindparam("b_name")).values(
+    seq=bindparam("b_seq"), chain=bindparam("b_chain"))
+_CASE_LAST = (select(_events.c.case_seq, _events.c.case_chain).where(_events.c.case_id == bindparam("b_case"))
+              .order_by(_events.c.case_seq.desc()).limit(1))
+
+
+class _TxHeads:
+    __slots__ = ("tx", "seq", "chain", "cases")
+
+    def __init__(self, tx, seq: int, chain: bytes):
+        self.tx, self.seq, self.chain, self.cases = tx, seq, chain, {}
+
+
+def read_head(conn, name: str) -> tuple[int, bytes]:
+    """The stored head of a chain ("events" or "access"), locked until the transaction ends."""
+    row = conn.execute(_READ_HEAD, {"b_name": name}).one()
+    return row.seq, bytes.fromhex(row.chain)
+
+
+def write_head(conn, name: str, seq: int, chain: bytes) -> None:
+    conn.execute(_WRITE_HEAD, {"b_name": name, "b_seq": seq, "b_chain": chain.hex()})
+
+
+def _heads_of(conn) -> _TxHeads:
+    tx = conn.get_transaction()
+    held = conn.info.get("audit_heads")
+    if held is None or held.tx is not tx:
+        seq, chain = read_head(conn, "events")
+        held = _TxHeads(tx, seq, chain)
+        conn.info["audit_heads"] = held  # the transaction object is kept, so another one can never look the same
+    return held
+
+
+def seal(conn, rows: list[dict]) -> None:
+    """Number and hash new event rows in place (seq, case_seq, leaf_hash, case_chain, chain) and move the heads."""
+    held = _heads_of(conn)
+    seq, chain = held.seq, held.chain
+    for row in rows:
+        row.setdefault("changes_json", None)
+        case_id = row["case_id"]
+        last = held.cases.get(case_id)
+        if last is None:
+            stored = conn.execute(_CASE_LAST, {"b_case": case_id}).first()
+            last = (stored.case_seq, bytes.fromhex(stored.case_chain)) if stored else (0, canonical.GENESIS)
+        seq += 1
+        case_seq = last[0] + 1
+        leaf = canonical.leaf_hash(canonical.entry(
+            seq, case_id, case_seq, row["at"], row["kind"], row["element_id"], row["task_id"], row["actor"],
+            row["data_json"], row["changes_json"]))
+        case_chain = canonical.case_link(last[1], leaf)
+        chain = canonical.log_link(chain, leaf)
+        row.update(seq=seq, case_seq=case_seq, leaf_hash=leaf.hex(), case_chain=case_chain.hex(), chain=chain.hex())
+        held.cases[case_id] = (case_seq, case_chain)
+    held.seq, held.chain = seq, chain
+    write_head(conn, "events", seq, chain)
