@@ -36,6 +36,11 @@ RULES: dict[str, frozenset[str]] = {
     "user.manage": frozenset({ADMIN}),
     "closure.read": EVERYONE,
     "closure.manage": frozenset({ADMIN}),
+    # The auditor's desk (engine/audit, engine/usecases/audit*.py): search the history across cases, read a case's
+    # full record, export it with its proofs, ask for a signed checkpoint. Every view and export is logged.
+    "audit.read": frozenset({AUDITOR, ADMIN}),
+    "audit.export": frozenset({AUDITOR, ADMIN}),
+    "audit.checkpoint": frozenset({AUDITOR, ADMIN}),
     "session.read": EVERYONE,
     "token.own": EVERYONE,
 }

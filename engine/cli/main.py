@@ -192,8 +192,10 @@ def closure_list(year):
 
 
 from engine.cli.cases import case  # noqa: E402 (command groups of their own modules)
+from engine.cli.audit import audit  # noqa: E402
 
 main.add_command(case)
+main.add_command(audit)
 
 from engine.cli.backup import COMMANDS as BACKUP_COMMANDS  # noqa: E402
 

@@ -1,0 +1,2 @@
+"""`expediente audit export | verify-export` (registered on engine.cli.audit.audit)."""
+from __future__ import annotations
