@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlalchemy import insert
 
-from engine.audit import canonical
-from engine.audit.chain import read_head, write_head
+from engine.integrity import canonical
+from engine.storage.chain import read_head, write_head
 from engine.storage import models
 from engine.storage.persistence import dump_data
 

@@ -9,7 +9,7 @@ A checkpoint is a signed note (the shape of C2SP's tlog-checkpoint, as Go's chec
 
     — expediente <key id> <base64 Ed25519 signature of the four lines above, each ending in "\n">
 
-The root is RFC 6962's MTH over the leaf hashes of events 1..tree size in sequence order (engine.audit.merkle).
+The root is RFC 6962's MTH over the leaf hashes of events 1..tree size in sequence order (engine.integrity.merkle).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import insert, select
 
-from engine.audit import keys, merkle
+from engine.integrity import keys, merkle
 from engine.storage import models
 
 ORIGIN = "expediente/gobernacion-chimaltenango/eventos"

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import orjson
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
-from engine.audit.chain import seal
+from engine.storage.chain import seal
 from engine.storage import models
 from engine.runtime import serializer
 from engine.errors import CaseNotFound, Conflict
@@ -221,7 +221,7 @@ def project(conn, case_id: int, process_key: str, before: Snapshot, after: Snaps
 
 
 def append_events(conn, rows: list[dict]) -> None:
-    """Append history rows, sealed into the per-case and global chains (engine.audit.chain) in this transaction."""
+    """Append history rows, sealed into the per-case and global chains (engine.storage.chain) in this transaction."""
     if rows:
         seal(conn, rows)
         conn.execute(_INSERT_EVENTS, rows)

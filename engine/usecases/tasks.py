@@ -21,7 +21,7 @@ from engine.storage.persistence import (
     append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, snapshot, state_after,
     write_step,
 )
-from engine.audit.changes import data_changes
+from engine.integrity.changes import data_changes
 from engine.runtime.runner import current_data, start_form_key
 from engine.usecases import intake, issuing
 from engine.usecases.attachments import attachments_of

@@ -20,6 +20,7 @@ LAYERS = (
     "engine.values",         # what a case may hold
     "engine.timekeeping",    # working days, deadlines, the clock SpiffWorkflow's timers read
     "engine.forms_gate",     # the forms package seen through engine errors and the office's date
+    "engine.integrity",      # canonical event bytes, hashes, Merkle proofs, the office's Ed25519 key
     "engine.sandbox",        # scripts and conditions
     "engine.language",       # parsing and lint of BPMN/DMN (compiles scripts with the sandbox)
     "engine.runtime",        # running a case, the serializer
@@ -27,6 +28,7 @@ LAYERS = (
     "engine.mail",           # the outbox
     "engine.documents",      # templates rendered to PDF/A, QR codes, verification codes
     "engine.accounts",       # permissions, logins, users
+    "engine.audit",          # checkpoints, the access log, verification and case exports over the sealed history
     "engine.usecases",       # what the API and the pages call (they receive the services, typed only)
     "engine.services",       # the one place concrete choices are wired: imports the layers below
     "engine.ops",            # scheduler, backups, health, supervisor

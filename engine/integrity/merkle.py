@@ -1,6 +1,6 @@
 """Merkle trees as Certificate Transparency builds them (RFC 6962 section 2.1; verification as RFC 9162 2.1.3-4).
 
-Leaves are given as their leaf hashes, SHA-256(0x00 || entry) (engine.audit.canonical.leaf_hash); interior nodes are
+Leaves are given as their leaf hashes, SHA-256(0x00 || entry) (engine.integrity.canonical.leaf_hash); interior nodes are
 SHA-256(0x01 || left || right). The tree of n leaves splits at the largest power of two below n. Hashes are bytes.
 """
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import bindparam, select, update
 
-from engine.audit import canonical
+from engine.integrity import canonical
 from engine.storage import models
 
 _heads = models.audit_heads
