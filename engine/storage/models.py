@@ -183,7 +183,7 @@ events = Table(
     Column("actor", String(64)),
     Column("data_json", Text),
     # Tamper evidence (engine/audit): the event's place in the global sequence and in its case, the hash of its
-    # canonical entry (a Merkle leaf) and the two chains through it. Written by engine.audit.chain.seal.
+    # canonical entry (a Merkle leaf) and the two chains through it. Written by engine.storage.chain.seal.
     Column("seq", BigInteger, unique=True),
     Column("case_seq", Integer),
     Column("leaf_hash", String(64)),
