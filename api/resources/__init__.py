@@ -1,7 +1,8 @@
 """One smorest blueprint per resource noun."""
 from api.resources import (
-    attachments, cases, closures, documents, drafts, groups, lanes, processes, session, tasks, tokens, users,
+    attachments, audit, cases, closures, documents, drafts, groups, lanes, processes, session, tasks, tokens, users,
 )
 
 BLUEPRINTS = [closures.blp, session.blp, processes.blp, cases.blp, tasks.blp, attachments.blp, users.blp, groups.blp,
-              lanes.blp, tokens.blp, drafts.blp, documents.blp]
+              lanes.blp, tokens.blp, drafts.blp, documents.blp,
+              audit.blp]

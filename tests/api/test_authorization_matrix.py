@@ -1,9 +1,13 @@
 """Every endpoint of the URL map × every role × anonymous answers with the status this table says."""
 from __future__ import annotations
 
+import pytest
+
+import engine.integrity.keys
 from api.resources import BLUEPRINTS
 from api.security import permission_of
 from engine.accounts.permissions import RULES
+from engine.audit.checkpoints import create_checkpoint
 from tests.api import probes as p
 from tests.api.conftest import PASSWORD, ROLE_USERS, Client, token_for
 
@@ -11,6 +15,7 @@ CALLERS = ("anonymous", "clerk", "supervisor", "auditor", "admin")
 AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}
 T = "/api/tasks/{task}"
 C = "/api/cases/{case}"
+AUDIT_ONLY = (401, 403, 403, 200, 200)
 
 # (method, rule) -> (how to call it, expected status for anonymous, clerk, supervisor, auditor, admin).
 # The call gets (ctx, username) and returns (path, request kwargs) for a fresh target of its own.
@@ -137,6 +142,15 @@ MATRIX = {
                               (401, 201, 201, 201, 201)),
     ("DELETE", "/api/tokens/<id:token_id>"): (lambda x, u: (f"/api/tokens/{p.own_token_id(x.svc, u)}", {}),
                                               (401, 204, 204, 204, 204)),
+    # The auditor's desk: auditors and admins only; a new case first, so every signing has events to sign (201).
+    ("GET", "/api/audit/status"): (lambda x, u: ("/api/audit/status", {}), AUDIT_ONLY),
+    ("GET", "/api/audit/public-key"): (lambda x, u: ("/api/audit/public-key", {}), AUDIT_ONLY),
+    ("GET", "/api/audit/checkpoints"): (lambda x, u: ("/api/audit/checkpoints", {}), AUDIT_ONLY),
+    ("POST", "/api/audit/checkpoints"): (lambda x, u: (p.new_case(x.svc) and "/api/audit/checkpoints", {}),
+                                         (401, 403, 403, 201, 201)),
+    ("GET", "/api/audit/checkpoints/latest"): (
+        lambda x, u: (create_checkpoint(x.svc, force=True) and "/api/audit/checkpoints/latest", {}), AUDIT_ONLY),
+    ("GET", "/api/audit/access-log"): (lambda x, u: ("/api/audit/access-log", {}), AUDIT_ONLY),
 }
 
 
@@ -171,6 +185,12 @@ OUTSIDER_STATUS = {
     ("POST", "/api/documents/<id:document_id>/corrections"): 403,
 }
 NOT_FOUND_CODES = {"case_not_found", "task_not_found", "not_found"}
+
+
+@pytest.fixture(autouse=True)
+def office_key_in_tmp(monkeypatch, tmp_path):
+    """The office key the audit rows sign with (the seeded services name none) lives in the test's folder."""
+    monkeypatch.setattr(engine.integrity.keys, "DEFAULT_KEY_PATH", tmp_path / "audit.pem")
 
 
 class Context:
