@@ -3,19 +3,24 @@
 access log of who viewed and exported what. Auditors and admins only; every look at the record is logged."""
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
 from api.schemas.audit import (
-    AccessLogPageSchema, AccessLogQuerySchema, CheckpointSchema, IntegrityStatusSchema, NoteFormatSchema,
-    PublicKeySchema,
+    AccessLogPageSchema, AccessLogQuerySchema, CaseRecordSchema, CheckpointSchema, EventPageSchema,
+    EventQuerySchema, IntegrityStatusSchema, NoteFormatSchema, PublicKeySchema,
 )
 from api.security import calls, principal, services
-from engine.usecases import audit_desk
+from engine.audit.export import export_case
+from engine.usecases import audit, audit_desk
+from web import audit_streams
 
 blp = ApiBlueprint("audit", __name__, url_prefix="/api/audit", description="Auditoría")
 _TEXT = {"type": "string"}
+_BINARY = {"type": "string", "format": "binary"}
+_DOWNLOAD = {"X-Total-Count": {"description": "Rows in the whole selection (for a progress bar)",
+                               "schema": {"type": "integer"}}}
 
 
 def wants(query_format: str | None, mimetype: str, name: str) -> bool:
@@ -87,3 +92,47 @@ class AccessLog(MethodView):
         """Who viewed and exported what of the record, the newest first, filtered by actor, action and office
         days; page on with `before` = the previous page's next_before. Reading it is logged too."""
         return audit_desk.access_log(services(), principal(), **args)
+
+
+@blp.route("/events")
+class Events(MethodView):
+    @calls(audit.search_events)
+    @blp.arguments(EventQuerySchema, location="query")
+    @blp.response(200, EventPageSchema)
+    @blp.doc(responses={"200": {"content": {"text/csv": {"schema": _TEXT}}, "headers": _DOWNLOAD}})
+    def get(self, args):
+        """Search the history of every case: events matching all the filters (actor, office days, procedure,
+        element, kind, case number, municipality), newest first; page on with `before` = next_before. With
+        `format=csv|json` (or `Accept: text/csv`) the whole selection instead, oldest first, streamed as a
+        download (the JSON has this page's shape). Every search and export is logged."""
+        export_format = args.pop("format", None)
+        if export_format is None and wants(None, "text/csv", "csv"):
+            export_format = "csv"
+        before, limit = args.pop("before", None), args.pop("limit")
+        if export_format is not None:
+            return audit_streams.search_download(services(), principal(), args, export_format)
+        return audit.search_events(services(), principal(), args, limit=limit, before_seq=before)
+
+
+@blp.route("/cases/<id:case_id>/record")
+class Record(MethodView):
+    @calls(audit.case_record)
+    @blp.response(200, CaseRecordSchema)
+    def get(self, case_id):
+        """A case's full record: each step with who, when, the data submitted and what it changed; its tasks'
+        deadlines against the time taken (breaches marked); documents, attachments and mail with their hashes;
+        the diagram version; the integrity status and the case's own chain recomputed. Logged."""
+        return audit.case_record(services(), principal(), case_id)
+
+
+@blp.route("/cases/<id:case_id>/export")
+class Export(MethodView):
+    @calls(export_case)
+    @blp.response(200, _BINARY, content_type="application/zip")
+    def get(self, case_id):
+        """The case's verifiable audit export, a ZIP streamed while it is written: events with their inclusion
+        proofs against a signed checkpoint (one is signed when none covers the case yet), consistency proofs,
+        index (JSON, CSV, PDF), documents, attachments, diagrams and a signed manifest. Check it offline with
+        `expediente audit verify-export FILE` and the office public key. Logged."""
+        return audit_streams.zip_download(services(), principal(), current_app.extensions["expediente.attachments"],
+                                          case_id)

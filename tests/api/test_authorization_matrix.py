@@ -151,6 +151,11 @@ MATRIX = {
     ("GET", "/api/audit/checkpoints/latest"): (
         lambda x, u: (create_checkpoint(x.svc, force=True) and "/api/audit/checkpoints/latest", {}), AUDIT_ONLY),
     ("GET", "/api/audit/access-log"): (lambda x, u: ("/api/audit/access-log", {}), AUDIT_ONLY),
+    ("GET", "/api/audit/events"): (lambda x, u: ("/api/audit/events", {}), AUDIT_ONLY),
+    ("GET", "/api/audit/cases/<id:case_id>/record"): (
+        lambda x, u: (f"/api/audit/cases/{p.new_case(x.svc)}/record", {}), AUDIT_ONLY),
+    ("GET", "/api/audit/cases/<id:case_id>/export"): (
+        lambda x, u: (f"/api/audit/cases/{p.new_case(x.svc)}/export", {}), AUDIT_ONLY),
 }
 
 
@@ -183,6 +188,8 @@ OUTSIDER_STATUS = {
     ("GET", "/api/documents/<id:document_id>/content"): 404,
     ("GET", "/api/documents/<id:document_id>/correction-form"): 403,
     ("POST", "/api/documents/<id:document_id>/corrections"): 403,
+    ("GET", "/api/audit/cases/<id:case_id>/record"): 403,
+    ("GET", "/api/audit/cases/<id:case_id>/export"): 403,
 }
 NOT_FOUND_CODES = {"case_not_found", "task_not_found", "not_found"}
 
