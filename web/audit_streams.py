@@ -16,7 +16,8 @@ from engine.audit import bundle
 from engine.audit.export import export_case
 from engine.usecases import audit, cases
 
-CSV_COLUMNS = ("seq", "case_seq", "case_id", "case_number", "process_key", "municipality", "at", "kind",
+# The fields of a found event, in the order of the CSV's columns; the JSON carries exactly these too.
+EVENT_FIELDS = ("seq", "case_seq", "case_id", "case_number", "process_key", "municipality", "at", "kind",
                "element_id", "task_id", "actor", "data", "changes", "leaf_hash")
 MIMETYPES = {"csv": "text/csv", "json": "application/json"}
 ROWS_PER_CHUNK = 200  # rows joined into one chunk of the response: fewer, larger writes to the socket
@@ -36,9 +37,9 @@ def csv_chunks(events) -> Iterator[str]:
     """A header line, then one CSV line per event (data and changes as JSON), grouped in chunks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(EVENT_FIELDS)
     for count, event in enumerate(events, start=1):
-        writer.writerow([_cell(event.get(column)) for column in CSV_COLUMNS])
+        writer.writerow([_cell(event.get(column)) for column in EVENT_FIELDS])
         if count % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -51,7 +52,8 @@ def json_chunks(total: int, events) -> Iterator[bytes]:
     yield b'{"total":%d,"next_before":null,"events":[' % total
     batch = []
     for count, event in enumerate(events):
-        batch.append((b"," if count else b"") + orjson.dumps(event, option=orjson.OPT_NON_STR_KEYS))
+        fields = {name: event.get(name) for name in EVENT_FIELDS}
+        batch.append((b"," if count else b"") + orjson.dumps(fields, option=orjson.OPT_NON_STR_KEYS))
         if len(batch) == ROWS_PER_CHUNK:
             yield b"".join(batch)
             batch = []

@@ -73,7 +73,7 @@ class LatestCheckpoint(MethodView):
     @calls(audit_desk.latest_checkpoint)
     @blp.arguments(NoteFormatSchema, location="query")
     @blp.response(200, CheckpointSchema)
-    @blp.doc(responses={"200": {"content": {"text/plain": {"schema": _TEXT}}}})
+    @blp.doc(responses={200: {"content": {"text/plain": {"schema": _TEXT}}}})
     def get(self, args):
         """The newest signed checkpoint; with `Accept: text/plain` or `?format=text`, only its signed note (the
         short text an outside party keeps). 404 before the first checkpoint."""
@@ -99,7 +99,7 @@ class Events(MethodView):
     @calls(audit.search_events)
     @blp.arguments(EventQuerySchema, location="query")
     @blp.response(200, EventPageSchema)
-    @blp.doc(responses={"200": {"content": {"text/csv": {"schema": _TEXT}}, "headers": _DOWNLOAD}})
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": _TEXT}}, "headers": _DOWNLOAD}})
     def get(self, args):
         """Search the history of every case: events matching all the filters (actor, office days, procedure,
         element, kind, case number, municipality), newest first; page on with `before` = next_before. With
