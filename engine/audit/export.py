@@ -1,8 +1,8 @@
 """A case exported for audit: a ZIP that proves itself offline (layout: engine.audit.bundle).
 
 Before anything is written a signed checkpoint must cover the case's last event (one is made when the latest does
-not). The events' inclusion proofs and the consistency proofs come from one merkle.Tree over the stored leaf hashes
-1..latest tree size. The ZIP is written straight to `out` with zipfile in streaming mode (data descriptors, no
+not). The events' inclusion proofs and the consistency proofs are computed in one pass over the stored leaf hashes
+1..latest tree size (engine.audit.proofs: the nodes they need, not the whole tree). The ZIP is written straight to `out` with zipfile in streaming mode (data descriptors, no
 seeking), so `out` may be an unseekable pipe or HTTP response; member contents are hashed as they are written and
 listed with their SHA-256 in manifest.json, which the office key signs (manifest.sig). The export is then recorded
 in the access log ("audit.export").
@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
@@ -19,9 +20,10 @@ import orjson
 from sqlalchemy import select
 
 from engine.accounts.permissions import Principal, check_case_visible, use_case
-from engine.audit import bundle, checkpoints, export_index
+from engine.audit import bundle, checkpoints, export_index, proofs
 from engine.audit.access import log_access
-from engine.integrity import canonical, keys, merkle
+from engine.errors import Conflict
+from engine.integrity import canonical, keys
 from engine.storage import documents, models
 
 if TYPE_CHECKING:
@@ -62,9 +64,10 @@ class _Sink:
 class _Writer:
     """Members written into the ZIP, each hashed for the manifest."""
 
-    def __init__(self, sink: _Sink):
+    def __init__(self, sink: _Sink, progress: Callable[[int, int], None] | None = None, total: int = 0):
         self.zip = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6)
         self.files: dict[str, dict] = {}
+        self.progress, self.total = progress, total
 
     def add(self, name: str, data: bytes) -> None:
         self.add_chunks(name, [data], len(data))
@@ -81,6 +84,8 @@ class _Writer:
                 digest.update(chunk)
                 written += len(chunk)
         self.files[name] = {"sha256": digest.hexdigest(), "bytes": written}
+        if self.progress is not None:
+            self.progress(len(self.files), self.total)
 
 
 def _file_chunks(path):
@@ -123,9 +128,12 @@ def _proofs(conn, events: list[dict]) -> tuple[dict, list[dict], list[list[bytes
     chain = [cp for cp in checkpoints.all_checkpoints(conn) if cp["tree_size"] >= first_seq]
     chain.sort(key=lambda cp: (cp["tree_size"], cp["id"]))
     latest = chain[-1]
-    tree = merkle.Tree(list(checkpoints.leaf_hashes(conn, latest["tree_size"])))
-    inclusion = [tree.inclusion_proof(e["seq"] - 1, latest["tree_size"]) for e in events]
-    consistency = [tree.consistency_proof(a["tree_size"], b["tree_size"]) for a, b in zip(chain, chain[1:])]
+    root, inclusion, consistency = proofs.proofs(
+        checkpoints.leaf_hashes(conn, latest["tree_size"]), latest["tree_size"], [e["seq"] - 1 for e in events],
+        [(a["tree_size"], b["tree_size"]) for a, b in zip(chain, chain[1:])])
+    if root.hex() != latest["root_hash"]:  # its proofs would fail offline: say so now, where it can be looked into
+        raise Conflict("El historial ya no coincide con el último punto de control firmado; ejecute "
+                       "«expediente audit verify».", tree_size=latest["tree_size"])
     return latest, chain, inclusion, consistency
 
 
@@ -145,13 +153,26 @@ def _attachment_name(a: dict) -> str:
     return f"{bundle.ATTACHMENTS}{a['id']}-{bundle.safe_name(a['filename'])}"
 
 
-@use_case("audit.export")
-def export_case(svc: Services, principal: Principal, store, case_id: int, out,
-                progress: Callable[[int, int], None] | None = None) -> dict:
-    """Write the case's audit export (a ZIP, engine.audit.bundle) to the binary file object `out`, which need not
-    be seekable; {filename, bytes, sha256, events, documents, attachments}. `store` is the AttachmentStore the
-    attachments' bytes are read from; `progress(done, total)` is called after each member."""
-    private = keys.office_key(svc.settings)
+@dataclass
+class _Gathered:
+    """Everything one export writes, read from the database before the first byte goes out."""
+    case: dict
+    records: list[dict]
+    latest: dict
+    chain: list[dict]
+    consistency: list[list[bytes]]
+    docs: list[dict]
+    attached: list[dict]
+    stored_names: dict[int, str]
+    diagrams: list[tuple[str, dict]]
+    index: dict
+
+    @property
+    def members(self) -> int:
+        return 8 + len(self.chain) + len(self.docs) + len(self.attached) + sum(len(f) for _, f in self.diagrams)
+
+
+def _gather(svc: Services, principal: Principal, case_id: int) -> _Gathered:
     case, events = _read_case(svc, principal, case_id)
     _covering_checkpoint(svc, principal.username, max(e["seq"] for e in events))
     with svc.uow(write=False) as uow:
@@ -163,7 +184,6 @@ def export_case(svc: Services, principal: Principal, store, case_id: int, out,
         mail = [dict(r) for r in conn.execute(select(*_MAIL).where(_o.c.case_id == case_id).order_by(_o.c.id))
                 .mappings()]
         diagrams = _diagrams(conn, case)
-    now: datetime = svc.clock()
     for d in docs:
         d["file"] = _document_name(d)
     for a in attached:
@@ -174,60 +194,62 @@ def export_case(svc: Services, principal: Principal, store, case_id: int, out,
                for e, proof in zip(events, inclusion)]
     index = export_index.build_index(case, records, docs, attached, mail,
                                      [{"folder": folder, "files": sorted(files)} for folder, files in diagrams])
+    return _Gathered(case, records, latest, chain, consistency, docs, attached, stored_names, diagrams, index)
 
-    sink = _Sink(out)
-    writer = _Writer(sink)
-    total = 8 + len(chain) + len(docs) + len(attached) + sum(len(files) for _, files in diagrams)
 
-    def step():
-        if progress is not None:
-            progress(len(writer.files), total)
-
+def _write_members(svc: Services, writer: _Writer, store, g: _Gathered, now: datetime) -> None:
+    """Every member but the README and the manifest."""
     writer.add(bundle.EVENTS, _json({
-        "format": bundle.FORMAT, "case_id": case_id, "case_number": case["number"],
-        "checkpoint": {"file": bundle.checkpoint_name(len(chain) - 1), "tree_size": latest["tree_size"],
-                       "root_hash": latest["root_hash"]},
-        "events": records}))
-    step()
-    for position, cp in enumerate(chain):
+        "format": bundle.FORMAT, "case_id": g.case["id"], "case_number": g.case["number"],
+        "checkpoint": {"file": bundle.checkpoint_name(len(g.chain) - 1), "tree_size": g.latest["tree_size"],
+                       "root_hash": g.latest["root_hash"]},
+        "events": g.records}))
+    for position, cp in enumerate(g.chain):
         writer.add(bundle.checkpoint_name(position), cp["note"].encode("utf-8"))
-        step()
     writer.add(bundle.CONSISTENCY, _json({
-        "checkpoints": [bundle.checkpoint_name(i) for i in range(len(chain))],
+        "checkpoints": [bundle.checkpoint_name(i) for i in range(len(g.chain))],
         "proofs": [{"old_size": a["tree_size"], "new_size": b["tree_size"], "proof": [h.hex() for h in proof]}
-                   for a, b, proof in zip(chain, chain[1:], consistency)]}))
-    writer.add(bundle.INDEX_JSON, _json(index))
-    writer.add(bundle.INDEX_CSV, export_index.index_csv(index))
-    writer.add(bundle.INDEX_PDF, export_index.index_pdf(index, now))
-    step()
-    for folder, files in diagrams:
+                   for a, b, proof in zip(g.chain, g.chain[1:], g.consistency)]}))
+    writer.add(bundle.INDEX_JSON, _json(g.index))
+    writer.add(bundle.INDEX_CSV, export_index.index_csv(g.index))
+    for folder, files in g.diagrams:
         for name, xml in sorted(files.items()):
             writer.add(folder + bundle.safe_name(name), xml.encode("utf-8"))
-            step()
-    for d in docs:
+    for d in g.docs:
         with svc.uow(write=False) as uow:  # one document's bytes at a time
             content = documents.document_content(uow.conn, d["id"])
         writer.add(d["file"], content)
-        step()
-    for a in attached:
-        path = store.path(stored_names[a["id"]])
+    for a in g.attached:
+        path = store.path(g.stored_names[a["id"]])
         writer.add_chunks(a["file"], _file_chunks(path), path.stat().st_size)
-        step()
+    writer.add(bundle.INDEX_PDF, export_index.index_pdf(g.index, now))  # the slowest member: the stream is under way
+
+
+@use_case("audit.export")
+def export_case(svc: Services, principal: Principal, store, case_id: int, out,
+                progress: Callable[[int, int], None] | None = None) -> dict:
+    """Write the case's audit export (a ZIP, engine.audit.bundle) to the binary file object `out`, which need not
+    be seekable; {filename, bytes, sha256, events, documents, attachments}. `store` is the AttachmentStore the
+    attachments' bytes are read from; `progress(done, total)` is called after each member is written."""
+    private = keys.office_key(svc.settings)
+    g = _gather(svc, principal, case_id)
+    now: datetime = svc.clock()
+    sink = _Sink(out)
+    writer = _Writer(sink, progress, g.members)
+    _write_members(svc, writer, store, g, now)
     kid = keys.key_id(private.public_key())
-    writer.add(bundle.README, export_index.readme(case["number"], kid, now))
-    manifest = _json({"format": bundle.FORMAT, "case_id": case_id, "case_number": case["number"], "key_id": kid,
+    writer.add(bundle.README, export_index.readme(g.case["number"], kid, now))
+    manifest = _json({"format": bundle.FORMAT, "case_id": case_id, "case_number": g.case["number"], "key_id": kid,
                       "exported_at": canonical.timestamp(now), "exported_by": principal.username,
                       "files": dict(sorted(writer.files.items()))})
     writer.add(bundle.MANIFEST, manifest)
     writer.add(bundle.SIGNATURE, base64.b64encode(keys.sign(private, manifest)) + b"\n")
     writer.zip.close()
     sink.flush()
-    step()
-    result = {"filename": f"auditoria-{bundle.safe_name(case['number'])}.zip", "bytes": sink.bytes,
-              "sha256": sink.digest.hexdigest(), "events": len(events), "documents": len(docs),
-              "attachments": len(attached)}
-    log_access(svc, principal.username, "audit.export", case["number"],
-               {"case_id": case_id, **{k: result[k] for k in ("bytes", "sha256", "events", "documents",
-                                                               "attachments")},
-                "checkpoint": latest["tree_size"]})
+    result = {"filename": f"auditoria-{bundle.safe_name(g.case['number'])}.zip", "bytes": sink.bytes,
+              "sha256": sink.digest.hexdigest(), "events": len(g.records), "documents": len(g.docs),
+              "attachments": len(g.attached)}
+    log_access(svc, principal.username, "audit.export", g.case["number"],
+               {"case_id": case_id, "checkpoint": g.latest["tree_size"],
+                **{k: result[k] for k in ("bytes", "sha256", "events", "documents", "attachments")}})
     return result

@@ -21,15 +21,17 @@ from PIL import Image
 from sqlalchemy import select
 
 from engine.audit import bundle
+from engine.audit.checkpoints import create_checkpoint
 from engine.audit.export import export_case
 from engine.audit.verify_export import verify_export
 from engine.cli.main import main
-from engine.errors import Forbidden
-from engine.integrity import canonical
-from engine.integrity import keys
+from engine.errors import Conflict, Forbidden
+from engine.integrity import canonical, keys
 from engine.storage import models
+from engine.usecases import cases
 from engine.usecases.attachments import AttachmentStore, add_attachment
-from tests.conftest import FakeClock, _sqlite_url, principal_for
+from engine.usecases.deploy import deploy_files
+from tests.conftest import FakeClock, _sqlite_url, bpmn_fixture, make_services, principal_for
 from tests.processes import licencia_walk as lw
 from tests.processes.driver import office
 
@@ -93,8 +95,8 @@ def test_an_exported_case_verifies_offline_with_the_public_key_alone(office_svc,
     svc = office_svc
     store = AttachmentStore(tmp_path / "attachments")
     case_id = licence_case(svc, store)
-    stream = Unseekable()
-    result = export_case(svc, AUDITOR, store, case_id, stream)
+    stream, seen = Unseekable(), []
+    result = export_case(svc, AUDITOR, store, case_id, stream, progress=lambda done, total: seen.append((done, total)))
     data = b"".join(stream.chunks)
     assert result["bytes"] == len(data) and result["sha256"] == hashlib.sha256(data).hexdigest()
     assert (result["documents"], result["attachments"]) == (3, 2)
@@ -107,6 +109,7 @@ def test_an_exported_case_verifies_offline_with_the_public_key_alone(office_svc,
     assert [(r["actor"], r["action"]) for r in logged] == [("auditor1", "audit.export")]
     assert orjson.loads(logged[0]["detail_json"])["sha256"] == result["sha256"]
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert [done for done, _ in seen] == list(range(1, len(names) + 1)) and {t for _, t in seen} == {len(names)}
     assert {bundle.EVENTS, bundle.CONSISTENCY, bundle.INDEX_JSON, bundle.INDEX_CSV, bundle.INDEX_PDF, bundle.README,
             bundle.MANIFEST, bundle.SIGNATURE, "diagrams/licencia-v1/licencia.bpmn"} <= set(names)
     assert sorted(n for n in names if n.startswith(bundle.ATTACHMENTS)) == \
@@ -131,6 +134,27 @@ def test_only_the_auditor_and_admin_export(office_svc, tmp_path):
     case_id = licence_case(office_svc, store)
     with pytest.raises(Forbidden):
         export_case(office_svc, CLERK, store, case_id, io.BytesIO())
+
+
+def test_an_export_refuses_a_history_changed_after_its_checkpoint(database_url, clock, tmp_path):
+    svc = make_services(database_url, clock, audit_key=str(tmp_path / "audit.pem"))
+    deploy_files(svc, {"five_step.bpmn": bpmn_fixture("five_step.bpmn")}, actor="test")
+    case_id = cases.start_case(svc, principal_for("oficial1"), "five_step", {"amount": 10}).id
+    create_checkpoint(svc, "test")
+    with svc.uow() as uow:  # whoever can drop the trigger can edit a row
+        if uow.conn.dialect.name == "sqlite":
+            uow.conn.exec_driver_sql("DROP TRIGGER events_no_update")
+        else:
+            uow.conn.exec_driver_sql("ALTER TABLE events DISABLE TRIGGER events_append_only")
+        uow.conn.execute(models.events.update().where(models.events.c.seq == 1).values(leaf_hash="00" * 32))
+        uow.commit()
+    out = io.BytesIO()
+    with pytest.raises(Conflict):
+        export_case(svc, AUDITOR, AttachmentStore(tmp_path / "attachments"), case_id, out)
+    assert out.getvalue() == b""
+    with svc.uow(write=False) as uow:
+        assert uow.conn.execute(select(models.access_log)).first() is None
+    svc.db.dispose()
 
 
 # -- tampering, offline -------------------------------------------------------------------------------------------
