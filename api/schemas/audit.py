@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.schemas.common import LocalizedText, Text
+from api.schemas.work import AttachmentSchema, IssuedDocumentSchema, TaskSchema
 from engine.usecases.audit import EVENT_KINDS, MAX_LIMIT as SEARCH_MAX_LIMIT
 from engine.usecases.audit_desk import ACCESS_LOG_MAX_PAGE
 
@@ -160,48 +161,24 @@ class RecordStepSchema(Schema):
     process_version = fields.Integer(required=True)
 
 
-class RecordTaskSchema(Schema):
-    id = fields.String(required=True)
-    element_id = fields.String(required=True)
-    title = fields.String(required=True)
-    lane = fields.String(allow_none=True)
-    candidate_group = fields.String(allow_none=True)
-    state = fields.String(required=True)
-    assignee = fields.String(allow_none=True)
-    created_at = fields.DateTime(required=True)
-    claimed_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
-    completed_by = fields.String(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
+class RecordTaskSchema(TaskSchema):
     breached = fields.Boolean(required=True, metadata={"description": "Completed after due_at, or open past it"})
     working_days_used = fields.Integer(allow_none=True)
     working_days_allowed = fields.Integer(allow_none=True)
 
 
-class RecordDocumentSchema(Schema):
-    id = fields.Integer(required=True)
-    kind = fields.String(required=True)
+class RecordDocumentSchema(IssuedDocumentSchema):
+    class Meta:
+        exclude = ("case_id", "task_id", "correction_reason", "citizen_facing")
+
     title = LocalizedText(required=True)
-    number = fields.String(allow_none=True)
-    sha256 = fields.String(required=True)
-    size_bytes = fields.Integer(required=True)
-    pages = fields.Integer(allow_none=True)
-    issued_at = fields.DateTime(required=True)
-    issued_by = fields.String(allow_none=True)
-    verification_code = fields.String(allow_none=True)
-    signature = fields.String(allow_none=True)
     signers = fields.Raw(required=True)
-    corrects_id = fields.Integer(allow_none=True)
 
 
-class RecordAttachmentSchema(Schema):
-    id = fields.Integer(required=True)
-    filename = fields.String(required=True)
-    content_type = fields.String(allow_none=True)
-    size_bytes = fields.Integer(required=True)
-    sha256 = fields.String(required=True)
-    uploaded_by = fields.String(allow_none=True)
-    uploaded_at = fields.DateTime(required=True)
+class RecordAttachmentSchema(AttachmentSchema):
+    class Meta:
+        exclude = ("case_id",)
+
     pages = fields.Integer(allow_none=True)
 
 
