@@ -75,6 +75,8 @@ def verify_export(path_or_file, public_key, *, max_bytes: int = MAX_TOTAL_BYTES)
         report.problem = msg("La llave pública no se puede leer: %(error)s", error=str(exc))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
         report.problem = msg("El archivo no es un ZIP legible: %(error)s", error=str(exc))
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError):  # a shape no check above foresaw
+        report.problem = msg("El JSON no tiene la forma esperada")
     return report
 
 
@@ -179,7 +181,8 @@ class _Check:
                                key=self.report.key_id), bundle.SIGNATURE)
         manifest = self._json(bundle.MANIFEST)
         files = manifest.get("files")
-        if manifest.get("format") != bundle.FORMAT or not isinstance(files, dict):
+        if manifest.get("format") != bundle.FORMAT or not isinstance(files, dict) \
+                or manifest.get("key_id") != self.report.key_id:
             raise _Failure(msg("El manifiesto no es de un formato conocido"), bundle.MANIFEST)
         self.report.case_number = manifest.get("case_number")
         return manifest
@@ -240,10 +243,12 @@ class _Check:
         events, head = data.get("events"), data.get("checkpoint")
         if not isinstance(events, list) or not events or not isinstance(head, dict):
             raise _Failure(msg("El archivo no trae eventos"), bundle.EVENTS)
-        if head.get("file") != self.latest_name or head.get("tree_size") != latest.tree_size:
+        if (head.get("file"), head.get("tree_size"), head.get("root_hash")) != \
+                (self.latest_name, latest.tree_size, latest.root.hex()):
             raise _Failure(msg("Los eventos no se prueban contra el último punto de control"), bundle.EVENTS)
         case_id = manifest.get("case_id")
-        if data.get("case_id") != case_id:
+        if (data.get("format"), data.get("case_id"), data.get("case_number")) != \
+                (bundle.FORMAT, case_id, manifest.get("case_number")):
             raise _Failure(msg("Los eventos son de otro expediente"), bundle.EVENTS)
         chain, recorded = canonical.GENESIS, {}
         for position, event in enumerate(events, start=1):
@@ -284,7 +289,8 @@ class _Check:
     # -- 5. documents and attachments ---------------------------------------------------------------------------
     def _files(self, recorded: dict[tuple[str, int], str], manifest: dict) -> None:
         index = self._json(bundle.INDEX_JSON)
-        if (index.get("case") or {}).get("number") != manifest.get("case_number"):
+        case = index.get("case")
+        if not isinstance(case, dict) or case.get("number") != manifest.get("case_number"):
             raise _Failure(msg("El índice es de otro expediente"), bundle.INDEX_JSON)
         for section, folder, counter in (("documents", bundle.DOCUMENTS, "documents"),
                                          ("attachments", bundle.ATTACHMENTS, "attachments")):
@@ -305,7 +311,8 @@ class _Check:
             setattr(self.report, counter, len(rows))
 
     def _file(self, row, section: str, folder: str, recorded) -> str:
-        if not isinstance(row, dict) or not isinstance(row.get("file"), str) or not row["file"].startswith(folder):
+        if not isinstance(row, dict) or not isinstance(row.get("id"), int) or not isinstance(row.get("file"), str) \
+                or not row["file"].startswith(folder):
             raise _Failure(msg("El índice no tiene la forma esperada"), bundle.INDEX_JSON)
         name = row["file"]
         if name not in self.hashes:
@@ -333,6 +340,6 @@ def _recorded_hashes(event: dict) -> dict[tuple[str, int], str]:
         data = orjson.loads(event["data_json"])
     except (orjson.JSONDecodeError, TypeError):
         return {}
-    if not isinstance(data, dict) or "sha256" not in data:
+    if not isinstance(data, dict) or "sha256" not in data or not isinstance(data.get(kind[1]), int):
         return {}
     return {(kind[0], data.get(kind[1])): data["sha256"]}

@@ -352,6 +352,58 @@ def test_hostile_zips_fail_cleanly(exported, hostile):
     assert not report.ok and report.problem
 
 
+def _shapes(value, path=()):
+    """Every (path, container) place in a JSON value, to put a value of the wrong shape there."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield path + (key,), value, key
+            yield from _shapes(item, path + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value[:3]):
+            yield path + (i,), value, i
+            yield from _shapes(item, path + (i,))
+
+
+def _checked(member: str, path: tuple) -> bool:
+    """Whether verify_export checks the value at `path` of `member` (the rest is information for people: the
+    event's row id and global chain, who exported and when, the index's descriptions, covered by the manifest's
+    signature alone)."""
+    if member == bundle.EVENTS:
+        return path[-1] not in ("id", "chain")
+    if member == bundle.MANIFEST:
+        return path[0] not in ("exported_at", "exported_by")
+    if member == bundle.INDEX_JSON:
+        return path in (("case",), ("case", "number"), ("documents",), ("attachments",)) or \
+            (path[0] in ("documents", "attachments") and (len(path) == 2 or path[-1] in ("file", "sha256")))
+    return True
+
+
+@pytest.mark.parametrize("member", [bundle.EVENTS, bundle.INDEX_JSON, bundle.CONSISTENCY, bundle.MANIFEST])
+def test_a_value_of_the_wrong_shape_anywhere_in_the_json_fails_cleanly(exported, member):
+    """Signed with the office key (so the shape is what gets checked): never an exception, and never a pass where
+    the value is one the check covers."""
+    data, private = exported
+    files = members(data)
+    places = len(list(_shapes(orjson.loads(files[member]))))
+    for n in range(0, places, max(1, places // 60)):
+        for wrong in (None, [1], {"a": 1}, "x", -1):
+            document = orjson.loads(files[member])
+            path, container, key = list(_shapes(document))[n]
+            if container[key] == wrong:
+                continue
+            container[key] = wrong
+            forged = {**files, member: orjson.dumps(document)}
+            if member == bundle.MANIFEST:
+                raw = forged[member]
+                forged[bundle.SIGNATURE] = base64.b64encode(private.sign(raw))
+                report = check(rezip(forged), private)
+            else:
+                report = check(resigned(forged, private), private)
+            assert report.ok or report.problem
+            if _checked(member, path):
+                assert not report.ok and report.problem, (member, path, wrong)
+
+
 def test_the_cli_exports_by_number_and_verifies_with_the_office_key(tmp_path, monkeypatch, sqlite_template):
     url = _sqlite_url(sqlite_template, tmp_path)
     key = tmp_path / "audit.pem"
