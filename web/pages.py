@@ -74,7 +74,7 @@ def login():
     start_session(user, tag)
     if lang:
         session["lang"] = lang
-    return redirect(safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next") or url_for("pages.home")))
 
 
 @bp.post("/salir")
@@ -98,6 +98,9 @@ def set_language(lang: str):
 
 @bp.get("/")
 def home():
+    """The inbox; an auditor, who never holds a task, lands on his search of the history instead."""
+    if g.user is not None and g.user.role == permissions.AUDITOR:
+        return redirect(url_for("pages.audit_search"))
     return redirect(url_for("pages.inbox"))
 
 
@@ -165,7 +168,8 @@ def may(action: str) -> bool:
 
 def init_app(app: Flask) -> None:
     """Register the pages and the message catalogue on the application."""
-    from web import case_pages, filing_pages, inbox_pages, task_pages, tracking_pages, verify_pages  # noqa: F401
+    from web import (audit_pages, case_pages, filing_pages, inbox_pages, task_pages, tracking_pages,  # noqa: F401
+                     verify_pages)
     i18n.init_app(app)
     # Our 404/405 handlers answer by status code, so they win over the API's HTTPException handler
     # everywhere; under /api/ they hand the error back to it (call after api.errors.register_error_handlers).

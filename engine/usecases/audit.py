@@ -15,9 +15,11 @@ from sqlalchemy import and_, func, select, true
 
 from engine.accounts.permissions import Principal, use_case
 from engine.audit.access import log_access
+from engine.audit.status import integrity_status
 from engine.errors import InvalidInput
 from engine.storage import models
 from engine.timekeeping.calendar import OFFICE_TZ
+from engine.usecases.intake import process_names
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -91,7 +93,7 @@ def _where(filters: dict):
 
 def event_of(row) -> dict:
     """One found event as the search returns it (data and changes parsed)."""
-    event = dict(row._mapping)
+    event = {str(key): value for key, value in row._mapping.items()}  # plain str keys (orjson refuses subclasses)
     event["data"] = orjson.loads(event.pop("data_json")) if row.data_json else None
     event["changes"] = orjson.loads(event.pop("changes_json")) if row.changes_json else None
     return event
@@ -109,6 +111,14 @@ def _logged(filters: dict) -> dict:
 def _count(conn, where) -> int:
     return conn.execute(select(func.count()).select_from(_e.join(_c, _c.c.id == _e.c.case_id))
                         .where(where)).scalar_one()
+
+
+@use_case("audit.read")
+def search_form(svc: Services, principal: Principal) -> dict:
+    """What the search page offers and shows above it: the procedures' names (key: name), the event kinds and
+    the integrity status (engine.audit.status)."""
+    with svc.uow(write=False) as uow:
+        return {"names": process_names(uow.conn), "kinds": EVENT_KINDS, "integrity": integrity_status(uow.conn)}
 
 
 @use_case("audit.read")

@@ -40,7 +40,7 @@ def build_office(sqlite_template, directory, clock):
     """A migrated SQLite file with every procedure deployed and the clerks of CLERKS; returns services."""
     path = directory / "expediente.db"
     shutil.copy(sqlite_template, path)
-    svc = office(f"sqlite:///{path}", clock)
+    svc = office(f"sqlite:///{path}", clock, audit_key=str(directory / "audit.pem"))  # not the repository's var/
     for username, (name, groups) in CLERKS.items():
         add_user(svc, username, "clerk", PASSWORD, display_name=name, groups=groups)
     add_user(svc, "auditor1", "auditor", PASSWORD, display_name="Auditoría")

@@ -195,6 +195,21 @@ MATRIX = {
         lambda o, u: (f"/tramites/confirmar/{pending_filing(o)}", None), (200, 200, 200, 200, 200, None)),
     ("POST", "/tramites/confirmar/<token>", "confirm an online filing"): (
         lambda o, u: (f"/tramites/confirmar/{pending_filing(o)}", {}), (200, 200, 200, 200, 200, None)),
+    ("GET", "/auditoria", "audit search"): (lambda o, u: ("/auditoria", None), (LOGIN, 403, 403, 200, 200, None)),
+    ("GET", "/auditoria/expedientes/<int:case_id>", "a case's audit record"): (
+        lambda o, u: (f"/auditoria/expedientes/{o.case()}", None), (LOGIN, 403, 403, 200, 200, 403)),
+    ("GET", "/auditoria/expedientes/<int:case_id>/exportar.zip", "a case's verifiable export"): (
+        lambda o, u: (f"/auditoria/expedientes/{o.case()}/exportar.zip", None), (LOGIN, 403, 403, 200, 200, 403)),
+    ("GET", "/auditoria/eventos.csv", "events found, as CSV"): (
+        lambda o, u: ("/auditoria/eventos.csv", None), (LOGIN, 403, 403, 200, 200, None)),
+    ("GET", "/auditoria/eventos.json", "events found, as JSON"): (
+        lambda o, u: ("/auditoria/eventos.json", None), (LOGIN, 403, 403, 200, 200, None)),
+    ("GET", "/auditoria/integridad", "integrity"): (lambda o, u: ("/auditoria/integridad", None),
+                                                    (LOGIN, 403, 403, 200, 200, None)),
+    ("POST", "/auditoria/integridad/punto-de-control", "sign a checkpoint"): (
+        lambda o, u: ("/auditoria/integridad/punto-de-control", {}), (LOGIN, 403, 403, MOVED, MOVED, None)),
+    ("GET", "/auditoria/accesos", "access log"): (lambda o, u: ("/auditoria/accesos", None),
+                                                  (LOGIN, 403, 403, 200, 200, None)),
     ("GET", "/modelador", "modeler"): (lambda o, u: ("/modelador", None), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>", "editor"): (lambda o, u: ("/modelador/licencia", None),
                                                          (LOGIN, 403, 200, 403, 200, None)),

@@ -1,0 +1,183 @@
+"""The auditor's pages: the search across every case's history (his landing page), a case's full record with its
+verifiable ZIP, the event search exported as CSV or JSON (streamed, with X-Total-Count for the progress bar of
+web/static/js/audit_export.js), the integrity page (status, public key, signing a checkpoint) and the access log.
+
+Each view is one call to a use case (engine/usecases/audit*.py), which checks the role and logs the look."""
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+
+import orjson
+from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _, lazy_gettext
+
+from engine.audit.export import export_case
+from engine.errors import InvalidInput
+from engine.usecases import audit, audit_desk, audit_integrity
+from engine.usecases.audit_record import case_record
+from web.pages import bp, login_required, services
+
+# The search form's fields (query string, in Spanish) and the use case's filters they fill.
+SEARCH_FIELDS = {"actor": "actor", "desde": "date_from", "hasta": "date_to", "procedimiento": "process_key",
+                 "elemento": "element_id", "tipo": "kind", "expediente": "case_number", "municipio": "municipality"}
+FIELD_LABELS = {
+    "actor": lazy_gettext("Actor"), "date_from": lazy_gettext("Desde"), "date_to": lazy_gettext("Hasta"),
+    "process_key": lazy_gettext("Procedimiento"), "element_id": lazy_gettext("Elemento"),
+    "kind": lazy_gettext("Tipo de evento"), "case_number": lazy_gettext("Número de expediente"),
+    "municipality": lazy_gettext("Municipio"), "limit": lazy_gettext("Página"), "before_seq": lazy_gettext("Página"),
+}
+EVENT_LABELS = {
+    "case_started": lazy_gettext("Expediente iniciado"), "task_claimed": lazy_gettext("Tarea tomada"),
+    "task_released": lazy_gettext("Tarea liberada"), "task_assigned": lazy_gettext("Tarea asignada"),
+    "task_completed": lazy_gettext("Tarea completada"), "timer_fired": lazy_gettext("Plazo cumplido"),
+    "escalated": lazy_gettext("Escalada"), "document_issued": lazy_gettext("Documento emitido"),
+    "attachment_added": lazy_gettext("Adjunto agregado"), "error": lazy_gettext("Error en el expediente"),
+    "retried": lazy_gettext("Reintento"), "case_suspended": lazy_gettext("Expediente suspendido"),
+    "case_resumed": lazy_gettext("Expediente reanudado"), "case_cancelled": lazy_gettext("Expediente anulado"),
+    "case_completed": lazy_gettext("Expediente concluido"),
+}
+PAGE_ROWS = 50
+# The CSV's columns (stable names, for spreadsheets and scripts) and the event's keys they hold.
+CSV_COLUMNS = (("secuencia", "seq"), ("secuencia_expediente", "case_seq"), ("expediente_id", "case_id"),
+               ("expediente", "case_number"), ("procedimiento", "process_key"), ("municipio", "municipality"),
+               ("fecha_utc", "at"), ("tipo", "kind"), ("elemento", "element_id"), ("tarea", "task_id"),
+               ("actor", "actor"), ("datos", "data"), ("cambios", "changes"), ("hash_hoja", "leaf_hash"))
+CSV_BATCH_ROWS = 200  # rows written per chunk sent
+ZIP_IN_MEMORY_BYTES = 16 * 1024 * 1024  # a larger case export goes to a temporary file on disk
+
+
+def _filters() -> dict:
+    return {name: request.args[arg] for arg, name in SEARCH_FIELDS.items() if request.args.get(arg)}
+
+
+def _invalid_message(exc: InvalidInput) -> str:
+    field = (exc.errors or [{}])[0].get("field")
+    return _("El campo «%(field)s» no es válido.", field=FIELD_LABELS.get(field, field))
+
+
+@bp.get("/auditoria")
+@login_required
+def audit_search():
+    """The search form, one page of the events found (newest first) and the export links of the selection."""
+    svc = services()
+    form = audit.search_form(svc, g.user)
+    args = {arg: request.args[arg] for arg in SEARCH_FIELDS if request.args.get(arg)}
+    before = request.args.get("antes", type=int)
+    result, error = None, None
+    try:
+        result = audit.search_events(svc, g.user, _filters(), limit=PAGE_ROWS, before_seq=before)
+    except InvalidInput as exc:
+        error = _invalid_message(exc)
+    return render_template("pages/audit_search.html", form=form, integrity=form["integrity"], result=result,
+                           error=error, args=args, before=before, labels=EVENT_LABELS), 400 if error else 200
+
+
+@bp.get("/auditoria/expedientes/<int:case_id>")
+@login_required
+def audit_case(case_id: int):
+    record = case_record(services(), g.user, case_id)
+    return render_template("pages/audit_case.html", record=record, case=record["case"],
+                           integrity=record["integrity"], labels=EVENT_LABELS)
+
+
+@bp.get("/auditoria/expedientes/<int:case_id>/exportar.zip")
+@login_required
+def audit_case_zip(case_id: int):
+    """The case's verifiable export (engine.audit.export), written to a temporary file (in memory while small) and
+    streamed from it."""
+    out = tempfile.SpooledTemporaryFile(max_size=ZIP_IN_MEMORY_BYTES)
+    try:
+        made = export_case(services(), g.user, current_app.extensions["expediente.attachments"], case_id, out)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    body = out
+    if made["bytes"] <= ZIP_IN_MEMORY_BYTES:  # still in memory: hand over its bytes, the temporary file is done
+        with out:
+            body = io.BytesIO(out.read())
+    return send_file(body, mimetype="application/zip", as_attachment=True, download_name=made["filename"])
+
+
+def _stream(export_format: str, mimetype: str, body):
+    filters = _filters()
+    total, events = audit.iter_search(services(), g.user, filters, export_format=export_format)
+    stamp = services().clock().strftime("%Y%m%d-%H%M%S")
+    # The body needs no request context (the filters are read here), so an unread response holds none open.
+    response = current_app.response_class(body(total, events, filters), mimetype=mimetype)
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["Content-Disposition"] = f'attachment; filename="eventos-{stamp}.{export_format}"'
+    return response
+
+
+def _cell(value):
+    if isinstance(value, (dict, list)):
+        return orjson.dumps(value).decode()
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _csv_body(total: int, events, filters: dict):
+    """One line per event (the data and changes as JSON text, which holds no raw line break)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([name for name, _key in CSV_COLUMNS])
+    for n, event in enumerate(events, start=1):
+        writer.writerow([_cell(event[key]) for _name, key in CSV_COLUMNS])
+        if n % CSV_BATCH_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _json_body(total: int, events, filters: dict):
+    """{"total", "filters", "events": [...]} with one event a line."""
+    yield b'{"total":%d,"filters":%s,"events":[' % (total, orjson.dumps(filters))
+    separator = b"\n"
+    for event in events:
+        yield separator + orjson.dumps(event, default=str)
+        separator = b",\n"
+    yield b"\n]}\n"
+
+
+@bp.get("/auditoria/eventos.csv")
+@login_required
+def audit_events_csv():
+    return _stream("csv", "text/csv", _csv_body)
+
+
+@bp.get("/auditoria/eventos.json")
+@login_required
+def audit_events_json():
+    return _stream("json", "application/json", _json_body)
+
+
+@bp.get("/auditoria/integridad")
+@login_required
+def audit_integrity_page():
+    overview = audit_integrity.integrity_overview(services(), g.user)
+    return render_template("pages/audit_integrity.html", overview=overview, integrity=overview)
+
+
+@bp.post("/auditoria/integridad/punto-de-control")
+@login_required
+def audit_checkpoint():
+    row, created = audit_desk.sign_checkpoint(services(), g.user)
+    flash(_("Se firmó un punto de control de %(n)s eventos.", n=row["tree_size"]) if created else
+          _("Ningún evento nuevo desde el último punto de control (%(n)s eventos); se conserva ese.",
+            n=row["tree_size"]), "info")
+    return redirect(url_for("pages.audit_integrity_page"))
+
+
+@bp.get("/auditoria/accesos")
+@login_required
+def audit_access_log():
+    svc = services()
+    status = audit_desk.desk_status(svc, g.user)
+    before = request.args.get("antes", type=int)
+    page = audit_desk.access_log(svc, g.user, actor=request.args.get("actor") or None, before=before,
+                                 limit=PAGE_ROWS)
+    return render_template("pages/audit_access.html", page=page, integrity=status, before=before,
+                           actor=request.args.get("actor", ""))
