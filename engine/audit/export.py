@@ -14,6 +14,7 @@ import hashlib
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import orjson
@@ -163,7 +164,7 @@ class _Gathered:
     consistency: list[list[bytes]]
     docs: list[dict]
     attached: list[dict]
-    stored_names: dict[int, str]
+    paths: dict[int, Path]
     diagrams: list[tuple[str, dict]]
     index: dict
 
@@ -172,7 +173,17 @@ class _Gathered:
         return 8 + len(self.chain) + len(self.docs) + len(self.attached) + sum(len(f) for _, f in self.diagrams)
 
 
-def _gather(svc: Services, principal: Principal, case_id: int) -> _Gathered:
+def _attachment_paths(store, attached: list[dict]) -> dict[int, Path]:
+    """Where each attachment's bytes are; a missing file refuses the export before its first byte is sent."""
+    paths = {a["id"]: store.path(a.pop("stored_name")) for a in attached}
+    for a in attached:
+        if not paths[a["id"]].is_file():
+            raise Conflict(f"Falta el archivo del anexo {a['id']} ({a['filename']}); no se puede exportar el "
+                           "expediente completo.", attachment_id=a["id"])
+    return paths
+
+
+def _gather(svc: Services, principal: Principal, store, case_id: int) -> _Gathered:
     case, events = _read_case(svc, principal, case_id)
     _covering_checkpoint(svc, principal.username, max(e["seq"] for e in events))
     with svc.uow(write=False) as uow:
@@ -188,16 +199,16 @@ def _gather(svc: Services, principal: Principal, case_id: int) -> _Gathered:
         d["file"] = _document_name(d)
     for a in attached:
         a["file"] = _attachment_name(a)
-    stored_names = {a["id"]: a.pop("stored_name") for a in attached}
+    paths = _attachment_paths(store, attached)
     case.pop("process_version_id")
     records = [_event_record(e) | {"inclusion_proof": [h.hex() for h in proof]}
                for e, proof in zip(events, inclusion)]
     index = export_index.build_index(case, records, docs, attached, mail,
                                      [{"folder": folder, "files": sorted(files)} for folder, files in diagrams])
-    return _Gathered(case, records, latest, chain, consistency, docs, attached, stored_names, diagrams, index)
+    return _Gathered(case, records, latest, chain, consistency, docs, attached, paths, diagrams, index)
 
 
-def _write_members(svc: Services, writer: _Writer, store, g: _Gathered, now: datetime) -> None:
+def _write_members(svc: Services, writer: _Writer, g: _Gathered, now: datetime) -> None:
     """Every member but the README and the manifest."""
     writer.add(bundle.EVENTS, _json({
         "format": bundle.FORMAT, "case_id": g.case["id"], "case_number": g.case["number"],
@@ -220,7 +231,7 @@ def _write_members(svc: Services, writer: _Writer, store, g: _Gathered, now: dat
             content = documents.document_content(uow.conn, d["id"])
         writer.add(d["file"], content)
     for a in g.attached:
-        path = store.path(g.stored_names[a["id"]])
+        path = g.paths[a["id"]]
         writer.add_chunks(a["file"], _file_chunks(path), path.stat().st_size)
     writer.add(bundle.INDEX_PDF, export_index.index_pdf(g.index, now))  # the slowest member: the stream is under way
 
@@ -232,11 +243,11 @@ def export_case(svc: Services, principal: Principal, store, case_id: int, out,
     be seekable; {filename, bytes, sha256, events, documents, attachments}. `store` is the AttachmentStore the
     attachments' bytes are read from; `progress(done, total)` is called after each member is written."""
     private = keys.office_key(svc.settings)
-    g = _gather(svc, principal, case_id)
+    g = _gather(svc, principal, store, case_id)
     now: datetime = svc.clock()
     sink = _Sink(out)
     writer = _Writer(sink, progress, g.members)
-    _write_members(svc, writer, store, g, now)
+    _write_members(svc, writer, g, now)
     kid = keys.key_id(private.public_key())
     writer.add(bundle.README, export_index.readme(g.case["number"], kid, now))
     manifest = _json({"format": bundle.FORMAT, "case_id": case_id, "case_number": g.case["number"], "key_id": kid,

@@ -157,6 +157,23 @@ def test_an_export_refuses_a_history_changed_after_its_checkpoint(database_url, 
     svc.db.dispose()
 
 
+def test_an_attachment_file_missing_on_disk_refuses_the_export_before_any_byte(database_url, clock, tmp_path):
+    svc = make_services(database_url, clock, audit_key=str(tmp_path / "audit.pem"))
+    deploy_files(svc, {"five_step.bpmn": bpmn_fixture("five_step.bpmn")}, actor="test")
+    case_id = cases.start_case(svc, principal_for("oficial1"), "five_step", {"amount": 10}).id
+    store = AttachmentStore(tmp_path / "attachments")
+    added = add_attachment(svc, principal_for("oficial1"), store, case_id, "plano.png", io.BytesIO(png("red")))
+    with svc.uow(write=False) as uow:
+        stored = uow.conn.execute(select(models.attachments.c.stored_name)
+                                  .where(models.attachments.c.id == added["id"])).scalar_one()
+    store.path(stored).unlink()
+    out = io.BytesIO()
+    with pytest.raises(Conflict, match="plano.png"):
+        export_case(svc, AUDITOR, store, case_id, out)
+    assert out.getvalue() == b""
+    svc.db.dispose()
+
+
 # -- tampering, offline -------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
