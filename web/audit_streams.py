@@ -1,6 +1,7 @@
 """The auditor's downloads, streamed, for his pages and the API alike: an event search as CSV or JSON written row
 by row from engine.usecases.audit.iter_search (X-Total-Count announces the rows, for a progress bar), and a case's
-verifiable ZIP (engine.audit.export.export_case) handed to the client chunk by chunk while it is being written."""
+verifiable ZIP (engine.audit.export.export_case) handed to the client chunk by chunk while it is being written
+(a download left before its end is logged as "audit.export_incomplete": its first files did reach the client)."""
 from __future__ import annotations
 
 import csv
@@ -13,6 +14,7 @@ import orjson
 from flask import Response, stream_with_context
 
 from engine.audit import bundle
+from engine.audit.access import log_access
 from engine.audit.export import export_case
 from engine.usecases import audit, cases
 
@@ -77,6 +79,7 @@ class _Pipe:
     def __init__(self):
         self.chunks: queue.Queue = queue.Queue(maxsize=ZIP_QUEUE_CHUNKS)
         self.gone = threading.Event()
+        self.stopped = False
 
     def put(self, item) -> None:
         while not self.gone.is_set():
@@ -88,8 +91,14 @@ class _Pipe:
         raise ClientGone()
 
     def write(self, data) -> int:
-        if data:
-            self.put(bytes(data))
+        if data and not self.stopped:
+            try:
+                self.put(bytes(data))
+            except ClientGone:
+                # Raised once, to stop the export; what the ZIP then writes as it is closed (its member's end,
+                # its central directory) goes nowhere, so closing it raises nothing more.
+                self.stopped = True
+                raise
         return len(data)
 
 
@@ -124,15 +133,19 @@ def zip_download(svc, principal, store, case_id: int) -> Response:
         raise first
 
     def body():
-        item = first
+        item, sent = first, 0
         try:
             while item is not _END:
                 if isinstance(item, BaseException):
                     raise item  # after the first byte: the download ends short, the error is logged
+                sent += len(item)  # handed to the server for the client
                 yield item
                 item = pipe.chunks.get()
         finally:
             pipe.gone.set()
+            if item is not _END:  # export_case logs a whole export; what left before the end is logged here
+                log_access(svc, principal.username, "audit.export_incomplete", number,
+                           {"case_id": case_id, "bytes_sent": sent})
 
     response = Response(body(), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="auditoria-{bundle.safe_name(number)}.zip"'

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 
 import orjson
 import pytest
@@ -19,6 +20,8 @@ from tests.api import probes as p
 from tests.api.conftest import ROLE_USERS, Client, make_app, seed, token_for
 from tests.conftest import make_services, principal_for
 from tests.task_rows import task_rows
+from tests.waiting import wait_until
+from web import audit_streams
 
 GETS = ("/api/audit/status", "/api/audit/public-key", "/api/audit/checkpoints", "/api/audit/events",
         "/api/audit/access-log", "/api/audit/cases/{case}/record", "/api/audit/cases/{case}/export")
@@ -207,3 +210,17 @@ def test_the_access_log_names_every_search_record_and_export_and_pages_by_seq(of
     today = office.clock().date().isoformat()
     assert admin.get(f"/api/audit/access-log?date_from={today}&date_to={today}").get_json()["items"]
     assert admin.get("/api/audit/access-log?date_to=2020-01-01").get_json()["items"] == []
+
+
+def test_a_download_left_half_way_stops_its_export_and_is_logged_with_what_was_sent(office, auditor, monkeypatch):
+    monkeypatch.setattr(audit_streams, "ZIP_QUEUE_CHUNKS", 1)  # the writer waits on the client after one chunk
+    case_id = p.new_case(office)
+    response = auditor.flask.get(f"/api/audit/cases/{case_id}/export", headers=auditor.headers, buffered=False)
+    assert response.status_code == 200
+    first = next(iter(response.response))
+    response.close()
+    wait_until(lambda: not any(t.name == f"audit-export-{case_id}" for t in threading.enumerate()),
+               "the export's thread to stop once its client left")
+    log = auditor.get("/api/audit/access-log?actor=auditor1").get_json()["items"]
+    assert [e["action"] for e in log] == ["audit.export_incomplete"]
+    assert log[0]["detail"] == {"case_id": case_id, "bytes_sent": len(first)}
