@@ -27,8 +27,7 @@ def wants(query_format: str | None, mimetype: str, name: str) -> bool:
     """Whether the caller asked for `name` (?format=) or, without a format, prefers `mimetype` over JSON."""
     if query_format is not None:
         return query_format == name
-    best = request.accept_mimetypes.best_match(["application/json", mimetype])
-    return best == mimetype and request.accept_mimetypes[mimetype] > request.accept_mimetypes["application/json"]
+    return request.accept_mimetypes[mimetype] > request.accept_mimetypes["application/json"]
 
 
 @blp.route("/status")
