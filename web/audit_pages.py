@@ -48,6 +48,11 @@ CSV_BATCH_ROWS = 200  # rows written per chunk sent
 ZIP_IN_MEMORY_BYTES = 16 * 1024 * 1024  # a larger case export goes to a temporary file on disk
 
 
+def _labels() -> dict[str, str]:
+    """The event kinds' names in the request's language, translated once (not once per row of a long table)."""
+    return {kind: str(label) for kind, label in EVENT_LABELS.items()}
+
+
 def _filters() -> dict:
     return {name: request.args[arg] for arg, name in SEARCH_FIELDS.items() if request.args.get(arg)}
 
@@ -71,7 +76,7 @@ def audit_search():
     except InvalidInput as exc:
         error = _invalid_message(exc)
     return render_template("pages/audit_search.html", form=form, integrity=form["integrity"], result=result,
-                           error=error, args=args, before=before, labels=EVENT_LABELS), 400 if error else 200
+                           error=error, args=args, before=before, labels=_labels()), 400 if error else 200
 
 
 @bp.get("/auditoria/expedientes/<int:case_id>")
@@ -79,7 +84,7 @@ def audit_search():
 def audit_case(case_id: int):
     record = case_record(services(), g.user, case_id)
     return render_template("pages/audit_case.html", record=record, case=record["case"],
-                           integrity=record["integrity"], labels=EVENT_LABELS)
+                           integrity=record["integrity"], labels=_labels())
 
 
 @bp.get("/auditoria/expedientes/<int:case_id>/exportar.zip")

@@ -116,7 +116,7 @@ def case_record(svc: Services, principal: Principal, case_id: int) -> dict:
         case = conn.execute(_CASE, {"b_id": case_id}).mappings().first()
         if case is None:
             raise CaseNotFound(f"case {case_id} does not exist", case_id=case_id)
-        rows = conn.execute(_EVENTS, {"b_id": case_id}).mappings().all()
+        rows = [dict(r) for r in conn.execute(_EVENTS, {"b_id": case_id}).mappings()]  # read often: plain dicts
         task_rows = [dict(r) for r in conn.execute(_TASKS, {"b_id": case_id}).mappings()]
         attached = [{k: a[k] for k in ("id", "filename", "content_type", "size_bytes", "sha256", "uploaded_by",
                                        "uploaded_at", "pages")} for a in attachments_of(conn, case_id)]
