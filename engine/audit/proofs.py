@@ -7,9 +7,13 @@ just those nodes: memory in the proofs' size, time one hash per node like buildi
 """
 from __future__ import annotations
 
+from hashlib import sha256
+from itertools import islice
 from typing import Iterable
 
 from engine.integrity import merkle
+
+BLOCK_LEAVES = 1024  # a power of two
 
 
 class StreamedTree(merkle.Tree):
@@ -35,24 +39,43 @@ class StreamedTree(merkle.Tree):
         return super().subtree(start, end)  # split into perfect ones, back through this method
 
     def compute(self, leaves: Iterable[bytes]) -> None:
-        """Read the leaves 0..size-1 in order and keep the planned nodes."""
-        needed, nodes, stack, count = self.needed, {}, [], 0
-        for index, leaf in enumerate(leaves):
-            if index >= self._size:
-                break
-            height, position, value = 0, index, leaf
-            if (0, index) in needed:
-                nodes[0, index] = leaf
+        """Read the leaves 0..size-1 in order and keep the planned nodes. Aligned blocks of BLOCK_LEAVES that hold
+        no planned node are hashed level by level in one go (most of the log); the others node by node."""
+        needed, nodes, stack = self.needed, {}, []
+        block_height = BLOCK_LEAVES.bit_length() - 1
+        planned_blocks = {(position << height) >> block_height for height, position in needed if height < block_height}
+
+        def push(height: int, position: int, value: bytes) -> None:
+            if (height, position) in needed:
+                nodes[height, position] = value
             while stack and stack[-1][0] == height:
                 value = merkle.node(stack.pop()[1], value)
                 height, position = height + 1, position >> 1
                 if (height, position) in needed:
                     nodes[height, position] = value
             stack.append((height, value))
-            count = index + 1
+
+        leaves, count = iter(leaves), 0
+        while count < self._size:
+            block = list(islice(leaves, min(BLOCK_LEAVES, self._size - count)))
+            if len(block) == BLOCK_LEAVES and count >> block_height not in planned_blocks:
+                push(block_height, count >> block_height, _perfect_root(block))
+            else:
+                for offset, leaf in enumerate(block):
+                    push(0, count + offset, leaf)
+            if not block:
+                break
+            count += len(block)
         if count != self._size:
             raise merkle.ProofError(f"{count} leaves given for a tree of {self._size}")
         self.nodes = nodes
+
+
+def _perfect_root(level: list[bytes]) -> bytes:
+    """MTH of a power-of-two number of leaves, a level at a time."""
+    while len(level) > 1:
+        level = [sha256(b"\x01" + left + right).digest() for left, right in zip(level[::2], level[1::2])]
+    return level[0]
 
 
 def proofs(leaves: Iterable[bytes], size: int, indexes: list[int],
