@@ -199,3 +199,18 @@ def test_clerks_and_supervisors_are_refused_every_auditor_page(app, filed, usern
         assert "No tiene permiso" in text(answer)
     token = csrf_of(text(client.get("/bandeja")))
     assert client.post("/auditoria/integridad/punto-de-control", data={"csrf_token": token}).status_code == 403
+
+
+def test_a_failed_verification_shows_on_every_auditor_page(auditor, office_svc, filed):
+    from engine.audit.status import record_verification
+    now = office_svc.clock()
+    with office_svc.uow() as uow:
+        record_verification(uow.conn, now, now, False, 7, 1, "Evento 3 (expediente X): editado", "auditor1")
+        uow.commit()
+    for path in ("/auditoria", f"/auditoria/expedientes/{filed['first'].id}", "/auditoria/integridad",
+                 "/auditoria/accesos"):
+        page = text(auditor.get(path))
+        top = page.index('id="integrity-status"')
+        status = page[top:page.index("</section>", top)]
+        assert "integrity-bad" in page and "Falló" in status and "Evento 3 (expediente X): editado" in status, path
+    assert "Evento 3 (expediente X): editado" in text(auditor.get("/auditoria/integridad")).split('id="verifications"')[1]
