@@ -19,7 +19,7 @@ from sqlalchemy import select
 import engine.accounts.users
 from engine.accounts.auth import create_token, principal_by_username
 from engine.storage import models
-from engine.usecases import attachments, documents
+from engine.usecases import attachments, documents, tasks
 from tests.api import probes as p
 from tests.api.conftest import PASSWORD, make_app, seed
 from tests.conftest import FakeClock, make_services
@@ -64,8 +64,9 @@ JSON = {"reason": "auditoría", "data": {"amount": 3}, "username": "oficial2", "
 
 
 class Office:
-    """A database holding a running case with a ready task, an attachment, an issued document, a draft of a
-    diagram, a closure day; the app; the auditor's session and token clients; the values of path parameters."""
+    """A database holding a running case with a task a clerk holds with a saved draft of its form, an attachment,
+    an issued document, a draft of a diagram, a closure day; the app; the auditor's session and token clients;
+    the values of path parameters."""
 
     def __init__(self, directory, sqlite_template):
         shutil.copy(sqlite_template, directory / "expediente.db")
@@ -76,6 +77,8 @@ class Office:
         store = self.app.extensions["expediente.attachments"]
         self.case_id = p.new_case(self.svc)
         [task] = task_rows(self.svc, self.case_id)
+        tasks.claim_task(self.svc, p.principal_for(p.OWNER), task["id"])
+        tasks.save_draft(self.svc, p.principal_for(p.OWNER), task["id"], {"amount": 12})  # a form half filled
         attachment = attachments.add_attachment(self.svc, p.principal_for(p.OWNER), store, self.case_id,
                                                 "acta.pdf", io.BytesIO(p.PDF_BYTES))
         document_id = p.issued_document(self.svc)
