@@ -12,6 +12,7 @@ import zipfile
 import pytest
 
 from engine.audit import bundle
+from engine.audit.checkpoints import create_checkpoint
 from engine.audit.verify_export import verify_export
 from engine.storage import models
 from engine.usecases import cases, tasks
@@ -25,9 +26,10 @@ from tests.web.conftest import PASSWORD
 
 AUDITOR = "auditor1"  # tests/web/conftest.py's office
 CLERK = principal_for("ventanilla1", "clerk", ("ventanilla",))
-# The auditor's pages; `{case}` is the case filed for the test.
+# The auditor's pages; `{case}` is the case filed for the test. /verificar shows the latest checkpoint once one is
+# signed.
 AUDITOR_PAGES = ("/auditoria", "/auditoria?expediente={number}", "/auditoria/expedientes/{case}",
-                 "/auditoria/integridad", "/auditoria/accesos")
+                 "/auditoria/integridad", "/auditoria/accesos", "/verificar")
 
 
 @pytest.fixture(scope="module")
@@ -120,13 +122,16 @@ def test_a_search_exports_as_csv_with_its_progress_bar_reaching_the_end(browser,
 
 
 def test_the_auditor_pages_pass_axe_and_fit_a_phone(browser, server, filed, axe_source):  # noqa: F811
-    base, _svc = server
+    base, svc = server
+    create_checkpoint(svc, AUDITOR)
     problems = []
     for viewport in VIEWPORTS:
         page = auditor_page(browser, base, viewport)
         for template in AUDITOR_PAGES:
             path = template.format(**filed)
             page.goto(f"{base}{path}")
+            if path == "/verificar":
+                assert page.locator("#published-checkpoint").count() == 1
             problems += [f"{viewport} {path}: {v}" for v in violations(page, axe_source)]
             if viewport == "phone" and (wide := overflow(page, template)):
                 problems.append(f"{path}: {wide}")
