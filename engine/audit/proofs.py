@@ -66,6 +66,8 @@ class StreamedTree(merkle.Tree):
             if not block:
                 break
             count += len(block)
+        for _past_size in leaves:  # read to its end: a database cursor behind it closes there
+            pass
         if count != self._size:
             raise merkle.ProofError(f"{count} leaves given for a tree of {self._size}")
         self.nodes = nodes
