@@ -17,7 +17,7 @@ from engine.audit.export import export_case
 from engine.errors import InvalidInput
 from engine.usecases import audit, audit_desk, audit_integrity
 from engine.usecases.audit_record import case_record
-from web.pages import bp, login_required, services
+from web.pages import bp, error_page, login_required, services
 
 # The search form's fields (query string, in Spanish) and the use case's filters they fill.
 SEARCH_FIELDS = {"actor": "actor", "desde": "date_from", "hasta": "date_to", "procedimiento": "process_key",
@@ -108,7 +108,10 @@ def audit_case_zip(case_id: int):
 
 def _stream(export_format: str, mimetype: str, body):
     filters = _filters()
-    total, events = audit.iter_search(services(), g.user, filters, export_format=export_format)
+    try:
+        total, events = audit.iter_search(services(), g.user, filters, export_format=export_format)
+    except InvalidInput as exc:
+        return error_page(400, _invalid_message(exc))
     stamp = services().clock().strftime("%Y%m%d-%H%M%S")
     # The body needs no request context (the filters are read here), so an unread response holds none open.
     response = current_app.response_class(body(total, events, filters), mimetype=mimetype)

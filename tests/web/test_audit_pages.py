@@ -98,6 +98,9 @@ def test_a_bad_filter_is_a_spanish_message_naming_the_field(auditor):
     assert "El campo «Desde» no es válido." in text(answer) and 'id="audit-search"' in text(answer)
     bad_kind = auditor.get("/auditoria", query_string={"tipo": "borrado"})
     assert bad_kind.status_code == 400 and "«Tipo de evento»" in text(bad_kind)
+    for export in ("/auditoria/eventos.csv", "/auditoria/eventos.json"):
+        refused = auditor.get(export, query_string={"hasta": "ayer"})
+        assert refused.status_code == 400 and "El campo «Hasta» no es válido." in text(refused), export
 
 
 def test_the_search_pages_through_the_history(auditor, office_svc, filed, monkeypatch):
