@@ -4,12 +4,23 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from engine.cli import cli_services
 from engine.cli.audit import audit
+
+
+@contextmanager
+def _services():
+    """The configured services, their connections closed when the command is done."""
+    svc = cli_services()
+    try:
+        yield svc
+    finally:
+        svc.db.dispose()
 
 
 def _public_key(svc, given: str | None):
@@ -33,10 +44,9 @@ def _public_key(svc, given: str | None):
 def verify(public_key, checkpoints, as_json):
     """Recompute every hash, chain and checkpoint of the history; exit 1 naming the first disagreement."""
     from engine.audit.verify import verify_and_record
-    svc = cli_services()
-    public = _public_key(svc, public_key)
     notes = [Path(p).read_text("utf-8") for p in checkpoints]
-    report = verify_and_record(svc, public, os.environ.get("USER"), external_notes=notes)
+    with _services() as svc:
+        report = verify_and_record(svc, _public_key(svc, public_key), os.environ.get("USER"), external_notes=notes)
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
@@ -51,7 +61,8 @@ def verify(public_key, checkpoints, as_json):
 def checkpoint(force):
     """Sign a checkpoint of every event so far with the office key and print its note."""
     from engine.audit.checkpoints import create_checkpoint
-    row = create_checkpoint(cli_services(), os.environ.get("USER"), force=force)
+    with _services() as svc:
+        row = create_checkpoint(svc, os.environ.get("USER"), force=force)
     click.echo(row["note"], nl=False)
 
 
@@ -60,5 +71,6 @@ def checkpoint(force):
 def public_key_command(pem):
     """Print the office key's public half, for whoever verifies checkpoints and exports."""
     from engine.integrity import keys
-    public = keys.office_key(cli_services().settings).public_key()
+    with _services() as svc:
+        public = keys.office_key(svc.settings).public_key()
     click.echo(keys.public_pem(public) if pem else keys.public_text(public), nl=not pem)

@@ -1,4 +1,5 @@
-"""APScheduler jobs: fire due timers, send deadline alerts and queued mail, refresh closure days."""
+"""APScheduler jobs: fire due timers, send deadline alerts and queued mail, refresh closure days, and every night
+verify the tamper-evident history and sign a checkpoint of it."""
 from __future__ import annotations
 
 import logging
@@ -9,6 +10,7 @@ from datetime import datetime, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.usecases import closures
@@ -18,6 +20,9 @@ from engine.mail import notifications
 from engine.usecases import timers
 from engine.storage import idempotency, rate_limits
 from engine.ops.backup_schedule import add_backup_job
+from engine.audit.checkpoints import create_checkpoint
+from engine.audit.verify import verify_and_record
+from engine.integrity import keys
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,7 @@ class SchedulerSettings:
     timer_batch_size: int = timers.TIMER_BATCH_SIZE
     max_timers_per_pass: int = 2_000       # bounds how long a pass (and a clean stop) can take
     max_mail_per_pass: int = 100
+    audit_checkpoint_hour: int = 23        # office time: verify the history, then sign a checkpoint of it
 
     @classmethod
     def from_env(cls, environ=None) -> "SchedulerSettings":
@@ -99,6 +105,19 @@ def run_pass(svc, settings: SchedulerSettings | None = None, stop: threading.Eve
     return result
 
 
+def audit_checkpoint(svc) -> dict | None:
+    """The nightly job: verify the whole history with the office key's public half, record the run, and sign a
+    checkpoint only over a history that holds (a checkpoint over a broken one would vouch for the tampering)."""
+    report = verify_and_record(svc, keys.office_key(svc.settings).public_key(), None)
+    if not report.ok:
+        log.error("AUDIT: the history does not verify (%d problems); no checkpoint signed. First: %s",
+                  report.problem_count, report.first_problem)
+        return None
+    checkpoint = create_checkpoint(svc, None)
+    log.info("audit: %s; checkpoint #%s of %s events", report.summary(), checkpoint["id"], checkpoint["tree_size"])
+    return checkpoint
+
+
 def log_to_stderr() -> None:
     """Show what passes do (and every library's warnings and errors) on stderr."""
     # Not INFO for all: SpiffWorkflow logs every task state change at INFO (a dozen lines per timer).
@@ -148,6 +167,9 @@ def build_scheduler(svc, settings: SchedulerSettings | None = None, *, blocking:
     scheduler.add_job(closures.refresh_calendar, IntervalTrigger(seconds=settings.closure_refresh_seconds,
                                                                  timezone=timezone.utc),
                       args=(svc,), id="closures", max_instances=1, coalesce=True, misfire_grace_time=None)
+    scheduler.add_job(audit_checkpoint, CronTrigger(hour=settings.audit_checkpoint_hour, minute=0,
+                                                    timezone=svc.calendar.tz),
+                      args=(svc,), id="audit", max_instances=1, coalesce=True, misfire_grace_time=None)
     add_backup_job(scheduler, svc, backups)  # an engine.ops.backup.BackupSettings; None: no automatic backups
     return scheduler
 

@@ -167,7 +167,7 @@ def test_serve_with_scheduler_runs_the_jobs_beside_the_app_and_stops_them(sqlite
     monkeypatch.setattr("flask.Flask.run", run)
     result = CliRunner().invoke(main, ["serve", "--dev", "--no-reload", "--with-scheduler"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert seen["jobs"] == ["closures", "pass"]
+    assert seen["jobs"] == ["audit", "closures", "pass"]
     assert not started[0].running
 
 
