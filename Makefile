@@ -96,6 +96,7 @@ bench: install
 	$(BIN)/python bench/parse_scale.py
 	$(BIN)/python bench/login_timing.py
 	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/audit_verify.py --quick
 
 clean:
 	rm -rf $(VENV) var
