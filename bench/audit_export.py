@@ -148,11 +148,11 @@ def main() -> None:
             f"licence + {TARGET_EVENTS} events": measure(svc, store, padded, public, args.n)}
     print(f"audit export (ZIP with proofs) against a JSON history dump and the case file PDF; log of "
           f"{args.log_events} other events; median of {args.n}")
-    print(f"{'case':<24}{'events':>7}{'export ms':>10}{'of it PDF':>10}{'ZIP bytes':>11}{'verify ms':>10}{'JSON ms':>9}"
-          f"{'JSON bytes':>11}{'PDF ms':>8}{'PDF bytes':>11}")
+    print(f"{'case':<24}{'events':>7}{'export ms':>10}{'of it PDF':>10}{'ZIP bytes':>11}{'verify ms':>10}"
+          f"{'JSON ms':>9}{'JSON bytes':>11}{'PDF ms':>8}{'PDF bytes':>11}")
     for name, r in rows.items():
-        print(f"{name:<24}{r['events']:>7}{r['export_ms']:>10.1f}{r['index_pdf_ms']:>10.1f}{r['zip_bytes']:>11}{r['verify_ms']:>10.1f}"
-              f"{r['history_json_ms']:>9.1f}{r['history_json_bytes']:>11}{r['casefile_pdf_ms']:>8.1f}"
+        print(f"{name:<24}{r['events']:>7}{r['export_ms']:>10.1f}{r['index_pdf_ms']:>10.1f}{r['zip_bytes']:>11}"
+              f"{r['verify_ms']:>10.1f}{r['history_json_ms']:>9.1f}{r['history_json_bytes']:>11}{r['casefile_pdf_ms']:>8.1f}"
               f"{r['casefile_pdf_bytes']:>11}")
     print(json.dumps({"log_events": args.log_events, "samples": args.n, **rows}))
 

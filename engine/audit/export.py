@@ -2,10 +2,10 @@
 
 Before anything is written a signed checkpoint must cover the case's last event (one is made when the latest does
 not). The events' inclusion proofs and the consistency proofs are computed in one pass over the stored leaf hashes
-1..latest tree size (engine.audit.proofs: the nodes they need, not the whole tree). The ZIP is written straight to `out` with zipfile in streaming mode (data descriptors, no
-seeking), so `out` may be an unseekable pipe or HTTP response; member contents are hashed as they are written and
-listed with their SHA-256 in manifest.json, which the office key signs (manifest.sig). The export is then recorded
-in the access log ("audit.export").
+1..latest tree size (engine.audit.proofs: the nodes they need, not the whole tree). The ZIP is written straight to
+`out` with zipfile in streaming mode (data descriptors, no seeking), so `out` may be an unseekable pipe or HTTP
+response; member contents are hashed as they are written and listed with their SHA-256 in manifest.json, which the
+office key signs (manifest.sig). The export is then recorded in the access log ("audit.export").
 """
 from __future__ import annotations
 
