@@ -152,8 +152,8 @@ def main() -> None:
           f"{'JSON ms':>9}{'JSON bytes':>11}{'PDF ms':>8}{'PDF bytes':>11}")
     for name, r in rows.items():
         print(f"{name:<24}{r['events']:>7}{r['export_ms']:>10.1f}{r['index_pdf_ms']:>10.1f}{r['zip_bytes']:>11}"
-              f"{r['verify_ms']:>10.1f}{r['history_json_ms']:>9.1f}{r['history_json_bytes']:>11}{r['casefile_pdf_ms']:>8.1f}"
-              f"{r['casefile_pdf_bytes']:>11}")
+              f"{r['verify_ms']:>10.1f}{r['history_json_ms']:>9.1f}{r['history_json_bytes']:>11}"
+              f"{r['casefile_pdf_ms']:>8.1f}{r['casefile_pdf_bytes']:>11}")
     print(json.dumps({"log_events": args.log_events, "samples": args.n, **rows}))
 
 
