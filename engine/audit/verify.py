@@ -225,7 +225,8 @@ def _diagnose(row, stamp: str, leaf: bytes, last: tuple[int, bytes], chain: byte
                                     first=expected_seq, last=seq - 1), **where)
     stored_leaf = leaf
     if leaf.hex() != leaf_hex:
-        moved = _moved_from(row, stamp, leaf_hex)
+        # looking for where it came from costs up to 400 hashes: only for a problem whose words are kept
+        moved = _moved_from(row, stamp, leaf_hex) if problems.count < MAX_PROBLEMS else None
         problems.add("moved" if moved else "edited", msg(
             "fue movido: su hash de hoja se selló en el n.º %(other)s del registro (reordenado)", other=moved)
             if moved else msg("su contenido ya no coincide con su hash de hoja (editado)"), **where)

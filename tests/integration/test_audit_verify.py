@@ -206,8 +206,9 @@ def test_two_rows_reordered_are_named_as_moved(history):
 def test_swapped_contents_are_named_as_edited(history):
     rows = events(history)
     a, b = rows[1], rows[2]
-    tamper(history, "UPDATE events SET data_json = :db WHERE id = :a", "UPDATE events SET data_json = :da WHERE id = :b",
-           a=a["id"], b=b["id"], da=a["data_json"], db=b["data_json"])
+    tamper(history, "UPDATE events SET data_json = :db WHERE id = :a",
+           "UPDATE events SET data_json = :da WHERE id = :b", a=a["id"], b=b["id"], da=a["data_json"],
+           db=b["data_json"])
     report = failed(history)
     assert_names(report.problems[0], a, history, "edited")
     assert_names(report.problems[1], b, history, "edited")
