@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -124,6 +125,9 @@ def clock():
 TEST_SCRIPT_TIME_LIMIT_SECONDS = 60.0
 
 
+# One audit signing key for every test that does not choose its own (make_services), outside the repository.
+TEST_AUDIT_KEY = Path(tempfile.mkdtemp(prefix="expediente-audit-key-")) / "ed25519.pem"
+
 APP_FORMS = object()  # make_services' default: the forms in forms/, as the app has them
 # SQLite in memory, one connection shared by every checkout (engine.storage.db): a fresh migrated database per call
 # to make_services, for use-case tests run in one thread (see tests/unit/test_usecases_in_memory.py).
@@ -137,6 +141,8 @@ def make_services(url: str, clock, *, db=None, forms=APP_FORMS, mailer=None, **s
     deadline alerts keep their defaults. `forms=None` turns form validation off (say why at the call).
     """
     settings.setdefault("script_time_limit_seconds", TEST_SCRIPT_TIME_LIMIT_SECONDS)
+    # The office's audit key, created on first use: in the session's own folder, never under the repository's var/.
+    settings.setdefault("audit_key", str(TEST_AUDIT_KEY))
     overrides = {"clock": clock, "mailer": mailer, "alert_policy": None}
     if forms is not APP_FORMS:
         overrides["forms"] = forms
