@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 
 import orjson
-from flask import current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext
 
-from engine.audit.export import export_case
 from engine.errors import InvalidInput
 from engine.usecases import audit, audit_desk, audit_integrity
 from engine.usecases.audit_record import case_record
+from web import audit_streams
 from web.pages import bp, error_page, login_required, services
 
 # The search form's fields (query string, in Spanish) and the use case's filters they fill.
@@ -45,7 +44,6 @@ CSV_COLUMNS = (("secuencia", "seq"), ("secuencia_expediente", "case_seq"), ("exp
                ("fecha_utc", "at"), ("tipo", "kind"), ("elemento", "element_id"), ("tarea", "task_id"),
                ("actor", "actor"), ("datos", "data"), ("cambios", "changes"), ("hash_hoja", "leaf_hash"))
 CSV_BATCH_ROWS = 200  # rows written per chunk sent
-ZIP_IN_MEMORY_BYTES = 16 * 1024 * 1024  # a larger case export goes to a temporary file on disk
 
 
 def _labels() -> dict[str, str]:
@@ -90,20 +88,8 @@ def audit_case(case_id: int):
 @bp.get("/auditoria/expedientes/<int:case_id>/exportar.zip")
 @login_required
 def audit_case_zip(case_id: int):
-    """The case's verifiable export (engine.audit.export), written to a temporary file (in memory while small) and
-    streamed from it."""
-    out = tempfile.SpooledTemporaryFile(max_size=ZIP_IN_MEMORY_BYTES)
-    try:
-        made = export_case(services(), g.user, current_app.extensions["expediente.attachments"], case_id, out)
-    except BaseException:
-        out.close()
-        raise
-    out.seek(0)
-    body = out
-    if made["bytes"] <= ZIP_IN_MEMORY_BYTES:  # still in memory: hand over its bytes, the temporary file is done
-        with out:
-            body = io.BytesIO(out.read())
-    return send_file(body, mimetype="application/zip", as_attachment=True, download_name=made["filename"])
+    """The case's verifiable export (engine.audit.export), streamed to the browser while it is written."""
+    return audit_streams.zip_download(services(), g.user, current_app.extensions["expediente.attachments"], case_id)
 
 
 def _stream(export_format: str, mimetype: str, body):

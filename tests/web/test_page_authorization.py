@@ -199,7 +199,7 @@ MATRIX = {
     ("GET", "/auditoria/expedientes/<int:case_id>", "a case's audit record"): (
         lambda o, u: (f"/auditoria/expedientes/{o.case()}", None), (LOGIN, 403, 403, 200, 200, 403)),
     ("GET", "/auditoria/expedientes/<int:case_id>/exportar.zip", "a case's verifiable export"): (
-        lambda o, u: (f"/auditoria/expedientes/{o.case()}/exportar.zip", None), (LOGIN, 403, 403, 200, 200, 403)),
+        lambda o, u: (f"/auditoria/expedientes/{o.case()}/exportar.zip", None), (LOGIN, 403, 403, 200, 200, 404)),
     ("GET", "/auditoria/eventos.csv", "events found, as CSV"): (
         lambda o, u: ("/auditoria/eventos.csv", None), (LOGIN, 403, 403, 200, 200, None)),
     ("GET", "/auditoria/eventos.json", "events found, as JSON"): (
