@@ -5,10 +5,6 @@ web/static/js/audit_export.js), the integrity page (status, public key, signing 
 Each view is one call to a use case (engine/usecases/audit*.py), which checks the role and logs the look."""
 from __future__ import annotations
 
-import csv
-import io
-
-import orjson
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext
 
@@ -38,12 +34,9 @@ EVENT_LABELS = {
     "case_completed": lazy_gettext("Expediente concluido"),
 }
 PAGE_ROWS = 50
-# The CSV's columns (stable names, for spreadsheets and scripts) and the event's keys they hold.
-CSV_COLUMNS = (("secuencia", "seq"), ("secuencia_expediente", "case_seq"), ("expediente_id", "case_id"),
-               ("expediente", "case_number"), ("procedimiento", "process_key"), ("municipio", "municipality"),
-               ("fecha_utc", "at"), ("tipo", "kind"), ("elemento", "element_id"), ("tarea", "task_id"),
-               ("actor", "actor"), ("datos", "data"), ("cambios", "changes"), ("hash_hoja", "leaf_hash"))
-CSV_BATCH_ROWS = 200  # rows written per chunk sent
+# The CSV's column names (stable, for spreadsheets and scripts), one per audit_streams.EVENT_FIELDS column.
+CSV_HEADER = ("secuencia", "secuencia_expediente", "expediente_id", "expediente", "procedimiento", "municipio",
+              "fecha_utc", "tipo", "elemento", "tarea", "actor", "datos", "cambios", "hash_hoja")
 
 
 def _labels() -> dict[str, str]:
@@ -92,60 +85,25 @@ def audit_case_zip(case_id: int):
     return audit_streams.zip_download(services(), g.user, current_app.extensions["expediente.attachments"], case_id)
 
 
-def _stream(export_format: str, mimetype: str, body):
-    filters = _filters()
+def _download(export_format: str):
     try:
-        total, events = audit.iter_search(services(), g.user, filters, export_format=export_format)
+        return audit_streams.search_download(
+            services(), g.user, _filters(), export_format, csv_header=CSV_HEADER, echo_filters=True,
+            filename=f"eventos-{services().clock().strftime('%Y%m%d-%H%M%S')}")
     except InvalidInput as exc:
         return error_page(400, _invalid_message(exc))
-    stamp = services().clock().strftime("%Y%m%d-%H%M%S")
-    # The body needs no request context (the filters are read here), so an unread response holds none open.
-    response = current_app.response_class(body(total, events, filters), mimetype=mimetype)
-    response.headers["X-Total-Count"] = str(total)
-    response.headers["Content-Disposition"] = f'attachment; filename="eventos-{stamp}.{export_format}"'
-    return response
-
-
-def _cell(value):
-    if isinstance(value, (dict, list)):
-        return orjson.dumps(value).decode()
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-def _csv_body(total: int, events, filters: dict):
-    """One line per event (the data and changes as JSON text, which holds no raw line break)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([name for name, _key in CSV_COLUMNS])
-    for n, event in enumerate(events, start=1):
-        writer.writerow([_cell(event[key]) for _name, key in CSV_COLUMNS])
-        if n % CSV_BATCH_ROWS == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _json_body(total: int, events, filters: dict):
-    """{"total", "filters", "events": [...]} with one event a line."""
-    yield b'{"total":%d,"filters":%s,"events":[' % (total, orjson.dumps(filters))
-    separator = b"\n"
-    for event in events:
-        yield separator + orjson.dumps(event, default=str)
-        separator = b",\n"
-    yield b"\n]}\n"
 
 
 @bp.get("/auditoria/eventos.csv")
 @login_required
 def audit_events_csv():
-    return _stream("csv", "text/csv", _csv_body)
+    return _download("csv")
 
 
 @bp.get("/auditoria/eventos.json")
 @login_required
 def audit_events_json():
-    return _stream("json", "application/json", _json_body)
+    return _download("json")
 
 
 @bp.get("/auditoria/integridad")

@@ -11,7 +11,7 @@ import threading
 from typing import Iterator
 
 import orjson
-from flask import Response, stream_with_context
+from flask import Response
 
 from engine.audit import bundle
 from engine.audit.access import log_access
@@ -35,11 +35,12 @@ def _cell(value) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def csv_chunks(events) -> Iterator[str]:
-    """A header line, then one CSV line per event (data and changes as JSON), grouped in chunks."""
+def csv_chunks(events, header=EVENT_FIELDS) -> Iterator[str]:
+    """A header line (`header`: one name per EVENT_FIELDS column), then one CSV line per event (data and changes
+    as JSON text, which holds no raw line break), grouped in chunks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EVENT_FIELDS)
+    writer.writerow(header)
     for count, event in enumerate(events, start=1):
         writer.writerow([_cell(event.get(column)) for column in EVENT_FIELDS])
         if count % ROWS_PER_CHUNK == 0:
@@ -49,26 +50,31 @@ def csv_chunks(events) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def json_chunks(total: int, events) -> Iterator[bytes]:
-    """The whole selection as one search page: {"total", "next_before": null, "events": [...]}."""
-    yield b'{"total":%d,"next_before":null,"events":[' % total
+def json_chunks(total: int, events, filters: dict | None = None) -> Iterator[bytes]:
+    """The whole selection as one search page, {"total", "next_before": null, ["filters",] "events": [...]}, one
+    event per line (so a progress bar can count them as they arrive), grouped in chunks."""
+    head = {"total": total, "next_before": None} | ({"filters": filters} if filters is not None else {})
+    yield orjson.dumps(head)[:-1] + b',"events":['
     batch = []
     for count, event in enumerate(events):
         fields = {name: event.get(name) for name in EVENT_FIELDS}
-        batch.append((b"," if count else b"") + orjson.dumps(fields, option=orjson.OPT_NON_STR_KEYS))
+        batch.append((b",\n" if count else b"\n") + orjson.dumps(fields, option=orjson.OPT_NON_STR_KEYS))
         if len(batch) == ROWS_PER_CHUNK:
             yield b"".join(batch)
             batch = []
-    yield b"".join(batch) + b"]}"
+    yield b"".join(batch) + b"\n]}\n"
 
 
-def search_download(svc, principal, filters: dict, export_format: str) -> Response:
-    """The events matching `filters`, oldest first, as a streamed CSV or JSON download (iter_search logs it)."""
+def search_download(svc, principal, filters: dict, export_format: str, *, csv_header=EVENT_FIELDS,
+                    filename: str = "eventos", echo_filters: bool = False) -> Response:
+    """The events matching `filters`, oldest first, as a streamed CSV or JSON download (iter_search logs it). The
+    body reads nothing of the request (the filters are read before), so a response never read holds no context."""
     total, events = audit.iter_search(svc, principal, filters, export_format=export_format)
-    body = csv_chunks(events) if export_format == "csv" else json_chunks(total, events)
-    response = Response(stream_with_context(body), mimetype=MIMETYPES[export_format])
+    body = (csv_chunks(events, csv_header) if export_format == "csv"
+            else json_chunks(total, events, filters if echo_filters else None))
+    response = Response(body, mimetype=MIMETYPES[export_format])
     response.headers["X-Total-Count"] = str(total)
-    response.headers["Content-Disposition"] = f'attachment; filename="eventos.{export_format}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{export_format}"'
     return response
 
 
