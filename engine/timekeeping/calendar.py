@@ -11,6 +11,11 @@ import holidays
 
 OFFICE_TIMEZONE_NAME = "America/Guatemala"
 OFFICE_TZ = ZoneInfo(OFFICE_TIMEZONE_NAME)  # UTC-6, no daylight saving
+
+
+def office_midnight(day: date) -> datetime:
+    """The first moment of `day` in the office's time zone (a date filter's bound on UTC columns)."""
+    return datetime.combine(day, time(0), tzinfo=OFFICE_TZ)
 # How the office names months and weekdays in mail and documents.
 MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
              "octubre", "noviembre", "diciembre")

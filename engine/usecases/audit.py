@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterator
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import orjson
 from sqlalchemy import and_, func, select, true
@@ -18,7 +18,7 @@ from engine.audit.access import log_access
 from engine.audit.status import integrity_status
 from engine.errors import InvalidInput
 from engine.storage import models
-from engine.timekeeping.calendar import OFFICE_TZ
+from engine.timekeeping.calendar import office_midnight
 from engine.usecases.intake import process_names
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
@@ -78,16 +78,13 @@ def clean_filters(filters: dict | None) -> dict:
     return clean
 
 
-def _office_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=OFFICE_TZ)
-
 
 def _where(filters: dict):
     conditions = [_EQUALS[name] == value for name, value in filters.items() if name in _EQUALS]
     if "date_from" in filters:
-        conditions.append(_e.c.at >= _office_midnight(filters["date_from"]))
+        conditions.append(_e.c.at >= office_midnight(filters["date_from"]))
     if "date_to" in filters and filters["date_to"] < date.max:
-        conditions.append(_e.c.at < _office_midnight(filters["date_to"] + timedelta(days=1)))
+        conditions.append(_e.c.at < office_midnight(filters["date_to"] + timedelta(days=1)))
     return and_(true(), *conditions)
 
 

@@ -4,7 +4,7 @@ exported what. Each checks the role (audit.read, audit.checkpoint) in its own un
 log is itself logged, like every other look at the record."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import orjson
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from engine.errors import NotFound
 from engine.integrity import keys
 from engine.messages import msg
 from engine.storage import models
-from engine.timekeeping.calendar import OFFICE_TZ
+from engine.timekeeping.calendar import office_midnight
 
 ACCESS_LOG_MAX_PAGE = 500
 _log = models.access_log
@@ -102,7 +102,3 @@ def _access_row(row) -> dict:
     item["detail"] = orjson.loads(row["detail_json"]) if row["detail_json"] else None
     return item
 
-
-def office_midnight(day: date) -> datetime:
-    """The first moment of `day` in the office's time zone."""
-    return datetime.combine(day, time(0), tzinfo=OFFICE_TZ)

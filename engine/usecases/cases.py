@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import orjson
 from sqlalchemy import and_, bindparam, exists, func, select, true, update
 
-from engine.timekeeping.calendar import OFFICE_TZ
+from engine.timekeeping.calendar import OFFICE_TZ, office_midnight
 from engine.storage import models
 from engine.storage.db import count_up
 from engine.runtime import serializer
@@ -364,9 +364,9 @@ def _page_of_cases(svc: Services, conn, principal: Principal, *, process_key: st
         if value is not None:
             conditions.append(col == value)
     if created_from is not None:
-        conditions.append(_c.c.created_at >= _office_midnight(created_from))
+        conditions.append(_c.c.created_at >= office_midnight(created_from))
     if created_to is not None and created_to < date.max:
-        conditions.append(_c.c.created_at < _office_midnight(created_to + timedelta(days=1)))
+        conditions.append(_c.c.created_at < office_midnight(created_to + timedelta(days=1)))
     if overdue is not None:
         late = _overdue(svc.clock())
         conditions.append(late if overdue else ~late)
@@ -379,9 +379,6 @@ def _page_of_cases(svc: Services, conn, principal: Principal, *, process_key: st
                         .limit(per_page).offset((max(page, 1) - 1) * per_page)).mappings().all()
     return {"items": [dict(r) for r in rows], "total": total, "page": page, "per_page": per_page}
 
-
-def _office_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=OFFICE_TZ)
 
 
 @use_case("case.read")
