@@ -97,6 +97,8 @@ bench: install
 	$(BIN)/python bench/login_timing.py
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/audit_verify.py --quick
+	$(BIN)/python bench/audit_export.py --n 3
+	$(BIN)/python bench/audit_record.py
 
 clean:
 	rm -rf $(VENV) var
