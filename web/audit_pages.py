@@ -9,7 +9,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_babel import gettext as _, lazy_gettext
 
 from engine.errors import InvalidInput
-from engine.usecases import audit, audit_desk, audit_integrity
+from engine.usecases import audit, audit_desk
 from engine.usecases.audit_record import case_record
 from web import audit_streams
 from web.pages import bp, error_page, login_required, services
@@ -109,7 +109,7 @@ def audit_events_json():
 @bp.get("/auditoria/integridad")
 @login_required
 def audit_integrity_page():
-    overview = audit_integrity.integrity_overview(services(), g.user)
+    overview = audit_desk.integrity_overview(services(), g.user)
     return render_template("pages/audit_integrity.html", overview=overview, integrity=overview)
 
 

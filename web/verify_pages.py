@@ -2,7 +2,7 @@
 
 The QR on every issued document points to `/verificar/<code>`; the form at `/verificar` takes a typed code
 (normalised by the use case: lower case, O for 0, I or L for 1, spaces); below it, the latest signed checkpoint of
-the history and the office's public key, for anyone to keep or compare (engine/usecases/audit_integrity.py). An unknown or malformed code is a 404
+the history and the office's public key, for anyone to keep or compare (engine/usecases/audit_desk.py). An unknown or malformed code is a 404
 with the same message, so the page tells apart only «not found», «valid» and «corrected by».
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import io
 from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from engine.usecases import audit_integrity, verification
+from engine.usecases import audit_desk, verification
 from engine.usecases.attachments import AttachmentTooLarge
 from web import i18n
 from web.pages import bp, error_page, services
@@ -23,7 +23,7 @@ def verify_form():
     typed = request.args.get("codigo", "").strip()
     if typed:
         return redirect(url_for("pages.verify_result", code=typed))
-    return render_template("pages/verificar.html", published=audit_integrity.published_checkpoint(services()))
+    return render_template("pages/verificar.html", published=audit_desk.published_checkpoint(services()))
 
 
 def _result(shown: dict, upload: dict | None = None):

@@ -1,13 +1,16 @@
 """The auditor's desk beside the search and the case record (engine/usecases/audit.py): the integrity status, the
 office's public key, the signed checkpoints (listing them, signing one now) and the access log of who viewed and
-exported what. Each checks the role (audit.read, audit.checkpoint) in its own unit of work; reading the access
+exported what, the integrity page's overview (with the recent verification runs) and what the public verification
+page publishes (the latest checkpoint and the key). Each checks the role (audit.read, audit.checkpoint) in its own unit of work; reading the access
 log is itself logged, like every other look at the record."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 import orjson
-from sqlalchemy import select
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
 
 from engine.audit import checkpoints as cps
 from engine.audit.access import record_access
@@ -18,6 +21,9 @@ from engine.integrity import keys
 from engine.messages import msg
 from engine.storage import models
 from engine.timekeeping.calendar import office_midnight
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
 
 ACCESS_LOG_MAX_PAGE = 500
 _log = models.access_log
@@ -102,3 +108,34 @@ def _access_row(row) -> dict:
     item["detail"] = orjson.loads(row["detail_json"]) if row["detail_json"] else None
     return item
 
+
+RECENT_RUNS = 10
+_ver, _cp = models.audit_verifications, models.audit_checkpoints
+
+
+@use_case("audit.read")
+def integrity_overview(svc: Services, principal: Principal) -> dict:
+    """integrity_status, plus the recent verification runs (newest first), how many checkpoints were signed and
+    the office's public key ("ed25519 <base64>") with its key id."""
+    public = keys.office_key(svc.settings).public_key()
+    with svc.uow(write=False) as uow:
+        conn = uow.conn
+        status = integrity_status(conn)
+        runs = [dict(r) for r in conn.execute(select(_ver).order_by(_ver.c.id.desc()).limit(RECENT_RUNS)).mappings()]
+        signed = conn.execute(select(func.count()).select_from(_cp)).scalar_one()
+    return {**status, "verifications": runs, "checkpoints": signed, "public_key": keys.public_text(public),
+            "key_id": keys.key_id(public)}
+
+
+def published_checkpoint(svc: Services) -> dict | None:
+    """For anyone (the public verification page): the latest signed checkpoint's note, size and time, and the
+    office's public key; None before the first checkpoint. The key file is only read, never created here."""
+    with svc.uow(write=False) as uow:
+        latest = cps.latest(uow.conn)
+    if latest is None:
+        return None
+    path = keys.key_path(svc.settings)
+    public = keys.load_or_create(path).public_key() if path.exists() else None
+    return {"note": latest["note"], "tree_size": latest["tree_size"], "created_at": latest["created_at"],
+            "public_key": keys.public_text(public) if public else None,
+            "key_id": keys.key_id(public) if public else latest["key_id"]}
