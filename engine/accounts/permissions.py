@@ -41,6 +41,13 @@ RULES: dict[str, frozenset[str]] = {
     "audit.read": frozenset({AUDITOR, ADMIN}),
     "audit.export": frozenset({AUDITOR, ADMIN}),
     "audit.checkpoint": frozenset({AUDITOR, ADMIN}),
+    # Messages into waiting cases (engine/usecases/messaging.py): who may post one or broadcast a signal, and who
+    # sees the undeliverable ones and retries or discards them.
+    "message.send": MANAGERS,
+    "message.manage": MANAGERS,
+    # Institutions answer by link (engine/usecases/institutions.py): records, not accounts.
+    "institution.read": EVERYONE,
+    "institution.manage": frozenset({ADMIN}),
     "session.read": EVERYONE,
     "token.own": EVERYONE,
 }
