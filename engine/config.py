@@ -49,6 +49,10 @@ class Settings:
     # Characters of a case's tracking code (31 symbols, about 4.95 bits each): 10 give 49.5 bits, past the 40 the
     # public status page (/consulta) needs against guessing, besides its rate limits.
     tracking_code_length: int = 10
+    # A message that arrives before its case waits for it is kept this many days, then becomes undeliverable.
+    message_pending_days: int = 30
+    # Deliver queued messages right after the transaction that queued them commits (else: the scheduler's pass).
+    deliver_messages_at_once: bool = True
     script_time_limit_seconds: float = 2.0
     # Scripts run in worker processes (engine.sandbox.pool): how many per server process, and the address space
     # each may use (a script's huge allocation fails there as a MemoryError).

@@ -1,6 +1,8 @@
 """Concrete choices wired in one place: database, clock, script runtime, spec cache."""
 from __future__ import annotations
 
+import logging
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,8 +21,11 @@ from engine.errors import ProcessNotFound
 from engine.runtime.runner import Runtime
 from engine.sandbox.helpers import OfficeHelpers
 from engine.storage.unit_of_work import UnitOfWork
+from engine.usecases import messaging
 
 SPEC_CACHE_ENTRIES = 128
+log = logging.getLogger(__name__)
+_delivering = threading.local()  # this thread is delivering messages (Services._deliver_messages)
 _versions = models.process_versions
 
 
@@ -98,7 +103,27 @@ class Services:
                                    script_memory_bytes=self.settings.script_memory_limit_mb * 2**20)
 
     def uow(self, write: bool = True) -> UnitOfWork:
-        return UnitOfWork(self.db, write=write)
+        return UnitOfWork(self.db, write=write, on_messages=self._deliver_messages if write else None)
+
+    def _deliver_messages(self) -> None:
+        """After a commit that queued messages: deliver them now, in this thread (the scheduler is the safety
+        net: a failure here leaves them queued). Nested commits inside a delivery only ask the running one to go on."""
+        if not self.settings.deliver_messages_at_once:
+            return
+        if getattr(_delivering, "active", False):
+            _delivering.again = True
+            return
+        _delivering.active = True
+        try:
+            while True:
+                _delivering.again = False
+                messaging.deliver_queued(self)
+                if not _delivering.again:
+                    break
+        except Exception:  # noqa: BLE001 - the step that queued them is committed; the scheduler retries
+            log.exception("delivering queued messages failed; the scheduler will try again")
+        finally:
+            _delivering.active = False
 
     @property
     def deadlines(self):

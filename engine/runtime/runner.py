@@ -13,7 +13,10 @@ from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
+from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition, TimerEventDefinition,
 )
@@ -191,6 +194,73 @@ class Runtime:
                     found[str(task.id)] = (task.task_spec.bpmn_id, due)
         return found
 
+    def waiting_messages(self, wf: BpmnWorkflow) -> dict[str, tuple[str, str, str, dict]]:
+        """Waiting message and signal catches by task id: (element id, kind, name, correlation keys they declare)."""
+        found = {}
+        for task in list(wf.event_manager.tasks.values()):
+            if not task.state & TaskState.WAITING:
+                continue
+            for kind, definition in _catchable(task.task_spec.event_definition):
+                keys = correlation_keys(_properties(task.task_spec).get(CORRELATION_PROPERTY), task.data)
+                found[str(task.id)] = (task.task_spec.bpmn_id, kind, definition.name, keys)
+                break
+        return found
+
+    def deliver(self, wf: BpmnWorkflow, task, kind: str, name: str, payload: dict) -> Failure | None:
+        """Hand a message or signal to one waiting catch task of `wf`, then advance until the workflow waits.
+
+        Delivered to that task only (SpiffWorkflow's own correlation rules are not consulted: the caller matched
+        the message to this case and task); the payload lands under the catch's message variable, else in its data.
+        """
+        with self._running():
+            try:
+                definition = next(d for k, d in _catchable(task.task_spec.event_definition)
+                                  if k == kind and d.name == name)
+            except StopIteration:
+                return Failure(task.task_spec.bpmn_id, f"the element does not wait for the {kind} '{name}'")
+            try:
+                if getattr(definition, "message_var", None) or getattr(definition, "variable", None):
+                    task.internal_data[definition.name] = payload  # its update_task_data moves it there
+                else:
+                    task.data.update(payload)
+                EventDefinition.catch(definition, task, None)  # marks it fired, without correlation checks
+                task.task_spec._update(task)
+            except (SpiffWorkflowException, ExpedienteError) as exc:
+                return Failure(task.task_spec.bpmn_id, _message_of(exc))
+            except Exception as exc:  # noqa: BLE001 - see _unexpected
+                return _unexpected(exc, task.task_spec.bpmn_id)
+            return self._advance(wf)
+
+    def thrown(self, wf: BpmnWorkflow) -> list[dict]:
+        """The messages and signals the last steps threw that no task of this case caught (drained: once each).
+
+        Each: kind, name, payload, correlation (the throwing element's `correlacion`, read in the payload), element.
+        """
+        events = wf.get_events()
+        if not events:
+            return []
+        throwers = {}
+        for spec in [wf.spec, *wf.subprocess_specs.values()]:
+            for task_spec in spec.task_specs.values():
+                definition = getattr(task_spec, "event_definition", None)
+                if definition is not None:
+                    throwers[id(definition)] = task_spec
+        out = []
+        for event in events:
+            definition = event.event_definition
+            kind = "signal" if isinstance(definition, SignalEventDefinition) else (
+                "message" if isinstance(definition, MessageEventDefinition) else None)
+            if kind is None:
+                continue  # errors and escalations that left the case are SpiffWorkflow's business
+            spec = throwers.get(id(definition))
+            payload = event.payload if isinstance(event.payload, dict) else (
+                {} if event.payload is None else {"valor": event.payload})
+            rule = _properties(spec).get(CORRELATION_PROPERTY) if spec is not None else None
+            out.append({"kind": kind, "name": definition.name, "payload": payload,
+                        "correlation": correlation_keys(rule, payload),
+                        "element_id": getattr(spec, "bpmn_id", None)})
+        return out
+
     def check_depth(self, wf: BpmnWorkflow) -> Failure | None:
         for task in all_tasks(wf):
             if task.state & (TaskState.READY | TaskState.WAITING) and task.depth > self.max_task_depth:
@@ -202,6 +272,48 @@ class Runtime:
 
 # The task property by which a user or manual task issues a document (engine/documents/kinds.py).
 DOCUMENT_PROPERTY = "document"
+# The property by which a message catch declares the keys it answers to, and a throw the keys its message carries:
+# "clave=ruta, clave2=ruta2" (a path in the case's data for a catch, in the message's payload for a throw).
+CORRELATION_PROPERTY = "correlacion"
+
+
+def _properties(task_spec) -> dict:
+    return dict(((getattr(task_spec, "extensions", None) or {}).get("properties") or {}))
+
+
+def _catchable(definition):
+    """(kind, definition) of the message and signal definitions an event waits on (one, or several if multiple)."""
+    parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+    for d in parts:
+        if isinstance(d, MessageEventDefinition):
+            yield "message", d
+        elif isinstance(d, SignalEventDefinition):
+            yield "signal", d
+
+
+def parse_correlation(rule: str | None) -> list[tuple[str, str]]:
+    """ "clave=ruta, campo" -> [("clave", "ruta"), ("campo", "campo")]; blanks ignored."""
+    pairs = []
+    for part in (rule or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        key, _, path = part.partition("=")
+        key, path = key.strip(), (path.strip() or key.strip())
+        if key and path:
+            pairs.append((key, path))
+    return pairs
+
+
+def correlation_keys(rule: str | None, data: dict) -> dict:
+    """The correlation a rule reads in `data` (missing paths give None: a key nobody can match by accident)."""
+    keys = {}
+    for key, path in parse_correlation(rule):
+        value = data
+        for step in path.split("."):
+            value = value.get(step) if isinstance(value, dict) else None
+        keys[key] = value
+    return keys
 
 
 def all_tasks(wf: BpmnWorkflow):

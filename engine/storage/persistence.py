@@ -1,7 +1,7 @@
 """Writing a step: case state, the human-task projection and history rows, in one transaction."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from engine.storage.chain import seal
+from engine.storage.message_rows import project_waits, queue_message
 from engine.storage import models
 from engine.runtime import serializer
 from engine.errors import CaseNotFound, Conflict
@@ -178,17 +179,21 @@ def project_tasks(conn, case_id: int, process_key: str, before: list[HumanTask],
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What a case waits for: ready human tasks and timers (id -> (element, due))."""
+    """What a case waits for: ready human tasks, timers (id -> (element, due)), message and signal catches
+    (id -> (element, kind, name, keys)); and the messages its last steps threw (Runtime.thrown)."""
 
     tasks: list[HumanTask]
     timers: dict
+    waits: dict = field(default_factory=dict)
+    thrown: list = field(default_factory=list)
 
 
 EMPTY = Snapshot([], {})
 
 
 def snapshot(runtime, wf) -> Snapshot:
-    return Snapshot(ready_human_tasks(wf), runtime.waiting_timers(wf))
+    return Snapshot(ready_human_tasks(wf), runtime.waiting_timers(wf), runtime.waiting_messages(wf),
+                    runtime.thrown(wf))
 
 
 _INSERT_TIMER = insert(_timers)
@@ -217,7 +222,24 @@ def project(conn, case_id: int, process_key: str, before: Snapshot, after: Snaps
     for tid, (_element, due) in after.timers.items():  # cycle timers move their next due moment
         if tid in before.timers and before.timers[tid][1] != due:
             conn.execute(_MOVE_TIMER, {"b_id": tid, "b_due": due})
+    if before.waits or after.waits:
+        project_waits(conn, case_id, before.waits, after.waits, now)
+    if after.thrown:
+        send_thrown(conn, case_id, after.thrown, now)
     return new
+
+
+def send_thrown(conn, case_id: int, thrown: list[dict], now: datetime) -> None:
+    """Queue what the step threw (the outbox, in the step's transaction) and note it in the case's history."""
+    sent = []
+    for message in thrown:
+        message_id = queue_message(conn, kind=message["kind"], name=message["name"][:200],
+                                   correlation=message["correlation"], payload=message["payload"], source="case",
+                                   now=now, source_case_id=case_id, source_element=message["element_id"])
+        sent.append(event_row(case_id, now, "message_sent", element_id=message["element_id"],
+                              data={"name": message["name"], "kind": message["kind"], "message_id": message_id,
+                                    "correlation": message["correlation"]}))
+    append_events(conn, sent)
 
 
 def append_events(conn, rows: list[dict]) -> None:

@@ -5,6 +5,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from engine.storage import idempotency
+from engine.storage.message_rows import QUEUED_FLAG
 from engine.errors import Conflict
 
 # PostgreSQL SQLSTATEs that mean "another transaction got there first": retryable by the client.
@@ -14,9 +15,10 @@ _CONFLICT_SQLSTATES = {"40001", "40P01", "55P03"}
 class UnitOfWork:
     """One database transaction; `conn` is a SQLAlchemy Core connection."""
 
-    def __init__(self, db: Engine, write: bool = True):
+    def __init__(self, db: Engine, write: bool = True, on_messages=None):
         self._db = db
         self._write = write
+        self._on_messages = on_messages  # called after a commit whose transaction queued messages
         self._committed = False
         self._claim = None
         self.conn: Connection | None = None
@@ -40,12 +42,16 @@ class UnitOfWork:
     def commit(self) -> None:
         self._tx.commit()
         self._committed = True
+        if self.conn.info.pop(QUEUED_FLAG, False) and self._on_messages is not None:
+            self._on_messages()
 
     def __exit__(self, exc_type, exc, tb):
         try:
             if not self._committed and self._tx.is_active:
                 self._tx.rollback()
         finally:
+            if self.conn.info.pop(QUEUED_FLAG, False) and self._committed and self._on_messages is not None:
+                self._on_messages()  # committed by the connection's own transaction object, not by commit()
             self.conn.close()
             if self._claim is not None:
                 idempotency.end_write(self._claim, self._committed)

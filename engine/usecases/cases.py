@@ -33,6 +33,7 @@ from engine.usecases.paging import page_window
 from engine.accounts import auth, permissions
 from engine.accounts.permissions import Principal, check_case_visible, use_case
 from engine.runtime.storable import StateRejected
+from engine.runtime.steps import StepContext, stepping
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -67,67 +68,84 @@ def start_case(svc: Services, principal: Principal, process_key: str, data: dict
     """Start a case on the latest version of a process and run it until it waits; the principal files it.
     `on_filed(conn, case_id, now)` runs in the filing's transaction before the receipt (an online filing attaches
     its files there, or refuses the case by raising)."""
-    actor = principal.username
     data = check_data(data or {})
     with svc.uow() as uow:
-        conn = uow.conn
-        row = conn.execute(_LATEST_VERSION, {"b_key": process_key}).first()
-        if row is None:
-            raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
-        spec, subprocess_specs = svc.specs.get(conn, row.id)
-        citizen_email = None
-        forms = forms_of_version(svc, conn, row.id)  # the forms this version was deployed with
-        if forms is not None:
-            form_key = start_form_key(spec)
-            data = forms.validate(form_key, data)
-            summary = {**forms.summary(form_key, data), **(summary or {})}
-            citizen_email = forms.citizen_email(form_key, data)  # the field the form marks x-correo-ciudadano
-        wf = svc.runtime.new_workflow(spec, subprocess_specs, data)
-        failure = svc.runtime.advance(wf)
-        now = svc.clock()
-        try:
-            workflow_json = dump_state(wf)
-        except StateRejected as exc:
-            # Nothing the diagram did can be kept: the case is stored as filed, in error; a retry starts it over.
-            failure = refusal(exc)
-            wf = svc.runtime.new_workflow(spec, subprocess_specs, data)
-            workflow_json = dump_state(wf)
-        state = state_after(wf, failure)
-        number = next_case_number(conn, svc, now)
-        tracking = new_tracking_code(svc.settings.tracking_code_length)
-        summary = summary or {}
-        case_id = insert_case(conn, {
-            "number": number, "tracking_code": tracking, "process_key": process_key,
-            "process_version_id": row.id, "state": state, "version": 1,
-            "workflow_json": workflow_json, "serializer_version": serializer.SERIALIZER_VERSION,
-            "created_at": now, "updated_at": now, "completed_at": now if state == "completed" else None,
-            "created_by": actor, "error_element": failure.element_id if failure else None,
-            "error_message": failure.message if failure else None,
-            "title": _text(summary.get("title"), 300), "applicant_name": _text(summary.get("applicant_name"), 200),
-            "applicant_dpi": _text(summary.get("applicant_dpi"), 20),
-            "municipality": _text(summary.get("municipality"), 100),
-            "citizen_email": _text(citizen_email, 254),
-        })
-        after = snapshot(svc.runtime, wf)
-        ready = after.tasks
-        project(conn, case_id, process_key, EMPTY, after, now, deadlines=svc.deadlines)
-        append_events(conn, [event_row(case_id, now, "case_started", actor=actor, data=data,
-                                       element_id=process_key)])
-        if on_filed is not None:
-            on_filed(conn, case_id, now)
-        # Only if the intake gives the citizen's address; the scheduler sends it, so SMTP never holds up filing.
-        # With an address, the receipt is issued now (rendered in this transaction, about 0.1 s) and attached.
-        if citizen_email is not None:
-            receipt = issue_receipt_now(svc, conn, case_id, actor)
-            enqueue_receipt(conn, to=citizen_email, applicant_name=summary.get("applicant_name"), case_id=case_id,
-                            number=number, tracking_code=tracking, process_name=spec.description or process_key,
-                            filed_at=now, calendar=svc.calendar, base_url=svc.settings.public_base_url,
-                            document_id=receipt["id"])
-        # Last, so a case that completes at filing mails its closure after its receipt.
-        append_events(conn, outcome_events(svc, conn, case_id, now, state, failure))
+        started = start_in(svc, uow.conn, principal.username, process_key, data, summary, on_filed)
         uow.commit()
+    return started
+
+
+def start_in(svc: Services, conn, actor: str | None, process_key: str, data: dict, summary: dict | None = None,
+             on_filed=None, before_steps=None) -> StartedCase:
+    """start_case inside the caller's transaction (a message that starts a case uses it too). The case row is
+    written before its first steps run, so a service task at the start knows its case (engine.runtime.steps).
+    `before_steps(wf)` may prepare the new workflow before it runs (e.g. catch the message that starts it)."""
+    row = conn.execute(_LATEST_VERSION, {"b_key": process_key}).first()
+    if row is None:
+        raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
+    spec, subprocess_specs = svc.specs.get(conn, row.id)
+    citizen_email = None
+    forms = forms_of_version(svc, conn, row.id)  # the forms this version was deployed with
+    if forms is not None:
+        form_key = start_form_key(spec)
+        data = forms.validate(form_key, data)
+        summary = {**forms.summary(form_key, data), **(summary or {})}
+        citizen_email = forms.citizen_email(form_key, data)  # the field the form marks x-correo-ciudadano
+    wf = svc.runtime.new_workflow(spec, subprocess_specs, data)
+    now = svc.clock()
+    number = next_case_number(conn, svc, now)
+    tracking = new_tracking_code(svc.settings.tracking_code_length)
+    summary = summary or {}
+    case_id = insert_case(conn, {
+        "number": number, "tracking_code": tracking, "process_key": process_key,
+        "process_version_id": row.id, "state": "running", "version": 1,
+        "workflow_json": dump_state(wf), "serializer_version": serializer.SERIALIZER_VERSION,
+        "created_at": now, "updated_at": now, "completed_at": None, "created_by": actor,
+        "error_element": None, "error_message": None,
+        "title": _text(summary.get("title"), 300), "applicant_name": _text(summary.get("applicant_name"), 200),
+        "applicant_dpi": _text(summary.get("applicant_dpi"), 20),
+        "municipality": _text(summary.get("municipality"), 100),
+        "citizen_email": _text(citizen_email, 254),
+    })
+    with stepping(StepContext(svc, conn, case_id, number, process_key, now, actor)):
+        failure = svc.runtime.advance(wf) if before_steps is None else before_steps(wf)
+    try:
+        workflow_json = dump_state(wf)
+    except StateRejected as exc:
+        # Nothing the diagram did can be kept: the case is stored as filed, in error; a retry starts it over.
+        failure = refusal(exc)
+        wf = svc.runtime.new_workflow(spec, subprocess_specs, data)
+        workflow_json = dump_state(wf)
+    state = state_after(wf, failure)
+    conn.execute(_FIRST_STEP, {"b_id": case_id, "workflow_json": workflow_json, "state": state,
+                               "completed_at": now if state == "completed" else None,
+                               "error_element": failure.element_id if failure else None,
+                               "error_message": failure.message if failure else None})
+    append_events(conn, [event_row(case_id, now, "case_started", actor=actor, data=data, element_id=process_key)])
+    after = snapshot(svc.runtime, wf)
+    ready = after.tasks
+    project(conn, case_id, process_key, EMPTY, after, now, deadlines=svc.deadlines)
+    if on_filed is not None:
+        on_filed(conn, case_id, now)
+    # Only if the intake gives the citizen's address; the scheduler sends it, so SMTP never holds up filing.
+    # With an address, the receipt is issued now (rendered in this transaction, about 0.1 s) and attached.
+    if citizen_email is not None:
+        receipt = issue_receipt_now(svc, conn, case_id, actor)
+        enqueue_receipt(conn, to=citizen_email, applicant_name=summary.get("applicant_name"), case_id=case_id,
+                        number=number, tracking_code=tracking, process_name=spec.description or process_key,
+                        filed_at=now, calendar=svc.calendar, base_url=svc.settings.public_base_url,
+                        document_id=receipt["id"])
+    # Last, so a case that completes at filing mails its closure after its receipt.
+    append_events(conn, outcome_events(svc, conn, case_id, now, state, failure))
     return StartedCase(case_id, number, tracking, state, 1, row.version,
                        [{"id": t.id, "element_id": t.element_id, "title": t.title} for t in ready])
+
+
+# The case row as its first steps left it (same transaction as its insert: the version stays 1).
+_FIRST_STEP = (update(_c).where(_c.c.id == bindparam("b_id"))
+               .values(workflow_json=bindparam("workflow_json"), state=bindparam("state"),
+                       completed_at=bindparam("completed_at"), error_element=bindparam("error_element"),
+                       error_message=bindparam("error_message")))
 
 
 def _text(value, limit: int):
@@ -158,6 +176,13 @@ def _queue_closure(svc: Services, conn, case_id: int, now) -> None:
                         number=case.number, tracking_code=case.tracking_code,
                         process_name=process_name(conn, case.process_key), base_url=svc.settings.public_base_url,
                         now=now)
+
+
+_NUMBER = select(_c.c.number).where(_c.c.id == bindparam("b_id"))
+
+
+def case_number(conn, case_id: int) -> str:
+    return conn.execute(_NUMBER, {"b_id": case_id}).scalar_one()
 
 
 def check_data(data) -> dict:
@@ -267,8 +292,9 @@ def retry_case(svc: Services, principal: Principal, case_id: int, data: dict | N
             raise Conflict(f"case {case_id} is {case.state}, not in error", state=case.state)
         wf = load_case_workflow(svc, conn, case)
         before = snapshot(svc.runtime, wf)
-        failure = svc.runtime.retry(wf, data)
         now = svc.clock()
+        with stepping(StepContext(svc, conn, case_id, case_number(conn, case_id), case.process_key, now, actor)):
+            failure = svc.runtime.retry(wf, data)
         # A retry that produced what cannot be stored leaves the case in error, as it was.
         version, state, failure, refused = write_step(conn, case, wf, state_after(wf, failure), failure, now)
         if not refused:

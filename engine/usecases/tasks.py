@@ -23,6 +23,7 @@ from engine.storage.persistence import (
 )
 from engine.integrity.changes import data_changes
 from engine.runtime.runner import current_data, start_form_key
+from engine.runtime.steps import StepContext, stepping
 from engine.usecases import intake, issuing
 from engine.usecases.attachments import attachments_of
 from engine.usecases.cases import check_data, load_case_data, outcome_events
@@ -289,7 +290,8 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
         if kind:
             data = dict(data)  # the numbers go into the step's data, not into the caller's dict
         pending = issuing.allocate(svc, conn, kind, each, data, svc.clock()) if kind else []
-        failure = svc.runtime.run_task(wf, task, data)
+        with stepping(StepContext(svc, conn, case.id, row["case_number"], case.process_key, svc.clock(), actor)):
+            failure = svc.runtime.run_task(wf, task, data)
         now = svc.clock()
         version, state, failure, refused = write_step(conn, case, wf, state_after(wf, failure), failure, now)
         if refused:

@@ -12,7 +12,8 @@ from sqlalchemy import bindparam, func, select, update
 
 from engine.storage import models
 from engine.runtime import serializer
-from engine.usecases.cases import outcome_events
+from engine.runtime.steps import StepContext, stepping
+from engine.usecases.cases import case_number, outcome_events
 from engine.errors import Conflict
 from engine.storage.concurrency import bump_versions, versioned_update
 from engine.storage.persistence import (
@@ -207,7 +208,8 @@ def _fire_case(svc: Services, conn, locked, rows: list, now: datetime, writes: _
         conn.execute(_CANCEL_STALE, {"b_ids": stale, "b_now": now})
     if len(stale) == len(rows):
         return 0, len(stale)
-    failure = svc.runtime.fire_timers(wf)
+    with stepping(StepContext(svc, conn, case.id, case_number(conn, case.id), case.process_key, now, None)):
+        failure = svc.runtime.fire_timers(wf)
     after = snapshot(svc.runtime, wf)
     # SpiffWorkflow fires all of a case's due timers at once: a due timer that is gone fired; a cycle
     # timer that fired stays, due again later (project() moves its row).
@@ -223,7 +225,7 @@ def _fire_case(svc: Services, conn, locked, rows: list, now: datetime, writes: _
         return 0, len(stale)
     writes.save_case(case, text, state, failure, now)
     # The gone rows are marked fired by the batch (`writes`), so project() must see them as still waiting.
-    unfired = Snapshot(before.tasks, {tid: v for tid, v in before.timers.items() if tid not in gone})
+    unfired = Snapshot(before.tasks, {tid: v for tid, v in before.timers.items() if tid not in gone}, before.waits)
     project(conn, case.id, case.process_key, unfired, after, now, deadlines=svc.deadlines)
     writes.fired_ids.extend(gone)
     writes.events.extend([event_row(case.id, now, "timer_fired", element_id=before.timers[tid][0], task_id=tid)
