@@ -1,5 +1,5 @@
-"""APScheduler jobs: fire due timers, send deadline alerts and queued mail, refresh closure days, and every night
-verify the tamper-evident history and sign a checkpoint of it."""
+"""APScheduler jobs: fire due timers, deliver queued messages, send deadline alerts and queued mail, refresh closure
+days, and every night verify the tamper-evident history and sign a checkpoint of it."""
 from __future__ import annotations
 
 import logging
@@ -13,7 +13,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine.usecases import closures
+from engine.usecases import closures, messaging
 from engine.usecases import deadline_alerts
 from engine.ops import health
 from engine.mail import notifications
@@ -36,6 +36,7 @@ class SchedulerSettings:
     timer_batch_size: int = timers.TIMER_BATCH_SIZE
     max_timers_per_pass: int = 2_000       # bounds how long a pass (and a clean stop) can take
     max_mail_per_pass: int = 100
+    max_messages_per_pass: int = 500
     audit_checkpoint_hour: int = 23        # office time: verify the history, then sign a checkpoint of it
 
     @classmethod
@@ -58,6 +59,7 @@ class PassResult:
     mail_sent: int = 0
     mail_retried: int = 0
     mail_failed: int = 0
+    messages_delivered: int = 0
 
     def __add__(self, other: "PassResult") -> "PassResult":
         return PassResult(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -65,7 +67,7 @@ class PassResult:
     @property
     def busy(self) -> bool:
         """True if the pass changed anything (so another might find more to do)."""
-        return bool(self.timers_fired or self.alerts_sent or self.mail_sent)
+        return bool(self.timers_fired or self.alerts_sent or self.mail_sent or self.messages_delivered)
 
 
 def run_pass(svc, settings: SchedulerSettings | None = None, stop: threading.Event | None = None) -> PassResult:
@@ -76,10 +78,15 @@ def run_pass(svc, settings: SchedulerSettings | None = None, stop: threading.Eve
     settings = settings or SchedulerSettings()
     stopping = stop.is_set if stop is not None else (lambda: False)
     fired = alerts = mail = None
+    delivered = 0
     try:
         fired = timers.fire_due_timers(svc, settings.max_timers_per_pass, settings.timer_batch_size, stopping)
     except Exception:  # noqa: BLE001 - logged; the next pass tries again
         log.exception("firing timers failed")
+    try:  # what steps queued and did not deliver at once, early messages a case now waits for, expired ones
+        delivered = 0 if stopping() else messaging.deliver_queued(svc, settings.max_messages_per_pass, sweep=True)
+    except Exception:  # noqa: BLE001
+        log.exception("delivering messages failed")
     try:
         alerts = None if stopping() else deadline_alerts.send_due_alerts(svc)
     except Exception:  # noqa: BLE001
@@ -99,7 +106,7 @@ def run_pass(svc, settings: SchedulerSettings | None = None, stop: threading.Eve
     except Exception:  # noqa: BLE001
         log.exception("purging rate-limit windows failed")
     result = PassResult(fired.fired if fired else 0, fired.skipped if fired else 0, alerts or 0,
-                        *((mail.sent, mail.retried, mail.failed) if mail else (0, 0, 0)))
+                        *((mail.sent, mail.retried, mail.failed) if mail else (0, 0, 0)), delivered)
     if result.busy or result.mail_retried or result.mail_failed:
         log.info("pass: %s", result)
     return result

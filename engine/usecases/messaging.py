@@ -377,8 +377,9 @@ def _deliver(svc: Services, conn, message_id: int) -> str:
     except LookupError as exc:
         return _settle(conn, message_id, now, "undeliverable", str(exc))
     query, params = (_WAITS_OF_CASE, {"b_case": named}) if named is not None else (_WAITS, {})
+    # Waits of closed cases are left behind by a supervisor's cancel (the workflow was not stepped): not theirs.
     waits = [w for w in conn.execute(query, {"b_name": row["name"], "b_kind": "message", **params})
-             if _matches(correlation, w)]
+             if w.case_state not in ("completed", "cancelled") and _matches(correlation, w)]
     first = {}  # one catch per case: the one that has waited longest
     for w in waits:
         if w.case_state == "running":

@@ -223,3 +223,32 @@ def test_the_wait_rows_follow_the_workflow(svc):
         [row] = uow.conn.exec_driver_sql(
             f"SELECT element_id, name, keys_json, state FROM message_waits WHERE case_id = {case.id}").all()
     assert (row[0], row[1], orjson.loads(row[2]), row[3]) == ("recibir", "respuesta", {"solicitud": "K"}, "waiting")
+
+
+def test_a_message_for_a_cancelled_case_is_undeliverable_and_one_for_a_suspended_case_waits(svc):
+    deploy_files(svc, {"espera.bpmn": ESPERA})
+    gone = cases.start_case(svc, SYSTEM, "espera", {"ref": "C-1"})
+    paused = cases.start_case(svc, SYSTEM, "espera", {"ref": "S-1"})
+    for case in (gone, paused):
+        tasks.complete_task(svc, SYSTEM, task_id(svc, case.id, "preparar"), {})
+    cases.change_case_state(svc, SYSTEM, gone.id, "cancel", "desistimiento")
+    cases.change_case_state(svc, SYSTEM, paused.id, "suspend", "revisión")
+    to_gone = messaging.post_message(svc, SYSTEM, "respuesta", {"caso": gone.id}, {})
+    to_paused = messaging.post_message(svc, SYSTEM, "respuesta", {"caso": paused.id}, {"dictamen": "tarde"})
+    assert to_gone["state"] == "undeliverable" and gone.number in to_gone["reason"]
+    assert to_paused["state"] == "pending" and paused.number in to_paused["reason"]
+    cases.change_case_state(svc, SYSTEM, paused.id, "resume", "sigue")
+    from engine.ops.scheduler import run_pass
+    assert run_pass(svc).messages_delivered == 1
+    assert ready(svc, paused.id) == ["revisar"] and case_data(svc, paused.id)["dictamen"] == "tarde"
+
+
+def test_an_early_message_not_claimed_in_time_becomes_undeliverable(svc, clock):
+    deploy_files(svc, {"espera.bpmn": ESPERA})
+    cases.start_case(svc, SYSTEM, "espera", {"ref": "T-1"})
+    early = messaging.post_message(svc, SYSTEM, "respuesta", {"solicitud": "T-1"}, {})
+    assert early["state"] == "pending"
+    clock.advance(days=svc.settings.message_pending_days + 1)
+    messaging.deliver_queued(svc, sweep=True)
+    late = messaging.get_message(svc, SYSTEM, early["id"])
+    assert late["state"] == "undeliverable" and late["reason"]
