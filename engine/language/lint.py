@@ -6,6 +6,7 @@ element (an XPath `//*[@id=...]` walks the whole document), so lint grows with t
 """
 from __future__ import annotations
 
+import keyword
 import re
 from typing import Callable, Mapping
 
@@ -14,6 +15,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.errors import Problem
 from engine.messages import msg, one_line
+from engine.language import operators as service_operators
 from engine.language.tree_index import TreeIndex
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -213,6 +215,8 @@ class _Linter:
             self.lint_call_activity(file, ca)
         for task in proc.iter(_q("businessRuleTask")):
             self.lint_business_rule(file, task)
+        for task in proc.iter(_q("serviceTask")):
+            self.lint_service_task(file, task)
 
     def lint_reachable(self, file, el, local, scope):
         if local in ("startEvent", "boundaryEvent") or el.get("triggeredByEvent") == "true" \
@@ -222,11 +226,11 @@ class _Linter:
             self.add(file, el, msg("Ningún flujo de secuencia llega a este elemento (%(kind)s), así que nunca se "
                                    "ejecutará.", kind=_kind(local)), "warning")
 
-    def expression(self, file, el, label, mode, required=False, timer=False):
+    def expression(self, file, el, label, mode, required=False, timer=False, source=None):
         owner = _owner(el)
         what = msg("%(label)s de «%(element)s» (%(kind)s)", label=label, element=owner.get("id"),
                    kind=_kind(_local(owner)))
-        source = el.text or ""
+        source = (el.text or "") if source is None else source
         if not source.strip():
             if required:
                 self.add(file, el, msg("%(what)s está en blanco.", what=what), element_id=owner.get("id"))
@@ -361,6 +365,68 @@ class _Linter:
                                      "no está en ningún archivo DMN de este conjunto de archivos (decisiones "
                                      "disponibles: %(available)s).",
                                      task=task.get("id"), decision=decision, available=known))
+
+    def lint_service_task(self, file, task):
+        """The operator must be declared (engine/language/operators.py), with its required parameters, only its own,
+        each a Python expression the sandbox compiles: SpiffWorkflow checks none of it and fails at run time."""
+        tid = task.get("id")
+        found = task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
+        name = (found.get("id") or "").strip() if found is not None else ""
+        available = ", ".join(o.name for o in service_operators.operators())
+        if not name:
+            self.add(file, task, msg("La tarea de servicio «%(task)s» no indica qué servicio llamar: elija una "
+                                     "operación en el panel de propiedades del modelador (operaciones disponibles: "
+                                     "%(available)s).",
+                                     task=tid, available=available))
+            return
+        op = service_operators.operator(name)
+        if op is None:
+            self.add(file, task, msg("La tarea de servicio «%(task)s» llama a la operación «%(operator)s», que no "
+                                     "existe (operaciones disponibles: %(available)s).",
+                                     task=tid, operator=name, available=available))
+            return
+        result = found.get("resultVariable")
+        if result is not None and result.strip() and (not result.isidentifier() or keyword.iskeyword(result)):
+            self.add(file, found, msg("La variable de resultado «%(variable)s» de la tarea de servicio «%(task)s» no "
+                                      "es un nombre válido (letras, dígitos y _, sin empezar con un dígito).",
+                                      variable=result, task=tid), element_id=tid)
+        given = set()
+        for param in found.iterfind(".//spiffworkflow:parameter", NS):
+            pid = (param.get("id") or "").strip()
+            if not pid:
+                self.add(file, param, msg("Un parámetro de la tarea de servicio «%(task)s» no tiene id.", task=tid),
+                         element_id=tid)
+                continue
+            if op.parameter(pid) is None:
+                self.add(file, param, msg("La operación «%(operator)s» de la tarea de servicio «%(task)s» no recibe "
+                                          "el parámetro «%(parameter)s» (sus parámetros: %(parameters)s).",
+                                          operator=name, task=tid, parameter=pid,
+                                          parameters=", ".join(p.name for p in op.parameters)), element_id=tid)
+                continue
+            if pid in given:
+                self.add(file, param, msg("El parámetro «%(parameter)s» aparece dos veces en la tarea de servicio "
+                                          "«%(task)s».", parameter=pid, task=tid), element_id=tid)
+                continue
+            value = param.get("value")
+            if value is None:  # SpiffWorkflow skips a parameter without value: it is missing
+                continue
+            given.add(pid)
+            if param.get("type") is None:  # SpiffWorkflow's parser fails with a bare KeyError
+                self.add(file, param, msg('El parámetro «%(parameter)s» de la tarea de servicio «%(task)s» no tiene '
+                                          'el atributo type (escriba, por ejemplo, type="any").',
+                                          parameter=pid, task=tid), element_id=tid)
+            label = msg("El parámetro «%(parameter)s»", parameter=pid)
+            if not value.strip():
+                self.add(file, param, msg("%(label)s de «%(task)s» (%(kind)s) está en blanco: escriba una expresión "
+                                          "o quite el parámetro.", label=label, task=tid, kind=_kind("serviceTask")),
+                         element_id=tid)
+                continue
+            self.expression(file, param, label, "eval", source=value)
+        for missing in (p for p in op.parameters if p.required and p.name not in given):
+            self.add(file, task, msg("A la tarea de servicio «%(task)s» (operación «%(operator)s») le falta el "
+                                     "parámetro obligatorio «%(parameter)s»: %(description)s",
+                                     task=tid, operator=name, parameter=missing.name,
+                                     description=missing.description))
 
 
 def _undefined_reference(kind: str, element: str | None, element_kind: str, ref: str) -> str:

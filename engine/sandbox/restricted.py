@@ -13,6 +13,7 @@ evaluated here (engine.sandbox.fast): they can do no such work.
 from __future__ import annotations
 
 import itertools
+import json
 import pickle
 import threading
 
@@ -20,7 +21,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from engine.sandbox import fast as sandbox_fast
-from engine.errors import ScriptError
+from engine.errors import ExpedienteError, ScriptError
+from engine.messages import msg
 from engine.sandbox.guards import _GUARDS, _MODULES, untraced
 from engine.sandbox.policy import SCRIPT_FILENAME, check_script  # noqa: F401 - the sandbox's public names
 from engine.sandbox.pool import DEFAULT_MEMORY_BYTES, DEFAULT_WORKERS, get_pool
@@ -147,6 +149,7 @@ class _SandboxEngine(PythonScriptEngine):
             return super().evaluate(task, expression, external_context)
         except WorkflowTaskException as wte:
             _link(wte, wte.__context__)
+            _name_parameter(wte, task, expression)
             raise
 
     def execute(self, task, script, external_context=None):
@@ -158,6 +161,39 @@ class _SandboxEngine(PythonScriptEngine):
         except Exception as err:
             wte = self.create_task_exec_exception(task, script, err)
             raise wte
+
+    service_handler = None  # what runs service tasks' operators (make_script_engine); None: no operator runs
+
+    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+        """Run a service task's operator with its parameters (SpiffWorkflow's ServiceTask evaluated them in the
+        sandbox already); return its answer as JSON text, which SpiffWorkflow stores under the result variable.
+
+        `service_handler(name, params, element_id=..., task_id=..., data=...)` answers with plain values. Whatever
+        goes wrong (no such operator, a bad parameter, the operator's own failure, an answer JSON cannot carry)
+        stops the task in error with a WorkflowTaskException naming its element, so the case goes to `error` and a
+        retry runs the operator again; SpiffWorkflow's own handler would mask it as a NameError."""
+        element = getattr(task.task_spec, "bpmn_id", None)
+        params = {name: (value.get("value") if isinstance(value, dict) else value)
+                  for name, value in (operation_params or {}).items()}
+        try:
+            if self.service_handler is None:
+                raise ScriptError(msg("no hay operaciones de servicio configuradas en este motor"))
+            answer = self.service_handler(operation_name, params, element_id=element, task_id=str(task.id),
+                                          data=task.data)
+        except WorkflowTaskException:
+            raise
+        except ValueRejected as exc:
+            exc.details["element_id"] = element
+            raise
+        except ExpedienteError as exc:
+            raise _service_failure(task, operation_name, exc.message, exc) from exc
+        except Exception as exc:  # noqa: BLE001 - an operator's bug stops its task, not the request
+            raise _service_failure(task, operation_name, f"{type(exc).__name__}: {exc}"[:500], exc) from exc
+        try:
+            return json.dumps(answer, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise _service_failure(task, operation_name, msg("su respuesta no se puede guardar en el expediente "
+                                                             "(%(error)s)", error=str(exc)[:200]), exc) from exc
 
     def get_error_line_number_and_content(self, script, err):
         line = getattr(err, "_sandbox_line", None)  # the worker's traceback stays in the worker
@@ -175,6 +211,29 @@ class _SandboxEngine(PythonScriptEngine):
         return wte
 
 
+def _service_failure(task, operator, error: str, cause: Exception) -> WorkflowTaskException:
+    message = msg("la operación de servicio «%(operator)s» falló: %(error)s", operator=operator or "?", error=error)
+    wte = WorkflowTaskException(message, task=task, exception=cause)
+    wte.message = message  # what the case's failure says (SpiffWorkflow's str() appends its notes)
+    return wte
+
+
+def _name_parameter(wte, task, expression) -> None:
+    """A service task's parameter that could not be evaluated: say which one, and why, in the failure."""
+    params = getattr(task.task_spec, "operation_params", None)
+    if not isinstance(params, dict):
+        return
+    names = [name for name, p in params.items() if isinstance(p, dict) and p.get("value") == expression]
+    if not names:
+        return
+    cause = wte.__cause__ or wte.__context__
+    error = cause.message if isinstance(cause, ExpedienteError) else (
+        f"{type(cause).__name__}: {cause}" if cause is not None else str(wte))
+    wte.message = msg("no se pudo evaluar el parámetro «%(parameter)s» de la operación de servicio «%(operator)s» "
+                      "(%(expression)s): %(error)s", parameter=names[0], operator=task.task_spec.operation_name,
+                      expression=expression[:100], error=error[:300])
+
+
 def _link(wte: Exception, err: BaseException | None) -> None:
     if isinstance(err, ScriptError) and wte is not err:
         wte.__cause__ = err
@@ -183,7 +242,10 @@ def _link(wte: Exception, err: BaseException | None) -> None:
 
 
 def make_script_engine(helpers=None, time_limit_seconds: float = SCRIPT_TIME_LIMIT_SECONDS,
-                       workers: int = DEFAULT_WORKERS, memory_bytes: int = DEFAULT_MEMORY_BYTES
-                       ) -> PythonScriptEngine:
-    """Return a SpiffWorkflow script engine that runs every script and expression in the sandbox."""
-    return _SandboxEngine(environment=RestrictedEnvironment(helpers, time_limit_seconds, workers, memory_bytes))
+                       workers: int = DEFAULT_WORKERS, memory_bytes: int = DEFAULT_MEMORY_BYTES,
+                       service_handler=None) -> PythonScriptEngine:
+    """Return a SpiffWorkflow script engine that runs every script and expression in the sandbox, and service tasks'
+    operators through `service_handler` (see _SandboxEngine.call_service)."""
+    engine = _SandboxEngine(environment=RestrictedEnvironment(helpers, time_limit_seconds, workers, memory_bytes))
+    engine.service_handler = service_handler
+    return engine
