@@ -99,6 +99,7 @@ bench: install
 	$(BIN)/python bench/audit_verify.py --quick
 	$(BIN)/python bench/audit_export.py --n 3
 	$(BIN)/python bench/audit_record.py
+	$(BIN)/python bench/message_latency.py
 
 clean:
 	rm -rf $(VENV) var

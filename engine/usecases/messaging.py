@@ -33,7 +33,7 @@ from engine.messages import msg
 from engine.runtime.runner import current_data
 from engine.runtime.steps import StepContext, stepping
 from engine.storage import models
-from engine.storage.message_rows import dumps, queue_message
+from engine.storage.message_rows import QUEUED_FLAG, dumps, queue_message
 from engine.storage.persistence import (
     CaseRow, append_events, event_row, load_case_workflow, project, snapshot, state_after, write_step,
 )
@@ -141,10 +141,31 @@ def submit(svc: Services, conn, *, name: str, correlation: dict, payload: dict, 
 @use_case("message.send")
 def post_message(svc: Services, principal: Principal, name, correlation, payload) -> dict:
     """Send a message into the case(s) waiting for it; answers how it went (delivered, pending, undeliverable)."""
+    return _send_now(svc, dict(name=name, correlation=correlation, payload=payload, source="api",
+                               created_by=principal.username))
+
+
+def _send_now(svc: Services, message: dict) -> dict:
+    """Queue a message and deliver it in the same transaction (one commit); if its case keeps changing under it,
+    or delivering fails unexpectedly, it is committed queued instead and the scheduler delivers it."""
+    check_message(message["name"], message["correlation"], message["payload"], message.get("kind", "message"))
+    for _ in range(DELIVERY_TRIES if svc.settings.deliver_messages_at_once else 0):
+        try:
+            with svc.uow() as uow:
+                message_id = submit(svc, uow.conn, **message)
+                uow.conn.info.pop(QUEUED_FLAG, None)  # delivered here; a step it makes may queue others again
+                _deliver(svc, uow.conn, message_id)
+                view = _view(uow.conn, message_id)
+                uow.commit()
+            return view
+        except Conflict:
+            continue
+        except Exception:  # noqa: BLE001 - kept queued: the pass records why it cannot be delivered
+            log.exception("delivering a message at once failed; it is kept queued")
+            break
     with svc.uow() as uow:
-        message_id = submit(svc, uow.conn, name=name, correlation=correlation, payload=payload, source="api",
-                            created_by=principal.username)
-        uow.commit()  # delivered right after this commit (Services.uow), in this thread
+        message_id = submit(svc, uow.conn, **message)
+        uow.commit()
     with svc.uow(write=False) as uow:
         return _view(uow.conn, message_id)
 
@@ -154,15 +175,12 @@ def broadcast_signal(svc: Services, principal: Principal, name, process_key=None
     """Broadcast a signal to every case waiting for it (of one procedure, when `process_key` is given)."""
     if process_key is not None and (not isinstance(process_key, str) or not process_key.strip()):
         raise _problem("process_key", msg("el procedimiento debe ser un texto"))
-    with svc.uow() as uow:
+    with svc.uow(write=False) as uow:
         if process_key is not None and uow.conn.execute(
                 select(_v.c.id).where(_v.c.process_key == process_key).limit(1)).first() is None:
             raise _problem("process_key", msg("no hay ningún procedimiento '%(key)s' publicado", key=process_key))
-        message_id = submit(svc, uow.conn, name=name, correlation={}, payload=payload, source="api",
-                            created_by=principal.username, kind="signal", process_key=process_key)
-        uow.commit()
-    with svc.uow(write=False) as uow:
-        return _view(uow.conn, message_id)
+    return _send_now(svc, dict(name=name, correlation={}, payload=payload, source="api",
+                               created_by=principal.username, kind="signal", process_key=process_key))
 
 
 @use_case("message.manage")
