@@ -96,11 +96,13 @@ class Services:
         if not self.script_helpers:  # rebuilt inside the script workers from the calendar, plazos and clock
             self.script_helpers = OfficeHelpers(lambda: self.calendar, self.settings.plazos, self.clock)
         if self.runtime is None:
+            from engine.usecases.operators import Registry  # service tasks' operators, by name (tests add fakes)
             self.runtime = Runtime(self.script_helpers, self.settings.script_time_limit_seconds,
                                    self.settings.max_task_depth, self.settings.max_engine_steps,
                                    self.settings.max_join_rounds, clock=self.clock,
                                    script_workers=self.settings.script_workers,
-                                   script_memory_bytes=self.settings.script_memory_limit_mb * 2**20)
+                                   script_memory_bytes=self.settings.script_memory_limit_mb * 2**20,
+                                   service_handler=Registry.default())
 
     def uow(self, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self.db, write=write, on_messages=self._deliver_messages if write else None)

@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition, TimerEventDefinition,
 )
@@ -88,9 +89,10 @@ class Runtime:
     def __init__(self, helpers: dict | None = None, script_time_limit_seconds: float = 2.0,
                  max_task_depth: int = 20_000, max_engine_steps: int = MAX_ENGINE_STEPS_PER_ADVANCE,
                  max_join_rounds: int = MAX_JOIN_ROUNDS, clock=None, script_workers: int = DEFAULT_WORKERS,
-                 script_memory_bytes: int = DEFAULT_MEMORY_BYTES):
+                 script_memory_bytes: int = DEFAULT_MEMORY_BYTES, service_handler=None):
         self.script_engine = make_script_engine(helpers if helpers is not None else {}, script_time_limit_seconds,
-                                                script_workers, script_memory_bytes)
+                                                script_workers, script_memory_bytes, service_handler)
+        self.service_handler = service_handler  # service tasks' operators (engine/usecases/operators.py Registry)
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.max_task_depth = max_task_depth
         self.max_engine_steps = max_engine_steps
@@ -219,11 +221,17 @@ class Runtime:
             except StopIteration:
                 return Failure(task.task_spec.bpmn_id, f"the element does not wait for the {kind} '{name}'")
             try:
-                if getattr(definition, "message_var", None) or getattr(definition, "variable", None):
-                    task.internal_data[definition.name] = payload  # its update_task_data moves it there
-                else:
+                named = getattr(definition, "message_var", None) or getattr(definition, "variable", None)
+                if not named:
                     task.data.update(payload)
-                EventDefinition.catch(definition, task, None)  # marks it fired, without correlation checks
+                if isinstance(task.task_spec.event_definition, MultipleEventDefinition):
+                    # An event-based gateway (or a multiple catch) picks its branch from the events it has seen.
+                    seen = task.internal_data.get("seen_events", []) + [BpmnEvent(definition, payload=payload)]
+                    task._set_internal_data(seen_events=seen)
+                else:
+                    if named:
+                        task.internal_data[definition.name] = payload  # its update_task_data moves it there
+                    EventDefinition.catch(definition, task, None)  # marks it fired, without correlation checks
                 task.task_spec._update(task)
             except (SpiffWorkflowException, ExpedienteError) as exc:
                 return Failure(task.task_spec.bpmn_id, _message_of(exc))

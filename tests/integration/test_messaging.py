@@ -252,3 +252,60 @@ def test_an_early_message_not_claimed_in_time_becomes_undeliverable(svc, clock):
     messaging.deliver_queued(svc, sweep=True)
     late = messaging.get_message(svc, SYSTEM, early["id"])
     assert late["state"] == "undeliverable" and late["reason"]
+
+
+PRINCIPAL = diagram("principal", """
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="llamar"/>
+    <bpmn:callActivity id="llamar" calledElement="sub"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="llamar" targetRef="despues"/>
+    <bpmn:userTask id="despues" name="Después"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="despues" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+""")
+SUB = diagram("sub", """
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="esperar"/>
+    <bpmn:intermediateCatchEvent id="esperar"><bpmn:messageEventDefinition messageRef="m_hola"/>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="esperar" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+""", messages='<bpmn:message id="m_hola" name="hola"/>')
+# Whichever comes first: the answer, or 30 days.
+CARRERA = diagram("carrera", """
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="g"/>
+    <bpmn:eventBasedGateway id="g"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="respuesta"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="g" targetRef="plazo"/>
+    <bpmn:intermediateCatchEvent id="respuesta"><bpmn:messageEventDefinition messageRef="m_r"/>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:intermediateCatchEvent id="plazo"><bpmn:timerEventDefinition>
+      <bpmn:timeDuration>"P30D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f4" sourceRef="respuesta" targetRef="leer"/>
+    <bpmn:userTask id="leer" name="Leer"/>
+    <bpmn:sequenceFlow id="f5" sourceRef="leer" targetRef="end"/>
+    <bpmn:sequenceFlow id="f6" sourceRef="plazo" targetRef="reclamar"/>
+    <bpmn:userTask id="reclamar" name="Reclamar"/>
+    <bpmn:sequenceFlow id="f7" sourceRef="reclamar" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+""", messages='<bpmn:message id="m_r" name="respuesta_carrera"/>')
+
+
+def test_a_catch_inside_a_called_subprocess_receives_its_message(svc):
+    deploy_files(svc, {"principal.bpmn": PRINCIPAL, "sub.bpmn": SUB})
+    case = cases.start_case(svc, SYSTEM, "principal")
+    sent = messaging.post_message(svc, SYSTEM, "hola", {"caso": case.id}, {"saludo": "buenos días"})
+    assert sent["state"] == "delivered"
+    assert ready(svc, case.id) == ["despues"] and case_data(svc, case.id)["saludo"] == "buenos días"
+
+
+def test_at_an_event_based_gateway_the_message_takes_its_own_branch_and_cancels_the_timer(svc):
+    deploy_files(svc, {"carrera.bpmn": CARRERA})
+    case = cases.start_case(svc, SYSTEM, "carrera")
+    sent = messaging.post_message(svc, SYSTEM, "respuesta_carrera", {"caso": case.id}, {"texto": "a tiempo"})
+    assert sent["state"] == "delivered"
+    assert ready(svc, case.id) == ["leer"] and case_data(svc, case.id)["texto"] == "a tiempo"
+    with svc.uow(write=False) as uow:
+        states = [r[0] for r in uow.conn.exec_driver_sql(f"SELECT state FROM timers WHERE case_id = {case.id}")]
+    assert states == ["cancelled"]
