@@ -11,6 +11,7 @@ from functools import wraps
 from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from engine.errors import Forbidden, NotFound
+from engine.language import operators as service_operators
 from engine.usecases import drafts
 from web.i18n import localize
 from web.pages import error_page
@@ -44,6 +45,7 @@ def index():
 def editor(process_key: str):
     shown = drafts.modeler_editor(services(), g.user, process_key)
     shown["documents"] = [{**d, "title": localize(d["title"])} for d in shown["documents"]]  # the page's language
+    shown["operators"] = service_operators.as_data(localize)  # what a service task may call, for the panel
     return render_template("modeler/editor.html", **shown, csrf=session.get("csrf", ""))
 
 

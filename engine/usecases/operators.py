@@ -192,10 +192,10 @@ def request_institution(call: Call) -> dict:
         message_name=_text(call, "mensaje"), due_days=_whole(call, "plazo_dias"),
         reminder_days=_wholes(call, "recordatorios"), escalation_group=_text(call, "grupo", required=False),
         subject=_text(call, "asunto", required=False), document_kind=_text(call, "documento", required=False),
-        element_id=call.element_id, actor=step.actor, now=step.now)
+        element_id=call.element_id, actor=step.actor, now=step.now, data=dict(call.data))
     due = answer.get("due_at")
     return {"solicitud": answer.get("id"), "vence": due.isoformat() if hasattr(due, "isoformat") else due,
-            "enlace": answer.get("link")}
+            "enlace": answer.get("link"), "documento": answer.get("document")}
 
 
 BUILT_IN: dict[str, Operation] = {

@@ -348,6 +348,18 @@ export const ES = {
   'Number of working days, or the name of a configured deadline.':
     'Número de días hábiles, o el nombre de un plazo configurado.',
   'Document it issues': 'Documento que emite',
+  'Service operation': 'Operación de servicio',
+  'Operation': 'Operación',
+  'Result variable': 'Variable de resultado',
+  'Where the answer is stored; its shape:': 'Dónde se guarda la respuesta; su forma:',
+  'Required.': 'Obligatorio.',
+  'Optional.': 'Opcional.',
+  'Plain text; start with = to write a Python expression.':
+    'Texto simple; empiece con = para escribir una expresión Python.',
+  'A Python expression over the case data, e.g. a field name or a quoted text.':
+    'Una expresión Python sobre los datos del expediente, por ejemplo el nombre de un campo o un texto entre comillas.',
+  'This operation does not take this parameter: empty it to remove it.':
+    'Esta operación no recibe este parámetro: vacíelo para quitarlo.',
   '(none)': '(ninguno)',
   'One document per item of': 'Un documento por cada elemento de',
   'Optional: a list field of the form; one document is issued for each of its items.':

@@ -16,16 +16,18 @@ import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 const SpiffModule = { __init__: [ 'spiffPropertiesProvider' ], spiffPropertiesProvider: [ 'type', SpiffPropertiesProvider ] };
 
 // options: { container, panel (element for the properties panel), forms: [keys], processes: [keys], documents:
-// [{ key, title }] (the kinds a task may issue), locale (the
+// [{ key, title }] (the kinds a task may issue), operators: [{ name, title, returns, parameters }] (what a service
+// task may call: engine/language/operators.py), locale (the
 // page's <html lang>: "es..." shows the palette, menus and properties panel in Spanish, anything else in English) }
-export function createModeler({ container, panel, forms = [], processes = [], documents = [], locale = 'es' }) {
+export function createModeler({ container, panel, forms = [], processes = [], documents = [], operators = [],
+  locale = 'es' }) {
   return new BpmnModeler({
     container,
     propertiesPanel: { parent: panel },
     additionalModules: [
       BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, SpiffModule, translateModule(locale) ],
     moddleExtensions: { spiffworkflow },
-    spiffworkflow: { forms, processes, documents },
+    spiffworkflow: { forms, processes, documents, operators },
   });
 }
 

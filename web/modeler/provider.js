@@ -9,7 +9,11 @@ import {
 import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 
-import { getBody, getProperty, setBody, setProperty } from './extensions';
+import {
+  getBody, getOperator, getParameter, getProperty, operatorParameters, setBody, setOperator, setParameter,
+  setProperty, setResultVariable,
+} from './extensions';
+import { shownText, typedText } from './service';
 
 const LOW_PRIORITY = 500;
 const TIMER_KINDS = [ 'timeDuration', 'timeDate', 'timeCycle' ];
@@ -184,6 +188,86 @@ function CalledProcess({ element, id, processes }) {
   });
 }
 
+// A service task's operator, from those the engine declares (engine/language/operators.py): [{ name, title,
+// returns, parameters: [{ name, required, description, kind }] }] from the page.
+function operatorLabel(operator) {
+  return operator.title && operator.title !== operator.name ? `${operator.title} (${operator.name})` : operator.name;
+}
+
+function OperatorSelect({ element, id, operators }) {
+  const injector = useService('injector');
+  const translate = useService('translate');
+  const current = () => { const op = getOperator(element); return op ? op.get('id') || '' : ''; };
+  return h(SelectEntry, {
+    element, id, label: translate('Operation'),
+    getValue: current,
+    setValue: (name) => {
+      const declared = operators.find((o) => o.name === name);
+      setOperator(injector, element, name, declared ? declared.parameters.map((p) => p.name) : null);
+    },
+    getOptions: () => {
+      const now = current();
+      const known = operators.some((o) => o.name === now) || !now ? operators : [ { name: now }, ...operators ];
+      return [ { value: '', label: translate('(choose)') }, ...known.map((o) => ({ value: o.name, label: operatorLabel(o) })) ];
+    },
+  });
+}
+
+function ResultVariable({ element, id, returns }) {
+  const injector = useService('injector');
+  const debounce = useService('debounceInput');
+  const translate = useService('translate');
+  const description = returns ? `${translate('Where the answer is stored; its shape:')} ${returns}` : undefined;
+  return h(TextFieldEntry, {
+    element, id, label: translate('Result variable'), description, debounce,
+    getValue: () => { const op = getOperator(element); return op ? op.get('resultVariable') || '' : ''; },
+    setValue: (value) => setResultVariable(injector, element, (value || '').trim()),
+  });
+}
+
+// One parameter: a Python expression; a "text" parameter is edited as plain text (see service.js).
+function ParameterField({ element, id, parameter, unknown }) {
+  const injector = useService('injector');
+  const debounce = useService('debounceInput');
+  const translate = useService('translate');
+  const text = parameter.kind === 'text';
+  const how = text ? translate('Plain text; start with = to write a Python expression.')
+    : translate('A Python expression over the case data, e.g. a field name or a quoted text.');
+  const description = unknown ? translate('This operation does not take this parameter: empty it to remove it.')
+    : [ parameter.description, parameter.required ? translate('Required.') : translate('Optional.'), how ].join(' ');
+  const label = parameter.required ? `${parameter.name} *` : parameter.name;
+  return h(text ? TextAreaEntry : TextFieldEntry, {
+    element, id, label, description, debounce, rows: 2, monospace: !text,
+    getValue: () => (text ? shownText(getParameter(element, parameter.name)) : getParameter(element, parameter.name)),
+    setValue: (value) => setParameter(injector, element, parameter.name,
+      text ? typedText(value) : (value || '').trim()),
+  });
+}
+
+function serviceEntries(element, operators) {
+  const entries = [ entry('spiff-operator', OperatorSelect, isSelectEntryEdited, { operators }) ];
+  const operator = getOperator(element);
+  if (!operator) return entries;
+  const declared = operators.find((o) => o.name === operator.get('id'));
+  entries.push(entry('spiff-result-variable', ResultVariable, isTextFieldEntryEdited,
+    { returns: declared ? declared.returns : '' }));
+  const names = new Set();
+  for (const parameter of declared ? declared.parameters : []) {
+    names.add(parameter.name);
+    entries.push(entry(`spiff-parameter-${parameter.name}`, ParameterField,
+      parameter.kind === 'text' ? isTextAreaEntryEdited : isTextFieldEntryEdited, { parameter }));
+  }
+  // Parameters in the file that the operator does not take (the lint refuses them): shown, to be emptied.
+  for (const found of operatorParameters(operator)) {
+    const name = found.get('id');
+    if (!name || names.has(name)) continue;
+    names.add(name);
+    entries.push(entry(`spiff-parameter-${name}`, ParameterField, isTextFieldEntryEdited,
+      { parameter: { name, required: false, kind: 'expression' }, unknown: true }));
+  }
+  return entries;
+}
+
 // -- groups ---------------------------------------------------------------------------------------------------------
 
 function entry(id, component, isEdited, extra = {}) {
@@ -242,6 +326,10 @@ function groupsFor(element, config, translate) {
   if (is(element, 'bpmn:CallActivity')) {
     groups.push({ id: 'spiff-called', label: translate('Called procedure'), entries: [
       entry('spiff-called', CalledProcess, isSelectEntryEdited, { processes: config.processes || [] }) ] });
+  }
+  if (is(element, 'bpmn:ServiceTask')) {
+    groups.push({ id: 'spiff-service', label: translate('Service operation'),
+      entries: serviceEntries(element, config.operators || []) });
   }
   if (is(element, 'bpmn:BusinessRuleTask')) {
     groups.push({ id: 'spiff-decision', label: translate('Decision (DMN)'), entries: [

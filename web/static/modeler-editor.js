@@ -13,7 +13,7 @@
     timeZone: 'America/Guatemala', dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso)) : '');
 
   const modeler = createModeler({ container: $('canvas'), panel: $('panel'), forms: config.forms,
-    documents: config.documents,
+    documents: config.documents, operators: config.operators,
     locale: document.documentElement.lang,
     processes: config.processes.filter((p) => p !== KEY) });
   let clearPins = () => {};

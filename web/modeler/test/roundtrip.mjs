@@ -227,4 +227,55 @@ for (const bad of [ '', 'no es XML', XML.replace('</bpmn:process>', ''),
   assert.equal(restoreUnknown(bad, dom), bad);
 }
 
-console.log('roundtrip: SpiffWorkflow and foreign extensions survive import and export, unknown ones too');
+// A service task as the properties panel writes it (extensions.js setOperator/setResultVariable/setParameter, with
+// service.js for text parameters): the operator, its result variable and its parameters survive export and import,
+// and a text parameter is the Python string literal of what the supervisor typed.
+const { pythonText, literalText, shownText, typedText } = await import('data:text/javascript;base64,'
+  + readFileSync(join(here, '..', 'service.js')).toString('base64'));
+const TEXTS = [ 'Su trámite', `it's "quoted"`, 'línea 1\nlínea 2\ttab \\ barra \\n', '=no es expresión' ];
+for (const text of TEXTS) {
+  assert.equal(literalText(pythonText(text)), text, `literal of ${JSON.stringify(text)}`);
+}
+for (const text of TEXTS.slice(0, 3)) assert.equal(shownText(typedText(text)), text);
+assert.equal(pythonText(`it's`), `'it\\'s'`);
+assert.equal(literalText('"doble"'), 'doble');
+for (const expression of [ 'nombre', "f'{x}'", "'a' + b", "'\\x41'", "r'a'", "'sin cerrar" ]) {
+  assert.equal(literalText(expression), null, expression);
+}
+assert.equal(typedText('= solicitante.correo'), 'solicitante.correo');
+assert.equal(shownText('solicitante.correo'), '=solicitante.correo');
+assert.equal(typedText('   '), '');
+{
+  const SERVICE = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="${BPMN_NS}" xmlns:spiffworkflow="${SPIFF_NS}" id="d" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="p" isExecutable="true"><bpmn:serviceTask id="aviso" name="Avisar" /></bpmn:process>
+</bpmn:definitions>`;
+  const typed = { para: [ 'expression', 'solicitante_correo' ], asunto: [ 'text', 'Su trámite "listo"' ],
+    cuerpo: [ 'text', "Estimado(a):\nsu trámite está listo.\tGracias, it's done" ] };
+  const loaded = await moddle.fromXML(SERVICE);
+  const serviceTask = loaded.rootElement.rootElements[0].flowElements[0];
+  const operator = moddle.create('spiffworkflow:ServiceTaskOperator', { id: 'enviar_correo', resultVariable: 'aviso' });
+  operator.parameterList = moddle.create('spiffworkflow:Parameters', { parameters: Object.entries(typed).map(
+    ([ id, [ kind, value ] ]) => moddle.create('spiffworkflow:Parameter',
+      { id, type: 'any', value: kind === 'text' ? typedText(value) : value })) });
+  serviceTask.extensionElements = moddle.create('bpmn:ExtensionElements', { values: [ operator ] });
+  const saved = (await moddle.toXML(loaded.rootElement, { format: true })).xml;
+  assert.ok(saved.includes('<spiffworkflow:serviceTaskOperator id="enviar_correo" resultVariable="aviso">'), saved);
+  assert.ok(saved.includes('<spiffworkflow:parameter id="para" type="any" value="solicitante_correo" />'), saved);
+  const doc = new DOMParser().parseFromString(saved, 'text/xml');
+  assert.equal(only(doc, SPIFF_NS, 'parameters').parentNode.localName, 'serviceTaskOperator');
+
+  const again = await moddle.fromXML(hideUnknown(saved, spiffworkflow, dom));
+  assert.deepEqual(again.warnings, []);
+  const [ back ] = again.rootElement.rootElements[0].flowElements[0].extensionElements.values;
+  assert.equal(back.$type, 'spiffworkflow:ServiceTaskOperator');
+  assert.deepEqual([ back.id, back.resultVariable ], [ 'enviar_correo', 'aviso' ]);
+  const params = Object.fromEntries(back.parameterList.parameters.map((p) => [ p.id, [ p.type, p.value ] ]));
+  assert.deepEqual(Object.keys(params), [ 'para', 'asunto', 'cuerpo' ]);
+  assert.deepEqual(params.para, [ 'any', 'solicitante_correo' ]);
+  assert.equal(shownText(params.asunto[1]), typed.asunto[1]);
+  assert.equal(shownText(params.cuerpo[1]), typed.cuerpo[1]);
+  assert.equal(restoreUnknown((await moddle.toXML(again.rootElement, { format: true })).xml, dom), saved);
+}
+
+console.log('roundtrip: SpiffWorkflow and foreign extensions survive import and export, unknown ones too; service tasks with parameters');
