@@ -1,8 +1,9 @@
 """One smorest blueprint per resource noun."""
 from api.resources import (
-    attachments, audit, cases, closures, documents, drafts, groups, lanes, processes, session, tasks, tokens, users,
+    attachments, audit, cases, closures, documents, drafts, groups, lanes, messages, processes, session, tasks, tokens,
+    users,
 )
 
 BLUEPRINTS = [closures.blp, session.blp, processes.blp, cases.blp, tasks.blp, attachments.blp, users.blp, groups.blp,
               lanes.blp, tokens.blp, drafts.blp, documents.blp,
-              audit.blp]
+              audit.blp, messages.blp]

@@ -6,6 +6,7 @@ import itertools
 
 from engine.usecases import attachments
 from engine.usecases import cases
+from engine.usecases import messaging
 from engine.usecases import tasks
 from engine.accounts.auth import create_token, principal_by_username
 from tests.conftest import bpmn_fixture, principal_for
@@ -144,3 +145,8 @@ def scheduler_alive(svc) -> str:
     from engine.ops.health import beat
     beat(svc, "probe-scheduler", svc.clock())
     return "/health"
+
+
+def lost_message(svc) -> int:
+    """A message nothing waits for (kept as undeliverable): what a supervisor retries or discards."""
+    return messaging.post_message(svc, principal_for("admin"), "nadie_lo_espera", {"caso": 1}, {})["id"]

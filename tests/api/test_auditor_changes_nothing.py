@@ -87,7 +87,7 @@ class Office:
                        "document_id": document_id, "code": code, "day": p.closure_day(self.svc),
                        "username": "oficial2", "number": 1, "old": 1, "new": 1, "lang": "en",
                        "filename": "app.css", "token": "x" * 43, "process_key": "five_step",
-                       "draft": p.draft(self.svc)}
+                       "draft": p.draft(self.svc), "message_id": p.lost_message(self.svc)}
         self.token = create_token(self.svc, principal_by_username(self.svc, AUDITOR), "auditoría")["token"]
         p.scheduler_alive(self.svc)  # /health answers 200, not "no scheduler" (503)
         self.session, self.csrf = None, None

@@ -142,6 +142,20 @@ MATRIX = {
                               (401, 201, 201, 201, 201)),
     ("DELETE", "/api/tokens/<id:token_id>"): (lambda x, u: (f"/api/tokens/{p.own_token_id(x.svc, u)}", {}),
                                               (401, 204, 204, 204, 204)),
+    # Messages: supervisors and admins send them and look after those nothing took.
+    ("POST", "/api/messages"): (lambda x, u: ("/api/messages", {"json": {"name": "nadie_lo_espera",
+                                                                         "correlation": {"caso": 1}}}),
+                                (401, 403, 202, 403, 202)),
+    ("POST", "/api/signals"): (lambda x, u: ("/api/signals", {"json": {"name": "cierre_emergencia"}}),
+                               (401, 403, 202, 403, 202)),
+    ("GET", "/api/messages"): (lambda x, u: ("/api/messages", {}), (401, 403, 200, 403, 200)),
+    ("GET", "/api/messages/<id:message_id>"): (lambda x, u: (f"/api/messages/{p.lost_message(x.svc)}", {}),
+                                               (401, 403, 200, 403, 200)),
+    ("POST", "/api/messages/<id:message_id>/retry"): (
+        lambda x, u: (f"/api/messages/{p.lost_message(x.svc)}/retry", {}), (401, 403, 200, 403, 200)),
+    ("POST", "/api/messages/<id:message_id>/discard"): (
+        lambda x, u: (f"/api/messages/{p.lost_message(x.svc)}/discard", {"json": {"reason": "Duplicado"}}),
+        (401, 403, 200, 403, 200)),
     # The auditor's desk: auditors and admins only; a new case first, so every signing has events to sign (201).
     ("GET", "/api/audit/status"): (lambda x, u: ("/api/audit/status", {}), AUDIT_ONLY),
     ("GET", "/api/audit/public-key"): (lambda x, u: ("/api/audit/public-key", {}), AUDIT_ONLY),

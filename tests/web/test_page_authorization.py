@@ -17,7 +17,7 @@ from engine.storage import models
 from engine.storage.documents import store_document
 from engine.mail.notifications import outbox_rows
 from engine.usecases import online_filing
-from tests.api.probes import issued_document
+from tests.api.probes import issued_document, lost_message
 from tests.integration.test_online_filing import laip as filing_intake
 from tests.processes.licencia_walk import DPI_ANA, intake
 from tests.web.conftest import PASSWORD, as_form, csrf_of, login
@@ -210,6 +210,12 @@ MATRIX = {
         lambda o, u: ("/auditoria/integridad/punto-de-control", {}), (LOGIN, 403, 403, MOVED, MOVED, None)),
     ("GET", "/auditoria/accesos", "access log"): (lambda o, u: ("/auditoria/accesos", None),
                                                   (LOGIN, 403, 403, 200, 200, None)),
+    ("GET", "/mensajes", "messages"): (lambda o, u: ("/mensajes", None), (LOGIN, 403, 200, 403, 200, None)),
+    ("POST", "/mensajes/<int:message_id>/reintentar", "retry a message"): (
+        lambda o, u: (f"/mensajes/{lost_message(o.svc)}/reintentar", {}), (LOGIN, 403, MOVED, 403, MOVED, None)),
+    ("POST", "/mensajes/<int:message_id>/descartar", "discard a message"): (
+        lambda o, u: (f"/mensajes/{lost_message(o.svc)}/descartar", {"motivo": "Duplicado"}),
+        (LOGIN, 403, MOVED, 403, MOVED, None)),
     ("GET", "/modelador", "modeler"): (lambda o, u: ("/modelador", None), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>", "editor"): (lambda o, u: ("/modelador/licencia", None),
                                                          (LOGIN, 403, 200, 403, 200, None)),
