@@ -168,3 +168,40 @@ def test_emitir_documento_issues_the_document_for_the_case(svc):
     assert data["oficio"] == {"numero": doc["number"], "codigo": doc["verification_code"], "documento": doc["id"]}
     assert data["documento_oficio"] == {"numero": doc["number"], "codigo": doc["verification_code"]}
     assert doc["number"].startswith("OF-GDCH-")
+
+
+OFICIO = {"oficio_destinatario": "Comisario", "oficio_institucion": "PNC", "oficio_asunto": "Opinión",
+          "oficio_cuerpo": "Se solicita su opinión."}
+
+
+def test_emitir_documento_with_cada_issues_one_per_item(svc):
+    deploy(svc, service("emitir_documento", {"tipo": "'oficio'", "cada": "'destinos'"}, result="oficios"),
+           user("Revisar"), key="oficios")
+    destinos = [{**OFICIO, "oficio_institucion": "PNC"}, {**OFICIO, "oficio_institucion": "CONRED"}]
+    started = cases.start_case(svc, SYSTEM, "oficios", {"destinos": destinos})  # each oficio from its item alone
+    assert started.state == "running", cases.get_case(svc, SYSTEM, started.id)["error_message"]
+    data = cases.case_data(svc, SYSTEM, started.id)
+    with svc.db.connect() as conn:
+        docs = conn.execute(select(models.documents).where(models.documents.c.case_id == started.id)
+                            .order_by(models.documents.c.id)).mappings().all()
+    assert [d["kind"] for d in docs] == ["oficio", "oficio"]
+    assert data["oficios"] == [{"numero": d["number"], "codigo": d["verification_code"], "documento": d["id"]}
+                               for d in docs]
+    assert len({d["number"] for d in docs}) == 2
+
+
+def test_a_document_that_cannot_be_filled_takes_no_number_and_the_retry_issues_the_first(svc):
+    deploy(svc, service("emitir_documento", {"tipo": "'oficio'"}, result="oficio"), user("Revisar"), key="oficio")
+    incomplete = {k: v for k, v in OFICIO.items() if k != "oficio_cuerpo"}
+    started = cases.start_case(svc, SYSTEM, "oficio", incomplete)
+    case = cases.get_case(svc, SYSTEM, started.id)
+    assert (case["state"], case["error_element"]) == ("error", "e0") and "oficio_cuerpo" in case["error_message"]
+    with svc.db.connect() as conn:
+        assert not conn.execute(select(models.documents.c.id)
+                                .where(models.documents.c.case_id == started.id)).all()
+
+    retried = cases.retry_case(svc, principal_for("supervisor1", "supervisor"), started.id,
+                               {"oficio_cuerpo": "Se solicita su opinión."})
+    assert retried["state"] == "running", retried["error_message"]
+    number = cases.case_data(svc, SYSTEM, started.id)["oficio"]["numero"]
+    assert number.endswith("-0001")  # the failed attempt's number was given back with its savepoint
