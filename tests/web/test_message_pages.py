@@ -220,3 +220,18 @@ def test_a_linked_case_out_of_a_clerks_reach_is_not_shown_to_him(office):
 def messaging_links(svc, case_id: int) -> list[dict]:
     with svc.uow(write=False) as uow:
         return messaging.linked_cases(uow.conn, case_id)
+
+
+def test_the_list_filters_by_case_and_name_and_pages_back(office, supervisor):
+    svc, _app = office
+    case_id, pending = early(svc)
+    [task] = task_rows(svc, case_id)
+    tasks.complete_task(svc, CLERK, task["id"], {})  # delivered: now the case's message
+    others = [lost(svc, "filtro_prueba")["id"] for _ in range(3)]
+    by_case = text(supervisor.get(f"/mensajes?estado=todos&caso={case_id}"))
+    assert f'data-message="{pending["id"]}"' in by_case and not any(f'data-message="{i}"' in by_case for i in others)
+    by_name = text(supervisor.get("/mensajes?estado=todos&nombre=filtro_prueba"))
+    assert re.findall(r'data-message="(\d+)"', by_name) == [str(i) for i in sorted(others, reverse=True)]
+    assert "Más antiguos" not in by_name
+    unknown = text(supervisor.get("/mensajes?estado=ninguno&nombre=filtro_prueba"))  # an unknown tab: the default
+    assert 'id="section-undeliverable"' in unknown and 'id="section-pending"' in unknown
