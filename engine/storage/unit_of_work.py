@@ -42,19 +42,21 @@ class UnitOfWork:
     def commit(self) -> None:
         self._tx.commit()
         self._committed = True
-        if self.conn.info.pop(QUEUED_FLAG, False) and self._on_messages is not None:
-            self._on_messages()
 
     def __exit__(self, exc_type, exc, tb):
+        queued = False
         try:
             if not self._committed and self._tx.is_active:
                 self._tx.rollback()
         finally:
-            if self.conn.info.pop(QUEUED_FLAG, False) and self._committed and self._on_messages is not None:
-                self._on_messages()  # committed by the connection's own transaction object, not by commit()
+            queued = self.conn.info.pop(QUEUED_FLAG, False) and self._committed
             self.conn.close()
             if self._claim is not None:
                 idempotency.end_write(self._claim, self._committed)
+        if queued and self._on_messages is not None and exc is None:
+            # After the connection went back to the pool: delivering takes one of its own, and a thread must never
+            # hold two (a burst of posts would exhaust the pool, each thread waiting for a second connection).
+            self._on_messages()
         if isinstance(exc, DBAPIError) and _is_conflict(exc):
             raise _as_conflict(exc) from exc
         return False

@@ -26,11 +26,11 @@ from uuid import UUID
 import orjson
 from sqlalchemy import bindparam, func, or_, select, update
 
-from engine.accounts.permissions import Principal, check_case_visible, use_case
+from engine.accounts.permissions import Principal, use_case
 from engine.errors import Conflict, ExpedienteError, InvalidInput, NotFound
 from engine.integrity.changes import data_changes
 from engine.messages import msg
-from engine.runtime.runner import current_data
+from engine.runtime.runner import current_data, is_process_start
 from engine.runtime.steps import StepContext, stepping
 from engine.storage import models
 from engine.storage.message_rows import QUEUED_FLAG, dumps, queue_message
@@ -257,14 +257,6 @@ def _requeue(svc: Services, principal: Principal, message_id: int, state: str, k
         return _view(uow.conn, message_id)
 
 
-@use_case("case.read")
-def case_messages(svc: Services, principal: Principal, case_id: int) -> dict:
-    """What a case's page shows of its messages: the cases linked to it and the messages it received and sent."""
-    with svc.uow(write=False) as uow:
-        check_case_visible(uow.conn, principal, case_id)
-        return {"links": linked_cases(uow.conn, case_id), "messages": messages_of_case(uow.conn, case_id)}
-
-
 def linked_cases(conn, case_id: int) -> list[dict]:
     """The cases this one spoke with: those it started or continued (derivado), and those that did so to it."""
     out = []
@@ -306,7 +298,7 @@ def _view(conn, message_id: int) -> dict:
         raise NotFound(f"message {message_id} does not exist", message_id=message_id)
     out = _row(row)
     ids = {r.case_id for r in conn.execute(select(_w.c.case_id).where(_w.c.message_id == message_id))}
-    if out["target_case_id"]:
+    if out["target_case_id"] and out["state"] == "delivered":  # else the case it names, not one it reached
         ids.add(out["target_case_id"])
     numbers = _numbers(conn, ids | ({out["source_case_id"]} - {None}))
     out["cases"] = [{"case_id": i, "number": numbers.get(i)} for i in sorted(ids)]
@@ -419,7 +411,7 @@ def _deliver(svc: Services, conn, message_id: int) -> str:
         w = waits[0]
         return _settle(conn, message_id, now, "pending", msg(
             "el expediente %(number)s lo espera, pero está %(state)s: se entregará cuando siga",
-            number=w.number, state=w.case_state))
+            number=w.number, state=w.case_state), w.case_id)
     if named is None:
         try:
             started = _start_by_message(svc, conn, row, payload, now)
@@ -429,7 +421,7 @@ def _deliver(svc: Services, conn, message_id: int) -> str:
         if started is not None:
             return _settle(conn, message_id, now, "delivered", None, started)
     state, reason = _why_not(svc, conn, row["name"], named)
-    return _settle(conn, message_id, now, state, reason)
+    return _settle(conn, message_id, now, state, reason, named)  # the case it names sees it on its page
 
 
 def _named_case(conn, correlation: dict) -> int | None:
@@ -506,7 +498,7 @@ _CATCHING = {"StartEvent", "IntermediateCatchEvent", "BoundaryEvent", "ReceiveTa
 def _message_start(spec, name: str) -> bool:
     """Whether the process itself (not a subprocess) starts with a message start event of this name."""
     for task_spec in spec.task_specs.values():
-        if type(task_spec).__name__ == "StartEvent" and all(i.name == "Start" for i in task_spec.inputs):
+        if is_process_start(task_spec):
             definition = getattr(task_spec, "event_definition", None)
             if type(definition).__name__.endswith("MessageEventDefinition") and definition.name == name:
                 return True

@@ -265,7 +265,7 @@ def test_a_signal_of_another_procedure_reaches_none(office, supervisor):
 def test_the_list_filters_by_state_name_and_case_and_pages_with_before(office, supervisor):
     case_id, number = reaching_the_catch(office, "S-60")
     delivered = post(supervisor, correlation={"caso": case_id}).get_json()["id"]
-    lost = [post(supervisor, name="perdido", correlation={"caso": 1}).get_json()["id"] for _ in range(3)]
+    lost = [post(supervisor, name="perdido", correlation={"caso": 10**6}).get_json()["id"] for _ in range(3)]
     by_state = supervisor.get("/api/messages?state=delivered").get_json()["items"]
     assert delivered in [m["id"] for m in by_state] and not set(lost) & {m["id"] for m in by_state}
     by_name = supervisor.get("/api/messages?name=perdido").get_json()
@@ -356,3 +356,13 @@ def test_only_supervisors_and_admins_send_list_retry_or_discard(office, as_user,
         assert anonymous.open(method, path, json=body).status_code == 401, (method, path)
     assert message(as_user("admin"), lost)["state"] == "undeliverable"
     assert [m["id"] for m in as_user("admin").get("/api/messages").get_json()["items"]] == [lost]
+
+
+def test_a_message_that_names_a_case_shows_under_that_case_before_it_is_delivered(office, supervisor):
+    case_id, number = start(office)
+    early = post(supervisor, correlation={"expediente": number}).get_json()
+    lost = post(supervisor, name="perdido", correlation={"caso": case_id}).get_json()
+    assert (early["state"], lost["state"]) == ("pending", "undeliverable")
+    by_case = supervisor.get(f"/api/messages?case_id={case_id}").get_json()["items"]
+    assert {m["id"] for m in by_case} == {early["id"], lost["id"]}
+    assert early["cases"] == [] and lost["cases"] == []  # named, not reached

@@ -20,8 +20,9 @@ OWNER = principal_for("oficial1", role="clerk", groups=("ventanilla",))
 CASES = 3
 COPIES = 3  # each message posted this many times, all at once
 SENDERS = ("supervisor1", "admin")
-# Posting at once: more than a server process runs (api/cli.py: 4 threads), within the connection pool (15).
-THREADS = 6  # one per copy of each of the two messages
+# Posting at once: every post in its own thread, more threads than the connection pool holds (15): a delivery must
+# never make a thread hold a second connection.
+THREADS = 18  # = CASES x 2 messages x COPIES: one post per thread
 DEADLINE_SECONDS = 60.0
 
 # Two branches, each waiting for its own institution's opinion (keyed by the case), joined before Ventanilla decides.

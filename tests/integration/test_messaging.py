@@ -5,7 +5,7 @@ import orjson
 import pytest
 
 from engine.errors import InvalidInput
-from engine.usecases import cases, messaging, tasks
+from engine.usecases import case_messages, cases, messaging, tasks
 from engine.usecases.deploy import deploy_files
 from tests.conftest import SYSTEM
 from tests.task_rows import task_rows
@@ -173,7 +173,7 @@ def test_bad_messages_are_refused_naming_the_field_and_nothing_is_stored(svc, na
 def test_a_case_starts_another_by_message_and_its_reply_comes_back_linking_both(svc):
     deploy_files(svc, {"consulta.bpmn": CONSULTA, "consultado.bpmn": CONSULTADO})
     asking = cases.start_case(svc, SYSTEM, "consulta", {"pregunta": "¿Es competente?"})
-    [link] = messaging.case_messages(svc, SYSTEM, asking.id)["links"]
+    [link] = case_messages.case_messages(svc, SYSTEM, asking.id)["links"]
     assert link["direction"] == "derivado" and link["kind"] == "started"
     asked = link["case_id"]
     data = case_data(svc, asked)
@@ -182,7 +182,7 @@ def test_a_case_starts_another_by_message_and_its_reply_comes_back_linking_both(
     tasks.complete_task(svc, SYSTEM, task_id(svc, asked, "contestar"), {"texto": "No es competente"})
     assert ready(svc, asking.id) == ["leer"]
     assert case_data(svc, asking.id)["texto"] == "No es competente"
-    kinds = {(l["direction"], l["case_id"]) for l in messaging.case_messages(svc, SYSTEM, asking.id)["links"]}
+    kinds = {(l["direction"], l["case_id"]) for l in case_messages.case_messages(svc, SYSTEM, asking.id)["links"]}
     assert kinds == {("derivado", asked), ("origen", asked)}
     assert "message_sent" in history_kinds(svc, asked) and "message_sent" in history_kinds(svc, asking.id)
 
@@ -190,7 +190,7 @@ def test_a_case_starts_another_by_message_and_its_reply_comes_back_linking_both(
 def test_a_step_that_rolls_back_sends_nothing(svc, monkeypatch):
     deploy_files(svc, {"consulta.bpmn": CONSULTA, "consultado.bpmn": CONSULTADO})
     asking = cases.start_case(svc, SYSTEM, "consulta", {"pregunta": "?"})
-    asked = messaging.case_messages(svc, SYSTEM, asking.id)["links"][0]["case_id"]
+    asked = case_messages.case_messages(svc, SYSTEM, asking.id)["links"][0]["case_id"]
     sent_before = len(messaging.list_messages(svc, SYSTEM)["items"])
 
     def broken(conn, rows):
