@@ -363,11 +363,18 @@ def describe(task) -> HumanTask:
     )
 
 
+def is_process_start(task_spec) -> bool:
+    """A start event of the process itself: it hangs off SpiffWorkflow's implicit 'Start' task, or off the
+    'StartEventSplit' the parser puts there when the process has several start events (e.g. a clerk's intake and
+    a message start; the first to fire cancels the others)."""
+    return type(task_spec).__name__ == "StartEvent" and all(
+        i.name in ("Start", "StartEventSplit") for i in task_spec.inputs)
+
+
 def start_form_key(spec) -> str | None:
     """The intake form named by the process's start event (property `form`), if any."""
     for task_spec in spec.task_specs.values():
-        # The process's own start events hang off SpiffWorkflow's implicit 'Start' task.
-        if type(task_spec).__name__ == "StartEvent" and all(i.name == "Start" for i in task_spec.inputs):
+        if is_process_start(task_spec):
             props = (getattr(task_spec, "extensions", None) or {}).get("properties") or {}
             if props.get("form"):
                 return props["form"]

@@ -49,6 +49,14 @@ class Walk:
         self.id = self.case.id
         self.route: list[str] = []
 
+    @classmethod
+    def of(cls, svc, case_id: int) -> "Walk":
+        """A walk of a case that something else started (a message from another case)."""
+        walk = cls.__new__(cls)
+        walk.svc, walk.id, walk.route = svc, case_id, []
+        walk.case = cases.get_case(svc, SYSTEM, case_id)
+        return walk
+
     def ready(self) -> list[str]:
         """Element ids of the ready human tasks, sorted."""
         return sorted(t["element_id"] for t in task_rows(self.svc, self.id))

@@ -15,6 +15,7 @@ import pytest
 from engine.runtime import serializer
 from engine.errors import FormInvalid
 from engine.storage.persistence import read_case
+from engine.usecases import messaging
 from tests.processes.case_documents import assert_documents
 from tests.processes.driver import Walk, closing, local, office
 from tests.unit.test_validators import make_cui
@@ -330,15 +331,18 @@ def proyectar(walk: Walk) -> Walk:
     return walk
 
 
-def test_not_competent_petition_is_forwarded_by_oficio_and_the_citizen_notified(svc):
+def test_not_competent_petition_opens_the_forwarding_oficio_and_waits_for_it(svc):
+    # The oficio is drafted, signed and sent in the correspondence case the petition opens; the petition waits for
+    # its notice, then notifies the citizen (walked in test_traslado_por_competencia.py).
     walk = start(svc, local(2026, 3, 2, 9), "otro")
     competencia(walk, competente=False)
-    assert walk.ready() == ["peticion_oficio_traslado"]
-    walk.complete("peticion_oficio_traslado", traslado("Registro Nacional de las Personas (RENAP)", "2026-03-04"))
-    assert walk.ready() == ["notificar_interesado"]
-    notify(walk, local(2026, 3, 4, 12))
-    assert walk.state == "completed"
-    assert "peticion_providencia" not in walk.route
+    assert walk.ready() == [] and walk.state == "running"
+    assert walk.data["peticion_fecha_limite"] == closing(2026, 4, 15).isoformat()
+    assert due(walk, "peticion_vence_traslado") == closing(2026, 4, 15)
+    with walk.svc.uow(write=False) as uow:
+        [opened] = messaging.linked_cases(uow.conn, walk.id)
+    assert (opened["process_key"], opened["direction"]) == ("correspondencia_oficial", "derivado")
+    assert "peticion_providencia" not in walk.route and "peticion_oficio_traslado" not in walk.route
 
 
 def test_petition_30_working_day_deadline_with_non_interrupting_alerts_at_days_20_and_25(svc):
