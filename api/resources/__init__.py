@@ -7,3 +7,7 @@ from api.resources import (
 BLUEPRINTS = [closures.blp, session.blp, processes.blp, cases.blp, tasks.blp, attachments.blp, users.blp, groups.blp,
               lanes.blp, tokens.blp, drafts.blp, documents.blp,
               audit.blp, messages.blp]
+
+from api.resources import institutions  # noqa: E402  (institutions that answer by link)
+
+BLUEPRINTS.append(institutions.blp)

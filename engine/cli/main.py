@@ -104,8 +104,10 @@ def user_add(username, role, password, display_name, email, groups):
 
 @main.command("demo-users")
 def demo_users():
-    """Create or reset the demo accounts and print their password."""
+    """Create or reset the demo accounts and print their password; create the office's usual institutions (with
+    placeholder e-mail addresses) that do not exist yet."""
     from engine.accounts.users import add_user, random_password
+    from engine.usecases.institution_records import DEMO_INSTITUTIONS, seed_institutions
     password = os.environ.get("EXPEDIENTE_DEMO_PASSWORD") or random_password()
     svc = cli_services()
     for username, role, name, groups in DEMO_USERS:
@@ -113,6 +115,9 @@ def demo_users():
     click.echo("demo users (password for all: %s):" % password)
     for username, role, _name, groups in DEMO_USERS:
         click.echo(f"  {username:<12} {role:<10} {', '.join(groups)}")
+    created = seed_institutions(svc)
+    click.echo(f"institutions: {', '.join(key for key, *_rest in DEMO_INSTITUTIONS)} "
+               f"({len(created)} new; e-mail addresses are placeholders at example.org)")
 
 
 @main.command("demo-certificate")

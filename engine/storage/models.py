@@ -529,3 +529,50 @@ case_links = Table(
     UniqueConstraint("from_case_id", "to_case_id", "kind", "message_name", name="uq_case_links_pair"),
     Index("ix_case_links_to_case_id", "to_case_id"),
 )
+
+# -- institutions answer by link (engine/usecases/institutions.py) ------------------------------------------------
+# Other institutions (PNC, CONRED, RIC, the property registry, ...) are records, not accounts: they answer a request
+# through a signed, expiring link mailed to them.
+institutions = Table(
+    "institutions", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(40), nullable=False, unique=True),  # slug the diagrams name: "pnc", "conred", "ric"
+    Column("name", String(200), nullable=False),
+    Column("email", String(254), nullable=False),            # where requests and reminders go
+    Column("contact", String(200), nullable=False, default=""),  # the person or post letters are addressed to
+    Column("phone", String(40), nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One request to an institution from a case's step; the institution answers through the link, which carries a
+# secret whose SHA-256 is token_hash (the secret itself is never stored). public_id is what the case's data and the
+# answer's message correlation hold ("solicitud"). state: open | answered | expired | cancelled.
+institution_requests = Table(
+    "institution_requests", metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("public_id", String(40), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("case_id", ForeignKey("cases.id"), nullable=False),
+    Column("institution_id", ForeignKey("institutions.id"), nullable=False),
+    Column("element_id", String(200)),                       # the service task that asked
+    Column("message_name", String(200), nullable=False),     # the message the answer is delivered as
+    Column("subject", String(300), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),           # closing time of the last working day to answer
+    Column("expires_at", UtcDateTime, nullable=False),       # the link works until then (due + grace)
+    Column("reminder_days_json", Text, nullable=False, default="[]"),  # working days before due_at: [3, 1]
+    Column("reminders_sent", Integer, nullable=False, default=0),
+    Column("next_reminder_at", UtcDateTime),                 # None: no reminder left (escalation is by due_at)
+    Column("escalation_group", String(64)),
+    Column("escalated_at", UtcDateTime),
+    Column("answered_at", UtcDateTime),
+    Column("answer_json", Text),                             # {"respuesta", "documentos", ...} as delivered
+    Column("document_id", ForeignKey("documents.id")),       # the oficio issued with the request, if any
+    Column("created_by", String(64)),
+    Index("ix_institution_requests_case_id", "case_id"),
+    Index("ix_institution_requests_state_next_reminder", "state", "next_reminder_at"),
+    Index("ix_institution_requests_state_due", "state", "due_at"),
+)

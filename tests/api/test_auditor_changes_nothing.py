@@ -44,7 +44,7 @@ ALLOWED = {
 # The citizens' pages: open to anyone, signed in or not. The auditor's session must get him no more than an
 # anonymous visitor gets with the same request.
 PUBLIC = {("POST", "/consulta"), ("POST", "/consulta/respuesta"), ("POST", "/tramites/<process_key>"),
-          ("POST", "/tramites/confirmar/<token>"), ("POST", "/verificar/<code>")}
+          ("POST", "/tramites/confirmar/<token>"), ("POST", "/verificar/<code>"), ("POST", "/responder/<token>")}
 # table -> columns that may change (None: the whole table), and why.
 UNCHANGED_EXCEPT = {
     "access_log": None,            # what he viewed and exported, logged
@@ -88,6 +88,7 @@ class Office:
                        "username": "oficial2", "number": 1, "old": 1, "new": 1, "lang": "en",
                        "filename": "app.css", "token": "x" * 43, "process_key": "five_step",
                        "draft": p.draft(self.svc), "message_id": p.lost_message(self.svc)}
+        self.values["key"] = "pnc"  # an institution (none exists here: reading one answers 404, changing it 403)
         self.token = create_token(self.svc, principal_by_username(self.svc, AUDITOR), "auditoría")["token"]
         p.scheduler_alive(self.svc)  # /health answers 200, not "no scheduler" (503)
         self.session, self.csrf = None, None

@@ -8,6 +8,7 @@ from api.resources import BLUEPRINTS
 from api.security import permission_of
 from engine.accounts.permissions import RULES
 from engine.audit.checkpoints import create_checkpoint
+from engine.usecases.institution_records import seed_institutions
 from tests.api import probes as p
 from tests.api.conftest import PASSWORD, ROLE_USERS, Client, token_for
 
@@ -156,6 +157,16 @@ MATRIX = {
     ("POST", "/api/messages/<id:message_id>/discard"): (
         lambda x, u: (f"/api/messages/{p.lost_message(x.svc)}/discard", {"json": {"reason": "Duplicado"}}),
         (401, 403, 200, 403, 200)),
+    # Institutions that answer by link: everyone reads them, admins keep them.
+    ("GET", "/api/institutions"): (lambda x, u: ("/api/institutions", {}), (401, 200, 200, 200, 200)),
+    ("POST", "/api/institutions"): (
+        lambda x, u: ("/api/institutions", {"json": {"key": p.unique("inst_"), "name": "Ministerio Público",
+                                                     "email": "fiscalia@example.org"}}), (401, 403, 403, 403, 201)),
+    ("GET", "/api/institutions/<name:key>"): (lambda x, u: (f"/api/institutions/{institution(x.svc)}", {}),
+                                              (401, 200, 200, 200, 200)),
+    ("PATCH", "/api/institutions/<name:key>"): (
+        lambda x, u: (f"/api/institutions/{institution(x.svc)}", {"json": {"phone": "7839-0000"}}),
+        (401, 403, 403, 403, 200)),
     # The auditor's desk: auditors and admins only; a new case first, so every signing has events to sign (201).
     ("GET", "/api/audit/status"): (lambda x, u: ("/api/audit/status", {}), AUDIT_ONLY),
     ("GET", "/api/audit/public-key"): (lambda x, u: ("/api/audit/public-key", {}), AUDIT_ONLY),
@@ -171,6 +182,12 @@ MATRIX = {
     ("GET", "/api/audit/cases/<id:case_id>/export"): (
         lambda x, u: (f"/api/audit/cases/{p.new_case(x.svc)}/export", {}), AUDIT_ONLY),
 }
+
+
+def institution(svc) -> str:
+    """The key of an institution that exists (the office's usual ones, created once)."""
+    seed_institutions(svc)
+    return "pnc"
 
 
 # A clerk of another group (juridico1) asks for the cases, tasks and attachments of OWNER's group: those of the

@@ -16,7 +16,7 @@ from engine.documents.codes import verification_code
 from engine.storage import models
 from engine.storage.documents import store_document
 from engine.mail.notifications import outbox_rows
-from engine.usecases import online_filing
+from engine.usecases import institution_records as records, institutions, online_filing
 from tests.api.probes import issued_document, lost_message
 from tests.integration.test_online_filing import laip as filing_intake
 from tests.processes.licencia_walk import DPI_ANA, intake
@@ -110,6 +110,17 @@ def pending_filing(office: Office) -> str:
     return re.search(r"/tramites/confirmar/(\S+)", body).group(1)
 
 
+def reply_token(office: Office) -> str:
+    """The token of the link of a new request to the PNC (each call its own, so no row answers another's)."""
+    records.seed_institutions(office.svc)
+    case_id = office.case()
+    with office.svc.uow() as uow:
+        asked = institutions.request_reply(office.svc, uow.conn, case_id=case_id, institution_key="pnc",
+                                           message_name="opinion_pnc", due_days=5, now=office.svc.clock())
+        uow.commit()
+    return asked["link"].rsplit("/", 1)[1]
+
+
 def document_id(office: Office) -> int:
     """The id of the document stored_document stored (in a case the clerk's group reaches, the outsider's not)."""
     code = stored_document(office)
@@ -195,6 +206,10 @@ MATRIX = {
         lambda o, u: (f"/tramites/confirmar/{pending_filing(o)}", None), (200, 200, 200, 200, 200, None)),
     ("POST", "/tramites/confirmar/<token>", "confirm an online filing"): (
         lambda o, u: (f"/tramites/confirmar/{pending_filing(o)}", {}), (200, 200, 200, 200, 200, None)),
+    ("GET", "/responder/<token>", "an institution's reply form"): (
+        lambda o, u: (f"/responder/{reply_token(o)}", None), (200, 200, 200, 200, 200, None)),
+    ("POST", "/responder/<token>", "an institution's reply"): (
+        lambda o, u: (f"/responder/{reply_token(o)}", {"respuesta": "Sin objeción."}), (200, 200, 200, 200, 200, None)),
     ("GET", "/auditoria", "audit search"): (lambda o, u: ("/auditoria", None), (LOGIN, 403, 403, 200, 200, None)),
     ("GET", "/auditoria/expedientes/<int:case_id>", "a case's audit record"): (
         lambda o, u: (f"/auditoria/expedientes/{o.case()}", None), (LOGIN, 403, 403, 200, 200, 403)),
