@@ -32,6 +32,15 @@ EVENT_LABELS = {
     "retried": lazy_gettext("Reintento"), "case_suspended": lazy_gettext("Expediente suspendido"),
     "case_resumed": lazy_gettext("Expediente reanudado"), "case_cancelled": lazy_gettext("Expediente anulado"),
     "case_completed": lazy_gettext("Expediente concluido"),
+    "message_received": lazy_gettext("Mensaje recibido"),
+    "message_sent": lazy_gettext("Mensaje enviado"),
+    "message_retried": lazy_gettext("Mensaje reintentado"),
+    "message_discarded": lazy_gettext("Mensaje descartado"),
+    "institution_requested": lazy_gettext("Solicitud enviada a una institución"),
+    "institution_reminder": lazy_gettext("Recordatorio a una institución"),
+    "institution_escalated": lazy_gettext("Solicitud a una institución vencida"),
+    "institution_request_expired": lazy_gettext("Enlace de respuesta vencido"),
+    "institution_answered": lazy_gettext("Respuesta de una institución recibida"),
 }
 PAGE_ROWS = 50
 # The CSV's column names (stable, for spreadsheets and scripts), one per audit_streams.EVENT_FIELDS column.

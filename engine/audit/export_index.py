@@ -23,7 +23,17 @@ KIND_LABELS = {
     "task_released": "Tarea liberada", "task_assigned": "Tarea asignada", "timer_fired": "Plazo vencido",
     "escalated": "Escalado", "document_issued": "Documento emitido", "attachment_added": "Anexo agregado",
     "case_completed": "Expediente concluido", "error": "Error", "retried": "Reintentado",
-    "suspended": "Suspendido", "resumed": "Reanudado", "cancelled": "Anulado",
+    "case_suspended": "Expediente suspendido", "case_resumed": "Expediente reanudado",
+    "case_cancelled": "Expediente anulado",
+    "message_received": "Mensaje recibido",
+    "message_sent": "Mensaje enviado",
+    "message_retried": "Mensaje reintentado",
+    "message_discarded": "Mensaje descartado",
+    "institution_requested": "Solicitud enviada a una institución",
+    "institution_reminder": "Recordatorio a una institución",
+    "institution_escalated": "Solicitud a una institución vencida",
+    "institution_request_expired": "Enlace de respuesta vencido",
+    "institution_answered": "Respuesta de una institución recibida",
 }
 CSV_COLUMNS = ("seccion", "numero", "fecha", "actor", "tipo", "elemento", "detalle", "sha256")
 

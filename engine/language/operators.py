@@ -69,8 +69,8 @@ _OPERATORS: dict[str, Operator] = _declare(
          Parameter("mensaje", True, msg("Nombre del mensaje con el que llega la respuesta al expediente; una "
                                         "tarea de recepción lo espera."), TEXT),
          Parameter("plazo_dias", True, msg("Días hábiles que tiene la institución para responder."), EXPRESSION),
-         Parameter("recordatorios", False, msg("Opcional: días hábiles, contados desde la solicitud, en que se le "
-                                               "recuerda (una lista, por ejemplo [3, 5])."), EXPRESSION),
+         Parameter("recordatorios", False, msg("Opcional: a cuántos días hábiles del vencimiento se le recuerda "
+                                               "(una lista, por ejemplo [5, 2]; por omisión, 2)."), EXPRESSION),
          Parameter("grupo", False, msg("Opcional: grupo al que se avisa si vence el plazo sin respuesta."), TEXT),
          Parameter("documento", False, msg("Opcional: clase de documento que se emite con la solicitud (por "
                                            "ejemplo 'oficio')."), TEXT),

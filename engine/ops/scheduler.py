@@ -13,7 +13,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine.usecases import closures, messaging
+from engine.usecases import closures, institutions, messaging
 from engine.usecases import deadline_alerts
 from engine.ops import health
 from engine.mail import notifications
@@ -87,6 +87,11 @@ def run_pass(svc, settings: SchedulerSettings | None = None, stop: threading.Eve
         delivered = 0 if stopping() else messaging.deliver_queued(svc, settings.max_messages_per_pass, sweep=True)
     except Exception:  # noqa: BLE001
         log.exception("delivering messages failed")
+    try:  # institutions' reply links: reminders before their due date, escalation after it, expiry
+        if not stopping():
+            institutions.remind_and_escalate(svc)
+    except Exception:  # noqa: BLE001
+        log.exception("institution reminders failed")
     try:
         alerts = None if stopping() else deadline_alerts.send_due_alerts(svc)
     except Exception:  # noqa: BLE001
