@@ -7,7 +7,8 @@ import re
 from typing import Callable
 
 from tests.e2e.chromium import new_page
-from tests.processes.licencia_walk import OFICIOS_OPINION, RESOLUTION_DRAFT, intake, iso, local
+from tests.processes.driver import Walk
+from tests.processes.licencia_walk import RESOLUTION_DRAFT, intake, iso, local, opinion
 from tests.task_rows import task_rows
 from tests.web.conftest import as_form
 
@@ -15,15 +16,8 @@ from tests.web.conftest import as_form
 STEPS = {
     "emitir_constancia": ("ventanilla1", {"constancia_entrega": "ventanilla", "constancia_folios": 12}),
     "revisar_completitud": ("ventanilla1", {"completo": True}),
-    # One oficio (the form shows one row; the PNC's): the system numbers it.
-    "solicitar_opiniones": ("tramite1", {"oficios_opinion": OFICIOS_OPINION[:1],
-                                         "opiniones_fecha_solicitud": iso(local(2026, 3, 30, 11))}),
-    "registrar_opinion_pnc": ("tramite1", {"opinion_pnc_referencia": "OF-PNC-7",
-                                           "opinion_pnc_fecha": iso(local(2026, 3, 30, 12)),
-                                           "opinion_pnc_sentido": "favorable"}),
-    "registrar_opinion_coordinador": ("tramite1", {"opinion_coordinador_referencia": "OF-COORD-7",
-                                                   "opinion_coordinador_fecha": iso(local(2026, 3, 30, 12)),
-                                                   "opinion_coordinador_sentido": "favorable"}),
+    # The opinions are asked by the diagram's service tasks and answered on their reply links (walk_to_certificate
+    # answers them when the case waits for them; the reply page has its own browser walk).
     "elaborar_dictamen": ("juridico1", {
         "dictamen_sentido": "favorable",
         "dictamen_antecedentes": "Solicitud presentada con el plan de seguridad y la licencia de sonido.",
@@ -82,6 +76,12 @@ def walk_to_certificate(browser, base: str, svc, case_id: int, number: str, page
     walked: list[str] = []
     while not walked or walked[-1] != LAST_STEP:
         open_tasks = task_rows(svc, case_id)
+        if not open_tasks:  # waiting for the institutions' opinions: they answer on their links
+            waiting_on = Walk.of(svc, case_id)
+            for who in ("pnc", "coordinador"):
+                if waiting_on.data.get(f"requiere_opinion_{who}"):
+                    opinion(waiting_on, who)
+            open_tasks = task_rows(svc, case_id)
         assert open_tasks, f"the case has no ready task after {walked}"
         task = open_tasks[0]
         username, data = STEPS[task["element_id"]]

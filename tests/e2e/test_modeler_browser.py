@@ -120,8 +120,8 @@ def test_supervisor_changes_the_licence_and_publishes_while_running_cases_keep_t
     assert cases.get_case(svc, SYSTEM, meanwhile.id)["process_version"] == 1  # nothing was published
 
     # Clicking the listed problem selects the task again; fix it and publish with the comment.
-    page.click('.djs-element[data-element-id="registrar_opinion_pnc"]')  # look elsewhere first
-    page.wait_for_selector('.bio-properties-panel-header-label:has-text("Registrar opinión de la PNC")')
+    page.click('.djs-element[data-element-id="recibir_opinion_pnc"]')  # look elsewhere first
+    page.wait_for_selector('.bio-properties-panel-header-label:has-text("Recibir la opinión de la PNC")')
     problem.click()
     page.wait_for_selector(f'.bio-properties-panel-header-label:has-text("{NEW_NAME}")')
     panel_entry(page, "spiff-form", "spiff-form").select_option(FORM)

@@ -20,6 +20,7 @@ from engine.usecases import cases, tasks, tracking
 from engine.usecases.attachments import AttachmentRefused, AttachmentStore, AttachmentTooLarge
 from engine.usecases.cases import TRACKING_ALPHABET
 from engine.usecases.deploy import deploy_files, read_paths
+from engine.usecases.institution_records import seed_institutions
 from engine.usecases.lanes import apply_lane_files
 from tests.conftest import make_services, principal_for
 from tests.processes import licencia_walk as lic
@@ -97,7 +98,9 @@ def test_the_stages_of_a_licence_along_its_whole_walk(svc):
     lic.verify_fix(walk)
     shown = follow(walk)
     assert shown["stage"] == "en_analisis" and shown["waiting_on_citizen"] is False
-    assert texts(shown)[-1] == "La oficina verificó lo que usted presentó para cumplir el previo."
+    # Found complete, the file went on at once: the opinions were asked by oficio (one to the PNC, one to CONRED).
+    assert texts(shown)[-3:] == ["La oficina verificó lo que usted presentó para cumplir el previo.",
+                                 *["La oficina envió un oficio a otra institución sobre su solicitud."] * 2]
     lic.request_opinions(walk, local(2026, 4, 13, 10))
     lic.opinion(walk, "pnc", local(2026, 4, 14, 10))
     lic.opinion(walk, "coordinador", local(2026, 4, 14, 11))
@@ -285,7 +288,7 @@ def test_a_previo_answered_online_stops_the_deadline_and_waits_on_the_clerks_ver
     walk.at(closing(2026, 4, 16) + ONE_MINUTE)
     assert walk.ready() == ["verificar_subsanacion"] and walk.history().count("timer_fired") == 0
     lic.verify_fix(walk, complete=True)
-    assert walk.ready() == ["solicitar_opiniones"] and walk.data["expediente_completo"] is True
+    assert walk.ready() == [] and walk.data["expediente_completo"] is True  # the opinions were asked
     assert follow(walk)["stage"] == "en_analisis"
 
 
@@ -327,12 +330,13 @@ def test_a_case_started_before_the_verification_goes_on_as_its_version_says(data
     try:
         deploy_files(svc, {**read_paths([PROCESSES]), "comun_revision_completitud.bpmn": before_the_verification()})
         apply_lane_files(svc, [PROCESSES])
+        seed_institutions(svc)  # the licence asks the PNC and CONRED for their opinions
         walk = at_previo(svc)
         deploy_files(svc, read_paths([PROCESSES]))  # today's diagrams: new cases get the verification
         assert walk.task("recibir_subsanacion")["form_key"] == "subsanacion"
         svc.clock.now = local(2026, 4, 8, 15, 42)
         answer(walk, store)
-        assert walk.ready() == ["solicitar_opiniones"]
+        assert walk.ready() == [] and walk.data["solicitud_pnc"]["solicitud"]  # the opinions were asked
         assert walk.data["subsanacion_completa"] is True and walk.data["expediente_completo"] is True
         assert [s for (e, _d, s) in walk.timers() if e == "vence_subsanacion"] == ["cancelled"]
         newer = at_previo(svc)

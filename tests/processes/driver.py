@@ -13,6 +13,7 @@ from engine.usecases import tasks
 from engine.usecases import timers
 from engine.usecases.cases import OFFICE_TZ
 from engine.usecases.deploy import deploy_files, read_paths
+from engine.usecases.institution_records import seed_institutions
 from engine.usecases.lanes import apply_lane_files
 from tests.conftest import SYSTEM, make_services, principal_for
 from tests.task_rows import task_rows
@@ -23,10 +24,11 @@ PROCESSES = ROOT / "processes"
 
 
 def office(url: str, clock, **settings):
-    """Services with the real forms and every procedure in processes/ deployed, lanes mapped."""
+    """Services with the real forms and every procedure in processes/ deployed, lanes mapped, institutions kept."""
     svc = make_services(url, clock, **settings)  # the app's forms: "not in the past" by the fake clock
     deploy_files(svc, read_paths([PROCESSES]), actor="tests")
     apply_lane_files(svc, [PROCESSES])
+    seed_institutions(svc)  # the PNC, CONRED, RIC, the property registry: the diagrams ask them by key
     return svc
 
 

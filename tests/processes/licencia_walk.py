@@ -21,16 +21,10 @@ def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-# The opinion requests: one oficio to the PNC, one to the risk coordinator (documentEach: one document each).
-OFICIOS_OPINION = [
-    {"oficio_destinatario": "Comisario Julio Sicán", "oficio_cargo": "Jefe de la Comisaría 71",
-     "oficio_institucion": "Policía Nacional Civil", "oficio_asunto": "Solicitud de opinión sobre la actividad",
-     "oficio_cuerpo": "Solicito su opinión sobre el orden público y la seguridad del evento.",
-     "oficio_plazo_respuesta": "2026-04-08"},
-    {"oficio_destinatario": "Marta Boc", "oficio_institucion": "Coordinadora Municipal para la Reducción de Desastres",
-     "oficio_asunto": "Solicitud de opinión sobre gestión de riesgo",
-     "oficio_cuerpo": "Solicito su opinión sobre el plan de seguridad del evento."},
-]
+# The opinions are asked by the diagram's service tasks (solicitar_institucion: an oficio and a reply link to
+# each institution, kept as records by key) and come back through those links: WHO names the branch, its
+# institution and the answer's data field.
+WHO = {"pnc": ("solicitud_pnc", "opinion_pnc"), "coordinador": ("solicitud_coordinador", "opinion_conred")}
 # What the legal adviser drafts for the resolution; the Governor's form has the same fields.
 RESOLUTION_DRAFT = {
     "resolucion_considerandos": ["Que la solicitud cumple los requisitos legales del tipo de licencia.",
@@ -113,15 +107,23 @@ def fix(walk: Walk, received: datetime, complete: bool = True) -> Walk:
     return verify_fix(present_fix(walk, received), complete)
 
 
-def request_opinions(walk: Walk, sent: datetime) -> Walk:
-    return walk.complete("solicitar_opiniones", {"oficios_opinion": OFICIOS_OPINION,
-                                                 "opiniones_fecha_solicitud": iso(sent)})
+def request_opinions(walk: Walk, sent: datetime | None = None) -> Walk:
+    """The opinions were asked when the file was found complete (no clerk's step since the requests went to
+    service tasks): the case waits for the answers of the institutions the table names. `sent` is ignored."""
+    data = walk.data
+    for who, (request, _answer) in WHO.items():
+        if data.get(f"requiere_opinion_{who}"):
+            assert data[request]["solicitud"].startswith("SOL-"), (who, data.get(request))
+    return walk
 
 
-def opinion(walk: Walk, who: str, received: datetime, sentido: str = "favorable") -> Walk:
-    return walk.complete(f"registrar_opinion_{who}", {f"opinion_{who}_referencia": f"OF-{who.upper()}-7",
-                                                      f"opinion_{who}_fecha": iso(received),
-                                                      f"opinion_{who}_sentido": sentido})
+def opinion(walk: Walk, who: str, received: datetime | None = None, sentido: str = "favorable") -> Walk:
+    """The institution answers on its reply link (now, by the walk's clock; `received` only words the answer)."""
+    from tests.processes.institution_walk import reply
+    when = f" (oficio del {received:%d/%m/%Y})" if received else ""
+    reply(walk, WHO[who][0], f"Opinión {sentido.replace('_', ' ')}{when} sobre la seguridad del evento.")
+    assert walk.data[WHO[who][1]]["institucion"] == {"pnc": "pnc", "coordinador": "conred"}[who]
+    return walk
 
 
 def dictamen(walk: Walk, sentido: str = "favorable") -> Walk:
@@ -173,10 +175,11 @@ def resolve_appeal(walk: Walk, decision: str) -> Walk:
 
 
 def to_opinions(walk: Walk) -> Walk:
-    """Receipt and a complete file: the case waits for the opinion requests."""
+    """Receipt and a complete file: the opinions are asked at once and the case waits for them."""
     receive(walk)
     review(walk)
-    assert walk.ready() == ["solicitar_opiniones"]
+    asked = [who for who in WHO if walk.data.get(f"requiere_opinion_{who}")]
+    assert walk.ready() == ([] if asked else ["elaborar_dictamen"])
     return walk
 
 

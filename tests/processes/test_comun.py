@@ -17,6 +17,7 @@ from tests.conftest import SYSTEM, principal_for
 from tests.documents_helpers import pdf_text
 from tests.processes.case_documents import assert_documents
 from tests.processes.driver import PROCESSES, office
+from tests.processes.institution_walk import waits
 from tests.processes.licencia_walk import (
     RESOLUTION_DRAFT, closing, dictamen, due, fix, issue_previo, local, opinion, present_fix, receive,
     request_opinions, review, sign, start, verify_fix,
@@ -42,16 +43,24 @@ def submit(walk, element_id: str, data: dict):
     return refused.value
 
 
+def opinions_asked(walk) -> bool:
+    """The licence went on past the review: its service tasks asked the PNC and CONRED, whose answers it awaits."""
+    return sorted(w[0] for w in waits(walk.svc, walk.id) if w[2] == "waiting") == \
+        ["recibir_opinion_coordinador", "recibir_opinion_pnc"]
+
+
 # -- comun_revision_completitud: each branch ---------------------------------------------------------
 
 def test_complete_file_goes_on_without_a_previo(svc):
     walk = receive(start(svc, at=local(2026, 3, 30, 9)))
     assert walk.task("revisar_completitud")["candidate_group"] == "ventanilla"
     review(walk, complete=True)
-    assert walk.ready() == ["solicitar_opiniones"]
+    assert walk.ready() == [] and opinions_asked(walk)  # the licence goes on: it asks the opinions
     data = walk.data
     assert data["expediente_completo"] is True and data["archivado_por_falta"] is False
-    assert "documento_previo" not in data and walk.timers() == []
+    # No previo, no subsanación deadline: the only timers are the opinions' (due 5 working days later).
+    assert "documento_previo" not in data and {e for (e, _d, _s) in walk.timers()} == {"vence_opinion_pnc",
+                                                                                     "vence_opinion_coordinador"}
 
 
 def test_previo_fixed_on_the_last_day_goes_on(svc):
@@ -69,7 +78,7 @@ def test_previo_fixed_on_the_last_day_goes_on(svc):
     walk.at(closing(date(2026, 4, 16)))
     assert walk.ready() == ["verificar_subsanacion"] and walk.history().count("timer_fired") == 0
     verify_fix(walk, complete=True)
-    assert walk.ready() == ["solicitar_opiniones"]
+    assert walk.ready() == [] and opinions_asked(walk)
     data = walk.data
     assert data["expediente_completo"] is True and data["archivado_por_falta"] is False
     assert data["subsanacion_vence"] == closing(date(2026, 4, 15)).isoformat()
@@ -79,7 +88,9 @@ def test_previo_fixed_on_the_last_day_goes_on(svc):
                      ("previo", "PRE-GDCH-2026-0001", ["Licencia municipal de sonido",
                                                        "Código Municipal, Decreto 12-2002", "Decreto 5-2021",
                                                        "10 días hábiles", "se archivará",
-                                                       cases.get_case(svc, SYSTEM, walk.id)["tracking_code"]]))
+                                                       cases.get_case(svc, SYSTEM, walk.id)["tracking_code"]]),
+                     # The licence went on: the opinion requests' oficios (to the PNC and CONRED).
+                     ("oficio", "OF-GDCH-2026-0001", []), ("oficio", "OF-GDCH-2026-0002", []))
 
 
 def test_previo_not_answered_in_time_archives_the_file(svc):

@@ -163,7 +163,14 @@ def test_every_intake_form_with_an_email_field_declares_exactly_one_citizen_addr
 # Forms no diagram of today uses, kept for what was published with them: `subsanacion` received the fix with the
 # clerk's verdict in one task (comun_revision_completitud before verificar_subsanacion); its cases keep it with their
 # version, and a diagram of that time still passes the modeler's check that its forms exist in forms/.
-RETIRED_FORMS = {"subsanacion"}
+# What institutions answered, typed by a clerk, and the oficios that asked them, drafted by one, before they were
+# asked by a service task (solicitar_institucion) and answered by link: oficio_consulta and
+# oficio_respuesta_institucion (D1's consultation); mediacion_oficios_certificacion, mediacion_certificaciones and
+# mediacion_reiteracion (the mediation's certificates from the RIC and the property registry);
+# licencia_solicitud_opiniones, licencia_opinion_pnc and licencia_opinion_coordinador (the licence's opinions).
+RETIRED_FORMS = {"subsanacion", "oficio_consulta", "oficio_respuesta_institucion", "mediacion_oficios_certificacion",
+                 "mediacion_certificaciones", "mediacion_reiteracion", "licencia_solicitud_opiniones",
+                 "licencia_opinion_pnc", "licencia_opinion_coordinador"}
 
 
 def test_every_form_file_is_used_by_some_diagram():

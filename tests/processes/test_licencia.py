@@ -19,9 +19,11 @@ from engine.usecases.deploy import deploy_files, read_paths
 from engine.documents.codes import parse_verification_code
 from engine.errors import FormInvalid
 from forms.validators import FORMAT_MESSAGES
-from tests.conftest import principal_for
+from engine.usecases import messaging
+from tests.conftest import SYSTEM, principal_for
 from tests.processes.case_documents import assert_documents
 from tests.processes.driver import PROCESSES, office, Walk
+from tests.processes.institution_walk import reply, waits
 from tests.processes.licencia_walk import (
     DPI_ANA, appeal, certificate, closing, dictamen, due, intake,  local, notify, opinion, receive,
     request_opinions, resolve_appeal, review, sign, start, to_opinions,
@@ -38,12 +40,18 @@ def licence_code(data: dict) -> str:
     return code
 
 
+def waiting(walk: Walk) -> set[str]:
+    return {e for (e, _d, s) in walk.timers() if s == "waiting"}
+
+
 def opinions_in_time(walk: Walk) -> Walk:
-    """Opinions sent Tue 31 Mar 2026, both answered Mon 6 Apr (after Holy Week)."""
-    request_opinions(walk, local(2026, 3, 31))
+    """Opinions asked when the file was found complete (Mon 30 Mar 2026), both answered Mon 6 Apr (after Holy
+    Week) on their reply links."""
+    request_opinions(walk)
     walk.svc.clock.now = local(2026, 4, 6, 11)
-    opinion(walk, "pnc", local(2026, 4, 6, 9))
-    opinion(walk, "coordinador", local(2026, 4, 6, 10), "favorable_con_recomendaciones")
+    opinion(walk, "pnc")
+    assert walk.ready() == []
+    opinion(walk, "coordinador", sentido="favorable_con_recomendaciones")
     assert walk.ready() == ["elaborar_dictamen"]
     return walk
 
@@ -64,11 +72,12 @@ def test_each_kind_gets_its_requirements_and_opinions_from_the_table(svc, kind, 
     assert data["requiere_opinion_pnc"] is True
     assert data["requiere_opinion_coordinador"] is coordinator
     review(walk)
-    request_opinions(walk, local(2026, 3, 31))
-    expected = ["registrar_opinion_coordinador", "registrar_opinion_pnc"] if coordinator else ["registrar_opinion_pnc"]
-    assert walk.ready() == expected
-    assert sorted(e for (e, _d, s) in walk.timers() if s == "waiting") == \
-        sorted(f"vence_opinion_{w.rsplit('_', 1)[1]}" for w in expected)
+    request_opinions(walk)
+    expected = ["coordinador", "pnc"] if coordinator else ["pnc"]
+    assert walk.ready() == []  # no clerk's step: the case waits for the institutions
+    assert sorted(e for (e, _d, s) in walk.timers() if s == "waiting") == [f"vence_opinion_{w}" for w in expected]
+    assert sorted(w[0] for w in waits(svc, walk.id) if w[2] == "waiting") == \
+        [f"recibir_opinion_{w}" for w in expected]
 
 
 # -- approval ---------------------------------------------------------------------------------------
@@ -77,7 +86,6 @@ def test_event_approved_with_both_opinions_is_certified_and_becomes_final(svc):
     walk = start(svc, "espectaculo_publico", at=local(2026, 3, 30, 9))
     assert walk.task("emitir_constancia")["candidate_group"] == "ventanilla"
     to_opinions(walk)
-    assert walk.task("solicitar_opiniones")["candidate_group"] == "tramite"
     # Ready to resolve on Mon 30 Mar: 15 working days (Holy Thursday and Good Friday skipped) → Wed 22 Apr.
     assert walk.data["respuesta_vence"] == closing(date(2026, 4, 22)).isoformat()
     opinions_in_time(walk)
@@ -109,18 +117,19 @@ def test_event_approved_with_both_opinions_is_certified_and_becomes_final(svc):
     assert data["resolucion_decision"] == "favorable"
     assert re.fullmatch(r"RES-GDCH-2026-\d{4}", data["documento_resolucion"]["numero"])
     assert data["resolucion_fundamento"].startswith("Decreto 574")
-    assert walk.route == ["emitir_constancia", "revisar_completitud", "solicitar_opiniones", "registrar_opinion_pnc",
-                          "registrar_opinion_coordinador", "elaborar_dictamen", "firmar_resolucion",
+    assert walk.route == ["emitir_constancia", "revisar_completitud", "elaborar_dictamen", "firmar_resolucion",
                           "notificar_interesado", "emitir_certificado"]
+    assert walk.data["opinion_conred"]["respuesta"].startswith("Opinión favorable con recomendaciones")
     assert walk.history().count("timer_fired") == 1
     docs = assert_documents(
         walk,
         ("constancia_recepcion", None, ["Festival de la Feria", "Ana Lucía Xicará"]),
-        ("oficio", "OF-GDCH-2026-0001", ["Comisario Julio Sicán", "Policía Nacional Civil", "Decreto 114-97",
-                                         "Solicito su opinión sobre el orden público", "8 de abril de 2026",
-                                         "Por la Gobernación Departamental"]),
-        ("oficio", "OF-GDCH-2026-0002", ["Marta Boc", "Coordinadora Municipal para la Reducción de Desastres",
-                                         "Solicito su opinión sobre el plan de seguridad del evento."]),
+        # The requests' oficios, issued by the service tasks (the institutions' records; due in 5 working days).
+        ("oficio", "OF-GDCH-2026-0001", ["Jefe(a) de la comisaría", "Policía Nacional Civil (PNC)", "Decreto 114-97",
+                                         "Solicitud de opinión sobre el orden público y la seguridad: Festival",
+                                         "8 de abril de 2026", "Por la Gobernación Departamental"]),
+        ("oficio", "OF-GDCH-2026-0002", ["CONRED, coordinación departamental de gestión de riesgo",
+                                         "Solicitud de opinión sobre gestión de riesgo: Festival de la Feria"]),
         ("dictamen", "DICT-GDCH-2026-0001", ["Decreto 574, art. 1; Decreto 114-97, art. 47.", "no una resolución",
                                              "Solicitud presentada con el plan de seguridad",
                                              "Procede otorgar la licencia con las condiciones indicadas."]),
@@ -156,44 +165,71 @@ def test_verification_code_differs_between_certificates(svc):
     assert numbers == ["LIC-GDCH-2026-0001", "LIC-GDCH-2026-0002"]  # numbered per kind and year, no gaps
 
 
-def test_the_opinion_request_needs_its_oficios_and_numbers_none_when_refused(svc):
+def test_each_opinion_request_issues_its_oficio_and_mails_its_reply_link(svc):
     walk = to_opinions(start(svc, "espectaculo_publico", at=local(2026, 3, 30, 9)))
-    with pytest.raises(FormInvalid) as refused:
-        walk.complete("solicitar_opiniones", {"opiniones_fecha_solicitud": "2026-03-31T10:00:00-06:00"})
-    assert [e["field"] for e in refused.value.errors] == ["oficios_opinion"]
-    assert walk.ready() == ["solicitar_opiniones"] and "documentos_oficio" not in walk.data
-    request_opinions(walk, local(2026, 3, 31))
-    assert [d["numero"] for d in walk.data["documentos_oficio"]] == ["OF-GDCH-2026-0001", "OF-GDCH-2026-0002"]
+    data = walk.data
+    assert [data[f"solicitud_{w}"]["documento"]["numero"] for w in ("pnc", "coordinador")] == \
+        ["OF-GDCH-2026-0001", "OF-GDCH-2026-0002"]
+    assert data["solicitud_pnc"]["vence"] == closing(date(2026, 4, 8)).isoformat()
+    assert data["solicitud_pnc"]["enlace"] != data["solicitud_coordinador"]["enlace"]
+    assert walk.history().count("institution_requested") == 2
 
 
 # -- opinions late ----------------------------------------------------------------------------------
 
 def test_opinions_not_received_in_time_the_case_continues_without_them(svc):
     walk = to_opinions(start(svc, "actividad_via_publica", at=local(2026, 3, 30, 9)))
-    # Sent Tue 31 Mar: Apr 1, (Holy Thu 2, Good Fri 3, Holy Sat 4, Sun 5), 6, 7, 8, 9 → due Thu 9 Apr 16:30.
-    request_opinions(walk, local(2026, 3, 31))
-    assert due(walk, "vence_opinion_pnc") == due(walk, "vence_opinion_coordinador") == closing(date(2026, 4, 9))
-    walk.at(closing(date(2026, 4, 9)) - ONE_MINUTE)
-    assert walk.ready() == ["registrar_opinion_coordinador", "registrar_opinion_pnc"]
-    walk.at(closing(date(2026, 4, 9)) + ONE_MINUTE)
+    # Asked Mon 30 Mar: 31, Apr 1, (Holy Thu 2, Good Fri 3, Holy Sat 4, Sun 5), 6, 7, 8 → due Wed 8 Apr 16:30.
+    request_opinions(walk)
+    assert due(walk, "vence_opinion_pnc") == due(walk, "vence_opinion_coordinador") == closing(date(2026, 4, 8))
+    walk.at(closing(date(2026, 4, 8)) - ONE_MINUTE)
+    assert walk.ready() == []
+    walk.at(closing(date(2026, 4, 8)) + ONE_MINUTE)
     assert walk.ready() == ["elaborar_dictamen"]
     data = walk.data
     assert data["opinion_pnc_sentido"] == data["opinion_coordinador_sentido"] == "sin_respuesta"
     assert walk.history().count("timer_fired") == 2
+    # The police answer the next day, on a link that still takes answers: the case went on without them, so the
+    # message is kept pending with its reason, in the supervisors' list, and never reaches the dictamen's data.
+    walk.at(local(2026, 4, 9, 10))
+    late = reply(walk, "solicitud_pnc", "Opinión favorable (tardía).")
+    kept = messaging.get_message(svc, SYSTEM, late["message_id"])
+    assert kept["state"] == "pending" and kept["reason"]
+    assert late["message_id"] in {m["id"] for m in messaging.list_messages(svc, SYSTEM, state="pending")["items"]}
+    assert "opinion_pnc" not in walk.data and walk.ready() == ["elaborar_dictamen"]
+    # Nothing ever claims it: past the keeping time of early messages it is undeliverable, still listed.
+    walk.later(days=svc.settings.message_pending_days + 1)
+    messaging.deliver_queued(svc, sweep=True)
+    assert messaging.get_message(svc, SYSTEM, late["message_id"])["state"] == "undeliverable"
+
+
+def test_an_opinion_posted_before_the_case_asks_for_it_is_kept_and_taken_when_it_waits(svc):
+    walk = receive(start(svc, "actividad_via_publica", at=local(2026, 3, 30, 9)))
+    early = messaging.post_message(svc, SYSTEM, "opinion_pnc", {"caso": walk.id},
+                                   {"respuesta": "Sin objeción de la comisaría (adelantada por teléfono)."})
+    assert early["state"] == "pending" and walk.case.number in early["reason"]
+    review(walk)
+    # The PNC's wait started when the file was found complete: the early opinion was delivered to it at once.
+    assert messaging.get_message(svc, SYSTEM, early["id"])["state"] == "delivered"
+    assert walk.data["opinion_pnc"]["respuesta"].startswith("Sin objeción")
+    assert waiting(walk) == {"vence_opinion_coordinador"} and walk.ready() == []
+    opinion(walk, "coordinador")
+    assert walk.ready() == ["elaborar_dictamen"]
 
 
 def test_police_answers_in_time_and_the_coordinator_does_not(svc):
     walk = to_opinions(start(svc, "espectaculo_publico", at=local(2026, 3, 30, 9)))
-    request_opinions(walk, local(2026, 3, 31))
+    request_opinions(walk)
     walk.svc.clock.now = local(2026, 4, 8)
-    opinion(walk, "pnc", local(2026, 4, 8), "favorable_con_recomendaciones")
-    assert walk.ready() == ["registrar_opinion_coordinador"]
-    walk.at(closing(date(2026, 4, 9)) + ONE_MINUTE)
+    opinion(walk, "pnc", sentido="favorable_con_recomendaciones")
+    assert walk.ready() == [] and waiting(walk) == {"vence_opinion_coordinador"}
+    walk.at(closing(date(2026, 4, 8)) + ONE_MINUTE)
     assert walk.ready() == ["elaborar_dictamen"]
     assert dict((e, s) for (e, _d, s) in walk.timers()) == {"vence_opinion_pnc": "cancelled",
                                                            "vence_opinion_coordinador": "fired"}
     data = walk.data
-    assert data["opinion_pnc_sentido"] == "favorable_con_recomendaciones"
+    assert data["opinion_pnc"]["respuesta"].startswith("Opinión favorable con recomendaciones")
+    assert "opinion_pnc_sentido" not in data
     assert data["opinion_coordinador_sentido"] == "sin_respuesta"
 
 
@@ -265,7 +301,7 @@ def test_denial_appealed_and_upheld_issues_the_licence(svc):
         walk,
         ("constancia_recepcion", None, []),
         ("oficio", "OF-GDCH-2026-0001", ["Policía Nacional Civil"]),
-        ("oficio", "OF-GDCH-2026-0002", ["Coordinadora Municipal"]),
+        ("oficio", "OF-GDCH-2026-0002", ["CONRED, coordinación departamental de gestión de riesgo"]),
         ("dictamen", "DICT-GDCH-2026-0001", ["NO PROCEDE"]),
         ("resolucion", "RES-GDCH-2026-0001", ["CITA DE LEYES"]),
         ("cedula_notificacion", "CED-GDCH-2026-0001", ["26 de junio de 2026"]),
@@ -375,8 +411,8 @@ def test_approval_walk_on_each_database(database_url, clock):
     svc = office(database_url, clock)
     try:
         walk = to_opinions(start(svc, "rifa_sorteo", at=local(2026, 3, 30, 9)))
-        request_opinions(walk, local(2026, 3, 31))
-        walk.at(closing(date(2026, 4, 9)) + ONE_MINUTE)  # the police never answered
+        request_opinions(walk)
+        walk.at(closing(date(2026, 4, 8)) + ONE_MINUTE)  # the police never answered
         sign(dictamen(walk))
         notify(walk, local(2026, 6, 26, 10))
         certificate(walk)
@@ -393,8 +429,6 @@ def test_approval_walk_on_each_database(database_url, clock):
 
 @pytest.mark.parametrize("file, task, setting", [
     ("comun_revision_completitud.bpmn", "recibir_subsanacion", "subsanacion_dias"),
-    ("licencia.bpmn", "registrar_opinion_pnc", "opinion_pnc_dias"),
-    ("licencia.bpmn", "registrar_opinion_coordinador", "opinion_pnc_dias"),
     ("licencia.bpmn", "registrar_recurso", "apelacion_dias"),
 ])
 def test_deadline_shown_on_a_task_is_the_default_of_the_setting_its_timer_reads(file, task, setting):

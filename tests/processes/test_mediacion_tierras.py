@@ -11,7 +11,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from engine.errors import FormInvalid
+from engine.usecases import messaging
+from tests.conftest import SYSTEM
 from tests.processes.driver import Walk, closing, local, office
+from tests.processes.institution_walk import reply, waits
 from tests.processes.issued_documents import assert_documents
 from tests.unit.test_validators import make_cui
 
@@ -77,21 +80,25 @@ def admit(walk: Walk, alto: bool = False) -> Walk:
         walk.complete("coordinar_riesgo_alto", {"riesgo_instituciones_alertadas": ["pnc", "pdh", "copadeh"],
                                                 "riesgo_medidas": "Patrullaje preventivo de la PNC en ambas aldeas."},
                       actor="gobernador")
-    assert walk.ready() == ["citar_partes", "solicitar_certificaciones"]
+    # The certificates were asked of the RIC and the property registry at once (oficio and reply link each).
+    assert walk.ready() == ["citar_partes"]
+    assert sorted(w[:2] for w in waits(walk.svc, walk.id) if w[2] == "waiting") == [
+        ("recibir_certificacion_registro", "certificacion_registro"), ("recibir_certificacion_ric", "certificacion_ric")]
     return walk
 
 
-def request_certificates(walk: Walk) -> Walk:
-    walk.complete("solicitar_certificaciones", {"oficios_certificacion": [
-        oficio("Ing. Pedro Coy", "Registro de Información Catastral (RIC)", "Certificación catastral del inmueble"),
-        oficio("Lic. Ana Xoyón", "Registro General de la Propiedad", "Certificación registral de la finca 1234")]})
-    return walk
+def certificate(walk: Walk, who: str, **kw) -> dict:
+    """The RIC ("ric") or the registry ("registro") answers on its link with the certificate."""
+    text = {"ric": "Certificación catastral RIC-CERT-2027-55 del predio 04-06-0123.",
+            "registro": "Certificación registral RGP-2027-9876 de la finca 1234, folio 56, libro 78E."}[who]
+    return reply(walk, f"solicitud_{who}", text, pdf=f"certificacion_{who}.pdf", **kw)
 
 
 def register_certificates(walk: Walk) -> Walk:
-    return walk.complete("registrar_certificaciones", {
-        "certificacion_ric_recibida": True, "certificacion_ric_referencia": "RIC-CERT-2027-55",
-        "certificacion_registro_recibida": True, "certificacion_registro_referencia": "RGP-2027-9876"})
+    certificate(walk, "ric")
+    certificate(walk, "registro")
+    assert walk.data["certificacion_ric"]["institucion"] == "ric"
+    return walk
 
 
 def summon_and_inspect(walk: Walk, first_session: str) -> Walk:
@@ -112,7 +119,6 @@ def summon_and_inspect(walk: Walk, first_session: str) -> Walk:
 
 def prepared(walk: Walk, first_session: str = "2027-06-07") -> Walk:
     """Admission done: certificates in time, parties summoned, inspection done; waiting for the first session."""
-    request_certificates(walk)
     summon_and_inspect(walk, first_session)
     register_certificates(walk)
     assert walk.ready() == ["registrar_sesion"]
@@ -226,25 +232,27 @@ def test_inadmission_needs_a_reason_and_a_referral_target(svc):
 def test_high_risk_case_with_late_certificates_reaches_agreement_and_complies_at_30_60_90_days(svc):
     walk = start(svc, local(2027, 3, 15), hubo_violencia=True)
     assert walk.data["riesgo"] == "alto"
-    admit(walk, alto=True)
     walk.at(local(2027, 3, 16))
-    request_certificates(walk)
+    admit(walk, alto=True)
     # 15 working days from Tue 16 Mar 2027, Holy Thursday-Saturday (25-27 Mar) skipped → Thu 8 Apr.
-    assert due(walk, "certificaciones_vencidas") == closing(2027, 4, 8)
+    assert due(walk, "certificacion_ric_vencida") == due(walk, "certificacion_registro_vencida") == closing(2027, 4, 8)
+    first_link = walk.data["solicitud_registro"]["enlace"]
     summon_and_inspect(walk, "2027-06-07")
-    assert walk.ready() == ["registrar_certificaciones"]  # the parallel join waits for the certificates
+    assert walk.ready() == []  # the parallel join waits for the certificates
+    walk.at(local(2027, 3, 30, 11))
+    certificate(walk, "ric")  # the RIC answers in time
+    assert waiting(walk) == {"certificacion_registro_vencida"}
     walk.at(closing(2027, 4, 8))
-    assert walk.ready() == ["registrar_certificaciones"]
+    assert walk.data["certificacion_registro_pedidas"] == 1
     walk.at(closing(2027, 4, 8) + ONE_MINUTE)
-    assert walk.ready() == ["reiterar_certificaciones"]
-    walk.at(local(2027, 4, 9, 9))
-    walk.complete("reiterar_certificaciones", {
-        **oficio("Lic. Ana Xoyón", "Registro General de la Propiedad", "Reiteración: certificación de la finca 1234"),
-        "reiteracion_destino": ["registro_propiedad"]})
-    assert walk.ready() == ["registrar_certificaciones"]
-    assert due(walk, "certificaciones_vencidas") == closing(2027, 4, 30)  # a new 15 working days from 9 Apr
+    # The registry did not: the request is reiterated (a new oficio, a new link) with a new 15 working days,
+    # counted from Fri 9 Apr (the timer fired after 16:30).
+    assert walk.data["certificacion_registro_pedidas"] == 2
+    assert walk.data["solicitud_registro"]["enlace"] != first_link
+    assert due(walk, "certificacion_registro_vencida") == closing(2027, 4, 30)
+    assert walk.ready() == []
     walk.at(local(2027, 4, 20))
-    register_certificates(walk)
+    certificate(walk, "registro")
     assert walk.ready() == ["registrar_sesion"]
     # 60 calendar days from the scheduled first session (Mon 7 Jun) → Fri 6 Aug.
     assert due(walk, "plazo_dialogo_vencido") == closing(2027, 8, 6)
@@ -278,12 +286,15 @@ def test_high_risk_case_with_late_certificates_reaches_agreement_and_complies_at
         ("acta_admision", "ACTA-ADM-GDCH-2027-0001",
          ["quince de marzo de dos mil veintisiete", "10:30 horas", "Lic. Rosa Xinico", "se clasificó como alto",
           "Registro de Información Catastral (RIC)", "Policía Nacional Civil (PNC)", *PROPERTY]),
-        ("oficio", "OF-GDCH-2027-0001", ["Ing. Pedro Coy", "Certificación catastral del inmueble"]),
-        ("oficio", "OF-GDCH-2027-0002", ["Lic. Ana Xoyón", "Certificación registral de la finca 1234"]),
+        ("oficio", "OF-GDCH-2027-0001", ["Registro de Información Catastral (RIC)",
+                                         "Solicitud de certificación catastral del inmueble en conflicto"]),
+        ("oficio", "OF-GDCH-2027-0002", ["Registro General de la Propiedad",
+                                         "Solicitud de certificación registral del inmueble en conflicto"]),
         ("acta_inspeccion", "ACTA-INS-GDCH-2027-0001",
          ["veinte de marzo de dos mil veintisiete", "09:00 horas", "Ing. Pedro Coy", "Mojón norte desplazado",
           "se verificaron en el terreno", *PROPERTY]),
-        ("oficio", "OF-GDCH-2027-0003", ["Reiteración: certificación de la finca 1234"]),
+        ("oficio", "OF-GDCH-2027-0003", ["Registro General de la Propiedad",
+                                         "Reiteración: solicitud de certificación registral del inmueble"]),
         ("acta_sesion", "ACTA-SES-GDCH-2027-0001",
          ["siete de junio de dos mil veintisiete", "Se revisaron los planos del RIC", "el diálogo continúa"]),
         ("acta_sesion", "ACTA-SES-GDCH-2027-0002", ["veintiséis de junio de dos mil veintisiete",
@@ -331,8 +342,10 @@ def test_breached_agreement_reopens_the_dialogue_once_then_closes_with_referral(
     assert [s["cumple"] for s in walk.data["mediacion_seguimientos"]] == [False, True, False]
     # Two rounds of dialogue, each with its session and its acta de mediación; then the closing record.
     assert_documents(walk, [
-        ("acta_admision", "ACTA-ADM-GDCH-2027-0001", []),
+        # The certificates' oficios are issued by the service tasks inside the admission's step, before the
+        # admission record the clerk's task issues when that step is stored.
         ("oficio", "OF-GDCH-2027-0001", []), ("oficio", "OF-GDCH-2027-0002", []),
+        ("acta_admision", "ACTA-ADM-GDCH-2027-0001", []),
         ("acta_inspeccion", "ACTA-INS-GDCH-2027-0001", []),
         ("acta_sesion", "ACTA-SES-GDCH-2027-0001", ["siete de junio"]),
         ("acta_mediacion", "ACTA-MED-GDCH-2027-0001", ["siete de junio"]),
@@ -439,6 +452,52 @@ def test_violence_during_the_dialogue_also_goes_to_the_prosecutor(svc):
     assert walk.ready() == ["remitir_ministerio_publico"]
 
 
+# -- the certificates' messages: early, on time (above), never ------------------------------------------
+
+def test_a_certificate_posted_before_the_case_asks_for_it_is_kept_and_taken_when_it_waits(svc):
+    walk = start(svc, local(2027, 3, 15))
+    early = messaging.post_message(svc, SYSTEM, "certificacion_ric", {"caso": walk.id},
+                                   {"respuesta": "Certificación catastral entregada en mano al mediador."})
+    assert early["state"] == "pending" and walk.case.number in early["reason"]
+    walk.complete("evaluar_admisibilidad", {"mediacion_admisible": True,
+                                            "admisibilidad_razon": "Conflicto de linderos sin proceso judicial."},
+                  actor="juridico1")
+    walk.complete("acta_admision", {"admision_fecha": "2027-03-15", "admision_hora": "10:30",
+                                    "admision_mediador": "Lic. Rosa Xinico",
+                                    "admision_instituciones_convocadas": ["ric"]}, actor="mediador1")
+    # The RIC's wait started with the admission: the early certificate was delivered to it at once.
+    assert messaging.get_message(svc, SYSTEM, early["id"])["state"] == "delivered"
+    assert walk.data["certificacion_ric"]["respuesta"].startswith("Certificación catastral")
+    assert sorted(waits(svc, walk.id)) == [("recibir_certificacion_registro", "certificacion_registro", "waiting"),
+                                           ("recibir_certificacion_ric", "certificacion_ric", "delivered")]
+    assert waiting(walk) == {"certificacion_registro_vencida"}
+
+
+def test_a_certificate_that_never_comes_is_reiterated_and_an_answer_on_the_old_link_stays_visible(svc):
+    walk = start(svc, local(2027, 3, 15))
+    walk.at(local(2027, 3, 16))
+    admit(walk)
+    old_link = walk.data["solicitud_registro"]["enlace"].rsplit("/", 1)[1]
+    summon_and_inspect(walk, "2027-06-07")
+    certificate(walk, "ric")
+    walk.at(closing(2027, 4, 8) + ONE_MINUTE)  # the registry never answered: reiterated
+    assert walk.data["certificacion_registro_pedidas"] == 2 and walk.ready() == []
+    # The registry then answers on the first link (it still takes answers for a while): nothing waits for that
+    # request any more, so the message is kept pending, with its reason, where supervisors see it.
+    late = certificate(walk, "registro", link=old_link)
+    kept = messaging.get_message(svc, SYSTEM, late["message_id"])
+    assert kept["state"] == "pending" and kept["reason"]
+    assert late["message_id"] in {m["id"] for m in messaging.list_messages(svc, SYSTEM, state="pending")["items"]}
+    assert "certificacion_registro" not in walk.data and walk.ready() == []
+    # The answer on the reiteration's link is the one the case takes.
+    certificate(walk, "registro")
+    assert walk.ready() == ["registrar_sesion"]
+    # The superseded answer is never claimed: past the keeping time it is undeliverable, still listed.
+    walk.later(days=svc.settings.message_pending_days + 1)
+    messaging.deliver_queued(svc, sweep=True)
+    assert messaging.get_message(svc, SYSTEM, late["message_id"])["state"] == "undeliverable"
+
+
 # -- both database backends ---------------------------------------------------------------------------
 
 def test_smoke_mediation_walk_on_both_backends(database_url, clock):
@@ -452,8 +511,8 @@ def test_smoke_mediation_walk_on_both_backends(database_url, clock):
         close(walk, ["organismo_judicial"])
         assert walk.state == "completed"
         assert_documents(walk, [
-            ("acta_admision", "ACTA-ADM-GDCH-2027-0001", []),
             ("oficio", "OF-GDCH-2027-0001", []), ("oficio", "OF-GDCH-2027-0002", []),
+            ("acta_admision", "ACTA-ADM-GDCH-2027-0001", []),
             ("acta_inspeccion", "ACTA-INS-GDCH-2027-0001", []),
             ("acta_sesion", "ACTA-SES-GDCH-2027-0001", ["se da por agotado"]),
             ("acta_cierre", "ACTA-CIE-GDCH-2027-0001", ["las partes manifestaron no querer continuar el diálogo"]),

@@ -82,11 +82,15 @@ def staff_names(svc) -> set[str]:
     return {r["display_name"] for r in rows if r["display_name"]} | set(STAFF)
 
 
+INSTITUTION_MAILS = ("solicitud_institucion", "recordatorio_institucion", "institucion_vencida")
+
+
 def assert_milestones(walk, expected: list[tuple[str, str | None]], address: str) -> list[dict]:
     """The case's outbox holds `expected` (template, kind of the attached document or None), in order, each to
     the citizen's address, naming the case and its tracking code and /consulta, no staff name."""
     svc = walk.svc
-    mails = outbox_rows(svc, walk.id)
+    # The case's mails to institutions (their requests for an answer by link) are not the citizen's milestones.
+    mails = [m for m in outbox_rows(svc, walk.id) if m["kind"] not in INSTITUTION_MAILS]
     kinds = {d["id"]: d["kind"] for d in issued(svc, walk.id)}
     assert [(m["kind"], kinds.get(m["document_id"])) for m in mails] == expected
     names = staff_names(svc)
@@ -127,6 +131,10 @@ def test_licence_with_previo_mails_each_milestone_and_the_closure_when_its_timer
         ("recepcion", "constancia_recepcion"), ("documento", "previo"), ("documento", "resolucion"),
         ("notificacion", "cedula_notificacion"), ("documento", "licencia"), ("cierre", None)],
         "ana.xicara@example.com")
+    # The opinions were asked by mail to the PNC and CONRED, each with its oficio attached.
+    asked = [(m["to_address"], m["document_id"] is not None) for m in outbox_rows(walk.svc, walk.id)
+             if m["kind"] == "solicitud_institucion"]
+    assert asked == [("pnc.chimaltenango@example.org", True), ("conred.chimaltenango@example.org", True)]
 
 
 def test_every_milestone_leaves_by_smtp_with_its_pdf_and_is_marked_sent(either):
