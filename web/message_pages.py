@@ -7,7 +7,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext
 
 from engine.errors import Conflict, InvalidInput
-from engine.usecases import case_messages, messaging
+from engine.usecases import case_messages, institution_records, messaging
 from web.i18n import localize
 from web.pages import bp, login_required, safe_next, services
 
@@ -89,4 +89,11 @@ def message_discard(message_id: int):
 def case_block(case_id: int) -> dict:
     """The case page's linked cases and messages (engine/usecases/case_messages.py), with their labels."""
     block = case_messages.case_messages(services(), g.user, case_id)
-    return {**block, "states": STATE_LABELS, "sources": SOURCE_LABELS}
+    requests = institution_records.requests_of_case(services(), g.user, case_id)
+    return {**block, "requests": requests, "states": STATE_LABELS, "sources": SOURCE_LABELS,
+            "request_states": REQUEST_STATE_LABELS}
+
+
+# What a request to an institution (engine/usecases/institutions.py) is waiting for, in words.
+REQUEST_STATE_LABELS = {"open": lazy_gettext("esperando respuesta"), "answered": lazy_gettext("respondida"),
+                        "expired": lazy_gettext("enlace vencido sin respuesta"), "cancelled": lazy_gettext("cancelada")}

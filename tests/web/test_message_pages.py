@@ -235,3 +235,21 @@ def test_the_list_filters_by_case_and_name_and_pages_back(office, supervisor):
     assert "Más antiguos" not in by_name
     unknown = text(supervisor.get("/mensajes?estado=ninguno&nombre=filtro_prueba"))  # an unknown tab: the default
     assert 'id="section-undeliverable"' in unknown and 'id="section-pending"' in unknown
+
+
+def test_the_case_page_lists_what_the_case_asked_institutions_and_how_each_stands(office, supervisor):
+    from engine.usecases import institution_records, institutions
+    svc, _app = office
+    institution_records.seed_institutions(svc)
+    case = cases.start_case(svc, CLERK, "peticion_prueba", {"asunto": "Consulta"})
+    with svc.uow() as uow:
+        institutions.request_reply(svc, uow.conn, case_id=case.id, institution_key="pnc",
+                                   message_name="opinion_pnc", due_days=5, subject="Opinión de seguridad",
+                                   now=svc.clock())
+        uow.commit()
+    html = text(supervisor.get(f"/expedientes/{case.id}"))
+    table = html[html.index('id="case-requests"'):]
+    table = table[:table.index("</table>")]
+    assert "Policía Nacional Civil" in table and "Opinión de seguridad" in table
+    assert "esperando respuesta" in table
+    assert "/responder/" not in html  # the link is the institution's secret, never shown to staff
