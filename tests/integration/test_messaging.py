@@ -309,3 +309,26 @@ def test_at_an_event_based_gateway_the_message_takes_its_own_branch_and_cancels_
     with svc.uow(write=False) as uow:
         states = [r[0] for r in uow.conn.exec_driver_sql(f"SELECT state FROM timers WHERE case_id = {case.id}")]
     assert states == ["cancelled"]
+
+
+AVISO = diagram("aviso", """
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="anunciar"/>
+    <bpmn:intermediateThrowEvent id="anunciar" name="Anunciar el cierre de emergencia">
+      <bpmn:signalEventDefinition signalRef="s_cierre"/>
+    </bpmn:intermediateThrowEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="anunciar" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+""", signals='<bpmn:signal id="s_cierre" name="cierre_emergencia"/>')
+
+
+def test_a_signal_thrown_by_a_case_reaches_the_cases_waiting_for_it(svc):
+    deploy_files(svc, {"cierre.bpmn": CIERRE})
+    deploy_files(svc, {"aviso.bpmn": AVISO})
+    waiting = [cases.start_case(svc, SYSTEM, "cierre") for _ in range(2)]
+    notice = cases.start_case(svc, SYSTEM, "aviso", {"motivo": "sismo"})
+    assert notice.state == "completed"
+    for case in waiting:
+        assert ready(svc, case.id) == ["suspendido"]
+    [sent] = [m for m in messaging.list_messages(svc, SYSTEM)["items"] if m["kind"] == "signal"]
+    assert (sent["state"], sent["source_case_id"]) == ("delivered", notice.id)
