@@ -39,6 +39,15 @@ def migrate():
     upgrade(engine)
     engine.dispose()
     click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+    from engine.services import build_services
+    from engine.usecases.messaging import backfill_waits
+    svc = build_services(settings)
+    try:
+        waits = backfill_waits(svc)  # once: cases that waited for messages before they could be delivered
+    finally:
+        svc.db.dispose()
+    if waits:
+        click.echo(f"{waits} waiting message catches of existing cases recorded")
 
 
 @main.command()

@@ -33,7 +33,7 @@ from engine.messages import msg
 from engine.runtime.runner import current_data, is_process_start
 from engine.runtime.steps import StepContext, stepping
 from engine.storage import models
-from engine.storage.message_rows import QUEUED_FLAG, dumps, queue_message
+from engine.storage.message_rows import QUEUED_FLAG, dumps, project_waits, queue_message
 from engine.storage.persistence import (
     CaseRow, append_events, event_row, load_case_workflow, project, snapshot, state_after, write_step,
 )
@@ -490,6 +490,41 @@ def catch_names(svc: Services, conn, version_id: int) -> set[str]:
                 if type(d).__name__.endswith("MessageEventDefinition"):
                     names.add(d.name)
     return names
+
+
+def backfill_waits(svc: Services, batch: int = 200) -> int:
+    """Project the waits of cases that already waited at a message or signal catch before messages could be
+    delivered (cases older than migration 0014_messages have no wait rows, so nothing could ever reach them).
+    Runs once: only while no wait and no message exists yet (`expediente migrate` calls it). Wait rows written."""
+    with svc.uow(write=False) as uow:
+        conn = uow.conn
+        if conn.execute(select(_w.c.id).limit(1)).first() or conn.execute(select(_m.c.id).limit(1)).first():
+            return 0
+        versions = [v.id for v in conn.execute(_VERSIONS) if _catches_events(svc, conn, v.id)]
+        if not versions:
+            return 0
+        ids = [r.id for r in conn.execute(select(_c.c.id).where(
+            _c.c.process_version_id.in_(versions), _c.c.state.in_(("running", "suspended", "error"))).order_by(_c.c.id))]
+    written = 0
+    for start in range(0, len(ids), batch):
+        with svc.uow() as uow:
+            now = svc.clock()
+            for case_id in ids[start:start + batch]:
+                locked = _lock_case(uow.conn, case_id)
+                case = CaseRow(locked.id, locked.version, locked.state, locked.process_key, locked.process_version_id,
+                               locked.workflow_json)
+                waits = svc.runtime.waiting_messages(load_case_workflow(svc, uow.conn, case))
+                project_waits(uow.conn, case_id, {}, waits, now)
+                written += len(waits)
+            uow.commit()
+    return written
+
+
+def _catches_events(svc: Services, conn, version_id: int) -> bool:
+    spec, subs = svc.specs.get(conn, version_id)
+    return any(type(t).__name__ in _CATCHING and getattr(t, "event_definition", None) is not None
+               and type(t.event_definition).__name__ not in ("NoneEventDefinition", "TimerEventDefinition")
+               for s in [spec, *subs.values()] for t in s.task_specs.values())
 
 
 _CATCHING = {"StartEvent", "IntermediateCatchEvent", "BoundaryEvent", "ReceiveTask", "EventBasedGateway"}

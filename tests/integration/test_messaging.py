@@ -332,3 +332,16 @@ def test_a_signal_thrown_by_a_case_reaches_the_cases_waiting_for_it(svc):
         assert ready(svc, case.id) == ["suspendido"]
     [sent] = [m for m in messaging.list_messages(svc, SYSTEM)["items"] if m["kind"] == "signal"]
     assert (sent["state"], sent["source_case_id"]) == ("delivered", notice.id)
+
+
+def test_cases_that_waited_before_messages_existed_get_their_waits_once(svc):
+    deploy_files(svc, {"espera.bpmn": ESPERA})
+    case = cases.start_case(svc, SYSTEM, "espera", {"ref": "OLD"})
+    tasks.complete_task(svc, SYSTEM, task_id(svc, case.id, "preparar"), {})
+    with svc.uow() as uow:  # as an office that upgraded finds it: the case waits, no row says so
+        uow.conn.exec_driver_sql("DELETE FROM message_waits")
+        uow.commit()
+    assert messaging.backfill_waits(svc) == 1
+    assert messaging.backfill_waits(svc) == 0  # once
+    sent = messaging.post_message(svc, SYSTEM, "respuesta", {"solicitud": "OLD"}, {"dictamen": "al fin"})
+    assert sent["state"] == "delivered" and ready(svc, case.id) == ["revisar"]
