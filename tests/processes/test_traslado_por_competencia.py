@@ -15,7 +15,7 @@ from engine.errors import FormInvalid
 from engine.usecases import cases, messaging
 from tests.conftest import SYSTEM
 from tests.processes.case_documents import assert_documents
-from tests.processes.driver import Walk, closing, local
+from tests.processes.driver import Walk, closing, local, office
 from tests.processes.test_correspondencia_oficial import ENVIO, PROVIDENCIA, RESPUESTA
 from tests.processes.test_solicitud_ciudadana import alertas, competencia, notify, start
 
@@ -149,3 +149,17 @@ def test_a_d1_oficio_registered_at_the_desk_is_unchanged_by_the_message_start(sv
     with pytest.raises(FormInvalid) as refused:
         Walk(svc, "correspondencia_oficial", {k: v for k, v in INTAKE.items() if k != "oficio_asunto"})
     assert [e["field"] for e in refused.value.errors] == ["oficio_asunto"]
+
+
+def test_the_forwarding_round_trip_on_both_backends(database_url, clock):
+    svc = office(database_url, clock)
+    try:
+        petition, d1 = not_competent(svc)
+        assert d1.data["oficio_vencimiento"] == PETITION_DEADLINE
+        send_oficio(d1, local(2026, 4, 7, 10))
+        assert d1.state == "completed" and petition.ready() == ["notificar_interesado"]
+        assert petition.data["traslado"]["oficio"]["numero"] == "OF-GDCH-2026-0001"
+        assert {(l["direction"], l["case_id"]) for l in links(svc, petition.id)} == {("derivado", d1.id),
+                                                                                      ("origen", d1.id)}
+    finally:
+        svc.db.dispose()
