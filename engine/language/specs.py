@@ -296,6 +296,7 @@ def _parse(items: list[tuple[str, bytes]]) -> Bundle | tuple[Problem, ...]:
         except Exception as exc:
             problems.extend(problems_from(exc, name, bpmn, dmn, xsd_log=None))
     for name, root in bpmn.items():
+        _message_data_into_definitions(root)
         try:
             parser.add_bpmn_xml(etree.ElementTree(root), filename=name)
         except Exception as exc:
@@ -329,6 +330,31 @@ def _parse(items: list[tuple[str, bytes]]) -> Bundle | tuple[Problem, ...]:
         return tuple(dedupe(errors + warnings))
     texts = {name: etree.tostring(root, encoding="unicode") for kind in docs.values() for name, root in kind.items()}
     return Bundle(processes=processes, files=dict(items), warnings=dedupe(warnings), texts=texts)
+
+
+_SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
+_MESSAGE_DATA = (f"{_SPIFF}messagePayload", f"{_SPIFF}messageVariable")
+
+
+def _message_data_into_definitions(root: etree._Element) -> None:
+    """Our modeler (like other tools) keeps a message event's payload and variable among the event's own extension
+    elements; SpiffWorkflow reads them only inside the event's messageEventDefinition and would silently send an
+    empty message. Move them there for parsing (the file stored as deployed is unchanged); where the definition has
+    its own, those win."""
+    ns = etree.QName(root).namespace
+    for definition in root.iter(f"{{{ns}}}messageEventDefinition"):
+        ext = definition.getparent().find(f"{{{ns}}}extensionElements")
+        moving = [c for c in ext if c.tag in _MESSAGE_DATA] if ext is not None else []
+        if not moving:
+            continue
+        own = definition.find(f"{{{ns}}}extensionElements")
+        if own is not None and any(c.tag in _MESSAGE_DATA for c in own):
+            continue
+        if own is None:
+            own = etree.Element(f"{{{ns}}}extensionElements")
+            definition.insert(0, own)
+        for child in moving:
+            own.append(child)  # lxml moves the element
 
 
 def _nothing_executable(bpmn: Mapping[str, etree._Element]) -> list[Problem]:

@@ -345,3 +345,23 @@ def test_cases_that_waited_before_messages_existed_get_their_waits_once(svc):
     assert messaging.backfill_waits(svc) == 0  # once
     sent = messaging.post_message(svc, SYSTEM, "respuesta", {"solicitud": "OLD"}, {"dictamen": "al fin"})
     assert sent["state"] == "delivered" and ready(svc, case.id) == ["revisar"]
+
+
+def test_a_payload_kept_on_the_event_as_the_modeler_writes_it_is_sent(svc):
+    """SpiffWorkflow reads a throw event's payload only inside its messageEventDefinition; the modeler writes it
+    among the event's own extension elements. Both must send it."""
+    modeler_style = CONSULTA.replace(
+        b"""<bpmn:intermediateThrowEvent id="enviar" name="Enviar consulta">
+      <bpmn:messageEventDefinition messageRef="m_consulta"><bpmn:extensionElements>
+        <spiffworkflow:messagePayload>{"pregunta": pregunta}</spiffworkflow:messagePayload>
+      </bpmn:extensionElements></bpmn:messageEventDefinition>""",
+        b"""<bpmn:intermediateThrowEvent id="enviar" name="Enviar consulta">
+      <bpmn:extensionElements>
+        <spiffworkflow:messagePayload>{"pregunta": pregunta}</spiffworkflow:messagePayload>
+      </bpmn:extensionElements>
+      <bpmn:messageEventDefinition messageRef="m_consulta"/>""")
+    assert modeler_style != CONSULTA
+    deploy_files(svc, {"consulta.bpmn": modeler_style, "consultado.bpmn": CONSULTADO})
+    asking = cases.start_case(svc, SYSTEM, "consulta", {"pregunta": "¿Dónde?"})
+    [link] = case_messages.case_messages(svc, SYSTEM, asking.id)["links"]
+    assert case_data(svc, link["case_id"])["pregunta"] == "¿Dónde?"

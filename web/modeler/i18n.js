@@ -388,6 +388,9 @@ export const ES = {
   'Message data': 'Datos del mensaje',
   'Content (expression)': 'Contenido (expresión)',
   'Variable that receives it': 'Variable que lo recibe',
+  'Correlation keys': 'Claves de correlación',
+  'key=path in the content, e.g. caso=caso: the case that receives it': 'clave=ruta en el contenido, p. ej. caso=caso: el expediente que lo recibe',
+  'key=path in the case data, e.g. solicitud=solicitud_pnc.solicitud': 'clave=ruta en los datos del expediente, p. ej. solicitud=solicitud_pnc.solicitud',
 };
 
 // Spanish for any language starting with "es" (<html lang="es">, "es-GT", "es_GT"), English for anything else. No

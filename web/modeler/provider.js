@@ -345,7 +345,14 @@ function groupsFor(element, config, translate) {
       ? entry('spiff-payload', BodyArea, isTextAreaEntryEdited,
         { type: 'spiffworkflow:MessagePayload', label: translate('Content (expression)') })
       : entry('spiff-variable', BodyArea, isTextAreaEntryEdited,
-        { type: 'spiffworkflow:MessageVariable', label: translate('Variable that receives it'), rows: 1 }) ] });
+        { type: 'spiffworkflow:MessageVariable', label: translate('Variable that receives it'), rows: 1 }),
+    // docs/messages.md: which case a message is for ("clave=ruta, ..."), read in the case's data by a catch and in
+    // the message's content by a throw; "caso" and "expediente" always name the case itself.
+    entry('spiff-correlation', PropertyField, isTextFieldEntryEdited, {
+      name: 'correlacion', label: translate('Correlation keys'),
+      description: sendsMessage
+        ? translate('key=path in the content, e.g. caso=caso: the case that receives it')
+        : translate('key=path in the case data, e.g. solicitud=solicitud_pnc.solicitud') }) ] });
   }
   return groups;
 }
