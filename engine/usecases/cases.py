@@ -19,6 +19,7 @@ from engine.storage.db import count_up
 from engine.runtime import serializer
 from engine import values
 from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
+from engine.messages import msg
 from engine.mail.notifications import enqueue_closure, enqueue_receipt, mail_of_case
 from engine.storage.persistence import (
     EMPTY, append_events, bump_case, dump_state, event_row, insert_case, load_case_workflow, project, refusal,
@@ -69,10 +70,18 @@ def start_case(svc: Services, principal: Principal, process_key: str, data: dict
     `on_filed(conn, case_id, now)` runs in the filing's transaction before the receipt (an online filing attaches
     its files there, or refuses the case by raising)."""
     data = check_data(data or {})
+    if ORIGIN in data:
+        raise InvalidInput(msg("'origen' lo pone el expediente que abre este por mensaje; no se puede dar al iniciar "
+                               "un expediente"), errors=[{"field": f"data.{ORIGIN}", "message": "reserved"}])
     with svc.uow() as uow:
         started = start_in(svc, uow.conn, principal.username, process_key, data, summary, on_filed)
         uow.commit()
     return started
+
+
+# The field a case opened by another case's message gets (engine/usecases/messaging.py): which case opened it.
+# Only a message start writes it; nobody filing a case may, or his case could answer into any other.
+ORIGIN = "origen"
 
 
 def start_in(svc: Services, conn, actor: str | None, process_key: str, data: dict, summary: dict | None = None,

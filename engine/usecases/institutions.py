@@ -213,6 +213,9 @@ def _greeting(institution: dict) -> str:
     return f"Señor(a) {contact}:" if contact else "Señores:"
 
 
+_RECEIVED_OFICIO_FIELDS = frozenset({"oficio_referencia", "oficio_cargo", "oficio_adjuntos"})
+
+
 def _issue(svc: Services, conn, kind: str | None, *, case_id: int, institution: dict, subject: str, number: str,
            due_at: datetime, actor: str | None, now: datetime, data: dict | None, body: str | None) -> dict | None:
     """Issue the request's document (issuing.allocate and issue, as a document-issuing task does) and return
@@ -226,7 +229,9 @@ def _issue(svc: Services, conn, kind: str | None, *, case_id: int, institution: 
         kinds.kind(kind)
     except (KeyError, ValueError, ExpedienteError):
         raise _invalid("documento", msg("No existe el tipo de documento «%(kind)s».", kind=kind)) from None
-    filled = {**(data or {}),
+    # The case's data fills what another kind needs (and the signer's post a pre-script sets), but not what
+    # describes the letter a case received (D1): its reference, its sender's post and its annexes are not this one's.
+    filled = {**{k: v for k, v in (data or {}).items() if k not in _RECEIVED_OFICIO_FIELDS},
               "oficio_destinatario": institution["contact"] or institution["name"],
               "oficio_institucion": institution["name"], "oficio_asunto": subject,
               "oficio_cuerpo": body or _oficio_body(institution, subject, number, due_at, svc.calendar),

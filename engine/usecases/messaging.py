@@ -37,7 +37,7 @@ from engine.storage.message_rows import QUEUED_FLAG, dumps, project_waits, queue
 from engine.storage.persistence import (
     CaseRow, append_events, event_row, load_case_workflow, project, snapshot, state_after, write_step,
 )
-from engine.usecases.cases import outcome_events, start_in
+from engine.usecases.cases import ORIGIN, outcome_events, start_in
 from engine.values import ValueRejected, check_data
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
@@ -549,9 +549,9 @@ def _start_by_message(svc: Services, conn, row, payload: dict, now) -> int | Non
         spec, _subs = svc.specs.get(conn, v.id)
         if not _message_start(spec, row["name"]):
             continue
-        data = dict(payload)
+        data = {k: v for k, v in payload.items() if k != ORIGIN}  # only the sending case says where it came from
         if row["source_case_id"] is not None:
-            data["origen"] = _origin(conn, row["source_case_id"])
+            data[ORIGIN] = _origin(conn, row["source_case_id"])
 
         def catch_start(wf, name=row["name"]):
             failure = svc.runtime.advance(wf)

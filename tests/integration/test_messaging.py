@@ -365,3 +365,15 @@ def test_a_payload_kept_on_the_event_as_the_modeler_writes_it_is_sent(svc):
     asking = cases.start_case(svc, SYSTEM, "consulta", {"pregunta": "¿Dónde?"})
     [link] = case_messages.case_messages(svc, SYSTEM, asking.id)["links"]
     assert case_data(svc, link["case_id"])["pregunta"] == "¿Dónde?"
+
+
+def test_nobody_but_a_sending_case_can_say_where_a_case_came_from(svc):
+    deploy_files(svc, {"consulta.bpmn": CONSULTA, "consultado.bpmn": CONSULTADO})
+    with pytest.raises(InvalidInput) as err:
+        cases.start_case(svc, SYSTEM, "consultado", {"origen": {"caso": 1}})
+    assert err.value.errors[0]["field"] == "data.origen"
+    # A message from outside that starts a case cannot forge it either: it is dropped.
+    messaging.post_message(svc, SYSTEM, "consulta", {"solicitud": "externa"},
+                           {"pregunta": "?", "origen": {"caso": 1}})
+    [started] = [c for c in cases.list_cases(svc, SYSTEM)["items"] if c["process_key"] == "consultado"]
+    assert "origen" not in case_data(svc, started["id"])

@@ -225,8 +225,6 @@ def test_answer_from_the_consulted_institution_returns_the_case_to_the_unit(svc,
     assert "institution_answered" in walk.history() and "message_received" in walk.history()
 
 
-@pytest.mark.xfail(strict=True, reason="engine.usecases.institutions.request_reply fills the oficio with the case's "
-                   "whole data, so the consultation cites the received oficio's reference as 'Su referencia'")
 def test_the_consultation_oficio_does_not_cite_the_received_oficios_reference(svc, clock):
     walk = consult(svc, clock)
     [*_, consulta] = assert_documents(walk, ("providencia", "PROV-GDCH-2026-0001", PROVIDENCIA_PARTS),
