@@ -75,7 +75,7 @@ _OPERATORS: dict[str, Operator] = _declare(
          Parameter("documento", False, msg("Opcional: clase de documento que se emite con la solicitud (por "
                                            "ejemplo 'oficio')."), TEXT),
          Parameter("asunto", False, msg("Opcional: asunto del correo a la institución."), TEXT)),
-        msg("{'solicitud': identificador de la solicitud, 'vence': fecha límite, 'enlace': enlace de respuesta}")),
+        msg("{'solicitud': identificador de la solicitud, 'vence': fecha límite, 'documento': el oficio emitido}")),
 )
 # Operators declared at run time (tests, an office's own extensions), by name.
 _EXTRA: dict[str, Operator] = {}

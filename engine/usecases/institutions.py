@@ -102,6 +102,12 @@ def _link_token(svc: Services, public_id: str) -> str:
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
+def link_for(svc: Services, public_id: str) -> str:
+    """The reply link of a request, signed again (what its mail and reminders carry). Never stored nor shown to
+    staff: it is the institution's key to answer into the case."""
+    return reply_link(svc, _link_token(svc, public_id))
+
+
 def reply_link(svc: Services, token: str) -> str:
     return f"{svc.settings.public_base_url.rstrip('/')}{REPLY_PATH}{token}"
 

@@ -194,8 +194,10 @@ def request_institution(call: Call) -> dict:
         subject=_text(call, "asunto", required=False), document_kind=_text(call, "documento", required=False),
         element_id=call.element_id, actor=step.actor, now=step.now, data=dict(call.data))
     due = answer.get("due_at")
+    # Not the link: it is the institution's secret (who holds it answers into the case), and the case's data is
+    # read by staff and kept in its history; the mail carries it (institutions.link_for signs it again).
     return {"solicitud": answer.get("id"), "vence": due.isoformat() if hasattr(due, "isoformat") else due,
-            "enlace": answer.get("link"), "documento": answer.get("document")}
+            "documento": answer.get("document")}
 
 
 BUILT_IN: dict[str, Operation] = {

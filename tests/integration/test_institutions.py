@@ -76,7 +76,7 @@ def office(database_url, clock, tmp_path):
 def ask(svc) -> tuple[int, str]:
     """Start a case that asks the PNC; its id and the token of the link mailed."""
     started = cases.start_case(svc, SYSTEM, "opinion_pnc", {})
-    link = cases.case_data(svc, SYSTEM, started.id)["solicitud_pnc"]["enlace"]
+    link = institutions.link_for(svc, cases.case_data(svc, SYSTEM, started.id)["solicitud_pnc"]["solicitud"])
     return started.id, link.rsplit("/", 1)[1]
 
 

@@ -24,7 +24,7 @@ def store_of(svc) -> AttachmentStore:
 
 def token(walk, result_variable: str) -> str:
     """The secret of the reply link the request stored in `result_variable` mailed."""
-    return walk.data[result_variable]["enlace"].rsplit("/", 1)[1]
+    return institutions.link_for(walk.svc, walk.data[result_variable]["solicitud"]).rsplit("/", 1)[1]
 
 
 def reply(walk, result_variable: str, text: str, *, pdf: str | None = None, link: str | None = None) -> dict:

@@ -171,7 +171,8 @@ def test_each_opinion_request_issues_its_oficio_and_mails_its_reply_link(svc):
     assert [data[f"solicitud_{w}"]["documento"]["numero"] for w in ("pnc", "coordinador")] == \
         ["OF-GDCH-2026-0001", "OF-GDCH-2026-0002"]
     assert data["solicitud_pnc"]["vence"] == closing(date(2026, 4, 8)).isoformat()
-    assert data["solicitud_pnc"]["enlace"] != data["solicitud_coordinador"]["enlace"]
+    assert data["solicitud_pnc"]["solicitud"] != data["solicitud_coordinador"]["solicitud"]
+    assert not any("/responder/" in str(value) for value in data.values())  # the links are not the staff's
     assert walk.history().count("institution_requested") == 2
 
 

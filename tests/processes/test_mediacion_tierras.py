@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from engine.errors import FormInvalid
-from engine.usecases import messaging
+from engine.usecases import institutions, messaging
 from tests.conftest import SYSTEM
 from tests.processes.driver import Walk, closing, local, office
 from tests.processes.institution_walk import reply, waits
@@ -236,7 +236,7 @@ def test_high_risk_case_with_late_certificates_reaches_agreement_and_complies_at
     admit(walk, alto=True)
     # 15 working days from Tue 16 Mar 2027, Holy Thursday-Saturday (25-27 Mar) skipped → Thu 8 Apr.
     assert due(walk, "certificacion_ric_vencida") == due(walk, "certificacion_registro_vencida") == closing(2027, 4, 8)
-    first_link = walk.data["solicitud_registro"]["enlace"]
+    first_link = institutions.link_for(svc, walk.data["solicitud_registro"]["solicitud"])
     summon_and_inspect(walk, "2027-06-07")
     assert walk.ready() == []  # the parallel join waits for the certificates
     walk.at(local(2027, 3, 30, 11))
@@ -248,7 +248,7 @@ def test_high_risk_case_with_late_certificates_reaches_agreement_and_complies_at
     # The registry did not: the request is reiterated (a new oficio, a new link) with a new 15 working days,
     # counted from Fri 9 Apr (the timer fired after 16:30).
     assert walk.data["certificacion_registro_pedidas"] == 2
-    assert walk.data["solicitud_registro"]["enlace"] != first_link
+    assert institutions.link_for(svc, walk.data["solicitud_registro"]["solicitud"]) != first_link
     assert due(walk, "certificacion_registro_vencida") == closing(2027, 4, 30)
     assert walk.ready() == []
     walk.at(local(2027, 4, 20))
@@ -477,7 +477,7 @@ def test_a_certificate_that_never_comes_is_reiterated_and_an_answer_on_the_old_l
     walk = start(svc, local(2027, 3, 15))
     walk.at(local(2027, 3, 16))
     admit(walk)
-    old_link = walk.data["solicitud_registro"]["enlace"].rsplit("/", 1)[1]
+    old_link = institutions.link_for(svc, walk.data["solicitud_registro"]["solicitud"]).rsplit("/", 1)[1]
     summon_and_inspect(walk, "2027-06-07")
     certificate(walk, "ric")
     walk.at(closing(2027, 4, 8) + ONE_MINUTE)  # the registry never answered: reiterated

@@ -8,7 +8,7 @@ import io
 from sqlalchemy import select
 
 from engine.storage import models
-from engine.usecases import cases, institution_records
+from engine.usecases import cases, institution_records, institutions
 from engine.usecases.deploy import deploy_files
 from tests.conftest import SYSTEM
 from tests.integration.test_institutions import asking
@@ -22,7 +22,7 @@ def asked(svc) -> tuple[int, str]:
     institution_records.seed_institutions(svc)
     deploy_files(svc, {"opinion_pnc.bpmn": asking()}, actor="test")
     case_id = cases.start_case(svc, SYSTEM, "opinion_pnc", {}).id
-    link = cases.case_data(svc, SYSTEM, case_id)["solicitud_pnc"]["enlace"]
+    link = institutions.link_for(svc, cases.case_data(svc, SYSTEM, case_id)["solicitud_pnc"]["solicitud"])
     return case_id, "/responder/" + link.rsplit("/", 1)[1]
 
 
