@@ -1,16 +1,19 @@
 """Shared fixtures: real databases (SQLite file, PostgreSQL schema), a fake clock, deployed diagrams."""
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.pool import NullPool
 
 from engine.accounts.permissions import Principal
 from engine.config import Settings
@@ -107,27 +110,80 @@ def _migration_sql() -> list[tuple[str, object]]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-        _MIGRATION_SQL.extend(recorded)
+        # Consecutive statements without parameters travel together (one round trip instead of one each).
+        for statement, parameters in recorded:
+            if not parameters and _MIGRATION_SQL and not _MIGRATION_SQL[-1][1]:
+                _MIGRATION_SQL[-1] = (f"{_MIGRATION_SQL[-1][0]};\n{statement}", parameters)
+            else:
+                _MIGRATION_SQL.append((statement, parameters))
     return _MIGRATION_SQL
 
 
-def _postgres_url():
-    """A fresh schema in the test database, migrated (a replay of the migrations); dropped by the caller."""
-    _require_postgres()
+def _create_schema() -> str:
+    """A new schema in the test database with the migrations replayed in it; its name."""
     statements = _migration_sql()
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
+    admin = create_engine(POSTGRES_URL, poolclass=NullPool)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         conn.execute(text(f'SET LOCAL search_path TO "{schema}"'))
         for statement, parameters in statements:
             conn.exec_driver_sql(statement, parameters)
+    admin.dispose()
+    return schema
+
+
+def _drop_schema(schema: str) -> None:
+    admin = create_engine(POSTGRES_URL, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+class _Schemas:
+    """Migrated schemas made one ahead, and dropped, by a thread of their own: PostgreSQL builds the next one on the
+    other core while a test runs (about 0.2 s of DDL per PostgreSQL test, some 800 of them, no longer waited for)."""
+
+    def __init__(self):
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-schemas")
+        self._next = None
+        atexit.register(self.close)
+
+    def take(self) -> str:
+        upcoming = self._next or self._worker.submit(_create_schema)
+        self._next = self._worker.submit(_create_schema)
+        return upcoming.result()
+
+    def drop(self, schema: str) -> None:
+        self._worker.submit(_drop_schema, schema)
+
+    def close(self) -> None:
+        """The schema made ahead for a test that never came is dropped here, in this thread (at exit the worker
+        takes no more work)."""
+        upcoming, self._next = self._next, None
+        self._worker.shutdown(wait=True)
+        if upcoming is not None:
+            try:
+                _drop_schema(upcoming.result())
+            except Exception:  # noqa: BLE001 - PostgreSQL went away: nothing was left to drop
+                pass
+
+
+_SCHEMAS: list[_Schemas] = []
+
+
+def _postgres_url():
+    """A fresh schema in the test database, migrated (a replay of the migrations); dropped by the caller."""
+    _require_postgres()
+    _migration_sql()  # recorded in this thread, before the worker replays it
+    if not _SCHEMAS:
+        _SCHEMAS.append(_Schemas())
+    schemas = _SCHEMAS[0]
+    schema = schemas.take()
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
 
     def drop():
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        schemas.drop(schema)
     return url, drop
 
 
