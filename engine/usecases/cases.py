@@ -108,7 +108,8 @@ def start_in(svc: Services, conn, actor: str | None, process_key: str, data: dic
     case_id = insert_case(conn, {
         "number": number, "tracking_code": tracking, "process_key": process_key,
         "process_version_id": row.id, "state": "running", "version": 1,
-        "workflow_json": dump_state(wf), "serializer_version": serializer.SERIALIZER_VERSION,
+        # Written by _FIRST_STEP below, in this transaction: nobody ever reads this placeholder.
+        "workflow_json": "", "serializer_version": serializer.SERIALIZER_VERSION,
         "created_at": now, "updated_at": now, "completed_at": None, "created_by": actor,
         "error_element": None, "error_message": None,
         "title": _text(summary.get("title"), 300), "applicant_name": _text(summary.get("applicant_name"), 200),
