@@ -21,7 +21,7 @@ from engine.errors import ProcessNotFound
 from engine.runtime.runner import Runtime
 from engine.sandbox.helpers import OfficeHelpers
 from engine.storage.unit_of_work import UnitOfWork
-from engine.usecases import messaging
+from engine.usecases import delivery
 
 SPEC_CACHE_ENTRIES = 128
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class Services:
         try:
             while True:
                 _delivering.again = False
-                messaging.deliver_queued(self)
+                delivery.deliver_queued(self)
                 if not _delivering.again:
                     break
         except Exception:  # noqa: BLE001 - the step that queued them is committed; the scheduler retries

@@ -40,7 +40,7 @@ def migrate():
     engine.dispose()
     click.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
     from engine.services import build_services
-    from engine.usecases.messaging import backfill_waits
+    from engine.usecases.delivery import backfill_waits
     svc = build_services(settings)
     try:
         waits = backfill_waits(svc)  # once: cases that waited for messages before they could be delivered

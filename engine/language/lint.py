@@ -16,6 +16,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from engine.errors import Problem
 from engine.messages import msg, one_line
 from engine.language import operators as service_operators
+from engine.language.lint_messages import correlation_problems
 from engine.language.tree_index import TreeIndex
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -120,9 +121,6 @@ def _scope(el):
     return node
 
 
-_CORRELATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
 class _Linter:
     def __init__(self, bpmn: Mapping[str, etree._Element], dmn: Mapping[str, etree._Element], check: Check,
                  ids: TreeIndex):
@@ -214,7 +212,7 @@ class _Linter:
                                           "una actividad del mismo proceso o subproceso.",
                                           event=event.get("id"), activity=event.get("attachedToRef")))
         self.lint_references(file, proc)
-        self.lint_correlations(file, proc)
+        self.out.extend(correlation_problems(file, proc))  # docs/messages.md
         for ca in proc.iter(_q("callActivity")):
             self.lint_call_activity(file, ca)
         for task in proc.iter(_q("businessRuleTask")):
@@ -341,30 +339,6 @@ class _Linter:
                     owner = _owner(el)
                     self.add(file, el, _undefined_reference(kind, owner.get("id"), _kind(_local(owner)), el.get(attr)),
                              element_id=owner.get("id"))
-
-    def lint_correlations(self, file, proc):
-        """The property `correlacion` (docs/messages.md): "clave=ruta, ..." with a name for each key and a dotted
-        path of names; on anything but a message event or task it would do nothing, which is said too."""
-        for prop in proc.iter(f"{{{SPIFF_NS}}}property"):
-            if prop.get("name") != "correlacion":
-                continue
-            owner = prop.getparent().getparent().getparent()  # property < properties < extensionElements < owner
-            if owner is None:
-                continue
-            messaging = _local(owner) in ("sendTask", "receiveTask") or owner.find(
-                "bpmn:messageEventDefinition", NS) is not None
-            if not messaging:
-                self.add(file, owner, msg("La propiedad «correlacion» solo sirve en un evento o tarea de mensaje; "
-                                          "aquí no tendría efecto."), "warning")
-            for part in (prop.get("value") or "").split(","):
-                key, _, path = part.strip().partition("=")
-                key, path = key.strip(), (path.strip() or key.strip())
-                if not part.strip():
-                    continue
-                if not _CORRELATION_NAME.match(key) or not all(_CORRELATION_NAME.match(p) for p in path.split(".")):
-                    self.add(file, owner, msg("La correlación «%(part)s» no es válida: escriba clave=ruta, con una "
-                                              "ruta de nombres separados por puntos (p. ej. "
-                                              "solicitud=solicitud_pnc.solicitud).", part=part.strip()))
 
     def lint_call_activity(self, file, ca):
         called = ca.get("calledElement")

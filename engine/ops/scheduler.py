@@ -13,7 +13,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from engine.usecases import closures, institutions, messaging
+from engine.usecases import closures, delivery, institutions
 from engine.usecases import deadline_alerts
 from engine.ops import health
 from engine.mail import notifications
@@ -84,7 +84,7 @@ def run_pass(svc, settings: SchedulerSettings | None = None, stop: threading.Eve
     except Exception:  # noqa: BLE001 - logged; the next pass tries again
         log.exception("firing timers failed")
     try:  # what steps queued and did not deliver at once, early messages a case now waits for, expired ones
-        delivered = 0 if stopping() else messaging.deliver_queued(svc, settings.max_messages_per_pass, sweep=True)
+        delivered = 0 if stopping() else delivery.deliver_queued(svc, settings.max_messages_per_pass, sweep=True)
     except Exception:  # noqa: BLE001
         log.exception("delivering messages failed")
     try:  # institutions' reply links: reminders before their due date, escalation after it, expiry

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from engine.usecases import cases, messaging, tasks
+from engine.usecases import cases, delivery, tasks
 from engine.usecases.deploy import deploy_files
 from tests.bpmn import definitions
 from tests.conftest import principal_for
@@ -103,7 +103,7 @@ def settled(svc, client, message_id: int, states=("delivered", "pending", "undel
         found = message(client, message_id)
         if found["state"] in states or time.monotonic() > deadline:
             return found
-        messaging.deliver_queued(svc)
+        delivery.deliver_queued(svc)
         time.sleep(0.05)
 
 
@@ -218,7 +218,7 @@ def test_a_discarded_message_is_never_delivered_and_keeps_its_reason(office, sup
     assert discarded.status_code == 200, discarded.get_json()
     assert discarded.get_json()["state"] == "discarded"
     finish(office, case_id, "preparar")
-    messaging.deliver_queued(office)
+    delivery.deliver_queued(office)
     assert ready(office, case_id) == [] and received(supervisor, case_id) == []
     shown = message(supervisor, body["id"])
     assert shown["state"] == "discarded" and "Enviado por error" in (shown["reason"] or "")

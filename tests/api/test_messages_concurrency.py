@@ -9,7 +9,7 @@ import time
 from sqlalchemy import func, select
 
 from engine.storage import models
-from engine.usecases import cases, messaging
+from engine.usecases import cases, delivery
 from engine.usecases.deploy import deploy_files
 from tests.api.conftest import Client, make_app, seed, token_for
 from tests.bpmn import definitions
@@ -124,5 +124,5 @@ def _settle(svc) -> None:
         if not queued:
             return
         assert time.monotonic() < deadline, f"{queued} messages still queued"
-        messaging.deliver_queued(svc)
+        delivery.deliver_queued(svc)
         time.sleep(0.05)

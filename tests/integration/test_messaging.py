@@ -5,7 +5,7 @@ import orjson
 import pytest
 
 from engine.errors import InvalidInput
-from engine.usecases import case_messages, cases, messaging, tasks
+from engine.usecases import case_messages, cases, delivery, messaging, tasks
 from engine.usecases.deploy import deploy_files
 from tests.conftest import SYSTEM
 from tests.task_rows import task_rows
@@ -249,7 +249,7 @@ def test_an_early_message_not_claimed_in_time_becomes_undeliverable(svc, clock):
     early = messaging.post_message(svc, SYSTEM, "respuesta", {"solicitud": "T-1"}, {})
     assert early["state"] == "pending"
     clock.advance(days=svc.settings.message_pending_days + 1)
-    messaging.deliver_queued(svc, sweep=True)
+    delivery.deliver_queued(svc, sweep=True)
     late = messaging.get_message(svc, SYSTEM, early["id"])
     assert late["state"] == "undeliverable" and late["reason"]
 
@@ -341,8 +341,8 @@ def test_cases_that_waited_before_messages_existed_get_their_waits_once(svc):
     with svc.uow() as uow:  # as an office that upgraded finds it: the case waits, no row says so
         uow.conn.exec_driver_sql("DELETE FROM message_waits")
         uow.commit()
-    assert messaging.backfill_waits(svc) == 1
-    assert messaging.backfill_waits(svc) == 0  # once
+    assert delivery.backfill_waits(svc) == 1
+    assert delivery.backfill_waits(svc) == 0  # once
     sent = messaging.post_message(svc, SYSTEM, "respuesta", {"solicitud": "OLD"}, {"dictamen": "al fin"})
     assert sent["state"] == "delivered" and ready(svc, case.id) == ["revisar"]
 

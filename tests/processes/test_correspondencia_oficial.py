@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine.usecases import messaging
+from engine.usecases import delivery, messaging
 from tests.conftest import SYSTEM
 from tests.processes.case_documents import assert_documents
 from tests.processes.driver import Walk, office
@@ -292,7 +292,7 @@ def test_silent_institution_gets_a_reminder_then_the_wait_expires(svc, clock):
         ("oficio", "OF-GDCH-2026-0003", REPLY_PARTS))
     # Nobody waits for it ever again: past the keeping time of early messages it becomes undeliverable.
     clock.advance(days=svc.settings.message_pending_days + 1)
-    messaging.deliver_queued(svc, sweep=True)
+    delivery.deliver_queued(svc, sweep=True)
     gone = message_state(svc, late["message_id"])
     assert gone["state"] == "undeliverable" and gone["reason"]
 

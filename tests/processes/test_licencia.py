@@ -19,7 +19,7 @@ from engine.usecases.deploy import deploy_files, read_paths
 from engine.documents.codes import parse_verification_code
 from engine.errors import FormInvalid
 from forms.validators import FORMAT_MESSAGES
-from engine.usecases import messaging
+from engine.usecases import delivery, messaging
 from tests.conftest import SYSTEM, principal_for
 from tests.processes.case_documents import assert_documents
 from tests.processes.driver import PROCESSES, office, Walk
@@ -200,7 +200,7 @@ def test_opinions_not_received_in_time_the_case_continues_without_them(svc):
     assert "opinion_pnc" not in walk.data and walk.ready() == ["elaborar_dictamen"]
     # Nothing ever claims it: past the keeping time of early messages it is undeliverable, still listed.
     walk.later(days=svc.settings.message_pending_days + 1)
-    messaging.deliver_queued(svc, sweep=True)
+    delivery.deliver_queued(svc, sweep=True)
     assert messaging.get_message(svc, SYSTEM, late["message_id"])["state"] == "undeliverable"
 
 

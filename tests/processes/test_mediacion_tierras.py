@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from engine.errors import FormInvalid
-from engine.usecases import institutions, messaging
+from engine.usecases import delivery, institutions, messaging
 from tests.conftest import SYSTEM
 from tests.processes.driver import Walk, closing, local, office
 from tests.processes.institution_walk import reply, waits
@@ -494,7 +494,7 @@ def test_a_certificate_that_never_comes_is_reiterated_and_an_answer_on_the_old_l
     assert walk.ready() == ["registrar_sesion"]
     # The superseded answer is never claimed: past the keeping time it is undeliverable, still listed.
     walk.later(days=svc.settings.message_pending_days + 1)
-    messaging.deliver_queued(svc, sweep=True)
+    delivery.deliver_queued(svc, sweep=True)
     assert messaging.get_message(svc, SYSTEM, late["message_id"])["state"] == "undeliverable"
 
 
