@@ -4,7 +4,6 @@ once (no lost message, no double delivery) and the case goes on past the join (S
 from __future__ import annotations
 
 import threading
-import time
 
 from sqlalchemy import func, select
 
@@ -15,6 +14,7 @@ from tests.api.conftest import Client, make_app, seed, token_for
 from tests.bpmn import definitions
 from tests.conftest import principal_for
 from tests.task_rows import task_rows
+from tests.waiting import wait_until
 
 OWNER = principal_for("oficial1", role="clerk", groups=("ventanilla",))
 CASES = 3
@@ -23,7 +23,6 @@ SENDERS = ("supervisor1", "admin")
 # Posting at once: every post in its own thread, more threads than the connection pool holds (15): a delivery must
 # never make a thread hold a second connection.
 THREADS = 18  # = CASES x 2 messages x COPIES: one post per thread
-DEADLINE_SECONDS = 60.0
 
 # Two branches, each waiting for its own institution's opinion (keyed by the case), joined before Ventanilla decides.
 PARALLEL = definitions("""
@@ -115,14 +114,10 @@ def test_concurrent_messages_to_one_case_are_each_delivered_exactly_once(svc, tm
 
 
 def _settle(svc) -> None:
-    """Wait until no message is queued any more (the scheduler's job delivering what the posts left)."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while True:
-        with svc.uow(write=False) as uow:
-            queued = uow.conn.execute(select(func.count()).select_from(models.messages)
-                                      .where(models.messages.c.state == "queued")).scalar_one()
-        if not queued:
-            return
-        assert time.monotonic() < deadline, f"{queued} messages still queued"
+    """Wait until no message is queued any more (delivering what the posts left, as the scheduler's pass does)."""
+    def none_queued() -> bool:
         delivery.deliver_queued(svc)
-        time.sleep(0.05)
+        with svc.uow(write=False) as uow:
+            return not uow.conn.execute(select(func.count()).select_from(models.messages)
+                                        .where(models.messages.c.state == "queued")).scalar_one()
+    wait_until(none_queued, "every message delivered or settled")
