@@ -14,6 +14,7 @@ from uuid import UUID
 
 import orjson
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from engine.errors import Conflict, ExpedienteError
 from engine.integrity.changes import data_changes
@@ -112,6 +113,9 @@ def _attempt(svc: Services, message_id: int) -> str:
             return outcome
         except Conflict as exc:
             last = exc
+        except OperationalError:  # the database itself failed (connection, disk): not the message's fault
+            log.exception("delivering message %s failed on the database; it stays queued", message_id)
+            return "queued"
         except Exception as exc:  # noqa: BLE001 - one broken message must not stop the others
             log.exception("delivering message %s failed", message_id)
             with svc.uow() as uow:

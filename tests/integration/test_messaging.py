@@ -377,3 +377,20 @@ def test_nobody_but_a_sending_case_can_say_where_a_case_came_from(svc):
                            {"pregunta": "?", "origen": {"caso": 1}})
     [started] = [c for c in cases.list_cases(svc, SYSTEM)["items"] if c["process_key"] == "consultado"]
     assert "origen" not in case_data(svc, started["id"])
+
+
+def test_a_database_failure_while_delivering_leaves_the_message_queued_for_the_next_pass(svc, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+    deploy_files(svc, {"espera.bpmn": ESPERA})
+    case = cases.start_case(svc, SYSTEM, "espera", {"ref": "DB"})
+    tasks.complete_task(svc, SYSTEM, task_id(svc, case.id, "preparar"), {})
+    real = delivery.deliver_one
+
+    def broken(*args, **kwargs):
+        raise OperationalError("UPDATE cases ...", {}, Exception("disk I/O error"))
+    monkeypatch.setattr(delivery, "deliver_one", broken)
+    sent = messaging.post_message(svc, SYSTEM, "respuesta", {"solicitud": "DB"}, {"dictamen": "tarde"})
+    assert sent["state"] == "queued"  # neither lost nor set aside as undeliverable
+    monkeypatch.setattr(delivery, "deliver_one", real)
+    assert delivery.deliver_queued(svc) == 1
+    assert ready(svc, case.id) == ["revisar"]
