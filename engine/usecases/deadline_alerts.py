@@ -80,10 +80,18 @@ def _workers(conn, assignee: str | None, group: str | None) -> list[str]:
 def _supervisors(conn, group: str | None) -> list[str]:
     """Supervisors of the task's group, or every supervisor when the group has none."""
     found = list(conn.execute(_in_group(group).where(_users.c.role == "supervisor")).scalars()) if group else []
-    if not found:
-        query = select(_users.c.email).where(_users.c.role == "supervisor", _ACTIVE_EMAIL).order_by(_users.c.id)
-        found = list(conn.execute(query).scalars())
-    return found
+    return found or supervisor_addresses(conn)
+
+
+def group_addresses(conn, group: str) -> list[str]:
+    """The addresses of a group's active members (an institution's overdue request tells them too)."""
+    return list(conn.execute(_in_group(group)).scalars())
+
+
+def supervisor_addresses(conn) -> list[str]:
+    """Every active supervisor's address: who hears of what has no group to tell."""
+    query = select(_users.c.email).where(_users.c.role == "supervisor", _ACTIVE_EMAIL).order_by(_users.c.id)
+    return list(conn.execute(query).scalars())
 
 
 def _in_group(group: str):

@@ -251,17 +251,25 @@ def _why_not(svc: Services, conn, name: str, named: int | None) -> tuple[str, st
 
 def catch_names(svc: Services, conn, version_id: int) -> set[str]:
     """Names of the messages a process version can wait for (catch events, receive tasks, message starts)."""
+    return {name for kind, name in _caught(svc, conn, version_id) if kind == "message"}
+
+
+def _caught(svc: Services, conn, version_id: int) -> set[tuple[str, str]]:
+    """(kind, name) of every message and signal a process version can wait for, its subprocesses included."""
     spec, subs = svc.specs.get(conn, version_id)
-    names = set()
+    found = set()
     for s in [spec, *subs.values()]:
         for task_spec in s.task_specs.values():
             if type(task_spec).__name__ not in _CATCHING:
                 continue
             definition = getattr(task_spec, "event_definition", None)
             for d in getattr(definition, "event_definitions", None) or [definition]:
-                if type(d).__name__.endswith("MessageEventDefinition"):
-                    names.add(d.name)
-    return names
+                kind = type(d).__name__
+                if kind.endswith("MessageEventDefinition"):
+                    found.add(("message", d.name))
+                elif kind.endswith("SignalEventDefinition"):
+                    found.add(("signal", d.name))
+    return found
 
 
 def backfill_waits(svc: Services, batch: int = 200) -> int:
@@ -272,7 +280,7 @@ def backfill_waits(svc: Services, batch: int = 200) -> int:
         conn = uow.conn
         if conn.execute(select(_w.c.id).limit(1)).first() or conn.execute(select(_m.c.id).limit(1)).first():
             return 0
-        versions = [v.id for v in conn.execute(_VERSIONS) if _catches_events(svc, conn, v.id)]
+        versions = [v.id for v in conn.execute(_VERSIONS) if _caught(svc, conn, v.id)]
         if not versions:
             return 0
         ids = [r.id for r in conn.execute(select(_c.c.id).where(
@@ -290,13 +298,6 @@ def backfill_waits(svc: Services, batch: int = 200) -> int:
                 written += len(waits)
             uow.commit()
     return written
-
-
-def _catches_events(svc: Services, conn, version_id: int) -> bool:
-    spec, subs = svc.specs.get(conn, version_id)
-    return any(type(t).__name__ in _CATCHING and getattr(t, "event_definition", None) is not None
-               and type(t.event_definition).__name__ not in ("NoneEventDefinition", "TimerEventDefinition")
-               for s in [spec, *subs.values()] for t in s.task_specs.values())
 
 
 _CATCHING = {"StartEvent", "IntermediateCatchEvent", "BoundaryEvent", "ReceiveTask", "EventBasedGateway"}

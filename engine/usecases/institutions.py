@@ -41,13 +41,14 @@ from engine.messages import msg
 from engine.storage import models, rate_limits
 from engine.storage.persistence import append_events, event_row
 from engine.usecases import issuing, messaging
+from engine.usecases.deadline_alerts import group_addresses, supervisor_addresses
 from engine.usecases.attachments import AttachmentStore, discard_upload, record_attachment, store_upload
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
 
 _i, _r, _c = models.institutions, models.institution_requests, models.cases
-_users, _groups, _members = models.users, models.groups, models.user_groups
+_groups = models.groups
 
 REPLY_PATH = "/responder/"
 LINK_GRACE_WORKING_DAYS = 10      # the link still takes a late answer this long after the due date
@@ -355,7 +356,6 @@ def submit_reply(svc: Services, token: str, answer_text: str | None, files, *, s
 
 # -- the scheduler: reminders, escalation, expiry ---------------------------------------------------------------------
 
-_ACTIVE_EMAIL = (_users.c.active.is_(True)) & _users.c.email.is_not(None) & (_users.c.email != "")
 _DUE_COLUMNS = (_r.c.id, _r.c.public_id, _r.c.token_hash, _r.c.case_id, _r.c.element_id, _r.c.subject, _r.c.due_at,
                 _r.c.expires_at, _r.c.created_at, _r.c.reminder_days_json, _r.c.reminders_sent, _r.c.next_reminder_at,
                 _r.c.escalation_group, _i.c.key.label("institution_key"), _i.c.name.label("institution_name"),
@@ -439,11 +439,9 @@ def _escalate(svc: Services, conn, row, now: datetime) -> int:
     if conn.execute(update(_r).where(_r.c.id == row.id, _r.c.escalated_at.is_(None))
                     .values(escalated_at=now, next_reminder_at=None)).rowcount != 1:
         return 0
-    recipients = _group_members(conn, row.escalation_group) if row.escalation_group else []
-    if not recipients:
-        recipients = list(conn.execute(select(_users.c.email).where(_users.c.role == "supervisor", _ACTIVE_EMAIL)
-                                       .order_by(_users.c.id)).scalars())
-    extra = getattr(getattr(svc, "alert_policy", None), "escalation_email", None)
+    recipients = (group_addresses(conn, row.escalation_group) if row.escalation_group else []) \
+        or supervisor_addresses(conn)
+    extra = svc.deadlines.policy.escalation_email  # as for an overdue task (deadline_alerts)
     recipients = list(dict.fromkeys(recipients + ([extra] if extra else [])))
     cal = svc.calendar
     for to in recipients:
@@ -456,11 +454,3 @@ def _escalate(svc: Services, conn, row, now: datetime) -> int:
         "solicitud": row.public_id, "institucion": row.institution_key, "vence": row.due_at.isoformat(),
         "grupo": row.escalation_group, "notified": recipients})])
     return 1
-
-
-def _group_members(conn, group: str) -> list[str]:
-    return list(conn.execute(select(_users.c.email).join(_members, _members.c.user_id == _users.c.id)
-                             .join(_groups, _groups.c.id == _members.c.group_id)
-                             .where(_groups.c.name == group, _ACTIVE_EMAIL).order_by(_users.c.id)).scalars())
-
-
