@@ -475,3 +475,4 @@ access_log = Table(
 from engine.storage.models_messaging import (  # noqa: E402, F401 - after metadata, Id and UtcDateTime, which it uses
     case_links, institution_requests, institutions, message_waits, messages,
 )
+from engine.storage.models_lists import case_access, inbox_items  # noqa: E402, F401 - the lists' tables (0016)
