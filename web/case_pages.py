@@ -63,7 +63,8 @@ def cases_list():
     except ValueError:
         page = 1
     result = cases.cases_page(services(), g.user, page=page, per_page=25, **filters)
-    pages = max(1, -(-result["total"] // result["per_page"]))
+    # Past the counted cap the number of pages is not known: the pager offers the next page.
+    pages = None if result["total_more"] else max(1, -(-result["total"] // result["per_page"]))
     return render_template("pages/cases.html", result=result, pages=pages, filters=filters,
                            names=result["names"], states=CASE_STATES, args=request.args.to_dict())
 

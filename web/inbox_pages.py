@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from engine.usecases import inbox as inbox_query
 from engine.usecases import tasks
-from engine.errors import Conflict, TaskNotReady
+from engine.errors import Conflict, InvalidInput, TaskNotReady
 from web.pages import bp, login_required, safe_next, services
 from web.task_messages import conflict_message
 
@@ -30,8 +30,13 @@ def inbox():
                "element_id": request.args.get("tarea") or None,
                "municipality": request.args.get("municipio") or None,
                "q": request.args.get("q") or None}
-    result = inbox_query.inbox(services(), g.user, view=view, sort=sort, page=_int("pagina", 1), **filters)
-    pages = max(1, -(-result["total"] // result["per_page"]))
+    try:
+        result = inbox_query.inbox(services(), g.user, view=view, sort=sort, page=_int("pagina", 1),
+                                   after=request.args.get("despues") or None, **filters)
+    except InvalidInput:  # a cursor mangled by hand: its page by number
+        result = inbox_query.inbox(services(), g.user, view=view, sort=sort, page=_int("pagina", 1), **filters)
+    # Past COUNT_CAP the number of pages is not known: the pager offers the next one while there is one.
+    pages = None if result["total_more"] else max(1, -(-result["total"] // result["per_page"]))
     return render_template("pages/inbox.html", view=view, sort=sort, result=result, pages=pages,
                            filters=filters, names=result["names"], args=request.args.to_dict())
 

@@ -40,7 +40,8 @@ class CaseItemSchema(Schema):
 
 class CasePageSchema(Schema):
     items = fields.List(fields.Nested(CaseItemSchema), required=True)
-    total = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={"description": "Counted up to 1000 (see total_more)"})
+    total_more = fields.Boolean(metadata={"description": "More than `total` cases match (counting stops there)"})
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
 

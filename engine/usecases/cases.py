@@ -30,6 +30,7 @@ from engine.usecases.attachments import attachments_of
 from engine.usecases.deploy import forms_of_version
 from engine.usecases.documents import documents_shown, issue_receipt_now
 from engine.usecases.intake import process_name, process_names
+from engine.usecases.inbox import COUNT_CAP
 from engine.usecases.paging import page_window
 from engine.accounts import auth, permissions
 from engine.accounts.permissions import Principal, check_case_visible, use_case
@@ -368,7 +369,9 @@ _CASE_TASKS = select(_t).where(_t.c.case_id == bindparam("b_id")).order_by(_t.c.
 
 
 def _overdue(now: datetime):
-    return exists(select(_t.c.id).where(_t.c.case_id == _c.c.id, _t.c.state == "ready", _t.c.due_at < now))
+    # inbox_items holds the ready tasks (kept by triggers; engine/storage/models_lists.py), indexed by case.
+    i = models.inbox_items
+    return exists(select(i.c.task_id).where(i.c.case_id == _c.c.id, i.c.due_at < now))
 
 
 @use_case("case.read")
@@ -410,11 +413,13 @@ def _page_of_cases(svc: Services, conn, principal: Principal, *, process_key: st
     page, per_page = page_window(page, per_page)
     order = [column.desc() if sort.startswith("-") else column.asc(),
              _c.c.id.desc() if sort.startswith("-") else _c.c.id.asc()]
-    total = conn.execute(select(func.count()).select_from(_c).where(where)).scalar_one()
+    # Counted up to COUNT_CAP (past it, `total_more`): a bounded read however many cases there are.
+    counted = conn.execute(select(func.count()).select_from(
+        select(_c.c.id).where(where).limit(COUNT_CAP + 1).subquery())).scalar_one()
     rows = conn.execute(select(*CASE_LIST_COLUMNS).where(where).order_by(*order)
                         .limit(per_page).offset((max(page, 1) - 1) * per_page)).mappings().all()
-    return {"items": [dict(r) for r in rows], "total": total, "page": page, "per_page": per_page}
-
+    return {"items": [dict(r) for r in rows], "total": min(counted, COUNT_CAP), "total_more": counted > COUNT_CAP,
+            "page": page, "per_page": per_page}
 
 
 @use_case("case.read")

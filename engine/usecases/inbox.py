@@ -1,21 +1,28 @@
-"""The inbox, for the pages and the API alike: ready tasks joined with their cases' indexed columns, filtered,
-searched, sorted and paged.
+"""The inbox, for the pages and the API alike: ready tasks, filtered, searched, sorted and paged, at any size.
 
-Never loads a workflow. Which rows a user sees is decided by engine.accounts.permissions (his own claims, or
-the queues of his groups), not here.
+Reads inbox_items (one row per ready task with its case's columns, kept by triggers: engine/storage/models_lists.py),
+where each sort of each view is one index read in order: a page costs its rows whatever the queue holds. The total
+is counted up to COUNT_CAP ("más de 1 000"); a page is reached by number (OFFSET over the index) or, cheaper, by the
+cursor of the page before it (`after`, keyset). The filters' choices come from the same indexes, one probe per
+distinct value (engine/usecases/inbox_choices.py). Never loads a workflow. Which rows a user sees is decided by
+engine.accounts.permissions (his own claims, or the queues of his groups), not here.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import base64
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+import orjson
+from sqlalchemy import bindparam, func, literal, select, tuple_, union_all
 
 from engine.accounts import permissions
 from engine.accounts.permissions import Principal, use_case
 from engine.errors import InvalidInput
 from engine.storage import models
+from engine.usecases.case_search import matching_cases
+from engine.usecases.inbox_choices import choices_of
 from engine.usecases.intake import process_names
 from engine.usecases.paging import page_window
 
@@ -24,73 +31,132 @@ if TYPE_CHECKING:  # the composition root sits above the use cases; they only re
 
 DUE_SOON_DAYS = 2
 VIEWS = ("mine", "queue")
+# Totals are counted up to this; past it a list says "more than COUNT_CAP" (`total_more`).
+COUNT_CAP = 1000
 _t = models.tasks
 _c = models.cases
-# Sort keys; "-" means descending. Rows without the key come last, then the oldest task; the task id breaks
-# ties so pages never overlap.
-SORTS = {"due_at": _t.c.due_at, "created_at": _t.c.created_at, "number": _c.c.number,
-         "applicant": _c.c.applicant_name, "task": _t.c.title}
+_i = models.inbox_items
+# Sort keys; "-" means descending. Rows without the key come last either way (the column going up stores a stand-in
+# that sorts last, the one going down one that sorts first), then the oldest task (the newest going down); the task
+# id breaks ties so pages never overlap. (column going up, column going down)
+SORTS = {"due_at": (_i.c.due_hi, _i.c.due_lo), "created_at": (_i.c.created_at, _i.c.created_at),
+         "number": (_i.c.case_number, _i.c.case_number), "applicant": (_i.c.applicant_hi, _i.c.applicant_lo),
+         "task": (_i.c.title, _i.c.title)}
 COLUMNS = (*_t.c, _c.c.number.label("case_number"), _c.c.title.label("case_title"), _c.c.process_key,
            _c.c.state.label("case_state"), _c.c.tracking_code, _c.c.applicant_name, _c.c.applicant_dpi,
            _c.c.municipality, _c.c.created_at.label("received_at"))
+_ROWS = (select(*COLUMNS).select_from(_t.join(_c, _c.c.id == _t.c.case_id))
+         .where(_t.c.id.in_(bindparam("b_ids", expanding=True))))
 
 
-def _visible(principal: Principal, view: str, group: str | None):
+def _audience(principal: Principal, view: str, group: str | None) -> list:
+    """One condition on inbox_items per index to read: the principal's claims, or each group's queue."""
     if view not in VIEWS:
         raise InvalidInput(f"unknown view '{view}'", errors=[{"field": "view", "message": f"one of {VIEWS}"}])
     if view == "mine":
-        return _t.c.assignee == principal.username
-    return _t.c.candidate_group.in_(permissions.queue_groups(principal, group))
-
-
-def _search(q: str):
-    text = q.strip()
-    like = f"%{text.lower()}%"
-    return or_(_c.c.number == text, _c.c.tracking_code == text.upper(), _c.c.applicant_dpi == text.replace(" ", ""),
-               func.lower(_c.c.applicant_name).like(like), func.lower(_c.c.number).like(like))
+        return [_i.c.assignee == principal.username]
+    return [_i.c.candidate_group == g for g in permissions.queue_groups(principal, group)]
 
 
 @use_case("task.read")
 def inbox(svc: Services, principal: Principal, *, view: str = "mine", group: str | None = None,
           unassigned: bool = False, process_key: str | None = None, element_id: str | None = None,
           municipality: str | None = None, q: str | None = None, sort: str = "due_at", page: int = 1,
-          per_page: int = 25, summary: bool = True) -> dict:
+          per_page: int = 25, after: str | None = None, summary: bool = True) -> dict:
     """One page of the ready tasks of a view: "mine" (held by the principal) or "queue" (of his groups, or of
-    one `group`), with the total, the filters' choices and the procedures' names (unless `summary` is false: the
-    API's lists need only the rows, and the choices scan the whole view)."""
-    column = SORTS.get(sort.lstrip("-"))
-    if column is None:
+    one `group`); the page after the one whose `next` cursor is `after`, or page number `page`. With the total
+    (up to COUNT_CAP; `total_more` past it), the filters' choices and the procedures' names unless `summary` is
+    false (the API's lists need only the rows)."""
+    columns = SORTS.get(sort.lstrip("-"))
+    if columns is None:
         raise InvalidInput(f"unknown sort '{sort}'", errors=[{"field": "sort", "message": f"one of {sorted(SORTS)}"}])
-    base = [_t.c.state == "ready", _visible(principal, view, group)]
+    descending = sort.startswith("-")
+    key = columns[1] if descending else columns[0]
+    audience = _audience(principal, view, group)
+    conditions = []
     if unassigned:
-        base.append(_t.c.assignee.is_(None))
-    conditions = list(base)
-    for col, value in ((_c.c.process_key, process_key), (_t.c.element_id, element_id),
-                       (_c.c.municipality, municipality)):
+        conditions.append(_i.c.assignee.is_(None))
+    for col, value in ((_i.c.process_key, process_key), (_i.c.element_id, element_id),
+                       (_i.c.municipality, municipality)):
         if value:
             conditions.append(col == value)
-    if q and q.strip():
-        conditions.append(_search(q))
     page, per_page = page_window(page, per_page)
-    order = [column.is_(None), column.desc() if sort.startswith("-") else column.asc(), _t.c.created_at, _t.c.id]
-    joined = _t.join(_c, _c.c.id == _t.c.case_id)
+    ordered = (key, _i.c.created_at, _i.c.task_id)
+    paged = list(conditions)
+    if after:
+        paged.append(_after(ordered, after, descending))
+    skip = 0 if after else (page - 1) * per_page
     with svc.uow(write=False) as uow:
         conn = uow.conn
-        rows = conn.execute(select(*COLUMNS).select_from(joined).where(and_(*conditions)).order_by(*order)
-                            .limit(per_page).offset((page - 1) * per_page)).mappings().all()
+        if q and q.strip():
+            found = matching_cases(conn, q)
+            conditions.append(_i.c.case_id.in_(found))
+            paged.append(_i.c.case_id.in_(found))
+        keys = conn.execute(_page_query(audience, paged, ordered, descending, skip, per_page + 1)).all()
+        more = len(keys) > per_page
+        keys = keys[:per_page]
+        by_id = {r["id"]: r for r in conn.execute(_ROWS, {"b_ids": [k.task_id for k in keys]}).mappings()}
         now = svc.clock()
-        items = [dict(r, **due_flags(r["due_at"], now)) for r in rows]
+        items = [dict(by_id[k.task_id], **due_flags(by_id[k.task_id]["due_at"], now)) for k in keys
+                 if k.task_id in by_id]
+        cursor = _cursor(keys[-1]) if more and keys else None
         if not summary:
-            return {"items": items, "page": page, "per_page": per_page}
-        total = conn.execute(select(func.count()).select_from(joined).where(and_(*conditions))).scalar_one()
-        choices = conn.execute(select(_c.c.process_key, _t.c.element_id, _t.c.title, _c.c.municipality)
-                               .select_from(joined).where(and_(*base)).distinct()).all()
+            return {"items": items, "page": page, "per_page": per_page, "next": cursor}
+        counted = conn.execute(_count_query(audience, conditions)).scalar_one()
+        choices = choices_of(conn, user=principal.username if view == "mine" else None,
+                             groups=[] if view == "mine" else permissions.queue_groups(principal, group))
         names = process_names(conn)
-    return {"items": items, "total": total, "page": page,
-            "per_page": per_page, "names": names, "choices": {
-                "process_keys": sorted({r.process_key for r in choices}),
-                "tasks": sorted({(r.element_id, r.title) for r in choices}, key=lambda t: t[1]),
-                "municipalities": sorted({r.municipality for r in choices if r.municipality})}}
+    return {"items": items, "total": min(counted, COUNT_CAP), "total_more": counted > COUNT_CAP, "page": page,
+            "per_page": per_page, "next": cursor, "has_more": more, "names": names, "choices": choices}
+
+
+def _page_query(audience: list, conditions: list, ordered: tuple, descending: bool, skip: int, limit: int):
+    """The keys of one page: read in index order, one arm per group when the view spans several."""
+    def arm(who, offset: int, count: int):
+        order = [c.desc() for c in ordered] if descending else list(ordered)
+        return (select(*ordered).where(who, *conditions).order_by(*order).offset(offset or None).limit(count))
+    if len(audience) == 1:
+        return arm(audience[0], skip, limit)
+    if not audience:
+        return select(*ordered).where(literal(False))
+    merged = union_all(*[select(arm(who, 0, skip + limit).subquery()) for who in audience]).subquery()
+    order = [c.desc() for c in merged.c] if descending else list(merged.c)
+    return select(merged).order_by(*order).offset(skip or None).limit(limit)
+
+
+def _count_query(audience: list, conditions: list):
+    """How many rows, counted up to COUNT_CAP + 1 (a bounded read whatever the queue holds)."""
+    if not audience:
+        return select(literal(0))
+    arms = [select(_i.c.task_id).where(who, *conditions).limit(COUNT_CAP + 1) for who in audience]
+    if len(arms) > 1:
+        merged = union_all(*[select(a.subquery()) for a in arms]).subquery()
+        arms = [select(merged.c.task_id).limit(COUNT_CAP + 1)]
+    return select(func.count()).select_from(arms[0].subquery())
+
+
+def _cursor(row) -> str:
+    """The opaque `next` cursor: the sort key, received time and id of a page's last row."""
+    values = [v.isoformat() if isinstance(v, datetime) else v for v in row]
+    return base64.urlsafe_b64encode(orjson.dumps(values)).decode().rstrip("=")
+
+
+def _after(ordered: tuple, cursor: str, descending: bool):
+    """The rows after a cursor's row, in the list's order (a row-value comparison the sort's index serves)."""
+    try:
+        values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(values, list) or len(values) != len(ordered):
+            raise ValueError(cursor)
+        typed = [datetime.fromisoformat(v) if isinstance(c.type, models.UtcDateTime) else str(v)
+                 for c, v in zip(ordered, values)]
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise InvalidInput("invalid cursor", errors=[{"field": "after", "message": "not a cursor of this list"}]) \
+            from exc
+    if any(isinstance(v, datetime) and v.tzinfo is None for v in typed):
+        raise InvalidInput("invalid cursor", errors=[{"field": "after", "message": "not a cursor of this list"}])
+    row = tuple_(*ordered)
+    bound = tuple_(*[literal(v, type_=c.type) for c, v in zip(ordered, typed)])
+    return row < bound if descending else row > bound
 
 
 def due_flags(due_at: datetime | None, now: datetime) -> dict:
