@@ -55,7 +55,8 @@ inbox_items = Table(
     Index("ix_inbox_items_group_municipality", "candidate_group", "municipality", "due_hi", "created_at",
           "task_id"),
     Index("ix_inbox_items_assignee", "assignee", "due_hi", "created_at", "task_id"),
-    Index("ix_inbox_items_case", "case_id"),
+    Index("ix_inbox_items_case", "case_id", "due_hi"),
+    Index("ix_inbox_items_due", "due_hi", "case_id"),
 )
 
 case_access = Table(
@@ -63,7 +64,7 @@ case_access = Table(
     Column("who", String(70), nullable=False),   # "g:<group>" or "u:<username>"
     Column("case_id", Id, nullable=False),
     PrimaryKeyConstraint("who", "case_id"),
-    Index("ix_case_access_case", "case_id"),
+    Index("ix_case_access_case", "case_id", "who"),
 )
 
 # The cases list sorted by filing or last change, page after page (engine/usecases/cases.py).

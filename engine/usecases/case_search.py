@@ -29,15 +29,17 @@ def words(q: str) -> list[str]:
 
 
 def matching_cases(conn, q: str):
-    """A select of the ids of the cases the search finds (empty when it has no words nor an exact match)."""
+    """The ids of the cases the search finds: those whose number, tracking code or DPI it is (a list, from unique
+    or plain indexes), else a select of those with every word of it (the text index)."""
     typed = q.strip()
-    exact = [select(_c.c.id).where(_c.c.number == typed),
-             select(_c.c.id).where(_c.c.tracking_code == typed.upper()),
-             select(_c.c.id).where(_c.c.applicant_dpi == typed.replace(" ", ""))]
-    found = words(typed)
+    exact = union(*[s.correlate(None) for s in (
+        select(_c.c.id).where(_c.c.number == typed), select(_c.c.id).where(_c.c.tracking_code == typed.upper()),
+        select(_c.c.id).where(_c.c.applicant_dpi == typed.replace(" ", "")))])
+    found = conn.execute(exact).scalars().all()
     if found:
-        exact.append(_by_words(conn.dialect.name, found))
-    return union(*[s.correlate(None) for s in exact])
+        return found
+    typed_words = words(typed)
+    return _by_words(conn.dialect.name, typed_words).correlate(None) if typed_words else []
 
 
 def _by_words(dialect: str, found: list[str]):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import orjson
-from sqlalchemy import and_, bindparam, exists, func, select, true, update
+from sqlalchemy import and_, bindparam, func, select, true, update
 
 from engine.timekeeping.calendar import OFFICE_TZ, office_midnight
 from engine.storage import models
@@ -371,7 +371,7 @@ _CASE_TASKS = select(_t).where(_t.c.case_id == bindparam("b_id")).order_by(_t.c.
 def _overdue(now: datetime):
     # inbox_items holds the ready tasks (kept by triggers; engine/storage/models_lists.py), indexed by case.
     i = models.inbox_items
-    return exists(select(i.c.task_id).where(i.c.case_id == _c.c.id, i.c.due_at < now))
+    return _c.c.id.in_(select(i.c.case_id).where(i.c.due_hi < now))
 
 
 @use_case("case.read")

@@ -9,15 +9,20 @@ from sqlalchemy import select, text
 from engine.storage import models
 
 _i = models.inbox_items
-_GROUP_TASKS = text("""
+# Each step: the next element of the same procedure, else the first element of the next procedure (two single-column
+# ranges under an equality: every database reads them as index probes, where a row-value range may not be).
+_NEXT_PROCESS = ("(SELECT i.process_key FROM inbox_items i WHERE i.candidate_group = :b_group AND i.process_key > pe.p "
+                 "ORDER BY i.process_key LIMIT 1)")
+_NEXT_IN_PROCESS = ("(SELECT i.element_id FROM inbox_items i WHERE i.candidate_group = :b_group AND i.process_key = pe.p "
+                    "AND i.element_id > pe.e ORDER BY i.element_id LIMIT 1)")
+_GROUP_TASKS = text(f"""
 WITH RECURSIVE pe(p, e) AS (
   SELECT * FROM (SELECT process_key, element_id FROM inbox_items WHERE candidate_group = :b_group
                  ORDER BY process_key, element_id LIMIT 1) AS first_one
   UNION ALL
-  SELECT (SELECT i.process_key FROM inbox_items i WHERE i.candidate_group = :b_group
-            AND (i.process_key, i.element_id) > (pe.p, pe.e) ORDER BY i.process_key, i.element_id LIMIT 1),
-         (SELECT i.element_id FROM inbox_items i WHERE i.candidate_group = :b_group
-            AND (i.process_key, i.element_id) > (pe.p, pe.e) ORDER BY i.process_key, i.element_id LIMIT 1)
+  SELECT CASE WHEN {_NEXT_IN_PROCESS} IS NULL THEN {_NEXT_PROCESS} ELSE pe.p END,
+         coalesce({_NEXT_IN_PROCESS}, (SELECT i.element_id FROM inbox_items i WHERE i.candidate_group = :b_group
+                                      AND i.process_key = {_NEXT_PROCESS} ORDER BY i.element_id LIMIT 1))
   FROM pe WHERE pe.p IS NOT NULL
 )
 SELECT p, e, (SELECT i.title FROM inbox_items i WHERE i.candidate_group = :b_group AND i.process_key = pe.p

@@ -32,7 +32,8 @@ _INBOX_INDEXES = {
     "ix_inbox_items_group_element": ("candidate_group", "element_id", "due_hi", *_SORTED),
     "ix_inbox_items_group_municipality": ("candidate_group", "municipality", "due_hi", *_SORTED),
     "ix_inbox_items_assignee": ("assignee", "due_hi", *_SORTED),
-    "ix_inbox_items_case": ("case_id",),
+    "ix_inbox_items_case": ("case_id", "due_hi"),
+    "ix_inbox_items_due": ("due_hi", "case_id"),
 }
 # The same text PostgreSQL's search index is built over (engine/usecases/case_search.py PG_SEARCH_VECTOR must stay
 # identical, or the planner will not use the index): lower case, Spanish accents and ñ folded, - / . as spaces.
@@ -108,7 +109,7 @@ def upgrade() -> None:
                "UNION SELECT 'u:' || created_by, id FROM cases WHERE created_by IS NOT NULL")
     for name, columns in _INBOX_INDEXES.items():
         op.create_index(name, "inbox_items", list(columns))
-    op.create_index("ix_case_access_case", "case_access", ["case_id"])
+    op.create_index("ix_case_access_case", "case_access", ["case_id", "who"])
     op.create_index("ix_cases_created", "cases", ["created_at", "id"])
     op.create_index("ix_cases_updated", "cases", ["updated_at", "id"])
     if dialect == "sqlite":
