@@ -72,3 +72,4 @@ from engine.storage.models import cases  # noqa: E402 - defined before models.py
 
 Index("ix_cases_created", cases.c.created_at, cases.c.id)
 Index("ix_cases_updated", cases.c.updated_at, cases.c.id)
+Index("ix_cases_municipality_created", cases.c.municipality, cases.c.created_at, cases.c.id)

@@ -112,6 +112,7 @@ def upgrade() -> None:
     op.create_index("ix_case_access_case", "case_access", ["case_id", "who"])
     op.create_index("ix_cases_created", "cases", ["created_at", "id"])
     op.create_index("ix_cases_updated", "cases", ["updated_at", "id"])
+    op.create_index("ix_cases_municipality_created", "cases", ["municipality", "created_at", "id"])
     if dialect == "sqlite":
         _sqlite_triggers()
     elif dialect == "postgresql":
@@ -240,6 +241,7 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS tasks_lists_sync()")
         op.execute("DROP FUNCTION IF EXISTS cases_lists_sync()")
         op.execute("DROP INDEX IF EXISTS ix_cases_search")
+    op.drop_index("ix_cases_municipality_created", table_name="cases")
     op.drop_index("ix_cases_updated", table_name="cases")
     op.drop_index("ix_cases_created", table_name="cases")
     op.drop_table("case_access")
