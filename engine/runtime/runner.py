@@ -459,6 +459,10 @@ def element_marks(wf: BpmnWorkflow) -> dict[str, list[str]]:
             failed.add(bpmn_id)
         elif task.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
             active.add(bpmn_id)
+    for name in getattr(wf, "pruned_done", None) or ():  # completed in the part of the tree a save left out
+        bpmn_id = getattr(wf.spec.task_specs.get(name), "bpmn_id", None)
+        if bpmn_id:
+            done.add(bpmn_id)
     return {"done": sorted(done - active - failed), "active": sorted(active - failed), "failed": sorted(failed)}
 
 

@@ -28,6 +28,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from engine.errors import SerializerVersionUnsupported
 from engine.messages import msg
+from engine.runtime.pruning import DONE_KEY, prune_document
 from engine.runtime.walks import DeepEndJoin, DeepSubWorkflow, DeepWorkflow, has_deep_end_joins
 
 # Our format = the installed SpiffWorkflow's serializer version + our own envelope revision. After an
@@ -185,10 +186,15 @@ def _unescape_workflow(workflow) -> None:
 
 
 def dump_workflow(workflow, check=None) -> str:
-    """Serialize a running workflow without its spec; `check(dct)` sees the values before they become JSON."""
+    """Serialize a running workflow without its spec and without the finished part of its task tree
+    (engine.runtime.pruning); `check(dct)` sees the values before they become JSON."""
     dct = _workflows.to_dict(workflow)
     if check is not None:
         check(dct)
+    done = prune_document(dct)
+    if done or getattr(workflow, "pruned_done", None):
+        workflow.pruned_done = done = done | set(getattr(workflow, "pruned_done", None) or ())
+        dct[DONE_KEY] = sorted(done)
     if _escape_workflow_dict(dct):
         dct[_ESCAPED_FLAG] = True
     dct[_VERSION_KEY] = SERIALIZER_VERSION
@@ -206,11 +212,38 @@ def load_workflow(text: str, spec, subprocess_specs) -> BpmnWorkflow:
         dct.pop(_STDLIB_FLAG)
     upgrade(dct)
     escaped = dct.pop(_ESCAPED_FLAG, False)
+    done = dct.pop(DONE_KEY, None)
     spec, subprocess_specs = runnable_specs(spec, subprocess_specs)
     workflow = _workflows.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    workflow.pruned_done = set(done or ())  # task specs completed in the part of the tree left out
     if escaped:
         _unescape_workflow(workflow)
     return workflow
+
+
+def prune_stored(text: str) -> str | None:
+    """A stored case's text without the finished part of its task tree (engine.runtime.pruning), or None when
+    there is nothing to leave out or the text is not in our current format (it is pruned at its next step)."""
+    try:
+        try:
+            dct = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            dct = _stdlib_loads(text)
+        if isinstance(dct, dict) and dct.pop(_STDLIB_FLAG, False):
+            dct = _stdlib_loads(text)
+            dct.pop(_STDLIB_FLAG)
+    except ValueError:  # not a workflow we wrote: left for its next load to judge
+        return None
+    if not isinstance(dct, dict) or dct.get(_VERSION_KEY) != SERIALIZER_VERSION or "tasks" not in dct:
+        return None
+    before = len(dct["tasks"]) + sum(len(sub.get("tasks") or ()) for sub in (dct.get("subprocesses") or {}).values())
+    done = prune_document(dct)
+    after = len(dct["tasks"]) + sum(len(sub.get("tasks") or ()) for sub in (dct.get("subprocesses") or {}).values())
+    if after == before:
+        return None
+    if done:
+        dct[DONE_KEY] = sorted(done | set(dct.get(DONE_KEY) or ()))
+    return _dumps(dct)
 
 
 def upgrade(dct: dict) -> None:
@@ -256,5 +289,6 @@ def load_spec(text: str):
     return spec, subprocess_specs
 
 
-__all__ = ["SERIALIZER_VERSION", "MIGRATIONS", "dump_workflow", "load_workflow", "upgrade", "runnable_specs",
+__all__ = ["SERIALIZER_VERSION", "MIGRATIONS", "dump_workflow", "load_workflow", "prune_stored", "upgrade",
+           "runnable_specs",
            "dump_spec", "load_spec"]
