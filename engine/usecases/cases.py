@@ -368,14 +368,19 @@ _CASE_DETAIL = (select(*CASE_LIST_COLUMNS, _c.c.version, _c.c.applicant_dpi, _c.
 _CASE_TASKS = select(_t).where(_t.c.case_id == bindparam("b_id")).order_by(_t.c.created_at, _t.c.id)
 
 
-def _overdue(now: datetime, *, counting: bool):
-    """Cases with a late ready task (inbox_items holds the ready tasks, by case and by due date). Spelled two ways:
-    counting, from the late tasks' side (read in due order until the cap), and for a page, as a probe per case in
-    the page's order (a page needs a few cases, not all the late ones sorted)."""
+def _overdue(now: datetime):
+    """Cases with a late ready task (inbox_items holds the ready tasks, indexed by case and due date): a probe per
+    case, in the page's order (a page needs a few cases, not all the late ones sorted)."""
     i = models.inbox_items
-    if counting:
-        return _c.c.id.in_(select(i.c.case_id).where(i.c.due_hi < now))
-    return exists(select(i.c.task_id).where(i.c.case_id == _c.c.id, i.c.due_hi < now))
+    return exists(select(i.c.case_id).where(i.c.case_id == _c.c.id, i.c.due_hi < now))  # index-only
+
+
+def _late_cases(now: datetime, conditions: list):
+    """The same cases read from the late tasks' side, in due order, for counting them up to the cap (the other way
+    round, few late cases among many would be looked for case by case)."""
+    i = models.inbox_items
+    return (select(i.c.case_id).select_from(i.join(_c, _c.c.id == i.c.case_id))
+            .where(i.c.due_hi < now, *conditions).distinct())
 
 
 @use_case("case.read")
@@ -410,19 +415,21 @@ def _page_of_cases(svc: Services, conn, principal: Principal, *, process_key: st
         conditions.append(_c.c.created_at >= office_midnight(created_from))
     if created_to is not None and created_to < date.max:
         conditions.append(_c.c.created_at < office_midnight(created_to + timedelta(days=1)))
-    counting = list(conditions)
+    counted_ids = None
     if overdue is not None:
         now = svc.clock()
-        late = _overdue(now, counting=False)
-        counting.append(_overdue(now, counting=True) if overdue else ~late)
-        conditions.append(late if overdue else ~late)
+        if overdue:
+            counted_ids = _late_cases(now, list(conditions))
+        conditions.insert(0, _overdue(now) if overdue else ~_overdue(now))  # the rarer probe first
     where = and_(true(), *conditions)
+    if counted_ids is None:
+        counted_ids = select(_c.c.id).where(where)
     page, per_page = page_window(page, per_page)
     order = [column.desc() if sort.startswith("-") else column.asc(),
              _c.c.id.desc() if sort.startswith("-") else _c.c.id.asc()]
     # Counted up to COUNT_CAP (past it, `total_more`): a bounded read however many cases there are.
     counted = conn.execute(select(func.count()).select_from(
-        select(_c.c.id).where(and_(true(), *counting)).limit(COUNT_CAP + 1).subquery())).scalar_one()
+        counted_ids.limit(COUNT_CAP + 1).subquery())).scalar_one()
     rows = conn.execute(select(*CASE_LIST_COLUMNS).where(where).order_by(*order)
                         .limit(per_page).offset((max(page, 1) - 1) * per_page)).mappings().all()
     return {"items": [dict(r) for r in rows], "total": min(counted, COUNT_CAP), "total_more": counted > COUNT_CAP,
