@@ -89,6 +89,7 @@ bench: install
 	$(BIN)/python bench/engine_throughput.py --quick
 	$(BIN)/python bench/step_cost.py
 	$(BIN)/python bench/http_cycle.py
+	$(BIN)/python bench/case_bytes.py
 	$(BIN)/python bench/draft_save.py
 	$(BIN)/python bench/server_start.py
 	$(BIN)/python bench/sandbox_overhead.py

@@ -1,11 +1,18 @@
-"""One HTTP cycle against the app under gunicorn (one sync worker, SQLite file, synchronous=FULL).
+"""HTTP cycles against the app under gunicorn (one sync worker, SQLite file, synchronous=FULL), against raw
+SpiffWorkflow measured in the same run.
 
-Cycle: start a case of a one-user-task process, read the group queue, claim the task, complete it,
-read the case back (completed). A bearer token authenticates every request; the client keeps one
+The server is the one `make run` starts (`expediente web`: gunicorn's gthread worker with keep-alive, the access
+log written), with one worker; `--server sync` runs gunicorn's sync worker instead.
+One-task cycle (5 requests): start a case of a one-user-task process, read the group queue, claim the task,
+complete it, read the case back (completed). 5-step cycle (8 requests): the 5-step process of
+bench/engine_throughput.py (tests/fixtures/five_step.bpmn: two user tasks), start, then queue + claim + complete
+for each task, then read the case back. A bearer token authenticates every request; the client keeps one
 http.client connection and reconnects when the server closes it (gunicorn's sync worker answers
-"Connection: close" to every request, so each request pays a loopback TCP connect).
+"Connection: close" to every request, so there each request pays a loopback TCP connect).
+Raw: SpiffWorkflow alone running the 5-step process with its own serializer at each wait state, no database
+(engine_throughput.raw): the time per case. Targets (issue 18): one-task cycle ≤ 5.5x raw, 5-step cycle ≤ 5x raw.
 Set EXPEDIENTE_SQLITE_SYNCHRONOUS=NORMAL to see the cost without the disk's fsyncs.
-Last line: JSON with median_ms, p95_ms and cycles (target: median ≤ 10 ms).
+Last line: JSON with each cycle's median and p95, raw_ms and the ratios.
 """
 from __future__ import annotations
 
@@ -47,6 +54,9 @@ BPMN = b"""<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>"""
 READY_TIMEOUT_SECONDS = 30
+FIVE_STEP = (ROOT / "tests" / "fixtures" / "five_step.bpmn").read_bytes()
+FIVE_STEP_DATA = [{"amount": 80}, {"ok": True}]
+TARGETS = {"one_task": 5.5, "five_step": 5.0}
 
 
 def prepare(directory: Path) -> tuple[dict, str]:
@@ -56,8 +66,9 @@ def prepare(directory: Path) -> tuple[dict, str]:
     svc = build_services(Settings.from_env(env))
     upgrade(svc.db)
     map_lane(svc, "Ventanilla", "ventanilla")
-    deploy_files(svc, {"one_task.bpmn": BPMN}, actor="bench")
-    add_user(svc, "bench", "clerk", random_password(), groups=["ventanilla"])
+    map_lane(svc, "Trámite", "tramite")
+    deploy_files(svc, {"one_task.bpmn": BPMN, "five_step.bpmn": FIVE_STEP}, actor="bench")
+    add_user(svc, "bench", "clerk", random_password(), groups=["ventanilla", "tramite"])
     token = create_token(svc, principal_by_username(svc, "bench"), "bench")["token"]
     svc.db.dispose()
     return env, token
@@ -82,10 +93,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, port: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "sync",
-           "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "api.app:create_app()"]
-    server = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+def start_server(env: dict, port: int, kind: str = "production") -> subprocess.Popen:
+    """`production`: the server `make run` starts (`expediente web`: gunicorn's gthread worker, keep-alive, the
+    access log), with one worker; `sync`: gunicorn's sync worker, which closes the connection after each answer."""
+    if kind == "production":
+        cmd = [sys.executable, "-m", "api.cli", "web", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    else:
+        cmd = [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "sync",
+               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "api.app:create_app()"]
+    server = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -143,36 +159,86 @@ def cycle(client: Client) -> None:
         raise SystemExit(f"case {case['id']} is {state}, expected completed")
 
 
+def five_step_cycle(client: Client) -> None:
+    case = client.call("POST", "/api/cases", {"process_key": "five_step", "data": {}}, expect=201)
+    for data in FIVE_STEP_DATA:
+        queue = client.call("GET", "/api/tasks/queue?unassigned=true&limit=5")
+        task_id = next(t["id"] for t in queue if t["case_id"] == case["id"])
+        client.call("POST", f"/api/tasks/{task_id}/claim")
+        client.call("POST", f"/api/tasks/{task_id}/complete", {"data": data})
+    state = client.call("GET", f"/api/cases/{case['id']}")["state"]
+    if state != "completed":
+        raise SystemExit(f"case {case['id']} is {state}, expected completed")
+
+
+def raw_ms_per_case(cases_per_run: int = 300, runs: int = 5) -> float:
+    """Raw SpiffWorkflow on the 5-step process (its own serializer at each wait state): median ms per case."""
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+    from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+    from bench.engine_throughput import raw
+    from engine.language.specs import parse_bundle
+    proc = parse_bundle({"five_step.bpmn": FIVE_STEP}).processes["five_step"]
+    spiff = BpmnWorkflowSerializer(registry=BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    raw(proc.spec, proc.subprocess_specs, 20, spiff.serialize_json, spiff.deserialize_json)  # warm up
+    rates = [raw(proc.spec, proc.subprocess_specs, cases_per_run, spiff.serialize_json, spiff.deserialize_json)
+             for _ in range(runs)]
+    return 1000 / statistics.median(rates)
+
+
+def timed(client: Client, run, cycles: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        run(client)
+    times_ms = []
+    for _ in range(cycles):
+        t0 = time.perf_counter()
+        run(client)
+        times_ms.append((time.perf_counter() - t0) * 1000)
+    return times_ms
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--server", choices=("production", "sync"), default="production",
+                        help="production: `expediente web` with one gthread worker (keep-alive); sync: gunicorn's "
+                             "sync worker (a new connection per request)")
     args = parser.parse_args()
+    raw_before = raw_ms_per_case()
     with tempfile.TemporaryDirectory(prefix="expediente-bench-") as tmp:
         env, token = prepare(Path(tmp))
         disk_ms = fsync_ms(Path(tmp))
         port = free_port()
-        server = start_server(env, port)
+        server = start_server(env, port, args.server)
         try:
             client = Client(port, token)
-            for _ in range(args.warmup):
-                cycle(client)
-            times_ms = []
-            for _ in range(args.cycles):
-                t0 = time.perf_counter()
-                cycle(client)
-                times_ms.append((time.perf_counter() - t0) * 1000)
+            times = {"one_task": timed(client, cycle, args.cycles, args.warmup),
+                     "five_step": timed(client, five_step_cycle, args.cycles, args.warmup)}
             client.close()
         finally:
             stop_server(server)
-    median = statistics.median(times_ms)
-    p95 = statistics.quantiles(times_ms, n=20)[-1]
+    raw_ms = (raw_before + raw_ms_per_case()) / 2  # before and after: the machine's load moves both alike
     synchronous = os.environ.get("EXPEDIENTE_SQLITE_SYNCHRONOUS", "FULL").upper()
-    print(f"one cycle = start, queue, claim, complete, read back (5 requests); gunicorn 1 sync worker; "
-          f"SQLite synchronous={synchronous}; fsync here: {disk_ms:.2f} ms (3 commits per cycle)")
-    print(f"{'cycles':<8}{'median ms':>12}{'p95 ms':>12}{'min ms':>12}")
-    print(f"{args.cycles:<8}{median:>12.2f}{p95:>12.2f}{min(times_ms):>12.2f}")
-    print(json.dumps({"median_ms": round(median, 2), "p95_ms": round(p95, 2), "cycles": args.cycles}))
+    print(f"server: {args.server} (one worker); SQLite synchronous={synchronous}; fsync here: {disk_ms:.2f} ms; "
+          f"load {os.getloadavg()[0]:.1f}")
+    print(f"raw SpiffWorkflow, 5-step process with its serializer at each wait: {raw_ms:.2f} ms per case")
+    print(f"{'cycle':<34}{'requests':>9}{'median ms':>11}{'p95 ms':>9}{'x raw':>8}{'target':>8}")
+    result = {"raw_ms": round(raw_ms, 3), "cycles": args.cycles}
+    met = True
+    for name, label, requests in (("one_task", "one task (start..read back)", 5),
+                                  ("five_step", "5-step process (two tasks)", 8)):
+        median = statistics.median(times[name])
+        p95 = statistics.quantiles(times[name], n=20)[-1]
+        ratio = median / raw_ms
+        ok = ratio <= TARGETS[name]
+        met &= ok
+        print(f"{label:<34}{requests:>9}{median:>11.2f}{p95:>9.2f}{ratio:>8.2f}{TARGETS[name]:>7.1f}"
+              f"{'' if ok else '!'}")
+        result.update({f"{name}_median_ms": round(median, 2), f"{name}_p95_ms": round(p95, 2),
+                       f"{name}_ratio": round(ratio, 2)})
+    print("targets met" if met else "TARGETS MISSED")
+    print(json.dumps({**result, "targets_met": met}))
 
 
 if __name__ == "__main__":
