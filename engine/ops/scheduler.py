@@ -33,7 +33,7 @@ class SchedulerSettings:
 
     interval_seconds: float = 5.0
     closure_refresh_seconds: float = 60.0  # other processes (the web, an admin's CLI) may add closure days
-    timer_batch_size: int = timers.TIMER_BATCH_SIZE
+    timer_batch_size: int | None = None    # by the database: timers.TIMER_BATCH_SIZE, SQLite's smaller
     max_timers_per_pass: int = 2_000       # bounds how long a pass (and a clean stop) can take
     max_mail_per_pass: int = 100
     max_messages_per_pass: int = 500

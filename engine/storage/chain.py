@@ -9,7 +9,7 @@ once.
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 
 from engine.integrity import canonical
 from engine.storage import models
@@ -22,6 +22,11 @@ _WRITE_HEAD = update(_heads).where(_heads.c.name == bindparam("b_name")).values(
     seq=bindparam("b_seq"), chain=bindparam("b_chain"))
 _CASE_LAST = (select(_events.c.case_seq, _events.c.case_chain).where(_events.c.case_id == bindparam("b_case"))
               .order_by(_events.c.case_seq.desc()).limit(1))
+# The same for many cases in one round trip (a batch of timers seals events of dozens of cases): one probe of
+# uq_events_case_seq per case. PostgreSQL only; SQLite's queries cost no round trip.
+_CASES_LAST = text("SELECT e.case_id, e.case_seq, e.case_chain FROM unnest(CAST(:b_cases AS bigint[])) AS c(id) "
+                   "CROSS JOIN LATERAL (SELECT case_id, case_seq, case_chain FROM events WHERE case_id = c.id "
+                   "ORDER BY case_seq DESC LIMIT 1) AS e")
 
 
 class _TxHeads:
@@ -55,6 +60,11 @@ def seal(conn, rows: list[dict]) -> None:
     """Number and hash new event rows in place (seq, case_seq, leaf_hash, case_chain, chain) and move the heads."""
     held = _heads_of(conn)
     seq, chain = held.seq, held.chain
+    unread = sorted({row["case_id"] for row in rows} - held.cases.keys())
+    if len(unread) > 1 and conn.dialect.name == "postgresql":
+        held.cases.update((case_id, (0, canonical.GENESIS)) for case_id in unread)  # a case with no events yet
+        held.cases.update((r.case_id, (r.case_seq, bytes.fromhex(r.case_chain)))
+                          for r in conn.execute(_CASES_LAST, {"b_cases": unread}))
     for row in rows:
         row.setdefault("changes_json", None)
         case_id = row["case_id"]

@@ -5,7 +5,12 @@ import threading
 from datetime import datetime, timezone
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import update
 
+from engine.audit.verify import verify
+from engine.mail.notifications import outbox_rows
+from engine.storage import models
 from engine.usecases import cases
 from engine.usecases import tasks
 from engine.usecases import timers
@@ -104,6 +109,39 @@ def test_concurrent_schedulers_fire_each_timer_once(svc, clock):
     for c in started:
         assert ready_ids(svc, c.id) == ["archive"]
         assert [e["kind"] for e in cases.case_history(svc, SYSTEM, c.id)].count("timer_fired") == 1
+
+
+TICK = definitions("""
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+    <bpmn:intermediateCatchEvent id="wait">
+      <bpmn:timerEventDefinition><bpmn:timeDate>"2026-03-03T00:00:00+00:00"</bpmn:timeDate></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+""", "tick")
+
+
+def test_one_batch_completes_many_cases_each_with_its_history_and_closure_notice(svc, clock, caplog):
+    """Several cases in one transaction: each gets its timer_fired and case_completed events in its own chain,
+    the history verifies, and only the case with a citizen's address queues its closure notice (once)."""
+    deploy_files(svc, {"tick.bpmn": TICK})
+    started = [cases.start_case(svc, SYSTEM, "tick") for _ in range(5)]
+    with svc.uow() as uow:
+        uow.conn.execute(update(models.cases).where(models.cases.c.id == started[1].id)
+                         .values(citizen_email="ana@correo.test"))
+        uow.commit()
+    clock.now = datetime(2026, 3, 4, tzinfo=timezone.utc)
+    assert timers.fire_due_timers(svc, batch_size=10) == timers.FireResult(5, 0)
+    assert "one by one" not in caplog.text  # the batch held: not redone timer by timer after a failure
+    for c in started:
+        assert cases.get_case(svc, SYSTEM, c.id)["state"] == "completed"
+        kinds = [e["kind"] for e in cases.case_history(svc, SYSTEM, c.id)]
+        assert (kinds.count("timer_fired"), kinds.count("case_completed")) == (1, 1)
+        closures = [m["to_address"] for m in outbox_rows(svc, c.id) if m["kind"] == "cierre"]
+        assert closures == (["ana@correo.test"] if c is started[1] else [])
+    report = verify(svc, Ed25519PrivateKey.generate().public_key())  # no checkpoints: the chains alone
+    assert report.ok, report.first_problem
 
 
 TIMER_START = definitions("""
