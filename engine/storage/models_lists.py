@@ -42,6 +42,7 @@ inbox_items = Table(
     Column("applicant_hi", String(200), nullable=False),  # applicant_name, or NAME_HI
     Column("applicant_lo", String(200), nullable=False),  # applicant_name, or NAME_LO
     Column("municipality", String(100)),
+    Column("case_created_at", UtcDateTime, nullable=False),  # the case's filing: the cases list's late ones
     Index("ix_inbox_items_group_due_hi", "candidate_group", "due_hi", "created_at", "task_id"),
     Index("ix_inbox_items_group_due_lo", "candidate_group", "due_lo", "created_at", "task_id"),
     Index("ix_inbox_items_group_created", "candidate_group", "created_at", "task_id"),
@@ -57,6 +58,7 @@ inbox_items = Table(
     Index("ix_inbox_items_assignee", "assignee", "due_hi", "created_at", "task_id"),
     Index("ix_inbox_items_case", "case_id", "due_hi"),
     Index("ix_inbox_items_due", "due_hi", "case_id"),
+    Index("ix_inbox_items_case_created", "case_created_at", "case_id", "due_hi"),
 )
 
 case_access = Table(

@@ -375,6 +375,18 @@ def _overdue(now: datetime):
     return exists(select(i.c.case_id).where(i.c.case_id == _c.c.id, i.c.due_hi < now))  # index-only
 
 
+def _late_page(now: datetime, conditions: list, descending: bool):
+    """The late cases in filing order read from the late tasks' side (inbox_items by case filing, due date
+    in the index): a walk of one index however far back the first late case lies."""
+    i = models.inbox_items
+    late = (select(i.c.case_created_at, i.c.case_id).where(i.c.due_hi < now)
+            .group_by(i.c.case_created_at, i.c.case_id).subquery("late"))
+    order = ([late.c.case_created_at.desc(), late.c.case_id.desc()] if descending
+             else [late.c.case_created_at.asc(), late.c.case_id.asc()])
+    return (select(*CASE_LIST_COLUMNS).select_from(late.join(_c, _c.c.id == late.c.case_id))
+            .where(true(), *conditions).order_by(*order))
+
+
 def _late_cases(now: datetime, conditions: list):
     """The same cases read from the late tasks' side, in due order, for counting them up to the cap (the other way
     round, few late cases among many would be looked for case by case)."""
@@ -415,11 +427,13 @@ def _page_of_cases(svc: Services, conn, principal: Principal, *, process_key: st
         conditions.append(_c.c.created_at >= office_midnight(created_from))
     if created_to is not None and created_to < date.max:
         conditions.append(_c.c.created_at < office_midnight(created_to + timedelta(days=1)))
-    counted_ids = None
+    counted_ids = page_query = None
     if overdue is not None:
         now = svc.clock()
         if overdue:
             counted_ids = _late_cases(now, list(conditions))
+            if sort.lstrip("-") == "created_at":
+                page_query = _late_page(now, list(conditions), sort.startswith("-"))
         conditions.insert(0, _overdue(now) if overdue else ~_overdue(now))  # the rarer probe first
     where = and_(true(), *conditions)
     if counted_ids is None:
@@ -430,8 +444,9 @@ def _page_of_cases(svc: Services, conn, principal: Principal, *, process_key: st
     # Counted up to COUNT_CAP (past it, `total_more`): a bounded read however many cases there are.
     counted = conn.execute(select(func.count()).select_from(
         counted_ids.limit(COUNT_CAP + 1).subquery())).scalar_one()
-    rows = conn.execute(select(*CASE_LIST_COLUMNS).where(where).order_by(*order)
-                        .limit(per_page).offset((max(page, 1) - 1) * per_page)).mappings().all()
+    if page_query is None:
+        page_query = select(*CASE_LIST_COLUMNS).where(where).order_by(*order)
+    rows = conn.execute(page_query.limit(per_page).offset((max(page, 1) - 1) * per_page)).mappings().all()
     return {"items": [dict(r) for r in rows], "total": min(counted, COUNT_CAP), "total_more": counted > COUNT_CAP,
             "page": page, "per_page": per_page}
 

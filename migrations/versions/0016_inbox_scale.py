@@ -34,13 +34,14 @@ _INBOX_INDEXES = {
     "ix_inbox_items_assignee": ("assignee", "due_hi", *_SORTED),
     "ix_inbox_items_case": ("case_id", "due_hi"),
     "ix_inbox_items_due": ("due_hi", "case_id"),
+    "ix_inbox_items_case_created": ("case_created_at", "case_id", "due_hi"),
 }
 # The same text PostgreSQL's search index is built over (engine/usecases/case_search.py PG_SEARCH_VECTOR must stay
 # identical, or the planner will not use the index): lower case, Spanish accents and ñ folded, - / . as spaces.
 PG_SEARCH_VECTOR = ("to_tsvector('simple'::regconfig, translate(lower(coalesce(applicant_name, '') || ' ' || "
                     "number), 'ÁÉÍÓÚÜÑáéíóúüñ-/.', 'aeiouunaeiouun   '))")
 _INBOX_COLUMNS = ("task_id, case_id, candidate_group, assignee, element_id, title, created_at, due_at, due_hi, "
-                  "due_lo, process_key, case_number, applicant_hi, applicant_lo, municipality")
+                  "due_lo, process_key, case_number, applicant_hi, applicant_lo, municipality, case_created_at")
 
 
 def _inbox_values(t: str, dialect: str) -> str:
@@ -51,7 +52,7 @@ def _inbox_values(t: str, dialect: str) -> str:
         hi, lo, name_hi = "TIMESTAMP '9999-12-31 00:00:00'", "TIMESTAMP '1900-01-01 00:00:00'", "chr(1114111)"
     return (f"{t}.id, {t}.case_id, {t}.candidate_group, {t}.assignee, {t}.element_id, {t}.title, {t}.created_at, "
             f"{t}.due_at, coalesce({t}.due_at, {hi}), coalesce({t}.due_at, {lo}), c.process_key, c.number, "
-            f"coalesce(c.applicant_name, {name_hi}), coalesce(c.applicant_name, ''), c.municipality")
+            f"coalesce(c.applicant_name, {name_hi}), coalesce(c.applicant_name, ''), c.municipality, c.created_at")
 
 
 def _access_rows(t: str) -> str:
@@ -91,6 +92,7 @@ def upgrade() -> None:
         sa.Column("applicant_hi", sa.String(length=200), nullable=False),
         sa.Column("applicant_lo", sa.String(length=200), nullable=False),
         sa.Column("municipality", sa.String(length=100), nullable=True),
+        sa.Column("case_created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("task_id", name=op.f("pk_inbox_items")),
     )
     op.create_table(

@@ -179,3 +179,21 @@ def test_the_migration_rebuilds_the_lists_from_stored_rows(office):
     assert names(inbox.inbox(office, CLERK, view="queue", q="perez")) == ["José Pérez"]
     file(office, "Nueva Gómez")  # and the triggers are back
     assert names(inbox.inbox(office, CLERK, view="queue", q="gomez")) == ["Nueva Gómez"]
+
+
+def test_late_cases_keep_the_lists_order_both_ways(office):
+    filed = [file(office, f"Caso {i}") for i in range(3)]
+    now = office.clock()
+    with office.uow() as uow:  # the first two late, the first with two late tasks (as parallel branches have)
+        for started in filed[:2]:
+            uow.conn.execute(update(models.tasks).where(models.tasks.c.id == started.ready_tasks[0]["id"])
+                             .values(due_at=now - timedelta(days=1)))
+        uow.conn.execute(models.tasks.insert().values(
+            id="00000000-0000-4000-8000-000000000001", case_id=filed[0].id, element_id="extra", title="Extra",
+            candidate_group="ventanilla", state="ready", created_at=now, due_at=now - timedelta(days=2)))
+        uow.commit()
+    ids = [s.id for s in filed[:2]]
+    for sort, expected in (("-created_at", ids[::-1]), ("created_at", ids), ("number", ids)):
+        listed = cases.list_cases(office, CLERK, overdue=True, sort=sort)
+        assert ([c["id"] for c in listed["items"]], listed["total"]) == (expected, 2), sort
+    assert [c["id"] for c in cases.list_cases(office, CLERK, overdue=True, per_page=1, page=2)["items"]] == [ids[0]]
