@@ -103,7 +103,9 @@ def inbox(svc: Services, principal: Principal, *, view: str = "mine", group: str
         cursor = _cursor(keys[-1]) if more and keys else None
         if not summary:
             return {"items": items, "page": page, "per_page": per_page, "next": cursor}
-        counted = conn.execute(_count_query(audience, conditions)).scalar_one()
+        # A first page that holds every row is its own count (a search that finds a few: no second search).
+        counted = (len(items) if skip == 0 and not after and not more
+                   else conn.execute(_count_query(audience, conditions)).scalar_one())
         choices = choices_of(conn, user=principal.username if view == "mine" else None,
                              groups=[] if view == "mine" else permissions.queue_groups(principal, group))
         names = process_names(conn)
