@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from engine.audit.verify import verify
 from engine.mail.notifications import outbox_rows
+from engine.ops.scheduler import SchedulerSettings, build_scheduler
 from engine.storage import models
 from engine.usecases import cases
 from engine.usecases import tasks
@@ -142,6 +143,18 @@ def test_one_batch_completes_many_cases_each_with_its_history_and_closure_notice
         assert closures == (["ana@correo.test"] if c is started[1] else [])
     report = verify(svc, Ed25519PrivateKey.generate().public_key())  # no checkpoints: the chains alone
     assert report.ok, report.first_problem
+
+
+def test_a_burst_beyond_one_pass_is_fired_by_one_run_of_the_pass_job(svc, clock):
+    """The running scheduler goes on at once after a pass that stopped at its timer limit, not an interval later."""
+    deploy_files(svc, {"tick.bpmn": TICK})
+    started = [cases.start_case(svc, SYSTEM, "tick") for _ in range(5)]
+    clock.now = datetime(2026, 3, 4, tzinfo=timezone.utc)
+    settings = SchedulerSettings(interval_seconds=3600, max_timers_per_pass=2, timer_batch_size=1)
+    job = build_scheduler(svc, settings).expediente_pass  # built, never started: its pass job is called here
+    assert job().timers_fired == 5
+    assert [cases.get_case(svc, SYSTEM, c.id)["state"] for c in started] == ["completed"] * 5
+    assert job().timers_fired == 0
 
 
 TIMER_START = definitions("""
