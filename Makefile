@@ -101,6 +101,7 @@ bench: install
 	$(BIN)/python bench/audit_export.py --n 3
 	$(BIN)/python bench/audit_record.py
 	$(BIN)/python bench/message_latency.py
+	$(BIN)/python bench/timers.py --quick
 	$(BIN)/python bench/inbox_scale.py --quick
 
 clean:

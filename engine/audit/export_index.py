@@ -10,7 +10,6 @@ import io
 from datetime import datetime
 
 import orjson
-import weasyprint
 from markupsafe import escape
 
 from engine.audit import bundle
@@ -130,6 +129,8 @@ def index_html(index: dict, exported_at: datetime) -> str:
 
 
 def index_pdf(index: dict, exported_at: datetime) -> bytes:
+    import weasyprint  # on first use (see engine.documents.render.render_pdf)
+
     fetcher = weasyprint.URLFetcher(allowed_protocols=("data",))
     return weasyprint.HTML(string=index_html(index, exported_at), url_fetcher=fetcher).write_pdf()
 

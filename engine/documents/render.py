@@ -10,15 +10,14 @@ only, so no text written into a template can make the server open a file or a UR
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from importlib import resources
 from pathlib import Path
 
 import jinja2
 import segno
-import weasyprint
 from markupsafe import Markup
-from weasyprint.css import ColorProfile
 
 from engine.documents.dates import FILTERS
 
@@ -38,10 +37,14 @@ _env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=
                           undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 _env.filters.update(FILTERS)
 _env.globals.update(font_family=Markup(FONT_FAMILY), place=PLACE)
-# PDF/A's output intent: WeasyPrint's own sRGB profile, read once. (Left to itself WeasyPrint opens the file on
-# every render and never closes it: a ResourceWarning each time. ColorProfile is not WeasyPrint's public API;
-# tests/unit/test_documents_render.py checks the output intent and the PDF/A metadata it leads to.)
-_SRGB = (resources.files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+
+
+@functools.cache
+def _srgb() -> bytes:
+    """PDF/A's output intent: WeasyPrint's own sRGB profile, read once. (Left to itself WeasyPrint opens the file on
+    every render and never closes it: a ResourceWarning each time. ColorProfile is not WeasyPrint's public API;
+    tests/unit/test_documents_render.py checks the output intent and the PDF/A metadata it leads to.)"""
+    return (resources.files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
 
 
 def verification_url(base_url: str, code: str) -> str:
@@ -70,9 +73,14 @@ def render_html(template_name: str, context: dict) -> str:
 
 def render_pdf(template_name: str, context: dict) -> bytes:
     """The document as PDF/A bytes (PDF_VARIANT), fonts embedded."""
+    # WeasyPrint (and the native libraries it loads) is imported on the first document, not by every process that
+    # imports the engine: the scheduler and the CLI start about 0.4 s sooner.
+    import weasyprint
+    from weasyprint.css import ColorProfile
+
     # A fetcher per render (it keeps the request in hand): `data:` only, so nothing is read from disk or network.
     fetcher = weasyprint.URLFetcher(allowed_protocols=("data",))
     html = weasyprint.HTML(string=render_html(template_name, context), base_url=str(TEMPLATES),
                            url_fetcher=fetcher)
-    srgb = ColorProfile(io.BytesIO(_SRGB), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
+    srgb = ColorProfile(io.BytesIO(_srgb()), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
     return html.write_pdf(pdf_variant=PDF_VARIANT, output_intent="srgb-icc", color_profiles={"srgb-icc": srgb})
