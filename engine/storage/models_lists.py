@@ -56,7 +56,7 @@ inbox_items = Table(
     Index("ix_inbox_items_group_municipality", "candidate_group", "municipality", "due_hi", "created_at",
           "task_id"),
     Index("ix_inbox_items_assignee", "assignee", "due_hi", "created_at", "task_id"),
-    Index("ix_inbox_items_case", "case_id", "due_hi"),
+    Index("ix_inbox_items_case", "case_id", "candidate_group", "due_hi", "created_at", "task_id"),
     Index("ix_inbox_items_due", "due_hi", "case_id"),
     Index("ix_inbox_items_case_created", "case_created_at", "case_id", "due_hi"),
 )

@@ -379,8 +379,11 @@ def _late_page(now: datetime, conditions: list, descending: bool):
     """The late cases in filing order read from the late tasks' side (inbox_items by case filing, due date
     in the index): a walk of one index however far back the first late case lies."""
     i = models.inbox_items
-    late = (select(i.c.case_created_at, i.c.case_id).where(i.c.due_hi < now)
-            .group_by(i.c.case_created_at, i.c.case_id).subquery("late"))
+    # Ordered inside too, so that the grouping walks the index the list's way and the join keeps that order
+    # (PostgreSQL otherwise groups going up, then sorts every late case).
+    keys = (i.c.case_created_at, i.c.case_id)
+    late = (select(*keys).where(i.c.due_hi < now).group_by(*keys)
+            .order_by(*[k.desc() if descending else k.asc() for k in keys]).subquery("late"))
     order = ([late.c.case_created_at.desc(), late.c.case_id.desc()] if descending
              else [late.c.case_created_at.asc(), late.c.case_id.asc()])
     return (select(*CASE_LIST_COLUMNS).select_from(late.join(_c, _c.c.id == late.c.case_id))

@@ -96,16 +96,18 @@ def inbox(svc: Services, principal: Principal, *, view: str = "mine", group: str
         keys = conn.execute(_page_query(audience, paged, ordered, descending, skip, per_page + 1)).all()
         more = len(keys) > per_page
         keys = keys[:per_page]
-        by_id = {r["id"]: r for r in conn.execute(_ROWS, {"b_ids": [k.task_id for k in keys]}).mappings()}
+        by_id = {r["id"]: r for r in conn.execute(_ROWS, {"b_ids": [k[2] for k in keys]}).mappings()}
         now = svc.clock()
-        items = [dict(by_id[k.task_id], **due_flags(by_id[k.task_id]["due_at"], now)) for k in keys
-                 if k.task_id in by_id]
+        items = [dict(by_id[k[2]], **due_flags(by_id[k[2]]["due_at"], now)) for k in keys
+                 if k[2] in by_id]
         cursor = _cursor(keys[-1]) if more and keys else None
         if not summary:
             return {"items": items, "page": page, "per_page": per_page, "next": cursor}
         # A first page that holds every row is its own count (a search that finds a few: no second search).
-        counted = (len(items) if skip == 0 and not after and not more
-                   else conn.execute(_count_query(audience, conditions)).scalar_one())
+        if skip == 0 and not after and not more:
+            counted = len(items)
+        else:
+            counted = conn.execute(_count_query(audience, conditions)).scalar_one()
         choices = choices_of(conn, user=principal.username if view == "mine" else None,
                              groups=[] if view == "mine" else permissions.queue_groups(principal, group))
         names = process_names(conn)

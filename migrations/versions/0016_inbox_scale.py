@@ -32,7 +32,7 @@ _INBOX_INDEXES = {
     "ix_inbox_items_group_element": ("candidate_group", "element_id", "due_hi", *_SORTED),
     "ix_inbox_items_group_municipality": ("candidate_group", "municipality", "due_hi", *_SORTED),
     "ix_inbox_items_assignee": ("assignee", "due_hi", *_SORTED),
-    "ix_inbox_items_case": ("case_id", "due_hi"),
+    "ix_inbox_items_case": ("case_id", "candidate_group", "due_hi", *_SORTED),  # a search's cases, index-only
     "ix_inbox_items_due": ("due_hi", "case_id"),
     "ix_inbox_items_case_created": ("case_created_at", "case_id", "due_hi"),
 }
