@@ -49,10 +49,7 @@ def _by_words(dialect: str, found: list[str]):
             text("case_search MATCH :b_words").bindparams(b_words=query))
     if dialect == "postgresql":
         query = " & ".join(f"{w}:*" for w in found)
-        # Materialized: the text index finds the cases once; the planner's guess of how many (it cannot tell) must
-        # not lead it to test the text of every row of a queue instead.
-        hits = (select(_c.c.id).where(text(f"{PG_SEARCH_VECTOR} @@ to_tsquery('simple', :b_words)")
-                                      .bindparams(b_words=query)).cte("text_hits").prefix_with("MATERIALIZED"))
-        return select(hits.c.id)
+        return select(_c.c.id).where(text(f"{PG_SEARCH_VECTOR} @@ to_tsquery('simple', :b_words)")
+                                     .bindparams(b_words=query))
     # Another database: no text index; a scan, as before.
     return select(_c.c.id).where(or_(*[_c.c.applicant_name.ilike(f"%{w}%") for w in found]))
