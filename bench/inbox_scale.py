@@ -350,7 +350,7 @@ def main() -> None:
     parser.add_argument("--only", help="time only the views whose label matches this regular expression")
     args = parser.parse_args()
     n_open = 20_000 if args.quick else args.cases
-    repeat = args.repeat or (12 if args.quick else 30)
+    repeat = args.repeat or (20 if args.quick else 30)
     target = 100.0 if n_open > 100_000 else 50.0
     started = time.perf_counter()
     report = {}
