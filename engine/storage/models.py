@@ -165,9 +165,7 @@ tasks = Table(
     Column("due_at", UtcDateTime),
     Column("completed_at", UtcDateTime),
     Column("completed_by", String(64)),
-    Index("ix_tasks_state_group", "state", "candidate_group"),
-    Index("ix_tasks_state_assignee", "state", "assignee"),
-    Index("ix_tasks_state_due", "state", "due_at"),
+    # Read by id or by case only: the lists read inbox_items (engine/storage/models_lists.py).
     Index("ix_tasks_case", "case_id"),
 )
 
