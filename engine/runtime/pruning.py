@@ -15,8 +15,8 @@ serializer's dict (no spec needed, which lets the migration of stored cases use 
   data as changes against its parent's), so every kept task loads with exactly the data it had.
 
 Joins that look back for their split (boundary events) find it: a split whose branches are unfinished is an
-ancestor of them all, so it is at or below the anchor; gateways that look further up find the spine. What a pruned task did is
-remembered by its element's name in DONE_KEY (the case page's "done" marks).
+ancestor of them all, so it is at or below the anchor; gateways that look further up find the spine. What a pruned
+task did is remembered by its element's name in DONE_KEY (the case page's "done" marks).
 """
 from __future__ import annotations
 
