@@ -191,9 +191,9 @@ def dump_workflow(workflow, check=None) -> str:
     dct = _workflows.to_dict(workflow)
     if check is not None:
         check(dct)
-    done = prune_document(dct)
-    if done or getattr(workflow, "pruned_done", None):
-        workflow.pruned_done = done = done | set(getattr(workflow, "pruned_done", None) or ())
+    done = prune_document(dct) | getattr(workflow, "pruned_done", set())
+    if done:
+        workflow.pruned_done = done
         dct[DONE_KEY] = sorted(done)
     if _escape_workflow_dict(dct):
         dct[_ESCAPED_FLAG] = True
@@ -203,13 +203,7 @@ def dump_workflow(workflow, check=None) -> str:
 
 def load_workflow(text: str, spec, subprocess_specs) -> BpmnWorkflow:
     """Rebuild a workflow saved by `dump_workflow` (or an older version MIGRATIONS upgrades) on the given spec."""
-    try:
-        dct = orjson.loads(text)
-    except orjson.JSONDecodeError:  # integers past 64 bits, NaN: written by the standard library before
-        dct = _stdlib_loads(text)
-    if dct.pop(_STDLIB_FLAG, False):
-        dct = _stdlib_loads(text)
-        dct.pop(_STDLIB_FLAG)
+    dct = _parse(text)
     upgrade(dct)
     escaped = dct.pop(_ESCAPED_FLAG, False)
     done = dct.pop(DONE_KEY, None)
@@ -225,25 +219,34 @@ def prune_stored(text: str) -> str | None:
     """A stored case's text without the finished part of its task tree (engine.runtime.pruning), or None when
     there is nothing to leave out or the text is not in our current format (it is pruned at its next step)."""
     try:
-        try:
-            dct = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            dct = _stdlib_loads(text)
-        if isinstance(dct, dict) and dct.pop(_STDLIB_FLAG, False):
-            dct = _stdlib_loads(text)
-            dct.pop(_STDLIB_FLAG)
-    except ValueError:  # not a workflow we wrote: left for its next load to judge
+        dct = _parse(text)
+    except (ValueError, AttributeError):  # not a workflow we wrote: left for its next load to judge
         return None
     if not isinstance(dct, dict) or dct.get(_VERSION_KEY) != SERIALIZER_VERSION or "tasks" not in dct:
         return None
-    before = len(dct["tasks"]) + sum(len(sub.get("tasks") or ()) for sub in (dct.get("subprocesses") or {}).values())
+    before = _task_count(dct)
     done = prune_document(dct)
-    after = len(dct["tasks"]) + sum(len(sub.get("tasks") or ()) for sub in (dct.get("subprocesses") or {}).values())
-    if after == before:
+    if _task_count(dct) == before:
         return None
     if done:
         dct[DONE_KEY] = sorted(done | set(dct.get(DONE_KEY) or ()))
     return _dumps(dct)
+
+
+def _parse(text: str) -> dict:
+    """The stored document: orjson, or the standard library for what it wrote (integers past 64 bits, NaN)."""
+    try:
+        dct = orjson.loads(text)
+    except orjson.JSONDecodeError:  # written by the standard library before values were checked
+        dct = _stdlib_loads(text)
+    if dct.pop(_STDLIB_FLAG, False):
+        dct = _stdlib_loads(text)
+        dct.pop(_STDLIB_FLAG)
+    return dct
+
+
+def _task_count(dct: dict) -> int:
+    return len(dct["tasks"]) + sum(len(sub.get("tasks") or ()) for sub in (dct.get("subprocesses") or {}).values())
 
 
 def upgrade(dct: dict) -> None:
