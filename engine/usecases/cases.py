@@ -163,15 +163,18 @@ def _text(value, limit: int):
     return None if value is None else str(value)[:limit]
 
 
-def outcome_events(svc: Services, conn, case_id: int, now, state: str, failure) -> list[dict]:
+def outcome_events(svc: Services, conn, case_id: int, now, state: str, failure, *,
+                   has_citizen_email: bool = True) -> list[dict]:
     """The history rows a step's outcome adds: its error, or the case's completion. Every way a case completes
     (filing, a task, a timer, a retry) passes here in that step's transaction, so the citizen's closure notice
-    is queued here, once (with the case's citizen_email; engine/mail/templates/cierre.txt)."""
+    is queued here, once (with the case's citizen_email; engine/mail/templates/cierre.txt). A caller that has
+    read the case's row and found no citizen address says so (`has_citizen_email=False`): nothing to read."""
     if failure is not None:
         return [event_row(case_id, now, "error", element_id=failure.element_id,
                           data={"message": failure.message})]
     if state == "completed":
-        _queue_closure(svc, conn, case_id, now)
+        if has_citizen_email:
+            _queue_closure(svc, conn, case_id, now)
         return [event_row(case_id, now, "case_completed")]
     return []
 

@@ -49,13 +49,18 @@ _ROWS = (select(*COLUMNS).select_from(_t.join(_c, _c.c.id == _t.c.case_id))
          .where(_t.c.id.in_(bindparam("b_ids", expanding=True))))
 
 
-def _audience(principal: Principal, view: str, group: str | None) -> list:
-    """One condition on inbox_items per index to read: the principal's claims, or each group's queue."""
+def _groups(principal: Principal, view: str, group: str | None) -> list[str]:
+    """The groups whose queues a view reads (none for "mine": the principal's claims)."""
     if view not in VIEWS:
         raise InvalidInput(f"unknown view '{view}'", errors=[{"field": "view", "message": f"one of {VIEWS}"}])
+    return [] if view == "mine" else permissions.queue_groups(principal, group)
+
+
+def _audience(principal: Principal, view: str, groups: list[str]) -> list:
+    """One condition on inbox_items per index to read: the principal's claims, or each group's queue."""
     if view == "mine":
         return [_i.c.assignee == principal.username]
-    return [_i.c.candidate_group == g for g in permissions.queue_groups(principal, group)]
+    return [_i.c.candidate_group == g for g in groups]
 
 
 @use_case("task.read")
@@ -72,7 +77,8 @@ def inbox(svc: Services, principal: Principal, *, view: str = "mine", group: str
         raise InvalidInput(f"unknown sort '{sort}'", errors=[{"field": "sort", "message": f"one of {sorted(SORTS)}"}])
     descending = sort.startswith("-")
     key = columns[1] if descending else columns[0]
-    audience = _audience(principal, view, group)
+    groups = _groups(principal, view, group)
+    audience = _audience(principal, view, groups)
     conditions = []
     if unassigned:
         # Spelled so that no index on assignee tempts the planner away from the group's index in the sort's order.
@@ -108,8 +114,7 @@ def inbox(svc: Services, principal: Principal, *, view: str = "mine", group: str
             counted = len(items)
         else:
             counted = conn.execute(_count_query(audience, conditions)).scalar_one()
-        choices = choices_of(conn, user=principal.username if view == "mine" else None,
-                             groups=[] if view == "mine" else permissions.queue_groups(principal, group))
+        choices = choices_of(conn, user=principal.username if view == "mine" else None, groups=groups)
         names = process_names(conn)
     return {"items": items, "total": min(counted, COUNT_CAP), "total_more": counted > COUNT_CAP, "page": page,
             "per_page": per_page, "next": cursor, "has_more": more, "names": names, "choices": choices}
@@ -154,11 +159,11 @@ def _after(ordered: tuple, cursor: str, descending: bool):
             raise ValueError(cursor)
         typed = [datetime.fromisoformat(v) if isinstance(c.type, models.UtcDateTime) else str(v)
                  for c, v in zip(ordered, values)]
+        if any(isinstance(v, datetime) and v.tzinfo is None for v in typed):
+            raise ValueError(cursor)
     except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
         raise InvalidInput("invalid cursor", errors=[{"field": "after", "message": "not a cursor of this list"}]) \
             from exc
-    if any(isinstance(v, datetime) and v.tzinfo is None for v in typed):
-        raise InvalidInput("invalid cursor", errors=[{"field": "after", "message": "not a cursor of this list"}])
     row = tuple_(*ordered)
     bound = tuple_(*[literal(v, type_=c.type) for c, v in zip(ordered, typed)])
     return row < bound if descending else row > bound

@@ -232,7 +232,7 @@ def _fire_case(svc: Services, conn, locked, rows: list, now: datetime, writes: _
     text, state, failure = dump_or_refuse(wf, state_after(wf, failure), failure)
     if text is None:  # in error with the state from before the timer; its rows stay waiting
         writes.save_case(case, case.workflow_json, state, failure, now)
-        writes.events.extend(_outcome_events(svc, conn, locked, now, "error", failure))
+        writes.events.extend(outcome_events(svc, conn, case.id, now, "error", failure))
         return 0, len(stale)
     writes.save_case(case, text, state, failure, now)
     # The gone rows are marked fired by the batch (`writes`), so project() must see them as still waiting.
@@ -240,12 +240,6 @@ def _fire_case(svc: Services, conn, locked, rows: list, now: datetime, writes: _
     project(conn, case.id, case.process_key, unfired, after, now, deadlines=svc.deadlines)
     writes.fired_ids.extend(gone)
     writes.events.extend([event_row(case.id, now, "timer_fired", element_id=before.timers[tid][0], task_id=tid)
-                          for tid in fired] + _outcome_events(svc, conn, locked, now, state, failure))
+                          for tid in fired] + outcome_events(svc, conn, case.id, now, state, failure,
+                                                               has_citizen_email=bool(locked.citizen_email)))
     return len({r.id for r in rows} & set(fired)), len(stale)
-
-
-def _outcome_events(svc: Services, conn, locked, now: datetime, state: str, failure) -> list[dict]:
-    """cases.outcome_events, without its read of the case when the locked row shows no closure notice to queue."""
-    if failure is None and state == "completed" and not locked.citizen_email:
-        return [event_row(locked.id, now, "case_completed")]
-    return outcome_events(svc, conn, locked.id, now, state, failure)
