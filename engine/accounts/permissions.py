@@ -41,6 +41,7 @@ RULES: dict[str, frozenset[str]] = {
     "audit.read": frozenset({AUDITOR, ADMIN}),
     "audit.export": frozenset({AUDITOR, ADMIN}),
     "audit.checkpoint": frozenset({AUDITOR, ADMIN}),
+    "admin_log.read": frozenset({AUDITOR, ADMIN}),  # the administration log (engine/usecases/admin_log.py)
     # Messages into waiting cases (engine/usecases/messaging.py): who may post one or broadcast a signal, and who
     # sees the undeliverable ones and retries or discards them.
     "message.send": MANAGERS,

@@ -474,3 +474,4 @@ from engine.storage.models_messaging import (  # noqa: E402, F401 - after metada
     case_links, institution_requests, institutions, message_waits, messages,
 )
 from engine.storage.models_lists import case_access, inbox_items  # noqa: E402, F401 - the lists' tables (0016)
+from engine.storage.models_admin import admin_log  # noqa: E402, F401 - the administration log (0019)
