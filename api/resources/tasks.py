@@ -82,7 +82,8 @@ class Form(MethodView):
     @calls(tasks.task_form)
     @blp.response(200, FormSchema)
     def get(self, task_id):
-        """The task's form: JSON Schema, ui hints and the data to show (draft or case data)."""
+        """The task's form: JSON Schema, ui hints and the data it opens with (its draft, or the case's values the
+        diagram declares with `prefill`)."""
         return tasks.task_form(services(), principal(), str(task_id))
 
 

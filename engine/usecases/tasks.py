@@ -18,16 +18,17 @@ from engine.accounts.permissions import Principal, use_case
 from engine.errors import Conflict, InvalidInput, NotFound, TaskNotFound, TaskNotReady
 from engine.storage import models
 from engine.storage.persistence import (
-    append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, snapshot, state_after,
-    write_step,
+    append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, require_case, snapshot,
+    state_after, write_step,
 )
 from engine.integrity.changes import data_changes
+from engine.runtime.prefill import prefilled
 from engine.runtime.runner import current_data, start_form_key
 from engine.runtime.steps import StepContext, stepping
 from engine.usecases import intake, issuing
 from engine.usecases.attachments import attachments_of
-from engine.usecases.cases import check_data, load_case_data, outcome_events
-from engine.usecases.deploy import forms_of_version
+from engine.usecases.cases import check_data, outcome_events
+from engine.usecases.deploy import form_keys, forms_of_version
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -120,24 +121,45 @@ def task_page(svc: Services, principal: Principal, task_id: str) -> dict:
         conn = uow.conn
         task = _visible(conn, principal, task_id)
         case_id = task["case_id"]
-        case_data = load_case_data(svc, conn, case_id)
-        return {"task": task, "form": _form(svc, conn, task, case_data), "case_data": case_data,
+        wf = load_case_workflow(svc, conn, require_case(conn, case_id))
+        case_data = current_data(wf)
+        return {"task": task, "form": _form(svc, conn, task, wf), "case_data": case_data,
+                "case_forms": _case_forms(svc, conn, wf, task["process_version_id"]),
                 "instructions": intake.task_instructions(svc, conn, case_id, task["element_id"]),
                 "files": attachments_of(conn, case_id),
                 "names": auth.display_names(conn, (task["assignee"], task["completed_by"]))}
 
 
-def _form(svc: Services, conn, task: dict, case_data: dict | None = None) -> dict:
+def _form(svc: Services, conn, task: dict, wf=None) -> dict:
+    """The task's form and what it opens with: the draft saved for this task, else only the case's values the
+    diagram declares for it (`prefill`), so a form never opens with another task's answers (a second
+    notification would otherwise complete unedited with the first one's)."""
     form_key = task["form_key"]
     schema = _schema(svc, conn, task)
     draft = conn.execute(_DRAFT, {"b_id": task["id"]}).mappings().first() if task["state"] == "ready" else None
     if draft:
         data = orjson.loads(draft["data_json"])
     else:
-        data = case_data if case_data is not None else load_case_data(svc, conn, task["case_id"])
+        wf = wf if wf is not None else load_case_workflow(svc, conn, require_case(conn, task["case_id"]))
+        data = prefilled(wf, task["id"])
     return {"form_key": form_key, "schema": schema, "ui": ui_hints(schema), "data": data,
             "draft_saved_at": draft["saved_at"] if draft else None}
 
+
+def _case_forms(svc: Services, conn, wf, version_id: int) -> list[dict]:
+    """The JSON Schemas of the forms the case's procedure names (its intake form first), as its version was
+    deployed with them: what labels the case's data on the page."""
+    forms = forms_of_version(svc, conn, version_id)
+    if forms is None:
+        return []
+    intake_key = start_form_key(wf.spec)
+    shown = []
+    for key in sorted(form_keys(wf), key=lambda k: (k != intake_key, k)):
+        try:
+            shown.append(forms.get(key))
+        except NotFound:  # a form the version never had (the office rules reported it at publishing)
+            continue
+    return shown
 
 def _schema(svc: Services, conn, task: dict) -> dict | None:
     """The task's form as its case's process version was deployed with it (running cases keep their forms)."""
@@ -177,9 +199,32 @@ def claim_task(svc: Services, principal: Principal, task_id: str) -> dict:
     return {**row, "assignee": actor, "claimed_at": now}
 
 
+# Whom a caller saw holding a task, when it acts on what a list showed (the supervisor's bulk changes): the write
+# then matches only while that is still so, and a task taken, given back or moved meanwhile is a conflict.
+ANY_HOLDER = object()
+
+
+def _held_by(holder) -> list:
+    """The condition on the task row that it is still held by `holder` (None: by nobody)."""
+    if holder is ANY_HOLDER:
+        return []
+    return [_t.c.assignee.is_(None)] if holder is None else [_t.c.assignee == holder]
+
+
+def _holder_changed(conn, principal: Principal, task_id: str, holder) -> Conflict | None:
+    """A conflict naming the new holder when the ready task is no longer held by `holder`; None otherwise."""
+    row = _visible(conn, principal, task_id)
+    if holder is ANY_HOLDER or row["state"] != "ready" or row["assignee"] == holder:
+        return None
+    who = row["assignee"]
+    return Conflict(f"the task changed meanwhile: it is held by {who or 'nobody'}", task_id=task_id, holder=who,
+                    holder_name=auth.display_names(conn, [who]).get(who), expected_holder=holder)
+
+
 @use_case("task.work")
-def release_task(svc: Services, principal: Principal, task_id: str) -> dict:
-    """Give a claimed task back to its group (its holder, or a supervisor whoever holds it)."""
+def release_task(svc: Services, principal: Principal, task_id: str, *, holder=ANY_HOLDER) -> dict:
+    """Give a claimed task back to its group (its holder, or a supervisor whoever holds it; only while `holder`
+    holds it, when given)."""
     actor = principal.username
     with svc.uow() as uow:
         row = _workable(uow.conn, principal, task_id)
@@ -187,8 +232,11 @@ def release_task(svc: Services, principal: Principal, task_id: str) -> dict:
         cond = (_t.c.id == task_id) & (_t.c.state == "ready") & _t.c.assignee.is_not(None)
         if not permissions.may_release_for_others(principal):
             cond = cond & (_t.c.assignee == actor)
-        result = uow.conn.execute(update(_t).where(cond).values(assignee=None, claimed_at=None))
+        result = uow.conn.execute(update(_t).where(cond, *_held_by(holder)).values(assignee=None, claimed_at=None))
         if result.rowcount != 1:
+            changed = _holder_changed(uow.conn, principal, task_id, holder)
+            if changed is not None:
+                raise changed
             row = _visible(uow.conn, principal, task_id)
             if row["state"] == "ready" and row["assignee"] is None:
                 raise Conflict("the task is not claimed", task_id=task_id)
@@ -200,16 +248,18 @@ def release_task(svc: Services, principal: Principal, task_id: str) -> dict:
 
 
 @use_case("task.assign")
-def assign_task(svc: Services, principal: Principal, task_id: str, assignee: str) -> dict:
-    """Give a ready task to someone who could work it (a supervisor's call: it may take it from its holder)."""
+def assign_task(svc: Services, principal: Principal, task_id: str, assignee: str, *, holder=ANY_HOLDER) -> dict:
+    """Give a ready task to someone who could work it (a supervisor's call: it may take it from its holder; only
+    while `holder` holds it, when given)."""
     with svc.uow() as uow:
         row = _workable(uow.conn, principal, task_id)
         permissions.check_assignee(auth.principal_named(uow.conn, assignee), row)
         now = svc.clock()
-        result = uow.conn.execute(update(_t).where(_t.c.id == task_id, _t.c.state == "ready")
+        result = uow.conn.execute(update(_t).where(_t.c.id == task_id, _t.c.state == "ready", *_held_by(holder))
                                   .values(assignee=assignee, claimed_at=now))
         if result.rowcount != 1:
-            raise _not_takeable(uow.conn, row)
+            row = _visible(uow.conn, principal, task_id)  # as it is now: completed, or held by someone else
+            raise _holder_changed(uow.conn, principal, task_id, holder) or _not_takeable(uow.conn, row)
         append_events(uow.conn, [event_row(row["case_id"], now, "task_assigned", element_id=row["element_id"],
                                            task_id=task_id, actor=principal.username,
                                            data={"assignee": assignee, "previous": row["assignee"]})])
