@@ -169,6 +169,12 @@ def check_assignee(target: Principal | None, task: dict) -> None:
                             errors=[{"field": "username", "message": "no pertenece al grupo de la tarea"}])
 
 
+def supervised_groups(principal: Principal) -> tuple[str, ...] | None:
+    """Groups whose work the principal oversees (/supervision): a supervisor his own groups, an administrator all
+    of them (None). Supervisors still read any case or task; the view of the work is scoped to their groups."""
+    return None if principal.role == ADMIN else tuple(principal.groups)
+
+
 def queue_groups(principal: Principal, group: str | None) -> list[str] | None:
     """Groups whose queue the principal reads: his own, or any one group if he sees everything."""
     if group is None:
