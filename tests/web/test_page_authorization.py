@@ -134,6 +134,13 @@ def mine_or_the_clerks(username: str | None) -> str:
     return username if username in (USERS["clerk"], USERS["supervisor"], USERS["admin"]) else USERS["clerk"]
 
 
+def bulk_reassign(office: Office) -> dict:
+    """The supervision list's form reassigning a new unclaimed task of ventanilla to the group's clerk."""
+    task_id = office.task()
+    return {"grupo": "ventanilla", "accion": "reasignar", "asignar_a": USERS["clerk"], "tarea": task_id,
+            f"titular-{task_id}": ""}
+
+
 COMPLETION = {"constancia_entrega": "ventanilla", "constancia_folios": "12"}
 # (method, rule, what) -> (how to call it, expected for anonymous, clerk, supervisor, auditor, admin, outsider).
 # The call gets (office, username or None) and returns (path, form or None); the form gets the session's CSRF
@@ -231,6 +238,12 @@ MATRIX = {
     ("POST", "/mensajes/<int:message_id>/descartar", "discard a message"): (
         lambda o, u: (f"/mensajes/{lost_message(o.svc)}/descartar", {"motivo": "Duplicado"}),
         (LOGIN, 403, MOVED, 403, MOVED, None)),
+    ("GET", "/supervision", "supervision: open tasks per group and clerk"): (
+        lambda o, u: ("/supervision", None), (LOGIN, 403, 200, 403, 200, None)),
+    ("GET", "/supervision/tareas", "supervision: a group's open tasks"): (
+        lambda o, u: ("/supervision/tareas?grupo=ventanilla", None), (LOGIN, 403, 200, 403, 200, None)),
+    ("POST", "/supervision/tareas", "supervision: reassign the tasks chosen"): (
+        lambda o, u: ("/supervision/tareas", bulk_reassign(o)), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador", "modeler"): (lambda o, u: ("/modelador", None), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>", "editor"): (lambda o, u: ("/modelador/licencia", None),
                                                          (LOGIN, 403, 200, 403, 200, None)),
