@@ -11,3 +11,7 @@ BLUEPRINTS = [closures.blp, session.blp, processes.blp, cases.blp, tasks.blp, at
 from api.resources import institutions  # noqa: E402  (institutions that answer by link)
 
 BLUEPRINTS.append(institutions.blp)
+
+from api.resources import admin_log  # noqa: E402  (the administration log)
+
+BLUEPRINTS.append(admin_log.blp)

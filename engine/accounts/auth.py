@@ -13,12 +13,12 @@ from functools import cache
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from engine.accounts import login_throttle
+from engine.accounts import admin, login_throttle
 from engine.storage import models
 from engine.errors import Conflict, ExpedienteError, InvalidInput, NotFound
 from engine.accounts.login_throttle import LoginPolicy
 from engine.accounts.permissions import NotAuthenticated, Principal, use_case
-from engine.accounts.users import ROLES, account, ensure_group, groups_with_members, hash_password, verify_password
+from engine.accounts.users import ROLES, ensure_group, groups_with_members, hash_password, verify_password
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -206,30 +206,15 @@ def update_user(svc: Services, principal: Principal, username: str, *, role: str
                 password: str | None = None, groups: list[str] | None = None, unlock: bool = False) -> dict:
     """Change an account and return it; only the given fields change (`groups` replaces the whole list).
 
-    A new password or a deactivation ends every browser session of the account (tokens stop with a deactivation).
+    A new password or a deactivation ends every browser session of the account (tokens stop with a deactivation);
+    the last active administrator is neither deactivated nor demoted; each change is in the administration log.
     """
     if role is not None and role not in ROLES:
         raise InvalidInput(f"unknown role '{role}'", errors=[{"field": "role", "message": f"one of {ROLES}"}])
-    values = {k: v for k, v in (("role", role), ("active", active), ("display_name", display_name),
-                                ("email", email)) if v is not None}
-    if password is not None:
-        values["password_hash"] = hash_password(password)
-    if password is not None or active is False:
-        values["session_generation"] = _users.c.session_generation + 1
     with svc.uow() as uow:
-        conn = uow.conn
-        uid = conn.execute(select(_users.c.id).where(_users.c.username == username)).scalar()
-        if uid is None:
-            raise NotFound(f"user '{username}' does not exist", username=username)
-        if values:
-            conn.execute(update(_users).where(_users.c.id == uid).values(**values))
-        if unlock or password is not None:
-            login_throttle.clear(conn, username)
-        if groups is not None:
-            conn.execute(delete(_ug).where(_ug.c.user_id == uid))
-            for name in sorted(set(groups)):
-                conn.execute(insert(_ug).values(user_id=uid, group_id=ensure_group(conn, name)))
-        changed = account(conn, username)
+        changed = admin.change_account(uow.conn, svc.clock(), principal, username, role=role, active=active,
+                                       display_name=display_name, email=email, password=password, groups=groups,
+                                       unlock=unlock)
         uow.commit()
     return changed
 
@@ -242,6 +227,7 @@ def create_group(svc: Services, principal: Principal, name: str, description: st
             raise Conflict(f"group '{name}' already exists", group=name)
         ensure_group(uow.conn, name, description)
         [created] = groups_with_members(uow.conn, name)
+        admin.log(uow.conn, svc.clock(), principal, "group.create", name, {"description": description})
         uow.commit()
     return created
 

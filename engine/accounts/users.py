@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from engine.accounts import login_throttle
 from engine.accounts.permissions import Principal, use_case
-from engine.storage import models
+from engine.storage import admin_rows, models
 from engine.errors import Conflict, InvalidInput, NotFound
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
@@ -69,6 +69,9 @@ def create_user(svc: Services, principal: Principal, username: str, role: str, p
         _store_user(uow.conn, svc.clock(), username, role, password, display_name=display_name, email=email,
                     groups=sorted(set(groups)), replace=False)
         created = account(uow.conn, username)
+        admin_rows.append(uow.conn, actor=principal.username, action="user.create", target=username, at=svc.clock(),
+                          detail={"role": role, "display_name": created["display_name"], "email": email,
+                                  "groups": created["groups"]})
         uow.commit()
     return created
 
@@ -98,12 +101,17 @@ def _store_user(conn, now, username: str, role: str, password: str, *, display_n
 
 def map_lane(svc: Services, lane: str, group: str, process_key: str = "*") -> None:
     """Say which group works `lane` (in one process, or in all with '*')."""
-    lg = models.lane_groups
     with svc.uow() as uow:
-        gid = ensure_group(uow.conn, group)
-        uow.conn.execute(delete(lg).where(lg.c.process_key == process_key, lg.c.lane == lane))
-        uow.conn.execute(insert(lg).values(process_key=process_key, lane=lane, group_id=gid))
+        store_lane(uow.conn, lane, group, process_key)
         uow.commit()
+
+
+def store_lane(conn, lane: str, group: str, process_key: str = "*") -> None:
+    """map_lane in the caller's transaction."""
+    lg = models.lane_groups
+    gid = ensure_group(conn, group)
+    conn.execute(delete(lg).where(lg.c.process_key == process_key, lg.c.lane == lane))
+    conn.execute(insert(lg).values(process_key=process_key, lane=lane, group_id=gid))
 
 
 @use_case("user.read")

@@ -4,31 +4,18 @@ audit_heads, canonical.access_entry) and append-only in the database (migration 
 from __future__ import annotations
 
 import orjson
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 
 from engine.accounts.permissions import Principal, use_case
-from engine.integrity import canonical
-from engine.storage import models
-from engine.storage.chain import read_head, write_head
-from engine.storage.persistence import dump_data
+from engine.storage import admin_rows, models
 from engine.usecases.paging import page_window
 
 _log = models.admin_log
-_HEAD = "admin"
-MAX_TARGET_CHARS = 200
 
 
 def record(conn, *, actor: str | None, action: str, target: str, detail: dict | None, at) -> None:
     """Append one row in the caller's transaction (it commits or rolls back with the change it records)."""
-    seq, chain = read_head(conn, _HEAD)
-    seq += 1
-    target = str(target)[:MAX_TARGET_CHARS]
-    detail_json = dump_data(detail) if detail is not None else None
-    chain = canonical.log_link(chain, canonical.leaf_hash(
-        canonical.access_entry(seq, at, actor, action, target, detail_json)))
-    conn.execute(insert(_log), {"seq": seq, "at": at, "actor": actor, "action": action, "target": target,
-                                "detail_json": detail_json, "chain": chain.hex()})
-    write_head(conn, _HEAD, seq, chain)
+    admin_rows.append(conn, actor=actor, action=action, target=target, detail=detail, at=at)
 
 
 @use_case("admin_log.read")
@@ -59,10 +46,3 @@ def admin_log_actions(svc, principal: Principal) -> list[str]:
     with svc.uow(write=False) as uow:
         return list(uow.conn.execute(select(_log.c.action).group_by(_log.c.action).order_by(_log.c.action))
                     .scalars())
-
-
-def last_entries(conn, count: int) -> list[dict]:
-    """The newest `count` rows, newest first (tests and the CLI read it without a principal)."""
-    rows = conn.execute(select(_log).order_by(_log.c.seq.desc()).limit(count)).mappings().all()
-    return [dict(r) for r in rows]
-

@@ -11,7 +11,9 @@ from sqlalchemy import select
 from engine.errors import InvalidInput
 from engine.storage import models
 from engine.accounts.permissions import Principal, use_case
-from engine.accounts.users import map_lane
+from engine.accounts.users import map_lane, store_lane
+from engine.messages import msg
+from engine.usecases.admin_log import record
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -52,5 +54,21 @@ def list_lanes(svc: Services, principal: Principal) -> list[dict]:
 @use_case("user.manage")
 def set_lane(svc: Services, principal: Principal, lane: str, group: str, process_key: str = "*") -> dict:
     """Say which group works a lane (creating the group if needed); tasks created from now on go to it."""
-    map_lane(svc, lane, group, process_key)
+    lane, group, process_key = (lane or "").strip(), (group or "").strip(), (process_key or "*").strip()
+    errors = [{"field": field} for field, value, most in (("lane", lane, 100), ("group", group, 64),
+                                                          ("process_key", process_key, 100))
+              if not 1 <= len(value) <= most]
+    if errors:
+        raise InvalidInput(msg("Revise los campos: %(fields)s", fields=", ".join(e["field"] for e in errors)),
+                           errors=errors)
+    lg, _g = models.lane_groups, models.groups
+    with svc.uow() as uow:
+        previous = uow.conn.execute(select(_g.c.name).join(lg, lg.c.group_id == _g.c.id).where(
+            lg.c.process_key == process_key, lg.c.lane == lane)).scalar()
+        store_lane(uow.conn, lane, group, process_key)
+        if previous != group:
+            record(uow.conn, actor=principal.username, action="lane.set", target=f"{process_key} / {lane}",
+                   detail={"process_key": process_key, "lane": lane, "group": group, "previous": previous},
+                   at=svc.clock())
+        uow.commit()
     return {"process_key": process_key, "lane": lane, "group": group}

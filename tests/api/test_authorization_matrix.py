@@ -176,6 +176,7 @@ MATRIX = {
     ("GET", "/api/audit/checkpoints/latest"): (
         lambda x, u: (create_checkpoint(x.svc, force=True) and "/api/audit/checkpoints/latest", {}), AUDIT_ONLY),
     ("GET", "/api/audit/access-log"): (lambda x, u: ("/api/audit/access-log", {}), AUDIT_ONLY),
+    ("GET", "/api/admin-log"): (lambda x, u: ("/api/admin-log?action=user", {}), AUDIT_ONLY),
     ("GET", "/api/audit/events"): (lambda x, u: ("/api/audit/events", {}), AUDIT_ONLY),
     ("GET", "/api/audit/cases/<id:case_id>/record"): (
         lambda x, u: (f"/api/audit/cases/{p.new_case(x.svc)}/record", {}), AUDIT_ONLY),
