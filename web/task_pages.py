@@ -14,7 +14,7 @@ from engine.usecases import issuing
 from engine.usecases import tasks
 from engine.errors import Conflict, FormInvalid, TaskNotReady
 from engine.values import ValueRejected
-from web import schema_form
+from web import case_values, schema_form
 from web.i18n import localize
 from web.pages import bp, login_required, services
 from web.submissions import single_submission
@@ -27,7 +27,8 @@ def _render_task(page: dict, data: dict | None = None, errors: dict | None = Non
     fields = schema_form.fields(form["schema"], shown, errors) if form["schema"] else []
     return render_template(
         "pages/task.html", task=task, form=form, fields=fields, errors=errors or {},
-        instructions=page["instructions"], case_data=page["case_data"], files=page["files"],
+        instructions=page["instructions"], case_values=case_values.shown(page["case_data"], page["case_forms"]),
+        files=page["files"],
         document=localize(kinds.title(task["document_kind"])) if task.get("document_kind") else None,
         holder=called(task["assignee"], names) if task["assignee"] else None,
         completer=called(task["completed_by"], names) if task["completed_by"] else None), status
