@@ -38,7 +38,7 @@ MUNICIPALITIES_PER_DEPARTMENT: dict[int, int] = {
 
 # [0-9] with re.ASCII: \d and str.isdigit() would accept other scripts' digits (e.g. Arabic-Indic).
 # Choice: the CUI is 13 digits, optionally written in the 4-5-4 grouping printed on the DPI
-# ("2456 78901 0401", space or hyphen); any other spacing is rejected rather than guessed at.
+# ("2456 78905 0401", space or hyphen); any other spacing is rejected rather than guessed at.
 _CUI_RE = re.compile(r"([0-9]{4})[ -]?([0-9]{5})[ -]?([0-9]{4})", re.ASCII)
 _NIT_RE = re.compile(r"([0-9]+)-?([0-9K])", re.ASCII)
 _PHONE_RE = re.compile(r"(?:\+502)?([2-7][0-9]{7})", re.ASCII)
@@ -46,7 +46,7 @@ _ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 NIT_MAX_LENGTH = 12  # body plus check character, as in python-stdnum's gt.nit
 
 FORMAT_MESSAGES: dict[str, str] = {
-    "cui": "El DPI/CUI no es válido: debe tener 13 dígitos (por ejemplo 2456 78901 0401) con dígito "
+    "cui": "El DPI/CUI no es válido: debe tener 13 dígitos (por ejemplo 2456 78905 0401) con dígito "
            "verificador, departamento y municipio correctos.",
     "nit": "El NIT no es válido: escriba los dígitos y el dígito verificador (0-9 o K), por ejemplo 576937-K.",
     "phone-gt": "El teléfono no es válido: debe tener 8 dígitos y empezar con 2 a 7, con o sin +502.",

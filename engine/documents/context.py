@@ -43,7 +43,7 @@ def sample_context(**overrides) -> dict:
     from datetime import timezone
     issued_at = datetime(2026, 12, 2, 15, 30, tzinfo=timezone.utc)
     case = {"number": "EXP-GDCH-2026-00042", "tracking_code": "K7QM-2XHD-9TRB", "title": "Feria patronal",
-            "applicant_name": "Comité de Feria de Tecpán", "applicant_dpi": "2456 78901 0407",
+            "applicant_name": "Comité de Feria de Tecpán", "applicant_dpi": "2456 78905 0407",
             "municipality": "Tecpán Guatemala", "created_at": datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)}
     defaults = dict(case=case, procedure="Licencias y autorizaciones", data={}, issued_at=issued_at,
                     number="RES-GDCH-2026-0001", code="7KQ2-M9XD-4TRB-PW3H", base_url="https://expediente.example",
