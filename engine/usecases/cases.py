@@ -294,14 +294,17 @@ def receipt(svc: Services, principal: Principal, case_id: int) -> dict:
 
 
 @use_case("case.manage")
-def retry_case(svc: Services, principal: Principal, case_id: int, data: dict | None = None) -> dict:
-    """Run the failed step of an errored case again, optionally with corrected data."""
+def retry_case(svc: Services, principal: Principal, case_id: int, data: dict | None = None,
+               expected_version: int | None = None) -> dict:
+    """Run the failed step of an errored case again, optionally with corrected data (only while the case is still
+    at `expected_version`, when given: the version a page showed)."""
     actor = principal.username
     data = check_data(data or {})
     with svc.uow() as uow:
         conn = uow.conn
         check_case_visible(conn, principal, case_id)
         case = require_case(conn, case_id)
+        check_version(case, expected_version)
         if case.state != "error":
             raise Conflict(f"case {case_id} is {case.state}, not in error", state=case.state)
         wf = load_case_workflow(svc, conn, case)
@@ -322,6 +325,13 @@ def retry_case(svc: Services, principal: Principal, case_id: int, data: dict | N
             "error_message": failure.message if failure else None}
 
 
+def check_version(case, expected_version: int | None) -> None:
+    """Conflict when the case moved on from the version the caller saw (a stale page must not overwrite)."""
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict("the case was changed by someone else; reload it and try again", case_id=case.id,
+                       version=case.version, expected_version=expected_version)
+
+
 # Which states each supervisor action starts from, the state it leaves, and the event it writes.
 _STATE_CHANGES = {
     "suspend": (("running",), "suspended", "case_suspended"),
@@ -331,8 +341,10 @@ _STATE_CHANGES = {
 
 
 @use_case("case.manage")
-def change_case_state(svc: Services, principal: Principal, case_id: int, action: str, reason: str) -> dict:
-    """Suspend, resume or cancel a case with a reason; cancelling also closes its tasks and timers."""
+def change_case_state(svc: Services, principal: Principal, case_id: int, action: str, reason: str,
+                      expected_version: int | None = None) -> dict:
+    """Suspend, resume or cancel a case with a reason; cancelling also closes its tasks and timers. With
+    `expected_version` (the version a page showed), only while the case is still at it."""
     actor = principal.username
     allowed_from, new_state, kind = _STATE_CHANGES[action]
     if not reason or not reason.strip():
@@ -341,6 +353,7 @@ def change_case_state(svc: Services, principal: Principal, case_id: int, action:
         conn = uow.conn
         check_case_visible(conn, principal, case_id)
         case = require_case(conn, case_id)
+        check_version(case, expected_version)
         if case.state not in allowed_from:
             raise Conflict(f"case {case_id} is {case.state}; cannot {action} it", state=case.state)
         now = svc.clock()
