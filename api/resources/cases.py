@@ -1,5 +1,5 @@
 """Cases: start, list, read, history, the electronic case file (index and whole PDF); supervisors suspend,
-resume, cancel and retry."""
+resume, cancel, retry and move a case to another step."""
 from __future__ import annotations
 
 import io
@@ -9,13 +9,14 @@ from flask.views import MethodView
 
 from api.idempotency import idempotent
 from api.openapi import ApiBlueprint
+from api.schemas.case_moves import MoveCaseSchema, MovedCaseSchema
 from api.schemas.casefile import CaseFileSchema
 from api.schemas.work import (
     CaseDataSchema, CaseDetailSchema, CasePageSchema, CaseQuerySchema, CaseStateSchema, DataSchema, EventSchema,
     ReasonSchema, StartCaseSchema, StartedCaseSchema,
 )
 from api.security import calls, principal, services
-from engine.usecases import casefile, cases
+from engine.usecases import case_moves, casefile, cases
 
 blp = ApiBlueprint("cases", __name__, url_prefix="/api/cases", description="Expedientes")
 
@@ -125,3 +126,15 @@ class Retry(MethodView):
     def post(self, args, case_id):
         """Run the failed step of an errored case again, optionally with corrected data."""
         return cases.retry_case(services(), principal(), case_id, args["data"])
+
+
+@blp.route("/<id:case_id>/move")
+class Move(MethodView):
+    @calls(case_moves.move_case)
+    @blp.arguments(MoveCaseSchema)
+    @blp.response(200, MovedCaseSchema)
+    def post(self, args, case_id):
+        """Move the case to another step (closing its open tasks and waits, with a reason; `version`: the one you
+        saw, else 409); with `dry_run`, only say what would close and open."""
+        return case_moves.move_case(services(), principal(), case_id, args["element_id"], args["reason"],
+                                    args["version"], dry_run=args["dry_run"])

@@ -18,7 +18,7 @@ from engine.runtime.steps import StepContext, stepping
 from engine.storage.persistence import (
     Snapshot, append_events, event_row, load_case_workflow, project, require_case, snapshot, state_after, write_step,
 )
-from engine.usecases.cases import case_number, outcome_events
+from engine.usecases.cases import case_number, check_version, outcome_events
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -76,9 +76,7 @@ def move_case(svc: Services, principal: Principal, case_id: int, target_element_
         conn = uow.conn
         check_case_visible(conn, principal, case_id)
         case = require_case(conn, case_id)
-        if expected_version is not None and expected_version != case.version:
-            raise Conflict("the case was changed by someone else; reload it and try again", case_id=case_id,
-                           version=case.version, expected_version=expected_version)
+        check_version(case, expected_version)
         wf, before, after, now, errored = _moved(svc, conn, case, target_element_id, principal.username)
         changes = _changes(wf, before, after, errored)
         if dry_run:

@@ -76,6 +76,9 @@ MATRIX = {
         (401, 403, 200, 403, 200)),
     ("POST", "/api/cases/<id:case_id>/cancel"): (
         lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/cancel", {"json": {"reason": "r"}}), (401, 403, 200, 403, 200)),
+    ("POST", "/api/cases/<id:case_id>/move"): (
+        lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/move", {"json": {"element_id": "review", "reason": "r"}}),
+        (401, 403, 200, 403, 200)),
     ("POST", "/api/cases/<id:case_id>/retry"): (
         lambda x, u: (f"/api/cases/{p.errored_case(x.svc)}/retry", {"json": {"data": {"amount": 1}}}),
         (401, 403, 200, 403, 200)),
@@ -204,6 +207,7 @@ OUTSIDER_STATUS = {
     ("POST", "/api/cases/<id:case_id>/resume"): 403,
     ("POST", "/api/cases/<id:case_id>/cancel"): 403,
     ("POST", "/api/cases/<id:case_id>/retry"): 403,
+    ("POST", "/api/cases/<id:case_id>/move"): 403,
     ("GET", "/api/cases/<id:case_id>/attachments"): 404,
     ("POST", "/api/cases/<id:case_id>/attachments"): 404,
     ("GET", "/api/attachments/<id:attachment_id>"): 404,
