@@ -50,9 +50,9 @@ def views(svc) -> dict:
 
 def run(db: str, n_open: int, repeat: int, show_plans: bool) -> dict:
     directory = Path(tempfile.mkdtemp(prefix="bench-supervision-"))
-    drop = None
     if db == "sqlite":
         url = f"sqlite:///{directory}/bench.db"
+        drop = None
     else:
         schema = f"bench_{uuid.uuid4().hex[:10]}"
         admin = create_engine(scale.POSTGRES_URL)
