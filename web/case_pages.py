@@ -14,7 +14,7 @@ from engine.timekeeping.calendar import OFFICE_TZ
 from engine.usecases import cases, casefile, corrections
 from engine.usecases.inbox import due_flags
 from engine.usecases.issuing import DocumentIncomplete
-from web import message_pages, schema_form
+from web import case_operation_pages, message_pages, schema_form
 from web.i18n import localize
 from web.pages import bp, login_required, services
 from web.submissions import single_submission
@@ -41,7 +41,8 @@ def case(case_id: int):
         "pages/case.html", case=detail, active=active, done=done, history=page["history"], files=page["files"],
         documents=page["documents"], folios=folios, total_folios=total, diagram_url=diagram_url,
         marks=json.dumps(page["marks"]), name=page["name"], numbers=numbers, corrected_by=corrected_by,
-        mail=page["mail"], messaging=message_pages.case_block(case_id))
+        mail=page["mail"], messaging=message_pages.case_block(case_id),
+        operations=case_operation_pages.panel(case_id))
 
 
 @bp.get("/expedientes/<int:case_id>/expediente.pdf")

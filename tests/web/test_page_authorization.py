@@ -141,6 +141,17 @@ def bulk_reassign(office: Office) -> dict:
             f"titular-{task_id}": ""}
 
 
+def case_operation(office: Office, action: str, claimed: bool = False, **form) -> tuple[str, dict]:
+    """The case page's operations form `action` (web/case_operation_pages.py) on a new case, with the version the
+    page would show and its task (`tarea`, claimed by the clerk when asked)."""
+    task_id = office.claimed_task(USERS["clerk"]) if claimed else office.task()
+    with office.svc.uow(write=False) as uow:
+        case_id, version = uow.conn.execute(
+            select(models.cases.c.id, models.cases.c.version).join(models.tasks)
+            .where(models.tasks.c.id == task_id)).one()
+    return f"/expedientes/{case_id}/{action}", {"tarea": task_id, "version": str(version), **form}
+
+
 COMPLETION = {"constancia_entrega": "ventanilla", "constancia_folios": "12"}
 # (method, rule, what) -> (how to call it, expected for anonymous, clerk, supervisor, auditor, admin, outsider).
 # The call gets (office, username or None) and returns (path, form or None); the form gets the session's CSRF
@@ -164,6 +175,25 @@ MATRIX = {
         lambda o, u: (f"/expedientes/{o.case()}/constancia.pdf", None), (LOGIN, 200, 200, 200, 200, 404)),
     ("GET", "/expedientes/<int:case_id>/expediente.pdf", "case file as PDF"): (
         lambda o, u: (f"/expedientes/{o.case()}/expediente.pdf", None), (LOGIN, 200, 200, 200, 200, 404)),
+    ("POST", "/expedientes/<int:case_id>/operaciones/reasignar", "reassign a task from the case page"): (
+        lambda o, u: case_operation(o, "operaciones/reasignar", usuario=FILER), (LOGIN, 403, MOVED, 403, MOVED, 403)),
+    ("POST", "/expedientes/<int:case_id>/operaciones/liberar", "release a task from the case page"): (
+        lambda o, u: case_operation(o, "operaciones/liberar", claimed=True), (LOGIN, 403, MOVED, 403, MOVED, 403)),
+    ("POST", "/expedientes/<int:case_id>/operaciones/<any(suspender, reanudar):accion>", "suspend a case"): (
+        lambda o, u: case_operation(o, "operaciones/suspender", motivo="Falta un dictamen"),
+        (LOGIN, 403, MOVED, 403, MOVED, 403)),
+    ("POST", "/expedientes/<int:case_id>/operaciones/anular", "cancel a case (confirmed)"): (
+        lambda o, u: case_operation(o, "operaciones/anular", motivo="Duplicado", confirmar="si"),
+        (LOGIN, 403, MOVED, 403, MOVED, 403)),
+    # A running case is not in error: managers reach the use case, which refuses (409); the others their role.
+    ("POST", "/expedientes/<int:case_id>/operaciones/reintentar", "retry an errored case"): (
+        lambda o, u: case_operation(o, "operaciones/reintentar"), (LOGIN, 403, 409, 403, 409, 403)),
+    ("GET", "/expedientes/<int:case_id>/mover", "preview moving a case to another step"): (
+        lambda o, u: (f"/expedientes/{o.case()}/mover?paso=elaborar_dictamen", None),
+        (LOGIN, 403, 200, 403, 200, 403)),
+    ("POST", "/expedientes/<int:case_id>/mover", "move a case to another step"): (
+        lambda o, u: case_operation(o, "mover", paso="elaborar_dictamen", motivo="Papel"),
+        (LOGIN, 403, MOVED, 403, MOVED, 403)),
     ("GET", "/documentos/<int:document_id>.pdf", "an issued document's PDF"): (
         lambda o, u: (f"/documentos/{document_id(o)}.pdf", None), (LOGIN, 200, 200, 200, 200, 404)),
     ("GET", "/documentos/<int:document_id>/corregir", "correct a document: the form"): (
