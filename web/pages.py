@@ -171,6 +171,7 @@ def init_app(app: Flask) -> None:
     from web import (audit_pages, case_pages, filing_pages, inbox_pages, message_pages, task_pages,  # noqa: F401
                      tracking_pages, verify_pages)
     from web import reply_pages  # noqa: F401  (institutions answer by link, without login)
+    from web import admin_org_pages, admin_pages  # noqa: F401  (the administrator's pages)
     from web import supervision_pages  # noqa: F401  (the supervisor's view of the work)
     i18n.init_app(app)
     # Our 404/405 handlers answer by status code, so they win over the API's HTTPException handler

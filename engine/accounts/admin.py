@@ -80,7 +80,8 @@ def create_account(svc: Services, principal: Principal, username: str, role: str
     username = (username or "").strip()
     if not USERNAME.match(username):
         raise InvalidInput(msg("El usuario debe tener de 1 a 64 letras sin tilde, números, punto, guion o guion bajo."),
-                           errors=[{"field": "username"}])
+                           errors=[{"field": "username", "message": msg("de 1 a 64 letras sin tilde, números, "
+                                                                         "punto, guion o guion bajo")}])
     groups = sorted({g.strip() for g in groups if g and g.strip()})
     _check_fields(role=role, display_name=display_name, email=email or None, password=password or None,
                   groups=groups)

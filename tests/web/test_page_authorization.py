@@ -17,7 +17,7 @@ from engine.storage import models
 from engine.storage.documents import store_document
 from engine.mail.notifications import outbox_rows
 from engine.usecases import institution_records as records, institutions, online_filing
-from tests.api.probes import issued_document, lost_message
+from tests.api.probes import closure_day, issued_document, lost_message, unique, unique_day
 from tests.integration.test_online_filing import laip as filing_intake
 from tests.processes.licencia_walk import DPI_ANA, intake
 from tests.web.conftest import PASSWORD, as_form, csrf_of, login
@@ -127,6 +127,13 @@ def document_id(office: Office) -> int:
     with office.svc.uow(write=False) as uow:
         return uow.conn.execute(select(models.documents.c.id)
                                 .where(models.documents.c.verification_code == code)).scalar_one()
+
+
+def spare_user(office: Office, groups=()) -> str:
+    """A new clerk account for one row to change (deactivate, reset, move between groups)."""
+    username = unique("repuesto")
+    add_user(office.svc, username, "clerk", PASSWORD, groups=list(groups))
+    return username
 
 
 def mine_or_the_clerks(username: str | None) -> str:
@@ -274,6 +281,49 @@ MATRIX = {
         lambda o, u: ("/supervision/tareas?grupo=ventanilla", None), (LOGIN, 403, 200, 403, 200, None)),
     ("POST", "/supervision/tareas", "supervision: reassign the tasks chosen"): (
         lambda o, u: ("/supervision/tareas", bulk_reassign(o)), (LOGIN, 403, 200, 403, 200, None)),
+    # The administrator's pages (web/admin_pages.py, web/admin_org_pages.py): supervisors and auditors read the
+    # accounts, groups and lanes; everyone reads the closure days; the auditor reads the administration log.
+    ("GET", "/admin", "administration home"): (lambda o, u: ("/admin", None), (LOGIN, 403, 403, 403, 200, None)),
+    ("GET", "/usuarios", "users (old address)"): (lambda o, u: ("/usuarios", None),
+                                                  (LOGIN, MOVED, MOVED, MOVED, MOVED, None)),
+    ("GET", "/admin/usuarios", "users"): (lambda o, u: ("/admin/usuarios", None), (LOGIN, 403, 200, 200, 200, None)),
+    ("POST", "/admin/usuarios", "create a user"): (
+        lambda o, u: ("/admin/usuarios", {"usuario": unique("cuenta"), "rol": "clerk", "grupos": "ventanilla"}),
+        (LOGIN, 403, 403, 403, 200, None)),
+    ("GET", "/admin/usuarios/<name>", "a user"): (lambda o, u: ("/admin/usuarios/ventanilla2", None),
+                                                  (LOGIN, 403, 200, 200, 200, None)),
+    ("POST", "/admin/usuarios/<name>", "edit a user"): (
+        lambda o, u: (f"/admin/usuarios/{spare_user(o)}", {"version": "x", "rol": "clerk", "nombre": "N"}),
+        (LOGIN, 403, 403, 403, MOVED, None)),
+    ("POST", "/admin/usuarios/<name>/estado", "deactivate a user"): (
+        lambda o, u: (f"/admin/usuarios/{spare_user(o)}/estado", {"activo": "0"}), (LOGIN, 403, 403, 403, MOVED, None)),
+    ("POST", "/admin/usuarios/<name>/contrasena", "reset a password"): (
+        lambda o, u: (f"/admin/usuarios/{spare_user(o)}/contrasena", {}), (LOGIN, 403, 403, 403, 200, None)),
+    ("POST", "/admin/usuarios/<name>/desbloquear", "unlock a user"): (
+        lambda o, u: (f"/admin/usuarios/{spare_user(o)}/desbloquear", {}), (LOGIN, 403, 403, 403, MOVED, None)),
+    ("GET", "/admin/grupos", "groups"): (lambda o, u: ("/admin/grupos", None), (LOGIN, 403, 200, 200, 200, None)),
+    ("POST", "/admin/grupos", "create a group"): (
+        lambda o, u: ("/admin/grupos", {"nombre": unique("grupo"), "descripcion": "Prueba"}),
+        (LOGIN, 403, 403, 403, MOVED, None)),
+    ("POST", "/admin/grupos/<group>/miembros", "add a member"): (
+        lambda o, u: ("/admin/grupos/tramite/miembros", {"usuario": spare_user(o)}),
+        (LOGIN, 403, 403, 403, MOVED, None)),
+    ("POST", "/admin/grupos/<group>/miembros/<username>/quitar", "remove a member"): (
+        lambda o, u: (f"/admin/grupos/tramite/miembros/{spare_user(o, ['tramite'])}/quitar", {}),
+        (LOGIN, 403, 403, 403, MOVED, None)),
+    ("GET", "/admin/carriles", "lanes"): (lambda o, u: ("/admin/carriles", None), (LOGIN, 403, 200, 200, 200, None)),
+    ("POST", "/admin/carriles", "map a lane"): (
+        lambda o, u: ("/admin/carriles", {"carril": unique("Carril "), "grupo": "tramite", "procedimiento": ""}),
+        (LOGIN, 403, 403, 403, MOVED, None)),
+    ("GET", "/admin/cierres", "closure days"): (lambda o, u: ("/admin/cierres?anio=2030", None),
+                                                (LOGIN, 200, 200, 200, 200, None)),
+    ("POST", "/admin/cierres", "add a closure day"): (
+        lambda o, u: ("/admin/cierres", {"dia": unique_day().isoformat(), "motivo": "Emergencia"}),
+        (LOGIN, 403, 403, 403, MOVED, None)),
+    ("POST", "/admin/cierres/<day>/quitar", "remove a closure day"): (
+        lambda o, u: (f"/admin/cierres/{closure_day(o.svc)}/quitar", {}), (LOGIN, 403, 403, 403, MOVED, None)),
+    ("GET", "/admin/registro", "administration log"): (lambda o, u: ("/admin/registro", None),
+                                                       (LOGIN, 403, 403, 200, 200, None)),
     ("GET", "/modelador", "modeler"): (lambda o, u: ("/modelador", None), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>", "editor"): (lambda o, u: ("/modelador/licencia", None),
                                                          (LOGIN, 403, 200, 403, 200, None)),
