@@ -1,6 +1,7 @@
 """POST /api/cases/<id>/move: a dry run, the move, and its refusals naming the field (engine/usecases/case_moves.py)."""
 from __future__ import annotations
 
+from tests.api import probes
 from tests.api.test_cases_api import start
 
 
@@ -44,3 +45,22 @@ def test_refusals_name_the_field_and_change_nothing(as_user):
     after = supervisor.get(f"/api/cases/{case['id']}").get_json()
     assert after["version"] == case["version"]
     assert [t["element_id"] for t in after["tasks"] if t["state"] == "ready"] == ["register"]
+
+
+def test_an_errored_case_moves_out_of_its_error(as_user, seeded):
+    case_id = probes.errored_case(seeded)
+    supervisor = as_user("supervisor1")
+    before = supervisor.get(f"/api/cases/{case_id}").get_json()
+    assert before["state"] == "error" and before["error_element"]
+    dry = supervisor.post(f"/api/cases/{case_id}/move", json={"element_id": "register", "dry_run": True}).get_json()
+    assert ("error", before["error_element"]) in [(c["what"], c["element_id"]) for c in dry["close"]]
+    moved = supervisor.post(f"/api/cases/{case_id}/move", json={"element_id": "register", "reason": "Falta el monto",
+                                                               "version": before["version"]})
+    assert moved.status_code == 200, moved.get_json()
+    after = supervisor.get(f"/api/cases/{case_id}").get_json()
+    assert (after["state"], after["error_element"], after["error_message"]) == ("running", None, None)
+    assert [t["element_id"] for t in after["tasks"] if t["state"] == "ready"] == ["register"]
+    # The clerk completes the step again, now with the amount, and the case goes on.
+    [task] = [t for t in after["tasks"] if t["state"] == "ready"]
+    done = as_user("oficial1").post(f"/api/tasks/{task['id']}/complete", json={"data": {"amount": 10}})
+    assert done.status_code == 200 and done.get_json()["case_state"] == "running", done.get_json()
