@@ -3,6 +3,7 @@ per clerk against tasks with known due dates, the scope of a supervisor, and bul
 one task is refused and one changed meanwhile without undoing the others."""
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 import pytest
@@ -184,3 +185,24 @@ def test_bad_input_is_refused_and_changes_nothing(svc, office, call):
     with pytest.raises(InvalidInput):
         call(svc, office)
     assert _holder(svc, office["overdue_free"]) is None
+
+
+def test_two_supervisors_reassigning_one_task_at_once_one_wins_the_other_sees_it_changed(svc, office):
+    task_id = office["overdue_free"]
+    barrier, outcomes = threading.Barrier(2), {}
+
+    def give(to: str):
+        barrier.wait()
+        [result] = supervision.reassign_tasks(svc, ADMIN, [task_id], to, {task_id: ""})
+        outcomes[to] = result
+
+    threads = [threading.Thread(target=give, args=(to,)) for to in ("ventanilla1", "ventanilla2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(r["outcome"] for r in outcomes.values()) == ["changed", "done"]
+    [winner] = [to for to, r in outcomes.items() if r["outcome"] == "done"]
+    [loser] = [r for r in outcomes.values() if r["outcome"] == "changed"]
+    assert _holder(svc, task_id) == winner == loser["error"].details["holder"]
+    assert _events(svc, task_id).count("task_assigned") == 1
