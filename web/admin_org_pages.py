@@ -129,11 +129,22 @@ def admin_closure_add():
     else:
         flash(_("El %(day)s es día de cierre: los plazos que se calculen lo saltan.", day=day.strftime("%d/%m/%Y")),
               "info")
-        moved = (added or {}).get("moved")
-        if moved is not None:
-            count = moved if isinstance(moved, int) else len(moved)
-            flash(_("Se recalcularon %(n)s plazos.", n=count), "info")
+        _flash_moved((added or {}).get("moved"))
     return redirect(url_for("pages.admin_closures", anio=day.year))
+
+
+def _flash_moved(moved) -> None:
+    """What the closure moved, as add_closure / remove_closure report it ({"deadlines", "timers", "cases",
+    "skipped"}, or a bare count)."""
+    if isinstance(moved, int):
+        flash(_("Se recalcularon %(n)s plazos.", n=moved), "info")
+    elif isinstance(moved, dict):
+        flash(_("Se recalcularon %(deadlines)s plazos y %(timers)s temporizadores de %(cases)s expedientes.",
+                deadlines=moved.get("deadlines", 0), timers=moved.get("timers", 0),
+                cases=len(moved.get("cases") or ())), "info")
+        if moved.get("skipped"):
+            flash(_("No se movieron los plazos de los expedientes con error: %(numbers)s.",
+                    numbers=", ".join(map(str, moved["skipped"]))), "error")
 
 
 @bp.post("/admin/cierres/<day>/quitar")
@@ -149,9 +160,7 @@ def admin_closure_remove(day: str):
         flash(_("El %(day)s no era día de cierre.", day=when.strftime("%d/%m/%Y")), "error")
     else:
         flash(_("El %(day)s ya no es día de cierre.", day=when.strftime("%d/%m/%Y")), "info")
-        moved = removed.get("moved") if isinstance(removed, dict) else None
-        if moved is not None:
-            flash(_("Se recalcularon %(n)s plazos.", n=moved if isinstance(moved, int) else len(moved)), "info")
+        _flash_moved(removed.get("moved") if isinstance(removed, dict) else None)
     return redirect(url_for("pages.admin_closures", anio=when.year))
 
 
