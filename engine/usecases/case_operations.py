@@ -24,6 +24,7 @@ from engine.usecases.case_moves import targets_of
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
 
+CLOSED_STATES = ("completed", "cancelled")
 _t, _u, _g, _ug = models.tasks, models.users, models.groups, models.user_groups
 _READY_TASKS = (select(_t.c.id, _t.c.element_id, _t.c.title, _t.c.candidate_group, _t.c.assignee)
                 .where(_t.c.case_id == bindparam("b_id"), _t.c.state == "ready").order_by(_t.c.created_at, _t.c.id))
@@ -35,9 +36,9 @@ _MEMBERSHIPS = select(_u.c.username, _g.c.name).join(_ug, _ug.c.user_id == _u.c.
 
 @use_case("case.read")
 def operations_panel(svc: Services, principal: Principal, case_id: int) -> dict | None:
-    """What the case page's operations panel offers the principal, or None if he may do none of them: the case's
-    version and state, its error, its ready tasks each with the users who could work it (`eligible`), and the
-    steps it may be moved to."""
+    """What the case page's operations panel offers the principal, or None if he may do none of them or the case is
+    closed: the case's version and state, its error, its ready tasks each with the users who could work it
+    (`eligible`), and the steps it may be moved to."""
     manages, assigns = permissions.allowed(principal, "case.manage"), permissions.allowed(principal, "task.assign")
     if not (manages or assigns):
         return None
@@ -45,6 +46,8 @@ def operations_panel(svc: Services, principal: Principal, case_id: int) -> dict 
         conn = uow.conn
         check_case_visible(conn, principal, case_id)
         case = require_case(conn, case_id)
+        if case.state in CLOSED_STATES:
+            return None  # nothing is done to a closed case
         tasks = [dict(r) for r in conn.execute(_READY_TASKS, {"b_id": case_id}).mappings()]
         workers = [dict(r) for r in conn.execute(_WORKERS).mappings()] if assigns and tasks else []
         groups: dict[str, list[str]] = {}

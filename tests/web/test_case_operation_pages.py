@@ -152,3 +152,4 @@ def test_supervisor_previews_and_moves_then_cancels_after_confirming(desk):
     assert confirmed.status_code == 302
     assert cases.get_case(svc, SYSTEM, case_id)["state"] == "cancelled"
     assert kinds(svc, case_id)[-2:] == ["case_moved", "case_cancelled"]
+    assert 'id="operations"' not in sup.get(f"/expedientes/{case_id}").get_data(as_text=True)  # closed
