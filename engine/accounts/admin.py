@@ -106,6 +106,11 @@ def change_account(conn, now, principal: Principal | None, username: str, *, rol
     the form was read with: a different one now means someone else changed the account first (StaleForm).
     """
     _check_fields(role=role, display_name=display_name, email=email, password=password, groups=groups)
+    if active is False or role is not None:
+        # Two administrators demoting each other at once: both lock the active admins in one order first, so the
+        # second waits, then sees the first's change and is refused (LastAdmin), rather than deadlocking.
+        conn.execute(select(_users.c.id).where(_users.c.role == ADMIN, _users.c.active.is_(True))
+                     .order_by(_users.c.id).with_for_update()).all()
     uid = conn.execute(select(_users.c.id).where(_users.c.username == username).with_for_update()).scalar()
     if uid is None:
         raise NotFound(msg("El usuario %(username)s no existe.", username=username), username=username)

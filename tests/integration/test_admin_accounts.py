@@ -2,6 +2,8 @@
 PostgreSQL."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from engine.accounts import admin, auth
@@ -157,3 +159,25 @@ def test_only_an_admin_changes_accounts(svc):
     for role in ("clerk", "supervisor", "auditor"):
         with pytest.raises(Forbidden):
             admin.unlock_account(svc, principal_for("x", role), "ana")
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(svc):
+    """Each removes the other's admin role at the same moment: one wins, the other is refused, one admin remains."""
+    add_user(svc, "segundo", "admin", PASSWORD)
+    barrier, outcomes = threading.Barrier(2), {}
+
+    def demote(actor: str, target: str) -> None:
+        barrier.wait()
+        try:
+            auth.update_user(svc, principal_for(actor), target, role="clerk")
+            outcomes[target] = "demoted"
+        except Conflict as exc:
+            outcomes[target] = type(exc).__name__
+    threads = [threading.Thread(target=demote, args=pair) for pair in (("jefa", "segundo"), ("segundo", "jefa"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes.values()) == ["LastAdmin", "demoted"], outcomes
+    admins = [u["username"] for u in list_users(svc, ADMIN) if u["role"] == "admin" and u["active"]]
+    assert len(admins) == 1 and outcomes[admins[0]] == "LastAdmin"
