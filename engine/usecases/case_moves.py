@@ -88,11 +88,12 @@ def move_case(svc: Services, principal: Principal, case_id: int, target_element_
                                    element=target_element_id, reason=failure.message),
                                errors=[{"field": "element_id", "message": failure.message}])
         project(conn, case_id, case.process_key, before, after, now, deadlines=svc.deadlines)
+        moved_from = sorted({c["element_id"] for c in changes["close"]})
         append_events(conn, [event_row(case_id, now, "case_moved", element_id=target_element_id,
                                        actor=principal.username,
-                                       data={"reason": reason, "from": sorted({c["element_id"] for c in changes["close"]}),
-                                             "to": target_element_id, "previous_state": case.state,
-                                             "closed": changes["close"], "opened": changes["open"]})]
+                                       data={"reason": reason, "from": moved_from, "to": target_element_id,
+                                             "previous_state": case.state, "closed": changes["close"],
+                                             "opened": changes["open"]})]
                       + outcome_events(svc, conn, case_id, now, state, failure))
         uow.commit()
     return {"case_id": case_id, "version": version, "state": state, "target": target_element_id, **changes,
