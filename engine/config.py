@@ -12,7 +12,8 @@ DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'var' / 'expediente.db'}"
 
 DEFAULT_PLAZOS = {
     "subsanacion_dias": 10,          # licence: single request to fix (assumed), working days
-    "opinion_pnc_dias": 5,           # police / disaster coordinator opinion (assumed), working days
+    "opinion_pnc_dias": 5,           # police opinion (assumed), working days
+    "opinion_coordinador_dias": 5,   # municipal disaster coordinator's opinion (assumed), working days
     "apelacion_dias": 5,             # revocatoria / reposición, working days (Decreto 119-96 arts. 7, 9)
     "laip_dias": 10,                 # access to information, working days (LAIP art. 42)
     "laip_prorroga_dias": 10,        # one notified extension (LAIP art. 43)
@@ -26,7 +27,8 @@ DEFAULT_PLAZOS = {
     "mediacion_max_sesiones": 6,     # mediation session loop limit by count (assumed)
     "respuesta_oficio_dias": 10,     # reply to an official letter (assumed), working days
     "aviso_codede_dias": 5,          # CODEDE session notice (assumed), calendar days ahead
-    "licencia_respuesta_dias": 15,   # licence: current practice, working days (legal cap 30)
+    "licencia_respuesta_dias": 15,   # licence: current practice, working days (an alert on that day)
+    "licencia_tope_dias": 30,        # licence: the legal cap (Constitution art. 28; Decreto 119-96 art. 1)
     "oficio_alerta_dias": 2,         # D1: alert this many working days before an oficio's reply deadline (assumed)
     "priorizacion_entrega_mes": 7,   # D3: CODEDE prioritization submitted by about 8 July (DOMAIN.md; assumed)
     "priorizacion_entrega_dia": 8,   #     month and day of that date

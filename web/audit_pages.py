@@ -41,6 +41,14 @@ EVENT_LABELS = {
     "institution_escalated": lazy_gettext("Solicitud a una institución vencida"),
     "institution_request_expired": lazy_gettext("Enlace de respuesta vencido"),
     "institution_answered": lazy_gettext("Respuesta de una institución recibida"),
+    "deadline_opened": lazy_gettext("Plazo legal iniciado"),
+    "deadline_extended": lazy_gettext("Plazo legal prorrogado"),
+    "deadline_extension_notified": lazy_gettext("Prórroga notificada al interesado"),
+    "deadline_closed": lazy_gettext("Plazo legal concluido"),
+    "deadline_moved": lazy_gettext("Plazo legal recalculado por un día de cierre"),
+    "timers_moved": lazy_gettext("Temporizadores recalculados por un día de cierre"),
+    "deadline_alerted": lazy_gettext("Alerta de plazo legal enviada"),
+    "deadline_escalated": lazy_gettext("Plazo legal vencido: aviso a supervisión"),
 }
 PAGE_ROWS = 50
 # The CSV's column names (stable, for spreadsheets and scripts), one per audit_streams.EVENT_FIELDS column.

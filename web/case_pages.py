@@ -42,7 +42,7 @@ def case(case_id: int):
         documents=page["documents"], folios=folios, total_folios=total, diagram_url=diagram_url,
         marks=json.dumps(page["marks"]), name=page["name"], numbers=numbers, corrected_by=corrected_by,
         mail=page["mail"], messaging=message_pages.case_block(case_id),
-        operations=case_operation_pages.panel(case_id))
+        operations=case_operation_pages.panel(case_id), deadlines=page["deadlines"])
 
 
 @bp.get("/expedientes/<int:case_id>/expediente.pdf")

@@ -11,12 +11,13 @@ from api.idempotency import idempotent
 from api.openapi import ApiBlueprint
 from api.schemas.case_moves import MoveCaseSchema, MovedCaseSchema
 from api.schemas.casefile import CaseFileSchema
+from api.schemas.deadlines import LegalDeadlineSchema
 from api.schemas.work import (
     CaseDataSchema, CaseDetailSchema, CasePageSchema, CaseQuerySchema, CaseStateSchema, DataSchema, EventSchema,
     ReasonSchema, StartCaseSchema, StartedCaseSchema,
 )
 from api.security import calls, principal, services
-from engine.usecases import case_moves, casefile, cases
+from engine.usecases import case_moves, casefile, cases, legal_deadlines
 
 blp = ApiBlueprint("cases", __name__, url_prefix="/api/cases", description="Expedientes")
 
@@ -64,6 +65,15 @@ class Data(MethodView):
     def get(self, case_id):
         """The case's current data."""
         return {"data": cases.case_data(services(), principal(), case_id)}
+
+
+@blp.route("/<id:case_id>/deadlines")
+class Deadlines(MethodView):
+    @calls(legal_deadlines.list_case_deadlines)
+    @blp.response(200, LegalDeadlineSchema(many=True))
+    def get(self, case_id):
+        """The case's legal deadlines (basis, owner, start, due moment, outcome), open ones first."""
+        return legal_deadlines.list_case_deadlines(services(), principal(), case_id)
 
 
 @blp.route("/<id:case_id>/case-file")

@@ -33,6 +33,14 @@ KIND_LABELS = {
     "institution_escalated": "Solicitud a una institución vencida",
     "institution_request_expired": "Enlace de respuesta vencido",
     "institution_answered": "Respuesta de una institución recibida",
+    "deadline_opened": "Plazo legal iniciado",
+    "deadline_extended": "Plazo legal prorrogado",
+    "deadline_extension_notified": "Prórroga notificada al interesado",
+    "deadline_closed": "Plazo legal concluido",
+    "deadline_moved": "Plazo legal recalculado por un día de cierre",
+    "timers_moved": "Temporizadores recalculados por un día de cierre",
+    "deadline_alerted": "Alerta de plazo legal enviada",
+    "deadline_escalated": "Plazo legal vencido: aviso a supervisión",
 }
 CSV_COLUMNS = ("seccion", "numero", "fecha", "actor", "tipo", "elemento", "detalle", "sha256")
 

@@ -14,7 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.usecases import closures, delivery, institutions
-from engine.usecases import deadline_alerts
+from engine.usecases import deadline_alerts, legal_deadlines
 from engine.ops import health
 from engine.mail import notifications
 from engine.usecases import timers
@@ -96,6 +96,11 @@ def run_pass(svc, settings: SchedulerSettings | None = None, stop: threading.Eve
         alerts = None if stopping() else deadline_alerts.send_due_alerts(svc)
     except Exception:  # noqa: BLE001
         log.exception("deadline alerts failed")
+    try:
+        if not stopping():
+            legal_deadlines.send_due_alerts(svc)
+    except Exception:  # noqa: BLE001
+        log.exception("legal deadline alerts failed")
     try:
         mail = None if stopping() else notifications.send_pending(svc, settings.max_mail_per_pass)
     except Exception:  # noqa: BLE001

@@ -9,8 +9,10 @@ import orjson
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 
 from engine.storage.chain import seal
+from engine.storage.closure_sync import sync_calendar
 from engine.storage.message_rows import project_waits, queue_message
 from engine.storage import models
+from engine.storage import legal_rows
 from engine.runtime import serializer
 from engine.errors import CaseNotFound, Conflict
 from engine.storage.concurrency import bump_version, versioned_update
@@ -186,14 +188,17 @@ class Snapshot:
     timers: dict
     waits: dict = field(default_factory=dict)
     thrown: list = field(default_factory=list)
+    marks: dict = field(default_factory=dict)  # completed elements acting on legal deadlines (usecases.legal_deadlines)
+    legal: bool = False                         # the process declares legal deadlines at all
 
 
 EMPTY = Snapshot([], {})
 
 
 def snapshot(runtime, wf) -> Snapshot:
+    legal = legal_rows.declares(wf)
     return Snapshot(ready_human_tasks(wf), runtime.waiting_timers(wf), runtime.waiting_messages(wf),
-                    runtime.thrown(wf))
+                    runtime.thrown(wf), legal_rows.legal_marks(wf) if legal else {}, legal)
 
 
 _INSERT_TIMER = insert(_timers)
@@ -205,9 +210,12 @@ _MOVE_TIMER = (update(_timers).where(_timers.c.id == bindparam("b_id"), _timers.
 
 
 def project(conn, case_id: int, process_key: str, before: Snapshot, after: Snapshot, now: datetime,
-            completed_id: str | None = None, fired_ids: frozenset = frozenset(), deadlines=None) -> list[HumanTask]:
-    """Bring the task and timer rows in line with the workflow; return the new human tasks."""
+            completed_id: str | None = None, fired_ids: frozenset = frozenset(), deadlines=None,
+            actor: str | None = None) -> list[HumanTask]:
+    """Bring the task, timer and legal deadline rows in line with the workflow; return the new human tasks."""
     new = project_tasks(conn, case_id, process_key, before.tasks, after.tasks, now, completed_id, deadlines)
+    if after.legal and deadlines is not None:
+        legal_rows.project(conn, case_id, process_key, before.marks, after.marks, new, now, actor, deadlines)
     gone = set(before.timers) - set(after.timers)
     fired = gone & fired_ids
     if fired:
@@ -268,6 +276,7 @@ def load_case_workflow(svc, conn, case: CaseRow):
     SpiffWorkflow does not serialize the script engine and falls back to plain exec after loading,
     so every load goes through here.
     """
+    sync_calendar(svc, conn)  # a closure day another worker declared counts from this step on
     spec, subs = svc.specs.get(conn, case.process_version_id)
     wf = serializer.load_workflow(case.workflow_json, spec, subs)
     mark_loaded(wf)

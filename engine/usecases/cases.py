@@ -30,6 +30,9 @@ from engine.usecases.attachments import attachments_of
 from engine.usecases.deploy import forms_of_version
 from engine.usecases.documents import documents_shown, issue_receipt_now
 from engine.usecases.intake import process_name, process_names
+from engine.usecases import legal_deadlines
+from engine.storage import legal_rows
+from engine.storage.closure_sync import sync_calendar
 from engine.usecases.inbox import COUNT_CAP
 from engine.usecases.paging import page_window
 from engine.accounts import auth, permissions
@@ -93,6 +96,7 @@ def start_in(svc: Services, conn, actor: str | None, process_key: str, data: dic
     row = conn.execute(_LATEST_VERSION, {"b_key": process_key}).first()
     if row is None:
         raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
+    sync_calendar(svc, conn)  # a closure day another worker declared counts from this filing on
     spec, subprocess_specs = svc.specs.get(conn, row.id)
     citizen_email = None
     forms = forms_of_version(svc, conn, row.id)  # the forms this version was deployed with
@@ -175,6 +179,7 @@ def outcome_events(svc: Services, conn, case_id: int, now, state: str, failure, 
     if state == "completed":
         if has_citizen_email:
             _queue_closure(svc, conn, case_id, now)
+        legal_rows.close_all(conn, case_id, now)
         return [event_row(case_id, now, "case_completed")]
     return []
 
@@ -276,7 +281,8 @@ def case_page(svc: Services, principal: Principal, case_id: int) -> dict:
                 "documents": documents_shown(conn, case_id),
                 "marks": {k: marks[k] for k in ("done", "active", "failed")},
                 "name": process_name(conn, detail["process_key"]), "names": auth.display_names(conn, holders),
-                "mail": _mail_shown(conn, principal, case_id)}
+                "mail": _mail_shown(conn, principal, case_id),
+                "deadlines": legal_deadlines.case_deadlines(conn, case_id, svc.calendar, svc.clock())}
 
 
 def _mail_shown(conn, principal: Principal, case_id: int) -> list[dict]:
@@ -365,6 +371,7 @@ def change_case_state(svc: Services, principal: Principal, case_id: int, action:
                          .values(state="cancelled", completed_at=now))
             conn.execute(update(tm).where(tm.c.case_id == case_id, tm.c.state == "waiting")
                          .values(state="cancelled", fired_at=now))
+            legal_rows.close_all(conn, case_id, now)
         append_events(conn, [event_row(case_id, now, kind, actor=actor,
                                        data={"reason": reason, "previous_state": case.state})])
         uow.commit()

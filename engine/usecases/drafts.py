@@ -18,6 +18,7 @@ from engine.usecases import deploy
 from engine.usecases.processes import list_processes, problem_report, version_id
 from engine.storage import models
 from engine.timekeeping.deadlines import DEADLINE_PROPERTY
+from engine.timekeeping import legal_deadlines as legal_catalogue
 from engine.errors import Conflict, InvalidInput, NotFound, Problem, ProcessNotFound, SpecInvalid
 from engine.messages import msg, one_line
 from engine.language.diff import diff_xml
@@ -258,6 +259,17 @@ def _office_rules(svc: Services, process_key: str, file: str, elements: dict[str
                                               "hábiles ni un plazo configurado (uno de: %(plazos)s).",
                                               deadline=deadline, element=name, plazos=", ".join(sorted(plazos))),
                                     element_id))
+        legal = str(el["values"].get(f"property:{legal_catalogue.PROPERTY}") or "").strip()
+        if legal:
+            try:
+                legal_catalogue.parse_actions(legal)
+            except ValueError:
+                # The engine would ignore the property: the legal deadline would never open or close.
+                problems.append(Problem(file, msg(
+                    "El plazo legal «%(value)s» de «%(element)s» no es válido: use acciones «abre», «prorroga», "
+                    "«aviso» o «cierra» seguidas de dos puntos y un plazo del catálogo (uno de: %(keys)s), "
+                    "separadas por comas.", value=legal, element=name,
+                    keys=", ".join(sorted(legal_catalogue.CATALOGUE))), element_id))
         if el["type"] == "userTask":
             if not el["lane"]:
                 problems.append(Problem(file, msg("La tarea de usuario «%(task)s» no está en ningún carril: colóquela "

@@ -357,7 +357,7 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
         if done.rowcount != 1:
             raise Conflict("the task was completed by someone else", task_id=task_id)
         new = project(conn, case.id, case.process_key, before, snapshot(svc.runtime, wf), now,
-                      completed_id=task_id, deadlines=svc.deadlines)
+                      completed_id=task_id, deadlines=svc.deadlines, actor=actor)
         append_events(conn, [event_row(case.id, now, "task_completed", element_id=row["element_id"],
                                        task_id=task_id, actor=actor, data=data,
                                        changes=data_changes(data_before, current_data(wf)))])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import groupby
 
@@ -17,7 +17,7 @@ from engine.usecases.cases import outcome_events
 from engine.errors import Conflict
 from engine.storage.concurrency import bump_versions, versioned_update
 from engine.storage.persistence import (
-    CaseRow, Snapshot, append_events, dump_or_refuse, event_row, load_case_workflow, project, snapshot, state_after,
+    CaseRow, append_events, dump_or_refuse, event_row, load_case_workflow, project, snapshot, state_after,
 )
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
@@ -236,7 +236,7 @@ def _fire_case(svc: Services, conn, locked, rows: list, now: datetime, writes: _
         return 0, len(stale)
     writes.save_case(case, text, state, failure, now)
     # The gone rows are marked fired by the batch (`writes`), so project() must see them as still waiting.
-    unfired = Snapshot(before.tasks, {tid: v for tid, v in before.timers.items() if tid not in gone}, before.waits)
+    unfired = replace(before, timers={tid: v for tid, v in before.timers.items() if tid not in gone})
     project(conn, case.id, case.process_key, unfired, after, now, deadlines=svc.deadlines)
     writes.fired_ids.extend(gone)
     writes.events.extend([event_row(case.id, now, "timer_fired", element_id=before.timers[tid][0], task_id=tid)

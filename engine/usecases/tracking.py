@@ -39,6 +39,7 @@ from engine.messages import msg
 from engine.storage import models, rate_limits
 from engine.storage.documents import documents_of_case
 from engine.usecases import tasks
+from engine.usecases import legal_deadlines
 from engine.usecases.attachments import AttachmentStore, discard_upload, record_attachment, store_upload
 from engine.usecases.intake import process_name
 from engine.usecases.online_filing import ONLINE_ACTOR, ONLINE_PRINCIPAL
@@ -244,6 +245,10 @@ def status_of(svc: Services, conn, case: dict) -> dict:
         "stages": [{"key": key, "label": STAGE_LABELS[key], "current": key == stage} for key in STAGES],
         "next": _next_step(stage, [r["element_id"] for r in ready]), "timeline": _timeline(events, documents),
         "deadline": _deadline(svc, due),
+        "deadlines": [{"title": d["title"], "owner": d["owner"], "due_at": d["due_at"],
+                       "working_days_left": d["working_days_left"]}
+                      for d in legal_deadlines.case_deadlines(conn, case["id"], svc.calendar, svc.clock())
+                      if d["state"] == "open"],
         "waiting_on_citizen": waiting, "requested": _requested(documents) if waiting else [],
         "documents": [_shown_document(case, d, documents) for d in documents if d["citizen_facing"]],
     }

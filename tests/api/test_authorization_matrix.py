@@ -65,6 +65,8 @@ MATRIX = {
                                                  (401, 200, 200, 200, 200)),
     ("GET", "/api/cases/<id:case_id>/data"): (lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/data", {}),
                                               (401, 200, 200, 200, 200)),
+    ("GET", "/api/cases/<id:case_id>/deadlines"): (
+        lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/deadlines", {}), (401, 200, 200, 200, 200)),
     ("GET", "/api/cases/<id:case_id>/case-file"): (
         lambda x, u: (f"/api/cases/{p.new_case(x.svc)}/case-file", {}), (401, 200, 200, 200, 200)),
     ("GET", "/api/cases/<id:case_id>/case-file.pdf"): (
@@ -201,6 +203,7 @@ OUTSIDER_STATUS = {
     ("GET", "/api/cases/<id:case_id>"): 404,
     ("GET", "/api/cases/<id:case_id>/history"): 404,
     ("GET", "/api/cases/<id:case_id>/data"): 404,
+    ("GET", "/api/cases/<id:case_id>/deadlines"): 404,
     ("GET", "/api/cases/<id:case_id>/case-file"): 404,
     ("GET", "/api/cases/<id:case_id>/case-file.pdf"): 404,
     ("POST", "/api/cases/<id:case_id>/suspend"): 403,

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from engine.usecases import cases
 from engine.storage import models
-from engine.config import DEFAULT_PLAZOS
+from engine.timekeeping.legal_deadlines import CATALOGUE, OWNER_CITIZEN
 from engine.usecases.deploy import deploy_files, read_paths
 from engine.documents.codes import parse_verification_code
 from engine.errors import FormInvalid
@@ -426,20 +426,27 @@ def test_approval_walk_on_each_database(database_url, clock):
         svc.db.dispose()
 
 
-# -- the diagrams' deadline hints ----------------------------------------------------------------------
+# -- the citizen's windows ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("file, task, setting", [
-    ("comun_revision_completitud.bpmn", "recibir_subsanacion", "subsanacion_dias"),
-    ("licencia.bpmn", "registrar_recurso", "apelacion_dias"),
+@pytest.mark.parametrize("file, task, key, setting", [
+    ("comun_revision_completitud.bpmn", "recibir_subsanacion", "subsanacion", "subsanacion_dias"),
+    ("licencia.bpmn", "registrar_recurso", "recurso_revocatoria", "apelacion_dias"),
 ])
-def test_deadline_shown_on_a_task_is_the_default_of_the_setting_its_timer_reads(file, task, setting):
+def test_a_citizens_window_is_a_row_of_the_citizen_not_a_deadline_of_the_staff_task_waiting_on_it(
+        file, task, key, setting):
+    """The time to fix a previo or to appeal is the citizen's: the clerk's task that waits for it has no deadline of
+    its own (it would turn overdue when nobody appeals); the window is the citizen's legal deadline row, closed by
+    the task (used) or by its timer (expired), counted with the setting the timer reads."""
     ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
           "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
     root = etree.parse(str(PROCESSES / file)).getroot()
     [element] = root.xpath(f"//bpmn:userTask[@id='{task}']", namespaces=ns)
-    [shown] = element.xpath(".//spiffworkflow:property[@name='deadlineWorkingDays']/@value", namespaces=ns)
-    assert int(shown) == DEFAULT_PLAZOS[setting]
-    timers = root.xpath(f"//bpmn:boundaryEvent[@attachedToRef='{task}']//bpmn:timeDate/text()", namespaces=ns)
-    reads = timers[0] if "plazo(" in timers[0] else \
-        root.xpath("//bpmn:scriptTask[@id='calcular_plazo_subsanacion']/bpmn:script/text()", namespaces=ns)[0]
+    assert not element.xpath(".//spiffworkflow:property[@name='deadlineWorkingDays']", namespaces=ns)
+    assert element.xpath(".//spiffworkflow:property[@name='plazoLegal']/@value", namespaces=ns) == [f"cierra:{key}"]
+    [timer] = root.xpath(f"//bpmn:boundaryEvent[@attachedToRef='{task}']", namespaces=ns)
+    assert timer.xpath(".//spiffworkflow:property[@name='plazoLegal']/@value", namespaces=ns) == [f"cierra:{key}"]
+    assert CATALOGUE[key].owner == OWNER_CITIZEN and CATALOGUE[key].days_setting == setting
+    reads = timer.xpath(".//bpmn:timeDate/text()", namespaces=ns)[0]
+    if "plazo(" not in reads:
+        reads = root.xpath("//bpmn:scriptTask[@id='calcular_plazo_subsanacion']/bpmn:script/text()", namespaces=ns)[0]
     assert f'plazo("{setting}")' in reads
