@@ -87,7 +87,7 @@ def move_case(svc: Services, principal: Principal, case_id: int, target_element_
             raise InvalidInput(msg("el expediente no se pudo mover a «%(element)s»: %(reason)s",
                                    element=target_element_id, reason=failure.message),
                                errors=[{"field": "element_id", "message": failure.message}])
-        project(conn, case_id, case.process_key, before, after, now, deadlines=svc.deadlines)
+        project(conn, case_id, case.process_key, before, after, now, deadlines=svc.deadlines, actor=principal.username)
         moved_from = sorted({c["element_id"] for c in changes["close"]})
         append_events(conn, [event_row(case_id, now, "case_moved", element_id=target_element_id,
                                        actor=principal.username,
