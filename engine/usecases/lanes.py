@@ -11,7 +11,7 @@ from sqlalchemy import select
 from engine.errors import InvalidInput
 from engine.storage import models
 from engine.accounts.permissions import Principal, use_case
-from engine.accounts.users import map_lane, store_lane
+from engine.accounts.users import store_lane
 from engine.messages import msg
 from engine.usecases.admin_log import record
 
@@ -21,8 +21,9 @@ if TYPE_CHECKING:  # the composition root sits above the use cases; they only re
 LANES_FILE = "lanes.json"
 
 
-def apply_lane_files(svc: Services, paths) -> list[tuple[str, str]]:
-    """Apply every lanes.json found in the given directories: {process_key or "*": {lane: group}}."""
+def apply_lane_files(svc: Services, paths, actor: str | None = None) -> list[tuple[str, str]]:
+    """Apply every lanes.json found in the given directories: {process_key or "*": {lane: group}}; a row that
+    changes the table is in the administration log (by `actor`, None: the system)."""
     applied = []
     for raw in paths:
         path = Path(raw)
@@ -35,7 +36,9 @@ def apply_lane_files(svc: Services, paths) -> list[tuple[str, str]]:
             raise InvalidInput(f"{candidate}: not valid JSON ({exc})")
         for process_key, lanes in table.items():
             for lane, group in lanes.items():
-                map_lane(svc, lane, group, process_key)
+                with svc.uow() as uow:
+                    _store_and_log(uow.conn, svc.clock(), actor, lane, group, process_key)
+                    uow.commit()
                 applied.append((lane, group))
     return applied
 
@@ -61,14 +64,18 @@ def set_lane(svc: Services, principal: Principal, lane: str, group: str, process
     if errors:
         raise InvalidInput(msg("Revise los campos: %(fields)s", fields=", ".join(e["field"] for e in errors)),
                            errors=errors)
-    lg, _g = models.lane_groups, models.groups
     with svc.uow() as uow:
-        previous = uow.conn.execute(select(_g.c.name).join(lg, lg.c.group_id == _g.c.id).where(
-            lg.c.process_key == process_key, lg.c.lane == lane)).scalar()
-        store_lane(uow.conn, lane, group, process_key)
-        if previous != group:
-            record(uow.conn, actor=principal.username, action="lane.set", target=f"{process_key} / {lane}",
-                   detail={"process_key": process_key, "lane": lane, "group": group, "previous": previous},
-                   at=svc.clock())
+        _store_and_log(uow.conn, svc.clock(), principal.username, lane, group, process_key)
         uow.commit()
     return {"process_key": process_key, "lane": lane, "group": group}
+
+
+def _store_and_log(conn, now, actor: str | None, lane: str, group: str, process_key: str) -> None:
+    """Map the lane in the caller's transaction and log it when the group it names is new for the lane."""
+    lg, _g = models.lane_groups, models.groups
+    previous = conn.execute(select(_g.c.name).join(lg, lg.c.group_id == _g.c.id).where(
+        lg.c.process_key == process_key, lg.c.lane == lane)).scalar()
+    store_lane(conn, lane, group, process_key)
+    if previous != group:
+        record(conn, actor=actor, action="lane.set", target=f"{process_key} / {lane}",
+               detail={"process_key": process_key, "lane": lane, "group": group, "previous": previous}, at=now)

@@ -11,7 +11,7 @@ from engine.accounts.login_throttle import LoginPolicy, note_failure
 from engine.accounts.users import add_user, get_user, list_users
 from engine.errors import Conflict, Forbidden, InvalidInput
 from engine.usecases.admin_log import list_admin_log
-from engine.usecases.lanes import list_lanes, set_lane
+from engine.usecases.lanes import apply_lane_files, list_lanes, set_lane
 from tests.conftest import make_services, principal_for
 
 ADMIN = principal_for("jefa")
@@ -181,3 +181,11 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(svc):
     assert sorted(outcomes.values()) == ["LastAdmin", "demoted"], outcomes
     admins = [u["username"] for u in list_users(svc, ADMIN) if u["role"] == "admin" and u["active"]]
     assert len(admins) == 1 and outcomes[admins[0]] == "LastAdmin"
+
+
+def test_a_lanes_file_logs_the_rows_it_changes_once(svc, tmp_path):
+    (tmp_path / "lanes.json").write_text('{"*": {"Ventanilla": "ventanilla"}, "licencia": {"Caja": "caja"}}')
+    assert apply_lane_files(svc, [tmp_path]) == [("Ventanilla", "ventanilla"), ("Caja", "caja")]
+    apply_lane_files(svc, [tmp_path])  # deployed again: nothing changes, nothing is logged
+    assert [(actor, action, target) for actor, action, target, _ in log_of(svc)] == [
+        (None, "lane.set", "* / Ventanilla"), (None, "lane.set", "licencia / Caja")]
