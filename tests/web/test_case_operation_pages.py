@@ -10,7 +10,9 @@ from sqlalchemy import select
 from engine.accounts.users import add_user
 from engine.storage import models
 from engine.usecases import cases
-from tests.conftest import SYSTEM
+from engine.usecases.deploy import deploy_files
+from tests.api import probes
+from tests.conftest import SYSTEM, bpmn_fixture
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import PASSWORD, as_form, csrf_of, login
 
@@ -153,3 +155,21 @@ def test_supervisor_previews_and_moves_then_cancels_after_confirming(desk):
     assert cases.get_case(svc, SYSTEM, case_id)["state"] == "cancelled"
     assert kinds(svc, case_id)[-2:] == ["case_moved", "case_cancelled"]
     assert 'id="operations"' not in sup.get(f"/expedientes/{case_id}").get_data(as_text=True)  # closed
+
+
+def test_the_panel_shows_an_errored_case_s_error_and_retries_it(desk):
+    svc, app = desk
+    deploy_files(svc, {"five_step.bpmn": bpmn_fixture("five_step.bpmn")}, actor="test")
+    case_id = probes.errored_case(svc)  # its script needs "amount", which the case lacks
+    sup = client_of(app, "supervisor1")
+    page = sup.get(f"/expedientes/{case_id}").get_data(as_text=True)
+    error = cases.get_case(svc, SYSTEM, case_id)
+    shown = re.search(r'<p class="error" id="op-error">(.*?)</p>', page, re.S).group(1)
+    assert error["error_element"] in shown and "amount" in error["error_message"] and "amount" in shown
+    retried = sup.post(f"/expedientes/{case_id}/operaciones/reintentar", data=form_fields(page, "op-retry"))
+    assert retried.status_code == 302
+    assert "volvió a fallar" in sup.get(retried.location).get_data(as_text=True)
+    assert kinds(svc, case_id)[-2:] == ["retried", "error"]
+    stale = sup.post(f"/expedientes/{case_id}/operaciones/reintentar",
+                     data={**form_fields(page, "op-retry"), "submission_token": "r2"})
+    assert stale.status_code == 409  # the page showed the case before the first retry
