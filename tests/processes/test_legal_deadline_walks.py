@@ -1,0 +1,146 @@
+"""The remaining legal deadlines (docs/legal_deadlines.md) walked through their procedures, each row of
+`legal_deadlines` checked against dates counted by hand: its key, owner, owner group, days, start and due moment,
+how it ends, and the due moment the office's open tasks show ("Vence", only for the office's own deadlines); and
+closure days added mid-way (one removed again) moving the row, the timer the diagram waits on and the tasks.
+
+Counting (engine/timekeeping/calendar.py): working days skip weekends, Guatemala's holidays (Holy Thursday and
+Friday, 1 May, Army Day moved to Monday 29 June 2026, 15 September, 1 January…), the local fair (26 July) and the
+office's closure days; 24 and 31 December are half days (noon); counting starts the day after; a deadline falls
+due at 16:30 office time (UTC-6).
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from engine.usecases import closures
+from tests.conftest import principal_for
+from tests.processes.driver import closing, local
+from tests.processes.test_legal_deadlines import rows, task_due
+
+ADMIN = principal_for("admin")
+ONE_MINUTE = timedelta(minutes=1)
+
+
+def timer_due(walk, element_id: str):
+    """The due moment (UTC) of the case's one waiting timer `element_id`."""
+    from tests.processes.test_solicitud_ciudadana import due
+    return due(walk, element_id)
+
+
+def close_day(svc, day: date, at) -> dict:
+    """The administrator declares `day` a closure day at `at`; what moved."""
+    svc.clock.now = at
+    return closures.add_closure(svc, ADMIN, day, "Cierre por emergencia declarada")["moved"]
+
+
+def reopen_day(svc, day: date, at) -> dict:
+    svc.clock.now = at
+    return closures.remove_closure(svc, ADMIN, day)["moved"]
+
+
+def shape(row: dict) -> tuple:
+    return row["owner"], row["owner_group"], row["days"], row["state"]
+
+
+# -- subsanación (comun_revision_completitud, through the licence) -----------------------------------------------
+
+def test_subsanacion_window_moved_by_a_closure_day_is_used_by_a_fix_received_on_the_moved_day(svc):
+    from tests.processes.licencia_walk import issue_previo, present_fix
+    from tests.processes.test_comun import incomplete
+    walk = incomplete(svc)
+    # Previo notified Mon 30 Mar 2026 10:00; 10 working days from Tue 31: 31 (1), Wed 1 Apr (2), Holy Thursday
+    # and Good Friday (2-3 Apr) skipped, 6 (3), 7, 8, 9, 10 (7), 13, 14, Wed 15 Apr (10).
+    issue_previo(walk, local(2026, 3, 30, 10))
+    row = rows(walk)["subsanacion"]
+    assert shape(row) == ("ciudadano", None, 10, "open")
+    assert row["start_at"] == local(2026, 3, 30, 10)
+    assert row["due_at"] == closing(2026, 4, 15) == timer_due(walk, "vence_subsanacion")
+    assert task_due(walk, "recibir_subsanacion") is None   # the citizen's time is no staff deadline
+    # Tue 7 Apr: the office is declared closed on Thu 9 Apr → day 10 is Thu 16 Apr: row, data and timer move.
+    moved = close_day(svc, date(2026, 4, 9), local(2026, 4, 7, 9))
+    assert (moved["deadlines"], moved["timers"]) == (1, 1)
+    assert rows(walk)["subsanacion"]["due_at"] == closing(2026, 4, 16) == timer_due(walk, "vence_subsanacion")
+    assert walk.data["subsanacion_vence"] == closing(2026, 4, 16).isoformat()
+    assert task_due(walk, "recibir_subsanacion") is None
+    # Past the first due moment nothing fires; the fix is received Thu 16 Apr 10:00, in the moved window.
+    walk.at(closing(2026, 4, 15) + ONE_MINUTE)
+    assert walk.ready() == ["recibir_subsanacion"] and walk.history().count("timer_fired") == 0
+    present_fix(walk, local(2026, 4, 16, 10))
+    row = rows(walk)["subsanacion"]
+    assert (row["state"], row["closed_by"], row["due_at"]) == ("used", "recibir_subsanacion", closing(2026, 4, 16))
+
+
+def test_subsanacion_window_expires_when_its_timer_fires(svc):
+    from tests.processes.licencia_walk import issue_previo
+    from tests.processes.test_comun import incomplete
+    walk = incomplete(svc)
+    # Notified Mon 13 Apr 2026 15:00: 14 (1) … 17 (4), 20-24 (9), Mon 27 Apr (10).
+    walk.at(local(2026, 4, 13, 15))
+    issue_previo(walk, local(2026, 4, 13, 15))
+    assert rows(walk)["subsanacion"]["due_at"] == closing(2026, 4, 27) == timer_due(walk, "vence_subsanacion")
+    walk.at(closing(2026, 4, 27))
+    assert rows(walk)["subsanacion"]["state"] == "open"
+    walk.at(closing(2026, 4, 27) + ONE_MINUTE)
+    assert walk.state == "completed"
+    row = rows(walk)["subsanacion"]
+    assert (row["state"], row["closed_by"]) == ("expired", "vence_subsanacion")
+
+
+# -- the general petition: the appeal window and the forwarding of a petition outside the office's competence ----
+
+def resolved_petition(svc):
+    """A petition filed Mon 1 Jun 2026, ready to resolve Wed 3 Jun, resolved and notified Wed 10 Jun 15:00."""
+    from tests.processes.test_solicitud_ciudadana import competencia, informe, notify, providencia, proyectar, sign, \
+        start
+    walk = start(svc, local(2026, 6, 1, 9), "audiencia")
+    competencia(walk, competente=True)
+    providencia(walk)
+    walk.at(local(2026, 6, 3, 9))
+    informe(walk, listo=True, fecha="2026-06-03")
+    # 30 working days from Thu 4 Jun: 4, 5 (2), 8-12 (7), 15-19 (12), 22-26 (17), Army Day Mon 29 Jun skipped,
+    # 30 Jun-3 Jul (21), 6-10 (26), 13, 14, 15, Thu 16 Jul (30).
+    resolution = rows(walk)["peticion_resolucion"]
+    assert (resolution["owner"], resolution["days"], resolution["due_at"]) == ("oficina", 30, closing(2026, 7, 16))
+    assert task_due(walk, "peticion_proyectar_resolucion") == closing(2026, 7, 16)
+    walk.at(local(2026, 6, 10, 9))
+    proyectar(walk)
+    sign(walk)
+    notify(walk, local(2026, 6, 10, 15))
+    assert rows(walk)["peticion_resolucion"]["state"] == "met"
+    return walk
+
+
+def test_petition_appeal_window_opens_at_the_notification_and_is_used_by_an_appeal(svc):
+    walk = resolved_petition(svc)
+    window = rows(walk)["recurso_revocatoria"]
+    # 5 working days from Wed 10 Jun: 11, 12, 15, 16, Wed 17 Jun.
+    assert shape(window) == ("ciudadano", None, 5, "open")
+    assert window["element_id"] == "peticion_registrar_cumplimiento"
+    assert window["start_at"] == local(2026, 6, 10, 15)
+    assert window["due_at"] == closing(2026, 6, 17) == timer_due(walk, "peticion_vence_recurso")
+    assert task_due(walk, "peticion_registrar_recurso") is None
+    walk.at(local(2026, 6, 17, 16))
+    walk.complete("peticion_registrar_recurso", {
+        "peticion_recurso_tipo": "revocatoria", "peticion_recurso_fecha": local(2026, 6, 17, 15).isoformat(),
+        "peticion_recurso_argumentos": "No se consideró la solicitud de audiencia urgente."})
+    window = rows(walk)["recurso_revocatoria"]
+    assert (window["state"], window["closed_by"]) == ("used", "peticion_registrar_recurso")
+
+
+def test_petition_appeal_window_moved_by_a_closure_day_and_back_then_expires(svc):
+    walk = resolved_petition(svc)
+    # Fri 12 Jun: the office closes on Mon 15 Jun → 11, 12, 16, 17, Thu 18 Jun; reopened on Sat 13, back to 17 Jun.
+    moved = close_day(svc, date(2026, 6, 15), local(2026, 6, 12, 9))
+    assert moved["deadlines"] == 1 and moved["timers"] == 1
+    assert rows(walk)["recurso_revocatoria"]["due_at"] == closing(2026, 6, 18)
+    assert timer_due(walk, "peticion_vence_recurso") == closing(2026, 6, 18)
+    moved = reopen_day(svc, date(2026, 6, 15), local(2026, 6, 13, 9))
+    assert moved["deadlines"] == 1 and moved["timers"] == 1
+    assert rows(walk)["recurso_revocatoria"]["due_at"] == closing(2026, 6, 17)
+    assert timer_due(walk, "peticion_vence_recurso") == closing(2026, 6, 17)
+    walk.at(closing(2026, 6, 17))
+    assert rows(walk)["recurso_revocatoria"]["state"] == "open"
+    walk.at(closing(2026, 6, 17) + ONE_MINUTE)
+    assert walk.state == "completed"
+    window = rows(walk)["recurso_revocatoria"]
+    assert (window["state"], window["closed_by"]) == ("expired", "peticion_vence_recurso")
