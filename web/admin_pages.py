@@ -88,60 +88,60 @@ def admin_user_create():
     return render_template("pages/admin_password.html", account=created, created=True)
 
 
-@bp.get("/admin/usuarios/<name>")
+@bp.get("/admin/usuarios/<username>")
 @login_required
-def admin_user(name: str):
+def admin_user(username: str):
     svc = services()
-    account = users.get_user(svc, g.user, name)
+    account = users.get_user(svc, g.user, username)
     return render_template("pages/admin_user.html", account=account, version=admin.fingerprint(account),
                            groups=users.list_groups(svc, g.user), roles=ROLES, role_labels=ROLE_LABELS,
                            now=svc.clock())
 
 
-@bp.post("/admin/usuarios/<name>")
+@bp.post("/admin/usuarios/<username>")
 @login_required
-def admin_user_save(name: str):
+def admin_user_save(username: str):
     try:
-        admin.edit_account(services(), g.user, name, expected=request.form.get("version", ""),
+        admin.edit_account(services(), g.user, username, expected=request.form.get("version", ""),
                            role=request.form.get("rol", ""), display_name=request.form.get("nombre", ""),
                            email=request.form.get("correo", ""), groups=_groups_of_form())
     except (InvalidInput, Conflict) as exc:
         flash(refusal(exc), "error")
     else:
-        flash(_("Se guardaron los cambios de la cuenta %(username)s.", username=name), "info")
-    return redirect(url_for("pages.admin_user", name=name))
+        flash(_("Se guardaron los cambios de la cuenta %(username)s.", username=username), "info")
+    return redirect(url_for("pages.admin_user", username=username))
 
 
-@bp.post("/admin/usuarios/<name>/estado")
+@bp.post("/admin/usuarios/<username>/estado")
 @login_required
-def admin_user_active(name: str):
+def admin_user_active(username: str):
     active = request.form.get("activo") == "1"
     try:
-        admin.set_active(services(), g.user, name, active)
+        admin.set_active(services(), g.user, username, active)
     except (InvalidInput, Conflict) as exc:
         flash(refusal(exc), "error")
     else:
-        flash(_("La cuenta %(username)s fue reactivada.", username=name) if active else
+        flash(_("La cuenta %(username)s fue reactivada.", username=username) if active else
               _("La cuenta %(username)s fue desactivada: ya no puede entrar y sus sesiones terminaron.",
-                username=name), "info")
-    return redirect(url_for("pages.admin_user", name=name))
+                username=username), "info")
+    return redirect(url_for("pages.admin_user", username=username))
 
 
-@bp.post("/admin/usuarios/<name>/contrasena")
+@bp.post("/admin/usuarios/<username>/contrasena")
 @login_required
-def admin_user_password(name: str):
+def admin_user_password(username: str):
     try:
-        changed = admin.reset_password(services(), g.user, name, request.form.get("contrasena") or None)
+        changed = admin.reset_password(services(), g.user, username, request.form.get("contrasena") or None)
     except (InvalidInput, Conflict) as exc:
         flash(refusal(exc), "error")
-        return redirect(url_for("pages.admin_user", name=name))
+        return redirect(url_for("pages.admin_user", username=username))
     return render_template("pages/admin_password.html", account=changed, created=False)
 
 
-@bp.post("/admin/usuarios/<name>/desbloquear")
+@bp.post("/admin/usuarios/<username>/desbloquear")
 @login_required
-def admin_user_unlock(name: str):
-    admin.unlock_account(services(), g.user, name)
-    flash(_("Se borraron los intentos fallidos de %(username)s: ya puede entrar.", username=name), "info")
-    return redirect(url_for("pages.admin_user", name=name))
+def admin_user_unlock(username: str):
+    admin.unlock_account(services(), g.user, username)
+    flash(_("Se borraron los intentos fallidos de %(username)s: ya puede entrar.", username=username), "info")
+    return redirect(url_for("pages.admin_user", username=username))
 

@@ -34,12 +34,13 @@ def log_in(page, base: str, username: str, password: str) -> None:
     page.goto(f"{base}/entrar")
     page.fill("#username", username)
     page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the answer to the form (a failed login stays at /entrar)
+        page.click("button[type=submit]")
 
 
-def flash(page) -> str:
-    return " ".join(page.locator(".flash").all_inner_texts())
+def expect_flash(page, text: str) -> None:
+    """Wait for the page the last click led to, with its message (a click does not wait for the next page)."""
+    page.locator(".flash", has_text=text).first.wait_for()
 
 
 def test_the_administrator_walks_accounts_groups_lanes_and_closures(browser, base, server, axe_source):
@@ -88,14 +89,15 @@ def test_the_administrator_walks_accounts_groups_lanes_and_closures(browser, bas
     page.goto(f"{base}/admin/usuarios/lucia")
     assert "Bloqueada hasta" in page.inner_text("#account-failures")
     page.click("#unlock")
-    assert "Se borraron los intentos fallidos de lucia" in flash(page)
+    expect_flash(page, "Se borraron los intentos fallidos de lucia")
     assert page.inner_text("#account-failures").strip() == "0"
     log_in(lucia, base, "lucia", second_password)
     assert lucia.url.endswith("/bandeja")
 
     # Deactivated: her session ends and she cannot log in again.
     page.click("#deactivate")
-    assert "fue desactivada" in flash(page) and page.inner_text("#account-state") == "Desactivada"
+    expect_flash(page, "fue desactivada")
+    assert page.inner_text("#account-state") == "Desactivada"
     lucia.goto(f"{base}/bandeja")
     assert "/entrar" in lucia.url
     log_in(lucia, base, "lucia", second_password)
@@ -107,11 +109,11 @@ def test_the_administrator_walks_accounts_groups_lanes_and_closures(browser, bas
     page.fill("#f-grupo", "caja")
     page.fill("#f-descripcion", "Cobros y pagos")
     page.click("#create-group-button")
-    assert "Se creó el grupo caja." in flash(page)
+    expect_flash(page, "Se creó el grupo caja.")
     caja = page.locator("section[data-group=caja]")
     caja.locator("input[name=usuario]").fill("ventanilla2")
     caja.locator("button[type=submit]").click()
-    assert "ventanilla2 ahora es miembro de caja." in flash(page)
+    expect_flash(page, "ventanilla2 ahora es miembro de caja.")
     assert "ventanilla2" in page.locator("section[data-group=caja] table.members").inner_text()
     check("/admin/grupos")
     page.click("nav.tabs >> text=Carriles")
@@ -120,7 +122,7 @@ def test_the_administrator_walks_accounts_groups_lanes_and_closures(browser, bas
     page.fill("#f-carril", "Caja")
     page.fill("#f-grupo", "caja")
     page.click("#set-lane-button")
-    assert "lo trabaja ahora el grupo caja" in flash(page)
+    expect_flash(page, "lo trabaja ahora el grupo caja")
     assert page.locator("#lanes tr", has_text="Caja").inner_text().split("\t") == ["licencia", "Caja", "caja"]
     check("/admin/carriles")
 
@@ -130,12 +132,12 @@ def test_the_administrator_walks_accounts_groups_lanes_and_closures(browser, bas
     page.fill("#f-dia", "2026-12-10")
     page.fill("#f-motivo", "Emergencia declarada por lluvias")
     page.click("#add-closure-button")
-    assert "El 10/12/2026 es día de cierre" in flash(page)
+    expect_flash(page, "El 10/12/2026 es día de cierre")
     row = page.locator("#closures tr[data-day='2026-12-10']")
     assert "Emergencia declarada por lluvias" in row.inner_text() and ADMIN in row.inner_text()
     check("/admin/cierres")
     row.locator("button").click()
-    assert "El 10/12/2026 ya no es día de cierre." in flash(page)
+    expect_flash(page, "El 10/12/2026 ya no es día de cierre.")
     assert page.locator("#closures tr[data-day='2026-12-10']").count() == 0
 
     # Every change is in the administration log, newest first, with who made it.

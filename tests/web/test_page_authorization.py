@@ -290,16 +290,16 @@ MATRIX = {
     ("POST", "/admin/usuarios", "create a user"): (
         lambda o, u: ("/admin/usuarios", {"usuario": unique("cuenta"), "rol": "clerk", "grupos": "ventanilla"}),
         (LOGIN, 403, 403, 403, 200, None)),
-    ("GET", "/admin/usuarios/<name>", "a user"): (lambda o, u: ("/admin/usuarios/ventanilla2", None),
+    ("GET", "/admin/usuarios/<username>", "a user"): (lambda o, u: ("/admin/usuarios/ventanilla2", None),
                                                   (LOGIN, 403, 200, 200, 200, None)),
-    ("POST", "/admin/usuarios/<name>", "edit a user"): (
+    ("POST", "/admin/usuarios/<username>", "edit a user"): (
         lambda o, u: (f"/admin/usuarios/{spare_user(o)}", {"version": "x", "rol": "clerk", "nombre": "N"}),
         (LOGIN, 403, 403, 403, MOVED, None)),
-    ("POST", "/admin/usuarios/<name>/estado", "deactivate a user"): (
+    ("POST", "/admin/usuarios/<username>/estado", "deactivate a user"): (
         lambda o, u: (f"/admin/usuarios/{spare_user(o)}/estado", {"activo": "0"}), (LOGIN, 403, 403, 403, MOVED, None)),
-    ("POST", "/admin/usuarios/<name>/contrasena", "reset a password"): (
+    ("POST", "/admin/usuarios/<username>/contrasena", "reset a password"): (
         lambda o, u: (f"/admin/usuarios/{spare_user(o)}/contrasena", {}), (LOGIN, 403, 403, 403, 200, None)),
-    ("POST", "/admin/usuarios/<name>/desbloquear", "unlock a user"): (
+    ("POST", "/admin/usuarios/<username>/desbloquear", "unlock a user"): (
         lambda o, u: (f"/admin/usuarios/{spare_user(o)}/desbloquear", {}), (LOGIN, 403, 403, 403, MOVED, None)),
     ("GET", "/admin/grupos", "groups"): (lambda o, u: ("/admin/grupos", None), (LOGIN, 403, 200, 200, 200, None)),
     ("POST", "/admin/grupos", "create a group"): (
