@@ -43,11 +43,12 @@ def move_for_closure(svc, conn, day: date, now: datetime, actor: str | None, add
     rows = conn.execute(select(_rows).where(_rows.c.state == "open", _rows.c.days.is_not(None),
                                             _rows.c.start_at < end, _rows.c.due_at >= start)
                         .order_by(_rows.c.case_id, _rows.c.id)).mappings().all()
+    before_cal = _without_change(cal, day, added)
     events = []
     for row in rows:
         schedule = Schedule(row["start_at"], row["days"], row["counting"], row["extension_days"],
                             tuple(json.loads(row["alert_days_json"] or "[]")))
-        due = due_moment(cal, schedule)
+        due = _moved_due(before_cal, cal, schedule, row["due_at"])
         if due is None or due == row["due_at"]:
             continue
         moved_rows += 1
@@ -81,6 +82,30 @@ def move_for_closure(svc, conn, day: date, now: datetime, actor: str | None, add
             touched.append(case_id)
     return {"deadlines": moved_rows, "timers": moved_timers, "cases": _numbers(conn, set(touched) | set(rewrites)),
             "skipped": _numbers(conn, set(skipped))}
+
+
+def _without_change(cal, day: date, added: bool):
+    """The calendar as it was before `day` was added (or removed) as a closure day."""
+    if added:
+        return type(cal)(cal.settings, {d: why for d, why in cal.closures.items() if d != day})
+    return cal.with_closures([day])
+
+
+def _moved_due(before_cal, cal, schedule: Schedule, due_at: datetime) -> datetime | None:
+    """The row's due moment on the changed calendar. A due moment the diagram fixed otherwise than by counting the
+    row's days from its start (an oficio inheriting what remains of a petition's term, an institution's earlier
+    date) keeps its own length: the working days from the start to it on the calendar before the change."""
+    if due_moment(before_cal, schedule) == due_at:
+        return due_moment(cal, schedule)
+    first, last = before_cal.local_date(schedule.start), before_cal.local_date(due_at)
+    days = before_cal.working_days_between(first, last)
+    if days <= 0:
+        return None
+    moved_day = cal.add_working_days(first, days)
+    local_due = before_cal.to_local(due_at)
+    if local_due.time() == before_cal.closing_time(last):
+        return cal.at_closing(moved_day).astimezone(timezone.utc)
+    return datetime.combine(moved_day, local_due.time(), tzinfo=cal.tz).astimezone(timezone.utc)
 
 
 def _rewrite_case(svc, conn, case, rewrites: dict, now, actor, change) -> int | None:

@@ -144,3 +144,49 @@ def test_petition_appeal_window_moved_by_a_closure_day_and_back_then_expires(svc
     assert walk.state == "completed"
     window = rows(walk)["recurso_revocatoria"]
     assert (window["state"], window["closed_by"]) == ("expired", "peticion_vence_recurso")
+
+
+def test_petition_outside_competence_forwarding_row_and_the_oficio_inheriting_it_moved_by_a_closure_day(svc):
+    from tests.processes.test_solicitud_ciudadana import notify
+    from tests.processes.test_traslado_por_competencia import not_competent, send_oficio
+    # Filed Mon 2 Mar 2026 09:00, decided not competent Wed 4 Mar. 30 working days from Tue 3 Mar: 3-6 (4),
+    # 9-13 (9), 16-20 (14), 23-27 (19), 30, 31 Mar, 1 Apr (22), Holy Thursday and Good Friday skipped,
+    # 6-10 Apr (27), 13, 14, Wed 15 Apr (30).
+    petition, d1 = not_competent(svc)
+    forwarding = rows(petition)["peticion_traslado"]
+    assert shape(forwarding) == ("oficina", "juridico", 30, "open")
+    assert forwarding["element_id"] == "peticion_plazo_traslado"
+    assert forwarding["start_at"] == local(2026, 3, 2, 0)          # fecha_presentacion_efectiva: the day
+    assert forwarding["due_at"] == closing(2026, 4, 15) == timer_due(petition, "peticion_vence_traslado")
+    # The correspondence case it opened (received Wed 4 Mar) inherits the petition's due moment, not a fresh 30.
+    reply = rows(d1)["oficio_respuesta"]
+    assert shape(reply) == ("oficina", "ventanilla", 30, "open")
+    assert (reply["start_at"], reply["due_at"]) == (local(2026, 3, 4, 0), closing(2026, 4, 15))
+    assert task_due(d1, "emitir_providencia") == closing(2026, 4, 15)
+    # Fri 6 Mar: the office is declared closed on Mon 9 Mar, inside both windows → both end Thu 16 Apr: the
+    # petition's row, its data and its timer; the oficio's row, its data and its task's "Vence". (Before the fix
+    # in engine/usecases/deadline_moves.py the oficio's row was counted again as 30 fresh days from 4 Mar: Mon
+    # 20 Apr, past the petition's own term.)
+    moved = close_day(svc, date(2026, 3, 9), local(2026, 3, 6, 9))
+    assert moved["deadlines"] == 2
+    assert rows(petition)["peticion_traslado"]["due_at"] == closing(2026, 4, 16)
+    assert timer_due(petition, "peticion_vence_traslado") == closing(2026, 4, 16)
+    assert petition.data["peticion_fecha_limite"] == closing(2026, 4, 16).isoformat()
+    assert rows(d1)["oficio_respuesta"]["due_at"] == closing(2026, 4, 16)
+    assert d1.data["oficio_vencimiento"] == closing(2026, 4, 16).isoformat()
+    assert task_due(d1, "emitir_providencia") == closing(2026, 4, 16)
+    # Reopened on Sat 7 Mar: both back to Wed 15 Apr (the inherited moment too, not a fresh 30 days from 4 Mar).
+    assert reopen_day(svc, date(2026, 3, 9), local(2026, 3, 7, 9))["deadlines"] == 2
+    assert rows(petition)["peticion_traslado"]["due_at"] == closing(2026, 4, 15)
+    assert timer_due(petition, "peticion_vence_traslado") == closing(2026, 4, 15)
+    assert rows(d1)["oficio_respuesta"]["due_at"] == closing(2026, 4, 15)
+    assert d1.data["oficio_vencimiento"] == closing(2026, 4, 15).isoformat()
+    assert task_due(d1, "emitir_providencia") == closing(2026, 4, 15)
+    # The oficio goes out Tue 7 Apr; the petition notifies the citizen Wed 8 Apr: both met.
+    send_oficio(d1, local(2026, 4, 7, 10))
+    reply = rows(d1)["oficio_respuesta"]
+    assert (reply["state"], reply["closed_by"]) == ("met", "registrar_envio")
+    notify(petition, local(2026, 4, 8, 12), notificacion_acto="Oficio de traslado número OF-GDCH-2026-0001")
+    forwarding = rows(petition)["peticion_traslado"]
+    assert (forwarding["state"], forwarding["closed_by"]) == ("met", "peticion_notificar_traslado")
+    assert petition.state == "completed"
