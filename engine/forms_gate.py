@@ -73,8 +73,9 @@ class FormsGate:
 
 
 def office_forms(clock: Callable[[], datetime], directory: Path = FORMS_DIR) -> FormsGate:
-    """The forms in `directory`; "not in the past" means before the office's date by `clock`."""
-    return FormsGate(FormRegistry(directory, today=lambda: office_date(clock())))
+    """The forms in `directory`; "not in the past" means before the office's date by `clock`, "x-fecha": "pasada"
+    after it (a moment's day read in office time)."""
+    return FormsGate(FormRegistry(directory, today=lambda: office_date(clock()), office_tz=OFFICE_TZ))
 
 
 def office_date(moment: datetime) -> date:

@@ -6,14 +6,14 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import date, tzinfo
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from forms.errors import FormProblems, UnknownForm
-from forms.validators import FORMAT_MESSAGES, make_format_checker
+from forms.validators import FORMAT_MESSAGES, WHEN_KEYWORD, make_format_checker, make_validator_class
 
 FORMS_DIR = Path(__file__).resolve().parent
 SCHEMA_SUFFIX = ".schema.json"
@@ -38,19 +38,24 @@ KEYWORD_MESSAGES = {
     "maxItems": "Agregue como máximo {value} elemento(s).",
     "additionalProperties": "El formulario no tiene el campo {extra}.",
     "uniqueItems": "Hay elementos repetidos.",
+    WHEN_KEYWORD: "«{title}» no puede ser una fecha futura: anote el día en que ocurrió (hoy o antes).",
 }
 
 
 class FormRegistry:
     """Forms in a directory as `<key>.schema.json`, loaded once and validated with format checks.
 
-    `today` gives the date "date-not-past" compares with (the engine passes its clock's date in the office's
-    timezone); a registry built without it lists and serves forms but refuses to check such a date.
+    `today` gives the date "date-not-past" and "x-fecha": "pasada" compare with (the engine passes its clock's date
+    in the office's timezone, `office_tz`, the zone a moment's day is read in); a registry built without it lists
+    and serves forms but refuses to check such a date.
     """
 
-    def __init__(self, directory: Path = FORMS_DIR, today: Callable[[], date] | None = None):
+    def __init__(self, directory: Path = FORMS_DIR, today: Callable[[], date] | None = None,
+                 office_tz: tzinfo | None = None):
         self._dir = Path(directory)
-        self._format_checker = make_format_checker(today if today is not None else _today_not_given)
+        clock = today if today is not None else _today_not_given
+        self._format_checker = make_format_checker(clock)
+        self._validator_class = make_validator_class(clock, office_tz)
         self._validators: dict[str, Draft202012Validator] = {}
         self._lock = threading.Lock()
 
@@ -118,7 +123,7 @@ class FormRegistry:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             raise UnknownForm(f"form '{form_key}' is not a valid JSON Schema: {exc.message}", form_key)
-        validator = Draft202012Validator(schema, format_checker=self._format_checker)
+        validator = self._validator_class(schema, format_checker=self._format_checker)
         with self._lock:
             self._validators[form_key] = validator
         return validator
@@ -131,6 +136,7 @@ class SnapshotRegistry(FormRegistry):
     def __init__(self, schemas: dict[str, dict], fallback: FormRegistry):
         super().__init__(fallback._dir)
         self._format_checker = fallback._format_checker
+        self._validator_class = fallback._validator_class
         self._schemas = schemas
         self._fallback = fallback
 
@@ -153,7 +159,8 @@ def legacy_schemas() -> dict[str, dict]:
 
 
 def _today_not_given() -> date:
-    raise RuntimeError("this FormRegistry was built without `today`: it cannot check a date-not-past field")
+    raise RuntimeError("this FormRegistry was built without `today`: it cannot check a date-not-past field or "
+                       "a date of a past event")
 
 
 def _problem(error) -> dict:
@@ -175,7 +182,8 @@ def _problem(error) -> dict:
         template = KEYWORD_MESSAGES.get(error.validator, "El valor no es válido.")
         extra = ", ".join(sorted(set(error.instance) - set(error.schema.get("properties", {})))) \
             if error.validator == "additionalProperties" and isinstance(error.instance, dict) else ""
-        message = template.format(value=error.validator_value, extra=extra)
+        title = error.schema.get("title") if isinstance(error.schema, dict) else None
+        message = template.format(value=error.validator_value, extra=extra, title=title or field)
     return {"field": field, "message": message, "keyword": error.validator}
 
 

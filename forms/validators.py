@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, tzinfo
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import ValidationError
 
 # Municipalities per department, indexed by RENAP department code 01-22 (INE, 340 municipalities since
 # 2015). Older published validators still say Escuintla 13 and Huehuetenango 32: Sipacate (Escuintla)
@@ -191,3 +192,38 @@ def make_format_checker(today: date | Callable[[], date]) -> FormatChecker:
         return parsed is not None and parsed >= clock()
 
     return checker
+
+
+# -- dates of past events -----------------------------------------------------------------------------
+# A field that records something that already happened (a notification, an appeal's filing, a session held, an
+# inspection) says so with "x-fecha": "pasada" beside its "format" ("date" or "date-time"): a day after the
+# office's today is refused. The page's date input gets max= today (web/schema_form.py).
+WHEN_KEYWORD = "x-fecha"
+PAST = "pasada"
+
+
+def event_day(value: str, office_tz: tzinfo | None = None) -> date | None:
+    """The calendar day of an ISO date or date-time string (a moment's day in `office_tz` when given, else in its
+    own offset); None for what is neither (the format check reports it)."""
+    day = _parse_iso_date(value)
+    if day is not None:
+        return day
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if office_tz is not None and moment.tzinfo is not None:
+        moment = moment.astimezone(office_tz)
+    return moment.date()
+
+
+def make_validator_class(today: Callable[[], date], office_tz: tzinfo | None = None):
+    """Draft 2020-12 with the office's keyword "x-fecha": "pasada" (no day after `today()`)."""
+    def when(validator, value, instance, schema):
+        if value != PAST or not isinstance(instance, str):
+            return
+        day = event_day(instance, office_tz)
+        if day is not None and day > today():
+            yield ValidationError(f"{instance!r} is after today ({today().isoformat()})")
+
+    return validators.extend(Draft202012Validator, {WHEN_KEYWORD: when})

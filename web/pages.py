@@ -160,6 +160,12 @@ def template_globals():
     return {"user": g.get("user"), "csrf_token": csrf_token, "local_time": local_time, "may": may}
 
 
+def office_today(kind: str = "date") -> str:
+    """Today in the office (by the services' clock) as a date input's max, or a datetime-local's (end of day)."""
+    today = services().clock().astimezone(OFFICE_TZ).date().isoformat()
+    return today + "T23:59" if kind == "datetime-local" else today
+
+
 def may(action: str) -> bool:
     """For templates: whether the signed-in user may do `action` (links are shown only to those who may)."""
     user = g.get("user")
@@ -179,3 +185,4 @@ def init_app(app: Flask) -> None:
     app.extensions["expediente.api_http_error"] = app.error_handler_spec[None][None][HTTPException]
     app.register_blueprint(bp)
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["office_today"] = office_today  # a global: the form macros are imported without context

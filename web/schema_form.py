@@ -29,6 +29,7 @@ class Field:
     items: list[list["Field"]] = field(default_factory=list)   # rows of a repeatable group
     template: list["Field"] = field(default_factory=list)      # an empty row, for "Agregar"
     min_items: int = 0
+    past_only: bool = False    # a date of something that already happened ("x-fecha": "pasada"): input max= today
 
     @property
     def html_id(self) -> str:
@@ -73,7 +74,7 @@ def _field(name: str, prop: dict, value, required: bool, errors: dict) -> Field:
     if enum:
         labels = prop.get("x-etiquetas") or prop.get("items", {}).get("x-etiquetas") or {}
         options = [(str(v), labels.get(str(v), str(v))) for v in enum]
-    return Field(kind=kind, value=value, options=options, **common)
+    return Field(kind=kind, value=value, options=options, past_only=prop.get("x-fecha") == "pasada", **common)
 
 
 def _kind(prop: dict) -> str:

@@ -69,11 +69,22 @@ class Walk:
         return rows[0]
 
     def complete(self, element_id: str, data: dict | None = None, actor: str = "oficial1") -> "Walk":
-        """Complete the ready task `element_id` with `data` (validated against its form)."""
-        result = tasks.complete_task(self.svc, principal_for(actor), self.task(element_id)["id"], data or {})
+        """Complete the ready task `element_id` with `data` (validated against its form). A clerk records an
+        event after it happens: if `data` dates one (a field "x-fecha": "pasada") later than the fake clock, the
+        clock moves to it first (no timer fires: `at` does that)."""
+        row = self.task(element_id)
+        self._record_after(row["form_key"], data or {})
+        result = tasks.complete_task(self.svc, principal_for(actor), row["id"], data or {})
         assert result["case_state"] != "error", f"{element_id}: {result['error_element']}: {result['error_message']}"
         self.route.append(element_id)
         return self
+
+    def _record_after(self, form_key: str | None, data: dict) -> None:
+        if form_key is None or self.svc.forms is None:
+            return
+        latest = max(past_event_moments(self.svc.forms.get(form_key), data), default=None)
+        if latest is not None and latest > self.svc.clock.now:
+            self.svc.clock.now = latest
 
     def at(self, moment: datetime) -> "Walk":
         """Move the fake clock and fire whatever timers are due."""
@@ -101,3 +112,24 @@ class Walk:
 
     def history(self) -> list[str]:
         return [e["kind"] for e in cases.case_history(self.svc, SYSTEM, self.id)]
+
+
+def past_event_moments(schema: dict, data: dict):
+    """The moments (UTC) of the past events `data` records in the fields `schema` marks "x-fecha": "pasada" (a date
+    alone counts from 08:00 office time that day), nested objects and lists of objects included."""
+    for key, prop in (schema.get("properties") or {}).items():
+        value = data.get(key) if isinstance(data, dict) else None
+        if value is None or not isinstance(prop, dict):
+            continue
+        if prop.get("x-fecha") == "pasada" and isinstance(value, str):
+            if len(value) == 10:
+                yield datetime.combine(date.fromisoformat(value), time(8), tzinfo=GT).astimezone(timezone.utc)
+            else:
+                moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+                yield (moment if moment.tzinfo else moment.replace(tzinfo=GT)).astimezone(timezone.utc)
+        elif isinstance(value, dict):
+            yield from past_event_moments(prop, value)
+        elif isinstance(value, list) and isinstance(prop.get("items"), dict):
+            for item in value:
+                if isinstance(item, dict):
+                    yield from past_event_moments(prop["items"], item)

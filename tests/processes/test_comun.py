@@ -123,6 +123,7 @@ def test_an_incomplete_fix_archives_the_file_without_a_second_previo(svc):
 def test_receiving_a_fix_asks_for_no_verdict_and_verifying_asks_only_for_it(svc):
     walk = incomplete(svc)
     issue_previo(walk, local(2026, 3, 30, 10))
+    walk.svc.clock.now = local(2026, 4, 8, 11)  # the desk records the fix after receiving it
     refused = submit(walk, "recibir_subsanacion", {"subsanacion_fecha": "2026-04-08T10:00:00-06:00",
                                                    "subsanacion_documentos": ["Licencia municipal de sonido"],
                                                    "subsanacion_completa": True})
@@ -207,6 +208,7 @@ def test_the_governor_reviews_the_resolution_the_legal_adviser_drafted(svc):
 
 def test_notification_records_place_form_day_and_hour_in_utc(svc):
     walk = sign(to_signature(svc), "desfavorable")
+    walk.svc.clock.now = local(2026, 4, 14, 18)  # recorded after the notification (a future one is refused)
     refused = submit(walk, "notificar_interesado", {"notificacion_forma": "personal", "notificacion_lugar": "Oficina",
                                                     "notificacion_fecha_hora": "2026-04-14T10:00:00",
                                                     "notificacion_recibido_por": "Ana"})

@@ -65,12 +65,12 @@ def oficio(destinatario: str, institucion: str, asunto: str) -> dict:
             "oficio_cuerpo": f"Por este medio y dentro del expediente de mediación, solicito: {asunto.lower()}."}
 
 
-def admit(walk: Walk, alto: bool = False) -> Walk:
+def admit(walk: Walk, alto: bool = False, on: str = "2027-03-15") -> Walk:
     walk.complete("evaluar_admisibilidad", {"mediacion_admisible": True,
                                             "admisibilidad_razon": "Conflicto de linderos sin proceso judicial."},
                   actor="juridico1")
     assert walk.ready() == ["acta_admision"]
-    walk.complete("acta_admision", {"admision_fecha": "2027-03-15", "admision_hora": "10:30",
+    walk.complete("acta_admision", {"admision_fecha": on, "admision_hora": "10:30",
                                     "admision_mediador": "Lic. Rosa Xinico",
                                     "admision_instituciones_convocadas": ["ric", "pnc", "municipalidad"]},
                   actor="mediador1")
@@ -100,7 +100,7 @@ def register_certificates(walk: Walk) -> Walk:
     return walk
 
 
-def summon_and_inspect(walk: Walk, first_session: str) -> Walk:
+def summon_and_inspect(walk: Walk, first_session: str, inspected: str = "2027-03-20") -> Walk:
     walk.complete("citar_partes", {"citacion_fecha_primera_sesion": first_session,
                                    "citacion_lugar": "Salón comunal de Xejuyú",
                                    "citaciones": [{"parte": "Comunidad de Xejuyú", "forma": "personal",
@@ -109,16 +109,16 @@ def summon_and_inspect(walk: Walk, first_session: str) -> Walk:
                                                    "fecha": "2027-03-17"}]}, actor="notificador1")
     assert "inspeccion_ocular" in walk.ready()
     return walk.complete("inspeccion_ocular", {
-        "inspeccion_fecha": "2027-03-20", "inspeccion_hora": "09:00",
+        "inspeccion_fecha": inspected, "inspeccion_hora": "09:00",
         "inspeccion_participantes": [{"nombre": "Juan Sotz Cuxil", "calidad": "Parte"},
                                      {"nombre": "Ing. Pedro Coy", "calidad": "RIC"}],
         "inspeccion_hallazgos": "Mojón norte desplazado unos 20 metros; cerco reciente de alambre.",
         "inspeccion_coordenadas_verificadas": True}, actor="mediador1")
 
 
-def prepared(walk: Walk, first_session: str = "2027-06-07") -> Walk:
+def prepared(walk: Walk, first_session: str = "2027-06-07", inspected: str = "2027-03-20") -> Walk:
     """Admission done: certificates in time, parties summoned, inspection done; waiting for the first session."""
-    summon_and_inspect(walk, first_session)
+    summon_and_inspect(walk, first_session, inspected)
     register_certificates(walk)
     assert walk.ready() == ["registrar_sesion"]
     return walk
@@ -401,8 +401,8 @@ def test_dialogue_exhausted_before_the_maximum_closes_without_agreement(svc):
 def test_session_loop_ends_after_60_days_from_the_first_session_and_violence_goes_to_the_prosecutor(svc):
     walk = start(svc, local(2026, 3, 16), hubo_violencia=True, tipo_conflicto="ocupacion", personas_afectadas=80)
     assert walk.data["riesgo"] == "alto"
-    admit(walk, alto=True)
-    prepared(walk, first_session="2026-06-01")
+    admit(walk, alto=True, on="2026-03-16")  # a case of 2026: admitted and inspected in 2026, not ahead
+    prepared(walk, first_session="2026-06-01", inspected="2026-03-20")
     # Scheduled first session Mon 1 Jun 2026 → 60 days: Fri 31 Jul.
     assert due(walk, "plazo_dialogo_vencido") == closing(2026, 7, 31)
     walk.at(local(2026, 6, 3))
