@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from engine.accounts import admin, login_throttle
 from engine.storage import models
 from engine.errors import Conflict, ExpedienteError, InvalidInput, NotFound
+from engine.messages import msg
 from engine.accounts.login_throttle import LoginPolicy
 from engine.accounts.permissions import NotAuthenticated, Principal, use_case
 from engine.accounts.users import ROLES, ensure_group, groups_with_members, hash_password, verify_password
@@ -222,6 +223,12 @@ def update_user(svc: Services, principal: Principal, username: str, *, role: str
 @use_case("user.manage")
 def create_group(svc: Services, principal: Principal, name: str, description: str = "") -> dict:
     """Create a group and return it with its number of members; a name already taken is a conflict."""
+    name, description = (name or "").strip(), (description or "").strip()
+    if not 1 <= len(name) <= 64 or "/" in name:
+        raise InvalidInput(msg("El nombre del grupo debe tener de 1 a 64 caracteres, sin «/»."),
+                           errors=[{"field": "name", "message": msg("de 1 a 64 caracteres, sin «/»")}])
+    if len(description) > 200:
+        raise InvalidInput(msg("La descripción tiene más de 200 caracteres."), errors=[{"field": "description"}])
     with svc.uow() as uow:
         if uow.conn.execute(select(_groups.c.id).where(_groups.c.name == name)).scalar() is not None:
             raise Conflict(f"group '{name}' already exists", group=name)
