@@ -128,7 +128,7 @@ class Keeper:
         days = _int(raw["days"]) if raw["days"] is not None else (
             int(self.plazos[kind.days_setting]) * kind.days_factor if kind.days_setting else None)
         schedule = Schedule(start, days, kind.counting, 0, self._alert_days(kind, days))
-        due = parse_moment(raw["due"], self.calendar.tz) or due_moment(self.calendar, schedule)
+        due = self._due_from_data(raw["due"]) or due_moment(self.calendar, schedule)
         if due is None:
             log.warning("legal deadline %s of case %s has neither a due date nor days; not opened", key, case_id)
             return None
@@ -186,6 +186,15 @@ class Keeper:
                       {"plazo": key, "resultado": state, "vence": row.due_at.isoformat()})
 
     # -- helpers -----------------------------------------------------------------------------------------------
+    def _due_from_data(self, value) -> datetime | None:
+        """The due moment the diagram's data gives; a bare date (D3's "8 July") falls due at the office's closing
+        that day, on the next working day if the office is closed then, like the diagrams' add_calendar_days."""
+        moment = parse_moment(value, self.calendar.tz)
+        if moment is not None and isinstance(value, str) and len(value.strip()) == 10:
+            day = self.calendar.add_days(moment.date(), 0, working=False)
+            moment = self.calendar.at_closing(day)
+        return moment
+
     def _alert_days(self, kind, days: int | None) -> tuple[int, ...]:
         if not kind.alerts_staff or not days:
             return ()

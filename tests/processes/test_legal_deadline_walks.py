@@ -190,3 +190,24 @@ def test_petition_outside_competence_forwarding_row_and_the_oficio_inheriting_it
     forwarding = rows(petition)["peticion_traslado"]
     assert (forwarding["state"], forwarding["closed_by"]) == ("met", "peticion_notificar_traslado")
     assert petition.state == "completed"
+
+
+# -- D3: the prioritization's delivery, a date ----------------------------------------------------------------------
+
+def test_prioritization_delivery_is_due_at_closing_on_8_july_and_met_that_morning(svc, clock):
+    from tests.processes.test_priorizacion_proyectos import PRIORIZADA, at_resolution
+    walk = at_resolution(svc, clock)          # registered in the SNIP Thu 12 Mar 2026 10:00
+    row = rows(walk)["priorizacion_entrega"]
+    # A date, not days: due Wed 8 Jul 2026 at the office's closing (16:30), like every working-day deadline.
+    assert shape(row) == ("oficina", "codede", None, "open")
+    assert (row["element_id"], row["start_at"]) == ("calcular_recordatorio", local(2026, 3, 12, 10))
+    assert row["due_at"] == closing(2026, 7, 8)
+    assert task_due(walk, "resolucion_codede") == closing(2026, 7, 8)
+    # The reminder (5 working days before: Wed 1 Jul at 16:30) fires; its task shows the same due moment.
+    walk.at(local(2026, 7, 8, 9))
+    assert walk.ready() == ["atender_recordatorio", "resolucion_codede"]
+    assert task_due(walk, "atender_recordatorio") == closing(2026, 7, 8)
+    walk.at(local(2026, 7, 8, 10))
+    walk.complete("resolucion_codede", PRIORIZADA, actor="codede1")
+    row = rows(walk)["priorizacion_entrega"]
+    assert (row["state"], row["closed_by"], row["closed_at"]) == ("met", "resolucion_codede", local(2026, 7, 8, 10))
