@@ -5,8 +5,9 @@ from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import GroupCreateSchema, GroupSchema
+from api.schemas.admin_log import MemberSchema
 from api.security import calls, principal, services
-from engine.accounts import auth
+from engine.accounts import admin, auth
 from engine.accounts import users
 
 blp = ApiBlueprint("groups", __name__, url_prefix="/api/groups", description="Grupos")
@@ -26,3 +27,22 @@ class Groups(MethodView):
     def post(self, args):
         """Create a group."""
         return auth.create_group(services(), principal(), args["name"], args["description"])
+
+
+@blp.route("/<name:group>/members")
+class Members(MethodView):
+    @calls(admin.add_member)
+    @blp.arguments(MemberSchema)
+    @blp.response(204)
+    def post(self, args, group):
+        """Put an account in the group (409 if it is already a member)."""
+        admin.add_member(services(), principal(), group, args["username"])
+
+
+@blp.route("/<name:group>/members/<name:username>")
+class Member(MethodView):
+    @calls(admin.remove_member)
+    @blp.response(204)
+    def delete(self, group, username):
+        """Take an account out of the group."""
+        admin.remove_member(services(), principal(), group, username)

@@ -5,8 +5,9 @@ from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
 from api.schemas.accounts import UserCreateSchema, UserSchema, UserUpdateSchema
+from api.schemas.admin_log import PasswordResetResultSchema, PasswordResetSchema
 from api.security import calls, principal, services
-from engine.accounts import auth
+from engine.accounts import admin, auth
 from engine.accounts import users
 
 blp = ApiBlueprint("users", __name__, url_prefix="/api/users", description="Usuarios")
@@ -43,3 +44,14 @@ class User(MethodView):
     def patch(self, args, username):
         """Change role, groups, name, e-mail, password or active; `unlock` clears a login lock."""
         return auth.update_user(services(), principal(), username, **args)
+
+
+@blp.route("/<name:username>/password")
+class UserPassword(MethodView):
+    @calls(admin.reset_password)
+    @blp.arguments(PasswordResetSchema)
+    @blp.response(200, PasswordResetResultSchema)
+    def post(self, args, username):
+        """Reset the password (the one sent, or a generated one returned once); ends the account's sessions and
+        clears its login lock."""
+        return admin.reset_password(services(), principal(), username, args.get("password"))

@@ -29,3 +29,17 @@ class AdminLogPageSchema(Schema):
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
     has_next = fields.Boolean(required=True)
+
+
+class PasswordResetSchema(Schema):
+    password = Text(validate=validate.Length(10, 1024),
+                    metadata={"description": "The new password; omitted, one is generated and returned once"})
+
+
+class PasswordResetResultSchema(Schema):
+    username = fields.String(required=True)
+    password = fields.String(required=True, metadata={"description": "The new password: shown this once"})
+
+
+class MemberSchema(Schema):
+    username = Text(required=True, validate=validate.Length(1, 64))

@@ -150,3 +150,11 @@ def scheduler_alive(svc) -> str:
 def lost_message(svc) -> int:
     """A message nothing waits for (kept as undeliverable): what a supervisor retries or discards."""
     return messaging.post_message(svc, principal_for("admin"), "nadie_lo_espera", {"caso": 1}, {})["id"]
+
+
+def spare_user(svc, groups=()) -> str:
+    """A new clerk account for one call to change (its password reset, its groups)."""
+    from engine.accounts.users import add_user
+    username = unique("repuesto")
+    add_user(svc, username, "clerk", "una-clave-larga-1", groups=list(groups))
+    return username

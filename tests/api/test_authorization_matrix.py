@@ -134,6 +134,14 @@ MATRIX = {
     ("GET", "/api/groups"): (lambda x, u: ("/api/groups", {}), (401, 403, 200, 200, 200)),
     ("POST", "/api/groups"): (lambda x, u: ("/api/groups", {"json": {"name": p.unique("grupo")}}),
                               (401, 403, 403, 403, 201)),
+    ("POST", "/api/users/<name:username>/password"): (
+        lambda x, u: (f"/api/users/{p.spare_user(x.svc)}/password", {"json": {}}), (401, 403, 403, 403, 200)),
+    ("POST", "/api/groups/<name:group>/members"): (
+        lambda x, u: ("/api/groups/ventanilla/members", {"json": {"username": p.spare_user(x.svc)}}),
+        (401, 403, 403, 403, 204)),
+    ("DELETE", "/api/groups/<name:group>/members/<name:username>"): (
+        lambda x, u: (f"/api/groups/ventanilla/members/{p.spare_user(x.svc, ['ventanilla'])}", {}),
+        (401, 403, 403, 403, 204)),
     ("GET", "/api/lanes"): (lambda x, u: ("/api/lanes", {}), (401, 403, 200, 200, 200)),
     ("PUT", "/api/lanes"): (lambda x, u: ("/api/lanes", {"json": {"lane": "Despacho", "group": "despacho"}}),
                             (401, 403, 403, 403, 200)),
