@@ -211,3 +211,101 @@ def test_prioritization_delivery_is_due_at_closing_on_8_july_and_met_that_mornin
     walk.complete("resolucion_codede", PRIORIZADA, actor="codede1")
     row = rows(walk)["priorizacion_entrega"]
     assert (row["state"], row["closed_by"], row["closed_at"]) == ("met", "resolucion_codede", local(2026, 7, 8, 10))
+
+
+# -- mediation: the institutions' certificates and the dialogue's calendar days ----------------------------------
+
+def all_rows(walk, key: str) -> list[dict]:
+    """Every row of `key` in the case, oldest first."""
+    from sqlalchemy import select
+    from engine.storage import models
+    t = models.legal_deadlines
+    with walk.svc.uow(write=False) as uow:
+        return [dict(r) for r in uow.conn.execute(select(t).where(t.c.case_id == walk.id, t.c.key == key)
+                                                  .order_by(t.c.id)).mappings()]
+
+
+def test_certificates_moved_by_a_closure_day_one_met_the_other_expired_and_reopened_by_the_reiteration(svc):
+    from tests.processes.test_mediacion_tierras import admit, certificate, start
+    walk = start(svc, local(2027, 3, 15))
+    walk.at(local(2027, 3, 16))
+    admit(walk)          # Tue 16 Mar 2027 10:00: both certificates asked at once
+    # 15 working days from Wed 17 Mar (asked before the 16:30 cut-off): 17, 18, 19 (3), 22-24 (6), Holy Thursday
+    # and Good Friday (25-26 Mar) skipped, 29-31 (9), 1, 2 Apr (11), 5, 6, 7, Thu 8 Apr (15).
+    for key, timer in (("certificacion_ric", "certificacion_ric_vencida"),
+                       ("certificacion_registro", "certificacion_registro_vencida")):
+        row = rows(walk)[key]
+        assert shape(row) == ("institucion", "tramite", 15, "open")
+        assert (row["start_at"], row["counting"]) == (local(2027, 3, 16, 10), "habiles_corte")
+        assert row["due_at"] == closing(2027, 4, 8) == timer_due(walk, timer)
+    # Fri 19 Mar: the office closes on Mon 22 Mar → day 15 is Fri 9 Apr, for rows, requests' dates and timers.
+    moved = close_day(svc, date(2027, 3, 22), local(2027, 3, 19, 9))
+    assert (moved["deadlines"], moved["timers"]) == (2, 2)
+    for key, timer in (("certificacion_ric", "certificacion_ric_vencida"),
+                       ("certificacion_registro", "certificacion_registro_vencida")):
+        assert rows(walk)[key]["due_at"] == closing(2027, 4, 9) == timer_due(walk, timer)
+    assert walk.data["solicitud_ric"]["vence"] == closing(2027, 4, 9).isoformat()
+    # The RIC answers Tue 30 Mar: met.
+    walk.at(local(2027, 3, 30, 11))
+    certificate(walk, "ric")
+    ric = rows(walk)["certificacion_ric"]
+    assert (ric["state"], ric["closed_by"]) == ("met", "recibir_certificacion_ric")
+    # The registry does not: on the first due moment nothing happens, one minute after the moved one it expires.
+    walk.at(closing(2027, 4, 8) + ONE_MINUTE)
+    assert rows(walk)["certificacion_registro"]["state"] == "open"
+    walk.at(closing(2027, 4, 9) + ONE_MINUTE)
+    first, again = all_rows(walk, "certificacion_registro")
+    assert (first["state"], first["closed_by"]) == ("expired", "certificacion_registro_vencida")
+    # Reiterated at Fri 9 Apr 16:31, after the cut-off: counts as asked Mon 12 Apr → 13-16 (4), 19-23 (9),
+    # 26-30 (14), Mon 3 May (15; Sat 1 May is no working day anyway).
+    assert shape(again) == ("institucion", "tramite", 15, "open")
+    assert again["start_at"] == closing(2027, 4, 9) + ONE_MINUTE
+    assert again["due_at"] == closing(2027, 5, 3) == timer_due(walk, "certificacion_registro_vencida")
+    walk.at(local(2027, 4, 20))
+    certificate(walk, "registro")
+    again = all_rows(walk, "certificacion_registro")[-1]
+    assert (again["state"], again["closed_by"]) == ("met", "recibir_certificacion_registro")
+
+
+def dialogue(svc):
+    """A mediation whose first session is held Mon 7 Jun 2027: the dialogue's 60 calendar days open."""
+    from tests.processes.test_mediacion_tierras import admit, prepared, session, start
+    walk = start(svc, local(2027, 3, 15))
+    admit(walk)
+    prepared(walk, "2027-06-07")
+    session(walk, "2027-06-07")
+    row = rows(walk)["mediacion_dialogo"]
+    # 7 Jun + 60 calendar days: 23 to 30 Jun, 54 to 31 Jul → Fri 6 Aug 2027, a working day.
+    assert shape(row) == ("oficina", "mediador", 60, "open")
+    assert (row["element_id"], row["counting"], row["start_at"]) == ("registrar_sesion", "calendario",
+                                                                     local(2027, 6, 7, 0))
+    assert row["due_at"] == closing(2027, 8, 6) == timer_due(walk, "plazo_dialogo_vencido")
+    assert task_due(walk, "registrar_sesion") == closing(2027, 8, 6)
+    return walk
+
+
+def test_dialogue_closed_by_the_agreement_is_met(svc):
+    from tests.processes.test_mediacion_tierras import acta, session
+    walk = dialogue(svc)
+    session(walk, "2027-06-26", acuerdo=True)
+    assert task_due(walk, "acta_mediacion") == closing(2027, 8, 6)
+    acta(walk, "2027-06-26")
+    row = rows(walk)["mediacion_dialogo"]
+    assert (row["state"], row["closed_by"]) == ("met", "acta_mediacion")
+
+
+def test_dialogue_ending_on_a_closure_day_runs_to_the_next_working_day_then_its_timer_closes_it(svc):
+    walk = dialogue(svc)
+    # Mon 2 Aug: the office is declared closed on Fri 6 Aug, the 60th day → the term runs to Mon 9 Aug: row,
+    # timer and the mediator's task.
+    moved = close_day(svc, date(2027, 8, 6), local(2027, 8, 2, 9))
+    assert (moved["deadlines"], moved["timers"]) == (1, 1)
+    assert rows(walk)["mediacion_dialogo"]["due_at"] == closing(2027, 8, 9)
+    assert timer_due(walk, "plazo_dialogo_vencido") == closing(2027, 8, 9)
+    assert task_due(walk, "registrar_sesion") == closing(2027, 8, 9)
+    walk.at(closing(2027, 8, 9))
+    assert rows(walk)["mediacion_dialogo"]["state"] == "open"
+    walk.at(closing(2027, 8, 9) + ONE_MINUTE)
+    assert walk.ready() == ["acta_cierre"]
+    row = rows(walk)["mediacion_dialogo"]
+    assert (row["state"], row["closed_by"]) == ("expired", "plazo_dialogo_vencido")
