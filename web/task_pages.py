@@ -108,7 +108,7 @@ def intake_page(process_key: str):
 @login_required
 def receipt(case_id: int):
     shown = cases.receipt(services(), g.user, case_id)
-    return render_template("pages/receipt.html", case=shown["case"], name=shown["name"])
+    return render_template("pages/receipt.html", case=shown["case"], name=shown["name"], next_task=shown["next_task"])
 
 
 @bp.get("/documentos/<int:document_id>.pdf")

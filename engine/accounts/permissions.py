@@ -134,6 +134,13 @@ def can_see_task(principal: Principal, task: dict) -> bool:
             or principal.username in (task.get("assignee"), task.get("completed_by")))
 
 
+def may_work_task(principal: Principal, task: dict) -> bool:
+    """Whether the principal could take and complete the task row now: a ready task within his reach that nobody
+    else holds, and a role that works tasks."""
+    return (allowed(principal, "task.work") and task.get("state") == "ready" and can_see_task(principal, task)
+            and task.get("assignee") in (None, principal.username))
+
+
 def check_case_visible(conn, principal: Principal, case_id: int) -> None:
     """Raise CaseNotFound unless the case exists and the principal may see it (in the caller's unit of work)."""
     q = select(models.cases.c.id).where(models.cases.c.id == case_id)

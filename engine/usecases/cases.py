@@ -293,10 +293,15 @@ def _mail_shown(conn, principal: Principal, case_id: int) -> list[dict]:
 
 @use_case("case.read")
 def receipt(svc: Services, principal: Principal, case_id: int) -> dict:
-    """What the filing receipt shows: the case and its procedure's name."""
+    """What the filing receipt shows: the case, its procedure's name, and where the filer goes on (`next_task`: the
+    case's first ready task, whether he may work it, and whether it waits in one of his groups' queues)."""
     with svc.uow(write=False) as uow:
         detail = _visible_detail(uow.conn, principal, case_id)
-        return {"case": detail, "name": process_name(uow.conn, detail["process_key"])}
+        ready = [t for t in detail["tasks"] if t["state"] == "ready"]
+        first = {"id": ready[0]["id"], "title": ready[0]["title"], "group": ready[0]["candidate_group"],
+                 "workable": permissions.may_work_task(principal, ready[0]),
+                 "queued": ready[0]["candidate_group"] in principal.groups} if ready else None
+        return {"case": detail, "name": process_name(uow.conn, detail["process_key"]), "next_task": first}
 
 
 @use_case("case.manage")
