@@ -114,12 +114,15 @@ def _rewrite_case(svc, conn, case, rewrites: dict, now, actor, change) -> int | 
     wf = load_case_workflow(svc, conn, case)
     before = snapshot(svc.runtime, wf)
     changed = False
-    for task in all_tasks(wf):
-        if task.state & TaskState.NOT_FINISHED_MASK:
-            for path, due in rewrites.items():
-                old = catalogue.read_path(task.data, path)
-                if old is not None:
-                    changed |= catalogue.write_path(task.data, path, _like(old, due, svc.calendar.tz))
+    # The open tasks and the tasks they inherit from: SpiffWorkflow merges a waiting task's parent's data over
+    # its own each time it is updated (at every later step), which would bring the old due moment back.
+    open_tasks = [t for t in all_tasks(wf) if t.state & TaskState.NOT_FINISHED_MASK]
+    holders = {id(t): t for t in open_tasks + [t.parent for t in open_tasks if t.parent is not None]}
+    for task in holders.values():
+        for path, due in rewrites.items():
+            old = catalogue.read_path(task.data, path)
+            if old is not None:
+                changed |= catalogue.write_path(task.data, path, _like(old, due, svc.calendar.tz))
     moved = 0
     for task in all_tasks(wf):
         definition = getattr(task.task_spec, "event_definition", None)

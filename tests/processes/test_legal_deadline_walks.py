@@ -309,3 +309,82 @@ def test_dialogue_ending_on_a_closure_day_runs_to_the_next_working_day_then_its_
     assert walk.ready() == ["acta_cierre"]
     row = rows(walk)["mediacion_dialogo"]
     assert (row["state"], row["closed_by"]) == ("expired", "plazo_dialogo_vencido")
+
+
+# -- D1: the reply to an oficio and the consultation of another institution ----------------------------------------
+
+def test_oficio_reply_and_its_consultation_moved_by_a_closure_day_both_met(svc, clock):
+    from tests.processes.institution_walk import reply
+    from tests.processes.test_correspondencia_oficial import (ANSWER, CONSULTA, PROVIDENCIA, RESPUESTA,
+                                                              answer_and_send, start)
+    walk = start(svc, clock, oficio_recibido="2026-03-20T10:00:00-06:00")
+    # Received Fri 20 Mar 2026; the setting's 10 working days: 23-27 (5), 30, 31 Mar, 1 Apr (8), Holy Thursday
+    # and Good Friday skipped, 6, Tue 7 Apr (10).
+    row = rows(walk)["oficio_respuesta"]
+    assert shape(row) == ("oficina", "ventanilla", 10, "open")
+    assert (row["element_id"], row["start_at"]) == ("calcular_vencimiento", local(2026, 3, 20, 0))
+    assert row["due_at"] == closing(2026, 4, 7)
+    assert task_due(walk, "emitir_providencia") == closing(2026, 4, 7)
+    walk.complete("emitir_providencia", PROVIDENCIA, actor="tramite1")
+    assert task_due(walk, "preparar_respuesta") == closing(2026, 4, 7)
+    # Mon 23 Mar 10:00 the unit consults another institution: twice the setting, 20 working days from Tue 24 Mar
+    # (before the cut-off): 24-27 (4), 30, 31, 1 Apr (7), 6-10 (12), 13-17 (17), 20, 21, Wed 22 Apr (20).
+    clock.now = local(2026, 3, 23, 10)
+    walk.complete("preparar_respuesta", CONSULTA, actor="tramite1")
+    consulta = rows(walk)["consulta_institucion"]
+    assert shape(consulta) == ("institucion", "tramite", 20, "open")
+    assert (consulta["element_id"], consulta["start_at"]) == ("enviar_consulta", local(2026, 3, 23, 10))
+    assert consulta["due_at"] == closing(2026, 4, 22) == timer_due(walk, "espera_vencida")
+    assert timer_due(walk, "recordatorio_consulta") == closing(2026, 4, 8)    # 10 working days before
+    # Wed 25 Mar: the office closes on Thu 26 Mar → the reply is due Wed 8 Apr, the consultation Thu 23 Apr (its
+    # timer, the request's date and the reminder 10 working days before it, Thu 9 Apr, with it).
+    moved = close_day(svc, date(2026, 3, 26), local(2026, 3, 25, 9))
+    assert moved["deadlines"] == 2
+    assert rows(walk)["oficio_respuesta"]["due_at"] == closing(2026, 4, 8)
+    assert rows(walk)["consulta_institucion"]["due_at"] == closing(2026, 4, 23)
+    assert timer_due(walk, "espera_vencida") == closing(2026, 4, 23)
+    assert timer_due(walk, "recordatorio_consulta") == closing(2026, 4, 9)
+    assert walk.data["consulta_solicitud"]["vence"] == closing(2026, 4, 23).isoformat()
+    # The institution answers Mon 30 Mar: met; the unit's task shows the moved reply deadline.
+    walk.at(local(2026, 3, 30, 10))
+    reply(walk, "consulta_solicitud", ANSWER)
+    consulta = rows(walk)["consulta_institucion"]
+    assert (consulta["state"], consulta["closed_by"]) == ("met", "recibir_respuesta_institucion")
+    assert task_due(walk, "preparar_respuesta") == closing(2026, 4, 8)
+    assert walk.data["oficio_vencimiento"] == closing(2026, 4, 8).isoformat()
+    walk.complete("preparar_respuesta", RESPUESTA, actor="tramite1")
+    answer_and_send(walk)
+    row = rows(walk)["oficio_respuesta"]
+    assert (row["state"], row["closed_by"], row["due_at"]) == ("met", "registrar_envio", closing(2026, 4, 8))
+
+
+def test_oficio_linked_to_a_petition_has_its_30_days_and_a_silent_consultation_expires_then_the_reply_is_late(
+        svc, clock):
+    from tests.processes.test_correspondencia_oficial import (CONSULTA, PROVIDENCIA, RESPUESTA, answer_and_send,
+                                                              start)
+    walk = start(svc, clock, oficio_recibido="2026-06-01T10:00:00-06:00",
+                 oficio_expediente_vinculado="EXP-GDCH-2026-00042")
+    # Received Mon 1 Jun 2026 for a petition: its 30 working days: 2-5 (4), 8-12 (9), 15-19 (14), 22-26 (19),
+    # Army Day Mon 29 Jun skipped, 30 Jun-3 Jul (23), 6-10 (28), 13, Tue 14 Jul (30).
+    row = rows(walk)["oficio_respuesta"]
+    assert shape(row) == ("oficina", "ventanilla", 30, "open")
+    assert (row["start_at"], row["due_at"]) == (local(2026, 6, 1, 0), closing(2026, 7, 14))
+    assert task_due(walk, "emitir_providencia") == closing(2026, 7, 14)
+    walk.complete("emitir_providencia", PROVIDENCIA, actor="tramite1")
+    # Thu 9 Jul 15:00 the unit consults: 20 working days from Fri 10 Jul: 10 (1), 13-17 (6), 20-24 (11), the fair
+    # Mon 27 Jul skipped… no: the fair is 26 July, a Sunday in 2026; 27-31 (16), 3-6 Aug (20) → Thu 6 Aug.
+    clock.now = local(2026, 7, 9, 15)
+    walk.complete("preparar_respuesta", CONSULTA, actor="tramite1")
+    consulta = rows(walk)["consulta_institucion"]
+    assert (consulta["days"], consulta["due_at"]) == (20, closing(2026, 8, 6))
+    assert timer_due(walk, "espera_vencida") == closing(2026, 8, 6)
+    walk.at(closing(2026, 8, 6))
+    assert rows(walk)["consulta_institucion"]["state"] == "open"
+    walk.at(closing(2026, 8, 6) + ONE_MINUTE)
+    consulta = rows(walk)["consulta_institucion"]
+    assert (consulta["state"], consulta["closed_by"]) == ("expired", "espera_vencida")
+    assert task_due(walk, "preparar_respuesta") == closing(2026, 7, 14)   # past, still the office's deadline
+    walk.complete("preparar_respuesta", RESPUESTA, actor="tramite1")
+    answer_and_send(walk)
+    row = rows(walk)["oficio_respuesta"]
+    assert (row["state"], row["closed_by"]) == ("late", "registrar_envio")
