@@ -47,10 +47,10 @@ def login_required(view):
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: a login link must not send the clerk elsewhere."""
+    """Only same-site paths: a login link must not send the clerk elsewhere (else his own landing page)."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("pages.inbox")
+    return url_for("pages.home")
 
 
 @bp.route("/entrar", methods=["GET", "POST"])
@@ -74,7 +74,16 @@ def login():
     start_session(user, tag)
     if lang:
         session["lang"] = lang
-    return redirect(safe_next(request.form.get("next") or url_for("pages.home")))
+    return redirect(_after_login(user, request.form.get("next")))
+
+
+def _after_login(user, target: str | None) -> str:
+    """The page asked for (same site), else the role's own; an auditor or administrator sent to log in from the
+    inbox, which never holds a task of theirs, goes to his own page instead."""
+    if target and user.role in (permissions.AUDITOR, permissions.ADMIN) \
+            and urlsplit(target).path == url_for("pages.inbox"):
+        target = None
+    return safe_next(target or landing_page(user))
 
 
 @bp.post("/salir")
@@ -96,12 +105,25 @@ def set_language(lang: str):
     return redirect(safe_next(request.args.get("next")))
 
 
+# Where each role lands at "/" and after logging in: the page of its own work. A clerk's is the inbox; an auditor
+# never holds a task, an administrator's work is the office's set-up, a supervisor's is his groups' work. A page
+# not registered in this application falls back to the inbox.
+LANDING = {permissions.SUPERVISOR: "pages.supervision_overview", permissions.AUDITOR: "pages.audit_search",
+           permissions.ADMIN: "pages.admin_home"}
+
+
 @bp.get("/")
 def home():
-    """The inbox; an auditor, who never holds a task, lands on his search of the history instead."""
-    if g.user is not None and g.user.role == permissions.AUDITOR:
-        return redirect(url_for("pages.audit_search"))
-    return redirect(url_for("pages.inbox"))
+    """The signed-in user's own page (LANDING); a visitor's is the login page."""
+    if g.user is None:
+        return redirect(url_for("pages.login"))
+    return redirect(landing_page(g.user))
+
+
+def landing_page(user) -> str:
+    """The path of the user's own page (LANDING by role), the inbox where that page is not registered."""
+    endpoint = LANDING.get(user.role, "pages.inbox")
+    return url_for(endpoint if endpoint in current_app.view_functions else "pages.inbox")
 
 
 def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:

@@ -65,7 +65,7 @@ def _access(svc) -> list[tuple[str, str, str]]:
 def test_an_auditor_lands_on_the_search_with_the_integrity_status(app, filed):
     client = app.test_client()
     landed = login(client, "auditor1")
-    assert client.get(landed.location).location.endswith("/auditoria")
+    assert landed.location.endswith("/auditoria")  # straight to his page, not through "/"
     page = text(client.get("/auditoria"))
     assert 'id="integrity-status"' in page and "Todavía no se ha verificado el historial." in page
     assert 'href="/auditoria">Auditoría</a>' in page  # the nav entry

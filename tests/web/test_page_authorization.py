@@ -164,7 +164,7 @@ COMPLETION = {"constancia_entrega": "ventanilla", "constancia_folios": "12"}
 # The call gets (office, username or None) and returns (path, form or None); the form gets the session's CSRF
 # token. The outsider's column is None where the page names no case or task.
 MATRIX = {
-    ("GET", "/", "home"): (lambda o, u: ("/", None), (MOVED, MOVED, MOVED, MOVED, MOVED, None)),
+    ("GET", "/", "home"): (lambda o, u: ("/", None), (LOGIN, MOVED, MOVED, MOVED, MOVED, None)),
     ("GET", "/entrar", "login page"): (lambda o, u: ("/entrar", None), (200, 200, 200, 200, 200, None)),
     ("POST", "/entrar", "log in"): (
         lambda o, u: ("/entrar", {"username": u or USERS["clerk"], "password": PASSWORD}),
