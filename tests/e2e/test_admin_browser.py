@@ -10,7 +10,8 @@ import pytest
 
 from engine.accounts.users import add_user
 from tests.e2e.chromium import CSP_VIOLATIONS, TIMEOUT_MS, new_page
-from tests.e2e.test_phone_and_accessibility import axe_source, violations  # noqa: F401 (axe_source: a fixture)
+from tests.e2e.test_phone_and_accessibility import (VIEWPORTS, axe_source, overflow,  # noqa: F401 (axe_source)
+                                                    violations)
 from tests.web.conftest import PASSWORD
 
 ADMIN = "jefa"
@@ -157,3 +158,15 @@ def test_the_administrator_walks_accounts_groups_lanes_and_closures(browser, bas
     assert page.locator("#admin-log tbody tr").count() == 1
     check("/admin/registro")
     assert problems == []
+
+    # On a phone every section fits the screen's width (wide tables scroll in their own box).
+    phone = page.context.browser.new_context(viewport=VIEWPORTS["phone"], locale="es-GT")
+    phone.add_cookies(page.context.cookies())
+    small = phone.new_page()
+    wide = []
+    for path in ("/admin", "/admin/usuarios", "/admin/usuarios/lucia", "/admin/grupos", "/admin/carriles",
+                 "/admin/cierres", "/admin/registro"):
+        small.goto(f"{base}{path}")
+        assert small.url.endswith(path), small.url
+        wide += [f"{path}: {found}" for found in [overflow(small, path)] if found]
+    assert wide == []
