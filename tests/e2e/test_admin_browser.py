@@ -161,6 +161,7 @@ def test_the_administrator_walks_accounts_groups_lanes_and_closures(browser, bas
 
     # On a phone every section fits the screen's width (wide tables scroll in their own box).
     phone = page.context.browser.new_context(viewport=VIEWPORTS["phone"], locale="es-GT")
+    phone.on("console", lambda m: CSP_VIOLATIONS.append(m.text) if "Content Security Policy" in m.text else None)
     phone.add_cookies(page.context.cookies())
     small = phone.new_page()
     wide = []
@@ -169,4 +170,5 @@ def test_the_administrator_walks_accounts_groups_lanes_and_closures(browser, bas
         small.goto(f"{base}{path}")
         assert small.url.endswith(path), small.url
         wide += [f"{path}: {found}" for found in [overflow(small, path)] if found]
+    phone.close()
     assert wide == []
