@@ -371,8 +371,8 @@ def test_oficio_linked_to_a_petition_has_its_30_days_and_a_silent_consultation_e
     assert (row["start_at"], row["due_at"]) == (local(2026, 6, 1, 0), closing(2026, 7, 14))
     assert task_due(walk, "emitir_providencia") == closing(2026, 7, 14)
     walk.complete("emitir_providencia", PROVIDENCIA, actor="tramite1")
-    # Thu 9 Jul 15:00 the unit consults: 20 working days from Fri 10 Jul: 10 (1), 13-17 (6), 20-24 (11), the fair
-    # Mon 27 Jul skipped… no: the fair is 26 July, a Sunday in 2026; 27-31 (16), 3-6 Aug (20) → Thu 6 Aug.
+    # Thu 9 Jul 15:00 the unit consults: 20 working days from Fri 10 Jul: 10 (1), 13-17 (6), 20-24 (11), 27-31
+    # (16; the fair, 26 July, is a Sunday in 2026), 3, 4, 5, Thu 6 Aug (20).
     clock.now = local(2026, 7, 9, 15)
     walk.complete("preparar_respuesta", CONSULTA, actor="tramite1")
     consulta = rows(walk)["consulta_institucion"]
