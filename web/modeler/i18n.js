@@ -362,6 +362,9 @@ export const ES = {
     'Esta operación no recibe este parámetro: vacíelo para quitarlo.',
   '(none)': '(ninguno)',
   'One document per item of': 'Un documento por cada elemento de',
+  'Opens with the case data of': 'Se abre con los datos del expediente de',
+  'Optional: fields of the form, separated by commas, or "all"; otherwise the form opens empty.':
+    'Opcional: campos del formulario, separados por comas, o "all"; si no, el formulario se abre vacío.',
   'Optional: a list field of the form; one document is issued for each of its items.':
     'Opcional: un campo de lista del formulario; se emite un documento por cada uno de sus elementos.',
   'Additional instructions': 'Instrucciones adicionales',

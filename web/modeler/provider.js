@@ -294,6 +294,10 @@ function groupsFor(element, config, translate) {
         name: 'documentEach', label: translate('One document per item of'),
         description: translate('Optional: a list field of the form; one document is issued for each of its items.'),
       }));
+      entries.push(entry('spiff-prefill', PropertyField, isTextFieldEntryEdited, {
+        name: 'prefill', label: translate('Opens with the case data of'),
+        description: translate('Optional: fields of the form, separated by commas, or "all"; otherwise the form opens empty.'),
+      }));
       entries.push(entry('spiff-instructions', BodyArea, isTextAreaEntryEdited, {
         type: 'spiffworkflow:InstructionsForEndUser', label: translate('Additional instructions'),
         description: translate('Shown when the task has no documentation.'),
