@@ -51,9 +51,13 @@ def server(web_office):
     httpd.server_close()
 
 
+# The page each role lands on after logging in (web/pages.py LANDING): the inbox, supervision, audit, admin.
+LANDING = re.compile(r"/(bandeja|supervision|auditoria|admin)$")
+
+
 def new_page(browser, base: str, username: str, path: str | None = None):
-    """A fresh context (its own cookies) logged in as `username`, at 1366×768: at the inbox, or at `path` (the
-    login page sends the user back to the address asked for)."""
+    """A fresh context (its own cookies) logged in as `username`, at 1366×768: at his own page (a clerk's inbox),
+    or at `path` (the login page sends the user back to the address asked for)."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="es-GT")
     context.set_default_timeout(TIMEOUT_MS)
     context.on("console", lambda m: CSP_VIOLATIONS.append(m.text) if "Content Security Policy" in m.text else None)
@@ -63,7 +67,7 @@ def new_page(browser, base: str, username: str, path: str | None = None):
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(rf"{re.escape(path)}$" if path else r"/bandeja"))
+    page.wait_for_url(re.compile(rf"{re.escape(path)}$") if path else LANDING)
     return page
 
 

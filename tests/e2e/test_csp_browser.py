@@ -8,7 +8,7 @@ import re
 import pytest
 
 from engine.accounts.users import add_user
-from tests.e2e.chromium import TIMEOUT_MS
+from tests.e2e.chromium import LANDING, TIMEOUT_MS
 from tests.e2e.licence_pages import fill
 from tests.processes.licencia_walk import intake
 from tests.task_rows import task_rows
@@ -44,7 +44,7 @@ def watched_page(browser, base: str, username: str | None, violations: list[str]
         page.fill("#username", username)
         page.fill("#password", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(re.compile(r"/bandeja"))
+        page.wait_for_url(LANDING)
     return page
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from engine.accounts.users import add_user
-from tests.e2e.chromium import CSP_VIOLATIONS, SCREENSHOTS, TIMEOUT_MS
+from tests.e2e.chromium import CSP_VIOLATIONS, LANDING, SCREENSHOTS, TIMEOUT_MS
 from tests.e2e.public_pages import CLERK, PUBLIC_PAGE_LIMIT_BYTES, PUBLIC_PAGES, PublicPage, file_sample_case
 from tests.web.conftest import PASSWORD
 
@@ -60,7 +60,7 @@ def logged_in(browser, base: str, viewport: str, username: str):
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/bandeja"))
+    page.wait_for_url(LANDING)
     return page
 
 
