@@ -22,6 +22,9 @@ def test_licence_filed_at_the_desk_and_walked_to_resolution_shows_the_whole_path
     case_id, number = file_licence(desk)
     assert re.fullmatch(r"EXP-GDCH-\d{4}-\d{5}", number)
     assert re.fullmatch(r"\d\d:\d\d", desk.inner_text("#receipt-time").split(" ")[0])
+    desk.click("#next-task")  # the receipt leads the desk on to the new case's first task, hers to work
+    desk.wait_for_selector("#task-form")
+    assert desk.inner_text("h1") == "Emitir constancia de recepción"
     pages = {"ventanilla1": desk}
 
     def at_inbox(page, _task, walked):
