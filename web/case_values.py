@@ -64,6 +64,8 @@ def _entry(key: str, value, prop: dict) -> Shown | None:
         return Shown(label, rows=rows) if rows[0] else None
     if isinstance(value, list):
         item_prop = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+        if prop.get("x-etiquetas") and not item_prop.get("x-etiquetas"):  # a multiple choice may label it there
+            item_prop = {**item_prop, "x-etiquetas": prop["x-etiquetas"]}
         if all(isinstance(v, dict) for v in value):
             rows = [row for row in (_fields(v, item_prop.get("properties") or {}) for v in value) if row]
             return Shown(label, rows=rows) if rows else None

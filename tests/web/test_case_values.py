@@ -22,6 +22,8 @@ FORM = {"properties": {
                 "items": {"type": "object", "properties": {"descripcion": {"title": "Descripción"},
                                                           "valor": {"title": "Valor (Q)"}}}},
     "anexos": {"title": "Anexos", "type": "array", "items": {"type": "string"}},
+    "instituciones": {"title": "Instituciones", "type": "array", "x-etiquetas": {"pnc": "Policía Nacional Civil"},
+                      "items": {"type": "string", "enum": ["pnc", "ric"], "x-etiquetas": {}}},
 }}
 
 
@@ -33,7 +35,8 @@ def test_values_are_labelled_by_their_forms_and_written_for_people(app):
     data = {"tipo": "rifa", "forma": "cedula", "fecha": "2027-12-20", "notificado": "2026-12-02T14:07:48.407279+00:00",
             "completo": False, "recurso_decision": None, "nota": "", "representante": {"nombre": "Luis", "cargo": None},
             "premios": [{"descripcion": "Motocicleta", "valor": 15000.5}], "anexos": ["Solicitud", "Plan"],
-            "espectaculo_publico": True, "respuesta_vence": "2026-12-16T22:30:00+00:00", "folios": 12}
+            "espectaculo_publico": True, "respuesta_vence": "2026-12-16T22:30:00+00:00", "folios": 12,
+            "instituciones": ["pnc", "ric"]}
     with app.test_request_context():
         entries = shown(data, [FORM])
     assert as_pairs(entries) == [
@@ -45,6 +48,7 @@ def test_values_are_labelled_by_their_forms_and_written_for_people(app):
         ("Anexos", ["Solicitud", "Plan"]),
         ("Espectaculo publico", "Sí"),  # no form declares it: its key, humanised
         ("Respuesta vence", "16/12/2026 16:30"), ("Folios", "12"),
+        ("Instituciones", ["Policía Nacional Civil", "ric"]),
     ]
 
 
