@@ -325,6 +325,8 @@ def test_oficio_reply_and_its_consultation_moved_by_a_closure_day_both_met(svc, 
     assert (row["element_id"], row["start_at"]) == ("calcular_vencimiento", local(2026, 3, 20, 0))
     assert row["due_at"] == closing(2026, 4, 7)
     assert task_due(walk, "emitir_providencia") == closing(2026, 4, 7)
+    # The alert 2 working days before: Mon 6 Apr (1), Holy Thursday and Good Friday skipped, Wed 1 Apr (2).
+    assert timer_due(walk, "alerta_vencimiento") == closing(2026, 4, 1)
     walk.complete("emitir_providencia", PROVIDENCIA, actor="tramite1")
     assert task_due(walk, "preparar_respuesta") == closing(2026, 4, 7)
     # Mon 23 Mar 10:00 the unit consults another institution: twice the setting, 20 working days from Tue 24 Mar
@@ -344,6 +346,7 @@ def test_oficio_reply_and_its_consultation_moved_by_a_closure_day_both_met(svc, 
     assert rows(walk)["consulta_institucion"]["due_at"] == closing(2026, 4, 23)
     assert timer_due(walk, "espera_vencida") == closing(2026, 4, 23)
     assert timer_due(walk, "recordatorio_consulta") == closing(2026, 4, 9)
+    assert timer_due(walk, "alerta_vencimiento") == closing(2026, 4, 6)   # 2 before Wed 8 Apr: 7 (1), Mon 6 (2)
     assert walk.data["consulta_solicitud"]["vence"] == closing(2026, 4, 23).isoformat()
     # The institution answers Mon 30 Mar: met; the unit's task shows the moved reply deadline.
     walk.at(local(2026, 3, 30, 10))
