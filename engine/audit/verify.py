@@ -30,12 +30,13 @@ PROGRESS_EVERY = 10_000
 FETCH_ROWS = 5_000
 # How far around its place an event whose leaf does not match is looked for (a moved event), on the slow path only.
 MOVED_WINDOW = 200
-APPEND_ONLY = ("events", "audit_checkpoints", "audit_verifications", "access_log")
+APPEND_ONLY = ("events", "audit_checkpoints", "audit_verifications", "access_log", "admin_log")
 
 _EVENTS_SQL = ("SELECT id, seq, case_id, case_seq, at, kind, element_id, task_id, actor, data_json, changes_json, "
                "leaf_hash, case_chain, chain FROM events WHERE seq IS NOT NULL ORDER BY seq")
 _UNSEALED_SQL = "SELECT id, case_id, kind FROM events WHERE seq IS NULL ORDER BY id"
 _ACCESS_SQL = "SELECT seq, at, actor, action, target, detail_json, chain FROM access_log ORDER BY seq"
+_ADMIN_SQL = "SELECT seq, at, actor, action, target, detail_json, chain FROM admin_log ORDER BY seq"
 _HEADS_SQL = "SELECT name, seq, chain FROM audit_heads"
 
 
@@ -348,26 +349,41 @@ def _check_unsealed(conn, problems: _Problems) -> None:
 
 def _check_access(conn, heads: dict, problems: _Problems) -> int:
     """The access log's chain and head; the number of rows."""
+    return _check_log(conn, heads, problems, _ACCESS_SQL, "access", lambda seq, actor, action, at: msg(
+        "la fila %(seq)s del registro de accesos (%(actor)s, %(action)s, %(at)s)", seq=seq, actor=actor,
+        action=action, at=at), msg("la cabeza del registro de accesos no coincide con su última fila (filas borradas "
+                                   "o alteradas)"))
+
+
+def _check_admin(conn, heads: dict, problems: _Problems) -> int:
+    """The administration log's chain (engine/usecases/admin_log.py) and head; the number of rows."""
+    return _check_log(conn, heads, problems, _ADMIN_SQL, "admin", lambda seq, actor, action, at: msg(
+        "la fila %(seq)s del registro de administración (%(actor)s, %(action)s, %(at)s)", seq=seq, actor=actor,
+        action=action, at=at), msg("la cabeza del registro de administración no coincide con su última fila (filas "
+                                   "borradas o alteradas)"))
+
+
+def _check_log(conn, heads: dict, problems: _Problems, sql: str, head_name: str, label_of, head_problem) -> int:
+    """A log chained like the access log (canonical.access_entry) from its head in audit_heads: its problems are
+    named "<head>_deleted", "<head>_edited" and "<head>_head"; the number of rows."""
     expected, chain, count = 1, canonical.GENESIS, 0
-    for seq, at, actor, action, target, detail_json, chain_hex in _stream(conn, _ACCESS_SQL):
+    for seq, at, actor, action, target, detail_json, chain_hex in _stream(conn, sql):
         count += 1
-        label = msg("la fila %(seq)s del registro de accesos (%(actor)s, %(action)s, %(at)s)", seq=seq,
-                    actor=actor, action=action, at=stamp_of(at))
+        label = label_of(seq, actor, action, stamp_of(at))
         if seq != expected:
-            problems.add("access_deleted", msg("%(label)s: faltan filas antes de ella (borradas)", label=label)
+            problems.add(f"{head_name}_deleted", msg("%(label)s: faltan filas antes de ella (borradas)", label=label)
                          if seq > expected else msg("%(label)s está repetida (insertada)", label=label))
         expected = seq + 1
         link = canonical.log_link(chain, canonical.leaf_hash(
             canonical.access_entry(seq, stamp_of(at), actor, action, target, detail_json)))
         if link.hex() != chain_hex:
-            problems.add("access_edited", msg("%(label)s: su contenido ya no coincide con su cadena (editada)",
-                                              label=label))
+            problems.add(f"{head_name}_edited", msg("%(label)s: su contenido ya no coincide con su cadena (editada)",
+                                                    label=label))
             link = _bytes(chain_hex) or link
         chain = link
-    head = heads.get("access")
+    head = heads.get(head_name)
     if head is None or head[0] != expected - 1 or head[1] != chain.hex():
-        problems.add("access_head", msg(
-            "la cabeza del registro de accesos no coincide con su última fila (filas borradas o alteradas)"))
+        problems.add(f"{head_name}_head", head_problem)
     return count
 
 
@@ -461,6 +477,7 @@ def verify(source, public_key, *, external_notes=(), progress=None) -> Report:
             _check_unsealed(conn, problems)
             report.events, report.cases = _check_events(conn, checkpoints, problems, heads, progress)
             _check_access(conn, heads, problems)
+            _check_admin(conn, heads, problems)
             _name_cases(conn, problems.kept)
         report.checkpoints = len(rows)
         report.last_checkpoint = rows[-1] if rows else None

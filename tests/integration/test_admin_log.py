@@ -8,11 +8,13 @@ from alembic import command
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from engine.audit.verify import verify
 from engine.errors import Forbidden
-from engine.integrity import canonical
+from engine.integrity import canonical, keys
 from engine.storage.migrate import alembic_config, upgrade
 from engine.usecases.admin_log import list_admin_log, record
 from tests.conftest import make_services, principal_for
+from tests.integration.test_audit_verify import tamper
 
 ADMIN = principal_for("admin")
 
@@ -100,3 +102,21 @@ def test_migration_goes_down_and_up_again(svc, clock):
     upgrade(svc.db)
     _write(svc, clock, ("admin", "user.create", "beto", None))
     assert [(e["seq"], e["target"]) for e in list_admin_log(svc, ADMIN)["items"]] == [(1, "beto")]
+
+
+def test_audit_verify_checks_the_admin_chain_and_names_an_edited_or_deleted_row(svc, clock, tmp_path):
+    svc = make_services(svc.settings.database_url, clock, audit_key=str(tmp_path / "audit.pem"))
+    _write(svc, clock, ("admin", "user.create", "ana", None), ("admin", "user.unlock", "ana", None),
+           ("admin", "group.create", "caja", None))
+    public = keys.office_key(svc.settings).public_key()
+    assert verify(svc, public).ok
+    tamper(svc, "UPDATE admin_log SET actor = 'otro' WHERE seq = 2", table="admin_log")
+    report = verify(svc, public)
+    assert [p.what for p in report.problems] == ["admin_edited"]
+    assert report.problems[0].message.startswith("la fila 2 del registro de administración (otro, user.unlock")
+    tamper(svc, "UPDATE admin_log SET actor = 'admin' WHERE seq = 2", "DELETE FROM admin_log WHERE seq = 3",
+           table="admin_log")
+    assert [p.what for p in verify(svc, public).problems] == ["admin_head"]
+    tamper(svc, table="admin_log", put_back=False)
+    assert any(p.what == "trigger" and "admin_log" in p.message for p in verify(svc, public).problems)
+    svc.db.dispose()
