@@ -56,7 +56,7 @@ def migrate():
 @click.option("--actor", default=None, help="Who deploys (recorded on new versions).")
 def deploy(paths, comment, actor):
     """Deploy BPMN/DMN files or directories; unchanged processes keep their version."""
-    from engine.usecases.lanes import apply_lane_files
+    from engine.usecases.lanes import apply_lane_files, lane_table
     from engine.usecases.deploy import read_paths
     from engine.usecases.processes import deploy_bundle
     svc = cli_services()
@@ -64,7 +64,9 @@ def deploy(paths, comment, actor):
     if not files:
         click.echo(f"no .bpmn or .dmn files in {', '.join(paths)}; nothing deployed")
     try:
-        results = deploy_bundle(svc, cli_principal(actor or os.environ.get("USER")), files, comment) if files else []
+        # The lanes.json deployed with the files maps their lanes (it is applied once the deploy succeeds).
+        results = deploy_bundle(svc, cli_principal(actor or os.environ.get("USER")), files, comment,
+                                lanes=lane_table(paths)) if files else []
     except SpecInvalid as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)

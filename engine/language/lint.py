@@ -17,6 +17,8 @@ from engine.errors import Problem
 from engine.messages import msg, one_line
 from engine.language import operators as service_operators
 from engine.language.lint_messages import correlation_problems
+from engine.language.expressions import expression_problem, timer_value_problem
+from engine.language.naming import describe, kind as _kind_name
 from engine.language.tree_index import TreeIndex
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -55,42 +57,8 @@ def _local(el) -> str:
     return etree.QName(el).localname if isinstance(el.tag, str) else ""
 
 
-# What a supervisor calls each kind of element, for messages ("tarea de script" for bpmn:scriptTask).
-_KINDS = {
-    "task": msg("tarea"),
-    "userTask": msg("tarea de usuario"),
-    "manualTask": msg("tarea manual"),
-    "scriptTask": msg("tarea de script"),
-    "serviceTask": msg("tarea de servicio"),
-    "sendTask": msg("tarea de envío"),
-    "receiveTask": msg("tarea de recepción"),
-    "businessRuleTask": msg("tarea de regla de negocio"),
-    "callActivity": msg("actividad de llamada"),
-    "subProcess": msg("subproceso"),
-    "transaction": msg("transacción"),
-    "adHocSubProcess": msg("subproceso ad hoc"),
-    "exclusiveGateway": msg("compuerta exclusiva"),
-    "inclusiveGateway": msg("compuerta inclusiva"),
-    "parallelGateway": msg("compuerta paralela"),
-    "eventBasedGateway": msg("compuerta basada en eventos"),
-    "complexGateway": msg("compuerta compleja"),
-    "startEvent": msg("evento de inicio"),
-    "endEvent": msg("evento de fin"),
-    "intermediateCatchEvent": msg("evento intermedio de captura"),
-    "intermediateThrowEvent": msg("evento intermedio de lanzamiento"),
-    "boundaryEvent": msg("evento de borde"),
-    "implicitThrowEvent": msg("evento implícito de lanzamiento"),
-    "callChoreography": msg("coreografía de llamada"),
-    "choreographyTask": msg("tarea de coreografía"),
-    "subChoreography": msg("subcoreografía"),
-    "sequenceFlow": msg("flujo de secuencia"),
-    "process": msg("proceso"),
-}
-
-
 def _kind(local: str) -> str:
-    """'scriptTask' -> 'tarea de script' (translatable), for messages; an unknown tag as 'bpmn:tag'."""
-    return _KINDS.get(local) or f"bpmn:{local}"
+    return _kind_name(local)
 
 
 def is_executable(process) -> bool:
@@ -145,12 +113,14 @@ class _Linter:
                 value = proc.get("isExecutable")
                 if value is not None and value not in ("true", "false"):
                     # The XSD accepts "1"/"0", but SpiffWorkflow only understands the literal "true".
-                    self.add(file, proc, msg('El atributo isExecutable del proceso debe escribirse "true" o "false" '
-                                             '(dice "%(value)s", que el motor tomaría como "false").', value=value))
+                    self.add(file, proc, msg('El atributo isExecutable %(element)s debe escribirse "true" o "false" '
+                                             '(dice "%(value)s", que el motor tomaría como "false").',
+                                             element=describe(proc, "of"), value=value))
                 elif not is_executable(proc):
                     if any_executable:
-                        self.add(file, proc, msg('El proceso está marcado isExecutable="false": se conserva en el '
-                                                 'diagrama, pero no se puede iniciar.'), "warning")
+                        self.add(file, proc, msg('%(element)s está marcado isExecutable="false": se conserva en el '
+                                                 'diagrama, pero no se puede iniciar.', element=describe(proc, "The")),
+                                 "warning")
                     continue
                 self.lint_process(file, proc)
         return self.out
@@ -173,28 +143,29 @@ class _Linter:
     def lint_process(self, file, proc):
         # Ids and lane names become indexed columns of fixed width (engine/storage/models.py).
         if len(proc.get("id", "")) > MAX_PROCESS_ID_CHARS:
-            self.add(file, proc, msg("El id del proceso tiene más de %(limit)s caracteres.",
-                                     limit=MAX_PROCESS_ID_CHARS))
+            self.add(file, proc, msg("El id %(element)s tiene más de %(limit)s caracteres.",
+                                     element=describe(proc, "of"), limit=MAX_PROCESS_ID_CHARS))
         for lane in proc.iterfind(".//bpmn:lane", NS):
             if len(lane.get("name") or "") > MAX_LANE_NAME_CHARS:
-                self.add(file, lane, msg("El nombre del carril tiene más de %(limit)s caracteres.",
-                                         limit=MAX_LANE_NAME_CHARS))
+                self.add(file, lane, msg("El nombre %(element)s tiene más de %(limit)s caracteres.",
+                                         element=describe(lane, "of"), limit=MAX_LANE_NAME_CHARS))
         for el in proc.iter(etree.Element):
             if len(el.get("id") or "") > MAX_ELEMENT_ID_CHARS:
-                self.add(file, el, msg("El id del elemento tiene más de %(limit)s caracteres.",
-                                       limit=MAX_ELEMENT_ID_CHARS))
+                self.add(file, el, msg("El id %(element)s tiene más de %(limit)s caracteres.",
+                                       element=describe(el, "of"), limit=MAX_ELEMENT_ID_CHARS))
         for el in proc.iter(etree.Element):
             local, parent = _local(el), el.getparent()
             if el.tag == _q(local) and local in FLOW_NODES and parent is not None and _local(parent) in SCOPES:
                 if local not in SUPPORTED:
-                    self.add(file, el, msg("El motor no admite elementos de tipo %(tag)s.", tag=f"bpmn:{local}"))
+                    self.add(file, el, msg("El motor no admite elementos de tipo %(tag)s: quite o reemplace "
+                                           "%(element)s.", tag=f"bpmn:{local}", element=describe(el)))
                     continue
                 self.lint_reachable(file, el, local, parent)
             if el.tag == _q(local) and local in UNSUPPORTED_EVENT_DEFINITIONS:
                 owner = _owner(el)
-                self.add(file, owner, msg("El motor no admite bpmn:%(definition)s: este elemento (%(kind)s) nunca se "
+                self.add(file, owner, msg("El motor no admite bpmn:%(definition)s: %(element)s nunca se "
                                           "dispararía, y sin ningún aviso.",
-                                          definition=local, kind=_kind(_local(owner))),
+                                          definition=local, element=describe(owner)),
                          element_id=owner.get("id"))
         self.lint_expressions(file, proc)
         for flow in proc.iter(_SEQUENCE_FLOW):
@@ -208,9 +179,9 @@ class _Linter:
             self.lint_event_gateway(file, gw)
         for event in proc.iter(_q("boundaryEvent")):
             if not self.ids.flows(_scope(event)).has_child(event.get("attachedToRef") or ""):
-                self.add(file, event, msg("El evento de borde «%(event)s» está adjunto a «%(activity)s», que no es "
+                self.add(file, event, msg("%(event)s está adjunto a «%(activity)s», que no es "
                                           "una actividad del mismo proceso o subproceso.",
-                                          event=event.get("id"), activity=event.get("attachedToRef")))
+                                          event=describe(event, "The"), activity=event.get("attachedToRef")))
         self.lint_references(file, proc)
         self.out.extend(correlation_problems(file, proc))  # docs/messages.md
         for ca in proc.iter(_q("callActivity")):
@@ -225,13 +196,12 @@ class _Linter:
                 or el.get("isForCompensation") == "true" or _local(scope) == "adHocSubProcess":
             return
         if (el.get("id") or "") not in self.ids.flows(scope).by_target:
-            self.add(file, el, msg("Ningún flujo de secuencia llega a este elemento (%(kind)s), así que nunca se "
-                                   "ejecutará.", kind=_kind(local)), "warning")
+            self.add(file, el, msg("Ningún flujo de secuencia llega %(element)s, así que nunca se "
+                                   "ejecutará.", element=describe(el, "to")), "warning")
 
     def expression(self, file, el, label, mode, required=False, timer=False, source=None):
         owner = _owner(el)
-        what = msg("%(label)s de «%(element)s» (%(kind)s)", label=label, element=owner.get("id"),
-                   kind=_kind(_local(owner)))
+        what = msg("%(label)s %(element)s", label=label, element=describe(owner, "of"))
         source = (el.text or "") if source is None else source
         if not source.strip():
             if required:
@@ -247,28 +217,17 @@ class _Linter:
         except Exception as exc:  # a checker bug must not turn into a crash of the deploy
             message = f"{type(exc).__name__}: {exc}"
         if message:
-            snippet = " ".join(source.split())
-            feel = snippet.startswith(("${", "#{", "="))  # exported from Camunda/Zeebe-style modelers
-            snippet = repr(snippet if len(snippet) <= 60 else snippet[:57] + "...")
-            if mode == "eval" and feel:
-                text = msg("%(what)s no es una expresión Python válida (%(snippet)s): %(detail)s; aquí las "
-                           "expresiones son Python, no JUEL/FEEL", what=what, snippet=snippet, detail=message)
-            elif mode == "eval":
-                text = msg("%(what)s no es una expresión Python válida (%(snippet)s): %(detail)s",
-                           what=what, snippet=snippet, detail=message)
-            elif feel:
-                text = msg("%(what)s no es Python válido (%(snippet)s): %(detail)s; aquí las expresiones son "
-                           "Python, no JUEL/FEEL", what=what, snippet=snippet, detail=message)
-            else:
-                text = msg("%(what)s no es Python válido (%(snippet)s): %(detail)s",
-                           what=what, snippet=snippet, detail=message)
-            self.add(file, el, text, element_id=owner.get("id"))
+            self.add(file, el, expression_problem(what, source, mode, message, self.check),
+                     element_id=owner.get("id"))
+        elif timer and (wrong := timer_value_problem(source, _local(el))):
+            self.add(file, el, msg("%(what)s no sirve: %(detail)s.", what=what, detail=wrong),
+                     element_id=owner.get("id"))
 
     def lint_expressions(self, file, proc):
         for task in proc.iter(_q("scriptTask")):
             scripts = task.findall("bpmn:script", NS)
             if not scripts or not (scripts[-1].text or "").strip():
-                self.add(file, task, msg("La tarea de script no tiene script."))
+                self.add(file, task, msg("%(task)s no tiene script.", task=describe(task, "The")))
             for script in scripts:
                 self.expression(file, script, msg("El script"), "exec")
         for el in proc.iter(_q("preScript", SPIFF_NS), _q("postScript", SPIFF_NS)):
@@ -292,8 +251,9 @@ class _Linter:
         outgoing, incoming = flows.by_source.get(gid, []), flows.by_target.get(gid, [])
         default = gw.get("default")
         if default and default not in {f.get("id") for f in outgoing}:
-            self.add(file, gw, msg("El flujo predeterminado «%(flow)s» de la compuerta exclusiva «%(gateway)s» no es "
-                                   "uno de sus flujos de secuencia salientes.", flow=default, gateway=gid))
+            self.add(file, gw, msg("El flujo predeterminado «%(flow)s» %(gateway)s no es "
+                                   "uno de sus flujos de secuencia salientes.", flow=default,
+                                   gateway=describe(gw, "of")))
 
         def has_condition(flow):
             return any((c.text or "").strip() for c in flow.iterfind("bpmn:conditionExpression", NS))
@@ -301,20 +261,21 @@ class _Linter:
         if len(outgoing) >= 2:
             for flow in outgoing:
                 if flow.get("id") != default and not has_condition(flow):
-                    self.add(file, flow, msg("El flujo de secuencia «%(flow)s» sale de la compuerta exclusiva "
-                                             "«%(gateway)s» sin condición y no es el flujo predeterminado de la "
+                    self.add(file, flow, msg("%(flow)s sale de "
+                                             "%(gateway)s sin condición y no es el flujo predeterminado de la "
                                              "compuerta: agréguele una condición o hágalo el predeterminado.",
-                                             flow=flow.get("id"), gateway=gid))
+                                             flow=describe(flow, "The"), gateway=describe(gw)))
         elif len(outgoing) == 1 and len(incoming) <= 1:  # a merging gateway legitimately has one way out
             flow = outgoing[0]
             if has_condition(flow) and flow.get("id") != default:
-                self.add(file, gw, msg("La compuerta exclusiva «%(gateway)s» tiene un solo flujo saliente, "
-                                       "«%(flow)s», y ese flujo tiene condición: cuando la condición sea falsa, el "
-                                       "expediente se detendrá con un error.", gateway=gid, flow=flow.get("id")),
+                self.add(file, gw, msg("%(gateway)s tiene un solo flujo saliente, "
+                                       "%(flow)s, y ese flujo tiene condición: cuando la condición sea falsa, el "
+                                       "expediente se detendrá con un error.", gateway=describe(gw, "The"),
+                                       flow=describe(flow)),
                          "warning")
             else:
-                self.add(file, gw, msg("La compuerta exclusiva «%(gateway)s» tiene un solo flujo saliente y no decide "
-                                       "nada.", gateway=gid), "warning")
+                self.add(file, gw, msg("%(gateway)s tiene un solo flujo saliente y no decide "
+                                       "nada.", gateway=describe(gw, "The")), "warning")
 
     def lint_event_gateway(self, file, gw):
         flows, gid = self.ids.flows(_scope(gw)), gw.get("id")
@@ -323,10 +284,10 @@ class _Linter:
                   if el.find("bpmn:timerEventDefinition", NS) is not None]
         if len(timers) >= 2:
             # SpiffWorkflow issue #419: every timer after an event-based gateway gets the first timer's due time.
-            self.add(file, gw, msg("La compuerta basada en eventos «%(gateway)s» espera %(count)s eventos de "
+            self.add(file, gw, msg("%(gateway)s espera %(count)s eventos de "
                                    "temporizador (%(timers)s); el motor les daría a todos el vencimiento del primero. "
                                    "Use un solo temporizador, o temporizadores de borde en una tarea.",
-                                   gateway=gid, count=len(timers), timers=", ".join(timers)))
+                                   gateway=describe(gw, "The"), count=len(timers), timers=", ".join(timers)))
 
     def lint_references(self, file, proc):
         # SpiffWorkflow's own check for these crashes with a TypeError that names nothing useful.
@@ -337,114 +298,115 @@ class _Linter:
             for el in proc.iter(*tags):
                 if el.get(attr) and el.get(attr) not in defined:
                     owner = _owner(el)
-                    self.add(file, el, _undefined_reference(kind, owner.get("id"), _kind(_local(owner)), el.get(attr)),
+                    self.add(file, el, _undefined_reference(kind, describe(owner, "The"), el.get(attr)),
                              element_id=owner.get("id"))
 
     def lint_call_activity(self, file, ca):
         called = ca.get("calledElement")
         if not called:
-            self.add(file, ca, msg("La actividad de llamada no tiene calledElement: indique qué proceso llama."))
+            self.add(file, ca, msg("%(activity)s no tiene calledElement: indique qué proceso llama.",
+                                   activity=describe(ca, "The")))
         elif called not in self.processes:
             known = ", ".join(sorted(p for p in self.processes if p)) or msg("ninguno")
-            self.add(file, ca, msg("La actividad de llamada «%(activity)s» llama al proceso «%(process)s», que no "
+            self.add(file, ca, msg("%(activity)s llama al proceso «%(process)s», que no "
                                    "está en este conjunto de archivos (procesos disponibles: %(available)s). Publique "
                                    "el archivo del proceso llamado junto con este.",
-                                   activity=ca.get("id"), process=called, available=known))
+                                   activity=describe(ca, "The"), process=called, available=known))
         elif not is_executable(self.processes[called]):
-            self.add(file, ca, msg('La actividad de llamada «%(activity)s» llama al proceso «%(process)s», que está '
+            self.add(file, ca, msg('%(activity)s llama al proceso «%(process)s», que está '
                                    'marcado isExecutable="false" y no se puede ejecutar.',
-                                   activity=ca.get("id"), process=called))
+                                   activity=describe(ca, "The"), process=called))
 
     def lint_business_rule(self, file, task):
         ref = task.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
         decision = (ref.text or "").strip() if ref is not None else ""
         if not decision:
-            self.add(file, task, msg("La tarea de regla de negocio no tiene spiffworkflow:calledDecisionId: indique "
-                                     "qué decisión DMN evalúa."))
+            self.add(file, task, msg("%(task)s no tiene spiffworkflow:calledDecisionId: indique "
+                                     "qué decisión DMN evalúa.", task=describe(task, "The")))
         elif decision not in self.decisions:
             known = ", ".join(sorted(self.decisions)) or msg("ninguna")
-            self.add(file, task, msg("La tarea de regla de negocio «%(task)s» evalúa la decisión «%(decision)s», que "
+            self.add(file, task, msg("%(task)s evalúa la decisión «%(decision)s», que "
                                      "no está en ningún archivo DMN de este conjunto de archivos (decisiones "
                                      "disponibles: %(available)s).",
-                                     task=task.get("id"), decision=decision, available=known))
+                                     task=describe(task, "The"), decision=decision, available=known))
 
     def lint_service_task(self, file, task):
         """The operator must be declared (engine/language/operators.py), with its required parameters, only its own,
         each a Python expression the sandbox compiles: SpiffWorkflow checks none of it and fails at run time."""
-        tid = task.get("id")
+        tid, the_task, of_task = describe(task, "The"), describe(task), describe(task, "of")
         found = task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS)
         name = (found.get("id") or "").strip() if found is not None else ""
         available = ", ".join(o.name for o in service_operators.operators())
         if not name:
-            self.add(file, task, msg("La tarea de servicio «%(task)s» no indica qué servicio llamar: elija una "
+            self.add(file, task, msg("%(task)s no indica qué servicio llamar: elija una "
                                      "operación en el panel de propiedades del modelador (operaciones disponibles: "
                                      "%(available)s).",
                                      task=tid, available=available))
             return
         op = service_operators.operator(name)
         if op is None:
-            self.add(file, task, msg("La tarea de servicio «%(task)s» llama a la operación «%(operator)s», que no "
+            self.add(file, task, msg("%(task)s llama a la operación «%(operator)s», que no "
                                      "existe (operaciones disponibles: %(available)s).",
                                      task=tid, operator=name, available=available))
             return
         result = found.get("resultVariable")
         if result is not None and result.strip() and (not result.isidentifier() or keyword.iskeyword(result)):
-            self.add(file, found, msg("La variable de resultado «%(variable)s» de la tarea de servicio «%(task)s» no "
+            self.add(file, found, msg("La variable de resultado «%(variable)s» %(task)s no "
                                       "es un nombre válido (letras, dígitos y _, sin empezar con un dígito).",
-                                      variable=result, task=tid), element_id=tid)
+                                      variable=result, task=of_task), element_id=task.get("id"))
         given = set()
         for param in found.iterfind(".//spiffworkflow:parameter", NS):
             pid = (param.get("id") or "").strip()
             if not pid:
-                self.add(file, param, msg("Un parámetro de la tarea de servicio «%(task)s» no tiene id.", task=tid),
-                         element_id=tid)
+                self.add(file, param, msg("Un parámetro %(task)s no tiene id.", task=of_task),
+                         element_id=task.get("id"))
                 continue
             if op.parameter(pid) is None:
-                self.add(file, param, msg("La operación «%(operator)s» de la tarea de servicio «%(task)s» no recibe "
+                self.add(file, param, msg("La operación «%(operator)s» %(task)s no recibe "
                                           "el parámetro «%(parameter)s» (sus parámetros: %(parameters)s).",
-                                          operator=name, task=tid, parameter=pid,
-                                          parameters=", ".join(p.name for p in op.parameters)), element_id=tid)
+                                          operator=name, task=of_task, parameter=pid,
+                                          parameters=", ".join(p.name for p in op.parameters)), element_id=task.get("id"))
                 continue
             if pid in given:
-                self.add(file, param, msg("El parámetro «%(parameter)s» aparece dos veces en la tarea de servicio "
-                                          "«%(task)s».", parameter=pid, task=tid), element_id=tid)
+                self.add(file, param, msg("El parámetro «%(parameter)s» aparece dos veces en "
+                                          "%(task)s.", parameter=pid, task=the_task), element_id=task.get("id"))
                 continue
             value = param.get("value")
             if value is None:  # SpiffWorkflow skips a parameter without value: it is missing
                 continue
             given.add(pid)
             if param.get("type") is None:  # SpiffWorkflow's parser fails with a bare KeyError
-                self.add(file, param, msg('El parámetro «%(parameter)s» de la tarea de servicio «%(task)s» no tiene '
+                self.add(file, param, msg('El parámetro «%(parameter)s» %(task)s no tiene '
                                           'el atributo type (escriba, por ejemplo, type="any").',
-                                          parameter=pid, task=tid), element_id=tid)
+                                          parameter=pid, task=of_task), element_id=task.get("id"))
             label = msg("El parámetro «%(parameter)s»", parameter=pid)
             if not value.strip():
-                self.add(file, param, msg("%(label)s de «%(task)s» (%(kind)s) está en blanco: escriba una expresión "
-                                          "o quite el parámetro.", label=label, task=tid, kind=_kind("serviceTask")),
-                         element_id=tid)
+                self.add(file, param, msg("%(label)s %(task)s está en blanco: escriba una expresión "
+                                          "o quite el parámetro.", label=label, task=of_task),
+                         element_id=task.get("id"))
                 continue
             self.expression(file, param, label, "eval", source=value)
         for missing in (p for p in op.parameters if p.required and p.name not in given):
-            self.add(file, task, msg("A la tarea de servicio «%(task)s» (operación «%(operator)s») le falta el "
+            self.add(file, task, msg("A %(task)s (operación «%(operator)s») le falta el "
                                      "parámetro obligatorio «%(parameter)s»: %(description)s",
-                                     task=tid, operator=name, parameter=missing.name,
+                                     task=the_task, operator=name, parameter=missing.name,
                                      description=missing.description))
 
 
-def _undefined_reference(kind: str, element: str | None, element_kind: str, ref: str) -> str:
+def _undefined_reference(kind: str, element: str, ref: str) -> str:
     """The element refers to a bpmn:message/signal/error/escalation that no file of the bundle defines."""
-    params = dict(element=element, kind=element_kind, ref=ref)
+    params = dict(element=element, ref=ref)
     if kind == "message":
-        return msg("El elemento «%(element)s» (%(kind)s) hace referencia al mensaje «%(ref)s», pero no hay ningún "
-                   "bpmn:message con ese id.", **params)
+        return msg("%(element)s hace referencia al mensaje «%(ref)s», pero no hay ningún bpmn:message con ese id.",
+                   **params)
     if kind == "signal":
-        return msg("El elemento «%(element)s» (%(kind)s) hace referencia a la señal «%(ref)s», pero no hay ningún "
-                   "bpmn:signal con ese id.", **params)
+        return msg("%(element)s hace referencia a la señal «%(ref)s», pero no hay ningún bpmn:signal con ese id.",
+                   **params)
     if kind == "error":
-        return msg("El elemento «%(element)s» (%(kind)s) hace referencia al error «%(ref)s», pero no hay ningún "
-                   "bpmn:error con ese id.", **params)
-    return msg("El elemento «%(element)s» (%(kind)s) hace referencia al escalamiento «%(ref)s», pero no hay ningún "
-               "bpmn:escalation con ese id.", **params)
+        return msg("%(element)s hace referencia al error «%(ref)s», pero no hay ningún bpmn:error con ese id.",
+                   **params)
+    return msg("%(element)s hace referencia al escalamiento «%(ref)s», pero no hay ningún bpmn:escalation con ese "
+               "id.", **params)
 
 
 def dangling_flow_problem(file: str, flow, attr: str, bpmn: Mapping[str, etree._Element],
@@ -456,29 +418,29 @@ def dangling_flow_problem(file: str, flow, attr: str, bpmn: Mapping[str, etree._
     ids = ids or TreeIndex(bpmn)
     if ref and ids.flows(scope).has_child(ref):
         return None
-    params = dict(flow=flow.get("id"), attribute=attr, ref=ref, scope=scope.get("id"))
+    params = dict(flow=describe(flow, "The"), attribute=attr, ref=ref, scope=describe(scope))
     if not ref:
-        return Problem(file, msg("El flujo de secuencia «%(flow)s» no tiene %(attribute)s.", **params),
+        return Problem(file, msg("%(flow)s no tiene %(attribute)s.", **params),
                        flow.get("id"), flow.sourceline)
     elsewhere = ids.anywhere(ref)
     if elsewhere:
         params.update(other_file=elsewhere[0], line=elsewhere[1].sourceline)
     if attr == "sourceRef" and elsewhere:
-        message = msg("El flujo de secuencia «%(flow)s» sale de «%(ref)s», pero no existe ningún elemento con id "
-                      "«%(ref)s» en el proceso o subproceso «%(scope)s». Existe en otra parte (%(other_file)s, línea "
+        message = msg("%(flow)s sale de «%(ref)s», pero no existe ningún elemento con id "
+                      "«%(ref)s» en %(scope)s. Existe en otra parte (%(other_file)s, línea "
                       "%(line)s), pero un flujo de secuencia no puede cruzar el límite de un proceso, pool o "
                       "subproceso; use un flujo de mensaje o una actividad de llamada.", **params)
     elif attr == "sourceRef":
-        message = msg("El flujo de secuencia «%(flow)s» sale de «%(ref)s», pero no existe ningún elemento con id "
-                      "«%(ref)s» en el proceso o subproceso «%(scope)s».", **params)
+        message = msg("%(flow)s sale de «%(ref)s», pero no existe ningún elemento con id "
+                      "«%(ref)s» en %(scope)s.", **params)
     elif elsewhere:
-        message = msg("El flujo de secuencia «%(flow)s» va a «%(ref)s», pero no existe ningún elemento con id "
-                      "«%(ref)s» en el proceso o subproceso «%(scope)s». Existe en otra parte (%(other_file)s, línea "
+        message = msg("%(flow)s va a «%(ref)s», pero no existe ningún elemento con id "
+                      "«%(ref)s» en %(scope)s. Existe en otra parte (%(other_file)s, línea "
                       "%(line)s), pero un flujo de secuencia no puede cruzar el límite de un proceso, pool o "
                       "subproceso; use un flujo de mensaje o una actividad de llamada.", **params)
     else:
-        message = msg("El flujo de secuencia «%(flow)s» va a «%(ref)s», pero no existe ningún elemento con id "
-                      "«%(ref)s» en el proceso o subproceso «%(scope)s».", **params)
+        message = msg("%(flow)s va a «%(ref)s», pero no existe ningún elemento con id "
+                      "«%(ref)s» en %(scope)s.", **params)
     return Problem(file, message, flow.get("id"), flow.sourceline)
 
 

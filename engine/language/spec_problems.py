@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Mapping
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -17,6 +16,8 @@ from engine.errors import Problem
 from engine.language.lint import BPMN_NS, NS, SPIFF_NS, dangling_flow_problem
 from engine.messages import msg, one_line
 from engine.language.tree_index import TreeIndex
+from engine.language.naming import describe_parts, kind as describe_kind, plain, shorten, strip_namespaces, tidy
+from engine.language.xsd_messages import subject, xsd_message
 
 BUNDLE = "<bundle>"  # Problem.file for problems that belong to no single file
 _PREFIXES = {BPMN_NS: "bpmn:", SPIFF_NS: "spiffworkflow:", **{ns: "dmn:" for ns in DMN_SCHEMAS}}
@@ -41,60 +42,30 @@ def _find(root, element_id):
 
 
 def dedupe(problems: list[Problem]) -> list[Problem]:
-    # One line per message (diagram names carry line breaks), each problem once.
-    return list(dict.fromkeys(replace(p, message=one_line(p.message)) for p in problems))
+    """Each problem once, its message on one line with its values plain and short (engine.language.naming)."""
+    return list(dict.fromkeys(replace(p, message=tidy(one_line(p.message))) for p in problems))
 
 
 def readable(text: str) -> str:
     """Spiff/lxml messages carry '{namespace}tag' and stray whitespace; make them readable."""
     for ns, prefix in _PREFIXES.items():
         text = text.replace("{%s}" % ns, prefix)
-    return " ".join(text.split())
-
-
-def _xsd_message(message: str) -> str:
-    message = readable(message)
-    m = re.search(r"attribute 'isExecutable': '([^']*)' is not a valid value", message)
-    if m:
-        return msg('El atributo isExecutable de bpmn:process debe ser "true" o "false", no "%(value)s".',
-                   value=m.group(1))
-    m = re.search(r"attribute '(\w+)': '([^']*)' is not a valid value of the atomic type 'xs:ID'", message)
-    if m:
-        return msg("El %(attribute)s «%(value)s» ya lo usa otro elemento de este archivo o no es un id XML válido "
-                   "(letras, dígitos, '-', '_' y '.', sin empezar con un dígito). Los id deben ser únicos.",
-                   attribute=m.group(1), value=m.group(2))
-    # lxml's own text stays as it is (a parameter); only the parts we recognise are said in the reader's language.
-    allowed = None
-    m = re.search(r"Expected is (?:one of )?\( ?(.*?) ?\)\.?$", message)
-    if m:
-        options = [o.strip() for o in m.group(1).split(",")]
-        allowed = ", ".join(options[:6])
-        if len(options) > 6:
-            allowed = msg("%(options)s, … (%(count)s más)", options=allowed, count=len(options) - 6)
-        message = message[:m.start()]
-    not_here = "This element is not expected." in message
-    detail = " ".join(message.replace("This element is not expected.", " ").split())
-    if not_here and allowed:
-        return msg("El documento no cumple el esquema XML de BPMN/DMN: %(detail)s este elemento no se permite "
-                   "aquí. Aquí se permite: %(allowed)s.", detail=detail, allowed=allowed)
-    if not_here:
-        return msg("El documento no cumple el esquema XML de BPMN/DMN: %(detail)s este elemento no se permite "
-                   "aquí.", detail=detail)
-    if allowed:
-        return msg("El documento no cumple el esquema XML de BPMN/DMN: %(detail)s Aquí se permite: %(allowed)s.",
-                   detail=detail, allowed=allowed)
-    return msg("El documento no cumple el esquema XML de BPMN/DMN: %(detail)s", detail=detail)
+    return " ".join(strip_namespaces(text).split())
 
 
 def _xsd_problem(name: str, root, message: str, line) -> Problem:
-    element_id = None
+    found = None
     tag = re.match(r"Element '([^']+)'", message)
     if tag and line and root is not None:  # the element meant is the one of that tag on that line
         for el in root.iter(tag.group(1)):
             if el.sourceline == line:
-                element_id = el.get("id")
+                found = el
                 break
-    return Problem(name, _xsd_message(message), element_id, line or None)
+    nsmap = root.nsmap if root is not None else None
+    owner, drawn = subject(found)  # a child without id: its element's id; a shape: the element it draws
+    element = drawn if drawn is not None else owner
+    return Problem(name, xsd_message(message, found, nsmap), element.get("id") if element is not None else None,
+                   line or None)
 
 
 def problems_from(exc: Exception, current: str | None, bpmn, dmn, xsd_log) -> list[Problem]:
@@ -130,14 +101,75 @@ def problems_from(exc: Exception, current: str | None, bpmn, dmn, xsd_log) -> li
     return [Problem(file, message, exc.id or None, line)]
 
 
+def _outgoing(el) -> list:
+    parent = el.getparent()
+    if parent is None:
+        return []
+    return [f for f in parent.iterfind("bpmn:sequenceFlow", NS) if f.get("sourceRef") == el.get("id")]
+
+
 def _rewrite(raw: str, exc: ValidationException, el) -> str:
     tag = readable(exc.tag or "")
-    name = exc.name or exc.id
-    what = msg("El elemento %(tag)s «%(name)s»", tag=tag, name=name) if tag else msg("Este elemento")
-    detail = readable(raw)
+    local = tag.rpartition(":")[2]
+    what = describe_parts(local, exc.name, exc.id, "The") if (tag or exc.id) else msg("Este elemento")
+    detail = shorten(readable(raw))
+    if raw.startswith("Multiple outgoing flows are not supported") and el is not None:
+        flows = _outgoing(el)
+        return msg("%(what)s tiene %(count)s flujos de secuencia salientes (%(flows)s), y el motor no admite más "
+                   "de uno en elementos de tipo «%(kind)s»: agregue después una compuerta paralela para seguir por "
+                   "todos, o una exclusiva con condiciones para elegir uno.", what=what, count=len(flows),
+                   flows=", ".join(f.get("id") or "?" for f in flows), kind=describe_kind(local))
+    if raw.startswith("A loopMaximum or loopCondition must be specified"):
+        return msg("%(what)s se repite (marcador de ciclo), pero no dice hasta cuándo: agregue una condición del "
+                   "ciclo (loopCondition) o un máximo de repeticiones (loopMaximum).", what=what)
+    if raw.startswith("Unknown Time Specification"):
+        return msg("%(what)s es un temporizador sin expresión: agregue una fecha (timeDate), una duración "
+                   "(timeDuration) o un ciclo (timeCycle), entre comillas.", what=what)
+    if raw.startswith("Time Specification Error"):
+        return msg("%(what)s: la expresión del temporizador no se puede leer (%(detail)s).", what=what,
+                   detail=shorten(raw.partition(".")[2].strip() or raw))
+    if raw.startswith("Conditional event definition with missing condition"):
+        return msg("%(what)s es un evento condicional sin condición: escriba la condición como una expresión "
+                   "Python.", what=what)
+    m = re.match(r"Expected an? (Message|Signal|Error|Escalation) node", raw, re.I)
+    if m:
+        return msg("%(what)s hace referencia a un elemento bpmn:%(definition)s que no está definido en el archivo: "
+                   "defínalo o quite la referencia.", what=what, definition=m.group(1).lower())
+    if raw.startswith("Cancel Events may only be used with transactions"):
+        return msg("%(what)s es un evento de cancelación, que solo puede estar dentro de una transacción.",
+                   what=what)
+    m = re.match(r"The loop (input|output) data reference is missing", raw)
+    if m:
+        return msg("%(what)s recorre una colección (loopData%(which)sRef) que no está declarada en su "
+                   "especificación de entradas y salidas (ioSpecification).", what=what,
+                   which="Input" if m.group(1) == "input" else "Output")
+    if raw.startswith("When looking for a task spec"):
+        target = re.search(r"\(([^()]*)\)\s*$", raw)
+        return msg("%(what)s tiene un flujo de secuencia hacia «%(target)s», que no existe en su proceso.",
+                   what=what, target=target.group(1) if target else "?")
+    if raw.startswith("Sequential ordering for ad hoc subprocesses"):
+        return msg("%(what)s es un subproceso ad hoc con orden secuencial, que el motor no admite: use orden "
+                   "paralelo.", what=what)
+    if raw.startswith("Ad hoc subprocesses may not contain start or end events"):
+        return msg("%(what)s es un subproceso ad hoc y no puede contener eventos de inicio ni de fin.", what=what)
+    if raw.startswith("Non-default exclusive outgoing sequence flow without condition"):
+        return msg("%(what)s sale de una compuerta exclusiva sin condición y no es su flujo predeterminado: "
+                   "agréguele una condición o hágalo el predeterminado.", what=what)
+    if raw.startswith("A multiinstance task must specify exactly one"):
+        return msg("%(what)s indica a la vez una cardinalidad y una colección que recorrer: deje solo una.",
+                   what=what)
+    m = re.match(r"Malformed Output Expression '(.*)'", raw, re.S)
+    if m:
+        return msg("%(what)s: la salida «%(value)s» de la tabla de decisión no es una expresión Python válida.",
+                   what=what, value=shorten(m.group(1)))
+    m = re.match(r"(Message|Signal|Error|Escalation|Correlation|Data Store) (identifier|name) is missing", raw)
+    if m:
+        return msg("Un elemento bpmn:%(definition)s del archivo no tiene %(attribute)s.",
+                   definition=m.group(1)[0].lower() + m.group(1)[1:].replace(" ", ""),
+                   attribute="id" if m.group(2) == "identifier" else "name")
     if raw.startswith("A Service Task must have an operator"):
-        return msg("La tarea de servicio «%(name)s» no indica qué servicio llamar: agregue una extensión "
-                   "spiffworkflow:serviceTaskOperator que nombre el servicio.", name=name)
+        return msg("%(what)s no indica qué servicio llamar: agregue una extensión "
+                   "spiffworkflow:serviceTaskOperator que nombre el servicio.", what=what)
     m = re.match(r"Cannot resolve data(Input|Output)Association", raw)
     if m and el is not None:
         end = "sourceRef" if m.group(1) == "Input" else "targetRef"
@@ -150,26 +182,27 @@ def _rewrite(raw: str, exc: ValidationException, el) -> str:
                    "objeto de datos de este proceso (no se admiten almacenes de datos ni entradas o salidas de "
                    "datos de otros pools).", what=what, refs=refs)
     if raw.startswith("No DMN Diagram available"):
-        return msg("%(what)s evalúa una decisión que no está en ningún archivo DMN de este conjunto de archivos: "
-                   "%(detail)s", what=what, detail=detail)
+        decision = re.search(r'id "([^"]*)"', raw)
+        return msg("%(what)s evalúa la decisión «%(decision)s», que no está en ningún archivo DMN de este conjunto "
+                   "de archivos.", what=what, decision=decision.group(1) if decision else "?")
     if re.match(r"Process .* is not executable", raw):
-        return msg('El proceso «%(process)s» está marcado isExecutable="false", así que no se puede ejecutar ni '
-                   'llamar.', process=exc.id)
+        return msg('%(what)s está marcado isExecutable="false", así que no se puede ejecutar ni llamar.',
+                   what=describe_parts("process", exc.name, exc.id, "The"))
     m = re.match(r"Exactly one start event is required in a SubWorkflow Task; found (\d+)", raw)
     if m:
-        return msg("El subproceso «%(name)s» debe contener exactamente un evento de inicio (tiene %(count)s).",
-                   name=name, count=m.group(1))
+        return msg("%(what)s debe contener exactamente un evento de inicio (tiene %(count)s).",
+                   what=what, count=m.group(1))
     if raw.startswith("A SubWorkflow Must contain an End event"):
-        return msg("El subproceso «%(name)s» debe contener un evento de fin.", name=name)
+        return msg("%(what)s debe contener un evento de fin.", what=what)
     if raw.startswith("A multiinstance task must specify a cardinality"):
-        return msg("La actividad multiinstancia «%(name)s» (%(tag)s) debe indicar cuántas instancias crear: agregue "
-                   "una expresión loopCardinality o un loopDataInputRef que nombre la colección que se recorre.",
-                   name=name, tag=tag)
+        return msg("%(what)s es multiinstancia y debe indicar cuántas instancias crear: agregue una expresión "
+                   "loopCardinality o un loopDataInputRef que nombre la colección que se recorre.", what=what)
     if raw.startswith("No start event found"):
-        return msg("El proceso «%(process)s» no tiene evento de inicio: agregue uno para que un expediente pueda "
-                   "comenzar.", process=exc.id)
+        return msg("%(what)s no tiene evento de inicio: agregue uno para que un expediente pueda comenzar.",
+                   what=describe_parts("process", exc.name, exc.id, "The"))
     if raw.startswith("There is no support implemented for this task type"):
-        return msg("El motor no admite elementos de tipo %(tag)s.", tag=tag)
+        return msg("El motor no admite elementos de tipo %(tag)s: quite o reemplace %(element)s.", tag=tag,
+                   element=describe_parts(local, exc.name, exc.id))
     if raw.startswith("Duplicate process ID"):
         return msg("El id de proceso «%(process)s» se usa dos veces en este conjunto de archivos (¿dos versiones del "
                    "mismo archivo?); los id de proceso deben ser únicos.", process=exc.id)
@@ -180,6 +213,6 @@ def _rewrite(raw: str, exc: ValidationException, el) -> str:
     if raw.startswith(("KeyError", "AttributeError", "TypeError", "ValueError", "IndexError")):
         return msg("%(what)s: el motor no pudo leerlo (%(detail)s); revise sus atributos y referencias.",
                    what=what, detail=detail)
-    if tag:
-        return msg("%(what)s no es válido para el motor: %(detail)s", what=what, detail=detail)
-    return msg("El motor rechaza el diagrama: %(detail)s", detail=detail)
+    if tag or exc.id:
+        return msg("%(what)s no es válido para el motor: %(detail)s.", what=what, detail=plain(detail).rstrip("."))
+    return msg("El motor rechaza el diagrama: %(detail)s.", detail=plain(detail).rstrip("."))

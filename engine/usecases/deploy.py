@@ -19,8 +19,10 @@ from engine.runtime import serializer
 from engine.errors import InvalidInput, ProcessNotFound
 from engine.messages import msg
 from engine.documents.rules import document_problems
-from engine.errors import SpecInvalid
-from engine.language.specs import elements_of, parse_bundle
+from engine.errors import Problem, SpecInvalid
+from engine.language.specs import elements_of, parse_bundle, validate_files
+from engine.usecases import office_rules
+from engine.usecases.office_rules import bundle_rules
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -38,16 +40,28 @@ class Deployed:
 
 
 def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = None,
-                 comment: str = "", only: frozenset[str] | None = None) -> list[Deployed]:
+                 comment: str = "", only: frozenset[str] | None = None, office: bool = False,
+                 lanes: dict[str, dict] | None = None) -> list[Deployed]:
     """Parse and lint the files as one bundle and store a version for each changed process.
 
     `only` limits the stored versions to those processes; the other files only let call activities resolve.
+    `office` also applies the office's rules (engine/usecases/office_rules.py) to every BPMN file, counting the lanes
+    of `lanes` (a lanes.json table deployed with the files) as mapped; without it only the documents' rules apply.
+    A refused bundle of several files reports every file's problems under its name (validate_files).
     """
     if not files:
         raise InvalidInput(msg("No hay archivos para publicar."),
                            errors=[{"field": "files", "message": msg("No se envió ningún archivo.")}])
-    bundle = parse_bundle(files)
-    _check_documents(svc, bundle.texts)
+    try:
+        bundle = parse_bundle(files)
+    except SpecInvalid as exc:
+        raise SpecInvalid(_file_by_file(files, exc.problems)) from None
+    if office:
+        errors = [p for p in bundle_rules(svc, bundle.texts, lanes) if p.severity == "error"]
+        if errors:
+            raise SpecInvalid(errors)
+    else:
+        _check_documents(svc, bundle.texts)
     results = []
     with svc.uow() as uow:
         now = svc.clock()
@@ -91,12 +105,7 @@ def forms_of_version(svc: Services, conn, version_id: int):
     return svc.specs.forms(conn, version_id, svc.forms)
 
 
-def schema_lookup(svc: Services):
-    """form key -> its JSON Schema (None for an unknown form), or None when the services have no forms."""
-    if svc.forms is None:
-        return None
-    known = set(svc.forms.keys())
-    return lambda key: svc.forms.get(key) if key in known else None
+schema_lookup = office_rules.schema_lookup
 
 
 def _check_documents(svc: Services, texts: dict[str, str]) -> None:
@@ -111,6 +120,16 @@ def _check_documents(svc: Services, texts: dict[str, str]) -> None:
         problems += document_problems(name, elements, lookup)
     if problems:
         raise SpecInvalid(problems)
+
+
+def _file_by_file(files: dict[str, bytes], problems: list[Problem]) -> list[Problem]:
+    """The bundle's problems, each file's as validating it on its own (with the files it calls) finds them: one broken
+    file stops the bundle's parse before the others are checked."""
+    if len(files) < 2:
+        return problems
+    own = validate_files(files)
+    located = {(p.file, p.element_id) for p in own}  # the bundle's own (a process id used twice) are kept
+    return list(dict.fromkeys(own + [p for p in problems if (p.file, p.element_id) not in located]))
 
 
 def deploy_paths(svc: Services, paths, actor: str | None = None, comment: str = "") -> list[Deployed]:

@@ -9,18 +9,16 @@ from typing import Mapping
 from xml.sax.saxutils import quoteattr
 
 import orjson
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, select, update
 
 from engine.accounts.permissions import Principal, allowed, use_case
 from engine.documents import kinds
-from engine.documents.rules import document_problems
 from engine.usecases import deploy
+from engine.usecases.office_rules import office_rules
 from engine.usecases.processes import list_processes, problem_report, version_id
 from engine.storage import models
-from engine.timekeeping.deadlines import DEADLINE_PROPERTY
-from engine.timekeeping import legal_deadlines as legal_catalogue
 from engine.errors import Conflict, InvalidInput, NotFound, Problem, ProcessNotFound, SpecInvalid
-from engine.messages import msg, one_line
+from engine.messages import msg
 from engine.language.diff import diff_xml
 from engine.language.specs import MAX_DOCUMENT_BYTES, elements_of, parse_bundle
 
@@ -32,7 +30,6 @@ _versions = models.process_versions
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "new_process.bpmn"
 # A process id is an XML id and a URL segment: letters, digits, '_', '-', '.'; not starting with a digit.
 PROCESS_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,99}")
-FORM_PROPERTY = "form"
 
 
 class DraftNotFound(NotFound):
@@ -245,54 +242,7 @@ def _office_rules(svc: Services, process_key: str, file: str, elements: dict[str
         problems.append(Problem(file, msg("El diagrama no tiene ningún proceso con id «%(process_key)s»: el id del "
                                           "proceso ejecutable debe ser el identificador del procedimiento.",
                                           process_key=process_key), first))
-    # The configured forms, as tasks validate them; services without forms accept any form key (and any data).
-    forms = set(svc.forms.keys()) if svc.forms is not None else None
-    mapped = _mapped_lanes(svc, process_key)
-    plazos = svc.settings.plazos or {}
-    for element_id, el in elements.items():
-        form = el["values"].get(f"property:{FORM_PROPERTY}")
-        deadline = str(el["values"].get(f"property:{DEADLINE_PROPERTY}") or "").strip()
-        name = one_line(el["name"] or "") or element_id  # diagram names often hold line breaks
-        if deadline and not (deadline.isdigit() and int(deadline) > 0) and deadline not in plazos:
-            # The engine would give the task no deadline at all (deadlines.DeadlinePlanner.working_days).
-            problems.append(Problem(file, msg("El plazo «%(deadline)s» de «%(element)s» no es un número de días "
-                                              "hábiles ni un plazo configurado (uno de: %(plazos)s).",
-                                              deadline=deadline, element=name, plazos=", ".join(sorted(plazos))),
-                                    element_id))
-        legal = str(el["values"].get(f"property:{legal_catalogue.PROPERTY}") or "").strip()
-        if legal:
-            try:
-                legal_catalogue.parse_actions(legal)
-            except ValueError:
-                # The engine would ignore the property: the legal deadline would never open or close.
-                problems.append(Problem(file, msg(
-                    "El plazo legal «%(value)s» de «%(element)s» no es válido: use acciones «abre», «prorroga», "
-                    "«aviso» o «cierra» seguidas de dos puntos y un plazo del catálogo (uno de: %(keys)s), "
-                    "separadas por comas.", value=legal, element=name,
-                    keys=", ".join(sorted(legal_catalogue.CATALOGUE))), element_id))
-        if el["type"] == "userTask":
-            if not el["lane"]:
-                problems.append(Problem(file, msg("La tarea de usuario «%(task)s» no está en ningún carril: colóquela "
-                                                  "en el carril del grupo que la atiende.", task=name), element_id))
-            elif el["lane"] not in mapped:
-                problems.append(Problem(file, msg("El carril «%(lane)s» de la tarea de usuario «%(task)s» no está "
-                                                  "asignado a ningún grupo: pida a un administrador que lo asigne.",
-                                                  lane=el["lane"], task=name), element_id))
-            if not form:
-                problems.append(Problem(file, msg("La tarea de usuario «%(task)s» no tiene formulario: elija el "
-                                                  "formulario que llena quien atiende la tarea (propiedad «form»).",
-                                                  task=name), element_id))
-        if form and forms is not None and form not in forms:
-            problems.append(Problem(file, msg("El formulario «%(form)s» de «%(element)s» no existe en forms/.",
-                                              form=form, element=name), element_id))
-    return problems + document_problems(file, elements, deploy.schema_lookup(svc))
-
-
-def _mapped_lanes(svc: Services, process_key: str) -> set[str]:
-    lg = models.lane_groups
-    with svc.uow(write=False) as uow:
-        return set(uow.conn.execute(select(lg.c.lane).where(or_(lg.c.process_key == process_key,
-                                                                lg.c.process_key == "*"))).scalars())
+    return problems + office_rules(svc, file, elements, [process_key])
 
 
 def _latest(svc: Services, process_key: str) -> dict | None:

@@ -21,19 +21,35 @@ if TYPE_CHECKING:  # the composition root sits above the use cases; they only re
 LANES_FILE = "lanes.json"
 
 
-def apply_lane_files(svc: Services, paths, actor: str | None = None) -> list[tuple[str, str]]:
-    """Apply every lanes.json found in the given directories: {process_key or "*": {lane: group}}; a row that
-    changes the table is in the administration log (by `actor`, None: the system)."""
-    applied = []
+def read_lane_files(paths) -> list[dict[str, dict]]:
+    """The lanes.json tables ({process_key or "*": {lane: group}}) found in the given directories."""
+    tables = []
     for raw in paths:
         path = Path(raw)
         candidate = path / LANES_FILE if path.is_dir() else None
         if candidate is None or not candidate.exists():
             continue
         try:
-            table = json.loads(candidate.read_text(encoding="utf-8"))
+            tables.append(json.loads(candidate.read_text(encoding="utf-8")))
         except json.JSONDecodeError as exc:
             raise InvalidInput(f"{candidate}: not valid JSON ({exc})")
+    return tables
+
+
+def lane_table(paths) -> dict[str, dict]:
+    """The lanes.json tables of read_lane_files merged into one."""
+    merged: dict[str, dict] = {}
+    for table in read_lane_files(paths):
+        for process_key, lanes in table.items():
+            merged.setdefault(process_key, {}).update(lanes)
+    return merged
+
+
+def apply_lane_files(svc: Services, paths, actor: str | None = None) -> list[tuple[str, str]]:
+    """Apply every lanes.json found in the given directories: {process_key or "*": {lane: group}}; a row that
+    changes the table is in the administration log (by `actor`, None: the system)."""
+    applied = []
+    for table in read_lane_files(paths):
         for process_key, lanes in table.items():
             for lane, group in lanes.items():
                 with svc.uow() as uow:

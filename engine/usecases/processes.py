@@ -61,9 +61,13 @@ def problem_report(problems: list[Problem]) -> dict:
 
 
 @use_case("process.deploy")
-def deploy_bundle(svc: Services, principal: Principal, files: dict[str, bytes], comment: str = "") -> list:
-    """Deploy files as one bundle in the principal's name: a new version for each process whose content changed."""
-    return deploy.deploy_files(svc, files, actor=principal.username, comment=comment)
+def deploy_bundle(svc: Services, principal: Principal, files: dict[str, bytes], comment: str = "",
+                  lanes: dict[str, dict] | None = None) -> list:
+    """Deploy files as one bundle in the principal's name: a new version for each process whose content changed.
+
+    The office's rules apply as in the modeler; `lanes` (a lanes.json table deployed with the files) counts as mapped.
+    """
+    return deploy.deploy_files(svc, files, actor=principal.username, comment=comment, office=True, lanes=lanes)
 
 
 @use_case("process.read")

@@ -44,7 +44,7 @@ def test_saving_returns_problems_pinned_on_their_elements(as_user):
     body = r.get_json()
     assert body["valid"] is False
     pinned = {(p["element_id"], p["message"].split(":")[0]) for p in body["problems"]}
-    assert ("register", "La tarea de usuario «Revisar solicitud» no tiene formulario") in pinned
+    assert ("register", "La tarea de usuario «Revisar solicitud» (register) no tiene formulario") in pinned
     assert any(e == "register" and "«Carril sin grupo»" in m and "no está asignado a ningún grupo" in m
                for e, m in ((p["element_id"], p["message"]) for p in body["problems"]))
     assert any(p["element_id"] == "start" and "«no_existe»" in p["message"] for p in body["problems"])
@@ -66,23 +66,23 @@ def test_problems_are_spanish_by_default_and_english_on_request(as_user):
         return problem["message"]
 
     spanish = problem_of(sup.put("/api/drafts/idiomas", json={"xml": xml}))
-    assert spanish == ("La tarea de usuario «Revisar solicitud» no tiene formulario: elija el formulario que llena "
-                       "quien atiende la tarea (propiedad «form»).")
+    assert spanish == ("La tarea de usuario «Revisar solicitud» (register) no tiene formulario: elija el formulario "
+                       "que llena quien atiende la tarea (propiedad «form»).")
     assert problem_of(sup.put("/api/drafts/idiomas", json={"xml": xml}, headers={"Accept-Language": "es-GT"})) \
         == spanish
     english = problem_of(sup.put("/api/drafts/idiomas", json={"xml": xml}, headers={"Accept-Language": "en-US"}))
-    assert english == ("User task 'Revisar solicitud' has no form: choose the form the clerk fills in "
-                       "(property 'form').")
+    assert english == ("The user task 'Revisar solicitud' (register) has no form: choose the form the clerk "
+                       "fills in (property 'form').")
     assert problem_of(sup.get("/api/drafts/idiomas", headers={"Accept-Language": "en"})) == english
 
     # Nested parts (the kind of element, the expression's label) are translated too.
     broken = xml.replace('<bpmn:sequenceFlow id="flow_register_end" sourceRef="register" targetRef="end"/>',
                          '<bpmn:sequenceFlow id="flow_register_end" sourceRef="register" targetRef="end">'
                          '<bpmn:conditionExpression>x = = 1</bpmn:conditionExpression></bpmn:sequenceFlow>')
-    for language, start in (("es", "La condición de «flow_register_end» (flujo de secuencia) no es una expresión "
-                                   "Python válida ('x = = 1'): "),
-                            ("en", "Condition of sequence flow 'flow_register_end' is not a valid Python "
-                                   "expression ('x = = 1'): ")):
+    for language, start in (("es", "La condición del flujo de secuencia sin nombre (flow_register_end) no es una "
+                                   "expresión Python válida («x = = 1»): error de sintaxis en la línea 1"),
+                            ("en", "Condition of the sequence flow without a name (flow_register_end) is not a valid "
+                                   "Python expression ('x = = 1'): syntax error on line 1")):
         body = sup.put("/api/drafts/idiomas", json={"xml": broken}, headers={"Accept-Language": language}).get_json()
         assert any(p["element_id"] == "flow_register_end" and p["message"].startswith(start)
                    for p in body["problems"]), body["problems"]
@@ -108,7 +108,8 @@ def test_the_language_chosen_in_the_session_wins(app):
     response = client.put("/api/drafts/sesion_en", json={"xml": xml},
                           headers={"Accept-Language": "es", "X-CSRF-Token": login.get_json()["csrf_token"]})
     assert response.status_code == 200, response.get_json()
-    assert "User task 'Revisar solicitud' has no form: choose the form the clerk fills in (property 'form')." in \
+    assert "The user task 'Revisar solicitud' (register) has no form: choose the form the clerk fills in " \
+           "(property 'form')." in \
         [p["message"] for p in response.get_json()["problems"]]
 
 

@@ -18,7 +18,8 @@ if not REFERENCE.is_dir():
 REASONS = {
     "not-executable": r"^Ningún proceso de este archivo es ejecutable",
     "data-store": r"^Los almacenes de datos no se admiten",
-    "condition-not-python": r"^La condición de «.*» \(flujo de secuencia\) no es una expresión Python válida",
+    "condition-not-python": r"^La condición del flujo de secuencia «.*» \(.*\) (no es una expresión Python válida "
+                            r"|usa sintaxis JUEL/FEEL)",
     "gateway-flow-without-condition": r"sin condición y no es el flujo predeterminado de la compuerta",
     "service-without-operator": r"no indica qué servicio llamar",
     "timer-unquoted-iso": r"escriba el valor ISO 8601 entre comillas",
@@ -28,7 +29,7 @@ REASONS = {
     "rule-without-decision": r"no tiene spiffworkflow:calledDecisionId",
     "called-process-missing": r"^La actividad de llamada .* que no está en este conjunto de archivos",
     "subprocess-start-events": r"debe contener exactamente un evento de inicio",
-    "multi-instance-without-input": r"^La actividad multiinstancia .* debe indicar cuántas instancias",
+    "multi-instance-without-input": r"es multiinstancia y debe indicar cuántas instancias",
 }
 
 # Observed with SpiffWorkflow 3.2.0 and the lint in engine/language/lint.py. None of the MIWG models is executable as

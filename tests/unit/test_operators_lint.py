@@ -57,19 +57,19 @@ def test_optional_parameters_may_be_left_out_or_given():
 
 def test_unknown_operator_is_refused_naming_the_task_and_the_available_ones():
     message = only(service("enviar_fax", {"para": "'x'"}))
-    assert "«e0»" in message and "«enviar_fax»" in message and "que no existe" in message
+    assert "«Avisar» (e0)" in message and "«enviar_fax»" in message and "que no existe" in message
     for name in ("enviar_correo", "emitir_documento", "solicitar_institucion"):
         assert name in message
 
 
 def test_service_task_without_operator_says_what_to_do():
     message = only(service(None))
-    assert "«e0»" in message and "no indica qué servicio llamar" in message and "enviar_correo" in message
+    assert "«Avisar» (e0)" in message and "no indica qué servicio llamar" in message and "enviar_correo" in message
 
 
 def test_missing_required_parameter_is_refused():
     message = only(service("enviar_correo", {"para": "'a@b.gt'", "asunto": "'Hola'"}))
-    assert "«e0»" in message and "parámetro obligatorio «cuerpo»" in message
+    assert "«Avisar» (e0)" in message and "parámetro obligatorio «cuerpo»" in message
 
 
 def test_each_missing_parameter_is_reported():
@@ -81,17 +81,17 @@ def test_each_missing_parameter_is_reported():
 
 def test_parameter_the_operator_does_not_take_is_refused():
     message = only(service("enviar_correo", {**MAIL_PARAMS, "prioridad": "'alta'"}))
-    assert "«e0»" in message and "no recibe el parámetro «prioridad»" in message and "para, asunto, cuerpo" in message
+    assert "«Avisar» (e0)" in message and "no recibe el parámetro «prioridad»" in message and "para, asunto, cuerpo" in message
 
 
 def test_parameter_expression_that_does_not_compile_is_refused():
     message = only(service("enviar_correo", {**MAIL_PARAMS, "asunto": "'Su trámite"}))
-    assert "«asunto»" in message and "«e0»" in message and "no es una expresión Python válida" in message
+    assert "«asunto»" in message and "«Avisar» (e0)" in message and "no es una expresión Python válida" in message
 
 
 def test_parameter_expression_the_sandbox_refuses_is_refused():
     message = only(service("enviar_correo", {**MAIL_PARAMS, "cuerpo": "__import__('os').system('ls')"}))
-    assert "«cuerpo»" in message and "«e0»" in message
+    assert "«cuerpo»" in message and "«Avisar» (e0)" in message
 
 
 def test_blank_parameter_and_missing_type_are_refused():

@@ -148,7 +148,7 @@ def test_non_bpmn_root_element_is_refused():
 def test_unknown_element_is_refused_by_the_schema_with_element_and_line():
     doc = bpmn(LINEAR + '\n<bpmn:fooTask id="mystery"/>')
     [problem] = refused({"unk.bpmn": doc})
-    assert "bpmn:fooTask" in problem.message and "no se permite aquí" in problem.message
+    assert "bpmn:fooTask" in problem.message and "no se permite en este lugar" in problem.message
     assert problem.line == line_of(doc, "<bpmn:fooTask")
     assert problem.element_id == "mystery"
     assert "{http" not in problem.message
@@ -173,7 +173,7 @@ def test_dangling_sequence_flow_names_the_flow_and_missing_target():
     problems = errors(refused({"dangle.bpmn": doc}))
     [problem] = problems
     assert problem.element_id == "f2" and problem.line == line_of(doc, '<bpmn:sequenceFlow id="f2"')
-    assert "«fin»" in problem.message and "«f2»" in problem.message and "otra parte" not in problem.message
+    assert "«fin»" in problem.message and "(f2)" in problem.message and "otra parte" not in problem.message
 
 
 def test_script_syntax_error_names_the_task_and_line():
@@ -211,7 +211,7 @@ def test_pre_and_post_scripts_are_compiled():
         "<spiffworkflow:postScript>if:</spiffworkflow:postScript>"
         "</bpmn:extensionElements></bpmn:userTask>")
     [problem] = refused({"post.bpmn": bpmn(body)})
-    assert problem.element_id == "review" and problem.message.startswith("El post-script de «review»")
+    assert problem.element_id == "review" and problem.message.startswith("El post-script de la tarea de usuario sin nombre (review)")
 
 
 GATEWAY = """<bpmn:startEvent id="start"/>
@@ -237,14 +237,15 @@ def test_bad_condition_is_refused_with_flow_id():
     doc = bpmn(GATEWAY.format(default='default="no"', yes=cond("approved ==="), no=""))
     [problem] = refused({"cond.bpmn": doc})
     assert problem.element_id == "yes"
-    assert problem.message.startswith("La condición de «yes» (flujo de secuencia) no es una expresión Python válida")
+    assert problem.message.startswith("La condición del flujo de secuencia sin nombre (yes) no es una expresión Python "
+                                      "válida («approved ===»)")
     assert problem.line == line_of(doc, "<bpmn:conditionExpression")
 
 
 def test_feel_condition_gets_a_hint():
     doc = bpmn(GATEWAY.format(default='default="no"', yes=cond("${approved}"), no=""))
     [problem] = refused({"feel.bpmn": doc})
-    assert "no JUEL/FEEL" in problem.message
+    assert "usa sintaxis JUEL/FEEL («${approved}»)" in problem.message and "«approved»" in problem.message
 
 
 def test_exclusive_gateway_flows_without_condition_or_default_are_errors():
@@ -281,7 +282,8 @@ def test_quoted_timer_expression_parses():
 def test_bad_timer_expression_is_refused():
     doc = timer_process('"PT1H" +')
     [problem] = refused({"t.bpmn": doc})
-    assert problem.element_id == "wait" and problem.message.startswith("La expresión del temporizador de «wait»")
+    assert problem.element_id == "wait" and problem.message.startswith(
+        "La expresión del temporizador del evento intermedio de captura sin nombre (wait)")
     assert problem.line == line_of(doc, "<bpmn:timeDuration>")
 
 
