@@ -44,8 +44,7 @@ def expect_flash(page, text: str) -> None:
     page.locator(".flash", has_text=text).first.wait_for()
 
 
-def test_the_administrator_walks_accounts_groups_lanes_and_closures(browser, base, server, axe_source):
-    svc = server[1]
+def test_the_administrator_walks_accounts_groups_lanes_and_closures(browser, base, axe_source):
     page = new_page(browser, base, ADMIN, "/admin")
     problems = []
 
