@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from lxml import etree  # noqa: E402
 
 from engine.language.naming import shorten  # noqa: E402
-from engine.language.specs import validate_paths  # noqa: E402
+from engine.language.folders import validate_paths  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "bpmn-reference"
 RAW_XML = re.compile(r"\{https?://|<[A-Za-z/!?][^<>]*>|xmlns(?::[\w.-]+)?=[\"']")

@@ -81,7 +81,7 @@ def deploy(paths, comment, actor):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def validate(paths):
     """Parse and lint BPMN/DMN without deploying; one line per problem, exit 1 if any."""
-    from engine.language.specs import validate_paths
+    from engine.language.folders import validate_paths
     problems = validate_paths(paths)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:

@@ -150,3 +150,47 @@ def xsd_message(raw: str, element=None, nsmap: dict | None = None) -> str:
         return msg("%(element)s no pertenece a BPMN ni a una extensión que el motor conozca; quítelo.",
                    element=who)
     return msg("El documento no cumple el esquema XML de BPMN/DMN: %(detail)s", detail=shorten(text, 240))
+
+
+# libxml2's well-formedness errors (lxml's XMLSyntaxError.msg, without its ", line N, column M" tail).
+_SYNTAX = (
+    (r"Opening and ending tag mismatch: (\S+) line (\d+) and (\S+)",
+     lambda m: msg("la etiqueta de cierre de «%(closing)s» no corresponde al elemento «%(opening)s», abierto en la "
+                   "línea %(line)s", closing=m.group(3), opening=m.group(1), line=m.group(2))),
+    (r"Premature end of data in tag (\S+) line (\d+)",
+     lambda m: msg("el archivo termina antes de cerrar el elemento «%(tag)s», abierto en la línea %(line)s: ¿está "
+                   "incompleto?",
+                   tag=m.group(1), line=m.group(2))),
+    (r"Extra content at the end of the document",
+     lambda m: msg("hay contenido después del elemento raíz: un archivo tiene un solo elemento raíz")),
+    (r"Attribute (\S+) redefined", lambda m: msg("el atributo %(attribute)s aparece dos veces en el mismo elemento",
+                                                 attribute=m.group(1))),
+    (r"xmlParseEntityRef: no name|EntityRef: expecting ';'",
+     lambda m: msg("hay un carácter & suelto: escríbalo &amp;")),
+    (r"Entity '(\S+)' not defined",
+     lambda m: msg("la entidad &%(entity)s; no existe en XML (sin DTD): escriba el carácter mismo", entity=m.group(1))),
+    (r"Namespace prefix (\S+) on (\S+) is not defined",
+     lambda m: msg("el prefijo «%(prefix)s» del elemento «%(prefix)s:%(tag)s» no está declarado (falta "
+                   "xmlns:%(prefix)s)",
+                   prefix=m.group(1), tag=m.group(2))),
+    (r"AttValue: \" or ' expected", lambda m: msg("un valor de atributo no está entre comillas")),
+    (r"Unescaped '<' not allowed in attributes values",
+     lambda m: msg("un valor de atributo contiene el carácter «<»: escríbalo &lt;")),
+    (r"Invalid bytes in character encoding|Input is not proper UTF-8",
+     lambda m: msg("el archivo no está en la codificación que declara (se esperaba UTF-8): guárdelo como UTF-8")),
+    (r"Couldn't find end of Start Tag (\S+)",
+     lambda m: msg("la etiqueta del elemento «%(tag)s» no se cierra (falta «>»)", tag=m.group(1))),
+    (r"Comment not terminated", lambda m: msg("un comentario no se cierra (falta «-->»)")),
+    (r"(?:PCDATA )?invalid Char value (\d+)",
+     lambda m: msg("hay un carácter de control (código %(code)s) que XML no admite", code=m.group(1))),
+)
+
+
+def syntax_message(text: str) -> str:
+    """libxml2's English for XML that is not well formed, in Spanish where known; otherwise its words, shortened."""
+    text = re.sub(r", line \d+, column \d+$", "", " ".join(str(text).split()))
+    for pattern, say in _SYNTAX:
+        m = re.match(pattern, text)
+        if m:
+            return say(m)
+    return shorten(text)

@@ -20,7 +20,8 @@ from engine.errors import InvalidInput, ProcessNotFound
 from engine.messages import msg
 from engine.documents.rules import document_problems
 from engine.errors import Problem, SpecInvalid
-from engine.language.specs import elements_of, parse_bundle, validate_files
+from engine.language.folders import validate_files
+from engine.language.specs import elements_of, parse_bundle
 from engine.usecases import office_rules
 from engine.usecases.office_rules import bundle_rules
 

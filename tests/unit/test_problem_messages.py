@@ -8,7 +8,8 @@ import pytest
 from engine.errors import SpecInvalid
 from engine.language.expressions import python_equivalent
 from engine.language.naming import shorten, tidy
-from engine.language.specs import parse_bundle, validate_files, validate_paths
+from engine.language.folders import validate_files, validate_paths
+from engine.language.specs import parse_bundle
 from engine.language.xsd_messages import xsd_message
 from engine.messages import msg
 
@@ -222,3 +223,25 @@ def test_validate_files_reports_a_missing_called_process_under_the_caller():
     [problem] = validate_files({"tramite.bpmn": CALLER})
     assert problem.file == "tramite.bpmn" and "«revision»" in problem.message
     assert validate_files({"tramite.bpmn": CALLER, "revision.bpmn": CALLED}) == []
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b"<a><b></a>", "El XML no está bien formado: la etiqueta de cierre de «a» no corresponde al elemento «b», "
+                    "abierto en la línea 1."),
+    (b"<a><b>", "El XML no está bien formado: el archivo termina antes de cerrar el elemento «b», abierto en la "
+                "línea 1: ¿está incompleto?."),
+    (b"<a>& b</a>", "El XML no está bien formado: hay un carácter & suelto: escríbalo &amp;."),
+    (b"<bpmn:a/>", "El XML no está bien formado: el prefijo «bpmn» del elemento «bpmn:a» no está declarado (falta "
+                   "xmlns:bpmn)."),
+    (b"<a><!-- x </a>", "El XML no está bien formado: un comentario no se cierra (falta «-->»)."),
+])
+def test_xml_that_is_not_well_formed_is_said_in_spanish(data, expected):
+    [problem] = problems_of({"x.bpmn": data})
+    assert problem.message == expected and problem.line == 1
+
+
+def test_a_root_of_another_namespace_is_named_without_braces():
+    [problem] = problems_of({"x.bpmn": b'<definitions xmlns="http://schema.omg.org/spec/BPMN/2.0"/>'})
+    assert problem.message.startswith("El archivo no es BPMN 2.0 ni DMN: su elemento raíz es «definitions» del "
+                                      "espacio de nombres «http://schema.omg.org/spec/BPMN/2.0»")
+    assert "{http" not in problem.message

@@ -11,7 +11,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Problem, SpecInvalid
-from engine.language.specs import MAX_DOCUMENT_BYTES, Bundle, ProcessSpec, parse_bundle, validate_paths
+from engine.language.folders import validate_paths
+from engine.language.specs import MAX_DOCUMENT_BYTES, Bundle, ProcessSpec, parse_bundle
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
         '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
