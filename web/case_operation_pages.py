@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from engine.accounts import permissions
 from engine.errors import Conflict, InvalidInput, TaskNotReady
 from engine.usecases import case_moves, case_operations, cases
 from web.i18n import localize
@@ -101,6 +102,7 @@ _STATE_ACTIONS = {
 @single_submission()
 def change_state(case_id: int, accion: str):
     action, done = _STATE_ACTIONS[accion]
+    permissions.require(g.user, "case.manage")  # a role that may not gets 403 whatever it sent, not a 400
     try:
         _reason_given()
         cases.change_case_state(services(), g.user, case_id, action, request.form.get("motivo", "").strip(),
@@ -123,6 +125,7 @@ def _reason_given() -> None:
 def cancel_case(case_id: int):
     """Cancel the case: the panel's form leads to a confirmation page (the reason shown again), which cancels."""
     reason = request.form.get("motivo", "").strip()
+    permissions.require(g.user, "case.manage")  # a role that may not gets 403 whatever it sent, not a 400
     try:
         _reason_given()
         if request.form.get("confirmar") != "si":

@@ -89,6 +89,7 @@ class Office:
                        "filename": "app.css", "token": "x" * 43, "process_key": "five_step",
                        "draft": p.draft(self.svc), "message_id": p.lost_message(self.svc)}
         self.values["group"] = "ventanilla"  # the administration's group pages
+        self.values["accion"] = "suspender"  # the case page's suspend/resume operation
         self.values["key"] = "pnc"  # an institution (none exists here: reading one answers 404, changing it 403)
         self.token = create_token(self.svc, principal_by_username(self.svc, AUDITOR), "auditoría")["token"]
         p.scheduler_alive(self.svc)  # /health answers 200, not "no scheduler" (503)
