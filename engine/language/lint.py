@@ -179,9 +179,11 @@ class _Linter:
             self.lint_event_gateway(file, gw)
         for event in proc.iter(_q("boundaryEvent")):
             if not self.ids.flows(_scope(event)).has_child(event.get("attachedToRef") or ""):
-                self.add(file, event, msg("%(event)s está adjunto a «%(activity)s», que no es "
+                target = self.ids.anywhere(event.get("attachedToRef") or "")
+                activity = describe(target[1]) if target else msg("«%(id)s»", id=event.get("attachedToRef") or "?")
+                self.add(file, event, msg("%(event)s está adjunto a %(activity)s, que no es "
                                           "una actividad del mismo proceso o subproceso.",
-                                          event=describe(event, "The"), activity=event.get("attachedToRef")))
+                                          event=describe(event, "The"), activity=activity))
         self.lint_references(file, proc)
         self.out.extend(correlation_problems(file, proc))  # docs/messages.md
         for ca in proc.iter(_q("callActivity")):

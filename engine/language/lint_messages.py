@@ -7,6 +7,7 @@ import re
 from lxml import etree
 
 from engine.errors import Problem
+from engine.language.naming import describe
 from engine.messages import msg, one_line
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -24,8 +25,9 @@ def correlation_problems(file: str, proc: etree._Element) -> list[Problem]:
             continue
         local = etree.QName(owner).localname
         if local not in ("sendTask", "receiveTask") and owner.find(f"{{{BPMN_NS}}}messageEventDefinition") is None:
-            out.append(Problem(file, one_line(msg("La propiedad «correlacion» solo sirve en un evento o tarea de "
-                                                  "mensaje; aquí no tendría efecto.")),
+            out.append(Problem(file, one_line(msg("La propiedad «correlacion» %(element)s solo sirve en un evento o "
+                                                  "tarea de mensaje; aquí no tendría efecto.",
+                                                  element=describe(owner, "of"))),
                                owner.get("id"), owner.sourceline, "warning"))
         for part in (prop.get("value") or "").split(","):
             if not part.strip():
@@ -34,7 +36,8 @@ def correlation_problems(file: str, proc: etree._Element) -> list[Problem]:
             key, path = key.strip(), (path.strip() or key.strip())
             if not _NAME.match(key) or not all(_NAME.match(step) for step in path.split(".")):
                 out.append(Problem(file, one_line(msg(
-                    "La correlación «%(part)s» no es válida: escriba clave=ruta, con una ruta de nombres separados "
-                    "por puntos (p. ej. solicitud=solicitud_pnc.solicitud).", part=part.strip())),
+                    "La correlación «%(part)s» %(element)s no es válida: escriba clave=ruta, con una ruta de nombres "
+                    "separados por puntos (p. ej. solicitud=solicitud_pnc.solicitud).", part=part.strip(),
+                    element=describe(owner, "of"))),
                     owner.get("id"), owner.sourceline))
     return out

@@ -162,6 +162,24 @@ def _rewrite(raw: str, exc: ValidationException, el) -> str:
     if m:
         return msg("%(what)s: la salida «%(value)s» de la tabla de decisión no es una expresión Python válida.",
                    what=what, value=shorten(m.group(1)))
+    m = re.match(r"Could not find messageRef from message event definition: (.*)$", raw)
+    if m:
+        return msg("La definición de mensaje «%(definition)s» no dice qué mensaje espera o envía (falta messageRef).",
+                   definition=m.group(1) or "?")
+    m = re.match(r"(?:Correlation is missing correlation property retrieval expressions|Message identifier is "
+                 r"missing from correlation property): (.*)$", raw)
+    if m:
+        return msg("La propiedad de correlación «%(property)s» está incompleta: cada una necesita una expresión por "
+                   "mensaje (correlationPropertyRetrievalExpression con messageRef).", property=m.group(1))
+    if raw.startswith("No decisions found"):
+        return msg("El archivo DMN no contiene ninguna decisión.")
+    if raw.startswith("Multiple decision tables are not current supported"):
+        return msg("%(what)s tiene varias tablas de decisión; el motor admite una sola tabla por decisión.",
+                   what=what)
+    m = re.match(r"Unknown type in decision table: '?(.*?)'?$", raw)
+    if m:
+        return msg("%(what)s contiene un elemento «%(tag)s» que una tabla de decisión no admite.", what=what,
+                   tag=shorten(readable(m.group(1))))
     m = re.match(r"(Message|Signal|Error|Escalation|Correlation|Data Store) (identifier|name) is missing", raw)
     if m:
         return msg("Un elemento bpmn:%(definition)s del archivo no tiene %(attribute)s.",

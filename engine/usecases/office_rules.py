@@ -7,13 +7,14 @@ anybody seeing them, and their user tasks have no lane or form of ours.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable
 
 from sqlalchemy import or_, select
 
 from engine.documents.rules import document_problems
 from engine.errors import Problem, SpecInvalid
-from engine.language.naming import describe_parts
+from engine.language.naming import describe_parts, tidy
 from engine.language.specs import elements_of
 from engine.messages import msg
 from engine.storage import models
@@ -89,7 +90,9 @@ def office_rules(svc: Services, file: str, elements: dict[str, dict], process_ke
         if form and forms is not None and form not in forms:
             problems.append(Problem(file, msg("El formulario «%(form)s» %(element)s no existe en forms/.",
                                               form=form, element=of), element_id))
-    return problems + document_problems(file, elements, schema_lookup(svc))
+    # Values quoted plain and short, as the parser's problems (engine.language.naming.tidy).
+    return [replace(p, message=tidy(p.message)) for p in problems + document_problems(file, elements,
+                                                                                      schema_lookup(svc))]
 
 
 def schema_lookup(svc: Services):
