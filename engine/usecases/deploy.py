@@ -56,7 +56,7 @@ def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = Non
     try:
         bundle = parse_bundle(files)
     except SpecInvalid as exc:
-        raise SpecInvalid(_file_by_file(files, exc.problems)) from None
+        raise SpecInvalid(file_by_file(files, exc.problems)) from None
     if office:
         errors = [p for p in bundle_rules(svc, bundle.texts, lanes) if p.severity == "error"]
         if errors:
@@ -123,7 +123,7 @@ def _check_documents(svc: Services, texts: dict[str, str]) -> None:
         raise SpecInvalid(problems)
 
 
-def _file_by_file(files: dict[str, bytes], problems: list[Problem]) -> list[Problem]:
+def file_by_file(files: dict[str, bytes], problems: list[Problem]) -> list[Problem]:
     """The bundle's problems, each file's as validating it on its own (with the files it calls) finds them: one broken
     file stops the bundle's parse before the others are checked."""
     if len(files) < 2:

@@ -13,6 +13,7 @@ from engine.messages import msg
 from engine.storage import models
 from engine.usecases import deploy
 from engine.usecases.cases import OPEN_STATES
+from engine.usecases.office_rules import bundle_rules
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -47,12 +48,13 @@ def process_versions(svc: Services, principal: Principal, process_key: str) -> l
 
 @use_case("process.validate")
 def validate_bundle(svc: Services, principal: Principal, files: dict[str, bytes]) -> dict:
-    """Parse and lint files as one bundle without deploying; report every problem found."""
+    """Parse and lint files as one bundle without deploying; report every problem found, as a deploy would: the office
+    rules' too, and each file's own problems when the bundle is refused."""
     try:
-        problems = list(parse_bundle(files).warnings)
+        bundle = parse_bundle(files)
     except SpecInvalid as exc:  # a refused bundle is an answer here, not an error
-        problems = list(exc.problems)
-    return problem_report(problems)
+        return problem_report(deploy.file_by_file(files, list(exc.problems)))
+    return problem_report(list(dict.fromkeys(list(bundle.warnings) + bundle_rules(svc, bundle.texts))))
 
 
 def problem_report(problems: list[Problem]) -> dict:

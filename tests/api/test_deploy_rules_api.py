@@ -39,3 +39,10 @@ def test_a_user_task_without_lane_is_refused_on_the_api(as_user):
     messages = [e["message"] for e in refused.get_json()["errors"]]
     assert messages == ["La tarea de usuario «Revisar solicitud» (Task_1) no está en ningún carril: colóquela en el "
                         "carril del grupo que la atiende."]
+
+
+def test_validate_reports_what_the_deploy_would_refuse(as_user):
+    body = as_user("supervisor1").post("/api/processes/validate",
+                                       **upload("importado.bpmn", foreign(process_id="importado"))).get_json()
+    assert body["valid"] is False
+    assert [(p["element_id"], p["message"]) for p in body["problems"]] == [("Task_1", PLAIN_TASK)]
