@@ -122,7 +122,7 @@ def _rewrite(raw: str, exc: ValidationException, el) -> str:
     if raw.startswith("A loopMaximum or loopCondition must be specified"):
         return msg("%(what)s se repite (marcador de ciclo), pero no dice hasta cuándo: agregue una condición del "
                    "ciclo (loopCondition) o un máximo de repeticiones (loopMaximum).", what=what)
-    if raw.startswith("Unknown Time Specification"):
+    if "Unknown Time Specification" in raw:  # SpiffWorkflow wraps it in "Time Specification Error. "
         return msg("%(what)s es un temporizador sin expresión: agregue una fecha (timeDate), una duración "
                    "(timeDuration) o un ciclo (timeCycle), entre comillas.", what=what)
     if raw.startswith("Time Specification Error"):

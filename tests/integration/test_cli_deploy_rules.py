@@ -40,6 +40,19 @@ def test_the_bundled_processes_deploy_and_a_plain_task_is_refused_by_name(cli_en
     assert "importado.bpmn [Task_1]: La tarea «Revisar solicitud» (Task_1) es una tarea sin tipo: nadie la atendería" \
         in refused.output
     assert versions(cli_env) == before
+    # A lane no group works yet is deployed with a warning naming it (an administrator maps it afterwards).
+    lane = tmp_path / "carril.bpmn"
+    lane.write_bytes(foreign(('<bpmn:process id="carril" isExecutable="true">',
+                              '<bpmn:process id="carril" isExecutable="true"><bpmn:laneSet id="ls"><bpmn:lane '
+                              'id="L1" name="Archivo"><bpmn:flowNodeRef>Task_1</bpmn:flowNodeRef></bpmn:lane>'
+                              '</bpmn:laneSet>'),
+                             ('<bpmn:task id="Task_1" name="Revisar solicitud">',
+                              '<bpmn:userTask id="Task_1" name="Revisar solicitud">'),
+                             ("</bpmn:task>", "</bpmn:userTask>"), process_id="carril"))
+    warned = invoke("deploy", str(lane))
+    assert warned.exit_code == 0 and "carril: version 1 (new)" in warned.output
+    assert "warning: " in warned.output and "El carril «Archivo» de la tarea de usuario «Revisar solicitud» (Task_1) " \
+        "no está asignado a ningún grupo" in warned.output
 
 
 def test_a_refused_bundle_reports_every_files_problems(svc):

@@ -245,3 +245,14 @@ def test_a_root_of_another_namespace_is_named_without_braces():
     assert problem.message.startswith("El archivo no es BPMN 2.0 ni DMN: su elemento raíz es «definitions» del "
                                       "espacio de nombres «http://schema.omg.org/spec/BPMN/2.0»")
     assert "{http" not in problem.message
+
+
+def test_a_timer_without_expression_is_said_naming_the_event():
+    doc = foreign(('<bpmn:sequenceFlow id="Flow_2" sourceRef="Task_1" targetRef="End_1" />',
+                   '<bpmn:sequenceFlow id="Flow_2" sourceRef="Task_1" targetRef="T1" />'
+                   '<bpmn:intermediateCatchEvent id="T1" name="Esperar respuesta"><bpmn:timerEventDefinition/>'
+                   '</bpmn:intermediateCatchEvent><bpmn:sequenceFlow id="Flow_3" sourceRef="T1" targetRef="End_1"/>'))
+    [problem] = problems_of({"d.bpmn": doc})
+    assert problem.message == ("El evento intermedio de captura «Esperar respuesta» (T1) es un temporizador sin "
+                               "expresión: agregue una fecha (timeDate), una duración (timeDuration) o un ciclo "
+                               "(timeCycle), entre comillas.")
