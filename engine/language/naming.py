@@ -105,7 +105,7 @@ def describe_parts(local: str, name: str | None, element_id: str | None, form: s
 
 PREFIXES_BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _TAG = re.compile(r"</?[A-Za-z_][\w.\-]*(?::[\w.\-]+)?(?:\s[^<>]*)?/?>")
-_CLARK = re.compile(r"\{([^{}\s]+)\}([A-Za-z_][\w.\-]*)")
+_CLARK = re.compile(r"\{([^{}\s]+)\}([A-Za-z_][\w.\-]*|\*)")
 # Prefixes for namespaces seen in other modelers' files; any other namespace is dropped, keeping the local name.
 PREFIXES = {
     "http://www.omg.org/spec/BPMN/20100524/MODEL": "bpmn",

@@ -31,10 +31,16 @@ _TYPES = {
 }
 
 
+# XML Schema wildcards in lxml's "Expected is (...)" lists.
+_OPTION_WORDS = {"##other": msg("un elemento de extensión (de otro espacio de nombres)"),
+                 "##any": msg("cualquier elemento")}
+
+
 def _allowed(text: str | None) -> str | None:
     if not text:
         return None
-    options = [o.strip() for o in text.split(",") if o.strip()]
+    options = [next((w for k, w in _OPTION_WORDS.items() if o.strip().startswith(k)), o.strip())
+               for o in text.split(",") if o.strip()]
     count = 1
     while count < len(options) and len(", ".join(options[:count + 1])) <= 100:
         count += 1
@@ -173,7 +179,30 @@ _SYNTAX = (
      lambda m: msg("el prefijo «%(prefix)s» del elemento «%(prefix)s:%(tag)s» no está declarado (falta "
                    "xmlns:%(prefix)s)",
                    prefix=m.group(1), tag=m.group(2))),
-    (r"AttValue: \" or ' expected", lambda m: msg("un valor de atributo no está entre comillas")),
+    (r"AttValue: (?:\" or ' |[\"'] )?expected", lambda m: msg("un valor de atributo no está entre comillas o le falta "
+                                                               "la comilla de cierre")),
+    (r"attributes construct error", lambda m: msg("un atributo está mal escrito: escriba nombre=\"valor\", separados "
+                                                  "por espacios")),
+    (r"Specification mandates value for attribute (\S+)",
+     lambda m: msg("el atributo %(attribute)s no tiene valor: escriba %(attribute)s=\"valor\"",
+                   attribute=m.group(1))),
+    (r"(\S+): Empty XML namespace is not allowed",
+     lambda m: msg("la declaración %(declaration)s está vacía: dele el URI de su espacio de nombres o quítela",
+                   declaration=m.group(1))),
+    (r"(\S+): '(.*)' is not a valid URI",
+     lambda m: msg("la declaración %(declaration)s no tiene un URI válido («%(uri)s»)", declaration=m.group(1),
+                   uri=m.group(2))),
+    (r"expected '>'", lambda m: msg("una etiqueta no se cierra (falta «>»)")),
+    (r"EndTag: '</' not found", lambda m: msg("falta la etiqueta de cierre de un elemento")),
+    (r"StartTag: invalid element name",
+     lambda m: msg("hay un carácter «<» que no empieza una etiqueta válida: si es texto, escríbalo &lt;")),
+    (r"Document is empty|Start tag expected, '<' not found",
+     lambda m: msg("no contiene ningún elemento XML")),
+    (r"XML declaration allowed only at the start of the document",
+     lambda m: msg("la declaración XML (la que empieza con «?xml») solo puede ir al principio del archivo: ¿hay dos "
+                   "archivos pegados?")),
+    (r"(?:Invalid character: )?Char 0x(\w+) out of allowed range",
+     lambda m: msg("hay un carácter de control (código %(code)s) que XML no admite", code=int(m.group(1), 16))),
     (r"Unescaped '<' not allowed in attributes values",
      lambda m: msg("un valor de atributo contiene el carácter «<»: escríbalo &lt;")),
     (r"Invalid bytes in character encoding|Input is not proper UTF-8",

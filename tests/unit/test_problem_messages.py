@@ -91,6 +91,10 @@ def assert_actionable(message: str):
      "{http://www.omg.org/spec/BPMN/20100524/MODEL}condition ).",
      "El elemento bpmn:conditionalEventDefinition: le falta un elemento hijo; se espera: bpmn:documentation, "
      "bpmn:extensionElements, bpmn:condition."),
+    ("Element '{urn:vendor:x}MailTo': This element is not expected. Expected is ( "
+     "##other{http://www.omg.org/spec/BPMN/20100524/MODEL}* ).",
+     "El elemento MailTo no se permite en este lugar del archivo (revise dentro de qué elemento está y en qué "
+     "orden); aquí se espera: un elemento de extensión (de otro espacio de nombres)."),
     ("Element '{urn:vendor:x}frob': This element is not expected.",
      "El elemento frob no se permite en este lugar del archivo: revise dentro de qué elemento está y en qué orden."),
 ])
@@ -234,6 +238,12 @@ def test_validate_files_reports_a_missing_called_process_under_the_caller():
     (b"<bpmn:a/>", "El XML no está bien formado: el prefijo «bpmn» del elemento «bpmn:a» no está declarado (falta "
                    "xmlns:bpmn)."),
     (b"<a><!-- x </a>", "El XML no está bien formado: un comentario no se cierra (falta «-->»)."),
+    (b"<a x='1/>", "El XML no está bien formado: un valor de atributo no está entre comillas o le falta la comilla "
+                   "de cierre."),
+    (b'<a xmlns:xsi=""/>', "El XML no está bien formado: la declaración xmlns:xsi está vacía: dele el URI de su "
+                           "espacio de nombres o quítela."),
+    (b"<a>< b</a>", "El XML no está bien formado: hay un carácter «<» que no empieza una etiqueta válida: si es "
+                    "texto, escríbalo &lt;."),
 ])
 def test_xml_that_is_not_well_formed_is_said_in_spanish(data, expected):
     [problem] = problems_of({"x.bpmn": data})
