@@ -90,9 +90,15 @@ def python_error(detail: str) -> str:
     return shorten(detail)
 
 
-def expression_problem(what: str, source: str, mode: str, detail: str, check: Callable[[str, str], str | None]):
-    """The message for an expression `check` refused with `detail`; `what` names it ('La condición del …')."""
+def expression_problem(what: str, source: str, mode: str, detail: str, check: Callable[[str, str], str | None],
+                       language: str | None = None):
+    """The message for an expression `check` refused with `detail`; `what` names it ('La condición del …');
+    `language` is a script's declared scriptFormat (another modeler's 'javascript', 'groovy'…)."""
     value = shorten(source)
+    if mode == "exec" and language and "python" not in language.lower():
+        return msg("%(what)s está escrito en %(language)s («%(value)s»), pero aquí los scripts son Python: "
+                   "reescríbalo en Python (%(detail)s).", what=what, language=shorten(language, 40), value=value,
+                   detail=python_error(detail))
     if mode == "eval":
         suggestion = python_equivalent(source)
         try:

@@ -201,7 +201,7 @@ class _Linter:
             self.add(file, el, msg("Ningún flujo de secuencia llega %(element)s, así que nunca se "
                                    "ejecutará.", element=describe(el, "to")), "warning")
 
-    def expression(self, file, el, label, mode, required=False, timer=False, source=None):
+    def expression(self, file, el, label, mode, required=False, timer=False, source=None, language=None):
         owner = _owner(el)
         what = msg("%(label)s %(element)s", label=label, element=describe(owner, "of"))
         source = (el.text or "") if source is None else source
@@ -219,7 +219,7 @@ class _Linter:
         except Exception as exc:  # a checker bug must not turn into a crash of the deploy
             message = f"{type(exc).__name__}: {exc}"
         if message:
-            self.add(file, el, expression_problem(what, source, mode, message, self.check),
+            self.add(file, el, expression_problem(what, source, mode, message, self.check, language),
                      element_id=owner.get("id"))
         elif timer and (wrong := timer_value_problem(source, _local(el))):
             self.add(file, el, msg("%(what)s no sirve: %(detail)s.", what=what, detail=wrong),
@@ -231,7 +231,7 @@ class _Linter:
             if not scripts or not (scripts[-1].text or "").strip():
                 self.add(file, task, msg("%(task)s no tiene script.", task=describe(task, "The")))
             for script in scripts:
-                self.expression(file, script, msg("El script"), "exec")
+                self.expression(file, script, msg("El script"), "exec", language=task.get("scriptFormat"))
         for el in proc.iter(_q("preScript", SPIFF_NS), _q("postScript", SPIFF_NS)):
             label = msg("El pre-script") if _local(el) == "preScript" else msg("El post-script")
             self.expression(file, el, label, "exec")

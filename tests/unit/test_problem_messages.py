@@ -266,3 +266,12 @@ def test_a_timer_without_expression_is_said_naming_the_event():
     assert problem.message == ("El evento intermedio de captura «Esperar respuesta» (T1) es un temporizador sin "
                                "expresión: agregue una fecha (timeDate), una duración (timeDuration) o un ciclo "
                                "(timeCycle), entre comillas.")
+
+
+def test_a_script_in_another_language_is_said_with_its_language():
+    doc = foreign(('<bpmn:task id="Task_1" name="Revisar solicitud">',
+                   '<bpmn:scriptTask id="Task_1" name="Calcular" scriptFormat="javascript">'),
+                  ("</bpmn:task>", '<bpmn:script>var total = amount * 2;</bpmn:script></bpmn:scriptTask>'))
+    [problem] = problems_of({"d.bpmn": doc})
+    assert problem.message.startswith("El script de la tarea de script «Calcular» (Task_1) está escrito en javascript "
+                                      "(«var total = amount * 2;»), pero aquí los scripts son Python")
