@@ -76,7 +76,7 @@ def deploy(paths, comment, actor):
     if results:  # what the office rules only warn about on this path (an unmapped lane, a task without a form)
         from engine.usecases.office_rules import bundle_rules
         from engine.language.specs import parse_bundle
-        for problem in bundle_rules(svc, parse_bundle(files).texts, lane_table(paths)):
+        for problem in bundle_rules(svc, parse_bundle(files).files, lane_table(paths)):
             click.echo(f"{problem.severity}: {problem}", err=True)
     for lane, group in apply_lane_files(svc, paths):
         click.echo(f"lane '{lane}' -> group '{group}'")

@@ -329,7 +329,7 @@ _TIMER_CHILDREN = ("timeDuration", "timeDate", "timeCycle")
 
 
 def elements_of(xml_text: str | bytes, name: str = "diagram.bpmn") -> dict[str, dict]:
-    """Every BPMN element with an id, as plain facts: type, name, lane and a flat map of what it says.
+    """Every BPMN element with an id, as plain facts: type, name, lane, line and a flat map of what it says.
 
     `values` keys: 'attribute:<name>', 'property:<name>' (spiffworkflow:property), 'extension:<tag>'
     (other spiffworkflow extensions), 'documentation', 'script', 'condition', 'timer:<kind>', 'event'.
@@ -352,7 +352,7 @@ def elements_of(xml_text: str | bytes, name: str = "diagram.bpmn") -> dict[str, 
         if not element_id or el is root or element_id in found:
             continue
         found[element_id] = {"type": etree.QName(el).localname, "name": el.get("name"),
-                             "lane": lanes.get(element_id), "values": _values_of(el)}
+                             "lane": lanes.get(element_id), "values": _values_of(el), "line": el.sourceline}
     return found
 
 

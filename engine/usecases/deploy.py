@@ -58,7 +58,7 @@ def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = Non
     except SpecInvalid as exc:
         raise SpecInvalid(file_by_file(files, exc.problems)) from None
     if office:
-        errors = [p for p in bundle_rules(svc, bundle.texts, lanes) if p.severity == "error"]
+        errors = [p for p in bundle_rules(svc, bundle.files, lanes) if p.severity == "error"]
         if errors:
             raise SpecInvalid(errors)
     else:

@@ -91,8 +91,10 @@ def office_rules(svc: Services, file: str, elements: dict[str, dict], process_ke
             problems.append(Problem(file, msg("El formulario «%(form)s» %(element)s no existe en forms/.",
                                               form=form, element=of), element_id))
     # Values quoted plain and short, as the parser's problems (engine.language.naming.tidy).
-    return [replace(p, message=tidy(p.message)) for p in problems + document_problems(file, elements,
-                                                                                      schema_lookup(svc))]
+    # and each on its element's line.
+    return [replace(p, message=tidy(p.message),
+                    line=p.line or (elements.get(p.element_id) or {}).get("line"))
+            for p in problems + document_problems(file, elements, schema_lookup(svc))]
 
 
 def schema_lookup(svc: Services):
@@ -103,9 +105,10 @@ def schema_lookup(svc: Services):
     return lambda key: svc.forms.get(key) if key in known else None
 
 
-def bundle_rules(svc: Services, texts: dict[str, str], pending_lanes: dict[str, dict] | None = None,
+def bundle_rules(svc: Services, texts: dict[str, str | bytes], pending_lanes: dict[str, dict] | None = None,
                  only: Iterable[str] | None = None) -> list[Problem]:
-    """office_rules for every BPMN file of a parsed bundle (`texts`: name -> XML), or those named in `only`.
+    """office_rules for every BPMN file of a parsed bundle (`texts`: name -> XML, the files as sent so that lines are
+    theirs), or those named in `only`.
 
     `pending_lanes` is a lanes.json table ({process key or "*": {lane: group}}) deployed with the files.
     """

@@ -54,7 +54,7 @@ def validate_bundle(svc: Services, principal: Principal, files: dict[str, bytes]
         bundle = parse_bundle(files)
     except SpecInvalid as exc:  # a refused bundle is an answer here, not an error
         return problem_report(deploy.file_by_file(files, list(exc.problems)))
-    return problem_report(list(dict.fromkeys(list(bundle.warnings) + bundle_rules(svc, bundle.texts))))
+    return problem_report(list(dict.fromkeys(list(bundle.warnings) + bundle_rules(svc, bundle.files))))
 
 
 def problem_report(problems: list[Problem]) -> dict:

@@ -37,7 +37,7 @@ def test_the_bundled_processes_deploy_and_a_plain_task_is_refused_by_name(cli_en
     plain.write_bytes(foreign(process_id="importado"))
     refused = invoke("deploy", str(plain))
     assert refused.exit_code == 1
-    assert "importado.bpmn [Task_1]: La tarea «Revisar solicitud» (Task_1) es una tarea sin tipo: nadie la atendería" \
+    assert "importado.bpmn:7 [Task_1]: La tarea «Revisar solicitud» (Task_1) es una tarea sin tipo: nadie la atendería" \
         in refused.output
     assert versions(cli_env) == before
     # A lane no group works yet is deployed with a warning naming it (an administrator maps it afterwards).
