@@ -46,6 +46,14 @@ def dedupe(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(replace(p, message=tidy(one_line(p.message))) for p in problems))
 
 
+def qualified(name: str) -> str:
+    """An attribute's name as a stable key: our namespaces by their prefix, any other kept whole ('{urn:x}color'),
+    so two tools' attributes of one local name stay apart (the version diff compares by this key)."""
+    for ns, prefix in _PREFIXES.items():
+        name = name.replace("{%s}" % ns, prefix)
+    return name
+
+
 def readable(text: str) -> str:
     """Spiff/lxml messages carry '{namespace}tag' and stray whitespace; make them readable."""
     for ns, prefix in _PREFIXES.items():

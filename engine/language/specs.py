@@ -16,7 +16,7 @@ from SpiffWorkflow.spiff.parser.process import SPIFF_XSD, SpiffBpmnParser, Spiff
 from engine.errors import Problem, SpecInvalid
 from engine.language.lint import BPMN_NS, NS, SPIFF_NS, lint
 from engine.messages import msg
-from engine.language.spec_problems import BUNDLE, dedupe, element_tag, problems_from, readable, unexpected
+from engine.language.spec_problems import BUNDLE, dedupe, element_tag, problems_from, qualified, readable, unexpected
 from engine.language.tree_index import TreeIndex
 from engine.language.naming import describe
 from engine.language.xsd_messages import syntax_message
@@ -360,7 +360,7 @@ def _values_of(el) -> dict[str, str]:
     values: dict[str, str] = {}
     for attr, value in sorted(el.attrib.items()):
         if attr not in ("id", "name"):
-            values[f"attribute:{readable(attr)}"] = value
+            values[f"attribute:{qualified(attr)}"] = value
     for child in el:
         if not isinstance(child.tag, str):
             continue
@@ -375,7 +375,7 @@ def _values_of(el) -> dict[str, str]:
                     values[f"timer:{etree.QName(timer).localname}"] = (timer.text or "").strip()
             for attr, value in child.attrib.items():
                 if attr != "id":
-                    values[f"event:{readable(attr)}"] = value
+                    values[f"event:{qualified(attr)}"] = value
         elif ns == BPMN_NS and local == "extensionElements":
             for ext in child:
                 if not isinstance(ext.tag, str):
