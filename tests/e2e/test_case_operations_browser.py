@@ -82,3 +82,22 @@ def test_supervisor_works_a_case_from_its_page(browser, server, supervisor, axe_
                                       "case_moved", "case_cancelled")] == [
         "task_assigned", "task_released", "case_suspended", "case_resumed", "case_moved", "case_cancelled"]
     page.context.close()
+
+
+def test_supervisor_retries_an_errored_case_seeing_its_error(browser, server, supervisor):
+    """An errored case's panel names the failed step and its message; «Reintentar» runs it again (here it fails
+    again: the case still lacks what the script needs) and the history shows the retry."""
+    from engine.usecases.deploy import deploy_files
+    from tests.api import probes
+    from tests.conftest import bpmn_fixture
+    base, svc = server
+    deploy_files(svc, {"five_step.bpmn": bpmn_fixture("five_step.bpmn")}, actor="test")
+    case_id = probes.errored_case(svc)  # its script needs "amount", which the case lacks
+    error = cases.get_case(svc, SYSTEM, case_id)
+    page = new_page(browser, base, supervisor, f"/expedientes/{case_id}")
+    shown = page.inner_text("#op-error")
+    assert error["error_element"] in shown and "amount" in shown
+    submit(page, "#op-retry")
+    assert "Reintento" in history(page)
+    assert [e["kind"] for e in cases.case_history(svc, SYSTEM, case_id)][-2:] == ["retried", "error"]
+    page.context.close()
