@@ -67,9 +67,10 @@ def fingerprint() -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([request.method, request.path, request.query_string.decode("latin-1")]).encode())
     if request.mimetype in _FORM_TYPES:
-        fields = sorted(request.form.items(multi=True))
+        # A part whose name the multipart parser could not read has the name None: ordered as "", not compared.
+        fields = sorted(request.form.items(multi=True), key=lambda item: (item[0] or "", item[1] or ""))
         files = [[name, storage.filename, _file_sha256(storage)]
-                 for name, storage in sorted(request.files.items(multi=True), key=lambda item: item[0])]
+                 for name, storage in sorted(request.files.items(multi=True), key=lambda item: item[0] or "")]
         digest.update(json.dumps([fields, files]).encode())
     else:
         digest.update(b"\n")

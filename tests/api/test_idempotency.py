@@ -178,3 +178,16 @@ def test_a_completion_retried_after_the_task_is_done_gets_the_first_answer_not_a
     assert (again.status_code, again.get_json()) == (200, first.get_json())
     assert clerk.post(f"/api/tasks/{task_id}/complete", json={"data": {"amount": 5}}).status_code == 409
     assert cases.get_case(svc, SYSTEM, first.get_json()["case_id"])["version"] == version
+
+
+def test_a_form_part_without_a_name_is_refused_not_a_server_error(app, svc):
+    """A multipart part with no name (the parser gives it the name None) beside a named one: the request's
+    fingerprint orders it, and the upload without a file is refused naming the field (found by the fuzzer: a 500)."""
+    case_id = probes.new_case(svc)
+    body = (b'--XX\r\nContent-Disposition: form-data\r\n\r\n[null]\r\n'
+            b'--XX\r\nContent-Disposition: form-data; name="nota"\r\n\r\n{}\r\n--XX--\r\n')
+    response = client(app, svc).post(f"/api/cases/{case_id}/attachments", data=body,
+                                     content_type="multipart/form-data; boundary=XX",
+                                     headers={"Idempotency-Key": "sin-nombre"})
+    assert response.status_code == 422 and response.get_json()["errors"][0]["field"] == "file"
+    assert count(svc, models.attachments, models.attachments.c.case_id == case_id) == 0
