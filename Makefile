@@ -83,7 +83,7 @@ run: deploy
 test: install var
 	node web/modeler/test/roundtrip.mjs
 	node web/modeler/test/i18n.mjs
-	$(BIN)/python -m pytest -q -p no:cacheprovider -o console_output_style=count -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -p no:cacheprovider -o console_output_style=count -n 2 --dist worksteal
 
 bench: install
 	$(BIN)/python bench/engine_throughput.py --quick
