@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, bindparam, select
 
 from engine.audit.checkpoints import NoteError, all_checkpoints, verify_note
 from engine.audit.status import record_verification
+from engine.audit.verify_guards import check_triggers
 from engine.integrity import canonical
 from engine.integrity.merkle import EMPTY_ROOT
 from engine.messages import Message, msg
@@ -30,7 +31,6 @@ PROGRESS_EVERY = 10_000
 FETCH_ROWS = 5_000
 # How far around its place an event whose leaf does not match is looked for (a moved event), on the slow path only.
 MOVED_WINDOW = 200
-APPEND_ONLY = ("events", "audit_checkpoints", "audit_verifications", "access_log", "admin_log")
 
 _EVENTS_SQL = ("SELECT id, seq, case_id, case_seq, at, kind, element_id, task_id, actor, data_json, changes_json, "
                "leaf_hash, case_chain, chain FROM events WHERE seq IS NOT NULL ORDER BY seq")
@@ -387,29 +387,6 @@ def _check_log(conn, heads: dict, problems: _Problems, sql: str, head_name: str,
     return count
 
 
-def _check_triggers(conn, problems: _Problems) -> None:
-    """The append-only guards the migration installed, still there and still refusing."""
-    if conn.dialect.name == "sqlite":
-        found = {name: "RAISE(ABORT" in (sql or "") for name, sql in conn.exec_driver_sql(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
-        expected = [f"{t}_no_{a}" for t in APPEND_ONLY for a in ("update", "delete")]
-    else:
-        found = {name: enabled != "D" and "RAISE EXCEPTION" in (source or "") for name, enabled, source in
-                 conn.exec_driver_sql(
-                     "SELECT t.tgname, t.tgenabled, p.prosrc FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                     "JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT t.tgisinternal "
-                     "AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())")}
-        expected = [f"{t}_{suffix}" for t in APPEND_ONLY for suffix in ("append_only", "no_truncate")]
-    for name in expected:
-        if name not in found:
-            problems.add("trigger", msg("falta el disparador %(name)s: se quitó la protección de solo-anexar de "
-                                        "la tabla %(table)s", name=name, table=name.rsplit("_no_", 1)[0]
-                                        .removesuffix("_append_only")))
-        elif not found[name]:
-            problems.add("trigger", msg("el disparador %(name)s fue desactivado o ya no rechaza cambios",
-                                        name=name))
-
-
 def _stream(conn, sql: str):
     """Rows of a raw query, fetched in batches (a server-side cursor on PostgreSQL): never all at once."""
     dbapi = conn.connection.dbapi_connection
@@ -470,7 +447,7 @@ def verify(source, public_key, *, external_notes=(), progress=None) -> Report:
     report = Report()
     try:
         with conn.begin() if owned else nullcontext():
-            _check_triggers(conn, problems)
+            check_triggers(conn, problems)
             heads = {name: (seq, chain) for name, seq, chain in conn.exec_driver_sql(_HEADS_SQL)}
             rows = all_checkpoints(conn)
             checkpoints = _Checkpoints(rows, list(external_notes), public_key, problems)
