@@ -50,20 +50,30 @@ def _notify(svc, conn, row, now: datetime) -> None:
     values = {"tarea": row.title, "numero": row.number, "dias": row.working_days,
               "vence": date_and_hour(row.due_at, svc.calendar), "grupo": row.candidate_group or "(sin grupo)",
               "asignado": row.assignee or "(nadie todavía)"}
-    if row.point == OVERDUE_POINT:
-        extra = svc.deadlines.policy.escalation_email
-        recipients = _supervisors(conn, row.candidate_group) + ([extra] if extra else [])
-        template = "plazo_vencido"
-    else:
-        recipients = _workers(conn, row.assignee, row.candidate_group)
-        template = "alerta_plazo"
-        values["dia"] = row.point.removeprefix("dia-")
-    recipients = list(dict.fromkeys(recipients))
-    for to in recipients:
-        enqueue_template(conn, template, to=to, now=now, case_id=row.case_id, **values)
+    recipients = send_alert_mail(svc, conn, point=row.point, values=values, assignee=row.assignee,
+                                 group=row.candidate_group, case_id=row.case_id, now=now)
     if row.point == OVERDUE_POINT:
         append_events(conn, [event_row(row.case_id, now, "escalated", element_id=row.element_id, task_id=row.task_id,
                                        data={"due_at": row.due_at.isoformat(), "notified": recipients})])
+
+
+def send_alert_mail(svc, conn, *, point: str, values: dict, assignee: str | None, group: str | None, case_id: int,
+                    now: datetime, groupless_to_supervisors: bool = False) -> list[str]:
+    """Queue the mail of one deadline alert (a task's or a legal deadline's): before it, to whoever works it (the
+    assignee, else the group; with no group, nobody, or every supervisor if asked); when it passes, to the group's
+    supervisors and the escalation address. Returns the addresses told."""
+    if point == OVERDUE_POINT:
+        extra = svc.deadlines.policy.escalation_email
+        recipients = _supervisors(conn, group) + ([extra] if extra else [])
+        template = "plazo_vencido"
+    else:
+        recipients = (supervisor_addresses(conn) if groupless_to_supervisors and not (assignee or group)
+                      else _workers(conn, assignee, group))
+        template, values = "alerta_plazo", {**values, "dia": point.removeprefix("dia-")}
+    recipients = list(dict.fromkeys(recipients))
+    for to in recipients:
+        enqueue_template(conn, template, to=to, now=now, case_id=case_id, **values)
+    return recipients
 
 
 def _workers(conn, assignee: str | None, group: str | None) -> list[str]:

@@ -9,6 +9,9 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 
 from engine.accounts.permissions import check_case_visible, use_case
+from engine.mail.notifications import date_and_hour
+from engine.storage.persistence import append_events
+from engine.usecases.deadline_alerts import send_alert_mail
 from engine.storage import models
 from engine.storage.legal_rows import OVERDUE, deadline_event
 
@@ -38,9 +41,6 @@ def case_deadlines(conn, case_id: int, calendar, now: datetime) -> list[dict]:
 def send_due_alerts(svc, limit: int = 200) -> int:
     """Queue the mail of legal deadline alerts that are due (the owning group before, its supervisors and the
     escalation address when it passes); each goes once. Return how many alerts went out."""
-    from engine.mail.notifications import date_and_hour, enqueue_template
-    from engine.storage.persistence import append_events
-    from engine.usecases.deadline_alerts import group_addresses, supervisor_addresses, _supervisors
     c = models.cases
     query = (select(_alerts.c.id, _alerts.c.point, _alerts.c.case_id, _rows.c.id.label("row_id"), _rows.c.key,
                     _rows.c.title, _rows.c.days, _rows.c.due_at, _rows.c.state.label("row_state"),
@@ -62,17 +62,9 @@ def send_due_alerts(svc, limit: int = 200) -> int:
             values = {"tarea": row.title, "numero": row.number, "dias": row.days or "",
                       "vence": date_and_hour(row.due_at, svc.calendar), "grupo": row.owner_group or "(sin grupo)",
                       "asignado": "(plazo legal del expediente)"}
-            if row.point == OVERDUE:
-                extra = svc.deadlines.policy.escalation_email
-                recipients = _supervisors(conn, row.owner_group) + ([extra] if extra else [])
-                template = "plazo_vencido"
-            else:
-                recipients = (group_addresses(conn, row.owner_group) if row.owner_group
-                              else supervisor_addresses(conn))
-                template, values["dia"] = "alerta_plazo", row.point.removeprefix("dia-")
-            recipients = list(dict.fromkeys(recipients))
-            for to in recipients:
-                enqueue_template(conn, template, to=to, now=now, case_id=row.case_id, **values)
+            recipients = send_alert_mail(svc, conn, point=row.point, values=values, assignee=None,
+                                         group=row.owner_group, case_id=row.case_id, now=now,
+                                         groupless_to_supervisors=True)
             append_events(conn, [deadline_event(row.case_id, now, "deadline_escalated" if row.point == OVERDUE
                                         else "deadline_alerted", row.element_id, None,
                                         {"plazo": row.key, "punto": row.point, "vence": row.due_at.isoformat(),
