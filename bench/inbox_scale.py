@@ -16,6 +16,7 @@ Targets (absolute, issue 18): p95 <= 50 ms per view at 100,000 open cases on bot
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 import gc
 import io
 import json
@@ -291,8 +292,11 @@ def pages(svc, directory: Path, repeat: int) -> dict:
     return measure(svc, found, repeat, False)
 
 
-def run(db: str, n_open: int, repeat: int, show_plans: bool, only: str | None = None) -> dict:
-    directory = Path(tempfile.mkdtemp(prefix="bench-inbox-"))
+@contextmanager
+def bench_office(db: str, prefix: str):
+    """(services, working directory): the whole office (every procedure deployed) on a fresh SQLite file or
+    PostgreSQL schema, removed after."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
     if db == "sqlite":
         url = f"sqlite:///{directory}/bench.db"
         drop = None
@@ -311,7 +315,15 @@ def run(db: str, n_open: int, repeat: int, show_plans: bool, only: str | None = 
         migrated = make_engine(Settings(database_url=url))
         upgrade(migrated)
         migrated.dispose()
-        svc = office(url, FakeClock(NOW), audit_key=str(directory / "audit.pem"))
+        yield office(url, FakeClock(NOW), audit_key=str(directory / "audit.pem")), directory
+    finally:
+        if drop:
+            drop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def run(db: str, n_open: int, repeat: int, show_plans: bool, only: str | None = None) -> dict:
+    with bench_office(db, "bench-inbox-") as (svc, directory):
         procedures = user_tasks(svc)
         loaded, sample_case = load(svc, generate(n_open, procedures))
         sample = {"number": sample_case[1], "tracking_code": sample_case[2], "dpi": sample_case[15]}
@@ -334,10 +346,6 @@ def run(db: str, n_open: int, repeat: int, show_plans: bool, only: str | None = 
         svc.db.dispose()
         gc.unfreeze()
         return {"results": results, "counts": counts, "load_seconds": round(loaded, 1), "problems": problems}
-    finally:
-        if drop:
-            drop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def main() -> None:

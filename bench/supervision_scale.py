@@ -11,25 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from bench import inbox_scale as scale  # noqa: E402
 from engine.accounts.permissions import ADMIN, SUPERVISOR, Principal  # noqa: E402
-from engine.config import Settings  # noqa: E402
-from engine.storage.db import make_engine  # noqa: E402
-from engine.storage.migrate import upgrade  # noqa: E402
 from engine.usecases import supervision  # noqa: E402
-from tests.conftest import FakeClock  # noqa: E402
-from tests.processes.driver import office  # noqa: E402
 
 
 def views(svc) -> dict:
@@ -49,35 +41,12 @@ def views(svc) -> dict:
 
 
 def run(db: str, n_open: int, repeat: int, show_plans: bool) -> dict:
-    directory = Path(tempfile.mkdtemp(prefix="bench-supervision-"))
-    if db == "sqlite":
-        url = f"sqlite:///{directory}/bench.db"
-        drop = None
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(scale.POSTGRES_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{scale.POSTGRES_URL}?options=-csearch_path%3D{schema}"
-
-        def drop():
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-    try:
-        migrated = make_engine(Settings(database_url=url))
-        upgrade(migrated)
-        migrated.dispose()
-        svc = office(url, FakeClock(scale.NOW), audit_key=str(directory / "audit.pem"))
+    with scale.bench_office(db, "bench-supervision-") as (svc, _directory):
         loaded, _sample = scale.load(svc, scale.generate(n_open, scale.user_tasks(svc)))
         print(f"[{db}] {n_open:,} open cases loaded in {loaded:.1f} s", flush=True)
         results = scale.measure(svc, views(svc), repeat, show_plans)
         svc.db.dispose()
         return results
-    finally:
-        if drop:
-            drop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def main() -> None:
