@@ -14,6 +14,9 @@ const copies = [
   ["node_modules/bpmn-js/dist/assets/bpmn-js.css", "bpmn-js/bpmn-js.css"],
   ["node_modules/bpmn-js/dist/assets/diagram-js.css", "bpmn-js/diagram-js.css"],
   ["node_modules/bpmn-js/dist/assets/bpmn-font", "bpmn-js/bpmn-font"],
+  // The decision-table editor (/modelador/<key>/decisiones/<file>): dmn-js's modeler and its stylesheets and font.
+  ["node_modules/dmn-js/dist/dmn-modeler.production.min.js", "dmn-js/dmn-modeler.js"],
+  ["node_modules/dmn-js/dist/assets", "dmn-js/assets"],
   // The API's interactive docs (/api/docs) load these instead of a CDN the office may not reach.
   ["node_modules/swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"],
   ["node_modules/swagger-ui-dist/swagger-ui-standalone-preset.js", "swagger-ui/swagger-ui-standalone-preset.js"],
