@@ -476,3 +476,4 @@ from engine.storage.models_messaging import (  # noqa: E402, F401 - after metada
 from engine.storage.models_lists import case_access, inbox_items  # noqa: E402, F401 - the lists' tables (0016)
 from engine.storage.models_admin import admin_log  # noqa: E402, F401 - the administration log (0019)
 from engine.storage.models_deadlines import legal_deadline_alerts, legal_deadlines  # noqa: E402, F401 - (0020)
+from engine.storage.models_forms import draft_forms  # noqa: E402, F401 - forms edited within a draft (0022)
