@@ -27,6 +27,7 @@ LAYERS = (
     "engine.storage",        # tables, transactions, writing a case
     "engine.mail",           # the outbox
     "engine.documents",      # templates rendered to PDF/A, QR codes, verification codes
+    "engine.reports",        # report tables, their CSV/XLSX/PDF exports and SVG charts
     "engine.accounts",       # permissions, logins, users
     "engine.audit",          # checkpoints, the access log, verification and case exports over the sealed history
     "engine.usecases",       # what the API and the pages call (they receive the services, typed only)
