@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import urlencode
 
-from flask import send_file
+from flask import request, send_file
 from flask.views import MethodView
 
 from api.idempotency import idempotent
@@ -15,6 +16,10 @@ from api.security import calls, principal, services
 from engine.usecases import inbox
 from engine.usecases import tasks
 
+NEXT_PAGE = {"X-Next-Cursor": {"description": "Where more tasks follow: pass it as `after` for the next page",
+                               "schema": {"type": "string"}},
+             "Link": {"description": "The next page's URL (rel=\"next\")", "schema": {"type": "string"}}}
+
 blp = ApiBlueprint("tasks", __name__, url_prefix="/api/tasks", description="Tareas")
 
 
@@ -22,22 +27,33 @@ blp = ApiBlueprint("tasks", __name__, url_prefix="/api/tasks", description="Tare
 class MyTasks(MethodView):
     @calls(inbox.inbox)
     @blp.arguments(InboxQuerySchema, location="query")
-    @blp.response(200, InboxTaskSchema(many=True))
+    @blp.response(200, InboxTaskSchema(many=True), headers=NEXT_PAGE)
     def get(self, args):
         """Ready tasks you hold."""
-        return inbox.inbox(services(), principal(), view="mine", per_page=args["limit"],
-                           summary=False)["items"]
+        return _page(inbox.inbox(services(), principal(), view="mine", per_page=args["limit"],
+                                 after=args.get("after"), summary=False))
 
 
 @blp.route("/queue")
 class Queue(MethodView):
     @calls(inbox.inbox)
     @blp.arguments(InboxQuerySchema, location="query")
-    @blp.response(200, InboxTaskSchema(many=True))
+    @blp.response(200, InboxTaskSchema(many=True), headers=NEXT_PAGE)
     def get(self, args):
         """Ready tasks of your groups (or of one group), oldest deadline first."""
-        return inbox.inbox(services(), principal(), view="queue", group=args.get("group"),
-                           unassigned=args["unassigned"], per_page=args["limit"], summary=False)["items"]
+        return _page(inbox.inbox(services(), principal(), view="queue", group=args.get("group"),
+                                 unassigned=args["unassigned"], per_page=args["limit"], after=args.get("after"),
+                                 summary=False))
+
+
+def _page(page: dict):
+    """The page's rows as the body; where more follow, the cursor of the next page in `X-Next-Cursor` and a
+    `Link: <...>; rel="next"` header (the body stays a plain list)."""
+    if not page["next"]:
+        return page["items"]
+    query = {k: v for k, v in request.args.items() if k != "after"}
+    url = request.base_url + "?" + urlencode({**query, "after": page["next"]})
+    return page["items"], 200, {"X-Next-Cursor": page["next"], "Link": f'<{url}>; rel="next"'}
 
 
 @blp.route("/<uuid:task_id>")

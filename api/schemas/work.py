@@ -134,6 +134,8 @@ class InboxQuerySchema(Schema):
     group = Text(validate=validate.Length(1, 64), metadata={"description": "One group (default: all of mine)"})
     unassigned = fields.Boolean(load_default=False, metadata={"description": "Only tasks nobody holds"})
     limit = fields.Integer(validate=validate.Range(1, MAX_PAGE_SIZE), load_default=100)
+    after = fields.String(validate=validate.Length(1, 500), metadata={
+        "description": "The cursor the previous page's `X-Next-Cursor` header gave: the page after it"})
 
 
 class AssignSchema(Schema):

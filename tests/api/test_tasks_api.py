@@ -97,3 +97,25 @@ def test_unknown_and_malformed_task_ids_are_404(as_user):
     clerk = as_user("oficial1")
     assert clerk.get("/api/tasks/00000000-0000-0000-0000-000000000000").status_code == 404
     assert clerk.post("/api/tasks/not-a-uuid/claim").status_code == 404
+
+
+def test_task_lists_page_on_with_a_cursor_and_refuse_a_forged_one(as_user, seeded):
+    made = [probes.ready_task(seeded) for _ in range(5)]
+    clerk = as_user("oficial1")
+    whole = [t["id"] for t in clerk.get("/api/tasks/queue?limit=100").get_json()]
+    assert sorted(whole) == sorted(made)
+    seen, url, pages = [], "/api/tasks/queue?limit=2&group=ventanilla", 0
+    while url:
+        response = clerk.get(url)
+        assert response.status_code == 200
+        seen += [t["id"] for t in response.get_json()]
+        pages += 1
+        cursor = response.headers.get("X-Next-Cursor")
+        link = response.headers.get("Link")
+        assert (cursor is None) == (link is None)
+        url = link[1:link.index(">")].replace("http://localhost", "") if link else None
+        assert url is None or ("after=" in url and "group=ventanilla" in url and "limit=2" in url)
+    assert seen == whole and pages == 3  # 2 + 2 + 1, in the list's order, none twice
+    assert clerk.get("/api/tasks/mine?limit=1").headers.get("X-Next-Cursor") is None  # holds none: no next page
+    forged = clerk.get("/api/tasks/queue?after=bm90LWEtY3Vyc29y")
+    assert forged.status_code in (400, 422) and forged.get_json()["errors"][0]["field"] == "after"
