@@ -49,6 +49,8 @@ RULES: dict[str, frozenset[str]] = {
     # Institutions answer by link (engine/usecases/institutions.py): records, not accounts.
     "institution.read": EVERYONE,
     "institution.manage": frozenset({ADMIN}),
+    # The reports (engine/usecases/reports*.py): counts, cycle times, deadlines and workload over a period.
+    "report.read": frozenset({SUPERVISOR, AUDITOR, ADMIN}),
     "session.read": EVERYONE,
     "token.own": EVERYONE,
 }
