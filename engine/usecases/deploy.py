@@ -42,13 +42,14 @@ class Deployed:
 
 def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = None,
                  comment: str = "", only: frozenset[str] | None = None, office: bool = False,
-                 lanes: dict[str, dict] | None = None) -> list[Deployed]:
+                 lanes: dict[str, dict] | None = None, forms: dict[str, dict] | None = None) -> list[Deployed]:
     """Parse and lint the files as one bundle and store a version for each changed process.
 
     `only` limits the stored versions to those processes; the other files only let call activities resolve.
     `office` also applies the office's rules (engine/usecases/office_rules.py) to every BPMN file, counting the lanes
     of `lanes` (a lanes.json table deployed with the files) as mapped; without it only the documents' rules apply.
     A refused bundle of several files reports every file's problems under its name (validate_files).
+    `forms` ({key: JSON Schema}: a draft's edited forms) are kept with the versions instead of forms/'s of that key.
     """
     if not files:
         raise InvalidInput(msg("No hay archivos para publicar."),
@@ -72,7 +73,7 @@ def deploy_files(svc: Services, files: dict[str, bytes], actor: str | None = Non
             spec_json = serializer.dump_spec(proc.spec, proc.subprocess_specs)
             used = _files_used(proc, bundle.texts)
             # The forms its tasks name, kept with the version: its running cases keep them when forms change.
-            forms_json = _forms_snapshot(svc, proc)
+            forms_json = _forms_snapshot(svc, proc, forms or {})
             # DMN tables are compiled into spec_json, so only the BPMN sources (layout included)
             # are hashed beside it: a DMN change bumps only the processes that use it; a form change bumps the
             # processes that name the form.
@@ -167,15 +168,16 @@ def form_keys(proc) -> set[str]:
             if (key := ((getattr(task_spec, "extensions", None) or {}).get("properties") or {}).get("form"))}
 
 
-def _forms_snapshot(svc: Services, proc) -> str | None:
+def _forms_snapshot(svc: Services, proc, edited: dict[str, dict]) -> str | None:
     """The version's forms as JSON ({key: schema}, each form's properties in its own order: the pages draw the
     fields in it); None when the services have no forms. A form that does not exist is left to the office rules
-    (the draft's problems): the version keeps the ones that do."""
+    (the draft's problems): the version keeps the ones that do. A form in `edited` is kept as edited."""
     if svc.forms is None:
         return None
-    known = set(svc.forms.keys())
-    schemas = svc.forms.snapshot(k for k in form_keys(proc) if k in known)
-    return orjson.dumps(schemas).decode()
+    known, used = set(svc.forms.keys()), form_keys(proc)
+    schemas = svc.forms.snapshot(k for k in used if k in known and k not in edited)
+    schemas |= {k: edited[k] for k in used if k in edited}
+    return orjson.dumps(dict(sorted(schemas.items()))).decode()
 
 
 def _files_used(proc, texts: dict[str, str]) -> dict[str, str]:
