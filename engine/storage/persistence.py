@@ -12,7 +12,7 @@ from engine.storage.chain import seal
 from engine.storage.closure_sync import sync_calendar
 from engine.storage.message_rows import project_waits, queue_message
 from engine.storage import models
-from engine.storage import legal_rows
+from engine.storage import legal_rows, visits
 from engine.runtime import serializer
 from engine.errors import CaseNotFound, Conflict
 from engine.storage.concurrency import bump_version, versioned_update
@@ -190,6 +190,7 @@ class Snapshot:
     thrown: list = field(default_factory=list)
     marks: dict = field(default_factory=dict)  # completed elements acting on legal deadlines (usecases.legal_deadlines)
     legal: bool = False                         # the process declares legal deadlines at all
+    done: dict = field(default_factory=dict)    # completed BPMN elements' tasks by id (storage.visits)
 
 
 EMPTY = Snapshot([], {})
@@ -198,7 +199,7 @@ EMPTY = Snapshot([], {})
 def snapshot(runtime, wf) -> Snapshot:
     legal = legal_rows.declares(wf)
     return Snapshot(ready_human_tasks(wf), runtime.waiting_timers(wf), runtime.waiting_messages(wf),
-                    runtime.thrown(wf), legal_rows.legal_marks(wf) if legal else {}, legal)
+                    runtime.thrown(wf), legal_rows.legal_marks(wf) if legal else {}, legal, visits.completed(wf))
 
 
 _INSERT_TIMER = insert(_timers)
@@ -214,6 +215,7 @@ def project(conn, case_id: int, process_key: str, before: Snapshot, after: Snaps
             actor: str | None = None) -> list[HumanTask]:
     """Bring the task, timer and legal deadline rows in line with the workflow; return the new human tasks."""
     new = project_tasks(conn, case_id, process_key, before.tasks, after.tasks, now, completed_id, deadlines)
+    visits.record(conn, case_id, before.done, after.done, now)
     if after.legal and deadlines is not None:
         legal_rows.project(conn, case_id, process_key, before.marks, after.marks, new, now, actor, deadlines)
     gone = set(before.timers) - set(after.timers)
