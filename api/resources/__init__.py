@@ -15,3 +15,7 @@ BLUEPRINTS.append(institutions.blp)
 from api.resources import admin_log  # noqa: E402  (the administration log)
 
 BLUEPRINTS.append(admin_log.blp)
+
+from api.resources import heatmap  # noqa: E402  (reports: the diagram as a heat map)
+
+BLUEPRINTS.append(heatmap.blp)

@@ -195,6 +195,8 @@ MATRIX = {
         lambda x, u: (f"/api/audit/cases/{p.new_case(x.svc)}/record", {}), AUDIT_ONLY),
     ("GET", "/api/audit/cases/<id:case_id>/export"): (
         lambda x, u: (f"/api/audit/cases/{p.new_case(x.svc)}/export", {}), AUDIT_ONLY),
+    ("GET", "/api/reports/heatmap"): (lambda x, u: ("/api/reports/heatmap?process_key=five_step", {}),
+                                      (401, 403, 200, 200, 200)),
 }
 
 

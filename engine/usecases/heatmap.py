@@ -1,0 +1,173 @@
+"""The diagram as a heat map (/informes/mapa-de-calor, GET /api/reports/heatmap): for a procedure's version (or
+every version of it) and a period, per element how many cases passed it and the time they spent there (median, p90,
+total), and per sequence flow how often it was taken.
+
+Read from element_visits (engine/storage/visits.py: one row per element a case passed, written by its step) by the
+(process_version_id, ended_at) index: a visit counts in the period when it ended in it. Flows are the diagram's
+sequenceFlow elements, read from the version's stored XML (files_json), matched to the visits' (previous element,
+element) pairs; never a workflow. Time spent is the time from the previous element's end to the element's (zero for
+what passes at once: gateways, scripts); the median and the p90 are nearest-rank over the visits whose start is
+known (visits backfilled from cases stored before migration 0025 have none).
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from lxml import etree
+from sqlalchemy import func, select
+
+from engine.accounts.permissions import Principal, use_case
+from engine.errors import InvalidInput, ProcessNotFound
+from engine.messages import msg
+from engine.storage import models
+from engine.timekeeping.calendar import office_midnight
+from engine.usecases.deploy import version_diagram
+
+if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
+    from engine.services import Services
+
+MODES = ("tiempo", "casos")
+DEFAULT_DAYS = 90
+MAX_DAYS = 3 * 366
+# A sequential scale, light to dark (fills keep black labels readable); an element nobody passed keeps no fill.
+SCALE = ("#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014")
+FLOW_COLOURS = ("#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c")
+MAX_FLOW_WIDTH = 8
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+NODE_KINDS = frozenset({
+    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask", "receiveTask",
+    "callActivity", "subProcess", "transaction", "startEvent", "endEvent", "intermediateCatchEvent",
+    "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
+    "eventBasedGateway", "complexGateway"})
+_v, _visits = models.process_versions, models.element_visits
+
+
+def period(svc: Services, date_from: date | None, date_to: date | None) -> tuple[date, date]:
+    """The period asked for, or the last DEFAULT_DAYS days to today (office time); InvalidInput naming the field."""
+    today = svc.calendar.local_date(svc.clock())
+    date_to = date_to or today
+    date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS - 1)
+    if date_from > date_to:
+        raise InvalidInput("the period starts after it ends",
+                           errors=[{"field": "from", "message": "must be on or before 'to'"}])
+    if (date_to - date_from).days >= MAX_DAYS:
+        raise InvalidInput("the period is too long",
+                           errors=[{"field": "from", "message": f"at most {MAX_DAYS} days before 'to'"}])
+    return date_from, date_to
+
+
+def _versions(conn, process_key: str, version: int | None, all_versions: bool) -> tuple[dict, list[int]]:
+    rows = conn.execute(select(_v.c.id, _v.c.version, _v.c.name).where(_v.c.process_key == process_key)
+                        .order_by(_v.c.version)).all()
+    if not rows:
+        raise ProcessNotFound(msg("El procedimiento «%(process_key)s» no existe.", process_key=process_key),
+                              process_key=process_key)
+    if version is None:
+        chosen = rows[-1]
+    else:
+        chosen = next((r for r in rows if r.version == version), None)
+        if chosen is None:
+            raise ProcessNotFound(msg("El procedimiento «%(process_key)s» no tiene versión %(number)s.",
+                                      process_key=process_key, number=version), process_key=process_key)
+    ids = [r.id for r in rows] if all_versions else [chosen.id]
+    return {"id": chosen.id, "version": chosen.version, "name": chosen.name,
+            "versions": [r.version for r in rows]}, ids
+
+
+def diagram_parts(xml: str) -> tuple[dict, list[dict]]:
+    """The diagram's flow nodes (id -> {name, kind}) and sequence flows ({id, name, source, target}), in order."""
+    root = etree.fromstring(xml.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    nodes, flows = {}, []
+    for el in root.iter(f"{{{BPMN_NS}}}*"):
+        kind = etree.QName(el).localname
+        if kind in NODE_KINDS and el.get("id"):
+            nodes[el.get("id")] = {"name": (el.get("name") or "").strip(), "kind": kind}
+        elif kind == "sequenceFlow" and el.get("id"):
+            flows.append({"id": el.get("id"), "name": (el.get("name") or "").strip(),
+                          "source": el.get("sourceRef"), "target": el.get("targetRef")})
+    return nodes, flows
+
+
+def nearest_rank(zeros: int, positives: list[float], share: float) -> float | None:
+    """The nearest-rank percentile of `zeros` zero values and the sorted `positives`."""
+    n = zeros + len(positives)
+    if n == 0:
+        return None
+    rank = max(1, math.ceil(share * n))
+    return 0.0 if rank <= zeros else positives[rank - zeros - 1]
+
+
+def _bucket(value: float, top: float, steps: int) -> int:
+    """0 .. steps-1: where value falls on [0, top] cut in equal parts."""
+    if top <= 0:
+        return 0
+    return min(steps - 1, int(value / top * steps))
+
+
+@use_case("report.read")
+def heatmap(svc: Services, principal: Principal, process_key: str, *, version: int | None = None,
+            all_versions: bool = False, date_from: date | None = None, date_to: date | None = None,
+            mode: str = "tiempo") -> dict:
+    """Per element of the version's diagram: cases passing, visits, median/p90/total seconds spent, and the
+    heat (colour) for `mode` ("tiempo": median time; "casos": cases); per sequence flow: times taken."""
+    if mode not in MODES:
+        raise InvalidInput("unknown mode", errors=[{"field": "mode", "message": "tiempo or casos"}])
+    date_from, date_to = period(svc, date_from, date_to)
+    start, end = office_midnight(date_from), office_midnight(date_to + timedelta(days=1))
+    with svc.uow(write=False) as uow:
+        conn = uow.conn
+        chosen, ids = _versions(conn, process_key, version, all_versions)
+        where = (_visits.c.process_version_id.in_(ids), _visits.c.ended_at >= start, _visits.c.ended_at < end)
+        counts = conn.execute(select(_visits.c.element_id, func.count(), func.count(func.distinct(_visits.c.case_id)),
+                                     func.count(_visits.c.started_at))
+                              .where(*where).group_by(_visits.c.element_id)).all()
+        waited = conn.execute(select(_visits.c.element_id, _visits.c.started_at, _visits.c.ended_at)
+                              .where(*where, _visits.c.started_at < _visits.c.ended_at)).all()
+        pairs = conn.execute(select(_visits.c.previous_element_id, _visits.c.element_id, func.count())
+                             .where(*where, _visits.c.previous_element_id.is_not(None))
+                             .group_by(_visits.c.previous_element_id, _visits.c.element_id)).all()
+    nodes, flows = diagram_parts(version_diagram(svc, chosen["id"]))
+    spent: dict[str, list[float]] = {}
+    for element_id, started, ended in waited:
+        spent.setdefault(element_id, []).append((ended - started).total_seconds())
+    elements = []
+    for element_id, visits, passing, timed in counts:
+        positives = sorted(spent.get(element_id, ()))
+        zeros = timed - len(positives)
+        node = nodes.get(element_id, {})
+        elements.append({"element_id": element_id, "name": node.get("name") or element_id,
+                         "kind": node.get("kind"), "in_diagram": element_id in nodes, "cases": passing,
+                         "visits": visits, "timed": timed, "median_seconds": nearest_rank(zeros, positives, 0.5),
+                         "p90_seconds": nearest_rank(zeros, positives, 0.9), "total_seconds": sum(positives)})
+    elements.sort(key=lambda e: (not e["in_diagram"], -e["cases"], e["element_id"]))
+    taken = {(source, target): n for source, target, n in pairs}
+    flow_rows, seen = [], set()
+    for flow in flows:
+        pair = (flow["source"], flow["target"])
+        count = 0 if pair in seen else taken.get(pair, 0)  # two flows between the same pair: the first takes it
+        seen.add(pair)
+        flow_rows.append({"flow_id": flow["id"], "name": flow["name"], "source": flow["source"],
+                          "target": flow["target"], "count": count})
+    legend = _paint(elements, flow_rows, mode)
+    return {"process_key": process_key, "version": chosen["version"], "version_id": chosen["id"],
+            "name": chosen["name"], "versions": chosen["versions"], "all_versions": all_versions,
+            "from": date_from, "to": date_to, "mode": mode, "elements": elements, "flows": flow_rows,
+            "legend": legend}
+
+
+def _paint(elements: list[dict], flows: list[dict], mode: str) -> list[dict]:
+    """Give each element its heat colour and each flow its width and colour; return the legend's bins."""
+    key = "median_seconds" if mode == "tiempo" else "cases"
+    top = max((e[key] or 0 for e in elements), default=0)
+    steps = len(SCALE)
+    for e in elements:
+        value = e[key] or 0
+        e["heat"] = value
+        e["fill"] = SCALE[_bucket(value, top, steps)] if e["visits"] else None
+    most = max((f["count"] for f in flows), default=0)
+    for f in flows:
+        f["width"] = 1 + round((MAX_FLOW_WIDTH - 1) * f["count"] / most) if most and f["count"] else 1
+        f["stroke"] = FLOW_COLOURS[_bucket(f["count"], most, len(FLOW_COLOURS))] if f["count"] else None
+    return [{"fill": colour, "low": top * i / steps, "high": top * (i + 1) / steps} for i, colour in enumerate(SCALE)]
