@@ -1,0 +1,245 @@
+"""What the reports (engine/usecases/reports.py) share: the period and filters they are asked for, checked; the
+office-time month and day of a UTC column in each database's SQL; and durations summed up as median and p90.
+
+Durations are given two ways:
+- hours: the elapsed clock time from start to end (every hour counts, nights and weekends too);
+- working days: the office's working days d with start day < d <= end day (engine.timekeeping.calendar
+  working_days_between, office-local dates): a task done the day it arrived took 0, one done the next working day 1.
+Percentiles interpolate between the two nearest values (PostgreSQL's percentile_cont): the median of 1, 2, 3, 10 is
+2.5, its p90 7.9. PostgreSQL computes the hours' percentiles itself; SQLite has no percentile function, so only the
+durations column comes back, in order. Working days are counted per (start day, end day) pair, grouped in SQL, so
+Python sees one row per pair of days, not one per case.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import Float, cast, func, select
+
+from engine.errors import InvalidInput
+from engine.messages import msg
+from engine.storage import models
+from engine.timekeeping.calendar import GT_UTC_OFFSET_HOURS, OFFICE_TIMEZONE_NAME, office_midnight
+
+MAX_MONTHS = 120  # the longest period a report covers: ten years
+MAX_TEXT = 100
+DEFAULT_MONTHS = 12
+_c, _a = models.cases, models.case_access
+_SQLITE_SHIFT = f"{GT_UTC_OFFSET_HOURS:+d} hours"  # Guatemala keeps UTC-6 all year (no daylight saving)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """A report's period (office-local dates, both included) and filters (None: all)."""
+
+    start: date
+    end: date
+    process_key: str | None = None
+    municipality: str | None = None
+    group: str | None = None
+
+    @property
+    def lo(self):
+        """The period's first moment (UTC columns are compared with it)."""
+        return office_midnight(self.start)
+
+    @property
+    def hi(self):
+        """The first moment after the period."""
+        return office_midnight(self.end + timedelta(days=1))
+
+    def months(self) -> list[str]:
+        """Every month the period touches, 'YYYY-MM', in order."""
+        out, (y, m) = [], (self.start.year, self.start.month)
+        while (y, m) <= (self.end.year, self.end.month):
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+    def as_dict(self) -> dict:
+        return {"from": self.start, "to": self.end, "process_key": self.process_key,
+                "municipality": self.municipality, "group": self.group}
+
+
+def _bad(field: str, message) -> InvalidInput:
+    return InvalidInput(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+def _date(value, field: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if _ISO_DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise _bad(field, msg("escriba una fecha válida (aaaa-mm-dd)"))
+
+
+def _text(value, field: str) -> str | None:
+    text = (value or "").strip() if isinstance(value, str) or value is None else str(value)
+    if len(text) > MAX_TEXT:
+        raise _bad(field, msg("el texto es demasiado largo"))
+    return text or None
+
+
+def default_start(end: date) -> date:
+    """The first day of the month DEFAULT_MONTHS - 1 months before `end`'s: a year of whole months to date."""
+    y, m = end.year, end.month - (DEFAULT_MONTHS - 1)
+    while m < 1:
+        y, m = y - 1, m + 12
+    return date(y, m, 1)
+
+
+def read_query(conn, today: date, *, start=None, end=None, process_key=None, municipality=None,
+               group=None) -> ReportQuery:
+    """The period and filters as asked, checked: dates as aaaa-mm-dd (by default the last twelve months to today),
+    from no later than to, at most MAX_MONTHS months, a procedure and a group that exist. InvalidInput names the
+    field (from, to, process_key, municipality, group)."""
+    end_day = _date(end, "to") or today
+    start_day = _date(start, "from") or default_start(end_day)
+    if start_day > end_day:
+        raise _bad("to", msg("la fecha final es anterior a la inicial"))
+    if (end_day.year - start_day.year) * 12 + end_day.month - start_day.month >= MAX_MONTHS:
+        raise _bad("to", msg("el periodo puede abarcar a lo sumo %(months)s meses", months=MAX_MONTHS))
+    key, town, team = _text(process_key, "process_key"), _text(municipality, "municipality"), _text(group, "group")
+    pv, g = models.process_versions, models.groups
+    if key and conn.execute(select(pv.c.id).where(pv.c.process_key == key).limit(1)).first() is None:
+        raise _bad("process_key", msg("no hay un trámite «%(key)s»", key=key))
+    if team and conn.execute(select(g.c.id).where(g.c.name == team)).first() is None:
+        raise _bad("group", msg("no hay un grupo «%(group)s»", group=team))
+    return ReportQuery(start_day, end_day, key, town, team)
+
+
+def case_conditions(q: ReportQuery, *, by_group: bool = True) -> list:
+    """Conditions on `cases` for the filters; the group as the cases with a task for it (case_access)."""
+    out = []
+    if q.process_key:
+        out.append(_c.c.process_key == q.process_key)
+    if q.municipality:
+        out.append(_c.c.municipality == q.municipality)
+    if q.group and by_group:
+        out.append(_c.c.id.in_(select(_a.c.case_id).where(_a.c.who == f"g:{q.group}")))
+    return out
+
+
+def _local(column):
+    # Columns hold UTC without a zone (engine.storage.models.UtcDateTime): read them as UTC, then as office time.
+    return func.timezone(OFFICE_TIMEZONE_NAME, func.timezone("UTC", column))
+
+
+def month_of(conn, column):
+    """The office-local month ('YYYY-MM') of a UTC column, in SQL."""
+    if conn.dialect.name == "postgresql":
+        return func.to_char(_local(column), "YYYY-MM")
+    return func.strftime("%Y-%m", column, _SQLITE_SHIFT)
+
+
+def day_of(conn, column):
+    """The office-local day ('YYYY-MM-DD') of a UTC column, in SQL."""
+    if conn.dialect.name == "postgresql":
+        return func.to_char(_local(column), "YYYY-MM-DD")
+    return func.date(column, _SQLITE_SHIFT)
+
+
+def seconds_between(conn, start, end):
+    """end - start in seconds, in SQL."""
+    if conn.dialect.name == "postgresql":
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def percentile(ordered: list, p: float) -> float | None:
+    """The p-th percentile of sorted values, interpolated (percentile_cont); None for no values."""
+    if not ordered:
+        return None
+    k = (len(ordered) - 1) * p
+    lo = math.floor(k)
+    hi = min(lo + 1, len(ordered) - 1)
+    return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo))
+
+
+def weighted_percentile(counted: list[tuple[int, int]], p: float) -> float | None:
+    """percentile() over (value, how many times) pairs sorted by value, without spelling the values out."""
+    total = sum(n for _, n in counted)
+    if not total:
+        return None
+    k = (total - 1) * p
+    lo = math.floor(k)
+
+    def at(index: int):
+        seen = 0
+        for value, n in counted:
+            seen += n
+            if index < seen:
+                return value
+        return counted[-1][0]
+
+    a, b = at(lo), at(min(lo + 1, total - 1))
+    return float(a + (b - a) * (k - lo))
+
+
+def duration_stats(conn, calendar, keys: list, source, start, end, where: list) -> dict[tuple, dict]:
+    """For each group of `keys` over the rows of `source` (a table or join) matching `where`: how many, and the
+    median and p90 of end - start in hours and in working days."""
+    seconds = seconds_between(conn, start, end)
+    stats: dict[tuple, dict] = {}
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(select(*keys, func.count().label("n"),
+                                   func.percentile_cont(0.5).within_group(seconds).label("p50"),
+                                   func.percentile_cont(0.9).within_group(seconds).label("p90"))
+                            .select_from(source).where(*where).group_by(*keys)).all()
+        for r in rows:
+            key = tuple(r[:len(keys)])
+            stats[key] = {"count": r.n, "hours_median": _hours(r.p50), "hours_p90": _hours(r.p90)}
+    else:
+        values: dict[tuple, list] = {}
+        for r in conn.execute(select(*keys, cast(seconds, Float).label("s")).select_from(source).where(*where)
+                              .order_by(*keys, "s")):
+            values.setdefault(tuple(r[:len(keys)]), []).append(max(0.0, r.s))
+        for key, ordered in values.items():
+            stats[key] = {"count": len(ordered), "hours_median": _hours(percentile(ordered, 0.5)),
+                          "hours_p90": _hours(percentile(ordered, 0.9))}
+    pairs: dict[tuple, dict[int, int]] = {}
+    counter = _WorkingDays(calendar)
+    a_day, b_day = day_of(conn, start).label("a_day"), day_of(conn, end).label("b_day")
+    for r in conn.execute(select(*keys, a_day, b_day, func.count().label("n")).select_from(source).where(*where)
+                          .group_by(*keys, a_day, b_day)):
+        days = counter(r.a_day, r.b_day)
+        bucket = pairs.setdefault(tuple(r[:len(keys)]), {})
+        bucket[days] = bucket.get(days, 0) + r.n
+    for key, bucket in pairs.items():
+        counted = sorted(bucket.items())
+        stats.setdefault(key, {"count": sum(bucket.values()), "hours_median": None, "hours_p90": None})
+        stats[key]["days_median"] = _round(weighted_percentile(counted, 0.5))
+        stats[key]["days_p90"] = _round(weighted_percentile(counted, 0.9))
+    return stats
+
+
+def _hours(seconds) -> float | None:
+    return None if seconds is None else _round(max(0.0, float(seconds)) / 3600)
+
+
+def _round(value) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+class _WorkingDays:
+    """Working days between two office-local days given as 'YYYY-MM-DD' text, remembered per pair."""
+
+    def __init__(self, calendar):
+        self.calendar, self.seen = calendar, {}
+
+    def __call__(self, a: str, b: str) -> int:
+        found = self.seen.get((a, b))
+        if found is None:
+            da, db = date.fromisoformat(str(a)[:10]), date.fromisoformat(str(b)[:10])
+            found = self.seen[(a, b)] = max(0, self.calendar.working_days_between(da, db))
+        return found
