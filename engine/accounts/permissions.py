@@ -26,6 +26,7 @@ RULES: dict[str, frozenset[str]] = {
     "case.read": EVERYONE,
     "case.start": WORKERS,
     "case.manage": MANAGERS,          # suspend, resume, cancel, retry
+    "case.migrate": MANAGERS,         # move running cases to another version (engine/usecases/case_migration*.py)
     "task.read": EVERYONE,
     "task.work": WORKERS,             # claim, release, save a draft, complete
     "task.assign": MANAGERS,          # assign to someone, release someone else's claim
