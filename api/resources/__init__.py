@@ -19,3 +19,7 @@ BLUEPRINTS.append(admin_log.blp)
 from api.resources import heatmap  # noqa: E402  (reports: the diagram as a heat map)
 
 BLUEPRINTS.append(heatmap.blp)
+
+from api.resources import reports  # noqa: E402  (the general reports: cases, cycle times, deadlines, workload)
+
+BLUEPRINTS.append(reports.blp)

@@ -197,6 +197,11 @@ MATRIX = {
         lambda x, u: (f"/api/audit/cases/{p.new_case(x.svc)}/export", {}), AUDIT_ONLY),
     ("GET", "/api/reports/heatmap"): (lambda x, u: ("/api/reports/heatmap?process_key=five_step", {}),
                                       (401, 403, 200, 200, 200)),
+    ("GET", "/api/reports/cases"): (lambda x, u: ("/api/reports/cases?process_key=five_step", {}),
+                                    (401, 403, 200, 200, 200)),
+    ("GET", "/api/reports/cycle-times"): (lambda x, u: ("/api/reports/cycle-times", {}), (401, 403, 200, 200, 200)),
+    ("GET", "/api/reports/deadlines"): (lambda x, u: ("/api/reports/deadlines", {}), (401, 403, 200, 200, 200)),
+    ("GET", "/api/reports/workload"): (lambda x, u: ("/api/reports/workload", {}), (401, 403, 200, 200, 200)),
 }
 
 
