@@ -23,3 +23,7 @@ BLUEPRINTS.append(heatmap.blp)
 from api.resources import reports  # noqa: E402  (the general reports: cases, cycle times, deadlines, workload)
 
 BLUEPRINTS.append(reports.blp)
+
+from api.resources import migrations  # noqa: E402  (running cases moved to another version)
+
+BLUEPRINTS.append(migrations.blp)

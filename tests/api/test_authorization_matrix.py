@@ -10,6 +10,7 @@ from engine.accounts.permissions import RULES
 from engine.audit.checkpoints import create_checkpoint
 from engine.usecases.institution_records import seed_institutions
 from tests.api import probes as p
+from tests.api import migration_probes as mp
 from tests.api.conftest import PASSWORD, ROLE_USERS, Client, token_for
 
 CALLERS = ("anonymous", "clerk", "supervisor", "auditor", "admin")
@@ -202,6 +203,17 @@ MATRIX = {
     ("GET", "/api/reports/cycle-times"): (lambda x, u: ("/api/reports/cycle-times", {}), (401, 403, 200, 200, 200)),
     ("GET", "/api/reports/deadlines"): (lambda x, u: ("/api/reports/deadlines", {}), (401, 403, 200, 200, 200)),
     ("GET", "/api/reports/workload"): (lambda x, u: ("/api/reports/workload", {}), (401, 403, 200, 200, 200)),
+    # Migrating running cases to another version: supervisors and admins (tests/api/migration_probes.py).
+    ("GET", "/api/migrations"): (lambda x, u: ("/api/migrations", {}), (401, 403, 200, 403, 200)),
+    ("POST", "/api/migrations"): (lambda x, u: ("/api/migrations", mp.plan_body(x.svc)), (401, 403, 201, 403, 201)),
+    ("GET", "/api/migrations/choices"): (lambda x, u: (mp.choices_path(x.svc), {}), (401, 403, 200, 403, 200)),
+    ("GET", "/api/migrations/<id:migration_id>"): (lambda x, u: (f"/api/migrations/{mp.planned(x.svc)}", {}),
+                                                   (401, 403, 200, 403, 200)),
+    ("POST", "/api/migrations/<id:migration_id>/apply"): (
+        lambda x, u: (f"/api/migrations/{mp.planned(x.svc)}/apply", {"json": {"batch": 10}}),
+        (401, 403, 200, 403, 200)),
+    ("POST", "/api/migrations/<id:migration_id>/undo"): (
+        lambda x, u: (f"/api/migrations/{mp.applied(x.svc)}/undo", {"json": {}}), (401, 403, 200, 403, 200)),
 }
 
 
