@@ -61,4 +61,5 @@ def not_found(exc):
 
 def register(app: Flask) -> None:
     """Install the modeler pages (api.app calls this once the blueprint is wanted)."""
+    from web import decision_pages  # noqa: F401 - the decision-table editor's routes, on this blueprint
     app.register_blueprint(bp)

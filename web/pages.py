@@ -201,6 +201,7 @@ def init_app(app: Flask) -> None:
     from web import reply_pages  # noqa: F401  (institutions answer by link, without login)
     from web import admin_org_pages, admin_pages  # noqa: F401  (the administrator's pages)
     from web import supervision_pages  # noqa: F401  (the supervisor's view of the work)
+    from web import report_pages  # noqa: F401  (the general reports and their downloads)
     i18n.init_app(app)
     # Our 404/405 handlers answer by status code, so they win over the API's HTTPException handler
     # everywhere; under /api/ they hand the error back to it (call after api.errors.register_error_handlers).

@@ -27,3 +27,7 @@ BLUEPRINTS.append(reports.blp)
 from api.resources import migrations  # noqa: E402  (running cases moved to another version)
 
 BLUEPRINTS.append(migrations.blp)
+
+from api.resources import decisions  # noqa: E402  (decision tables of a draft)
+
+BLUEPRINTS.append(decisions.blp)

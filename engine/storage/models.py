@@ -479,3 +479,4 @@ from engine.storage.models_deadlines import legal_deadline_alerts, legal_deadlin
 from engine.storage.models_forms import draft_forms  # noqa: E402, F401 - forms edited within a draft (0022)
 from engine.storage.models_visits import case_facts, element_visits, report_mailings  # noqa: E402, F401 - (0025)
 from engine.storage.models_migrations import case_migration_items, case_migrations  # noqa: E402, F401 - (0021)
+from engine.storage.models_decisions import draft_decisions  # noqa: E402, F401 - tables edited within a draft (0023)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the composition root sits above the use cases; they only re
 
 _drafts = models.process_drafts
 _versions = models.process_versions
+_decisions = models.draft_decisions  # the draft's edited DMN files (engine.usecases.decisions)
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "new_process.bpmn"
 # A process id is an XML id and a URL segment: letters, digits, '_', '-', '.'; not starting with a digit.
 PROCESS_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,99}")
@@ -153,6 +154,7 @@ def discard_draft(svc: Services, principal: Principal, process_key: str) -> None
         if uow.conn.execute(delete(_drafts).where(_drafts.c.process_key == process_key)).rowcount == 0:
             raise DraftNotFound(msg("No hay borrador de «%(process_key)s».", process_key=process_key),
                             process_key=process_key)
+        uow.conn.execute(delete(_decisions).where(_decisions.c.process_key == process_key))
         uow.commit()
 
 
@@ -177,9 +179,10 @@ def publish_draft(svc: Services, principal: Principal, process_key: str, comment
     if errors:
         raise SpecInvalid(errors)
     [deployed] = deploy.deploy_files(svc, files, actor=principal.username, comment=comment, only=frozenset({process_key}))
-    with svc.uow() as uow:  # a save made meanwhile keeps its (newer) draft
-        uow.conn.execute(delete(_drafts).where(_drafts.c.process_key == process_key,
-                                               _drafts.c.revision == draft["revision"]))
+    with svc.uow() as uow:  # a save made meanwhile keeps its (newer) draft, and its decision tables
+        if uow.conn.execute(delete(_drafts).where(_drafts.c.process_key == process_key,
+                                                  _drafts.c.revision == draft["revision"])).rowcount:
+            uow.conn.execute(delete(_decisions).where(_decisions.c.process_key == process_key))
         uow.commit()
     return deployed
 
@@ -191,7 +194,8 @@ def draft_file_name(svc: Services, process_key: str) -> str:
 
 
 def bundle_for(svc: Services, process_key: str, xml: str) -> dict[str, bytes]:
-    """The draft plus the current files it needs: its version's DMN tables and the called processes' files."""
+    """The draft plus the files it needs: the decision tables edited in the draft, its version's other DMN tables
+    and the called processes' current files."""
     return _bundle_and_elements(svc, process_key, xml)[0]
 
 
@@ -199,6 +203,10 @@ def _bundle_and_elements(svc: Services, process_key: str, xml: str) -> tuple[dic
     """bundle_for's files, and the draft's elements it read to find them (None if it cannot be read)."""
     own = draft_file_name(svc, process_key)
     files = {own: xml.encode("utf-8", "surrogatepass")}
+    with svc.uow(write=False) as uow:  # edited tables replace the version's (and a called process's) same file
+        files.update((r.file_name, r.xml.encode("utf-8", "surrogatepass")) for r in uow.conn.execute(
+            select(_decisions.c.file_name, _decisions.c.xml).where(_decisions.c.process_key == process_key)
+            .order_by(_decisions.c.file_name)))
     try:
         elements = elements_of(xml, own)
     except SpecInvalid:

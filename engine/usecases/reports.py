@@ -233,3 +233,21 @@ def _workload(conn, q: ReportQuery, now) -> dict:
 
 
 USE_CASES = {"casos": cases_by_month, "tiempos": cycle_times, "plazos": deadlines, "carga": workload}
+
+
+@use_case("report.read")
+def filter_choices(svc: Services, principal: Principal) -> dict:
+    """What the reports' filters offer: the deployed procedures (key and latest name), the groups, the
+    municipalities cases name (read from the municipality index)."""
+    pv, g = models.process_versions, models.groups
+    with svc.uow(write=False) as uow:
+        conn = uow.conn
+        latest = select(pv.c.process_key, func.max(pv.c.version).label("v")).group_by(pv.c.process_key).subquery()
+        procedures = [dict(r) for r in conn.execute(
+            select(pv.c.process_key, pv.c.name).join(latest, (latest.c.process_key == pv.c.process_key)
+                                                     & (latest.c.v == pv.c.version))
+            .order_by(pv.c.name, pv.c.process_key)).mappings()]
+        groups = list(conn.execute(select(g.c.name).order_by(g.c.name)).scalars())
+        towns = list(conn.execute(select(_c.c.municipality).where(_c.c.municipality.is_not(None))
+                                  .group_by(_c.c.municipality).order_by(_c.c.municipality)).scalars())
+    return {"procedures": procedures, "groups": groups, "municipalities": towns}

@@ -8,6 +8,7 @@ from api.resources import BLUEPRINTS
 from api.security import permission_of
 from engine.accounts.permissions import RULES
 from engine.audit.checkpoints import create_checkpoint
+from engine.config import PROJECT_ROOT
 from engine.usecases.institution_records import seed_institutions
 from tests.api import probes as p
 from tests.api import migration_probes as mp
@@ -57,6 +58,19 @@ MATRIX = {
     ("POST", "/api/drafts/<name:process_key>/publish"): (
         lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/publish", {"json": {"comment": "Primera versión"}}),
         (401, 403, 201, 403, 201)),
+    # A new procedure's draft opens a table of processes/ by its file name (engine.usecases.decisions).
+    ("GET", "/api/drafts/<name:process_key>/decisions"): (
+        lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/decisions", {}), (401, 403, 200, 403, 200)),
+    ("GET", "/api/drafts/<name:process_key>/decisions/<name:file_name>"): (
+        lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/decisions/requisitos_licencia.dmn", {}),
+        (401, 403, 200, 403, 200)),
+    ("PUT", "/api/drafts/<name:process_key>/decisions/<name:file_name>"): (
+        lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/decisions/requisitos_licencia.dmn",
+                      {"json": {"xml": (PROJECT_ROOT / "processes" / "requisitos_licencia.dmn").read_text("utf-8")}}),
+        (401, 403, 200, 403, 200)),
+    ("POST", "/api/drafts/<name:process_key>/decisions/<name:file_name>/try"): (
+        lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/decisions/requisitos_licencia.dmn/try",
+                      {"json": {"values": {"entrada_tipo_licencia": "rifa_sorteo"}}}), (401, 403, 200, 403, 200)),
     ("GET", "/api/cases"): (lambda x, u: ("/api/cases", {}), (401, 200, 200, 200, 200)),
     ("POST", "/api/cases"): (lambda x, u: ("/api/cases", {"json": {"process_key": "five_step"}}),
                              (401, 201, 201, 403, 201)),

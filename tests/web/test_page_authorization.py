@@ -281,6 +281,12 @@ MATRIX = {
         lambda o, u: ("/supervision/tareas?grupo=ventanilla", None), (LOGIN, 403, 200, 403, 200, None)),
     ("POST", "/supervision/tareas", "supervision: reassign the tasks chosen"): (
         lambda o, u: ("/supervision/tareas", bulk_reassign(o)), (LOGIN, 403, 200, 403, 200, None)),
+    # The general reports (web/report_pages.py): supervisors, auditors and administrators.
+    ("GET", "/informes", "reports: the index"): (lambda o, u: ("/informes", None), (LOGIN, 403, 200, 200, 200, None)),
+    ("GET", "/informes/<any(casos, tiempos, plazos, carga):name>", "reports: one general report"): (
+        lambda o, u: ("/informes/casos", None), (LOGIN, 403, 200, 200, 200, None)),
+    ("GET", "/informes/<any(casos, tiempos, plazos, carga):name>.<any(csv, xlsx, pdf):fmt>", "reports: a download"): (
+        lambda o, u: ("/informes/plazos.csv?tabla=1", None), (LOGIN, 403, 200, 200, 200, None)),
     # The administrator's pages (web/admin_pages.py, web/admin_org_pages.py): supervisors and auditors read the
     # accounts, groups and lanes; everyone reads the closure days; the auditor reads the administration log.
     ("GET", "/admin", "administration home"): (lambda o, u: ("/admin", None), (LOGIN, 403, 403, 403, 200, None)),
