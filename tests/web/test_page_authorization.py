@@ -148,6 +148,15 @@ def bulk_reassign(office: Office) -> dict:
             f"titular-{task_id}": ""}
 
 
+def decision_draft(office: Office) -> str:
+    """A new procedure's draft, whose decision tables open from processes/ (engine.usecases.decisions)."""
+    from engine.usecases.drafts import create_draft
+    from tests.conftest import principal_for
+    key = unique("decisiones_")
+    create_draft(office.svc, principal_for("supervisor1", "supervisor"), key, "Prueba de tablas")
+    return key
+
+
 def case_operation(office: Office, action: str, claimed: bool = False, **form) -> tuple[str, dict]:
     """The case page's operations form `action` (web/case_operation_pages.py) on a new case, with the version the
     page would show and its task (`tarea`, claimed by the clerk when asked)."""
@@ -333,6 +342,11 @@ MATRIX = {
     ("GET", "/modelador", "modeler"): (lambda o, u: ("/modelador", None), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>", "editor"): (lambda o, u: ("/modelador/licencia", None),
                                                          (LOGIN, 403, 200, 403, 200, None)),
+    ("GET", "/modelador/<name:process_key>/decisiones", "decision tables of a draft"): (
+        lambda o, u: ("/modelador/licencia/decisiones", None), (LOGIN, 403, 200, 403, 200, None)),
+    ("GET", "/modelador/<name:process_key>/decisiones/<name:file_name>", "decision table editor"): (
+        lambda o, u: (f"/modelador/{decision_draft(o)}/decisiones/requisitos_licencia.dmn", None),
+        (LOGIN, 403, 200, 403, 200, None)),
 }
 
 
