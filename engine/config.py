@@ -92,6 +92,9 @@ class Settings:
     # The office's Ed25519 key (PKCS#8 PEM) that signs the history's checkpoints and case exports (engine/audit);
     # created on first use. None: var/audit/ed25519.pem. Keep a copy apart from the database's backups.
     audit_key: str | None = None
+    # The Governor's office address the scheduler mails the monthly summary for the ministry to, on the first working
+    # day of each month (engine/usecases/monthly_report.py). None: nothing is mailed.
+    reports_email: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -128,6 +131,8 @@ class Settings:
             if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
                 raise ValueError("EXPEDIENTE_ONLINE_PROCEDURES must be a JSON list of process keys")
             kwargs["online_procedures"] = tuple(keys)
+        if env.get("EXPEDIENTE_REPORTS_EMAIL"):
+            kwargs["reports_email"] = env["EXPEDIENTE_REPORTS_EMAIL"].strip()
         if env.get("EXPEDIENTE_AUDIT_KEY"):
             kwargs["audit_key"] = env["EXPEDIENTE_AUDIT_KEY"]
         if "EXPEDIENTE_SQLITE_SYNCHRONOUS" in env:

@@ -14,7 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.usecases import closures, delivery, institutions
-from engine.usecases import deadline_alerts, legal_deadlines
+from engine.usecases import deadline_alerts, legal_deadlines, monthly_report
 from engine.ops import health
 from engine.mail import notifications
 from engine.usecases import timers
@@ -101,6 +101,11 @@ def run_pass(svc, settings: SchedulerSettings | None = None, stop: threading.Eve
             legal_deadlines.send_due_alerts(svc)
     except Exception:  # noqa: BLE001
         log.exception("legal deadline alerts failed")
+    try:  # the monthly summary for the Governor's office, once a month (before sending, so it goes in this pass)
+        if not stopping():
+            monthly_report.mail_monthly_summary(svc)
+    except Exception:  # noqa: BLE001
+        log.exception("mailing the monthly summary failed")
     try:
         mail = None if stopping() else notifications.send_pending(svc, settings.max_mail_per_pass)
     except Exception:  # noqa: BLE001

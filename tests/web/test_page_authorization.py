@@ -290,6 +290,12 @@ MATRIX = {
         lambda o, u: ("/supervision/tareas?grupo=ventanilla", None), (LOGIN, 403, 200, 403, 200, None)),
     ("POST", "/supervision/tareas", "supervision: reassign the tasks chosen"): (
         lambda o, u: ("/supervision/tareas", bulk_reassign(o)), (LOGIN, 403, 200, 403, 200, None)),
+    ("GET", "/informes/mapa-de-calor", "reports: the diagram as a heat map"): (
+        lambda o, u: ("/informes/mapa-de-calor", None), (LOGIN, 403, 200, 200, 200, None)),
+    ("GET", "/informes/laip", "reports: the LAIP annual report"): (
+        lambda o, u: ("/informes/laip?anio=2026", None), (LOGIN, 403, 200, 200, 200, None)),
+    ("GET", "/informes/mensual", "reports: the monthly summary for the ministry"): (
+        lambda o, u: ("/informes/mensual?mes=2026-02", None), (LOGIN, 403, 200, 200, 200, None)),
     # The general reports (web/report_pages.py): supervisors, auditors and administrators.
     ("GET", "/informes", "reports: the index"): (lambda o, u: ("/informes", None), (LOGIN, 403, 200, 200, 200, None)),
     ("GET", "/informes/<any(casos, tiempos, plazos, carga):name>", "reports: one general report"): (
