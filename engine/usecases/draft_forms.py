@@ -130,7 +130,9 @@ def check_schema(schema) -> list[dict]:
 
 
 def _shown(process_key: str, form_key: str, schema: dict, source: str, row) -> dict:
-    return {"process_key": process_key, "form_key": form_key, "schema": schema, "source": source,
+    # schema_json: the same schema as text, its fields in their order (JSON answers come with their keys sorted)
+    return {"process_key": process_key, "form_key": form_key, "schema": schema,
+            "schema_json": orjson.dumps(schema).decode(), "source": source,
             "revision": row["revision"] if row else 0, "updated_by": row["updated_by"] if row else None,
             "updated_at": row["updated_at"] if row else None}
 

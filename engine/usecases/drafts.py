@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the composition root sits above the use cases; they only re
 _drafts = models.process_drafts
 _versions = models.process_versions
 _decisions = models.draft_decisions  # the draft's edited DMN files (engine.usecases.decisions)
+_draft_forms = models.draft_forms  # the draft's edited forms (engine.usecases.draft_forms)
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "new_process.bpmn"
 # A process id is an XML id and a URL segment: letters, digits, '_', '-', '.'; not starting with a digit.
 PROCESS_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,99}")
@@ -155,6 +156,7 @@ def discard_draft(svc: Services, principal: Principal, process_key: str) -> None
             raise DraftNotFound(msg("No hay borrador de «%(process_key)s».", process_key=process_key),
                             process_key=process_key)
         uow.conn.execute(delete(_decisions).where(_decisions.c.process_key == process_key))
+        uow.conn.execute(delete(_draft_forms).where(_draft_forms.c.process_key == process_key))  # its edited forms
         uow.commit()
 
 
@@ -178,11 +180,13 @@ def publish_draft(svc: Services, principal: Principal, process_key: str, comment
     errors = [p for p in check_draft(svc, process_key, draft["xml"], files) if p.severity == "error"]
     if errors:
         raise SpecInvalid(errors)
-    [deployed] = deploy.deploy_files(svc, files, actor=principal.username, comment=comment, only=frozenset({process_key}))
+    [deployed] = deploy.deploy_files(svc, files, actor=principal.username, comment=comment, only=frozenset({process_key}),
+                                     forms=_edited_forms(svc, process_key))  # the draft's forms pinned in the version
     with svc.uow() as uow:  # a save made meanwhile keeps its (newer) draft, and its decision tables
         if uow.conn.execute(delete(_drafts).where(_drafts.c.process_key == process_key,
                                                   _drafts.c.revision == draft["revision"])).rowcount:
             uow.conn.execute(delete(_decisions).where(_decisions.c.process_key == process_key))
+            uow.conn.execute(delete(_draft_forms).where(_draft_forms.c.process_key == process_key))
         uow.commit()
     return deployed
 
@@ -259,6 +263,19 @@ def _latest(svc: Services, process_key: str) -> dict | None:
                                .where(_versions.c.process_key == process_key)
                                .order_by(_versions.c.version.desc()).limit(1)).mappings().first()
     return dict(row) if row else None
+
+
+def _edited_forms(svc: Services, process_key: str) -> dict[str, dict]:
+    """The forms edited within the draft ({form key: JSON Schema}; engine.usecases.draft_forms keeps them)."""
+    with svc.uow(write=False) as uow:
+        rows = uow.conn.execute(select(_draft_forms.c.form_key, _draft_forms.c.schema_json)
+                                .where(_draft_forms.c.process_key == process_key))
+        return {r.form_key: orjson.loads(r.schema_json) for r in rows}
+
+
+def get_row(svc: Services, process_key: str) -> dict:
+    """Unchecked: the draft's row (DraftNotFound without one), for the use cases of its parts (its forms)."""
+    return _row(svc, process_key)
 
 
 def _row(svc: Services, process_key: str) -> dict:
