@@ -32,6 +32,8 @@ EVENT_LABELS = {
     "retried": lazy_gettext("Reintento"), "case_suspended": lazy_gettext("Expediente suspendido"),
     "case_resumed": lazy_gettext("Expediente reanudado"), "case_cancelled": lazy_gettext("Expediente anulado"),
     "case_completed": lazy_gettext("Expediente concluido"),
+    "case_migrated": lazy_gettext("Expediente migrado a otra versión del procedimiento"),
+    "case_migration_undone": lazy_gettext("Migración del expediente deshecha"),
     "message_received": lazy_gettext("Mensaje recibido"),
     "message_sent": lazy_gettext("Mensaje enviado"),
     "message_retried": lazy_gettext("Mensaje reintentado"),

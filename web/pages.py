@@ -201,6 +201,7 @@ def init_app(app: Flask) -> None:
     from web import reply_pages  # noqa: F401  (institutions answer by link, without login)
     from web import admin_org_pages, admin_pages  # noqa: F401  (the administrator's pages)
     from web import supervision_pages  # noqa: F401  (the supervisor's view of the work)
+    from web import migration_pages  # noqa: F401  (running cases moved to another version)
     from web import heatmap_pages  # noqa: F401  (reports: the diagram as a heat map)
     from web import annual_report_pages  # noqa: F401  (reports: LAIP annual report, monthly summary)
     from web import report_pages  # noqa: F401  (the general reports and their downloads)

@@ -24,6 +24,8 @@ KIND_LABELS = {
     "case_completed": "Expediente concluido", "error": "Error", "retried": "Reintentado",
     "case_suspended": "Expediente suspendido", "case_resumed": "Expediente reanudado",
     "case_cancelled": "Expediente anulado",
+    "case_migrated": "Expediente migrado a otra versión del procedimiento",
+    "case_migration_undone": "Migración del expediente deshecha",
     "message_received": "Mensaje recibido",
     "message_sent": "Mensaje enviado",
     "message_retried": "Mensaje reintentado",

@@ -29,7 +29,8 @@ EVENT_KINDS = ("case_started", "task_claimed", "task_released", "task_assigned",
                "escalated", "document_issued", "attachment_added", "error", "retried", "case_suspended",
                "case_resumed", "case_cancelled", "case_completed", "message_received", "message_sent",
                "message_retried", "message_discarded", "institution_requested", "institution_reminder",
-               "institution_escalated", "institution_request_expired", "institution_answered")
+               "institution_escalated", "institution_request_expired", "institution_answered", "case_migrated",
+               "case_migration_undone")
 FILTERS = ("actor", "date_from", "date_to", "process_key", "element_id", "kind", "case_number", "municipality")
 MAX_LIMIT = 500
 EXPORT_BATCH_ROWS = 1000  # rows read per transaction while an export streams: memory stays bounded

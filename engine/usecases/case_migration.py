@@ -323,3 +323,22 @@ def list_migrations(svc: Services, principal: Principal, process_key: str | None
             q = q.where(_m.c.process_key == process_key)
         ids = list(uow.conn.execute(q.order_by(_m.c.id.desc()).limit(200)).scalars())
         return [_migration(uow.conn, i) for i in ids]
+
+
+@use_case("case.migrate")
+def migration_start(svc: Services, principal: Principal, process_key: str) -> dict:
+    """The page that starts a migration: the procedure's versions (with their running and suspended cases) and its
+    migrations, newest first."""
+    with svc.uow(write=False) as uow:
+        conn = uow.conn
+        open_cases = (select(func.count()).where(_c.c.process_version_id == _v.c.id,
+                                                 _c.c.state.in_(MIGRATABLE_STATES)).scalar_subquery())
+        rows = conn.execute(select(_v.c.id, _v.c.version, _v.c.name, _v.c.created_at, _v.c.comment,
+                                   open_cases.label("cases")).where(_v.c.process_key == process_key)
+                            .order_by(_v.c.version)).mappings().all()
+        if not rows:
+            raise NotFound(msg("el procedimiento «%(key)s» no existe", key=process_key[:100]), process_key=process_key)
+        ids = list(conn.execute(select(_m.c.id).where(_m.c.process_key == process_key).order_by(_m.c.id.desc())
+                                .limit(50)).scalars())
+        return {"process_key": process_key, "name": rows[-1]["name"], "versions": [dict(r) for r in rows],
+                "migrations": [_migration(conn, i) for i in ids]}

@@ -13,6 +13,8 @@ ADMIN = principal_for("admin", role="admin")
 def five_step_versions(svc) -> tuple[int, int]:
     """(first version id, newest version id) of five_step, deploying a renamed copy when there is only one."""
     rows = list_versions(svc, "five_step")
+    if not rows:
+        deploy_files(svc, {"five_step.bpmn": bpmn_fixture("five_step.bpmn")}, actor="tests")
     if len(rows) < 2:
         text = bpmn_fixture("five_step.bpmn").replace(b'name="Proceso de cinco pasos"',
                                                       b'name="Proceso de cinco pasos (v2)"')
@@ -44,3 +46,16 @@ def choices_path(svc) -> str:
     old, new = five_step_versions(svc)
     return f"/api/migrations/choices?from_version_id={old}&to_version_id={new}"
 
+
+
+def new_page(svc) -> str:
+    """The page with the mapping table and the filters, from the newest version of five_step to the first."""
+    old, new = five_step_versions(svc)
+    return f"/migraciones/five_step/nueva?desde={new}&hacia={old}"
+
+
+def simulate_form(svc) -> dict:
+    """The "Simular" form of new_page for a fresh case (the register step maps to itself)."""
+    old, new = five_step_versions(svc)
+    return {"desde": str(new), "hacia": str(old), "paso-register": "register", "estado": "running",
+            "expedientes": str(probes.new_case(svc))}

@@ -18,6 +18,7 @@ from engine.storage.documents import store_document
 from engine.mail.notifications import outbox_rows
 from engine.usecases import institution_records as records, institutions, online_filing
 from tests.api.probes import closure_day, issued_document, lost_message, unique, unique_day
+from tests.api import migration_probes as mp
 from tests.integration.test_online_filing import laip as filing_intake
 from tests.processes.licencia_walk import DPI_ANA, intake
 from tests.web.conftest import PASSWORD, as_form, csrf_of, login
@@ -290,6 +291,20 @@ MATRIX = {
         lambda o, u: ("/supervision/tareas?grupo=ventanilla", None), (LOGIN, 403, 200, 403, 200, None)),
     ("POST", "/supervision/tareas", "supervision: reassign the tasks chosen"): (
         lambda o, u: ("/supervision/tareas", bulk_reassign(o)), (LOGIN, 403, 200, 403, 200, None)),
+    # Migrating running cases to another version (web/migration_pages.py): supervisors and administrators.
+    ("GET", "/migraciones/<name:process_key>", "migration: a procedure's versions and migrations"): (
+        lambda o, u: (mp.five_step_versions(o.svc) and "/migraciones/five_step", None),
+        (LOGIN, 403, 200, 403, 200, None)),
+    ("GET", "/migraciones/<name:process_key>/nueva", "migration: the mapping table and the filters"): (
+        lambda o, u: (mp.new_page(o.svc), None), (LOGIN, 403, 200, 403, 200, None)),
+    ("POST", "/migraciones/<name:process_key>/nueva", "migration: simulate (the dry run)"): (
+        lambda o, u: ("/migraciones/five_step/nueva", mp.simulate_form(o.svc)), (LOGIN, 403, MOVED, 403, MOVED, None)),
+    ("GET", "/migracion/<id:migration_id>", "migration: its dry run and results"): (
+        lambda o, u: (f"/migracion/{mp.planned(o.svc)}", None), (LOGIN, 403, 200, 403, 200, None)),
+    ("POST", "/migracion/<id:migration_id>/aplicar", "migration: apply a batch"): (
+        lambda o, u: (f"/migracion/{mp.planned(o.svc)}/aplicar", {}), (LOGIN, 403, MOVED, 403, MOVED, None)),
+    ("POST", "/migracion/<id:migration_id>/deshacer", "migration: undo"): (
+        lambda o, u: (f"/migracion/{mp.applied(o.svc)}/deshacer", {}), (LOGIN, 403, MOVED, 403, MOVED, None)),
     ("GET", "/informes/mapa-de-calor", "reports: the diagram as a heat map"): (
         lambda o, u: ("/informes/mapa-de-calor", None), (LOGIN, 403, 200, 200, 200, None)),
     ("GET", "/informes/laip", "reports: the LAIP annual report"): (
