@@ -202,9 +202,10 @@ def init_app(app: Flask) -> None:
     from web import admin_org_pages, admin_pages  # noqa: F401  (the administrator's pages)
     from web import supervision_pages  # noqa: F401  (the supervisor's view of the work)
     from web import migration_pages  # noqa: F401  (running cases moved to another version)
+    from web import report_pages  # noqa: F401  (the general reports and their downloads)
+    from web import form_editor_pages  # noqa: F401  (the form editor of a procedure's draft)
     from web import heatmap_pages  # noqa: F401  (reports: the diagram as a heat map)
     from web import annual_report_pages  # noqa: F401  (reports: LAIP annual report, monthly summary)
-    from web import report_pages  # noqa: F401  (the general reports and their downloads)
     i18n.init_app(app)
     # Our 404/405 handlers answer by status code, so they win over the API's HTTPException handler
     # everywhere; under /api/ they hand the error back to it (call after api.errors.register_error_handlers).

@@ -20,6 +20,18 @@ from api.resources import heatmap  # noqa: E402  (reports: the diagram as a heat
 
 BLUEPRINTS.append(heatmap.blp)
 
+from api.resources import decisions  # noqa: E402  (decision tables of a draft)
+
+BLUEPRINTS.append(decisions.blp)
+
+from api.resources import trials  # noqa: E402  (trial runs of drafts, guided fixes for imported diagrams)
+
+BLUEPRINTS.append(trials.blp)
+
+from api.resources import draft_forms  # noqa: E402  (forms of a draft and their preview)
+
+BLUEPRINTS.append(draft_forms.blp)
+
 from api.resources import reports  # noqa: E402  (the general reports: cases, cycle times, deadlines, workload)
 
 BLUEPRINTS.append(reports.blp)
@@ -27,7 +39,3 @@ BLUEPRINTS.append(reports.blp)
 from api.resources import migrations  # noqa: E402  (running cases moved to another version)
 
 BLUEPRINTS.append(migrations.blp)
-
-from api.resources import decisions  # noqa: E402  (decision tables of a draft)
-
-BLUEPRINTS.append(decisions.blp)

@@ -1,6 +1,8 @@
 """Every endpoint of the URL map × every role × anonymous answers with the status this table says."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import engine.integrity.keys
@@ -11,6 +13,7 @@ from engine.audit.checkpoints import create_checkpoint
 from engine.config import PROJECT_ROOT
 from engine.usecases.institution_records import seed_institutions
 from tests.api import probes as p
+from tests.api import trial_probes as tp
 from tests.api import migration_probes as mp
 from tests.api.conftest import PASSWORD, ROLE_USERS, Client, token_for
 
@@ -19,6 +22,7 @@ AUTOMATIC_METHODS = {"HEAD", "OPTIONS"}
 T = "/api/tasks/{task}"
 C = "/api/cases/{case}"
 AUDIT_ONLY = (401, 403, 403, 200, 200)
+OFFICE_FORM = json.loads((PROJECT_ROOT / "forms" / "solicitud_ciudadana.schema.json").read_text("utf-8"))
 
 # (method, rule) -> (how to call it, expected status for anonymous, clerk, supervisor, auditor, admin).
 # The call gets (ctx, username) and returns (path, request kwargs) for a fresh target of its own.
@@ -59,6 +63,26 @@ MATRIX = {
         lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/publish", {"json": {"comment": "Primera versión"}}),
         (401, 403, 201, 403, 201)),
     # A new procedure's draft opens a table of processes/ by its file name (engine.usecases.decisions).
+    # Trial runs of drafts (engine/usecases/trial.py) and guided fixes for imported diagrams (foreign_import.py).
+    ("GET", "/api/drafts/<name:process_key>/trial-setup"): (
+        lambda x, u: (f"/api/drafts/{tp.trial_draft(x.svc)}/trial-setup", {}), (401, 403, 200, 403, 200)),
+    ("POST", "/api/trials"): (lambda x, u: ("/api/trials", {"json": {"process_key": tp.trial_draft(x.svc)}}),
+                              (401, 403, 201, 403, 201)),
+    ("GET", "/api/trials/<string:token>"): (lambda x, u: (tp.trial_path(x.svc, u), {}), (401, 403, 200, 403, 200)),
+    ("DELETE", "/api/trials/<string:token>"): (lambda x, u: (tp.trial_path(x.svc, u), {}),
+                                               (401, 403, 204, 403, 204)),
+    ("POST", "/api/trials/<string:token>/tasks/<string:task_id>"): (
+        lambda x, u: (tp.trial_task_path(x.svc, u), {"json": {"data": {"visto": True}}}), (401, 403, 200, 403, 200)),
+    ("POST", "/api/trials/<string:token>/timers"): (
+        lambda x, u: (tp.trial_path(x.svc, u, "/timers", timer=True), {}), (401, 403, 200, 403, 200)),
+    ("POST", "/api/trials/<string:token>/messages"): (
+        lambda x, u: (tp.trial_path(x.svc, u, "/messages"), {"json": {"name": "aviso", "correlation": {"expediente": "X-1"}}}),
+        (401, 403, 200, 403, 200)),
+    ("POST", "/api/drafts/<name:process_key>/import-fixes"): (
+        lambda x, u: ("/api/drafts/importado/import-fixes", {"json": {"xml": tp.foreign_fix()["xml"]}}),
+        (401, 403, 200, 403, 200)),
+    ("POST", "/api/drafts/<name:process_key>/import-fixes/apply"): (
+        lambda x, u: ("/api/drafts/importado/import-fixes/apply", {"json": tp.foreign_fix()}), (401, 403, 200, 403, 200)),
     ("GET", "/api/drafts/<name:process_key>/decisions"): (
         lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/decisions", {}), (401, 403, 200, 403, 200)),
     ("GET", "/api/drafts/<name:process_key>/decisions/<name:file_name>"): (
@@ -71,6 +95,19 @@ MATRIX = {
     ("POST", "/api/drafts/<name:process_key>/decisions/<name:file_name>/try"): (
         lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/decisions/requisitos_licencia.dmn/try",
                       {"json": {"values": {"entrada_tipo_licencia": "rifa_sorteo"}}}), (401, 403, 200, 403, 200)),
+    # A new procedure's draft names the intake form solicitud_ciudadana (engine.usecases.draft_forms).
+    ("GET", "/api/drafts/<name:process_key>/forms"): (
+        lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/forms", {}), (401, 403, 200, 403, 200)),
+    ("GET", "/api/drafts/<name:process_key>/forms/<name:form_key>"): (
+        lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/forms/solicitud_ciudadana", {}), (401, 403, 200, 403, 200)),
+    ("PUT", "/api/drafts/<name:process_key>/forms/<name:form_key>"): (
+        lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/forms/solicitud_ciudadana", {"json": {"schema": OFFICE_FORM}}),
+        (401, 403, 200, 403, 200)),
+    ("DELETE", "/api/drafts/<name:process_key>/forms/<name:form_key>"): (
+        lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/forms/solicitud_ciudadana", {}), (401, 403, 204, 403, 204)),
+    ("POST", "/api/drafts/<name:process_key>/forms/<name:form_key>/preview"): (
+        lambda x, u: (f"/api/drafts/{p.draft(x.svc)}/forms/solicitud_ciudadana/preview",
+                      {"json": {"schema": OFFICE_FORM}}), (401, 403, 200, 403, 200)),
     ("GET", "/api/cases"): (lambda x, u: ("/api/cases", {}), (401, 200, 200, 200, 200)),
     ("POST", "/api/cases"): (lambda x, u: ("/api/cases", {"json": {"process_key": "five_step"}}),
                              (401, 201, 201, 403, 201)),
@@ -241,6 +278,7 @@ def institution(svc) -> str:
 # routes naming one that his role may use answer 404, as if they did not exist; the others refuse his role (403).
 OUTSIDER = "juridico1"
 OUTSIDER_STATUS = {
+    ("POST", "/api/trials/<string:token>/tasks/<string:task_id>"): 403,  # a trial's task: supervisors only
     ("GET", "/api/cases/<id:case_id>"): 404,
     ("GET", "/api/cases/<id:case_id>/history"): 404,
     ("GET", "/api/cases/<id:case_id>/data"): 404,
