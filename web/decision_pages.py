@@ -11,6 +11,7 @@ from flask import g, render_template, session
 from engine.accounts.permissions import allowed
 from engine.errors import InvalidInput
 from engine.usecases import decisions, drafts
+from web.dmn_texts import dmn_texts
 from web.i18n import localize
 from web.modeler_pages import bp, signed_in
 from web.pages import error_page
@@ -40,4 +41,4 @@ def decision_editor(process_key: str, file_name: str):
     shown["problems"] = [{**p, "message": localize(p["message"])} for p in table["problems"]]  # the page's language
     return render_template("modeler/decision_editor.html", table=shown, process_key=process_key,
                            file_name=file_name, csrf=session.get("csrf", ""),
-                           may_publish=allowed(g.user, "process.deploy"))
+                           may_publish=allowed(g.user, "process.deploy"), dmn_texts=dmn_texts())

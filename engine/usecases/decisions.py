@@ -41,6 +41,8 @@ FILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,95}\.dmn")  # a URL segme
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # SpiffWorkflow's DMN engine replaces a '?' outside quotes by the input's value (engine/DMNEngine.py).
 _QUESTION = re.compile(r'(\?)(?=(?:[^\'"]|[\'"][^\'"]*[\'"])*$)')
+# What SpiffWorkflow's DMN engine does: UNIQUE and FIRST give the first rule that matches, COLLECT lists them all.
+SUPPORTED_HIT_POLICIES = ("UNIQUE", "FIRST", "COLLECT")
 _TRY_PROCESS = "prueba_de_decision"
 _TRY_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -223,6 +225,12 @@ def decision_problems(file_name: str, xml: str) -> list[Problem]:
                         decision.get("id") if decision is not None else None, root.sourceline)]
     found, problems = problems, []  # the parser's; a cell said below replaces what the parser said of it
     name = decision.get("name") or decision.get("id")
+    policy = (table.get("hitPolicy") or "UNIQUE").upper()
+    if policy not in SUPPORTED_HIT_POLICIES or table.get("aggregation"):
+        problems.append(Problem(file_name, msg(
+            "Decisión «%(decision)s»: el motor no admite la política de coincidencia «%(policy)s»; use Única, "
+            "Primera o Reunir todas (sin suma, mínimo, máximo ni cuenta).", decision=name,
+            policy=" ".join(filter(None, [policy, table.get("aggregation")]))), table.get("id"), table.sourceline))
     inputs = table.findall("dmn:input", ns)
     outputs = table.findall("dmn:output", ns)
     for column in inputs:

@@ -102,6 +102,11 @@ def test_saving_refuses_cells_that_do_not_compile_naming_decision_rule_and_colum
     assert {e["element_id"] for e in refused.get_json()["errors"]} >= {"regla_rifa_sorteo_tipo",
                                                                         "regla_colecta_publica_requisitos"}
     assert _edited_rows(svc) == []  # nothing written
+    priority = supervisor.put(API, {"xml": xml.replace('hitPolicy="UNIQUE"', 'hitPolicy="PRIORITY"'), "revision": 0})
+    assert priority.status_code == 422
+    assert priority.get_json()["errors"][0]["message"] == (
+        "Decisión «Requisitos por tipo de licencia»: el motor no admite la política de coincidencia «PRIORITY»; use "
+        "Única, Primera o Reunir todas (sin suma, mínimo, máximo ni cuenta).")
     not_dmn = supervisor.put(API, {"xml": drafts.get_draft(svc, SUPERVISOR, KEY)["xml"], "revision": 0})
     assert not_dmn.status_code == 422
     assert supervisor.put(API, {"xml": "<definitions", "revision": 0}).status_code == 422

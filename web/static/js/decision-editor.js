@@ -14,9 +14,16 @@
   let matched = new Set();  // the rules the last try matched, highlighted in the table
 
   // Cells are Python expressions here, not FEEL: plain text editors, and no FEEL badge on every cell.
+  // dmn-js's own texts in the page's language (config.dmn: its English text -> ours), {placeholders} filled in.
+  const translate = (template, replacements) => (config.dmn[template] || template)
+    .replace(/{([^}]+)}/g, (m, key) => (replacements && key in replacements ? replacements[key] : m));
   const modeler = new window.DmnJS({
     container: $('decision-table'),
-    common: { expressionLanguages: { options: [{ value: 'python', label: 'Python' }], defaults: { editor: 'python' } } },
+    common: {
+      expressionLanguages: { options: [{ value: 'python', label: 'Python' }], defaults: { editor: 'python' } },
+    },
+    // Per view: dmn-js replaces common's additionalModules with the view's own.
+    decisionTable: { additionalModules: [{ translate: ['value', translate] }] },
   });
   window.addEventListener('beforeunload', (event) => { if (dirty) { event.preventDefault(); event.returnValue = ''; } });
 
