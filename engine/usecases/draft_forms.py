@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import delete, insert, select, update
 
 from engine.accounts.permissions import Principal, use_case
+from engine.documents.rules import document_problems
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.language.specs import elements_of
 from engine.messages import msg
@@ -78,8 +79,8 @@ def save_draft_form(svc: Services, principal: Principal, process_key: str, form_
     """Check and store the draft's form. `revision` is the one the editor started from (0: not edited yet); when
     the stored form moved on meanwhile, Conflict and nothing is written. Bad schema: InvalidInput naming fields."""
     _check_form_key(form_key)
-    drafts.get_row(svc, process_key)
-    problems = check_schema(schema)
+    draft = drafts.get_row(svc, process_key)
+    problems = check_schema(schema) or _document_problems(svc, process_key, draft["xml"], form_key, schema)
     if problems:
         raise InvalidInput(msg("El formulario tiene errores; corríjalos y guárdelo de nuevo."),
                            errors=problems, form=form_key)
@@ -142,12 +143,27 @@ def _check_form_key(form_key: str) -> None:
         raise FormNotFound(msg("El formulario «%(form)s» no existe.", form=form_key), form=form_key)
 
 
+def _elements(svc: Services, process_key: str, xml: str) -> dict[str, dict]:
+    """The draft's elements (none when it cannot be read: its own problems say why)."""
+    try:
+        return elements_of(xml, drafts.draft_file_name(svc, process_key))
+    except Exception:  # noqa: BLE001 - a draft that does not parse names no form
+        return {}
+
+
+def _document_problems(svc: Services, process_key: str, xml: str, form_key: str, schema: dict) -> list[dict]:
+    """What the documents the draft's tasks issue with this form would lack in it (engine/documents/rules.py): a
+    field a document's template needs may not be removed."""
+    elements = {i: e for i, e in _elements(svc, process_key, xml).items()
+                if e["values"].get(FORM_PROPERTY) == form_key}
+    found = document_problems(drafts.draft_file_name(svc, process_key), elements,
+                              lambda key: schema if key == form_key else None)
+    return [{"field": "(formulario)", "message": p.message} for p in found]
+
+
 def _named_forms(svc: Services, process_key: str, xml: str) -> dict[str, list[str]]:
     """{form key: names of the tasks naming it} in the draft's diagram (empty when it cannot be read)."""
-    try:
-        elements = elements_of(xml, drafts.draft_file_name(svc, process_key))
-    except Exception:  # noqa: BLE001 - a draft that does not parse names no form; its problems say why
-        return {}
+    elements = _elements(svc, process_key, xml)
     named: dict[str, list[str]] = {}
     for element_id, el in elements.items():
         form = el["values"].get(FORM_PROPERTY)

@@ -136,3 +136,17 @@ def test_undoing_a_forms_changes_goes_back_to_the_version(office):
 def test_a_clerk_may_not_edit_forms(office):
     with pytest.raises(Forbidden):
         draft_forms.save_draft_form(office, principal_for("oficial1", "clerk"), "p", "registro", _edited(), revision=0)
+
+
+def test_a_field_a_document_needs_cannot_be_removed(sqlite_svc):
+    from tests.api.probes import CERTIFICATE
+    map_lane(sqlite_svc, "Ventanilla", "ventanilla")
+    deploy_files(sqlite_svc, {"certificado_probe.bpmn": CERTIFICATE})
+    drafts.create_draft(sqlite_svc, SUPERVISOR, "certificado_probe")
+    schema = draft_forms.get_draft_form(sqlite_svc, SUPERVISOR, "certificado_probe", "licencia_certificado")["schema"]
+    del schema["properties"]["certificado_vigencia_hasta"]
+    schema["required"] = [k for k in schema.get("required", []) if k != "certificado_vigencia_hasta"]
+    with pytest.raises(InvalidInput) as refused:
+        draft_forms.save_draft_form(sqlite_svc, SUPERVISOR, "certificado_probe", "licencia_certificado", schema)
+    [problem] = refused.value.details["errors"]
+    assert "certificado_vigencia_hasta" in problem["message"] and "Emitir certificado" in problem["message"]

@@ -137,3 +137,16 @@ def test_clerks_and_auditors_may_not_edit_forms(editor_app, username):
 
 def _squeezed(html: str) -> str:
     return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+
+
+def test_a_saved_form_keeps_its_fields_in_the_order_sent(editor_app):
+    """JSON answers come with sorted keys; the editor reads schema_json, which keeps the form's order."""
+    _client, call = logged_in(editor_app, "supervisor1")
+    call("POST", "/api/drafts", json={"process_key": "alta"})
+    schema = json.loads(call("GET", f"/api/drafts/alta/forms/{FORM}").get_json()["schema_json"])
+    order = list(reversed(schema["properties"]))
+    schema["properties"] = {k: schema["properties"][k] for k in order}
+    saved = call("PUT", f"/api/drafts/alta/forms/{FORM}", data=json.dumps({"schema": schema, "revision": 0}),
+                 content_type="application/json")
+    assert saved.status_code == 200
+    assert list(json.loads(saved.get_json()["schema_json"])["properties"]) == order
