@@ -70,6 +70,19 @@ def test_supervisor_edits_the_intake_form_previews_saves_and_publishes_and_the_c
     page.wait_for_function("() => { const l = document.querySelector('#fe-preview label[for=\"f-testigo_dpi\"]');"
                            " return l && l.textContent.includes('DPI del testigo') && l.querySelector('.required-mark'); }")
     assert page.locator("#f-testigo_dpi-help").inner_text().startswith("13 dígitos")
+
+    # Move it up one place: the preview draws it before the field that was above it.
+    above = page.locator("#fe-fields > .fe-field").nth(before - 1).get_attribute("data-path")
+    added.locator(".fe-up").click()
+    page.wait_for_function("([a, b]) => { const ids = [...document.querySelectorAll('#fe-preview [id^=\"f-\"]')]"
+                           ".map(e => e.id); return ids.indexOf('f-' + a) >= 0 && ids.indexOf('f-' + a) < ids.indexOf('f-' + b); }",
+                           arg=[NEW_FIELD, above])
+    # A field added and removed again leaves no trace.
+    page.click("#fe-add")
+    page.locator("#fe-fields > .fe-field").last.locator(".fe-label").fill("Campo de más")
+    page.wait_for_function("() => document.getElementById('fe-preview').textContent.includes('Campo de más')")
+    page.locator("#fe-fields > .fe-field").last.locator(".fe-remove").click()
+    page.wait_for_function("() => !document.getElementById('fe-preview').textContent.includes('Campo de más')")
     assert page.locator("#fe-problems li").count() == 0
     page.screenshot(path=str(SCREENSHOTS / "form_editor.png"), full_page=True)
 

@@ -111,6 +111,7 @@
                                      required: [], additionalProperties: false}}
     };
     Object.assign(p, JSON.parse(JSON.stringify(shapes[kind])));
+    if (kind === "grupo") added.add(p.items.properties.campo_1);  // a new group's first field: its key may change
     if (kind === "opciones" || kind === "varias") setOptions(p, options.length ? options : [t.new_option]);
   }
 
