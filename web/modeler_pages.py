@@ -62,4 +62,5 @@ def not_found(exc):
 def register(app: Flask) -> None:
     """Install the modeler pages (api.app calls this once the blueprint is wanted)."""
     from web import decision_pages  # noqa: F401 - the decision-table editor's routes, on this blueprint
+    from web import trial_pages  # noqa: F401 - the trial page's route, on this blueprint
     app.register_blueprint(bp)

@@ -305,18 +305,18 @@ MATRIX = {
         lambda o, u: (f"/migracion/{mp.planned(o.svc)}/aplicar", {}), (LOGIN, 403, MOVED, 403, MOVED, None)),
     ("POST", "/migracion/<id:migration_id>/deshacer", "migration: undo"): (
         lambda o, u: (f"/migracion/{mp.applied(o.svc)}/deshacer", {}), (LOGIN, 403, MOVED, 403, MOVED, None)),
-    ("GET", "/informes/mapa-de-calor", "reports: the diagram as a heat map"): (
-        lambda o, u: ("/informes/mapa-de-calor", None), (LOGIN, 403, 200, 200, 200, None)),
-    ("GET", "/informes/laip", "reports: the LAIP annual report"): (
-        lambda o, u: ("/informes/laip?anio=2026", None), (LOGIN, 403, 200, 200, 200, None)),
-    ("GET", "/informes/mensual", "reports: the monthly summary for the ministry"): (
-        lambda o, u: ("/informes/mensual?mes=2026-02", None), (LOGIN, 403, 200, 200, 200, None)),
     # The general reports (web/report_pages.py): supervisors, auditors and administrators.
     ("GET", "/informes", "reports: the index"): (lambda o, u: ("/informes", None), (LOGIN, 403, 200, 200, 200, None)),
     ("GET", "/informes/<any(casos, tiempos, plazos, carga):name>", "reports: one general report"): (
         lambda o, u: ("/informes/casos", None), (LOGIN, 403, 200, 200, 200, None)),
     ("GET", "/informes/<any(casos, tiempos, plazos, carga):name>.<any(csv, xlsx, pdf):fmt>", "reports: a download"): (
         lambda o, u: ("/informes/plazos.csv?tabla=1", None), (LOGIN, 403, 200, 200, 200, None)),
+    ("GET", "/informes/mapa-de-calor", "reports: the diagram as a heat map"): (
+        lambda o, u: ("/informes/mapa-de-calor", None), (LOGIN, 403, 200, 200, 200, None)),
+    ("GET", "/informes/laip", "reports: the LAIP annual report"): (
+        lambda o, u: ("/informes/laip?anio=2026", None), (LOGIN, 403, 200, 200, 200, None)),
+    ("GET", "/informes/mensual", "reports: the monthly summary for the ministry"): (
+        lambda o, u: ("/informes/mensual?mes=2026-02", None), (LOGIN, 403, 200, 200, 200, None)),
     # The administrator's pages (web/admin_pages.py, web/admin_org_pages.py): supervisors and auditors read the
     # accounts, groups and lanes; everyone reads the closure days; the auditor reads the administration log.
     ("GET", "/admin", "administration home"): (lambda o, u: ("/admin", None), (LOGIN, 403, 403, 403, 200, None)),
@@ -363,10 +363,19 @@ MATRIX = {
     ("GET", "/modelador", "modeler"): (lambda o, u: ("/modelador", None), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>", "editor"): (lambda o, u: ("/modelador/licencia", None),
                                                          (LOGIN, 403, 200, 403, 200, None)),
+    ("GET", "/modelador/<name:process_key>/prueba", "trial of a draft"): (
+        lambda o, u: ("/modelador/licencia/prueba", None), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>/decisiones", "decision tables of a draft"): (
         lambda o, u: ("/modelador/licencia/decisiones", None), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>/decisiones/<name:file_name>", "decision table editor"): (
         lambda o, u: (f"/modelador/{decision_draft(o)}/decisiones/requisitos_licencia.dmn", None),
+        (LOGIN, 403, 200, 403, 200, None)),
+    ("GET", "/modelador/<name:process_key>/formularios", "forms of a draft"): (
+        lambda o, u: ("/modelador/licencia/formularios", None), (LOGIN, 403, 200, 403, 200, None)),
+    ("POST", "/modelador/<name:process_key>/formularios", "open a draft to edit its forms"): (
+        lambda o, u: ("/modelador/correspondencia_oficial/formularios", {}), (LOGIN, 403, MOVED, 403, MOVED, None)),
+    ("GET", "/modelador/<name:process_key>/formularios/<name:form_key>", "form editor"): (
+        lambda o, u: (f"/modelador/{decision_draft(o)}/formularios/solicitud_ciudadana", None),
         (LOGIN, 403, 200, 403, 200, None)),
 }
 

@@ -87,6 +87,7 @@
 
   async function load(xml) {
     clearDiff = () => {};  // a new import has no marks
+    clearPins = () => {};  // nor pins: their elements may be gone (an applied fix renames the process)
     const { warnings } = await importDiagram(modeler, xml);
     lostOnSave = warnings.map((w) => w.message.split('\n')[0]);
     $('import-warnings').hidden = !lostOnSave.length;
@@ -110,6 +111,7 @@
       await load(r.data.xml);
       showProblems(r.data.problems);
       say(prefix + draftStatus(r.data));
+      await analyseImport();
     } else if (r.status === 404 && config.latest) {
       setDraft(false);
       revision = 0;
@@ -254,6 +256,86 @@
       removed: d.data.removed.length }));
   }
 
+
+  // A diagram from another tool: the guided fixes it needs (engine/language/import_fixes.py), each with its
+  // choice; applied on the server to the diagram on screen, which is then loaded and saved as the draft.
+  let fixes = [];
+  async function analyseImport() {
+    const xml = await exportDiagram(modeler);
+    const r = await api('POST', `/api/drafts/${E}/import-fixes`, { xml });
+    showFixes(r.ok ? r.data.fixes : []);
+  }
+
+  function showFixes(list) {
+    fixes = list;
+    $('import-fixes').hidden = !list.length;
+    $('fixes-list').replaceChildren(...list.map((fix, i) => {
+      const li = document.createElement('li');
+      li.className = `fix fix-${fix.kind}`;
+      li.dataset.fix = fix.id;
+      li.dataset.kind = fix.kind;
+      const text = document.createElement('p');
+      text.textContent = fix.message;
+      li.append(text);
+      if (!fix.applicable) {
+        const note = document.createElement('em'); note.textContent = T.fix_by_hand; li.append(note); return li;
+      }
+      let input = null;
+      if (fix.options.length) {
+        input = document.createElement('select');
+        const none = document.createElement('option'); none.value = ''; none.textContent = T.fix_choose; input.append(none);
+        for (const o of fix.options) {
+          const opt = document.createElement('option'); opt.value = o.value; opt.textContent = o.label; input.append(opt);
+        }
+      } else if (fix.kind === 'expression') {
+        input = document.createElement('input'); input.type = 'text'; input.value = fix.suggestion || '';
+        input.size = 60;
+      }
+      if (input) {
+        input.id = `fix-${i}`;
+        input.className = 'fix-value';
+        const label = document.createElement('label');
+        label.htmlFor = input.id;
+        label.className = 'visually-hidden';
+        label.textContent = fix.kind === 'expression' ? T.fix_python : fix.element;
+        li.append(label, input);
+      }
+      const one = document.createElement('button');
+      one.type = 'button'; one.className = 'secondary fix-apply-one'; one.textContent = T.fix_apply;
+      one.addEventListener('click', () => applyFixes([ li ]));
+      li.append(' ', one);
+      return li;
+    }));
+  }
+
+  async function applyFixes(items) {
+    const chosen = [];
+    for (const li of items) {
+      const fix = fixes.find((f) => f.id === li.dataset.fix);
+      if (!fix || !fix.applicable) continue;
+      const input = li.querySelector('.fix-value');
+      const value = input ? input.value : null;
+      if (fix.options.length && !value) continue;  // not chosen yet
+      chosen.push({ id: fix.id, value });
+    }
+    if (!chosen.length) { say(T.fixes_none_chosen); return; }
+    const xml = await exportDiagram(modeler);
+    const r = await api('POST', `/api/drafts/${E}/import-fixes/apply`, { xml, fixes: chosen });
+    if (!r.ok) { say(failure(r)); return; }
+    await load(r.data.xml);
+    dirty = true;
+    const saved = await save();
+    showFixes(r.data.fixes);
+    if (saved) say(`${fmt(T.fixes_applied, { n: chosen.length })} ${$('status').textContent}`);
+  }
+
+  $('fixes-apply').addEventListener('click', () => applyFixes([ ...$('fixes-list').children ]));
+  $('try-draft').addEventListener('click', async (event) => {
+    if (!dirty && hasDraft) return;  // the saved draft is what the trial runs
+    event.preventDefault();
+    if (await save()) location.href = $('try-draft').href;
+  });
+
   $('save').addEventListener('click', () => save());
   $('diff-draft').addEventListener('click', () => compareDraft());
   $('rebase-compare').addEventListener('click', () => compareDraft(config.latest));
@@ -268,6 +350,7 @@
     if (!file || (dirty && !confirm(T.confirm_upload))) return;
     await load(await file.text());
     if (await save()) say(`${fmt(T.uploaded, { file: file.name })} ${$('status').textContent}`);
+    await analyseImport();
   });
   $('discard').addEventListener('click', async () => {
     if (!confirm(T.confirm_discard)) return;
