@@ -144,6 +144,7 @@ cases = Table(
     Index("ix_cases_state_created", "state", "created_at"),
     Index("ix_cases_municipality", "municipality"),
     Index("ix_cases_applicant_dpi", "applicant_dpi"),
+    Index("ix_cases_state_completed", "state", "completed_at"),  # the reports: resolved in a period (0024)
 )
 
 # Human tasks projected from the workflow in the same transaction; rows stay after completion
@@ -167,6 +168,9 @@ tasks = Table(
     Column("completed_by", String(64)),
     # Read by id or by case only: the lists read inbox_items (engine/storage/models_lists.py).
     Index("ix_tasks_case", "case_id"),
+    # The reports (0024): completed in a period, falling due in a period.
+    Index("ix_tasks_state_completed", "state", "completed_at"),
+    Index("ix_tasks_due", "due_at"),
 )
 
 # Append-only: triggers installed by the migration refuse UPDATE and DELETE.

@@ -37,6 +37,7 @@ legal_deadlines = Table(
     Column("alert_days_json", Text, nullable=False, default="[]"),
     Index("ix_legal_deadlines_case", "case_id", "state"),
     Index("ix_legal_deadlines_state_due", "state", "due_at"),
+    Index("ix_legal_deadlines_due", "due_at"),  # the reports: falling due in a period (0024)
 )
 
 legal_deadline_alerts = Table(

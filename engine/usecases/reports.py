@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the composition root sits above the use cases; they only re
     from engine.services import Services
 
 REPORTS = ("casos", "tiempos", "plazos", "carga")
+YEARS_BEFORE = 5  # the closed days counted reach this many years before the period (durations rarely start earlier)
 _c, _t, _d, _i = models.cases, models.tasks, models.legal_deadlines, models.inbox_items
 
 
@@ -97,7 +98,9 @@ def cycle_times(svc: Services, principal: Principal, **filters) -> dict:
 
 def _cycle_times(conn, calendar, q: ReportQuery) -> dict:
     where = [_c.c.state == "completed", _c.c.completed_at >= q.lo, _c.c.completed_at < q.hi, *case_conditions(q)]
-    by_case = duration_stats(conn, calendar, [_c.c.process_key], _c, _c.c.created_at, _c.c.completed_at, where)
+    years = range(q.start.year - YEARS_BEFORE, q.end.year + 1)
+    by_case = duration_stats(conn, calendar, [_c.c.process_key], _c, _c.c.created_at, _c.c.completed_at, where,
+                             years=years)
     procedures = [{"process_key": key[0], **stats} for key, stats in sorted(by_case.items())]
     step_where = [_t.c.state == "completed", _t.c.completed_at >= q.lo, _t.c.completed_at < q.hi,
                   *case_conditions(q, by_group=False)]
@@ -105,18 +108,10 @@ def _cycle_times(conn, calendar, q: ReportQuery) -> dict:
         step_where.append(_t.c.candidate_group == q.group)
     source = _t.join(_c, _c.c.id == _t.c.case_id)
     by_step = duration_stats(conn, calendar, [_c.c.process_key, _t.c.element_id], source, _t.c.created_at,
-                             _t.c.completed_at, step_where)
-    titles = _step_titles(conn, source, step_where)
-    steps = [{"process_key": key[0], "element_id": key[1], "title": titles.get(key, key[1]), **stats}
+                             _t.c.completed_at, step_where, years=years, title=_t.c.title)
+    steps = [{"process_key": key[0], "element_id": key[1], **stats, "title": stats.get("title") or key[1]}
              for key, stats in sorted(by_step.items())]
     return {"procedures": procedures, "steps": steps}
-
-
-def _step_titles(conn, source, where: list) -> dict[tuple, str]:
-    """The name of each (procedure, element) among the tasks of `where` (one grouped query)."""
-    rows = conn.execute(select(_c.c.process_key, _t.c.element_id, func.max(_t.c.title).label("title"))
-                        .select_from(source).where(*where).group_by(_c.c.process_key, _t.c.element_id))
-    return {(r.process_key, r.element_id): r.title for r in rows}
 
 
 # -- (c) deadlines ---------------------------------------------------------------------------------------------------
@@ -158,25 +153,36 @@ def _deadlines(conn, q: ReportQuery, now) -> dict:
                    func.max(_t.c.title).label("title"))
     task_source = _t.join(_c, _c.c.id == _t.c.case_id)
 
-    def tally(legal_keys, task_keys, names) -> dict[tuple, dict]:
+    # One grouped query per source at the finest grain (procedure, step, group); every count is a sum, so the
+    # three views are added up here from those few rows.
+    finest = []
+    for keys, counts, source, where, from_task in (
+            ([_c.c.process_key, _d.c.element_id, _d.c.owner_group], legal_counts, legal_source, legal_where, False),
+            ([_c.c.process_key, _t.c.element_id, _t.c.candidate_group], task_counts, task_source, task_where, True)):
+        for r in conn.execute(select(*keys, *counts).select_from(source).where(*where).group_by(*keys)):
+            numbers = {k: v for k, v in r._mapping.items() if k in DEADLINE_COUNTS}
+            finest.append((tuple(r[:3]), numbers, r.title, from_task))
+
+    def tally(pick: tuple[int, ...], names: list[str]) -> dict[tuple, dict]:
         found: dict[tuple, dict] = {}
-        for keys, counts, source, where in ((legal_keys, legal_counts, legal_source, legal_where),
-                                            (task_keys, task_counts, task_source, task_where)):
-            for r in conn.execute(select(*keys, *counts).select_from(source).where(*where).group_by(*keys)):
-                row = found.setdefault(tuple(r[:len(keys)]), {**dict.fromkeys(names), **dict.fromkeys(DEADLINE_COUNTS, 0)})
-                row.update({k: v for k, v in r._mapping.items() if k in DEADLINE_COUNTS})
-                if keys is task_keys or not row.get("title"):  # a task's name before a deadline's
-                    row["title"] = r.title
-                row.update({name: value for name, value in zip(names, r[:len(keys)])})
+        for key3, numbers, title, from_task in finest:
+            key = tuple(key3[i] for i in pick)
+            row = found.setdefault(key, {**dict(zip(names, key)), **dict.fromkeys(DEADLINE_COUNTS, 0)})
+            for k, v in numbers.items():
+                row[k] += v or 0
+            if "element_id" in names and title:  # a task's name before a deadline's
+                if from_task:
+                    row["title"] = max(title, row.get("task_title") or "")
+                    row["task_title"] = row["title"]
+                elif not row.get("task_title"):
+                    row["title"] = max(title, row.get("title") or "")
+        for row in found.values():
+            row.pop("task_title", None)
         return found
 
-    by_procedure = tally([_c.c.process_key], [_c.c.process_key], ["process_key"])
-    by_step = tally([_c.c.process_key, _d.c.element_id], [_c.c.process_key, _t.c.element_id],
-                    ["process_key", "element_id"])
-    by_group = tally([_d.c.owner_group], [_t.c.candidate_group], ["group"])
-    for found in (by_procedure, by_group):
-        for row in found.values():
-            row.pop("title", None)
+    by_procedure = tally((0,), ["process_key"])
+    by_step = tally((0, 1), ["process_key", "element_id"])
+    by_group = tally((2,), ["group"])
 
     def order(found: dict) -> list[dict]:
         return [found[k] for k in sorted(found, key=lambda k: tuple("" if v is None else v for v in k))]

@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Date, Float, Integer, bindparam, cast, func, literal_column, select, type_coerce
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from engine.errors import InvalidInput
 from engine.messages import msg
@@ -27,9 +28,12 @@ from engine.timekeeping.calendar import GT_UTC_OFFSET_HOURS, OFFICE_TIMEZONE_NAM
 MAX_MONTHS = 120  # the longest period a report covers: ten years
 MAX_TEXT = 100
 DEFAULT_MONTHS = 12
+WORK_MEM = "64MB"  # PostgreSQL: memory for the sorts of one report's transaction (SET LOCAL)
 _c, _a = models.cases, models.case_access
 _SQLITE_SHIFT = f"{GT_UTC_OFFSET_HOURS:+d} hours"  # Guatemala keeps UTC-6 all year (no daylight saving)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_OFFSET_SECONDS = GT_UTC_OFFSET_HOURS * 3600
+_EPOCH = date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -186,40 +190,87 @@ def weighted_percentile(counted: list[tuple[int, int]], p: float) -> float | Non
     return float(a + (b - a) * (k - lo))
 
 
-def duration_stats(conn, calendar, keys: list, source, start, end, where: list) -> dict[tuple, dict]:
+def day_number(conn, column):
+    """The office-local day of a UTC column as whole days since 1 January 1970, in SQL (integer arithmetic: much
+    cheaper than formatting a date per row)."""
+    if conn.dialect.name == "postgresql":  # date - date is a whole number of days
+        shifted = column + literal_column(f"interval '{_OFFSET_SECONDS} seconds'")
+        return type_coerce(cast(shifted, Date) - literal_column("date '1970-01-01'"), Integer)
+    return cast(func.julianday(column) - 2440587.5 + _OFFSET_SECONDS / 86400, Integer)
+
+
+def _weekdays_through(n):
+    """Weekdays from an arbitrary Monday through day number n (1970-01-01, day 0, was a Thursday), in SQL."""
+    m = n + 3
+    return 5 * (m // 7) + func.least(m % 7 + 1, 5)
+
+
+def closed_day_numbers(calendar, years: range) -> list[int]:
+    """The office's closed weekdays (holidays and closure days) of those years as day numbers, sorted, after a
+    sentinel far in the past (so the list is never empty)."""
+    closed = set(calendar.closures)
+    for year in years:
+        closed |= set(calendar.holidays_for_year(year))
+    return [-1_000_000] + sorted((d - _EPOCH).days for d in closed if d.weekday() < 5 and d.year in years)
+
+
+def duration_stats(conn, calendar, keys: list, source, start, end, where: list, *, years: range,
+                   title=None) -> dict[tuple, dict]:
     """For each group of `keys` over the rows of `source` (a table or join) matching `where`: how many, and the
-    median and p90 of end - start in hours and in working days."""
+    median and p90 of end - start in hours and in working days (and the greatest `title`, if given). The closed days
+    of `years` are subtracted (a duration reaching further back counts the weekdays there as working)."""
     seconds = seconds_between(conn, start, end)
+    named = [func.max(title).label("title")] if title is not None else []
     stats: dict[tuple, dict] = {}
+    a_n, b_n = day_number(conn, start), day_number(conn, end)
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(select(*keys, func.count().label("n"),
-                                   func.percentile_cont(0.5).within_group(seconds).label("p50"),
-                                   func.percentile_cont(0.9).within_group(seconds).label("p90"))
+        # Working days in SQL: weekdays after the start day through the end day, less the closed weekdays among
+        # them (width_bucket: how many of the sorted closed days are <= a day).
+        closed = cast(bindparam("closed_days", closed_day_numbers(calendar, years), type_=ARRAY(Integer)),
+                      ARRAY(Integer))
+        days = func.greatest(0, _weekdays_through(b_n) - _weekdays_through(a_n)
+                             - (func.width_bucket(b_n, closed) - func.width_bucket(a_n, closed)))
+        shares = cast(bindparam("shares", [0.5, 0.9], type_=ARRAY(Float)), ARRAY(Float))
+
+        def both(values):  # median and p90 from one sort of the group's values
+            return func.percentile_cont(shares).within_group(values)
+
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")  # the groups' sorts stay in memory
+        rows = conn.execute(select(*keys, func.count().label("n"), type_coerce(both(seconds), ARRAY(Float)).label("h"),
+                                   type_coerce(both(days), ARRAY(Float)).label("d"), *named)
                             .select_from(source).where(*where).group_by(*keys)).all()
         for r in rows:
-            key = tuple(r[:len(keys)])
-            stats[key] = {"count": r.n, "hours_median": _hours(r.p50), "hours_p90": _hours(r.p90)}
-    else:
-        values: dict[tuple, list] = {}
-        for r in conn.execute(select(*keys, cast(seconds, Float).label("s")).select_from(source).where(*where)
-                              .order_by(*keys, "s")):
-            values.setdefault(tuple(r[:len(keys)]), []).append(max(0.0, r.s))
-        for key, ordered in values.items():
-            stats[key] = {"count": len(ordered), "hours_median": _hours(percentile(ordered, 0.5)),
-                          "hours_p90": _hours(percentile(ordered, 0.9))}
+            stats[tuple(r[:len(keys)])] = {
+                "count": r.n, "hours_median": _hours(r.h[0]), "hours_p90": _hours(r.h[1]),
+                "days_median": _round(r.d[0]), "days_p90": _round(r.d[1]),
+                **({"title": r.title} if title is not None else {})}
+        return stats
+    # SQLite has no percentile function: the durations column in order, and the working days counted per pair of
+    # (start day, end day), grouped in SQL.
+    values: dict[tuple, list] = {}
+    for r in conn.execute(select(*keys, cast(seconds, Float).label("s")).select_from(source).where(*where)
+                          .order_by(*keys, "s")):
+        values.setdefault(tuple(r[:len(keys)]), []).append(max(0.0, r.s))
+    for key, ordered in values.items():
+        stats[key] = {"count": len(ordered), "hours_median": _hours(percentile(ordered, 0.5)),
+                      "hours_p90": _hours(percentile(ordered, 0.9))}
     pairs: dict[tuple, dict[int, int]] = {}
+    titles: dict[tuple, str] = {}
     counter = _WorkingDays(calendar)
-    a_day, b_day = day_of(conn, start).label("a_day"), day_of(conn, end).label("b_day")
-    for r in conn.execute(select(*keys, a_day, b_day, func.count().label("n")).select_from(source).where(*where)
-                          .group_by(*keys, a_day, b_day)):
-        days = counter(r.a_day, r.b_day)
-        bucket = pairs.setdefault(tuple(r[:len(keys)]), {})
+    for r in conn.execute(select(*keys, a_n.label("a_n"), b_n.label("b_n"), func.count().label("n"), *named)
+                          .select_from(source).where(*where).group_by(*keys, "a_n", "b_n")):
+        key = tuple(r[:len(keys)])
+        if title is not None:
+            titles[key] = max(r.title or "", titles.get(key, ""))
+        bucket = pairs.setdefault(key, {})
+        days = counter(r.a_n, r.b_n)
         bucket[days] = bucket.get(days, 0) + r.n
     for key, bucket in pairs.items():
         counted = sorted(bucket.items())
-        stats.setdefault(key, {"count": sum(bucket.values()), "hours_median": None, "hours_p90": None})
         stats[key]["days_median"] = _round(weighted_percentile(counted, 0.5))
         stats[key]["days_p90"] = _round(weighted_percentile(counted, 0.9))
+        if title is not None:
+            stats[key]["title"] = titles.get(key) or None
     return stats
 
 
@@ -232,14 +283,14 @@ def _round(value) -> float | None:
 
 
 class _WorkingDays:
-    """Working days between two office-local days given as 'YYYY-MM-DD' text, remembered per pair."""
+    """Working days between two office-local day numbers, remembered per pair."""
 
     def __init__(self, calendar):
         self.calendar, self.seen = calendar, {}
 
-    def __call__(self, a: str, b: str) -> int:
+    def __call__(self, a: int, b: int) -> int:
         found = self.seen.get((a, b))
         if found is None:
-            da, db = date.fromisoformat(str(a)[:10]), date.fromisoformat(str(b)[:10])
+            da, db = _EPOCH + timedelta(days=int(a)), _EPOCH + timedelta(days=int(b))
             found = self.seen[(a, b)] = max(0, self.calendar.working_days_between(da, db))
         return found
