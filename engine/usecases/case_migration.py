@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # the composition root sits above the use cases; they only re
 MIGRATABLE_STATES = ("running", "suspended")
 MAX_PLAN_CASES = 5000
 MAX_IDS = 5000
+PLAN_CHUNK = 100  # cases dry-run per (read) transaction
 FILTERS = ("states", "element", "municipality", "created_after", "created_before", "case_ids")
 _c, _v = models.cases, models.process_versions
 _m, _i = models.case_migrations, models.case_migration_items
@@ -231,8 +232,7 @@ def plan_migration(svc: Services, principal: Principal, from_version_id: int, to
     (planned with what would happen, or refused with the problem). `mapping` completes the automatic one."""
     filters = check_filters(filters)
     hand = check_mapping(mapping)
-    now = svc.clock()
-    with svc.uow() as uow:
+    with svc.uow(write=False) as uow:
         conn = uow.conn
         old, new = _versions(conn, from_version_id, to_version_id)
         versions = Versions(svc, conn, old, new)
@@ -247,16 +247,19 @@ def plan_migration(svc: Services, principal: Principal, from_version_id: int, to
                 raise _bad(f"mapping.{key}", problem)
         full = {**migration.auto_mapping(old_elements, migration.elements(versions.new_spec)), **hand}
         ids = chosen_cases(conn, old.id, filters)
-        rows, results = [], []
-        savepoint = conn.begin_nested()  # what the dry runs' steps write (records of service tasks) is undone
-        for case_id in ids:
-            case = read_case(conn, case_id)
-            found = trial(svc, conn, case, versions, full, principal.username, filters.get("element"))
-            if found is None:
-                continue
-            plan = found[0]
-            results.append(plan)
-        savepoint.rollback()
+    results = []
+    # The dry runs read (a few cases per transaction, rolled back with whatever their steps wrote) and never hold the
+    # write lock: the office keeps working while a large plan is made.
+    for chunk in range(0, len(ids), PLAN_CHUNK):
+        with svc.uow(write=False) as uow:
+            for case_id in ids[chunk:chunk + PLAN_CHUNK]:
+                case = read_case(uow.conn, case_id)
+                found = trial(svc, uow.conn, case, versions, full, principal.username, filters.get("element"))
+                if found is not None:
+                    results.append(found[0])
+    now = svc.clock()
+    with svc.uow() as uow:
+        conn = uow.conn
         migration_id = conn.execute(insert(_m).values(
             process_key=old.process_key, from_version_id=old.id, to_version_id=new.id,
             mapping_json=orjson.dumps(full).decode(), filters_json=orjson.dumps(filters).decode(),
@@ -264,11 +267,10 @@ def plan_migration(svc: Services, principal: Principal, from_version_id: int, to
             planned=sum(1 for p in results if p["problem"] is None),
             refused=sum(1 for p in results if p["problem"] is not None),
             migrated=0, skipped=0, undone=0)).inserted_primary_key[0]
-        for plan in results:
-            rows.append({"migration_id": migration_id, "case_id": plan["case_id"],
-                         "state": "planned" if plan["problem"] is None else "refused", "problem": plan["problem"],
-                         "plan_json": orjson.dumps(plan, default=str).decode(),
-                         "planned_case_version": plan["version"]})
+        rows = [{"migration_id": migration_id, "case_id": plan["case_id"],
+                 "state": "planned" if plan["problem"] is None else "refused", "problem": plan["problem"],
+                 "plan_json": orjson.dumps(plan, default=str).decode(), "planned_case_version": plan["version"]}
+                for plan in results]
         if rows:
             conn.execute(insert(_i), rows)
         uow.commit()

@@ -47,11 +47,9 @@ def _batch_size(batch) -> int:
     return batch
 
 
-def _count(conn, migration_id: int, column: str, delta: int, now, state: str | None = None) -> None:
-    values = {column: getattr(_m.c, column) + delta, "updated_at": now}
-    if state:
-        values["state"] = state
-    conn.execute(update(_m).where(_m.c.id == migration_id).values(**values))
+def _count(conn, migration_id: int, now, **deltas: int) -> None:
+    conn.execute(update(_m).where(_m.c.id == migration_id).values(
+        updated_at=now, **{column: getattr(_m.c, column) + delta for column, delta in deltas.items()}))
 
 
 def _settle(conn, migration_id: int, item_id: int, state: str, now, **values) -> None:
@@ -70,7 +68,15 @@ def apply_batch(svc: Services, principal: Principal, migration_id: int, batch: i
             raise Conflict(msg("la migración ya se deshizo"), migration_id=migration_id)
         items = conn.execute(select(_i.c.id, _i.c.case_id, _i.c.planned_case_version).where(
             _i.c.migration_id == migration_id, _i.c.state == "planned").order_by(_i.c.id).limit(batch)).all()
-    results = [_apply_one(svc, principal, migration_id, found, item) for item in items]
+        versions = Versions(svc, conn, _version(conn, found["from_version_id"], "from_version_id"),
+                            _version(conn, found["to_version_id"], "to_version_id"))
+    results = []
+    for item in items:
+        try:
+            results.append(_apply_one(svc, principal, migration_id, found, versions, item))
+        except Conflict:
+            # Written meanwhile by someone else (a clerk's step, another supervisor applying the same plan).
+            results.append(_skip_if_planned(svc, migration_id, item))
     with svc.uow() as uow:
         left = uow.conn.execute(select(_i.c.id).where(_i.c.migration_id == migration_id, _i.c.state == "planned")
                                 .limit(1)).first()
@@ -81,22 +87,42 @@ def apply_batch(svc: Services, principal: Principal, migration_id: int, batch: i
         return {**_migration(uow.conn, migration_id), "results": results}
 
 
-def _apply_one(svc: Services, principal: Principal, migration_id: int, found: dict, item) -> dict:
+def _still_planned(conn, item_id: int) -> str | None:
+    return conn.execute(select(_i.c.state).where(_i.c.id == item_id)).scalar()
+
+
+def _skip(conn, migration_id: int, item, now) -> dict:
+    problem = msg("el expediente cambió después de la simulación; simule de nuevo para migrarlo")
+    _settle(conn, migration_id, item.id, SKIPPED, now, problem=problem)
+    _count(conn, migration_id, now, skipped=1, planned=-1)
+    return {"case_id": item.case_id, "state": SKIPPED, "problem": problem}
+
+
+def _skip_if_planned(svc: Services, migration_id: int, item) -> dict:
+    with svc.uow() as uow:
+        state = _still_planned(uow.conn, item.id)
+        if state != "planned":
+            return {"case_id": item.case_id, "state": state, "problem": None}
+        out = _skip(uow.conn, migration_id, item, svc.clock())
+        uow.commit()
+    return out
+
+
+def _apply_one(svc: Services, principal: Principal, migration_id: int, found: dict, versions: Versions,
+               item) -> dict:
     now = svc.clock()
     with svc.uow() as uow:
         conn = uow.conn
+        state = _still_planned(conn, item.id)
+        if state != "planned":  # another request applying the same plan got there first
+            return {"case_id": item.case_id, "state": state, "problem": None}
         case = read_case(conn, item.case_id)
         out = {"case_id": item.case_id}
         if case is None or case.version != item.planned_case_version or case.process_version_id != found[
                 "from_version_id"]:
-            problem = msg("el expediente cambió después de la simulación; simule de nuevo para migrarlo")
-            _settle(conn, migration_id, item.id, SKIPPED, now, problem=problem)
-            _count(conn, migration_id, "skipped", 1, now)
-            _count(conn, migration_id, "planned", -1, now)
+            skipped = _skip(conn, migration_id, item, now)
             uow.commit()
-            return {**out, "state": SKIPPED, "problem": problem}
-        versions = Versions(svc, conn, _version(conn, found["from_version_id"], "from_version_id"),
-                            _version(conn, found["to_version_id"], "to_version_id"))
+            return skipped
         trying = conn.begin_nested()  # a refused case keeps nothing its trial's steps wrote
         plan, _wf, before, new_wf, after = trial(svc, conn, case, versions, found["mapping"], principal.username)
         if new_wf is None:
@@ -125,8 +151,7 @@ def _apply_one(svc: Services, principal: Principal, migration_id: int, found: di
         _settle(conn, migration_id, item.id, MIGRATED, now, before_workflow_json=case.workflow_json,
                 before_version_id=case.process_version_id, before_case_version=case.version,
                 after_case_version=version, plan_json=orjson.dumps(plan, default=str).decode(), problem=None)
-        _count(conn, migration_id, "migrated", 1, now)
-        _count(conn, migration_id, "planned", -1, now)
+        _count(conn, migration_id, now, migrated=1, planned=-1)
         uow.commit()
     return {**out, "state": MIGRATED, "problem": None, "version": version, "target": plan["target"]}
 
@@ -134,8 +159,7 @@ def _apply_one(svc: Services, principal: Principal, migration_id: int, found: di
 def _refuse(uow, migration_id: int, item_id: int, now, out: dict, problem: str) -> dict:
     conn = uow.conn
     _settle(conn, migration_id, item_id, REFUSED, now, problem=problem)
-    _count(conn, migration_id, "refused", 1, now)
-    _count(conn, migration_id, "planned", -1, now)
+    _count(conn, migration_id, now, refused=1, planned=-1)
     uow.commit()
     return {**out, "state": REFUSED, "problem": problem}
 
@@ -193,7 +217,6 @@ def _undo_one(svc: Services, principal: Principal, migration_id: int, found: dic
             "migration_id": migration_id, "from_version": found["to_version"], "to_version": found["from_version"],
             "restored": [t.element_id for t in old_snap.tasks]})])
         conn.execute(update(_i).where(_i.c.id == item["id"]).values(state=UNDONE, done_at=now))
-        _count(conn, migration_id, "undone", 1, now)
-        _count(conn, migration_id, "migrated", -1, now)
+        _count(conn, migration_id, now, undone=1, migrated=-1)
         uow.commit()
     return {**out, "state": UNDONE, "problem": None, "version": version}
