@@ -219,3 +219,31 @@ def test_no_summary_is_mailed_before_the_first_working_day_or_without_an_address
     assert monthly_report.due_month(svc) is None
     clock.now = datetime(2026, 11, 2, 8, tzinfo=OFFICE_TZ).astimezone(timezone.utc)
     assert monthly_report.due_month(svc) == date(2026, 10, 1)
+
+
+def test_migration_0025_backfills_the_completed_human_tasks_of_cases_stored_before(sqlite_url, clock):
+    """Cases stored before element_visits: their completed human tasks come back from `tasks` (element, created,
+    completed); the elements before them and the gateways, events and scripts they passed are not known."""
+    from alembic import command
+
+    from engine.storage.migrate import alembic_config, upgrade
+
+    services = make_services(sqlite_url, clock)
+    try:
+        deploy_files(services, {"ruta.bpmn": route()})
+        clock.now = gt(3, 2)
+        case_id = cases.start_case(services, ADMIN, "ruta", {}).id
+        clock.now = gt(3, 2, 12)
+        complete(services, case_id, "registrar", {"aprobar": True})
+        cfg = alembic_config()
+        with services.db.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0024_report_indexes")
+        upgrade(services.db)
+        v = models.element_visits
+        with services.uow(write=False) as uow:
+            rows = uow.conn.execute(select(v.c.case_id, v.c.element_id, v.c.previous_element_id, v.c.started_at,
+                                           v.c.ended_at)).all()
+        assert [tuple(r) for r in rows] == [(case_id, "registrar", None, gt(3, 2), gt(3, 2, 12))]
+    finally:
+        services.db.dispose()
