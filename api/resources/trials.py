@@ -5,7 +5,8 @@ from flask.views import MethodView
 
 from api.openapi import ApiBlueprint
 from api.schemas.trials import (ApplyImportFixesSchema, ImportFixesQuerySchema, ImportFixesSchema, StartTrialSchema,
-                                TrialCompleteSchema, TrialMessageSchema, TrialSetupSchema, TrialStateSchema)
+                                TrialChoicesSchema, TrialCompleteSchema, TrialMessageSchema, TrialSetupSchema,
+                                TrialStateSchema)
 from api.security import calls, principal, services
 from engine.usecases import foreign_import, trial
 
@@ -75,6 +76,17 @@ class TrialMessages(MethodView):
         """Simulate a message (from another case or an institution) into the trial."""
         return trial.trial_message(services(), principal(), token, body["name"], body["correlation"],
                                    body["payload"])
+
+
+@blp.route("/trials/<string:token>/choices")
+class TrialChoices(MethodView):
+    @calls(trial.trial_rechoose)
+    @blp.arguments(TrialChoicesSchema)
+    @blp.response(200, TrialStateSchema)
+    def post(self, body, token):
+        """Choose the gateways again: a new trial replays this one's data and steps as far as they apply (its
+        token replaces this one's, which is deleted)."""
+        return trial.trial_rechoose(services(), principal(), token, body["choices"])
 
 
 @blp.route("/drafts/<name:process_key>/import-fixes")

@@ -88,6 +88,13 @@ class TrialStateSchema(Schema):
     limit_reached = fields.Boolean(required=True)
     problems = fields.List(fields.Nested(TrialProblemSchema), required=True)
     message = fields.Dict(metadata={"description": "how a simulated message went"})
+    replayed = fields.Integer(metadata={"description": "choosing again: the older trial's steps replayed"})
+    replay_total = fields.Integer(metadata={"description": "choosing again: the older trial's steps"})
+
+
+class TrialChoicesSchema(Schema):
+    choices = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True,
+                          metadata={"description": "gateway id -> flow id(s), or 'datos'"})
 
 
 class TrialCompleteSchema(Schema):

@@ -37,7 +37,7 @@ MAX_STEP_LIMIT = 1000
 TRIAL_USER = Principal(user_id=0, username="prueba", role="admin", groups=(), display_name="Prueba")
 
 __all__ = ["TrialNotFound", "start_trial", "trial_state", "trial_complete", "trial_fire_timers", "trial_message",
-           "end_trial", "trial_setup"]
+           "trial_rechoose", "end_trial", "trial_setup"]
 
 
 @use_case("process.draft")
@@ -84,7 +84,7 @@ def start_trial(svc: Services, principal: Principal, process_key: str, data: dic
         deploy.deploy_files(tsvc, files, actor=TRIAL_USER.username, comment="prueba")
         started = cases.start_case(tsvc, TRIAL_USER, process_key, data or {})
         meta = {"owner": principal.username, "process_key": process_key, "case_id": started.id,
-                "choices": chosen, "step_limit": limit, "offset_seconds": 0.0, "xml": draft["xml"],
+                "start_data": _jsonable(data or {}), "choices": chosen, "step_limit": limit, "offset_seconds": 0.0, "xml": draft["xml"],
                 "steps": [_step("start", process_key, None, tsvc, started.id)]}
         trial_store.save(token, meta)
     except BaseException:
@@ -183,6 +183,46 @@ def trial_message(svc: Services, principal: Principal, token: str, name: str, co
         return state
     finally:
         trial_store.dispose(tsvc)
+
+
+@use_case("process.draft")
+def trial_rechoose(svc: Services, principal: Principal, token: str, choices: dict | None) -> dict:
+    """Choose the gateways' outcomes again once the run showed the way it took: a new trial with these choices
+    replays the same start data and steps (the same task completed with the same data, the same timers fired, the
+    same messages) as far as they still apply; the old trial is deleted. The answer says how many steps replayed."""
+    meta, tsvc = _open(svc, principal, token)
+    trial_store.dispose(tsvc)
+    state = start_trial(svc, principal, meta["process_key"], meta.get("start_data") or {}, choices,
+                        meta["step_limit"])
+    replayed = 0
+    for step in meta["steps"][1:]:
+        try:
+            after = _replay(svc, principal, state, step)
+        except ExpedienteError:  # refused now (a form, the step limit): the replay stops before it
+            after = None
+        if after is None:
+            break
+        state, replayed = after, replayed + 1
+    trial_store.remove(token)
+    return {**state, "replayed": replayed, "replay_total": len(meta["steps"]) - 1}
+
+
+def _replay(svc: Services, principal: Principal, state: dict, step: dict) -> dict | None:
+    """One step of an older trial on a new one: its state after, or None when the step no longer applies."""
+    if state["case_state"] != "running":
+        return None
+    if step["kind"] == "task":
+        ready = [t for t in state["ready_tasks"] if t["element_id"] == step["element"]]
+        return trial_complete(svc, principal, state["token"], ready[0]["id"], step["input"]) if ready else None
+    if step["kind"] == "timer":
+        return trial_fire_timers(svc, principal, state["token"]) if state["timers"] else None
+    if step["kind"] == "message":
+        # The same message into the same wait: an institution's request has a new number in each trial.
+        keys = next((w["keys"] for w in state["waits"] if w["name"] == step["element"]), None)
+        if keys is None:
+            return None
+        return trial_message(svc, principal, state["token"], step["element"], keys, step["input"] or {})
+    return None
 
 
 @use_case("process.draft")

@@ -75,6 +75,8 @@ MATRIX = {
         lambda x, u: (tp.trial_task_path(x.svc, u), {"json": {"data": {"visto": True}}}), (401, 403, 200, 403, 200)),
     ("POST", "/api/trials/<string:token>/timers"): (
         lambda x, u: (tp.trial_path(x.svc, u, "/timers", timer=True), {}), (401, 403, 200, 403, 200)),
+    ("POST", "/api/trials/<string:token>/choices"): (
+        lambda x, u: (tp.trial_path(x.svc, u, "/choices"), {"json": {"choices": {}}}), (401, 403, 200, 403, 200)),
     ("POST", "/api/trials/<string:token>/messages"): (
         lambda x, u: (tp.trial_path(x.svc, u, "/messages"), {"json": {"name": "aviso", "correlation": {"expediente": "X-1"}}}),
         (401, 403, 200, 403, 200)),

@@ -85,3 +85,33 @@ def test_the_licence_draft_tried_to_its_end_choosing_a_gateway_with_the_path_dra
     assert list(trial_dir.glob("*.db")) == []
     assert case_rows(svc) == before  # nothing reached the office's cases or history
     page.context.close()
+
+
+def test_a_gateway_chosen_again_once_the_data_took_the_other_way(server, browser, supervisor, trial_dir):
+    base, svc = server
+    try:
+        drafts.create_draft(svc, principal_for(supervisor, "supervisor"), "licencia")
+    except Exception:  # noqa: BLE001 - the walk above left one
+        pass
+    page = new_page(browser, base, supervisor, "/modelador/licencia/prueba")
+    page.wait_for_selector("#choice-gw_archivado option[value=f_archivado]", state="attached")
+    fill_json(page, "#trial-start-data", intake())
+    with page.expect_response(lambda r: r.url.endswith("/api/trials") and r.request.method == "POST"):
+        page.click("#trial-start")  # every gateway «según los datos»
+    complete(page, "emitir_constancia", {"constancia_entrega": "ventanilla", "constancia_folios": 12})
+    page.wait_for_selector('.djs-element.active[data-element-id="revision_completitud"]')
+    complete(page, "revisar_completitud", {"completo": True})
+    page.wait_for_selector('.djs-connection.taken[data-element-id="f_completo"]')
+    assert page.locator("#trial-timers li").count() == 2  # the opinions' deadlines wait
+    page.click("#trial-choose-again")
+    page.select_option("#choice-gw_archivado", "f_archivado")
+    with page.expect_response(lambda r: r.url.endswith("/choices")):
+        page.click("#trial-rechoose")
+    page.wait_for_selector('#trial-run[data-state="completed"]')
+    assert "Pasos repetidos con las nuevas elecciones: 2 de 2." in page.inner_text("#trial-status")
+    assert page.locator('.djs-connection.taken[data-element-id="f_archivado"]').count() == 1
+    assert page.locator('.djs-connection.taken[data-element-id="f_completo"]').count() == 0
+    page.click("#trial-end")
+    page.wait_for_selector("#trial-setup:not([hidden])")
+    assert list(trial_dir.glob("*.db")) == []
+    page.context.close()

@@ -107,6 +107,10 @@ def test_an_institutions_answer_is_simulated_as_a_message(real):
     assert state["message"]["state"] == "delivered"
     assert [w["name"] for w in state["waits"]] == ["opinion_conred"]
     assert state["data"]["opinion_pnc"]["respuesta"] == "Opinión favorable"
+    # Chosen again, the answer goes into the new trial's request (its own number) as before.
+    state = trial.trial_rechoose(real, SUPERVISOR, state["token"], {"gw_requiere_coordinador": "f_sin_coordinador"})
+    assert (state["replayed"], state["replay_total"]) == (3, 3)
+    assert state["waits"] == [] and state["data"]["opinion_pnc"]["respuesta"] == "Opinión favorable"
     trial.end_trial(real, SUPERVISOR, state["token"])
 
 
@@ -188,3 +192,20 @@ def test_expired_trials_are_swept(real, trial_dir):
     assert list(trial_dir.iterdir()) == []
     with pytest.raises(trial_store.TrialNotFound):
         trial.trial_state(real, SUPERVISOR, state["token"])
+
+
+def test_choosing_again_once_the_path_is_seen_replays_the_steps_with_the_new_outcome(real, trial_dir):
+    state = to_gateway(real)  # the data took the default way: the opinions are asked
+    assert "fijar_plazo_respuesta" in state["path"]["done"]
+    old = state["token"]
+    state = trial.trial_rechoose(real, SUPERVISOR, old, {"gw_archivado": "f_archivado"})
+    assert state["token"] != old and (state["replayed"], state["replay_total"]) == (2, 2)
+    assert state["finished"] and "archivar_expediente" in state["path"]["done"]
+    assert [s["kind"] for s in state["steps"]] == ["start", "task", "task"]
+    assert len(list(trial_dir.glob("*.db"))) == 1  # the older trial is gone
+    with pytest.raises(trial_store.TrialNotFound):
+        trial.trial_state(real, SUPERVISOR, old)
+    # Back to the data's way: the same steps, then the timers fired as before.
+    state = trial.trial_rechoose(real, SUPERVISOR, state["token"], {})
+    assert state["replayed"] == 2 and not state["finished"] and state["timers"]
+    trial.end_trial(real, SUPERVISOR, state["token"])

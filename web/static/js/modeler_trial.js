@@ -73,14 +73,32 @@
     $('trial-step-limit').value = r.data.step_limit;
   }
 
-  async function start() {
-    clearErrors();
-    const data = parsed($('trial-start-data'), T.start_data);
-    if (!data) return;
+  function choicesOf() {
     const choices = {};
     for (const s of document.querySelectorAll('#trial-gateways select')) {
       if (s.value !== 'datos') choices[s.dataset.gateway] = s.value;
     }
+    return choices;
+  }
+
+  // Once the path shows the way a gateway took: choose again; a new trial replays this one's steps.
+  async function rechoose() {
+    clearErrors();
+    say(T.starting);
+    const r = await api('POST', `/api/trials/${token}/choices`, { choices: choicesOf() });
+    if (!r.ok) { say(''); showErrors(r); return; }
+    token = r.data.token;
+    $('trial-setup').hidden = true;
+    $('trial-run').hidden = false;
+    show(r.data);
+    say(`${$('trial-status').textContent} ${fmt(T.replayed, { n: r.data.replayed, total: r.data.replay_total })}`);
+  }
+
+  async function start() {
+    clearErrors();
+    const data = parsed($('trial-start-data'), T.start_data);
+    if (!data) return;
+    const choices = choicesOf();
     say(T.starting);
     $('trial-start').disabled = true;
     const r = await api('POST', '/api/trials', { process_key: config.key, data, choices,
@@ -171,12 +189,21 @@
   }
 
   $('trial-start').addEventListener('click', start);
+  $('trial-rechoose').addEventListener('click', rechoose);
+  $('trial-choose-again').addEventListener('click', () => {
+    $('trial-setup').hidden = false;
+    $('trial-start').hidden = true;
+    $('trial-rechoose').hidden = false;
+    $('trial-setup').scrollIntoView({ block: 'start' });
+  });
   $('trial-fire').addEventListener('click', () => step(`/api/trials/${token}/timers`, null, '', () => undefined));
   $('trial-end').addEventListener('click', async () => {
     if (token) await api('DELETE', `/api/trials/${token}`);
     token = null;
     $('trial-run').hidden = true;
     $('trial-setup').hidden = false;
+    $('trial-start').hidden = false;
+    $('trial-rechoose').hidden = true;
     say(T.ended);
   });
   setup();
