@@ -50,6 +50,9 @@ def test_supervisor_edits_the_intake_form_previews_saves_and_publishes_and_the_c
     row.locator("a").click()
     page.wait_for_selector('#fe-fields .fe-field[data-path="solicitante_nombre"]')
     assert preview_label(page, "solicitante_nombre").startswith("Nombre del solicitante")
+    # A group of fields (the legal representative) is edited field by field too; the conditions are kept as they are.
+    assert page.locator('#fe-fields .fe-field[data-path="representante_legal/nombre"] .fe-label').input_value() \
+        == "Nombre del representante legal"
 
     # Change a label: the preview, drawn by the server as the intake page draws it, follows.
     page.fill('[data-path="solicitante_nombre"] .fe-label', NEW_LABEL)

@@ -83,7 +83,7 @@
       if (items.type === "object") return "grupo";
       return items.enum ? "varias" : "otro";
     }
-    if (type === "object" || (!type && p.properties)) return "otro";
+    if (type === "object" || (!type && p.properties)) return p.properties ? "objeto" : "otro";
     if (p.enum) return type === "string" ? "opciones" : "otro";
     if (type === "boolean") return "sino";
     if (type === "integer") return "entero";
@@ -108,10 +108,13 @@
       correo: {type: "string", format: "email"}, opciones: {type: "string"},
       varias: {type: "array", items: {type: "string"}, uniqueItems: true},
       grupo: {type: "array", items: {type: "object", properties: {campo_1: {title: t.new_label, type: "string"}},
-                                     required: [], additionalProperties: false}}
+                                     required: [], additionalProperties: false}},
+      objeto: {type: "object", properties: {campo_1: {title: t.new_label, type: "string"}}, required: [],
+               additionalProperties: false}
     };
     Object.assign(p, JSON.parse(JSON.stringify(shapes[kind])));
     if (kind === "grupo") added.add(p.items.properties.campo_1);  // a new group's first field: its key may change
+    if (kind === "objeto") added.add(p.properties.campo_1);
     if (kind === "opciones" || kind === "varias") setOptions(p, options.length ? options : [t.new_option]);
   }
 
@@ -285,8 +288,8 @@
       options.addEventListener("input", function () { setOptions(p, options.value.split("\n")); changed(); });
       row.appendChild(labeled(id + "-options", t.options, options));
     }
-    if (kind === "grupo") {
-      var items = p.items;
+    if (kind === "grupo" || kind === "objeto") {  // its fields, edited as the form's (a group: one row's)
+      var items = kind === "grupo" ? p.items : p;
       paths.set(items, path + "/");
       var group = el("div", {"class": "fe-group"});
       Object.keys(items.properties || {}).forEach(function (k) { group.appendChild(fieldRow(items, k)); });
