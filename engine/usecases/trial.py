@@ -19,6 +19,7 @@ from engine.accounts.permissions import Principal, use_case
 from engine.errors import Conflict, ExpedienteError, InvalidInput, SpecInvalid
 from engine.language import gateway_choices
 from engine.language.naming import describe_parts
+from engine.language.step_errors import in_spanish
 from engine.language.specs import elements_of
 from engine.messages import msg
 from engine.runtime.runner import current_data, start_form_key
@@ -290,7 +291,7 @@ def _state(token: str, meta: dict, tsvc: Services) -> dict:
     if case.state == "error":
         problems.append({"element_id": failed.error_element,
                          "message": str(msg("%(element)s: %(message)s", element=_named(elements, failed.error_element),
-                                            message=failed.error_message or ""))})
+                                            message=in_spanish(failed.error_message or "")))})
     limit_reached = len(meta["steps"]) > meta["step_limit"]
     if limit_reached:
         problems.append({"element_id": None, "message": str(msg(

@@ -181,7 +181,8 @@ def test_a_script_error_is_said_naming_its_element(real):
     state = trial.start_trial(real, SUPERVISOR, "roto", {"monto": 10}, {})
     assert state["case_state"] == "error"
     [problem] = state["problems"]
-    assert problem["element_id"] == "calcular" and "«Calcular la tasa» (calcular)" in problem["message"]
+    assert problem["element_id"] == "calcular"
+    assert problem["message"] == "La tarea de script «Calcular la tasa» (calcular): división entre cero"
     assert state["path"]["failed"] == ["calcular"]
     trial.end_trial(real, SUPERVISOR, state["token"])
 
@@ -208,4 +209,26 @@ def test_choosing_again_once_the_path_is_seen_replays_the_steps_with_the_new_out
     # Back to the data's way: the same steps, then the timers fired as before.
     state = trial.trial_rechoose(real, SUPERVISOR, state["token"], {})
     assert state["replayed"] == 2 and not state["finished"] and state["timers"]
+    trial.end_trial(real, SUPERVISOR, state["token"])
+
+
+def test_a_loop_of_automatic_steps_stops_naming_its_element_in_spanish(real):
+    loop = definitions("""
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="contar"/>
+    <bpmn:scriptTask id="contar" name="Contar"><bpmn:script>n = n + 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="contar" targetRef="gw"/>
+    <bpmn:exclusiveGateway id="gw" name="¿Terminó?" default="f_otra"/>
+    <bpmn:sequenceFlow id="f_fin" sourceRef="gw" targetRef="end">
+      <bpmn:conditionExpression>n &lt; 0</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_otra" sourceRef="gw" targetRef="contar"/>
+    <bpmn:endEvent id="end"/>
+""", "bucle", "Bucle").decode()
+    drafts.save_draft(real, SUPERVISOR, "bucle", loop)
+    state = trial.start_trial(real, SUPERVISOR, "bucle", {"n": 0}, {})
+    assert state["case_state"] == "error"
+    [problem] = state["problems"]
+    assert problem["message"].startswith("La tarea de script «Contar» (contar): más de ")
+    assert "pasos automáticos sin esperar a una persona ni a un evento" in problem["message"]
     trial.end_trial(real, SUPERVISOR, state["token"])
