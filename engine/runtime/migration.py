@@ -11,7 +11,8 @@ grafts its position there, with the machinery of a move inside a version (engine
    compatible kind (`auto_mapping`), otherwise by the supervisor's hand mapping;
 3. a fresh workflow of the new version is started (its implicit start only: no script runs), every unfinished task
    below it is removed, and a task of the mapped element is grafted there with **all** the case's data, then run
-   until it waits (a call activity starts its subprocess over from its start).
+   until it waits (a call activity starts its subprocess over from its start); a timer the case waited for that
+   waits again (the same element) keeps its due moment (`keep_timers`).
 
 What cannot be done reliably is refused with a reason (`problems`): a position without a mapping, a case waiting in
 several places at once (parallel branches: their join would count tokens that never arrive), a target that a move
@@ -20,8 +21,10 @@ undo.
 """
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -29,7 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.errors import ExpedienteError
 from engine.messages import msg
 from engine.runtime import moves
-from engine.runtime.runner import Failure, current_data
+from engine.runtime.runner import Failure, all_tasks, current_data
 
 _WAITING = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 # Specs that never stand for a position: they wait with, or before, another task.
@@ -124,4 +127,25 @@ def migrate(runtime, old_wf, new_spec, new_subs: dict, target: str):
     failure = moves.move(runtime, wf, target)
     if failure is not None:
         return None, failure
+    keep_timers(old_wf, wf)
     return wf, None
+
+
+def _waiting_timers(wf) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for task in all_tasks(wf):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if task.state == TaskState.WAITING and isinstance(definition, TimerEventDefinition):
+            found.setdefault(task.task_spec.bpmn_id, []).append(task)
+    return found
+
+
+def keep_timers(old_wf, new_wf) -> None:
+    """A timer the case waited for that waits again after the migration (the same element) keeps its due moment: the
+    time it measures (an appeal window, an institution's deadline) started before the migration and is not given
+    again. Timers new to the case count from now."""
+    old = _waiting_timers(old_wf)
+    for element, tasks in _waiting_timers(new_wf).items():
+        values = [t._get_internal_data("event_value") for t in old.get(element, [])]
+        if len(tasks) == 1 and len(values) == 1 and values[0] is not None:
+            tasks[0]._set_internal_data(event_value=deepcopy(values[0]))

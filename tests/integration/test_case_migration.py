@@ -67,6 +67,13 @@ def case_row(svc, case_id: int):
         return uow.conn.execute(select(c).where(c.c.id == case_id)).mappings().one()
 
 
+def waiting_due(svc, case_id: int, element_id: str):
+    t = models.timers
+    with svc.uow(write=False) as uow:
+        return uow.conn.execute(select(t.c.due_at).where(t.c.case_id == case_id, t.c.element_id == element_id,
+                                                         t.c.state == "waiting")).scalar_one()
+
+
 def data_of(svc, case_id: int) -> dict:
     return cases.case_data(svc, SYSTEM, case_id)
 
@@ -79,6 +86,8 @@ def test_a_thousand_running_licences_move_to_v2_and_back(office_svc):
     for case_id, position in where.items():
         sample.setdefault(position, case_id)
     data_before = {cid: data_of(svc, cid) for cid in sample.values()}
+    appeal_due = waiting_due(svc, sample["registrar_recurso"], "vence_plazo_recurso")
+    svc.clock.advance(days=1)  # the migration happens later than the steps: what it recomputes counts from now
     deploy_v2(svc)
     v1, v2 = versions(svc)
 
@@ -151,6 +160,8 @@ def test_a_thousand_running_licences_move_to_v2_and_back(office_svc):
         timer_states = Counter(uow.conn.execute(select(t.c.state).where(
             t.c.case_id == appeal_id, t.c.element_id == "vence_plazo_recurso")).scalars())
     assert timer_states == {"waiting": 1, "cancelled": 1}
+    assert waiting_due(svc, appeal_id, "vence_plazo_recurso") == appeal_due  # the appeal window is not given again
+    assert appeal["due"]["vence_plazo_recurso"] == appeal_due.isoformat()
 
     # The migrated dictamen case goes on in v2: the added review comes after the renamed task.
     dictamen_id = sample["elaborar_dictamen"]
