@@ -244,3 +244,13 @@ def test_filters_choose_the_cases(office_svc):
     stored = cm.read_migration(svc, SUPERVISOR, plan["id"])
     assert stored["filters"]["municipality"] == "Patzún" and orjson.dumps(stored["mapping"])
     assert [m["id"] for m in cm.list_migrations(svc, SUPERVISOR, "licencia")][0] == plan["id"]
+
+    # A suspended case moves and stays suspended.
+    paused = sorted(cid for cid, pos in where.items() if pos == "emitir_constancia")[0]
+    cases.change_case_state(svc, SUPERVISOR, paused, "suspend", "Falta un documento")
+    plan = cm.plan_migration(svc, SUPERVISOR, v1, v2, HAND, {"states": ["suspended"]})
+    assert [p["case_id"] for p in plan["cases"]] == [paused]
+    assert ca.apply_batch(svc, SUPERVISOR, plan["id"])["migrated"] == 1
+    row = case_row(svc, paused)
+    assert row["state"] == "suspended" and row["process_version_id"] == v2
+    assert ready(svc, paused) == ["emitir_constancia"]
