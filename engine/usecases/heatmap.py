@@ -16,7 +16,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import Float, bindparam, cast, func, select, type_coerce
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from engine.accounts.permissions import Principal, use_case
 from engine.errors import InvalidInput, ProcessNotFound
@@ -24,6 +25,7 @@ from engine.messages import msg
 from engine.storage import models
 from engine.timekeeping.calendar import office_midnight
 from engine.usecases.deploy import version_diagram
+from engine.usecases.reports_sql import seconds_between
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -123,24 +125,19 @@ def heatmap(svc: Services, principal: Principal, process_key: str, *, version: i
         counts = conn.execute(select(_visits.c.element_id, func.count(), func.count(func.distinct(_visits.c.case_id)),
                                      func.count(_visits.c.started_at))
                               .where(*where).group_by(_visits.c.element_id)).all()
-        waited = conn.execute(select(_visits.c.element_id, _visits.c.started_at, _visits.c.ended_at)
-                              .where(*where, _visits.c.started_at < _visits.c.ended_at)).all()
+        spent = _time_spent(conn, where)
         pairs = conn.execute(select(_visits.c.previous_element_id, _visits.c.element_id, func.count())
                              .where(*where, _visits.c.previous_element_id.is_not(None))
                              .group_by(_visits.c.previous_element_id, _visits.c.element_id)).all()
     nodes, flows = diagram_parts(version_diagram(svc, chosen["id"]))
-    spent: dict[str, list[float]] = {}
-    for element_id, started, ended in waited:
-        spent.setdefault(element_id, []).append((ended - started).total_seconds())
     elements = []
     for element_id, visits, passing, timed in counts:
-        positives = sorted(spent.get(element_id, ()))
-        zeros = timed - len(positives)
+        median, p90, total = spent.get(element_id, (None, None, 0.0))
         node = nodes.get(element_id, {})
         elements.append({"element_id": element_id, "name": node.get("name") or element_id,
                          "kind": node.get("kind"), "in_diagram": element_id in nodes, "cases": passing,
-                         "visits": visits, "timed": timed, "median_seconds": nearest_rank(zeros, positives, 0.5),
-                         "p90_seconds": nearest_rank(zeros, positives, 0.9), "total_seconds": sum(positives)})
+                         "visits": visits, "timed": timed, "median_seconds": median, "p90_seconds": p90,
+                         "total_seconds": total})
     elements.sort(key=lambda e: (not e["in_diagram"], -e["cases"], e["element_id"]))
     taken = {(source, target): n for source, target, n in pairs}
     flow_rows, seen = [], set()
@@ -155,6 +152,34 @@ def heatmap(svc: Services, principal: Principal, process_key: str, *, version: i
             "name": chosen["name"], "versions": chosen["versions"], "all_versions": all_versions,
             "from": date_from, "to": date_to, "mode": mode, "elements": elements, "flows": flow_rows,
             "legend": legend}
+
+
+def _time_spent(conn, where: tuple) -> dict[str, tuple]:
+    """Per element: (median, p90, total) seconds spent over its visits whose start is known. PostgreSQL sorts each
+    element's durations itself (percentile_disc: nearest rank); SQLite has no percentile function, so the durations
+    that are not zero come back and the zeros are only counted."""
+    seconds = seconds_between(conn, _visits.c.started_at, _visits.c.ended_at)
+    timed = (*where, _visits.c.started_at.is_not(None))
+    if conn.dialect.name == "postgresql":
+        shares = cast(bindparam("shares", [0.5, 0.9], type_=ARRAY(Float)), ARRAY(Float))
+        rows = conn.execute(select(_visits.c.element_id,
+                                   type_coerce(func.percentile_disc(shares).within_group(seconds), ARRAY(Float)),
+                                   func.sum(seconds))
+                            .where(*timed).group_by(_visits.c.element_id)).all()
+        return {e: (float(p[0]), float(p[1]), float(total or 0)) for e, p, total in rows}
+    zeros = dict(conn.execute(select(_visits.c.element_id, func.count())
+                              .where(*timed, _visits.c.started_at >= _visits.c.ended_at)
+                              .group_by(_visits.c.element_id)).all())
+    positives: dict[str, list[float]] = {}
+    for element_id, value in conn.execute(select(_visits.c.element_id, seconds)
+                                          .where(*timed, _visits.c.started_at < _visits.c.ended_at)):
+        positives.setdefault(element_id, []).append(round(float(value), 3))
+    found = {}
+    for element_id in zeros.keys() | positives.keys():
+        values = sorted(positives.get(element_id, ()))
+        z = zeros.get(element_id, 0)
+        found[element_id] = (nearest_rank(z, values, 0.5), nearest_rank(z, values, 0.9), float(sum(values)))
+    return found
 
 
 def _paint(elements: list[dict], flows: list[dict], mode: str) -> list[dict]:
