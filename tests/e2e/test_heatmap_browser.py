@@ -1,7 +1,8 @@
 """The heat map in Debian's Chromium: two licences filed at 09:00 and received one and three hours later; the
 supervisor opens /informes/mapa-de-calor, bpmn-js draws the licence's diagram and the page paints it: the receipt
 step (the slowest) in the scale's darkest colour, the start event in its palest, the flows taken thicker, the legend's
-swatches coloured; the accessible tables hold the same figures. No inline script (the CSP check of conftest)."""
+swatches coloured; the accessible tables hold the same figures. The page passes axe-core; no inline script (the CSP
+check of conftest)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,6 +12,7 @@ import pytest
 from engine.accounts.users import add_user
 from engine.usecases import heatmap
 from tests.e2e.chromium import new_page
+from tests.e2e.test_phone_and_accessibility import axe_source, violations  # noqa: F401 (axe_source: a fixture)
 from tests.processes.licencia_walk import receive, start
 from tests.web.conftest import PASSWORD, START
 
@@ -41,7 +43,8 @@ def fill_of(page, element_id: str) -> str:
         return shape ? getComputedStyle(shape).fill : null; }""", element_id)
 
 
-def test_the_diagram_is_painted_by_time_spent_and_the_table_holds_the_figures(browser, server, walked):
+def test_the_diagram_is_painted_by_time_spent_and_the_table_holds_the_figures(browser, server, walked,
+                                                                              axe_source):  # noqa: F811
     base, _svc = server
     page = new_page(browser, base, CHIEF, PATH)
     page.wait_for_selector('#heatmap[data-ready="true"]')
@@ -60,6 +63,7 @@ def test_the_diagram_is_painted_by_time_spent_and_the_table_holds_the_figures(br
     assert row.locator(".cases").inner_text() == "2" and row.locator(".visits").inner_text() == "2"
     assert row.locator(".median").inner_text() == "1.0 h" and row.locator(".p90").inner_text() == "3.0 h"
     assert row.locator(".total").inner_text() == "4.0 h"
+    assert violations(page, axe_source) == []
 
     page.check('input[name="modo"][value="casos"]')
     page.click('form.filters button[type="submit"]')
