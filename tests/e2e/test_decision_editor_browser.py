@@ -1,7 +1,7 @@
 """The decision-table editor in Debian's Chromium: a supervisor opens the licence draft's requirements table from the
 draft's list of tables, tries a licence type and sees the rule it matches highlighted and its outputs, types a new
 requirement into the rule's cell of the dmn-js table, tries again and sees the output change, saves and publishes;
-a new case gets the new requirement while a case filed before keeps its version's table."""
+a new case gets the new requirement while a case filed before keeps its version's table. Both pages pass axe-core."""
 from __future__ import annotations
 
 import pytest
@@ -10,6 +10,7 @@ from engine.accounts.users import add_user
 from engine.usecases import cases, decisions, drafts
 from tests.conftest import SYSTEM, principal_for
 from tests.e2e.chromium import SCREENSHOTS, new_page
+from tests.e2e.test_phone_and_accessibility import axe_source, violations  # noqa: F401 (axe_source: a fixture)
 from tests.processes import licencia_walk as lic
 from tests.web.conftest import PASSWORD
 
@@ -36,13 +37,14 @@ def tried(page, kind: str) -> dict[str, str]:
             for row in page.locator("#try-outputs tr").all()}
 
 
-def test_supervisor_edits_a_cell_tries_it_saves_and_publishes(browser, server, supervisor):  # noqa: F811
+def test_supervisor_edits_a_cell_tries_it_saves_and_publishes(browser, server, supervisor, axe_source):  # noqa: F811
     base, svc = server
     older = lic.start(svc, "actividad_via_publica")  # filed before the change, its decision still to run
     version = cases.get_case(svc, SYSTEM, older.id)["process_version"]
     drafts.create_draft(svc, SUPERVISOR, KEY)
 
     page = new_page(browser, base, supervisor, f"/modelador/{KEY}/decisiones")
+    assert violations(page, axe_source) == []
     page.click(f'#tablas a:has-text("{FILE}")')
     page.wait_for_selector(f'td[data-row-id="{RULE}"][data-col-id="{COLUMN}"]')
     assert page.inner_text("#problems") == "Sin problemas."
@@ -59,6 +61,7 @@ def test_supervisor_edits_a_cell_tries_it_saves_and_publishes(browser, server, s
     page.wait_for_selector(f'td.matched-rule[data-row-id="{RULE}"]')
     assert page.locator("td.matched-rule").count() == page.locator(f'td[data-row-id="{RULE}"]').count()
     assert page.inner_text("#try-error") == "" and page.locator("#try-error").is_hidden()
+    assert violations(page, axe_source) == []  # the editor, the try form and its result
 
     # Type the new requirement into the rule's cell, as text, in the table itself.
     cell = page.locator(f'td[data-row-id="{RULE}"][data-col-id="{COLUMN}"] [contenteditable]')
