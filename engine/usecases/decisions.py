@@ -97,7 +97,7 @@ def _table(svc: Services, process_key: str, file_name: str) -> dict:
     """The draft's table: its edited copy (revision >= 1) or the base version's or processes/ file (revision 0)."""
     drafts.validate_key(process_key)
     _check_file_name(file_name)
-    draft = drafts._row(svc, process_key)  # DraftNotFound
+    draft = drafts.get_row(svc, process_key)  # DraftNotFound
     for row in _edited(svc, process_key, file_name):
         return {**row, "edited": True}
     xml = _base_files(svc, draft).get(file_name)
@@ -116,7 +116,7 @@ def list_decisions(svc: Services, principal: Principal, process_key: str) -> lis
     """The draft's decision tables: the files (of its version, else of processes/) of the decisions its business rule
     tasks call, and those edited in the draft."""
     drafts.validate_key(process_key)
-    draft = drafts._row(svc, process_key)
+    draft = drafts.get_row(svc, process_key)
     edited = {r["file_name"]: r for r in _edited(svc, process_key)}
     called = _called_decisions(draft["xml"])
     candidates = {p.name: p.read_text(encoding="utf-8") for p in sorted(PROCESSES_DIR.glob("*.dmn"))}
