@@ -1,5 +1,6 @@
 """The migration pages through Flask's client: the mapping table pre-filled by id, a simulation refused in Spanish
-naming what was wrong (nothing planned), one batch applied without JavaScript, then undone (web/migration_pages.py)."""
+naming what was wrong (nothing planned), one batch applied without JavaScript, then undone, and the refused cases
+listed with their reason (web/migration_pages.py)."""
 from __future__ import annotations
 
 import re
@@ -10,7 +11,7 @@ from engine.accounts.users import add_user
 from engine.usecases import case_migration, cases
 from engine.usecases.deploy import list_versions
 from tests.conftest import principal_for
-from tests.migration_cases import deploy_v2
+from tests.migration_cases import deploy_v2, walk_bases
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import PASSWORD, csrf_of, login
 
@@ -19,13 +20,14 @@ CHIEF = principal_for("jefe_migracion", "supervisor")
 
 
 @pytest.fixture(scope="module")
-def versions(web_office) -> tuple[int, int, list[int]]:
+def versions(web_office) -> tuple[int, int, list[int], dict[str, int]]:
     svc, _app = web_office
     add_user(svc, "jefe_migracion", "supervisor", PASSWORD, display_name="Jefe de migración")
     ids = [cases.start_case(svc, FILER, "licencia", intake()).id for _ in range(2)]
+    walked = walk_bases(svc)  # one case at each step a licence waits at
     deploy_v2(svc)
     rows = list_versions(svc, "licencia")
-    return rows[0]["id"], rows[-1]["id"], ids
+    return rows[0]["id"], rows[-1]["id"], ids, walked
 
 
 def chief(app):
@@ -35,7 +37,7 @@ def chief(app):
 
 
 def test_mapping_table_is_prefilled_by_id_and_a_bad_simulation_is_refused_in_spanish(app, versions, office_svc):
-    old, new, ids = versions
+    old, new, ids, _walked = versions
     client = chief(app)
     page = client.get(f"/migraciones/licencia/nueva?desde={old}&hacia={new}")
     html = page.get_data(as_text=True)
@@ -57,7 +59,7 @@ def test_mapping_table_is_prefilled_by_id_and_a_bad_simulation_is_refused_in_spa
 
 
 def test_simulate_then_apply_one_batch_without_javascript(app, versions):
-    old, new, ids = versions
+    old, new, ids, _walked = versions
     client = chief(app)
     html = client.get(f"/migraciones/licencia/nueva?desde={old}&hacia={new}").get_data(as_text=True)
     done = client.post("/migraciones/licencia/nueva", data={
@@ -73,3 +75,19 @@ def test_simulate_then_apply_one_batch_without_javascript(app, versions):
     assert undone.status_code == 302
     page = client.get(done.location).get_data(as_text=True)
     assert page.count('data-state="undone"') == 2 and "2 deshechos" in page
+
+
+def test_refused_cases_are_listed_with_their_reason(app, versions):
+    old, new, _ids, walked = versions
+    client = chief(app)
+    html = client.get(f"/migraciones/licencia/nueva?desde={old}&hacia={new}").get_data(as_text=True)
+    done = client.post("/migraciones/licencia/nueva", data={
+        "csrf_token": csrf_of(html), "desde": str(old), "hacia": str(new),
+        "expedientes": ", ".join(map(str, walked.values()))})  # the renamed step left without its hand mapping
+    assert done.status_code == 302
+    page = client.get(f"{done.location}?ver=refused").get_data(as_text=True)
+    refused = set(map(int, re.findall(r'<tr data-case="(\d+)" data-state="refused">', page)))
+    assert refused == {walked[p] for p in ("recibir_opinion_pnc", "elaborar_dictamen", "emitir_certificado")}
+    assert "el paso «elaborar_dictamen» no tiene correspondencia en la nueva versión; indíquela a mano" in page
+    assert "ramas paralelas no se migran" in page
+    assert "3 rechazados" in page
