@@ -22,12 +22,13 @@ from engine.language.naming import describe_parts
 from engine.language.step_errors import in_spanish
 from engine.language.specs import elements_of
 from engine.messages import msg
-from engine.runtime.runner import current_data, start_form_key
+from engine.runtime.runner import current_data
 from engine.storage import models
 from engine.storage.models_messaging import message_waits
 from engine.storage.persistence import load_case_workflow, read_case
 from engine.usecases import cases, deploy, drafts, messaging, tasks, timers, trial_store
 from engine.usecases.trial_store import TrialNotFound
+from engine.usecases.trial_view import path_of
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -85,7 +86,8 @@ def start_trial(svc: Services, principal: Principal, process_key: str, data: dic
         deploy.deploy_files(tsvc, files, actor=TRIAL_USER.username, comment="prueba")
         started = cases.start_case(tsvc, TRIAL_USER, process_key, data or {})
         meta = {"owner": principal.username, "process_key": process_key, "case_id": started.id,
-                "start_data": _jsonable(data or {}), "choices": chosen, "step_limit": limit, "offset_seconds": 0.0, "xml": draft["xml"],
+                "start_data": _jsonable(data or {}), "choices": chosen, "step_limit": limit, "offset_seconds": 0.0,
+                "xml": draft["xml"],
                 "steps": [_step("start", process_key, None, tsvc, started.id)]}
         trial_store.save(token, meta)
     except BaseException:
@@ -261,7 +263,6 @@ def _schema(svc: Services, form_key: str | None) -> dict | None:
 
 
 def _state(token: str, meta: dict, tsvc: Services) -> dict:
-    from engine.usecases.trial_view import path_of  # the path on the diagram, read from the workflow
     case_id = meta["case_id"]
     elements = _elements(meta["xml"], meta["process_key"])
     with tsvc.uow(write=False) as uow:
@@ -295,7 +296,8 @@ def _state(token: str, meta: dict, tsvc: Services) -> dict:
     limit_reached = len(meta["steps"]) > meta["step_limit"]
     if limit_reached:
         problems.append({"element_id": None, "message": str(msg(
-            "La prueba llegó a su límite de %(limit)s pasos: ¿hay un ciclo en el diagrama?", limit=meta["step_limit"]))})
+            "La prueba llegó a su límite de %(limit)s pasos: ¿hay un ciclo en el diagrama?",
+            limit=meta["step_limit"]))})
     return {"token": token, "process_key": meta["process_key"], "case_state": case.state,
             "ready_tasks": ready, "timers": [{**x, "name": (elements.get(x["element_id"]) or {}).get("name") or ""}
                                              for x in _timers(tsvc, case_id)],

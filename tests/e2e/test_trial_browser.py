@@ -115,3 +115,37 @@ def test_a_gateway_chosen_again_once_the_data_took_the_other_way(server, browser
     page.wait_for_selector("#trial-setup:not([hidden])")
     assert list(trial_dir.glob("*.db")) == []
     page.context.close()
+
+
+INCLUSIVE = """
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="avisos"/>
+    <bpmn:inclusiveGateway id="avisos" name="¿A quién avisar?"/>
+    <bpmn:sequenceFlow id="f_correo" name="Por correo" sourceRef="avisos" targetRef="correo">
+      <bpmn:conditionExpression>correo</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_sms" name="Por SMS" sourceRef="avisos" targetRef="sms">
+      <bpmn:conditionExpression>sms</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:userTask id="correo" name="Enviar correo"/>
+    <bpmn:userTask id="sms" name="Enviar SMS"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="correo" targetRef="end"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="sms" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+"""
+
+
+def test_an_inclusive_gateway_takes_the_ways_ticked(server, browser, supervisor, trial_dir):
+    from tests.bpmn import definitions
+    base, svc = server
+    drafts.save_draft(svc, principal_for(supervisor, "supervisor"), "avisos_prueba",
+                      definitions(INCLUSIVE, "avisos_prueba", "Avisos").decode())
+    page = new_page(browser, base, supervisor, "/modelador/avisos_prueba/prueba")
+    page.wait_for_selector("#choice-avisos-f_sms")
+    page.check("#choice-avisos-f_sms")  # the data say neither: correo and sms are false
+    fill_json(page, "#trial-start-data", {"correo": False, "sms": False})
+    with page.expect_response(lambda r: r.url.endswith("/api/trials") and r.request.method == "POST") as answer:
+        page.click("#trial-start")
+    state = answer.value.json()
+    assert [t["element_id"] for t in state["ready_tasks"]] == ["sms"] and "f_sms" in state["path"]["flows"]
+    page.wait_for_selector('button[data-task="sms"]')
+    page.click("#trial-end")
+    page.context.close()

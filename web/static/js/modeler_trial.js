@@ -58,13 +58,22 @@
     if (!r.ok) { showErrors(r); return; }
     const box = $('trial-gateways');
     box.replaceChildren(...r.data.gateways.map((gw) => {
+      const flowLabel = (f) => fmt(T.flow, { flow: f.name || f.id, target: f.target })
+        + (gw.default === f.id ? ` ${T.default}` : '');
+      if (gw.type === 'inclusiveGateway') {  // several ways at once: none ticked lets the data decide
+        const set = el('fieldset', { className: 'trial-gateway', id: `choice-${gw.id}` },
+          el('legend', { textContent: `${gw.name || gw.id} (${gw.id}): ${T.inclusive}` }));
+        set.dataset.gateway = gw.id;
+        for (const f of gw.flows) {
+          const box = el('input', { type: 'checkbox', value: f.id, id: `choice-${gw.id}-${f.id}` });
+          set.append(el('label', { htmlFor: box.id, className: 'inline' }, box, ` ${flowLabel(f)}`));
+        }
+        return set;
+      }
       const select = el('select', { id: `choice-${gw.id}` });
       select.dataset.gateway = gw.id;
       select.append(el('option', { value: 'datos', textContent: T.by_data }));
-      for (const f of gw.flows) {
-        const label = fmt(T.flow, { flow: f.name || f.id, target: f.target }) + (gw.default === f.id ? ` ${T.default}` : '');
-        select.append(el('option', { value: f.id, textContent: label }));
-      }
+      for (const f of gw.flows) select.append(el('option', { value: f.id, textContent: flowLabel(f) }));
       return el('div', { className: 'trial-gateway' },
         el('label', { htmlFor: select.id, textContent: `${gw.name || gw.id} (${gw.id})` }), select);
     }));
@@ -77,6 +86,10 @@
     const choices = {};
     for (const s of document.querySelectorAll('#trial-gateways select')) {
       if (s.value !== 'datos') choices[s.dataset.gateway] = s.value;
+    }
+    for (const set of document.querySelectorAll('#trial-gateways fieldset')) {
+      const ticked = [ ...set.querySelectorAll('input:checked') ].map((b) => b.value);
+      if (ticked.length) choices[set.dataset.gateway] = ticked.join(',');
     }
     return choices;
   }
@@ -108,15 +121,24 @@
     token = r.data.token;
     $('trial-setup').hidden = true;
     $('trial-run').hidden = false;
-    await drawDiagram();
+    try {
+      await drawDiagram();
+    } catch (err) {  // a diagram without its drawing (no DI): the run goes on without the picture
+      viewer = null;
+      $('trial-diagram').textContent = fmt(T.no_diagram, { error: err.message });
+    }
     show(r.data);
   }
 
   async function drawDiagram() {
     const r = await fetch(`/api/drafts/${E}/bpmn`, { credentials: 'same-origin' });
     const xml = await r.text();
-    viewer = window.ExpedienteModeler.createViewer({ container: $('trial-diagram'),
-      locale: document.documentElement.lang });
+    if (!viewer) {  // one viewer for every trial of the page
+      $('trial-diagram').replaceChildren();
+      viewer = window.ExpedienteModeler.createViewer({ container: $('trial-diagram'),
+        locale: document.documentElement.lang });
+    }
+    marked = [];
     await window.ExpedienteModeler.importDiagram(viewer, xml);
     viewer.get('canvas').zoom('fit-viewport');
   }
