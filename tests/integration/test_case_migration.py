@@ -18,7 +18,7 @@ from engine.usecases import cases
 from engine.usecases.deploy import list_versions
 from tests.conftest import SYSTEM, principal_for
 from tests.migration_cases import deploy_v2, running_cases
-from tests.processes.driver import office
+from tests.processes.driver import Walk, office
 
 SUPERVISOR = principal_for("supervisor1", role="supervisor")
 CLERK = principal_for("oficial1", role="clerk", groups=("ventanilla",))
@@ -165,12 +165,9 @@ def test_a_thousand_running_licences_move_to_v2_and_back(office_svc):
 
     # The migrated dictamen case goes on in v2: the added review comes after the renamed task.
     dictamen_id = sample["elaborar_dictamen"]
-    from tests.processes import licencia_walk as lw
-    from tests.processes.driver import Walk
     walk = Walk.of(svc, dictamen_id)
     walk.complete("redactar_dictamen", {**_dictamen_form()}, actor="juridico1")
     assert walk.ready() == ["revisar_dictamen"]
-    del lw
 
     # Undo: every migrated case returns to v1 where it waited, except the one that moved on.
     undone = ca.undo_batch(svc, SUPERVISOR, plan["id"], 200)
