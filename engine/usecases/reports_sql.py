@@ -1,14 +1,14 @@
 """What the reports (engine/usecases/reports.py) share: the period and filters they are asked for, checked; the
-office-time month and day of a UTC column in each database's SQL; and durations summed up as median and p90.
+office-time month and day number of a UTC column in each database's SQL; and durations summed up as median and p90.
 
 Durations are given two ways:
 - hours: the elapsed clock time from start to end (every hour counts, nights and weekends too);
 - working days: the office's working days d with start day < d <= end day (engine.timekeeping.calendar
   working_days_between, office-local dates): a task done the day it arrived took 0, one done the next working day 1.
 Percentiles interpolate between the two nearest values (PostgreSQL's percentile_cont): the median of 1, 2, 3, 10 is
-2.5, its p90 7.9. PostgreSQL computes the hours' percentiles itself; SQLite has no percentile function, so only the
-durations column comes back, in order. Working days are counted per (start day, end day) pair, grouped in SQL, so
-Python sees one row per pair of days, not one per case.
+2.5, its p90 7.9. PostgreSQL computes both kinds in SQL (working days by arithmetic on day numbers, less the closed
+days among them); SQLite has no percentile function, so the rows' days and seconds come back in one pass and the
+percentiles are taken here.
 """
 from __future__ import annotations
 
@@ -146,13 +146,6 @@ def month_of(conn, column):
     return func.strftime("%Y-%m", column, _SQLITE_SHIFT)
 
 
-def day_of(conn, column):
-    """The office-local day ('YYYY-MM-DD') of a UTC column, in SQL."""
-    if conn.dialect.name == "postgresql":
-        return func.to_char(_local(column), "YYYY-MM-DD")
-    return func.date(column, _SQLITE_SHIFT)
-
-
 def seconds_between(conn, start, end):
     """end - start in seconds, in SQL."""
     if conn.dialect.name == "postgresql":  # date_part: a float, far cheaper to sort than extract's numeric
@@ -168,26 +161,6 @@ def percentile(ordered: list, p: float) -> float | None:
     lo = math.floor(k)
     hi = min(lo + 1, len(ordered) - 1)
     return float(ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo))
-
-
-def weighted_percentile(counted: list[tuple[int, int]], p: float) -> float | None:
-    """percentile() over (value, how many times) pairs sorted by value, without spelling the values out."""
-    total = sum(n for _, n in counted)
-    if not total:
-        return None
-    k = (total - 1) * p
-    lo = math.floor(k)
-
-    def at(index: int):
-        seen = 0
-        for value, n in counted:
-            seen += n
-            if index < seen:
-                return value
-        return counted[-1][0]
-
-    a, b = at(lo), at(min(lo + 1, total - 1))
-    return float(a + (b - a) * (k - lo))
 
 
 def day_number(conn, column):
@@ -247,32 +220,28 @@ def duration_stats(conn, calendar, keys: list, source, start, end, where: list, 
                 "days_median": _round(r.d[0]), "days_p90": _round(r.d[1]),
                 **({"title": r.title} if title is not None else {})}
         return stats
-    # SQLite has no percentile function: the durations column in order, and the working days counted per pair of
-    # (start day, end day), grouped in SQL.
-    values: dict[tuple, list] = {}
-    for r in conn.execute(select(*keys, cast(seconds, Float).label("s")).select_from(source).where(*where)
-                          .order_by(*keys, "s")):
-        values.setdefault(tuple(r[:len(keys)]), []).append(max(0.0, r.s))
-    for key, ordered in values.items():
-        stats[key] = {"count": len(ordered), "hours_median": _hours(percentile(ordered, 0.5)),
-                      "hours_p90": _hours(percentile(ordered, 0.9))}
-    pairs: dict[tuple, dict[int, int]] = {}
+    # SQLite has no percentile function: one pass over the rows (their keys, start and end days, seconds), the
+    # working days counted from a running count of the calendar's working days, the percentiles taken here.
+    hours: dict[tuple, list] = {}
+    days_of: dict[tuple, list] = {}
     titles: dict[tuple, str] = {}
-    counter = _WorkingDays(calendar)
-    for r in conn.execute(select(*keys, a_n.label("a_n"), b_n.label("b_n"), func.count().label("n"), *named)
-                          .select_from(source).where(*where).group_by(*keys, "a_n", "b_n")):
+    rows = conn.execute(select(*keys, a_n.label("a_n"), b_n.label("b_n"), cast(seconds, Float).label("s"),
+                               *([title.label("title")] if title is not None else []))
+                        .select_from(source).where(*where)).all()
+    counter = _WorkingDays(calendar, [r.a_n for r in rows] + [r.b_n for r in rows])
+    for r in rows:
         key = tuple(r[:len(keys)])
-        if title is not None:
-            titles[key] = max(r.title or "", titles.get(key, ""))
-        bucket = pairs.setdefault(key, {})
-        days = counter(r.a_n, r.b_n)
-        bucket[days] = bucket.get(days, 0) + r.n
-    for key, bucket in pairs.items():
-        counted = sorted(bucket.items())
-        stats[key]["days_median"] = _round(weighted_percentile(counted, 0.5))
-        stats[key]["days_p90"] = _round(weighted_percentile(counted, 0.9))
-        if title is not None:
-            stats[key]["title"] = titles.get(key) or None
+        hours.setdefault(key, []).append(max(0.0, r.s))
+        days_of.setdefault(key, []).append(counter(r.a_n, r.b_n))
+        if title is not None and (r.title or "") > titles.get(key, ""):
+            titles[key] = r.title
+    for key, values in hours.items():
+        values.sort()
+        days = sorted(days_of[key])
+        stats[key] = {"count": len(values), "hours_median": _hours(percentile(values, 0.5)),
+                      "hours_p90": _hours(percentile(values, 0.9)), "days_median": _round(percentile(days, 0.5)),
+                      "days_p90": _round(percentile(days, 0.9)),
+                      **({"title": titles.get(key) or None} if title is not None else {})}
     return stats
 
 
@@ -285,14 +254,15 @@ def _round(value) -> float | None:
 
 
 class _WorkingDays:
-    """Working days between two office-local day numbers, remembered per pair."""
+    """Working days after day number a through day number b (working_days_between), from a running count of the
+    office's working days over the days given (one calendar look per day, then a subtraction per pair)."""
 
-    def __init__(self, calendar):
-        self.calendar, self.seen = calendar, {}
+    def __init__(self, calendar, day_numbers: list[int]):
+        self.first = min(day_numbers, default=0)
+        self.counts, running = [], 0
+        for n in range(self.first, max(day_numbers, default=0) + 1):
+            running += calendar.is_working_day(_EPOCH + timedelta(days=n))
+            self.counts.append(running)
 
     def __call__(self, a: int, b: int) -> int:
-        found = self.seen.get((a, b))
-        if found is None:
-            da, db = _EPOCH + timedelta(days=int(a)), _EPOCH + timedelta(days=int(b))
-            found = self.seen[(a, b)] = max(0, self.calendar.working_days_between(da, db))
-        return found
+        return max(0, self.counts[b - self.first] - self.counts[a - self.first])
