@@ -27,7 +27,8 @@ from engine.accounts import auth
 from engine.accounts.permissions import Principal, use_case
 from engine.storage import models
 from engine.timekeeping.legal_deadlines import OWNER_STAFF
-from engine.usecases.reports_sql import ReportQuery, case_conditions, duration_stats, month_of, read_query
+from engine.usecases.reports_sql import (ReportQuery, case_conditions, duration_stats, in_period, month_of,
+                                         read_query)
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -97,12 +98,12 @@ def cycle_times(svc: Services, principal: Principal, **filters) -> dict:
 
 
 def _cycle_times(conn, calendar, q: ReportQuery) -> dict:
-    where = [_c.c.state == "completed", _c.c.completed_at >= q.lo, _c.c.completed_at < q.hi, *case_conditions(q)]
+    where = [_c.c.state == "completed", *in_period(conn, q, _c.c.completed_at), *case_conditions(q)]
     years = range(q.start.year - YEARS_BEFORE, q.end.year + 1)
     by_case = duration_stats(conn, calendar, [_c.c.process_key], _c, _c.c.created_at, _c.c.completed_at, where,
                              years=years)
     procedures = [{"process_key": key[0], **stats} for key, stats in sorted(by_case.items())]
-    step_where = [_t.c.state == "completed", _t.c.completed_at >= q.lo, _t.c.completed_at < q.hi,
+    step_where = [_t.c.state == "completed", *in_period(conn, q, _t.c.completed_at),
                   *case_conditions(q, by_group=False)]
     if q.group:
         step_where.append(_t.c.candidate_group == q.group)
@@ -130,7 +131,7 @@ def deadlines(svc: Services, principal: Principal, **filters) -> dict:
 
 
 def _deadlines(conn, q: ReportQuery, now) -> dict:
-    legal_where = [_d.c.owner == OWNER_STAFF, _d.c.state != "cancelled", _d.c.due_at >= q.lo, _d.c.due_at < q.hi,
+    legal_where = [_d.c.owner == OWNER_STAFF, _d.c.state != "cancelled", *in_period(conn, q, _d.c.due_at),
                    *case_conditions(q, by_group=False)]
     if q.group:
         legal_where.append(_d.c.owner_group == q.group)
@@ -141,7 +142,7 @@ def _deadlines(conn, q: ReportQuery, now) -> dict:
                     _sum((_d.c.state == "open") & (_d.c.due_at >= now)).label("legal_pending"),
                     func.max(_d.c.title).label("title"))
     legal_source = _d.join(_c, _c.c.id == _d.c.case_id)
-    task_where = [_t.c.due_at.is_not(None), _t.c.state != "cancelled", _t.c.due_at >= q.lo, _t.c.due_at < q.hi,
+    task_where = [_t.c.due_at.is_not(None), _t.c.state != "cancelled", *in_period(conn, q, _t.c.due_at),
                   *case_conditions(q, by_group=False)]
     if q.group:
         task_where.append(_t.c.candidate_group == q.group)
@@ -213,7 +214,7 @@ def _workload(conn, q: ReportQuery, now) -> dict:
         open_where.append(_i.c.candidate_group == q.group)
     holding = conn.execute(select(_i.c.assignee, func.count().label("open"), _sum(_i.c.due_hi < now).label("overdue"))
                            .where(*open_where).group_by(_i.c.assignee)).all()
-    done_where = [_t.c.state == "completed", _t.c.completed_at >= q.lo, _t.c.completed_at < q.hi,
+    done_where = [_t.c.state == "completed", *in_period(conn, q, _t.c.completed_at),
                   _t.c.completed_by.is_not(None), *case_conditions(q, by_group=False)]
     if q.group:
         done_where.append(_t.c.candidate_group == q.group)

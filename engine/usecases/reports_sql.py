@@ -28,6 +28,7 @@ from engine.timekeeping.calendar import GT_UTC_OFFSET_HOURS, OFFICE_TIMEZONE_NAM
 MAX_MONTHS = 120  # the longest period a report covers: ten years
 MAX_TEXT = 100
 DEFAULT_MONTHS = 12
+INDEXED_DAYS = 62  # SQLite: a longer period reads the table rather than its date index (in_period)
 WORK_MEM = "64MB"  # PostgreSQL: memory for the sorts of one report's transaction (SET LOCAL)
 _c, _a = models.cases, models.case_access
 _SQLITE_SHIFT = f"{GT_UTC_OFFSET_HOURS:+d} hours"  # Guatemala keeps UTC-6 all year (no daylight saving)
@@ -137,6 +138,15 @@ def case_conditions(q: ReportQuery, *, by_group: bool = True) -> list:
 def _local(column):
     # Columns hold UTC without a zone (engine.storage.models.UtcDateTime): read them as UTC, then as office time.
     return func.timezone(OFFICE_TIMEZONE_NAME, func.timezone("UTC", column))
+
+
+def in_period(conn, q: ReportQuery, column) -> list:
+    """column within the period. On SQLite, over more than INDEXED_DAYS days, through coalesce(column, column), which
+    SQLite cannot match to an index: it then reads the table in order, three to four times faster than fetching a
+    large share of its rows one by one through the index (PostgreSQL's planner makes that choice itself)."""
+    if conn.dialect.name == "sqlite" and (q.end - q.start).days > INDEXED_DAYS:
+        column = type_coerce(func.coalesce(column, column), column.type)
+    return [column >= q.lo, column < q.hi]
 
 
 def month_of(conn, column):
