@@ -39,3 +39,7 @@ BLUEPRINTS.append(reports.blp)
 from api.resources import migrations  # noqa: E402  (running cases moved to another version)
 
 BLUEPRINTS.append(migrations.blp)
+
+from api.resources import annual_reports  # noqa: E402  (reports: LAIP annual report, monthly summary)
+
+BLUEPRINTS.append(annual_reports.blp)
