@@ -81,7 +81,7 @@ def start_trial(svc: Services, principal: Principal, process_key: str, data: dic
     files = drafts.bundle_for(svc, process_key, draft["xml"])
     own = next(iter(files))
     files[own] = gateway_choices.force_choices(files[own], chosen) if chosen else files[own]
-    token, tsvc = trial_store.create(svc)
+    token, tsvc = trial_store.create(svc, principal.username)
     try:
         deploy.deploy_files(tsvc, files, actor=TRIAL_USER.username, comment="prueba")
         started = cases.start_case(tsvc, TRIAL_USER, process_key, data or {})

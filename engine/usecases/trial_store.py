@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the composition root sits above the use cases; they only re
     from engine.services import Services
 
 TRIAL_TTL_SECONDS = 2 * 3600
+TRIALS_PER_OWNER = 5  # a supervisor's live trials; starting another deletes his oldest
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 # What a trial copies from the office: the institutions its service tasks ask, the closure days its deadlines skip,
 # and which group works each lane.
@@ -68,9 +69,25 @@ def sweep(now: float | None = None) -> int:
     return gone
 
 
-def create(svc: Services) -> tuple[str, Services]:
+def keep_few(owner: str, keep: int = TRIALS_PER_OWNER - 1) -> int:
+    """Delete `owner`'s oldest trials beyond `keep` (before he starts another); how many went."""
+    mine = []
+    for meta in root().glob("*.json"):
+        try:
+            if orjson.loads(meta.read_bytes()).get("owner") == owner:
+                mine.append((meta.stat().st_mtime, meta.stem))
+        except (OSError, ValueError):
+            continue
+    old = sorted(mine, reverse=True)[keep:]
+    for _moment, token in old:
+        remove(token)
+    return len(old)
+
+
+def create(svc: Services, owner: str) -> tuple[str, Services]:
     """A new trial's token and its services on a new, migrated SQLite file with the office's copied tables."""
     sweep()
+    keep_few(owner)
     token = secrets.token_urlsafe(24)
     db_path, _meta = _paths(token)
     tsvc = services_for(svc, db_path, 0.0)

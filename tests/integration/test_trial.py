@@ -232,3 +232,15 @@ def test_a_loop_of_automatic_steps_stops_naming_its_element_in_spanish(real):
     assert problem["message"].startswith("La tarea de script «Contar» (contar): más de ")
     assert "pasos automáticos sin esperar a una persona ni a un evento" in problem["message"]
     trial.end_trial(real, SUPERVISOR, state["token"])
+
+
+def test_a_supervisor_keeps_a_few_live_trials_starting_another_deletes_his_oldest(real, trial_dir):
+    tokens = [trial.start_trial(real, SUPERVISOR, "licencia", intake(),
+                                {"gw_archivado": "f_archivado"})["token"] for _ in range(trial_store.TRIALS_PER_OWNER)]
+    other = trial.start_trial(real, principal_for("supervisor2", "supervisor"), "licencia", intake(), {})["token"]
+    newest = trial.start_trial(real, SUPERVISOR, "licencia", intake(), {})["token"]
+    with pytest.raises(trial_store.TrialNotFound):
+        trial.trial_state(real, SUPERVISOR, tokens[0])
+    for token in tokens[1:] + [newest]:
+        assert trial.trial_state(real, SUPERVISOR, token)["token"] == token
+    assert trial.trial_state(real, principal_for("supervisor2", "supervisor"), other)["token"] == other
