@@ -11,6 +11,7 @@ from engine.accounts.users import add_user
 from engine.usecases import deploy, drafts
 from tests.conftest import principal_for
 from tests.e2e.chromium import SCREENSHOTS, new_page
+from tests.e2e.test_phone_and_accessibility import axe_source, violations  # noqa: F401 (axe_source: a fixture)
 from tests.web.conftest import PASSWORD
 
 FOREIGN = Path(__file__).resolve().parents[1] / "fixtures" / "foreign" / "a10_carriles_juel.bpmn"
@@ -39,7 +40,7 @@ def apply_chosen(page) -> None:
     page.wait_for_function("() => /^Arreglos aplicados/.test(document.getElementById('status').textContent)")
 
 
-def test_a_foreign_diagram_uploaded_fixed_and_published(server, browser, supervisor):
+def test_a_foreign_diagram_uploaded_fixed_and_published(server, browser, supervisor, axe_source):  # noqa: F811
     base, svc = server
     drafts.create_draft(svc, principal_for(supervisor, "supervisor"), KEY, "Importado de otra herramienta")
     page = new_page(browser, base, supervisor, f"/modelador/{KEY}")
@@ -55,6 +56,7 @@ def test_a_foreign_diagram_uploaded_fixed_and_published(server, browser, supervi
     assert "http://" not in listed and "semantic:" not in listed
     assert page.locator('#fixes-list li[data-kind="expression"] input.fix-value').input_value() \
         == "monto > 5000 and not urgente"
+    assert violations(page, axe_source) == []  # the page with its list of fixes
     assert choose(page, "task_type", "userTask") == 3
     assert choose(page, "lane_group", "Ventanilla") == 2
     apply_chosen(page)

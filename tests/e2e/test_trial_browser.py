@@ -13,6 +13,7 @@ from engine.storage import models
 from engine.usecases import drafts
 from tests.conftest import principal_for
 from tests.e2e.chromium import SCREENSHOTS, new_page
+from tests.e2e.test_phone_and_accessibility import axe_source, violations  # noqa: F401 (axe_source: a fixture)
 from tests.processes.licencia_walk import intake
 from tests.web.conftest import PASSWORD
 
@@ -49,7 +50,7 @@ def complete(page, element_id: str, data: dict) -> None:
 
 
 def test_the_licence_draft_tried_to_its_end_choosing_a_gateway_with_the_path_drawn(server, browser, supervisor,
-                                                                                  trial_dir):
+                                                                                  trial_dir, axe_source):  # noqa: F811
     base, svc = server
     try:
         drafts.create_draft(svc, principal_for(supervisor, "supervisor"), "licencia")
@@ -62,11 +63,13 @@ def test_the_licence_draft_tried_to_its_end_choosing_a_gateway_with_the_path_dra
     page.wait_for_url(f"{base}/modelador/licencia/prueba")
     page.wait_for_selector("#choice-gw_archivado option[value=f_archivado]", state="attached")
     assert page.locator("#trial-start-data").input_value().startswith("{")  # the start form's example data
+    assert violations(page, axe_source) == []  # the setup: gateways, start data
     page.select_option("#choice-gw_archivado", "f_archivado")
     fill_json(page, "#trial-start-data", intake())
     with page.expect_response(lambda r: r.url.endswith("/api/trials") and r.request.method == "POST"):
         page.click("#trial-start")
     page.wait_for_selector('.djs-element.active[data-element-id="emitir_constancia"]')
+    assert violations(page, axe_source) == []  # a ready task's data box
     complete(page, "emitir_constancia", {"constancia_entrega": "ventanilla", "constancia_folios": 12})
     page.wait_for_selector('.djs-element.active[data-element-id="revision_completitud"]')
     complete(page, "revisar_completitud", {"completo": True})  # complete, yet the chosen way is the archive
@@ -77,6 +80,7 @@ def test_the_licence_draft_tried_to_its_end_choosing_a_gateway_with_the_path_dra
     assert page.locator('.djs-element.done[data-element-id="fijar_plazo_respuesta"]').count() == 0
     assert "archivada_por_falta_de_requisitos" in page.inner_text("#trial-data")
     assert page.locator("#trial-steps li").count() == 3
+    assert violations(page, axe_source) == []  # the run: diagram, tasks, data, steps
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "trial-licencia.png"), full_page=True)
     assert list(trial_dir.glob("*.db"))
