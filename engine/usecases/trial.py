@@ -137,7 +137,12 @@ def trial_complete(svc: Services, principal: Principal, token: str, task_id: str
         if row is None or row.case_id != meta["case_id"]:
             raise InvalidInput(msg("Esa tarea no es de esta prueba."),
                                errors=[{"field": "task_id", "message": "unknown task"}])
-        tasks.complete_task(tsvc, TRIAL_USER, str(task_id), data or {})
+        try:
+            tasks.complete_task(tsvc, TRIAL_USER, str(task_id), data or {})
+        except InvalidInput as exc:  # the form refused the data: say which task's, keeping the fields
+            named = _named(_elements(meta["xml"], meta["process_key"]), row.element_id)
+            exc.message = msg("%(element)s: %(message)s", element=named, message=exc.message)
+            raise
         meta["steps"].append(_step("task", row.element_id, data or {}, tsvc, meta["case_id"]))
         trial_store.save(token, meta)
         return _state(token, meta, tsvc)

@@ -123,6 +123,7 @@ def test_data_a_form_refuses_names_the_field_and_leaves_no_trial_behind(real, tr
     with pytest.raises(InvalidInput) as refused:
         complete(real, state, "emitir_constancia", {"constancia_folios": "doce"})
     assert refused.value.errors
+    assert refused.value.message.startswith("La tarea de usuario «Emitir constancia de recepción» (emitir_constancia): ")
     trial.end_trial(real, SUPERVISOR, state["token"])
 
 

@@ -193,8 +193,10 @@
     });
     $('trial-waits').replaceChildren(...(waits.length ? waits : [ el('p', { textContent: T.no_waits }) ]));
     $('trial-data').textContent = JSON.stringify(state.data, null, 2);
-    $('trial-steps').replaceChildren(...state.steps.map((s) => el('li', {
-      textContent: fmt(T.step_kinds[s.kind] || s.kind, { element: s.element }) })));
+    // Each step with the data as it left them.
+    $('trial-steps').replaceChildren(...state.steps.map((s) => el('li', {},
+      el('details', {}, el('summary', { textContent: fmt(T.step_kinds[s.kind] || s.kind, { element: s.element }) }),
+        el('pre', { className: 'trial-data', tabIndex: 0, textContent: JSON.stringify(s.data, null, 2) })))));
     if (state.message) say(`${$('trial-status').textContent} ${fmt(T.message_state, { state: state.message.state })}`);
   }
 
