@@ -38,7 +38,10 @@ def _problem(exc: InvalidInput) -> str:
     fields = {e.get("field") for e in exc.errors}
     if fields & {"desde", "hasta"}:
         return _("Escriba las fechas como AAAA-MM-DD.")
-    if "from" in fields:
+    if any("a date from" in e.get("message", "") for e in exc.errors):
+        return _("Las fechas deben caer entre los años %(first)s y %(last)s.", first=heatmap.FIRST_YEAR,
+                 last=heatmap.LAST_YEAR)
+    if fields & {"from", "to"}:
         return _("El período no es válido: la fecha inicial debe ser anterior a la final y el período no puede "
                  "pasar de tres años.")
     return _("El modo debe ser «tiempo» o «casos».")

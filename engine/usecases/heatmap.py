@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the composition root sits above the use cases; they only re
 MODES = ("tiempo", "casos")
 DEFAULT_DAYS = 90
 MAX_DAYS = 3 * 366
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 # A sequential scale, light to dark (fills keep black labels readable); an element nobody passed keeps no fill.
 SCALE = ("#fff7bc", "#fee391", "#fec44f", "#fe9929", "#ec7014")
 FLOW_COLOURS = ("#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c")
@@ -48,8 +49,11 @@ _v, _visits = models.process_versions, models.element_visits
 
 def period(svc: Services, date_from: date | None, date_to: date | None) -> tuple[date, date]:
     """The period asked for, or the last DEFAULT_DAYS days to today (office time); InvalidInput naming the field."""
-    today = svc.calendar.local_date(svc.clock())
-    date_to = date_to or today
+    for name, day in (("from", date_from), ("to", date_to)):
+        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise InvalidInput("the date is out of range",
+                               errors=[{"field": name, "message": f"a date from {FIRST_YEAR} to {LAST_YEAR}"}])
+    date_to = date_to or svc.calendar.local_date(svc.clock())
     date_from = date_from or date_to - timedelta(days=DEFAULT_DAYS - 1)
     if date_from > date_to:
         raise InvalidInput("the period starts after it ends",

@@ -39,6 +39,8 @@ def test_the_laip_and_monthly_reports_as_json(api):
 @pytest.mark.parametrize("path, field", [
     ("/api/reports/heatmap?process_key=ruta&from=2026-03-31&to=2026-03-01", "from"),
     ("/api/reports/heatmap?process_key=ruta&to=ayer", "to"),
+    ("/api/reports/heatmap?process_key=ruta&from=9999-12-30&to=9999-12-31", "from"),
+    ("/api/reports/heatmap?process_key=ruta&to=0001-01-02", "to"),
     ("/api/reports/heatmap?process_key=ruta&mode=colores", "mode"),
     ("/api/reports/heatmap", "process_key"),
     ("/api/reports/laip?year=1999", "year"),

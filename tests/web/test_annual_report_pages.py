@@ -59,6 +59,7 @@ def test_laip_page_and_its_downloads(reader):
     ("/informes/mapa-de-calor?procedimiento=licencia&desde=ayer", "Escriba las fechas como AAAA-MM-DD."),
     ("/informes/mapa-de-calor?procedimiento=licencia&desde=2026-03-31&hasta=2026-03-01", "El período no es válido"),
     ("/informes/mapa-de-calor?procedimiento=licencia&modo=colores", "El modo debe ser «tiempo» o «casos»."),
+    ("/informes/mapa-de-calor?procedimiento=licencia&hasta=1999-12-31", "Las fechas deben caer entre los años 2000"),
 ])
 def test_bad_input_is_refused_in_spanish(reader, path, says):
     page = reader.get(path)
