@@ -34,6 +34,9 @@ class HeatElementSchema(Schema):
     median_seconds = fields.Float(allow_none=True)
     p90_seconds = fields.Float(allow_none=True)
     total_seconds = fields.Float()
+    waiting_now = fields.Integer(metadata={"description": "Open human tasks and waiting timers there now (any period)."})
+    waiting_longest_seconds = fields.Float(allow_none=True,
+                                           metadata={"description": "How long the oldest of them has waited."})
     heat = fields.Float(metadata={"description": "The value coloured: median seconds or cases."})
     fill = fields.String(allow_none=True, metadata={"description": "The fill colour (#rrggbb); none if unvisited."})
 

@@ -45,6 +45,7 @@ NODE_KINDS = frozenset({
     "intermediateThrowEvent", "boundaryEvent", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
     "eventBasedGateway", "complexGateway"})
 _v, _visits = models.process_versions, models.element_visits
+_inbox, _timers, _cases = models.inbox_items, models.timers, models.cases
 
 
 def period(svc: Services, date_from: date | None, date_to: date | None) -> tuple[date, date]:
@@ -116,8 +117,9 @@ def _bucket(value: float, top: float, steps: int) -> int:
 def heatmap(svc: Services, principal: Principal, process_key: str, *, version: int | None = None,
             all_versions: bool = False, date_from: date | None = None, date_to: date | None = None,
             mode: str = "tiempo") -> dict:
-    """Per element of the version's diagram: cases passing, visits, median/p90/total seconds spent, and the
-    heat (colour) for `mode` ("tiempo": median time; "casos": cases); per sequence flow: times taken."""
+    """Per element of the version's diagram: cases passing, visits, median/p90/total seconds spent, what waits there
+    now and for how long the oldest, and the heat (colour) for `mode` ("tiempo": median time; "casos": cases); per
+    sequence flow: times taken."""
     if mode not in MODES:
         raise InvalidInput("unknown mode", errors=[{"field": "mode", "message": "tiempo or casos"}])
     date_from, date_to = period(svc, date_from, date_to)
@@ -133,15 +135,21 @@ def heatmap(svc: Services, principal: Principal, process_key: str, *, version: i
         pairs = conn.execute(select(_visits.c.previous_element_id, _visits.c.element_id, func.count())
                              .where(*where, _visits.c.previous_element_id.is_not(None))
                              .group_by(_visits.c.previous_element_id, _visits.c.element_id)).all()
+        waiting = _waiting_now(conn, ids)
+    now = svc.clock()
     nodes, flows = diagram_parts(version_diagram(svc, chosen["id"]))
     elements = []
-    for element_id, visits, passing, timed in counts:
+    counted = {element_id: rest for element_id, *rest in counts}
+    for element_id in [*counted, *(e for e in waiting if e not in counted)]:
+        visits, passing, timed = counted.get(element_id, (0, 0, 0))
         median, p90, total = spent.get(element_id, (None, None, 0.0))
+        held, oldest = waiting.get(element_id, (0, None))
         node = nodes.get(element_id, {})
         elements.append({"element_id": element_id, "name": node.get("name") or element_id,
                          "kind": node.get("kind"), "in_diagram": element_id in nodes, "cases": passing,
                          "visits": visits, "timed": timed, "median_seconds": median, "p90_seconds": p90,
-                         "total_seconds": total})
+                         "total_seconds": total, "waiting_now": held,
+                         "waiting_longest_seconds": (now - oldest).total_seconds() if oldest else None})
     elements.sort(key=lambda e: (not e["in_diagram"], -e["cases"], e["element_id"]))
     taken = {(source, target): n for source, target, n in pairs}
     flow_rows, seen = [], set()
@@ -156,6 +164,20 @@ def heatmap(svc: Services, principal: Principal, process_key: str, *, version: i
             "name": chosen["name"], "versions": chosen["versions"], "all_versions": all_versions,
             "from": date_from, "to": date_to, "mode": mode, "elements": elements, "flows": flow_rows,
             "legend": legend}
+
+
+def _waiting_now(conn, ids: list[int]) -> dict[str, tuple[int, object]]:
+    """Per element, what waits there now whatever the period (its visit is written when it is done): the human
+    tasks open (inbox_items) and the timers waiting, of the versions' cases; how many and since when the oldest."""
+    found: dict[str, tuple[int, object]] = {}
+    for table, condition in ((_inbox, None), (_timers, _timers.c.state == "waiting")):
+        query = (select(table.c.element_id, func.count(), func.min(table.c.created_at))
+                 .join(_cases, _cases.c.id == table.c.case_id).where(_cases.c.process_version_id.in_(ids))
+                 .group_by(table.c.element_id))
+        for element_id, n, oldest in conn.execute(query if condition is None else query.where(condition)):
+            held, first = found.get(element_id, (0, None))
+            found[element_id] = (held + n, oldest if first is None or oldest < first else first)
+    return found
 
 
 def _time_spent(conn, where: tuple) -> dict[str, tuple]:

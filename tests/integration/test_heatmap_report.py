@@ -117,6 +117,10 @@ def test_heat_map_counts_cases_time_spent_and_both_branches_of_the_gateway(svc, 
     assert (found["aprobar"]["median_seconds"], found["aprobar"]["total_seconds"]) == (5 * HOUR, 5 * HOUR)
     assert (found["gw"]["median_seconds"], found["gw"]["p90_seconds"], found["gw"]["total_seconds"]) == (0, 0, 0)
     assert found["registrar"]["name"] == "Registrar" and found["gw"]["kind"] == "exclusiveGateway"
+    # C waits at «Aprobar» since 2 March 15:00 (the clock: 10 April 09:00), whatever the period.
+    assert (found["aprobar"]["waiting_now"], found["aprobar"]["waiting_longest_seconds"]) == \
+        (1, (gt(4, 10) - gt(3, 2, 15)).total_seconds())
+    assert found["registrar"]["waiting_now"] == 0 and found["registrar"]["waiting_longest_seconds"] is None
     # A flow counts once the element it leads to is done: C took «Sí» too, but its «Aprobar» is still open.
     flows = {f["flow_id"]: f["count"] for f in result["flows"]}
     assert flows == {"f_start": 3, "f_gw": 3, "f_si": 1, "f_no": 1, "f_fin_si": 1, "f_fin_no": 1}
@@ -132,7 +136,7 @@ def test_heat_map_counts_cases_time_spent_and_both_branches_of_the_gateway(svc, 
 def test_the_period_and_the_versions_decide_what_counts(svc, clock, walked):
     february = heatmap.heatmap(svc, ADMIN, "ruta", date_from=date(2026, 2, 1), date_to=date(2026, 2, 28))
     assert {k: e["cases"] for k, e in by_element(february).items()} == {
-        "start": 1, "registrar": 1, "gw": 1, "rechazar": 1, "fin_no": 1}
+        "start": 1, "registrar": 1, "gw": 1, "rechazar": 1, "fin_no": 1, "aprobar": 0}  # C waits there now
     deploy_files(svc, {"ruta.bpmn": route("Ruta de prueba, versión 2")})
     clock.now = gt(3, 5)
     cases.start_case(svc, ADMIN, "ruta", {})
