@@ -45,3 +45,9 @@ def trial_task_path(svc, username: str | None) -> str:
 def foreign_fix() -> dict:
     """A diagram from another tool and one fix it needs (its process takes the procedure's key)."""
     return {"xml": FOREIGN.read_text(encoding="utf-8"), "fixes": [{"id": "process_id:WFP-6-"}]}
+
+
+def trial_task_page(svc, username: str | None) -> str:
+    """The page of a trial's ready task (its form as the clerk sees it), in a trial owned by `username`."""
+    state = trial_state(svc, username)
+    return f"/modelador/{state['process_key']}/prueba/{state['token']}/tarea/{state['ready_tasks'][0]['id']}"

@@ -70,7 +70,17 @@ def test_the_licence_draft_tried_to_its_end_choosing_a_gateway_with_the_path_dra
         page.click("#trial-start")
     page.wait_for_selector('.djs-element.active[data-element-id="emitir_constancia"]')
     assert violations(page, axe_source) == []  # a ready task's data box
-    complete(page, "emitir_constancia", {"constancia_entrega": "ventanilla", "constancia_folios": 12})
+    # This task on its own page, its form as the clerk sees it: a wrong number is refused naming the field.
+    page.click('a[data-task="emitir_constancia"]')
+    page.wait_for_selector("#trial-task-form")
+    page.select_option('select[name="constancia_entrega"]', "ventanilla")
+    page.fill('input[name="constancia_folios"]', "-3")
+    page.click("#complete")
+    page.wait_for_selector('input[name="constancia_folios"][aria-invalid="true"]')
+    assert violations(page, axe_source) == []  # the clerk's form, with its error
+    page.fill('input[name="constancia_folios"]', "12")
+    page.click("#complete")
+    page.wait_for_url(f"{base}/modelador/licencia/prueba?prueba=*")  # back to the same trial, where it is now
     page.wait_for_selector('.djs-element.active[data-element-id="revision_completitud"]')
     complete(page, "revisar_completitud", {"completo": True})  # complete, yet the chosen way is the archive
     page.wait_for_selector('#trial-run[data-state="completed"]')

@@ -17,6 +17,7 @@ from engine.storage import models
 from engine.storage.documents import store_document
 from engine.mail.notifications import outbox_rows
 from engine.usecases import institution_records as records, institutions, online_filing
+from tests.api import trial_probes as tp
 from tests.api.probes import closure_day, issued_document, lost_message, unique, unique_day
 from tests.api import migration_probes as mp
 from tests.integration.test_online_filing import laip as filing_intake
@@ -365,6 +366,10 @@ MATRIX = {
                                                          (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>/prueba", "trial of a draft"): (
         lambda o, u: ("/modelador/licencia/prueba", None), (LOGIN, 403, 200, 403, 200, None)),
+    ("GET", "/modelador/<name:process_key>/prueba/<string:token>/tarea/<string:task_id>", "a trial's task form"): (
+        lambda o, u: (tp.trial_task_page(o.svc, u), None), (LOGIN, 403, 200, 403, 200, 403)),
+    ("POST", "/modelador/<name:process_key>/prueba/<string:token>/tarea/<string:task_id>", "complete a trial's task"): (
+        lambda o, u: (tp.trial_task_page(o.svc, u), {}), (LOGIN, 403, MOVED, 403, MOVED, 403)),
     ("GET", "/modelador/<name:process_key>/decisiones", "decision tables of a draft"): (
         lambda o, u: ("/modelador/licencia/decisiones", None), (LOGIN, 403, 200, 403, 200, None)),
     ("GET", "/modelador/<name:process_key>/decisiones/<name:file_name>", "decision table editor"): (

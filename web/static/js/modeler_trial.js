@@ -170,8 +170,11 @@
       button.dataset.task = task.element_id;
       button.addEventListener('click', () => step(`/api/trials/${token}/tasks/${task.id}`, area, T.task_data,
         (data) => ({ data })));
+      const clerk = el('a', { href: `/modelador/${E}/prueba/${token}/tarea/${task.id}`, textContent: T.clerk_form,
+        className: 'button secondary' });
+      clerk.dataset.task = task.element_id;
       return el('div', { className: 'trial-task' },
-        el('h4', { textContent: `${task.title} (${task.element_id})` }),
+        el('h4', { textContent: `${task.title} (${task.element_id})` }), el('p', {}, clerk),
         el('label', { htmlFor: area.id, textContent: task.form_key ? fmt(T.start_form, { form: task.form_key }) : T.task_data }),
         area, button);
     });
@@ -230,5 +233,23 @@
     $('trial-rechoose').hidden = true;
     say(T.ended);
   });
-  setup();
+  // Back from a task filled in on its own page (?prueba=<token>): the same trial, where it is now.
+  async function resume() {
+    await setup();
+    const wanted = new URLSearchParams(location.search).get('prueba');
+    if (!wanted) return;
+    const r = await api('GET', `/api/trials/${encodeURIComponent(wanted)}`);
+    if (!r.ok) { showErrors(r); return; }
+    token = r.data.token;
+    $('trial-setup').hidden = true;
+    $('trial-run').hidden = false;
+    try {
+      await drawDiagram();
+    } catch (err) {
+      viewer = null;
+      $('trial-diagram').textContent = fmt(T.no_diagram, { error: err.message });
+    }
+    show(r.data);
+  }
+  resume();
 })();
