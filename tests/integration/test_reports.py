@@ -156,3 +156,16 @@ def test_tables_export_the_same_numbers(svc, office):
                         assert (cell == "" and value is None) or abs(float(cell) - value) < 0.051
     months = reports_tables.tables("casos", reports.cases_by_month(svc, AUDITOR, **PERIOD))[0]
     assert [r["filed"] for r in months.rows] == [2, 2, 2, 6]  # the months and the totals' line
+
+
+def test_a_short_period_reads_the_same_through_the_date_indexes(svc, office):
+    """A period of a month (SQLite matches it through the date indexes, a longer one by reading the tables)."""
+    january = {"start": "2026-01-01", "end": "2026-01-31"}
+    deadlines = reports.deadlines(svc, AUDITOR, **january)
+    # A2's deadline met, A3's late after an extension | A2 recibir and A3 recibir in time, A2 resolver late.
+    assert {r["process_key"]: _counts(r) for r in deadlines["procedures"]} == {"alfa": (2, 1, 1, 1, 0, 3, 2, 1, 0)}
+    load = reports.workload(svc, AUDITOR, **january)
+    assert [(r["username"], r["completed"], r["completed_late"]) for r in load["rows"]] == [("luis", 2, 1),
+                                                                                          ("ana", 2, 0)]
+    times = reports.cycle_times(svc, AUDITOR, **january)
+    assert [(r["process_key"], r["count"], r["days_median"]) for r in times["procedures"]] == [("alfa", 3, 5.0)]
