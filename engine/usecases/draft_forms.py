@@ -125,7 +125,11 @@ def preview_problems(svc: Services, principal: Principal, schema) -> list[dict]:
 
 def check_schema(schema) -> list[dict]:
     """The schema's problems, its size included."""
-    if len(orjson.dumps(schema)) > MAX_SCHEMA_BYTES:
+    try:
+        size = len(orjson.dumps(schema))
+    except TypeError:  # orjson.JSONEncodeError: a number past 64 bits (JSON allows it; no form needs it)
+        return [{"field": "(formulario)", "message": msg("El formulario tiene un número fuera de rango.")}]
+    if size > MAX_SCHEMA_BYTES:
         return [{"field": "(formulario)", "message": msg("El formulario es demasiado grande (máximo 256 KiB).")}]
     return schema_problems(schema)
 

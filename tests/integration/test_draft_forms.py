@@ -94,6 +94,16 @@ def test_a_bad_schema_is_refused_naming_its_fields(office):
     assert draft_forms.get_draft_form(office, SUPERVISOR, "p", "registro")["revision"] == 0  # nothing written
 
 
+def test_a_number_past_64_bits_is_a_problem_of_the_form_not_a_server_error(office):
+    huge = _edited()
+    huge["properties"]["dpi"]["maxLength"] = 2 ** 70
+    problems = draft_forms.preview_problems(office, SUPERVISOR, huge)
+    assert [p["field"] for p in problems] == ["(formulario)"]
+    with pytest.raises(InvalidInput):
+        draft_forms.save_draft_form(office, SUPERVISOR, "p", "registro", huge, revision=0)
+    assert draft_forms.get_draft_form(office, SUPERVISOR, "p", "registro")["revision"] == 0
+
+
 def test_publishing_pins_the_edited_form_and_running_cases_keep_theirs(office):
     running = cases.start_case(office, CLERK, "p", {})
     [old_task] = task_rows(office, running.id)
