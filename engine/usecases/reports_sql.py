@@ -235,16 +235,16 @@ def duration_stats(conn, calendar, keys: list, source, start, end, where: list, 
     hours: dict[tuple, list] = {}
     days_of: dict[tuple, list] = {}
     titles: dict[tuple, str] = {}
-    rows = conn.execute(select(*keys, a_n.label("a_n"), b_n.label("b_n"), cast(seconds, Float).label("s"),
-                               *([title.label("title")] if title is not None else []))
-                        .select_from(source).where(*where)).all()
-    counter = _WorkingDays(calendar, [r.a_n for r in rows] + [r.b_n for r in rows])
+    width = len(keys)
+    rows = conn.execute(select(*keys, a_n, b_n, cast(seconds, Float)).select_from(source).where(*where)).all()
+    counter = _WorkingDays(calendar, [r[width] for r in rows] + [r[width + 1] for r in rows])
     for r in rows:
-        key = tuple(r[:len(keys)])
-        hours.setdefault(key, []).append(max(0.0, r.s))
-        days_of.setdefault(key, []).append(counter(r.a_n, r.b_n))
-        if title is not None and (r.title or "") > titles.get(key, ""):
-            titles[key] = r.title
+        key = tuple(r[:width])
+        hours.setdefault(key, []).append(max(0.0, r[width + 2]))
+        days_of.setdefault(key, []).append(counter(r[width], r[width + 1]))
+    if title is not None:  # the names in SQL: text per row costs more to fetch than to group
+        titles = {tuple(r[:width]): r[width] for r in conn.execute(
+            select(*keys, func.max(title)).select_from(source).where(*where).group_by(*keys))}
     for key, values in hours.items():
         values.sort()
         days = sorted(days_of[key])
