@@ -15,21 +15,21 @@ class MigrationFiltersSchema(Schema):
     municipality = Text(load_default=None, allow_none=True, validate=validate.Length(0, 100))
     created_after = fields.DateTime(load_default=None, allow_none=True)
     created_before = fields.DateTime(load_default=None, allow_none=True)
-    case_ids = fields.List(fields.Integer(validate=validate.Range(min=1)), load_default=None,
+    case_ids = fields.List(fields.Integer(validate=validate.Range(1, 2**63 - 1)), load_default=None,
                            validate=validate.Length(0, 5000))
 
 
 class PlanMigrationSchema(Schema):
-    from_version_id = fields.Integer(required=True, validate=validate.Range(min=1))
-    to_version_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    from_version_id = fields.Integer(required=True, validate=validate.Range(1, 2**63 - 1))
+    to_version_id = fields.Integer(required=True, validate=validate.Range(1, 2**63 - 1))
     mapping = fields.Dict(keys=Text(validate=validate.Length(1, 200)), values=Text(validate=validate.Length(0, 200)),
                           load_default=dict)
     filters = fields.Nested(MigrationFiltersSchema, load_default=dict)
 
 
 class ChoicesQuerySchema(Schema):
-    from_version_id = fields.Integer(required=True, validate=validate.Range(min=1))
-    to_version_id = fields.Integer(required=True, validate=validate.Range(min=1))
+    from_version_id = fields.Integer(required=True, validate=validate.Range(1, 2**63 - 1))
+    to_version_id = fields.Integer(required=True, validate=validate.Range(1, 2**63 - 1))
 
 
 class ListQuerySchema(Schema):
@@ -38,7 +38,7 @@ class ListQuerySchema(Schema):
 
 class ReadQuerySchema(Schema):
     state = fields.String(load_default=None, validate=validate.OneOf(ITEM_STATES))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 2**31 - 1))
     limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
 
 
