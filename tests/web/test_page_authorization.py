@@ -429,23 +429,26 @@ def test_every_page_naming_a_case_or_task_says_what_a_clerk_of_another_group_get
             if names_a_case_or_task(key[1]) != (expected[-1] is not None)] == []
 
 
-def test_every_page_answers_every_caller_as_the_matrix_says(office):
+@pytest.mark.parametrize("row", list(MATRIX), ids=lambda row: f"{row[0]} {row[1]}")
+def test_every_page_answers_every_caller_as_the_matrix_says(office, row):
+    """One test per row (the rows are many, and workers share them out); each caller in a session of its own."""
+    method, rule, what = row
+    call, expected = MATRIX[row]
     wrong = []
-    for (method, rule, what), (call, expected) in MATRIX.items():
-        for caller, status in zip(CALLERS, expected):
-            if status is None:
-                continue
-            username = USERS.get(caller)
-            path, form = call(office, username)
-            client = signed_in(office.app, username)  # a session of its own: rows log in, out and switch language
-            if method == "GET":
-                response = client.get(path)
-            else:
-                token = csrf_of(client.get("/entrar").get_data(as_text=True))
-                response = client.post(path, data={**form, "csrf_token": token})
-            if outcome(response) != status:
-                wrong.append(f"{method} {rule} ({what}) as {caller}: {outcome(response)} (expected {status}) "
-                             f"{response.location or ''}")
+    for caller, status in zip(CALLERS, expected):
+        if status is None:
+            continue
+        username = USERS.get(caller)
+        path, form = call(office, username)
+        client = signed_in(office.app, username)  # a session of its own: rows log in, out and switch language
+        if method == "GET":
+            response = client.get(path)
+        else:
+            token = csrf_of(client.get("/entrar").get_data(as_text=True))
+            response = client.post(path, data={**form, "csrf_token": token})
+        if outcome(response) != status:
+            wrong.append(f"{method} {rule} ({what}) as {caller}: {outcome(response)} (expected {status}) "
+                         f"{response.location or ''}")
     assert wrong == []
 
 
