@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import g, render_template, request
+from flask import Response, g, render_template, request
 from flask_babel import gettext as _
 
 from engine.errors import InvalidInput
+from engine.reports import tables
 from engine.usecases import heatmap, processes
+from web.annual_report_pages import FORMATS, _download, _format
 from web.pages import bp, login_required, services
 
 
@@ -36,6 +38,8 @@ def _day(name: str) -> date | None:
 
 def _problem(exc: InvalidInput) -> str:
     fields = {e.get("field") for e in exc.errors}
+    if "formato" in fields:
+        return _("Elija un formato: CSV, XLSX o PDF.")
     if fields & {"desde", "hasta"}:
         return _("Escriba las fechas como AAAA-MM-DD.")
     if any("a date from" in e.get("message", "") for e in exc.errors):
@@ -57,13 +61,20 @@ def heatmap_page():
     all_versions = raw_version == "todas"
     version = int(raw_version) if raw_version.isdigit() else None
     mode = request.args.get("modo") or "tiempo"
-    seen, problem = None, None
+    seen, problem, fmt = None, None, None
     if key:
         try:
+            fmt = _format()
             seen = heatmap.heatmap(svc, g.user, key, version=version, all_versions=all_versions,
                                    date_from=_day("desde"), date_to=_day("hasta"), mode=mode)
         except InvalidInput as exc:
             problem = _problem(exc)
+    if seen and fmt:
+        elements, flows = heat_tables(seen)
+        name = f"mapa-de-calor-{seen['process_key']}-v{seen['version']}"
+        if fmt == "csv":  # one table per file: the flows with ?tabla=flujos
+            return _download(flows if request.args.get("tabla") == "flujos" else elements, fmt, name)
+        return _download_all([elements, flows], fmt, name)
     paint = None
     if seen:
         paint = {"elements": {e["element_id"]: e["fill"] for e in seen["elements"] if e["fill"] and e["in_diagram"]},
@@ -77,3 +88,36 @@ def heatmap_page():
             legend.append({"fill": bin_["fill"], "text": _("%(low)s a %(high)s", low=low, high=high)})
     return render_template("pages/heatmap.html", processes=listed, key=key, seen=seen, paint=paint, legend=legend,
                            problem=problem, spent=spent, raw_version=raw_version), 400 if problem else 200
+
+
+def heat_tables(seen: dict) -> tuple[tables.Table, tables.Table]:
+    """The heat map's two tables (elements, flows) as report tables for the downloads; times in hours."""
+    def hours(seconds):
+        return None if seconds is None else round(seconds / 3600, 2)
+    period = _("Del %(from)s al %(to)s.", **{"from": seen["from"].strftime("%d/%m/%Y"),
+                                            "to": seen["to"].strftime("%d/%m/%Y")})
+    title = f"{seen['name']} · " + _("versión %(n)s", n=seen["version"])
+    elements = tables.Table(
+        _("Elementos") + f": {title}",
+        [tables.Column(_("Elemento"), "name"), tables.Column(_("Identificador"), "element_id"),
+         tables.Column(_("Expedientes"), "cases", tables.INT), tables.Column(_("Pasos"), "visits", tables.INT),
+         tables.Column(_("Mediana (horas)"), "median", tables.DECIMAL),
+         tables.Column(_("Percentil 90 (horas)"), "p90", tables.DECIMAL),
+         tables.Column(_("Tiempo total (horas)"), "total", tables.DECIMAL),
+         tables.Column(_("En espera ahora"), "waiting_now", tables.INT)],
+        [{**e, "median": hours(e["median_seconds"]), "p90": hours(e["p90_seconds"]),
+          "total": hours(e["total_seconds"])} for e in seen["elements"]], period)
+    flows = tables.Table(
+        _("Flujos") + f": {title}",
+        [tables.Column(_("Flujo"), "label"), tables.Column(_("De"), "source"), tables.Column(_("A"), "target"),
+         tables.Column(_("Veces tomado"), "count", tables.INT)],
+        [{**f, "label": f["name"] or f["flow_id"]} for f in seen["flows"]], period)
+    return elements, flows
+
+
+def _download_all(both: list, fmt: str, name: str):
+    """Both tables in one file: a sheet each (XLSX) or one after the other (PDF)."""
+    body = tables.to_xlsx(both) if fmt == "xlsx" else \
+        tables.to_pdf(both, _("El diagrama como mapa de calor"), _("Gobernación Departamental de Chimaltenango"))
+    return Response(body, mimetype=FORMATS[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})

@@ -60,6 +60,7 @@ def test_laip_page_and_its_downloads(reader):
     ("/informes/mapa-de-calor?procedimiento=licencia&desde=2026-03-31&hasta=2026-03-01", "El período no es válido"),
     ("/informes/mapa-de-calor?procedimiento=licencia&modo=colores", "El modo debe ser «tiempo» o «casos»."),
     ("/informes/mapa-de-calor?procedimiento=licencia&hasta=1999-12-31", "Las fechas deben caer entre los años 2000"),
+    ("/informes/mapa-de-calor?procedimiento=licencia&formato=odt", "Elija un formato: CSV, XLSX o PDF."),
 ])
 def test_bad_input_is_refused_in_spanish(reader, path, says):
     page = reader.get(path)
@@ -73,3 +74,23 @@ def test_heat_map_page_shows_the_tables_and_the_diagrams_paint(reader):
     assert 'data-source="/api/processes/licencia/versions/' in html and 'id="heatmap-paint"' in html
     assert '<tr data-element="' in html and '<tr data-flow="' in html
     assert reader.get("/informes/mapa-de-calor?procedimiento=no_existe").status_code == 404
+
+
+def test_heat_map_tables_download_as_csv_xlsx_and_pdf(reader):
+    period = "/informes/mapa-de-calor?procedimiento=licencia&desde=2026-03-01&hasta=2026-03-31"
+    page = reader.get(period).get_data(as_text=True)
+    assert "formato=csv" in page and "tabla=flujos" in page and "formato=xlsx" in page and "formato=pdf" in page
+    elements = reader.get(period + "&formato=csv")
+    assert elements.status_code == 200 and elements.headers["Content-Type"].startswith("text/csv")
+    lines = elements.get_data().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Elemento,Identificador,Expedientes,Pasos,Mediana (horas)")
+    # The case filed on 30 March passed the start event once: its row counts one case.
+    start = [line for line in lines[1:] if line.split(",")[2] == "1"]
+    assert start, lines
+    flows = reader.get(period + "&formato=csv&tabla=flujos").get_data().decode("utf-8-sig").splitlines()
+    assert flows[0] == "Flujo,De,A,Veces tomado" and len(flows) > 1
+    with zipfile.ZipFile(BytesIO(reader.get(period + "&formato=xlsx").get_data())) as book:
+        names = book.namelist()
+        assert "xl/worksheets/sheet1.xml" in names and "xl/worksheets/sheet2.xml" in names
+        assert "Veces tomado" in book.read("xl/worksheets/sheet2.xml").decode()
+    assert reader.get(period + "&formato=pdf").get_data()[:5] == b"%PDF-"
