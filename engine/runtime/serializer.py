@@ -233,6 +233,19 @@ def prune_stored(text: str) -> str | None:
     return _dumps(dct)
 
 
+def read_document(text: str) -> dict:
+    """A stored case's document (the serializer's dict, with our flags), brought to SERIALIZER_VERSION, to be
+    rewritten against another version's spec (engine/runtime/spec_swap.py) and stored with `write_document`."""
+    dct = _parse(text)
+    upgrade(dct)
+    return dct
+
+
+def write_document(dct: dict) -> str:
+    """The text of a document from `read_document`, as `load_workflow` reads it."""
+    return _dumps({**dct, _VERSION_KEY: SERIALIZER_VERSION})
+
+
 def _parse(text: str) -> dict:
     """The stored document: orjson, or the standard library for what it wrote (integers past 64 bits, NaN)."""
     try:
@@ -293,5 +306,5 @@ def load_spec(text: str):
 
 
 __all__ = ["SERIALIZER_VERSION", "MIGRATIONS", "dump_workflow", "load_workflow", "prune_stored", "upgrade",
-           "runnable_specs",
+           "runnable_specs", "read_document", "write_document",
            "dump_spec", "load_spec"]

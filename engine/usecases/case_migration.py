@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select
 from engine.accounts.permissions import Principal, use_case
 from engine.errors import InvalidInput, NotFound
 from engine.messages import msg
-from engine.runtime import migration, moves
+from engine.runtime import migration, moves, spec_swap
 from engine.runtime.runner import current_data, ready_human_tasks
 from engine.runtime.steps import StepContext, stepping
 from engine.storage import legal_rows, models
@@ -176,7 +176,8 @@ def trial(svc: Services, conn, case, versions: Versions, mapping: dict[str, str]
           element: str | None = None):
     """The case migrated in memory: (plan dict, workflow before, snapshot before, new workflow, snapshot after),
     the new workflow None when refused (the plan then says why in `problem`). With `element`, a case that does not
-    wait there gives None."""
+    wait there gives None. The plan's `way` says how: "move" (rebuilt at its one position, engine/runtime/migration.py)
+    or, when a move cannot, "swap" (its live tree kept on the new version's spec, engine/runtime/spec_swap.py)."""
     wf = load_case_workflow(svc, conn, case)
     positions = migration.waiting_elements(wf)
     ready = {t.element_id for t in ready_human_tasks(wf)}
@@ -185,44 +186,80 @@ def trial(svc: Services, conn, case, versions: Versions, mapping: dict[str, str]
     base = {"case_id": case.id, "number": case_number(conn, case.id), "version": case.version, "state": case.state,
             "positions": [p.element_id for p in positions]}
     problem = migration.plan_problem(positions, mapping, versions.new_spec, versions.new_subs)
-    if problem is not None:
-        return {**base, "target": None, "problem": problem}, wf, None, None, None
-    target = mapping[positions[0].element_id]
+    if problem is not None and not positions:
+        return {**base, "way": None, "target": None, "problem": problem}, wf, None, None, None
+    way = "move" if problem is None else "swap"
+    target = mapping[positions[0].element_id] if way == "move" else None
+    base.update(way=way, target=target, mapping={p.element_id: mapping.get(p.element_id, p.element_id)
+                                                 for p in positions})
     before = snapshot(svc.runtime, wf)
     now = svc.clock()
     with stepping(StepContext(svc, conn, case.id, base["number"], case.process_key, now, actor)):
-        new_wf, failure = migration.migrate(svc.runtime, wf, versions.new_spec, versions.new_subs, target)
+        if way == "move":
+            new_wf, failure = migration.migrate(svc.runtime, wf, versions.new_spec, versions.new_subs, target)
+        else:
+            new_wf, failure, problem = _swap(svc, case, wf, versions, mapping)
+    if problem is not None:
+        return {**base, "problem": problem}, wf, before, None, None
     if failure is not None:
         problem = msg("al llevar el expediente a «%(element)s» el paso «%(failed)s» falló: %(reason)s",
-                      element=target, failed=failure.element_id or target, reason=failure.message)
-        return {**base, "target": target, "problem": problem}, wf, before, None, None
+                      element=target or ", ".join(base["positions"]), failed=failure.element_id or target,
+                      reason=failure.message)
+        return {**base, "problem": problem}, wf, before, None, None
     after = snapshot(svc.runtime, new_wf)
     data = current_data(new_wf)
     dropped = []
     if versions.old_fields is not None and versions.new_fields is not None:
         dropped = sorted((set(data) & versions.old_fields) - versions.new_fields)
+    opened = changes(new_wf, before, after)
+    kept = {t["element_id"] for t in opened["keep"] if t["what"] == "task"}
     plans = svc.deadlines.plan(after.tasks, now) if svc.deadlines is not None else {}
     legal_due = legal_rows.staff_due(conn, case.id) if after.legal else None
-    opened = changes(new_wf, before, after)
+    kept_due = _kept_due(conn, case.id, [t.id for t in after.tasks if t.element_id in kept])
     due = {element: moment.isoformat() for element, moment in after.timers.values()}
     for task in after.tasks:
-        moments = [m for m in (plans[task.id].due_at if task.id in plans else None, legal_due) if m is not None]
+        moments = [m for m in (kept_due.get(task.id) if task.id in kept_due else
+                               plans[task.id].due_at if task.id in plans else None, legal_due) if m is not None]
         due[task.element_id] = min(moments).isoformat() if moments else None
-    return ({**base, "target": target, "problem": None, **opened, "data_kept": len(data),
+    return ({**base, "problem": None, **opened, "data_kept": len(data),
              "fields_not_in_forms": dropped, "due": due}, wf, before, new_wf, after)
 
 
+def _swap(svc: Services, case, wf, versions: Versions, mapping: dict[str, str]):
+    """(workflow, failure, problem) of the case swapped onto the new version and run as a step runs it."""
+    try:
+        new_wf = spec_swap.swap(svc.runtime, case.workflow_json, wf, versions.new_spec, versions.new_subs, mapping)
+    except spec_swap.Refused as exc:
+        return None, None, exc.message
+    failure = spec_swap.run(svc.runtime, new_wf)
+    if failure is not None:
+        return None, failure, None
+    return new_wf, None, spec_swap.round_trip_problem(svc.runtime, new_wf, versions.new_spec, versions.new_subs)
+
+
+def _kept_due(conn, case_id: int, task_ids: list[str]) -> dict:
+    """The due moments of the task rows a swap keeps (their time started before the migration)."""
+    if not task_ids:
+        return {}
+    t = models.tasks
+    return dict(conn.execute(select(t.c.id, t.c.due_at).where(t.c.case_id == case_id, t.c.id.in_(task_ids))).all())
+
+
 def changes(wf, before: Snapshot, after: Snapshot) -> dict:
-    """What closes (the old version's tasks, timers, waits) and what opens (the new one's), each as element_id, name
-    and what it is."""
+    """What closes (the old version's tasks, timers, waits), what opens (the new one's) and, for a swap, what keeps
+    waiting (the same task at the same element), each as element_id, name and what it is."""
     names = moves.element_names(wf)
 
-    def listed(snap: Snapshot) -> list[dict]:
-        out = [{"element_id": t.element_id, "name": t.title, "what": "task"} for t in snap.tasks]
-        out += [{"element_id": e, "name": names.get(e, e), "what": "timer"} for e, _due in snap.timers.values()]
-        out += [{"element_id": w[0], "name": names.get(w[0], w[0]), "what": "wait"} for w in snap.waits.values()]
+    def listed(snap: Snapshot) -> dict:
+        out = {(t.id, t.element_id): {"element_id": t.element_id, "name": t.title, "what": "task"} for t in snap.tasks}
+        out.update({(tid, e): {"element_id": e, "name": names.get(e, e), "what": "timer"}
+                    for tid, (e, _due) in snap.timers.items()})
+        out.update({(tid, w[0]): {"element_id": w[0], "name": names.get(w[0], w[0]), "what": "wait"}
+                    for tid, w in snap.waits.items()})
         return out
-    return {"close": listed(before), "open": listed(after)}
+    old, new = listed(before), listed(after)
+    return {"close": [v for k, v in old.items() if k not in new], "open": [v for k, v in new.items() if k not in old],
+            "keep": [v for k, v in new.items() if k in old]}
 
 
 @use_case("case.migrate")

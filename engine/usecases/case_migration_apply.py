@@ -24,6 +24,7 @@ from engine.messages import msg
 from engine.runtime import serializer
 from engine.storage import models
 from engine.storage.migration_rows import revive
+from engine.storage.swap_rows import redescribe
 from engine.storage.persistence import (
     CaseRow, Snapshot, append_events, bump_case, dump_or_refuse, event_row, load_case_workflow, project, read_case,
     snapshot,
@@ -140,11 +141,13 @@ def _apply_one(svc: Services, principal: Principal, migration_id: int, found: di
             "error_element": None, "error_message": None})
         project(conn, case.id, case.process_key, before, after, now, deadlines=svc.deadlines,
                 actor=principal.username)
+        if plan["way"] == "swap":  # the same task ids: what the new version says of them is rewritten in place
+            redescribe(conn, case.id, case.process_key, before, after)
         append_events(conn, [event_row(case.id, now, "case_migrated", element_id=plan["target"],
                                        actor=principal.username, data={
                                            "migration_id": migration_id, "from_version": found["from_version"],
-                                           "to_version": found["to_version"],
-                                           "mapping": {p: plan["target"] for p in plan["positions"]},
+                                           "to_version": found["to_version"], "way": plan["way"],
+                                           "mapping": plan["mapping"], "kept": plan["keep"],
                                            "closed": plan["close"], "opened": plan["open"],
                                            "fields_not_in_forms": plan["fields_not_in_forms"]})]
                       + outcome_events(svc, conn, case.id, now, state, None))
@@ -153,7 +156,8 @@ def _apply_one(svc: Services, principal: Principal, migration_id: int, found: di
                 after_case_version=version, plan_json=orjson.dumps(plan, default=str).decode(), problem=None)
         _count(conn, migration_id, now, migrated=1, planned=-1)
         uow.commit()
-    return {**out, "state": MIGRATED, "problem": None, "version": version, "target": plan["target"]}
+    return {**out, "state": MIGRATED, "problem": None, "version": version, "target": plan["target"],
+            "way": plan["way"]}
 
 
 def _refuse(uow, migration_id: int, item_id: int, now, out: dict, problem: str) -> dict:
@@ -213,6 +217,7 @@ def _undo_one(svc: Services, principal: Principal, migration_id: int, found: dic
             "updated_at": now})
         project(conn, case.id, case.process_key, before, after, now, deadlines=svc.deadlines,
                 actor=principal.username)
+        redescribe(conn, case.id, case.process_key, now_snap, old_snap)  # a swap kept the ids: rows say v1 again
         append_events(conn, [event_row(case.id, now, "case_migration_undone", actor=principal.username, data={
             "migration_id": migration_id, "from_version": found["to_version"], "to_version": found["from_version"],
             "restored": [t.element_id for t in old_snap.tasks]})])
