@@ -82,8 +82,12 @@ def _label(task_spec) -> str:
     return label
 
 
-def _element(task_spec, name: str) -> tuple[str, str]:
-    """(name, id) of the element a spec stands for (a boundary split or join stands for its task's element)."""
+def _element(specs: dict, name: str) -> tuple[str, str]:
+    """(name, id) of the element the spec `name` of `specs` stands for (a boundary event's split or join stands for
+    its task's element)."""
+    task_spec = specs.get(name)
+    if getattr(task_spec, "bpmn_id", None) is None:
+        task_spec = specs.get(name.rpartition(".")[0]) or task_spec
     element_id = getattr(task_spec, "bpmn_id", None) or name.rpartition(".")[0] or name
     return (getattr(task_spec, "bpmn_name", None) or element_id), element_id
 
@@ -97,8 +101,8 @@ def renamed(name: str, mapping: dict[str, str]) -> str:
     return name
 
 
-def _missing(old_spec, name: str) -> Refused:
-    shown, element_id = _element(old_spec, name)
+def _missing(old_specs: dict, name: str) -> Refused:
+    shown, element_id = _element(old_specs, name)
     return Refused(msg("el paso «%(name)s» (%(element)s) no tiene correspondencia en la nueva versión; indíquela a "
                        "mano", name=shown, element=element_id))
 
@@ -144,9 +148,9 @@ def _rewrite_holder(holder: dict, old_specs: dict, new_specs: dict, mapping: dic
         new, old = new_specs.get(new_name), old_specs.get(name)
         if task["state"] & _LIVE or any(tasks[c]["state"] & _LIVE for c in task["children"] if c in tasks):
             if new is None:
-                raise _missing(old, name)
+                raise _missing(old_specs, name)
             if old is not None and not _compatible(old, new):
-                shown, element_id = _element(old, name)
+                shown, element_id = _element(old_specs, name)
                 raise Refused(msg("el paso «%(name)s» (%(element)s) es %(old)s y en la nueva versión es %(new)s; "
                                   "no se migra", name=shown, element=element_id, old=_label(old), new=_label(new)))
             task["task_spec"] = new_name
@@ -186,7 +190,7 @@ def rewrite(dct: dict, old_wf, new_spec, new_subs: dict, mapping: dict[str, str]
             old_sub = old_wf.subprocess_specs.get(sub.get("spec"))
             try:
                 if sub_spec is None or old_sub is None:
-                    raise _missing(call_spec or old_specs.get(call_task["task_spec"]), call_task["task_spec"])
+                    raise _missing(spec.task_specs, call_task["task_spec"])
                 kids = {tid: set(t["children"]) for tid, t in sub["tasks"].items()}
                 _rewrite_holder(sub, old_sub.task_specs, sub_spec.task_specs, mapping)
             except Refused:

@@ -75,8 +75,10 @@ def migration_choices(svc: Services, principal: Principal, from_version_id: int,
         old_spec, _ = svc.specs.get(conn, old.id)
         new_spec, new_subs = svc.specs.get(conn, new.id)
         old_elements, new_elements = migration.elements(old_spec), migration.elements(new_spec)
+        # A move's targets, then the elements a swap may map a waiting element to (a receive task, a catch...).
         targets = {t.element_id: t for t in moves.move_targets(new_spec)}
-        auto = {k: v for k, v in migration.auto_mapping(old_elements, new_elements).items() if v in targets}
+        targets.update({k: e for k, e in new_elements.items() if k not in targets})
+        auto = migration.auto_mapping(old_elements, new_elements)
         cases = conn.execute(select(func.count()).where(_c.c.process_version_id == old.id,
                                                         _c.c.state.in_(MIGRATABLE_STATES))).scalar()
     return {"process_key": old.process_key, "from_version": old.version, "to_version": new.version,
@@ -274,15 +276,16 @@ def plan_migration(svc: Services, principal: Principal, from_version_id: int, to
         old, new = _versions(conn, from_version_id, to_version_id)
         versions = Versions(svc, conn, old, new)
         old_spec, _subs = svc.specs.get(conn, old.id)
-        old_elements = migration.elements(old_spec)
+        old_elements, new_elements = migration.elements(old_spec), migration.elements(versions.new_spec)
         for key, target in hand.items():
             if key not in old_elements:
                 raise _bad(f"mapping.{key}", msg("la versión de origen no tiene el paso «%(element)s»",
                                                  element=key[:80]), "no such element in the old version")
             problem = moves.target_problem(versions.new_spec, versions.new_subs, target)
-            if problem is not None:
+            same_kind = target in new_elements and new_elements[target].kind == old_elements[key].kind
+            if problem is not None and not same_kind:  # neither a move's target nor a swap's (the same kind)
                 raise _bad(f"mapping.{key}", problem)
-        full = {**migration.auto_mapping(old_elements, migration.elements(versions.new_spec)), **hand}
+        full = {**migration.auto_mapping(old_elements, new_elements), **hand}
         ids = chosen_cases(conn, old.id, filters)
     results = []
     # The dry runs read (a few cases per transaction, rolled back with whatever their steps wrote) and never hold the
