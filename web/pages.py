@@ -126,10 +126,13 @@ def landing_page(user) -> str:
     return url_for(endpoint if endpoint in current_app.view_functions else "pages.inbox")
 
 
-def local_time(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    """A stored UTC moment in office time (America/Guatemala)."""
+def local_time(value: datetime | str | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """A stored UTC moment (or its ISO 8601 text, as JSON keeps it: a migration's dry run) in office time
+    (America/Guatemala)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value.astimezone(OFFICE_TZ).strftime(fmt)
 
 
