@@ -2,8 +2,9 @@
 a few walked through the use cases, the rest cloned from them) moved from v1 to v2 (tests/fixtures/licencia_v2.bpmn)
 on SQLite (the app's settings: synchronous=FULL) and PostgreSQL. Times the dry run (plan_migration: every case loaded
 and migrated in memory, one transaction), applying in batches of 50 (each case in its own transaction: version check,
-workflow, projections, history event) and undoing. Refused cases (parallel branches, a removed step) count in the dry
-run only. Last line: JSON.
+workflow, projections, history event) and undoing. A case goes by a move (rebuilt at its one position) or, waiting in
+parallel branches, by a swap (its live tree kept on v2's spec: engine/runtime/spec_swap.py); `ways` counts them.
+Refused cases (a removed step without a mapping) count in the dry run only. Last line: JSON.
 """
 from __future__ import annotations
 
@@ -50,7 +51,11 @@ def run(db: str, n_cases: int, batch: int) -> dict:
             undone = case_migration_apply.undo_batch(svc, CHIEF, plan["id"], 200)
         undo = time.perf_counter() - started
         svc.db.dispose()
-    result = {"cases": n_cases, "planned": plan["planned"], "refused": plan["refused"], "migrated": done["migrated"],
+    ways: dict = {}
+    for case in plan["cases"]:
+        if case["problem"] is None:
+            ways[case["way"]] = ways.get(case["way"], 0) + 1
+    result = {"cases": n_cases, "ways": ways, "planned": plan["planned"], "refused": plan["refused"], "migrated": done["migrated"],
               "skipped": done["skipped"], "undone": undone["undone"], "batches": batches,
               "dry_run_s": round(dry, 2), "apply_s": round(applied, 2), "undo_s": round(undo, 2),
               "dry_run_cases_per_s": round(n_cases / dry, 1), "migrated_per_s": round(done["migrated"] / applied, 1),

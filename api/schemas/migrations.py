@@ -82,10 +82,15 @@ class CasePlanSchema(Schema):
     version = fields.Integer()
     state = fields.String()
     positions = fields.List(fields.String())
+    way = fields.String(allow_none=True, metadata={
+        "description": "move: rebuilt at its one position; swap: its live tasks kept, on the new version's spec"})
+    mapping = fields.Dict(keys=fields.String(), values=fields.String(),
+                          metadata={"description": "each position's element in the new version"})
     target = fields.String(allow_none=True)
     problem = LocalizedText(allow_none=True)
     close = fields.List(fields.Nested(StepSchema))
     open = fields.List(fields.Nested(StepSchema))
+    keep = fields.List(fields.Nested(StepSchema), metadata={"description": "what keeps waiting (a swap)"})
     data_kept = fields.Integer()
     fields_not_in_forms = fields.List(fields.String())
     due = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))

@@ -21,6 +21,7 @@ def test_plan_apply_and_undo_through_the_api(as_user, seeded):
     assert body["planned"] == 1 and body["remaining"] == 1
     [plan] = body["cases"]
     assert plan["case_id"] == case["id"] and plan["target"] == "register" and plan["problem"] is None
+    assert plan["way"] == "move" and plan["mapping"] == {"register": "register"} and plan["keep"] == []
     assert [c["element_id"] for c in plan["open"]] == ["register"]
 
     applied = supervisor.post(f"/api/migrations/{body['id']}/apply", json={"batch": 10})

@@ -215,3 +215,23 @@ def test_a_waiting_element_gone_from_the_new_version_is_refused_or_mapped_by_han
     lw.opinion(walk, "pnc")
     lw.opinion(walk, "coordinador")
     assert Walk.of(svc, walk.id).ready() == ["elaborar_dictamen"]  # on v1 again
+
+
+def test_a_waiting_element_whose_kind_changes_is_refused(office_svc, clock):
+    svc = office_svc
+    walk = consult(svc, clock)
+    text = (PROCESSES / "correspondencia_oficial.bpmn").read_text(encoding="utf-8")
+    v2_text = text.replace('<bpmn:receiveTask id="recibir_respuesta_institucion" name="Recibir la respuesta de la '
+                           'institución" messageRef="msg_respuesta_consulta">',
+                           '<bpmn:userTask id="recibir_respuesta_institucion" name="Recibir la respuesta de la '
+                           'institución">').replace("</bpmn:receiveTask>", "</bpmn:userTask>")
+    v2_text = v2_text.replace("<spiffworkflow:messageVariable>respuesta_institucion</spiffworkflow:messageVariable>",
+                              "")
+    v1, v2 = deploy(svc, "correspondencia_oficial", v2_text)
+    plan = cm.plan_migration(svc, SUPERVISOR, v1, v2)
+    [refused] = plan["cases"]
+    assert refused["way"] == "swap" and refused["problem"] == (
+        "el paso «Recibir la respuesta de la institución» (recibir_respuesta_institucion) es una tarea de recepción de "
+        "mensaje "
+        "y en la nueva versión es una tarea de usuario; no se migra")
+    assert apply_all(svc, plan)["migrated"] == 0 and version_of(svc, walk.id) == v1
