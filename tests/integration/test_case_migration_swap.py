@@ -235,3 +235,35 @@ def test_a_waiting_element_whose_kind_changes_is_refused(office_svc, clock):
         "mensaje "
         "y en la nueva versión es una tarea de usuario; no se migra")
     assert apply_all(svc, plan)["migrated"] == 0 and version_of(svc, walk.id) == v1
+
+
+def test_a_mediation_preparing_its_sessions_while_waiting_for_certificates_migrates_and_goes_on(office_svc):
+    from tests.processes.test_mediacion_tierras import admit, register_certificates, summon_and_inspect
+    from tests.processes.test_mediacion_tierras import start as start_mediation
+    svc = office_svc
+    walk = admit(start_mediation(svc, lw.local(2027, 3, 15)))
+    assert walk.ready() == ["citar_partes"]
+    task_id = walk.task("citar_partes")["id"]
+    timers_before, waits_before = waiting_timers(svc, walk.id), waiting_waits(svc, walk.id)
+    assert len(waits_before) == 2
+    text = (PROCESSES / "mediacion_tierras.bpmn").read_text(encoding="utf-8")
+    v2_text = text.replace('name="Citar a las partes"', 'name="Citar a las partes a la mesa de diálogo"')
+    assert v2_text != text
+    v1, v2 = deploy(svc, "mediacion_tierras", v2_text)
+
+    plan = cm.plan_migration(svc, SUPERVISOR, v1, v2)
+    [dry] = plan["cases"]
+    assert dry["way"] == "swap" and dry["problem"] is None
+    assert ("citar_partes", "task") in {(k["element_id"], k["what"]) for k in dry["keep"]}
+    assert apply_all(svc, plan)["migrated"] == 1 and version_of(svc, walk.id) == v2
+    # The same ready task (its id, its place in the inbox), titled as v2 says; the same waits and timers.
+    task = walk.task("citar_partes")
+    assert task["id"] == task_id and task["title"] == "Citar a las partes a la mesa de diálogo"
+    i = models.inbox_items
+    with svc.uow(write=False) as uow:
+        assert uow.conn.execute(select(i.c.title).where(i.c.task_id == task_id)).scalar_one() == task["title"]
+    assert waiting_timers(svc, walk.id) == timers_before and waiting_waits(svc, walk.id) == waits_before
+
+    summon_and_inspect(walk, "2027-06-07")
+    register_certificates(walk)
+    assert walk.ready() == ["registrar_sesion"]
