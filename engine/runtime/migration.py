@@ -14,10 +14,11 @@ grafts its position there, with the machinery of a move inside a version (engine
    until it waits (a call activity starts its subprocess over from its start); a timer the case waited for that
    waits again (the same element) keeps its due moment (`keep_timers`).
 
-What cannot be done reliably is refused with a reason (`problems`): a position without a mapping, a case waiting in
-several places at once (parallel branches: their join would count tokens that never arrive), a target that a move
-could not reach either (moves.target_problem). The old workflow is left untouched: the caller keeps its text for
-undo.
+What a move cannot do reliably is refused with a reason (`plan_problem`): a position without a mapping, a case waiting
+in several places at once (parallel branches: their join would count tokens that never arrive), a target that a move
+could not reach either (moves.target_problem). Those cases (but one that waits nowhere) go the second way instead,
+engine/runtime/spec_swap.py: their live task tree is kept and its specs swapped for the new version's. The old
+workflow is left untouched: the caller keeps its text for undo.
 """
 from __future__ import annotations
 

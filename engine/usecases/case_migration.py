@@ -1,7 +1,9 @@
 """Migrating running cases to another version of their procedure: choose the cases, map their waiting elements, and
 a dry run per case (issue 20). Applying the plan in batches and undoing it: engine/usecases/case_migration_apply.py.
 
-The migration of one workflow is engine/runtime/migration.py (what it can and cannot do, and why). Here: who may
+The migration of one workflow is engine/runtime/migration.py (a move: rebuilt at its one position) or, when a move
+cannot, engine/runtime/spec_swap.py (a swap: its live tree kept on the new version's spec); what each can and cannot
+do, and why, is said there. Here: who may
 (case.migrate: supervisors and administrators), which cases (`FILTERS`: a version of the procedure, running or
 suspended, where they wait, municipality, filed before or after, explicit ids), the mapping (automatic by id where the
 new version has the element with the same kind, by hand otherwise), and the plan: a `case_migrations` row with one
