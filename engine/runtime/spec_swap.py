@@ -11,9 +11,10 @@ timers and message waits stay the case's, the institution's reply link still rea
 Rules, on the serializer's dict (`rewrite`), with the mapping (old element id -> new; a spec `old` or `old.<suffix>`,
 such as `x.BoundaryEventSplit`, becomes `new` or `new.<suffix>`; any other name stays):
 
-- a *live* task (waiting, ready, started or in error, or future below a finished task) needs a spec of its name in the new version of the same
-  kind (the same SpiffWorkflow class; for events also the same kind of event: a timer stays a timer); otherwise the
-  case is refused, naming the element by name and id;
+- a *live* task (waiting, ready, started or in error, or future below a finished task) needs a spec of its name in
+  the new version of the same kind (the same SpiffWorkflow class; for events also the same kind of event: a timer
+  stays a timer, a receive task does not become a user task); otherwise the case is refused, naming the element by
+  name and id;
 - a *finished task a live one hangs from* (the parent of a live task) needs its spec too: a parallel join counts a
   branch by its completed last task's spec, a boundary event's join looks up its split;
 - a *predicted* task (maybe, likely; or future below a task that has not finished: SpiffWorkflow predicts the whole
@@ -31,7 +32,12 @@ such as `x.BoundaryEventSplit`, becomes `new` or `new.<suffix>`; any other name 
   it again; its history is in the events);
 - the names of the elements done in the pruned part (DONE_KEY) are mapped too.
 
-The caller loads the rewritten text on the new version (`swap`), runs it as a step does, and checks it round-trips.
+The caller loads the rewritten text on the new version (`swap`), runs it as a step does but without refreshing its
+timers (`run`: a timer already due fires through the scheduler, with its row and history, not inside the migration),
+and checks that it loads again the same (`round_trip_problem`). Timers keep their due moments (their time started
+before the migration) and a kept task keeps its due date; what the new version says of a kept task, timer or wait
+(element, title, lane and group, form, message name) is rewritten in its rows (engine/storage/swap_rows.py). Undo puts
+the stored text back (engine/usecases/case_migration_apply.py), the same ids again.
 """
 from __future__ import annotations
 
