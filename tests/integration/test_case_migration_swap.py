@@ -77,6 +77,14 @@ def consult(svc, clock) -> Walk:
     return walk
 
 
+def opinion_deadlines(svc, case_id: int) -> dict:
+    """The state of the case's legal deadlines of the institutions' opinions, by key."""
+    d = models.legal_deadlines
+    with svc.uow(write=False) as uow:
+        return {key: state for key, state in uow.conn.execute(select(d.c.key, d.c.state).where(
+            d.c.case_id == case_id, d.c.key.in_(["opinion_pnc", "opinion_coordinador"]))).all()}
+
+
 def apply_all(svc, plan: dict) -> dict:
     step = ca.apply_batch(svc, SUPERVISOR, plan["id"])
     while step["remaining"]:
@@ -90,6 +98,8 @@ def test_licences_waiting_for_both_opinions_migrate_and_end_on_v2(office_svc):
     silent = lw.to_opinions(lw.start(svc, "espectaculo_publico", at=lw.local(2026, 3, 30, 9)))
     timers_before, waits_before = waiting_timers(svc, walk.id), waiting_waits(svc, walk.id)
     assert [t[0] for t in timers_before] == ["vence_opinion_coordinador", "vence_opinion_pnc"]
+    deadlines_before = opinion_deadlines(svc, walk.id)
+    assert deadlines_before == {"opinion_pnc": "open", "opinion_coordinador": "open"}
     v1, v2 = deploy(svc, "licencia", V2.read_text(encoding="utf-8"))
 
     plan = cm.plan_migration(svc, SUPERVISOR, v1, v2, HAND)
@@ -117,6 +127,9 @@ def test_licences_waiting_for_both_opinions_migrate_and_end_on_v2(office_svc):
     lw.opinion(walk, "coordinador")
     assert walk.ready() == ["redactar_dictamen"]
     assert [s for (_e, _d, s) in walk.timers()] == ["cancelled", "cancelled"]
+    # The institutions' legal deadlines, opened on v1, are met by the answers received on v2.
+    assert opinion_deadlines(svc, walk.id) == {"opinion_pnc": "met",
+                                                                       "opinion_coordinador": "met"}
 
     # The other never hears back: its opinions' deadlines fire on v2 and it goes on without them.
     silent.at(lw.closing(date(2026, 4, 8)) - ONE_MINUTE)
@@ -125,6 +138,7 @@ def test_licences_waiting_for_both_opinions_migrate_and_end_on_v2(office_svc):
     assert silent.ready() == ["redactar_dictamen"]
     assert silent.data["opinion_pnc_sentido"] == silent.data["opinion_coordinador_sentido"] == "sin_respuesta"
     assert silent.history().count("timer_fired") == 2
+    assert opinion_deadlines(svc, silent.id) == {"opinion_pnc": "expired", "opinion_coordinador": "expired"}
 
     walk.complete("redactar_dictamen", _dictamen_form(), actor="juridico1")
     assert walk.ready() == ["revisar_dictamen"]
