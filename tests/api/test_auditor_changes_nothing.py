@@ -90,6 +90,10 @@ class Office:
                        "draft": p.draft(self.svc), "message_id": p.lost_message(self.svc)}
         self.values["group"] = "ventanilla"  # the administration's group pages
         self.values["accion"] = "suspender"  # the case page's suspend/resume operation
+        self.values["file_name"] = "requisitos_licencia.dmn"  # a draft's decision table
+        self.values["form_key"] = "licencia_solicitud"  # a draft's form
+        self.values["migration_id"] = 1  # a case migration (the auditor may not read or run one)
+        self.values["name"], self.values["fmt"] = "casos", "csv"  # a report and its download
         self.values["key"] = "pnc"  # an institution (none exists here: reading one answers 404, changing it 403)
         self.token = create_token(self.svc, principal_by_username(self.svc, AUDITOR), "auditoría")["token"]
         p.scheduler_alive(self.svc)  # /health answers 200, not "no scheduler" (503)
