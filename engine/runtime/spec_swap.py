@@ -13,8 +13,8 @@ such as `x.BoundaryEventSplit`, becomes `new` or `new.<suffix>`; any other name 
 
 - a *live* task (waiting, ready, started or in error, or future below a finished task) needs a spec of its name in
   the new version of the same kind (the same SpiffWorkflow class; for events also the same kind of event: a timer
-  stays a timer, a receive task does not become a user task); otherwise the case is refused, naming the element by
-  name and id;
+  stays a timer, a receive task does not become a user task) and with the same boundary events (their split is
+  already in the tree); otherwise the case is refused, naming the element by name and id;
 - a *finished task a live one hangs from* (the parent of a live task) needs its spec too: a parallel join counts a
   branch by its completed last task's spec, a boundary event's join looks up its split;
 - a *predicted* task (maybe, likely; or future below a task that has not finished: SpiffWorkflow predicts the whole
@@ -98,6 +98,14 @@ def _element(specs: dict, name: str) -> tuple[str, str]:
     return (getattr(task_spec, "bpmn_name", None) or element_id), element_id
 
 
+def _boundary(task_spec) -> frozenset[str]:
+    """The names of the boundary events waiting with a task (its split's other outputs), as specs name them."""
+    for parent in getattr(task_spec, "inputs", ()):
+        if type(parent).__name__ == "BoundaryEventSplit":
+            return frozenset(o.name for o in parent.outputs if o is not task_spec)
+    return frozenset()
+
+
 def renamed(name: str, mapping: dict[str, str]) -> str:
     if name in mapping:
         return mapping[name]
@@ -159,6 +167,12 @@ def _rewrite_holder(holder: dict, old_specs: dict, new_specs: dict, mapping: dic
                 shown, element_id = _element(old_specs, name)
                 raise Refused(msg("el paso «%(name)s» (%(element)s) es %(old)s y en la nueva versión es %(new)s; "
                                   "no se migra", name=shown, element=element_id, old=_label(old), new=_label(new)))
+            if old is not None and {renamed(n, mapping) for n in _boundary(old)} != _boundary(new):
+                # The split that made the boundary events wait is in the tree already: added or removed events
+                # would never wait, or be waited for by a join that cannot find them.
+                shown, element_id = _element(old_specs, name)
+                raise Refused(msg("los eventos de borde del paso «%(name)s» (%(element)s) cambian en la nueva "
+                                  "versión; no se migra mientras espera allí", name=shown, element=element_id))
             task["task_spec"] = new_name
         else:
             task["task_spec"] = new_name if new is not None else START

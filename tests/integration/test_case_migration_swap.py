@@ -5,6 +5,7 @@ v2 copy of its procedure and the answer, the reply deadline's alert and the remi
 gone from the new version is refused naming it, or taken by hand under its new id, and undone."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -281,3 +282,26 @@ def test_a_mediation_preparing_its_sessions_while_waiting_for_certificates_migra
     summon_and_inspect(walk, "2027-06-07")
     register_certificates(walk)
     assert walk.ready() == ["registrar_sesion"]
+
+
+def test_a_waiting_element_whose_boundary_events_change_is_refused(office_svc, clock):
+    svc = office_svc
+    walk = consult(svc, clock)
+    text = (PROCESSES / "correspondencia_oficial.bpmn").read_text(encoding="utf-8")
+    # v2 sends no reminder: the reply's wait loses its non-interrupting boundary timer.
+    v2_text = re.sub(r'\s*<bpmn:boundaryEvent id="recordatorio_consulta".*?</bpmn:boundaryEvent>', "", text,
+                     flags=re.S)
+    v2_text = re.sub(r'\s*<bpmndi:BPMN(Shape|Edge) id="(recordatorio_consulta|f_recordatorio)_di".*?</bpmndi:BPMN\1>',
+                     "", v2_text, flags=re.S)
+    for gone in ('<bpmn:flowNodeRef>recordatorio_consulta</bpmn:flowNodeRef>',
+                 '<bpmn:incoming>f_recordatorio</bpmn:incoming>', '<bpmn:sequenceFlow id="f_recordatorio" sourceRef="recordatorio_consulta" '
+                 'targetRef="enviar_recordatorio" />'):
+        assert gone in v2_text
+        v2_text = v2_text.replace(gone, "")
+    v1, v2 = deploy(svc, "correspondencia_oficial", v2_text)
+    plan = cm.plan_migration(svc, SUPERVISOR, v1, v2)
+    [refused] = plan["cases"]
+    assert refused["problem"] == ("los eventos de borde del paso «Recibir la respuesta de la institución» "
+                                  "(recibir_respuesta_institucion) cambian en la nueva versión; no se migra mientras "
+                                  "espera allí")
+    assert version_of(svc, walk.id) == v1
