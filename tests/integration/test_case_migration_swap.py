@@ -294,7 +294,8 @@ def test_a_waiting_element_whose_boundary_events_change_is_refused(office_svc, c
     v2_text = re.sub(r'\s*<bpmndi:BPMN(Shape|Edge) id="(recordatorio_consulta|f_recordatorio)_di".*?</bpmndi:BPMN\1>',
                      "", v2_text, flags=re.S)
     for gone in ('<bpmn:flowNodeRef>recordatorio_consulta</bpmn:flowNodeRef>',
-                 '<bpmn:incoming>f_recordatorio</bpmn:incoming>', '<bpmn:sequenceFlow id="f_recordatorio" sourceRef="recordatorio_consulta" '
+                 '<bpmn:incoming>f_recordatorio</bpmn:incoming>',
+                 '<bpmn:sequenceFlow id="f_recordatorio" sourceRef="recordatorio_consulta" '
                  'targetRef="enviar_recordatorio" />'):
         assert gone in v2_text
         v2_text = v2_text.replace(gone, "")
