@@ -81,7 +81,7 @@ def heatmap_page():
                  "flows": {f["flow_id"]: {"width": f["width"], "stroke": f["stroke"]}
                            for f in seen["flows"] if f["count"]}}
     legend = []
-    if seen:
+    if seen and any(bin_["high"] for bin_ in seen["legend"]):  # nothing counted: a scale of zeros says nothing
         for bin_ in seen["legend"]:
             low, high = (spent(bin_["low"]), spent(bin_["high"])) if seen["mode"] == "tiempo" else \
                 (round(bin_["low"]), round(bin_["high"]))
