@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import inbox_scale as scale  # noqa: E402
 from engine.accounts.permissions import SUPERVISOR, Principal  # noqa: E402
-from engine.language.import_fixes import OfficeChoices, analyse  # noqa: E402
+from engine.language.import_fixes import analyse  # noqa: E402
 from engine.usecases import drafts, foreign_import, trial  # noqa: E402
 from tests.processes.licencia_walk import intake  # noqa: E402
 
