@@ -4,7 +4,8 @@ on SQLite (the app's settings: synchronous=FULL) and PostgreSQL. Times the dry r
 and migrated in memory, one transaction), applying in batches of 50 (each case in its own transaction: version check,
 workflow, projections, history event) and undoing. A case goes by a move (rebuilt at its one position) or, waiting in
 parallel branches, by a swap (its live tree kept on v2's spec: engine/runtime/spec_swap.py); `ways` counts them.
-Refused cases (a removed step without a mapping) count in the dry run only. Last line: JSON.
+Refused cases (a removed step without a mapping) count in the dry run only. `--element recibir_opinion_pnc` plans
+only the cases waiting there (all swaps; the dry run still reads every case to find them). Last line: JSON.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ CHIEF = Principal(2, "supervisor1", SUPERVISOR, ())
 HAND = {"elaborar_dictamen": "redactar_dictamen"}
 
 
-def run(db: str, n_cases: int, batch: int) -> dict:
+def run(db: str, n_cases: int, batch: int, element: str | None = None) -> dict:
     with scale.bench_office(db, "bench-migration-") as (svc, _directory):
         started = time.perf_counter()
         running_cases(svc, n_cases)
@@ -37,7 +38,7 @@ def run(db: str, n_cases: int, batch: int) -> dict:
         v1, v2 = rows[0]["id"], rows[-1]["id"]
         print(f"[{db}] {n_cases:,} running cases built in {built:.1f} s", flush=True)
         started = time.perf_counter()
-        plan = case_migration.plan_migration(svc, CHIEF, v1, v2, HAND)
+        plan = case_migration.plan_migration(svc, CHIEF, v1, v2, HAND, {"element": element} if element else None)
         dry = time.perf_counter() - started
         started, batches = time.perf_counter(), 0
         done = {"remaining": plan["remaining"]}
@@ -55,10 +56,12 @@ def run(db: str, n_cases: int, batch: int) -> dict:
     for case in plan["cases"]:
         if case["problem"] is None:
             ways[case["way"]] = ways.get(case["way"], 0) + 1
-    result = {"cases": n_cases, "ways": ways, "planned": plan["planned"], "refused": plan["refused"], "migrated": done["migrated"],
+    result = {"cases": n_cases, "ways": ways, "planned": plan["planned"], "refused": plan["refused"],
+              "migrated": done["migrated"],
               "skipped": done["skipped"], "undone": undone["undone"], "batches": batches,
               "dry_run_s": round(dry, 2), "apply_s": round(applied, 2), "undo_s": round(undo, 2),
-              "dry_run_cases_per_s": round(n_cases / dry, 1), "migrated_per_s": round(done["migrated"] / applied, 1),
+              "dry_run_cases_per_s": round(len(plan["cases"]) / dry, 1),
+              "migrated_per_s": round(done["migrated"] / applied, 1),
               "undone_per_s": round(undone["undone"] / undo, 1)}
     print(f"[{db}] dry run {dry:.1f} s ({result['dry_run_cases_per_s']} cases/s), applied {done['migrated']} in "
           f"{applied:.1f} s ({result['migrated_per_s']} cases/s, {batches} batches), undone {undone['undone']} in "
@@ -71,8 +74,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--element", help="only the cases waiting there (recibir_opinion_pnc: the swaps alone)")
     args = parser.parse_args()
-    report = {db: run(db, args.cases, args.batch)
+    report = {db: run(db, args.cases, args.batch, args.element)
               for db in (("sqlite", "postgresql") if args.db == "both" else (args.db,))}
     print(f"\n{'database':<12}{'dry run/s':>12}{'migrated/s':>12}{'undone/s':>12}")
     for db, r in report.items():
