@@ -254,7 +254,7 @@ def run(runtime, wf):
 def fingerprint(runtime, wf) -> tuple:
     """What must survive a save and a load: the unfinished tasks (id, spec, state), waiting timers and catches."""
     live = sorted((str(t.id), t.task_spec.name, t.state) for t in all_tasks(wf) if t.state & _LIVE)
-    return live, sorted(runtime.waiting_timers(wf).items()), sorted(runtime.waiting_messages(wf))
+    return live, sorted(runtime.waiting_timers(wf).items()), sorted(runtime.waiting_messages(wf).items())
 
 
 def round_trip_problem(runtime, wf, new_spec, new_subs: dict) -> str | None:
