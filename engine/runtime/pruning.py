@@ -60,7 +60,7 @@ def _prune_holder(holder: dict, done: set[str] | None, only_while_running: bool 
         return set()
     # A finished process never runs again (nothing looks up its tree): its root and last task are enough.
     spine = _spine(tasks, path) if open_ids else [root_id, anchor]
-    keep = _subtree(tasks, anchor) | set(spine)
+    keep = subtree(tasks, anchor) | set(spine)
     removed = {tid for tid in tasks if tid not in keep}
     if not removed:
         return set()
@@ -107,7 +107,8 @@ def _path_from_root(tasks: dict, anchor: str, root_id: str) -> list[str] | None:
     return chain if chain and chain[0] == root_id else None
 
 
-def _subtree(tasks: dict, top: str) -> set[str]:
+def subtree(tasks: dict, top: str) -> set[str]:
+    """The ids of a serialized task and every task below it (tasks: the serialized workflow's {id: task})."""
     seen, stack = set(), [top]
     while stack:
         tid = stack.pop()

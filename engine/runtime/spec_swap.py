@@ -47,7 +47,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.messages import msg
 from engine.runtime import serializer
 from engine.runtime.migration import kind_of
-from engine.runtime.pruning import DONE_KEY
+from engine.runtime.pruning import DONE_KEY, subtree
 from engine.runtime.runner import all_tasks
 
 START = "Start"
@@ -121,17 +121,6 @@ def _missing(old_specs: dict, name: str) -> Refused:
                        "mano", name=shown, element=element_id))
 
 
-def _subtree(tasks: dict, top: str) -> set[str]:
-    seen, stack = set(), [top]
-    while stack:
-        tid = stack.pop()
-        if tid in seen or tid not in tasks:
-            continue
-        seen.add(tid)
-        stack.extend(tasks[tid]["children"])
-    return seen
-
-
 def _predicted(tasks: dict, task: dict) -> bool:
     """Whether a task only stands for what may come: predicted, or future below a task that has not finished
     (SpiffWorkflow predicts the whole way ahead of a waiting task as future, by the old diagram)."""
@@ -147,7 +136,7 @@ def _rewrite_holder(holder: dict, old_specs: dict, new_specs: dict, mapping: dic
     drop: set[str] = set()
     for tid, task in tasks.items():
         if tid not in drop and _predicted(tasks, task):
-            drop |= _subtree(tasks, tid)
+            drop |= subtree(tasks, tid)
     for tid in drop:
         parent = tasks[tid]["parent"]
         if parent in tasks and parent not in drop:
