@@ -147,45 +147,54 @@ def _chunk(n_open: int, procedures: dict, rng, first: int, last: int):
     return case_rows, task_rows
 
 
-def load(svc, chunks) -> tuple[float, tuple]:
-    """Write every chunk (the list tables fill by the migration's triggers as rows go in); the time it took and a
-    case of the first chunk to search for."""
-    started = time.perf_counter()
-    sample = None
+def bulk_load(svc, chunks, tables) -> None:
+    """Write rows fast: `chunks` yields, per chunk, one list of row tuples for each of `tables` ((name, columns),
+    in order). SQLite: its own connection, one transaction (the pool's connections commit each statement), then
+    ANALYZE; PostgreSQL: COPY, a commit per chunk, the cases' id sequence moved past them, then VACUUM ANALYZE."""
     if svc.db.dialect.name == "sqlite":
-        def text_time(rows, idx):
-            return [tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if i in idx and v is not None else v
-                          for i, v in enumerate(r)) for r in rows]
-        # Its own connection, in one transaction (the pool's connections commit each statement).
+        def as_text(rows):  # datetimes as SQLAlchemy stores them on SQLite
+            return [tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v for v in r)
+                    for r in rows]
         raw = sqlite3.connect(svc.db.url.database)
         cur = raw.cursor()
-        for case_rows, task_rows in chunks:
-            sample = sample or case_rows[len(case_rows) // 3]
-            cur.executemany(f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) "
-                            f"VALUES ({', '.join('?' * len(CASE_COLUMNS))})", text_time(case_rows, {9, 10, 11}))
-            cur.executemany(f"INSERT INTO tasks ({', '.join(TASK_COLUMNS)}) "
-                            f"VALUES ({', '.join('?' * len(TASK_COLUMNS))})", text_time(task_rows, {8, 9, 10, 11}))
+        for chunk in chunks:
+            for (table, columns), rows in zip(tables, chunk):
+                cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                                as_text(rows))
         raw.commit()
         cur.execute("ANALYZE")
         raw.commit()
         raw.close()
-    else:
-        raw = svc.db.raw_connection()
-        with raw.cursor() as cur:
-            for case_rows, task_rows in chunks:
-                sample = sample or case_rows[len(case_rows) // 3]
-                for table, columns, rows in (("cases", CASE_COLUMNS, case_rows), ("tasks", TASK_COLUMNS, task_rows)):
-                    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                raw.commit()
-            cur.execute("SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))")
-        raw.commit()
-        raw.driver_connection.autocommit = True
-        with raw.cursor() as cur:
-            cur.execute("VACUUM ANALYZE")
-        raw.close()
-    return time.perf_counter() - started, sample
+        return
+    raw = svc.db.raw_connection()
+    with raw.cursor() as cur:
+        for chunk in chunks:
+            for (table, columns), rows in zip(tables, chunk):
+                with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            raw.commit()
+        cur.execute("SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))")
+    raw.commit()
+    raw.driver_connection.autocommit = True
+    with raw.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+    raw.close()
+
+
+def load(svc, chunks) -> tuple[float, tuple]:
+    """Write every chunk (the list tables fill by the migration's triggers as rows go in); the time it took and a
+    case of the first chunk to search for."""
+    started = time.perf_counter()
+    first = []
+
+    def noting(chunks):
+        for case_rows, task_rows in chunks:
+            if not first:
+                first.append(case_rows[len(case_rows) // 3])
+            yield case_rows, task_rows
+    bulk_load(svc, noting(chunks), (("cases", CASE_COLUMNS), ("tasks", TASK_COLUMNS)))
+    return time.perf_counter() - started, first[0] if first else None
 
 
 def views(svc, n_open: int, sample: dict) -> dict:

@@ -18,7 +18,6 @@ import importlib
 import json
 import os
 import random
-import sqlite3
 import statistics
 import sys
 import time
@@ -32,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from bench.inbox_scale import (CASE_COLUMNS, MUNICIPALITIES, NOW, PROCEDURES, TASK_COLUMNS, bench_office,  # noqa: E402
-                               tracking, user_tasks)
+                               bulk_load, tracking, user_tasks)
 from engine.accounts.permissions import ADMIN, Principal  # noqa: E402
 from engine.runtime import serializer  # noqa: E402
 from engine.usecases import reports  # noqa: E402
@@ -114,35 +113,7 @@ TABLES = (("cases", CASE_COLUMNS), ("tasks", TASK_COLUMNS), ("events", EVENT_COL
 
 def load(svc, chunks) -> float:
     started = time.perf_counter()
-    if svc.db.dialect.name == "sqlite":
-        def as_text(rows):
-            return [tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if hasattr(v, "strftime") else v for v in r)
-                    for r in rows]
-        raw = sqlite3.connect(svc.db.url.database)
-        cur = raw.cursor()
-        for chunk in chunks:
-            for (table, columns), rows in zip(TABLES, chunk):
-                cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                                as_text(rows))
-        raw.commit()
-        cur.execute("ANALYZE")
-        raw.commit()
-        raw.close()
-    else:
-        raw = svc.db.raw_connection()
-        with raw.cursor() as cur:
-            for chunk in chunks:
-                for (table, columns), rows in zip(TABLES, chunk):
-                    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                raw.commit()
-            cur.execute("SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))")
-        raw.commit()
-        raw.driver_connection.autocommit = True
-        with raw.cursor() as cur:
-            cur.execute("VACUUM ANALYZE")
-        raw.close()
+    bulk_load(svc, chunks, TABLES)
     return time.perf_counter() - started
 
 
