@@ -3,6 +3,7 @@
 (() => {
   'use strict';
   const config = JSON.parse(document.getElementById('modeler-config').textContent);
+  const api = window.expedienteApi(config.csrf);  // js/json_api.js
   const T = config.t;
   const KEY = config.key;
   const E = encodeURIComponent(KEY);
@@ -27,13 +28,6 @@
   window.addEventListener('beforeunload', (event) => { if (dirty) { event.preventDefault(); event.returnValue = ''; } });
 
   const say = (text) => { $('status').textContent = text; };
-  async function api(method, path, body) {
-    const r = await fetch(path, { method, credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': config.csrf },
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    const data = r.status === 204 ? null : await r.json().catch(() => null);
-    return { ok: r.ok, status: r.status, data };
-  }
   const failure = (r) => (r.data && (r.data.detail || r.data.title)) || fmt(T.error_status, { status: r.status });
   const diagramOf = async (version) => {
     const r = await fetch(`/api/processes/${E}/versions/${version}/bpmn`, { credentials: 'same-origin' });

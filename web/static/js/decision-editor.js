@@ -4,6 +4,7 @@
 (() => {
   'use strict';
   const config = JSON.parse(document.getElementById('decision-config').textContent);
+  const api = window.expedienteApi(config.csrf);  // js/json_api.js
   const T = config.t;
   const $ = (id) => document.getElementById(id);
   const fmt = (text, values) => text.replace(/\{(\w+)\}/g, (m, name) => (name in values ? String(values[name]) : m));
@@ -28,13 +29,6 @@
   window.addEventListener('beforeunload', (event) => { if (dirty) { event.preventDefault(); event.returnValue = ''; } });
 
   const say = (text) => { $('status').textContent = text; };
-  async function api(method, path, body) {
-    const r = await fetch(path, { method, credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': config.csrf },
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    const data = r.status === 204 ? null : await r.json().catch(() => null);
-    return { ok: r.ok, status: r.status, data };
-  }
   const failure = (r) => (r.data && (r.data.detail || r.data.title)) || fmt(T.error_status, { status: r.status });
 
   function highlight() {

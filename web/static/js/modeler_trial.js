@@ -6,6 +6,7 @@
   const configEl = document.getElementById('trial-config');
   if (!configEl || !document.getElementById('trial-setup')) return;
   const config = JSON.parse(configEl.textContent);
+  const api = window.expedienteApi(config.csrf);  // js/json_api.js
   const T = config.t;
   const E = encodeURIComponent(config.key);
   const $ = (id) => document.getElementById(id);
@@ -19,14 +20,6 @@
   let token = null;
   let viewer = null;
   let marked = [];
-
-  async function api(method, path, body) {
-    const r = await fetch(path, { method, credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': config.csrf },
-      body: body === undefined ? undefined : JSON.stringify(body) });
-    const data = r.status === 204 ? null : await r.json().catch(() => null);
-    return { ok: r.ok, status: r.status, data };
-  }
 
   function say(text) { $('trial-status').textContent = text; }
 
