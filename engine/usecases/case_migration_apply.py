@@ -13,6 +13,7 @@ ids are the old workflow's), the migration's are cancelled, and `case_migration_
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import orjson
@@ -139,6 +140,8 @@ def _apply_one(svc: Services, principal: Principal, migration_id: int, found: di
             "workflow_json": text, "serializer_version": serializer.SERIALIZER_VERSION,
             "process_version_id": found["to_version_id"], "state": state, "updated_at": now,
             "error_element": None, "error_message": None})
+        # A migration passes through no element: the heat map's visits (storage.visits) are left as they were.
+        before, after = replace(before, done={}), replace(after, done={})
         project(conn, case.id, case.process_key, before, after, now, deadlines=svc.deadlines,
                 actor=principal.username)
         if plan["way"] == "swap":  # the same task ids: what the new version says of them is rewritten in place

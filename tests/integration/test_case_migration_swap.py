@@ -306,3 +306,18 @@ def test_a_waiting_element_whose_boundary_events_change_is_refused(office_svc, c
                                   "(recibir_respuesta_institucion) cambian en la nueva versión; no se migra mientras "
                                   "espera allí")
     assert version_of(svc, walk.id) == v1
+
+
+def test_a_migration_records_no_element_visits_either_way(office_svc):
+    """The heat map counts the elements cases pass; moving a case to v2 passes none, by move or by swap."""
+    svc = office_svc
+    moved = lw.receive(lw.start(svc, "espectaculo_publico", at=lw.local(2026, 3, 30, 9)))
+    swapped = lw.to_opinions(lw.start(svc, "espectaculo_publico", at=lw.local(2026, 3, 30, 10)))
+    before = {c: rows(svc, models.element_visits, c, "element_id", "ended_at") for c in (moved.id, swapped.id)}
+    assert all(before.values())
+    v1, v2 = deploy(svc, "licencia", V2.read_text(encoding="utf-8"))
+    plan = cm.plan_migration(svc, SUPERVISOR, v1, v2, HAND)
+    assert {c["case_id"]: c["way"] for c in plan["cases"]} == {moved.id: "move", swapped.id: "swap"}
+    assert apply_all(svc, plan)["migrated"] == 2
+    assert {c: rows(svc, models.element_visits, c, "element_id", "ended_at") for c in (moved.id, swapped.id)} \
+        == before
