@@ -2,7 +2,9 @@
 trials owned by the caller (a trial is its owner's alone)."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -11,8 +13,11 @@ from tests.api.probes import unique
 from tests.bpmn import linear, user
 from tests.conftest import principal_for
 
-# The trials these rows start stay out of the machine's shared temporary folder.
-os.environ.setdefault("EXPEDIENTE_TRIAL_DIR", tempfile.mkdtemp(prefix="expediente-trials-"))
+# The trials these rows start stay out of the machine's shared temporary folder, and go when the run ends
+# (each is a migrated database of about 1 MB).
+if "EXPEDIENTE_TRIAL_DIR" not in os.environ:
+    os.environ["EXPEDIENTE_TRIAL_DIR"] = tempfile.mkdtemp(prefix="expediente-trials-")
+    atexit.register(shutil.rmtree, os.environ["EXPEDIENTE_TRIAL_DIR"], ignore_errors=True)
 FOREIGN = Path(__file__).resolve().parents[1] / "fixtures" / "foreign" / "a10_carriles_juel.bpmn"
 TIMER = ('<bpmn:intermediateCatchEvent id="{id}" name="Esperar un día"><bpmn:timerEventDefinition>'
          '<bpmn:timeDuration>"P1D"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>')
