@@ -215,6 +215,7 @@ TEST_SCRIPT_TIME_LIMIT_SECONDS = 60.0
 
 # One audit signing key for every test that does not choose its own (make_services), outside the repository.
 TEST_AUDIT_KEY = Path(tempfile.mkdtemp(prefix="expediente-audit-key-")) / "ed25519.pem"
+atexit.register(shutil.rmtree, TEST_AUDIT_KEY.parent, ignore_errors=True)  # gone when the run ends
 
 APP_FORMS = object()  # make_services' default: the forms in forms/, as the app has them
 # SQLite in memory, one connection shared by every checkout (engine.storage.db): a fresh migrated database per call

@@ -2,7 +2,9 @@
 as the public reply page does it: the answer is delivered into the waiting case as a message."""
 from __future__ import annotations
 
+import atexit
 import io
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -14,10 +16,12 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def store_of(svc) -> AttachmentStore:
-    """Where the answers' files go: one folder per test's services (removed with the temporary directory)."""
+    """Where the answers' files go: one folder per test's services, removed when the run ends."""
     store = getattr(svc, "walk_store", None)
     if store is None:
-        store = AttachmentStore(Path(tempfile.mkdtemp(prefix="expediente-respuestas-")))
+        folder = tempfile.mkdtemp(prefix="expediente-respuestas-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)  # gone when the run ends
+        store = AttachmentStore(Path(folder))
         svc.walk_store = store
     return store
 
