@@ -32,6 +32,7 @@ EVENT_LABELS = {
     "retried": lazy_gettext("Reintento"), "case_suspended": lazy_gettext("Expediente suspendido"),
     "case_resumed": lazy_gettext("Expediente reanudado"), "case_cancelled": lazy_gettext("Expediente anulado"),
     "case_completed": lazy_gettext("Expediente concluido"),
+    "case_moved": lazy_gettext("Expediente movido a otro paso"),
     "case_migrated": lazy_gettext("Expediente migrado a otra versión del procedimiento"),
     "case_migration_undone": lazy_gettext("Migración del expediente deshecha"),
     "message_received": lazy_gettext("Mensaje recibido"),
@@ -56,6 +57,12 @@ PAGE_ROWS = 50
 # The CSV's column names (stable, for spreadsheets and scripts), one per audit_streams.EVENT_FIELDS column.
 CSV_HEADER = ("secuencia", "secuencia_expediente", "expediente_id", "expediente", "procedimiento", "municipio",
               "fecha_utc", "tipo", "elemento", "tarea", "actor", "datos", "cambios", "hash_hoja")
+
+
+@bp.app_context_processor
+def event_labels() -> dict:
+    """The event kinds' labels for every page that shows a history (the case page's among them)."""
+    return {"event_labels": EVENT_LABELS}
 
 
 def _labels() -> dict[str, str]:
