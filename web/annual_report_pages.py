@@ -5,48 +5,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Response, g, render_template, request
+from flask import g, render_template, request
 from flask_babel import gettext as _
 
 from engine.errors import InvalidInput
 from engine.reports import tables
 from engine.usecases import laip_report, monthly_report
-from web.i18n import localize
+from web.report_downloads import download, localized, requested_format
 from web.pages import bp, login_required, services
-
-FORMATS = {"csv": "text/csv; charset=utf-8",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-           "pdf": "application/pdf"}
-
-
-def _localized(table: tables.Table) -> tables.Table:
-    """The table with its title, labels, note and text cells in the request's language."""
-    columns = [tables.Column(localize(c.label), c.key, c.kind) for c in table.columns]
-    rows = [{k: localize(v) for k, v in row.items()} for row in table.rows]
-    return tables.Table(localize(table.title), columns, rows, localize(table.note))
-
-
-def _download(table: tables.Table, fmt: str, filename: str) -> Response:
-    if fmt == "csv":
-        body = tables.to_csv(table)
-    elif fmt == "xlsx":
-        body = tables.to_xlsx(table)
-    else:
-        body = tables.to_pdf(table, table.title, _("Gobernación Departamental de Chimaltenango"))
-    return Response(body, mimetype=FORMATS[fmt].split(";")[0], headers={
-        "Content-Type": FORMATS[fmt], "Content-Disposition": f'attachment; filename="{filename}.{fmt}"'})
-
-
-def _format() -> str | None:
-    fmt = request.args.get("formato") or None
-    if fmt is not None and fmt not in FORMATS:
-        raise InvalidInput("unknown format", errors=[{"field": "formato", "message": "csv, xlsx or pdf"}])
-    return fmt
-
 
 def _page(table, fmt, filename, form: dict, problem: str | None):
     if table is not None and fmt and not problem:
-        return _download(table, fmt, filename)
+        return download([table], fmt, filename, table.title)
     return render_template("pages/report_table.html", table=table, form=form, problem=problem,
                            kinds={"int": tables.INT, "decimal": tables.DECIMAL}, cell_text=tables.cell_text), \
         400 if problem else 200
@@ -59,9 +29,9 @@ def laip_report_page():
     raw = request.args.get("anio", "").strip() or str(today.year)
     table, problem, fmt = None, None, None
     try:
-        fmt = _format()
+        fmt = requested_format()
         year = int(raw) if raw.isdigit() else -1
-        table = _localized(laip_report.laip_table(laip_report.laip_annual(services(), g.user, year)))
+        table = localized(laip_report.laip_table(laip_report.laip_annual(services(), g.user, year)))
     except InvalidInput as exc:
         fields = {e.get("field") for e in exc.errors}
         problem = _("Elija un formato: CSV, XLSX o PDF.") if "formato" in fields else \
@@ -82,9 +52,9 @@ def monthly_report_page():
     raw = request.args.get("mes", "").strip() or f"{last.year:04d}-{last.month:02d}"
     table, problem, fmt = None, None, None
     try:
-        fmt = _format()
+        fmt = requested_format()
         month = monthly_report.parse_month(raw)
-        table = _localized(monthly_report.monthly_table(monthly_report.monthly_summary(services(), g.user, month)))
+        table = localized(monthly_report.monthly_table(monthly_report.monthly_summary(services(), g.user, month)))
     except InvalidInput as exc:
         fields = {e.get("field") for e in exc.errors}
         problem = _("Elija un formato: CSV, XLSX o PDF.") if "formato" in fields else \

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, g, render_template, request
+from flask import g, render_template, request
 from flask_babel import gettext as _
 
 from engine.errors import InvalidInput
 from engine.reports import tables
 from engine.usecases import heatmap, processes
-from web.annual_report_pages import FORMATS, _download, _format
+from web.report_downloads import download, requested_format
 from web.pages import bp, login_required, services
 
 
@@ -64,7 +64,7 @@ def heatmap_page():
     seen, problem, fmt = None, None, None
     if key:
         try:
-            fmt = _format()
+            fmt = requested_format()
             seen = heatmap.heatmap(svc, g.user, key, version=version, all_versions=all_versions,
                                    date_from=_day("desde"), date_to=_day("hasta"), mode=mode)
         except InvalidInput as exc:
@@ -73,8 +73,8 @@ def heatmap_page():
         elements, flows = heat_tables(seen)
         name = f"mapa-de-calor-{seen['process_key']}-v{seen['version']}"
         if fmt == "csv":  # one table per file: the flows with ?tabla=flujos
-            return _download(flows if request.args.get("tabla") == "flujos" else elements, fmt, name)
-        return _download_all([elements, flows], fmt, name)
+            return download([flows if request.args.get("tabla") == "flujos" else elements], fmt, name, "")
+        return download([elements, flows], fmt, name, _("El diagrama como mapa de calor"))
     paint = None
     if seen:
         paint = {"elements": {e["element_id"]: e["fill"] for e in seen["elements"] if e["fill"] and e["in_diagram"]},
@@ -113,11 +113,3 @@ def heat_tables(seen: dict) -> tuple[tables.Table, tables.Table]:
          tables.Column(_("Veces tomado"), "count", tables.INT)],
         [{**f, "label": f["name"] or f["flow_id"]} for f in seen["flows"]], period)
     return elements, flows
-
-
-def _download_all(both: list, fmt: str, name: str):
-    """Both tables in one file: a sheet each (XLSX) or one after the other (PDF)."""
-    body = tables.to_xlsx(both) if fmt == "xlsx" else \
-        tables.to_pdf(both, _("El diagrama como mapa de calor"), _("Gobernación Departamental de Chimaltenango"))
-    return Response(body, mimetype=FORMATS[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})

@@ -5,25 +5,22 @@ with the same numbers in tables beside them, and each table downloadable as CSV,
 report otherwise for XLSX and PDF)."""
 from __future__ import annotations
 
-from flask import Response, g, render_template, request, url_for
+from flask import g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.accounts import permissions
 from engine.errors import InvalidInput
-from engine.messages import Message
 from engine.reports import svg
-from engine.reports.tables import DECIMAL, INT, Column, Table, cell_text, to_csv, to_pdf, to_xlsx
+from engine.reports.tables import DECIMAL, INT, cell_text
 from engine.usecases import reports, reports_tables
 from web.i18n import localize
+from web.report_downloads import download, localized
 from web.pages import bp, login_required, services
 
 NAMES = "any(casos, tiempos, plazos, carga)"
 # Query parameter -> the use cases' filter.
 PARAMS = {"desde": "start", "hasta": "end", "tramite": "process_key", "municipio": "municipality", "grupo": "group"}
 FIELDS = {v: k for k, v in PARAMS.items()}
-FORMATS = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
 
 def report_links() -> list[tuple[str, str, str]]:
     """(address, title, description) of the general reports the index lists (the template lists the others)."""
@@ -40,13 +37,6 @@ def _description(name: str) -> str:
 
 def _filters() -> dict:
     return {key: request.args.get(param, "").strip() or None for param, key in PARAMS.items()}
-
-
-def _localized(table: Table) -> Table:
-    """The table in the reader's language (titles, labels, note, and text cells the engine marked)."""
-    return Table(localize(table.title), [Column(localize(c.label), c.key, c.kind) for c in table.columns],
-                 [{k: localize(v) if isinstance(v, Message) else v for k, v in row.items()} for row in table.rows],
-                 localize(table.note) if table.note else "")
 
 
 def _charts(name: str, result: dict) -> list[str]:
@@ -99,7 +89,7 @@ def reports_index():
 def report_page(name: str):
     choices = reports.filter_choices(services(), g.user)
     result, problem = _run(name)
-    tables = [_localized(t) for t in reports_tables.tables(name, result)] if result else []
+    tables = [localized(t) for t in reports_tables.tables(name, result)] if result else []
     query = {param: request.args.get(param, "") for param in PARAMS}
     if result:
         q = result["query"]
@@ -122,7 +112,7 @@ def report_download(name: str, fmt: str):
     result, problem = _run(name)
     if problem:
         return render_template("pages/error.html", code=400, message=problem), 400
-    tables = [_localized(t) for t in reports_tables.tables(name, result)]
+    tables = [localized(t) for t in reports_tables.tables(name, result)]
     raw = request.args.get("tabla", "")
     if raw or fmt == "csv":
         index = int(raw) if raw.isdigit() else 0
@@ -131,17 +121,9 @@ def report_download(name: str, fmt: str):
         tables = [tables[index]]
     q = result["query"]
     period = _("Del %(from)s al %(to)s", **{"from": q.start.strftime("%d/%m/%Y"), "to": q.end.strftime("%d/%m/%Y")})
-    if fmt == "csv":
-        body = to_csv(tables[0])
-    elif fmt == "xlsx":
-        body = to_xlsx(tables)
-    else:
-        body = to_pdf(tables, localize(reports_tables.TITLES[name]), _filters_text(q, period))
-    response = Response(body, mimetype=FORMATS[fmt])
     suffix = f"-{raw}" if raw.isdigit() else ""
-    response.headers["Content-Disposition"] = (f'attachment; filename="informe-{name}-{q.start.isoformat()}-'
-                                               f'{q.end.isoformat()}{suffix}.{fmt}"')
-    return response
+    return download(tables, fmt, f"informe-{name}-{q.start.isoformat()}-{q.end.isoformat()}{suffix}",
+                    localize(reports_tables.TITLES[name]), _filters_text(q, period))
 
 
 def _filters_text(q, period: str) -> str:
