@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import Table, Update, bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 
 def versioned_update(table: Table, **expressions) -> Update:
@@ -27,3 +28,21 @@ def bump_versions(conn, statement: Update, rows: Iterable[tuple], conflict: Exce
     params = [{"b_id": row_id, "b_version": version, **values} for row_id, version, values in rows]
     if params and conn.execute(statement, params).rowcount != len(params):
         raise conflict
+
+
+def save_revision(conn, table: Table, keys: dict, revision: int, values: dict, conflict: Exception) -> int:
+    """Write the one row of `table` named by `keys` (a draft's form or decision table) that the writer read at
+    `revision` (0: there was none): insert it at revision 1, or update it while it is still at `revision`. Return the
+    new revision; raise `conflict` when someone saved first (a race for the first save included: the insert does
+    nothing on the unique key instead of failing)."""
+    if revision == 0:
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        statement = (dialect.insert(table).values(**keys, **values, revision=1)
+                     .on_conflict_do_nothing(index_elements=list(keys)))
+    else:
+        statement = (update(table).where(*(table.c[k] == v for k, v in keys.items()), table.c.revision == revision)
+                     .values(**values, revision=revision + 1))
+    # RETURNING says whether the row was written (a rowcount is not reliable for an insert that may do nothing).
+    if conn.execute(statement.returning(table.c.revision)).first() is None:
+        raise conflict
+    return revision + 1

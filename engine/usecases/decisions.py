@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 import orjson
 from lxml import etree
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.accounts.permissions import Principal, use_case
@@ -29,6 +29,7 @@ from engine.language.specs import MAX_DOCUMENT_BYTES, parse_bundle
 from engine.messages import msg
 from engine.sandbox.restricted import check_script
 from engine.storage import models
+from engine.storage.concurrency import save_revision
 from engine.usecases import drafts
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
@@ -165,20 +166,10 @@ def save_decision(svc: Services, principal: Principal, process_key: str, file_na
         raise SpecInvalid(errors)
     if revision is not None and revision != current["revision"]:
         raise _stale(process_key, file_name, current)
-    values = dict(xml=xml, updated_by=principal.username, updated_at=svc.clock())
-    with svc.uow() as uow:
-        if current["edited"]:
-            done = uow.conn.execute(update(_decisions).where(
-                _decisions.c.process_key == process_key, _decisions.c.file_name == file_name,
-                _decisions.c.revision == current["revision"]).values(**values, revision=current["revision"] + 1))
-            if done.rowcount != 1:  # a concurrent save between our read and write
-                raise _stale(process_key, file_name, current)
-        else:
-            if uow.conn.execute(select(_decisions.c.id).where(_decisions.c.process_key == process_key,
-                                                              _decisions.c.file_name == file_name)).first():
-                raise _stale(process_key, file_name, current)
-            uow.conn.execute(insert(_decisions).values(process_key=process_key, file_name=file_name, revision=1,
-                                                       **values))
+    with svc.uow() as uow:  # a concurrent save between our read and write loses too
+        save_revision(uow.conn, _decisions, {"process_key": process_key, "file_name": file_name},
+                      current["revision"], dict(xml=xml, updated_by=principal.username, updated_at=svc.clock()),
+                      _stale(process_key, file_name, current))
         uow.commit()
     return get_decision(svc, principal, process_key, file_name)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import orjson
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select
 
 from engine.accounts.permissions import Principal, use_case
 from engine.documents.rules import document_problems
@@ -19,6 +19,7 @@ from engine.errors import Conflict, InvalidInput, NotFound
 from engine.language.specs import elements_of
 from engine.messages import msg
 from engine.storage import models
+from engine.storage.concurrency import save_revision
 from engine.usecases import drafts
 from engine.usecases.form_schema_rules import FIELD_KEY, schema_problems
 
@@ -95,14 +96,10 @@ def save_draft_form(svc: Services, principal: Principal, process_key: str, form_
                                "abrirlo para no perder ningún cambio.",
                                who=(row["updated_by"] if row else None) or "—", form=form_key),
                            form=form_key, revision=current)
-        values = dict(schema_json=text, updated_by=principal.username, updated_at=svc.clock())
-        if row is None:
-            uow.conn.execute(insert(_forms).values(process_key=process_key, form_key=form_key, revision=1, **values))
-        elif uow.conn.execute(update(_forms).where(_forms.c.process_key == process_key,
-                                                   _forms.c.form_key == form_key, _forms.c.revision == current)
-                              .values(**values, revision=current + 1)).rowcount != 1:
-            raise Conflict(msg("Otra persona guardó el formulario «%(form)s» al mismo tiempo; vuelva a abrirlo.",
-                               form=form_key), form=form_key)
+        save_revision(uow.conn, _forms, {"process_key": process_key, "form_key": form_key}, current,
+                      dict(schema_json=text, updated_by=principal.username, updated_at=svc.clock()),
+                      Conflict(msg("Otra persona guardó el formulario «%(form)s» al mismo tiempo; vuelva a abrirlo.",
+                                   form=form_key), form=form_key))
         uow.commit()
     return get_draft_form(svc, principal, process_key, form_key)
 

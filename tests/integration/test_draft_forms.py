@@ -4,6 +4,7 @@ the draft."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -92,6 +93,21 @@ def test_a_bad_schema_is_refused_naming_its_fields(office):
     fields = {p["field"] for p in refused.value.details["errors"]}
     assert {"mal campo", "tipo", "dpi"} <= fields
     assert draft_forms.get_draft_form(office, SUPERVISOR, "p", "registro")["revision"] == 0  # nothing written
+
+
+def test_two_first_saves_of_a_form_race_one_wins_the_other_is_told(office):
+    """Both editors opened the unedited form (revision 0): one save lands, the other is a Conflict, not an error."""
+    def save(label):
+        edited = _edited()
+        edited["title"] = label
+        try:
+            return draft_forms.save_draft_form(office, SUPERVISOR, "p", "registro", edited, revision=0)["revision"]
+        except Conflict:
+            return "conflict"
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(map(str, pool.map(save, ["Uno", "Dos"])))
+    assert outcomes == ["1", "conflict"]
+    assert draft_forms.get_draft_form(office, SUPERVISOR, "p", "registro")["schema"]["title"] in ("Uno", "Dos")
 
 
 def test_a_number_past_64_bits_is_a_problem_of_the_form_not_a_server_error(office):
