@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import base64
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import orjson
 from sqlalchemy import bindparam, func, literal, select, tuple_, union_all
@@ -56,11 +57,41 @@ def _groups(principal: Principal, view: str, group: str | None) -> list[str]:
     return [] if view == "mine" else permissions.queue_groups(principal, group)
 
 
-def _audience(principal: Principal, view: str, groups: list[str]) -> list:
-    """One condition on inbox_items per index to read: the principal's claims, or each group's queue."""
+def _audience(view: str, n_groups: int) -> list:
+    """One condition on inbox_items per index to read: the principal's claims (b_me), or each group's queue
+    (b_g0, b_g1, ...)."""
     if view == "mine":
-        return [_i.c.assignee == principal.username]
-    return [_i.c.candidate_group == g for g in groups]
+        return [_i.c.assignee == bindparam("b_me")]
+    return [_i.c.candidate_group == bindparam(f"b_g{k}") for k in range(n_groups)]
+
+
+_FILTERS = {"process_key": _i.c.process_key, "element_id": _i.c.element_id, "municipality": _i.c.municipality}
+
+
+def _filtering(unassigned: bool, filters: tuple[str, ...]) -> list:
+    """The filters' conditions, their values bound by name (b_process_key, ...)."""
+    # Spelled so that no index on assignee tempts the planner away from the group's index in the sort's order.
+    conditions = [func.coalesce(_i.c.assignee, "") == ""] if unassigned else []
+    return conditions + [_FILTERS[name] == bindparam(f"b_{name}") for name in filters]
+
+
+# A list's statements differ only by their shape (view, number of groups, filters present, sort, page window): built
+# once per shape, with every value bound, so a request pays neither building nor SQLAlchemy's first compilation.
+@lru_cache(maxsize=512)
+def _page_shape(view: str, n_groups: int, unassigned: bool, filters: tuple, sort: str, skip: int, limit: int):
+    return _page_query(_audience(view, n_groups), _filtering(unassigned, filters), _ordered(sort),
+                       sort.startswith("-"), skip, limit)
+
+
+def _ordered(sort: str) -> tuple:
+    """A sort's key columns: its column (going up or down), then received time and task id, which break ties."""
+    columns = SORTS[sort.lstrip("-")]
+    return (columns[1] if sort.startswith("-") else columns[0], _i.c.created_at, _i.c.task_id)
+
+
+@lru_cache(maxsize=128)
+def _count_shape(view: str, n_groups: int, unassigned: bool, filters: tuple):
+    return _count_query(_audience(view, n_groups), _filtering(unassigned, filters))
 
 
 @use_case("task.read")
@@ -72,34 +103,30 @@ def inbox(svc: Services, principal: Principal, *, view: str = "mine", group: str
     one `group`); the page after the one whose `next` cursor is `after`, or page number `page`. With the total
     (up to COUNT_CAP; `total_more` past it), the filters' choices and the procedures' names unless `summary` is
     false (the API's lists need only the rows)."""
-    columns = SORTS.get(sort.lstrip("-"))
-    if columns is None:
+    if sort.lstrip("-") not in SORTS:
         raise InvalidInput(f"unknown sort '{sort}'", errors=[{"field": "sort", "message": f"one of {sorted(SORTS)}"}])
     descending = sort.startswith("-")
-    key = columns[1] if descending else columns[0]
     groups = _groups(principal, view, group)
-    audience = _audience(principal, view, groups)
-    conditions = []
-    if unassigned:
-        # Spelled so that no index on assignee tempts the planner away from the group's index in the sort's order.
-        conditions.append(func.coalesce(_i.c.assignee, "") == "")
-    for col, value in ((_i.c.process_key, process_key), (_i.c.element_id, element_id),
-                       (_i.c.municipality, municipality)):
-        if value:
-            conditions.append(col == value)
+    shape = (view, len(groups), bool(unassigned))
+    values = {"process_key": process_key, "element_id": element_id, "municipality": municipality}
+    filters = tuple(name for name, value in values.items() if value)
+    params = {f"b_{name}": values[name] for name in filters}
+    params.update({f"b_g{k}": g for k, g in enumerate(groups)}, b_me=principal.username)
     page, per_page = page_window(page, per_page)
-    ordered = (key, _i.c.created_at, _i.c.task_id)
-    paged = list(conditions)
-    if after:
-        paged.append(_after(ordered, after, descending))
+    ordered = _ordered(sort)
     skip = 0 if after else (page - 1) * per_page
+    extra = [_after(ordered, after, descending)] if after else []
     with svc.uow(write=False) as uow:
         conn = uow.conn
+        searched = []
         if q and q.strip():
-            found = matching_cases(conn, q)
-            conditions.append(_i.c.case_id.in_(found))
-            paged.append(_i.c.case_id.in_(found))
-        keys = conn.execute(_page_query(audience, paged, ordered, descending, skip, per_page + 1)).all()
+            searched = [_i.c.case_id.in_(matching_cases(conn, q))]
+        if extra or searched:  # a cursor's or a search's values are part of the statement: built for this request
+            query = _page_query(_audience(view, len(groups)), _filtering(unassigned, filters) + extra + searched,
+                                ordered, descending, skip, per_page + 1)
+        else:
+            query = _page_shape(*shape, filters, sort, skip, per_page + 1)
+        keys = conn.execute(query, params).all()
         more = len(keys) > per_page
         keys = keys[:per_page]
         by_id = {r["id"]: r for r in conn.execute(_ROWS, {"b_ids": [k[2] for k in keys]}).mappings()}
@@ -113,7 +140,9 @@ def inbox(svc: Services, principal: Principal, *, view: str = "mine", group: str
         if skip == 0 and not after and not more:
             counted = len(items)
         else:
-            counted = conn.execute(_count_query(audience, conditions)).scalar_one()
+            counting = (_count_query(_audience(view, len(groups)), _filtering(unassigned, filters) + searched)
+                        if searched else _count_shape(*shape, filters))
+            counted = conn.execute(counting, params).scalar_one()
         choices = choices_of(conn, user=principal.username if view == "mine" else None, groups=groups)
         names = process_names(conn)
     return {"items": items, "total": min(counted, COUNT_CAP), "total_more": counted > COUNT_CAP, "page": page,
