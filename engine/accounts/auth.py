@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 
 from engine.accounts import admin, login_throttle
 from engine.storage import models
+from engine.storage.prepared import Prepared
 from engine.errors import Conflict, ExpedienteError, InvalidInput, NotFound
 from engine.messages import msg
 from engine.accounts.login_throttle import LoginPolicy
@@ -55,6 +56,7 @@ _BY_TOKEN = (select(*_PRINCIPAL_COLUMNS, _tokens.c.expires_at)
                           .outerjoin(_ug, _ug.c.user_id == _users.c.id)
                           .outerjoin(_groups, _groups.c.id == _ug.c.group_id))
              .where(_tokens.c.token_hash == bindparam("b_hash")))
+_TOKEN_BEARER = Prepared(_BY_TOKEN)  # read on every API request: straight on the driver (engine.storage.prepared)
 
 
 def _principal(rows) -> Principal | None:
@@ -154,8 +156,7 @@ def principal_for_token(svc: Services, token: str) -> Principal | None:
     """The active account a bearer token belongs to, if the token exists and has not expired."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    with svc.uow(write=False) as uow:
-        rows = uow.conn.execute(_BY_TOKEN, {"b_hash": _digest(token)}).all()
+    rows = _TOKEN_BEARER.all(svc.db, b_hash=_digest(token))
     if rows and rows[0].expires_at is not None and rows[0].expires_at <= svc.clock():
         return None
     return _principal(rows)
