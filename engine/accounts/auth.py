@@ -56,7 +56,9 @@ _BY_TOKEN = (select(*_PRINCIPAL_COLUMNS, _tokens.c.expires_at)
                           .outerjoin(_ug, _ug.c.user_id == _users.c.id)
                           .outerjoin(_groups, _groups.c.id == _ug.c.group_id))
              .where(_tokens.c.token_hash == bindparam("b_hash")))
-_TOKEN_BEARER = Prepared(_BY_TOKEN)  # read on every API request: straight on the driver (engine.storage.prepared)
+# Read on every request (a token's bearer; a browser session's account): straight on the driver (engine.storage.prepared)
+_TOKEN_BEARER = Prepared(_BY_TOKEN)
+_SESSION_HOLDER = Prepared(_BY_ID)
 
 
 def _principal(rows) -> Principal | None:
@@ -122,8 +124,7 @@ def end_sessions(svc: Services, user_id: int) -> None:
 def load_principal(svc: Services, user_id: int, tag: str | None = None) -> Principal | None:
     """The active account with this id (and, for sessions, the same password and session generation as at
     login)."""
-    with svc.uow(write=False) as uow:
-        rows = uow.conn.execute(_BY_ID, {"b_id": user_id}).all()
+    rows = _SESSION_HOLDER.all(svc.db, b_id=user_id)
     if tag is not None and rows and not hmac.compare_digest(
             session_tag(rows[0].password_hash, rows[0].session_generation), tag):
         return None

@@ -58,3 +58,13 @@ def test_bound_datetimes_go_through_the_column_type(svc, clock):
     assert [tuple(r) for r in fast] == _through_sqlalchemy(svc, statement, b_after=after)
     assert [r.name for r in fast] == ["t"]
     assert Prepared(statement).all(svc.db, b_after=after + timedelta(days=6)) == []
+
+
+def test_a_session_holder_is_read_with_his_groups_and_refused_when_his_password_changes(svc):
+    add_user(svc, "dora", "supervisor", "contraseña-segura-1", groups=["tramite"])
+    principal, tag = auth.login(svc, "dora", "contraseña-segura-1")
+    assert auth.load_principal(svc, principal.user_id, tag) == principal
+    assert auth.load_principal(svc, principal.user_id).groups == ("tramite",)
+    auth.end_sessions(svc, principal.user_id)
+    assert auth.load_principal(svc, principal.user_id, tag) is None
+    assert auth.load_principal(svc, 10 ** 9) is None
