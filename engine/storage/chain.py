@@ -5,11 +5,15 @@ global chain (table audit_heads, row "events") is read with FOR UPDATE, so on Po
 there until the holder commits (SQLite's writers are already serialized by BEGIN IMMEDIATE) and the global sequence
 is gapless and in commit order. The per-case chain continues from the case's last event. Within one transaction the
 heads are remembered (conn.info, tied to the transaction object), so a step that appends several times reads them
-once.
+once, and the moved head is written once, as the transaction commits (a listener on the engine's commit: whoever
+commits, the head goes with the events; a rollback takes neither).
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, text, update
+import threading
+import weakref
+
+from sqlalchemy import bindparam, event, select, text, update
 
 from engine.integrity import canonical
 from engine.storage import models
@@ -22,6 +26,20 @@ _WRITE_HEAD = update(_heads).where(_heads.c.name == bindparam("b_name")).values(
     seq=bindparam("b_seq"), chain=bindparam("b_chain"))
 _CASE_LAST = (select(_events.c.case_seq, _events.c.case_chain).where(_events.c.case_id == bindparam("b_case"))
               .order_by(_events.c.case_seq.desc()).limit(1))
+
+
+def _last_of_case(column):
+    return (select(column).where(_events.c.case_id == bindparam("b_case"))
+            .order_by(_events.c.case_seq.desc()).limit(1).scalar_subquery())
+
+
+# SQLite: the head and the case's last event in one statement (the writer holds the database since BEGIN IMMEDIATE,
+# nothing can come in between). Not on PostgreSQL: a statement reads with the snapshot it started with, taken before
+# it waited for the head's lock, so it would miss what the previous holder committed for the same case; there the
+# case's last event is read by a statement of its own, after the lock.
+_READ_HEAD_AND_CASE = select(_heads.c.seq, _heads.c.chain, _last_of_case(_events.c.case_seq).label("case_seq"),
+                             _last_of_case(_events.c.case_chain).label("case_chain")
+                             ).where(_heads.c.name == "events")
 # The same for many cases in one round trip (a batch of timers seals events of dozens of cases): one probe of
 # uq_events_case_seq per case. PostgreSQL only; SQLite's queries cost no round trip.
 _CASES_LAST = text("SELECT e.case_id, e.case_seq, e.case_chain FROM unnest(CAST(:b_cases AS bigint[])) AS c(id) "
@@ -30,10 +48,10 @@ _CASES_LAST = text("SELECT e.case_id, e.case_seq, e.case_chain FROM unnest(CAST(
 
 
 class _TxHeads:
-    __slots__ = ("tx", "seq", "chain", "cases")
+    __slots__ = ("tx", "seq", "chain", "cases", "moved")
 
     def __init__(self, tx, seq: int, chain: bytes):
-        self.tx, self.seq, self.chain, self.cases = tx, seq, chain, {}
+        self.tx, self.seq, self.chain, self.cases, self.moved = tx, seq, chain, {}, False
 
 
 def read_head(conn, name: str) -> tuple[int, bytes]:
@@ -46,19 +64,32 @@ def write_head(conn, name: str, seq: int, chain: bytes) -> None:
     conn.execute(_WRITE_HEAD, {"b_name": name, "b_seq": seq, "b_chain": chain.hex()})
 
 
-def _heads_of(conn) -> _TxHeads:
-    tx = conn.get_transaction()
+def _held(conn) -> _TxHeads | None:
     held = conn.info.get("audit_heads")
-    if held is None or held.tx is not tx:
-        seq, chain = read_head(conn, "events")
-        held = _TxHeads(tx, seq, chain)
-        conn.info["audit_heads"] = held  # the transaction object is kept, so another one can never look the same
+    return held if held is not None and held.tx is conn.get_transaction() else None
+
+
+def _hold(conn, case_id) -> _TxHeads:
+    """Read (and lock) the head for this transaction; on SQLite with the last event of `case_id` (if not None)."""
+    tx = conn.get_transaction()
+    if case_id is not None and conn.dialect.name == "sqlite":
+        row = conn.execute(_READ_HEAD_AND_CASE, {"b_case": case_id}).one()
+        held = _TxHeads(tx, row.seq, bytes.fromhex(row.chain))
+        held.cases[case_id] = ((row.case_seq, bytes.fromhex(row.case_chain)) if row.case_seq is not None
+                               else (0, canonical.GENESIS))
+    else:
+        held = _TxHeads(tx, *read_head(conn, "events"))
+    conn.info["audit_heads"] = held  # the transaction object is kept, so another one can never look the same
+    listen(conn.engine)
     return held
 
 
 def seal(conn, rows: list[dict]) -> None:
-    """Number and hash new event rows in place (seq, case_seq, leaf_hash, case_chain, chain) and move the heads."""
-    held = _heads_of(conn)
+    """Number and hash new event rows in place (seq, case_seq, leaf_hash, case_chain, chain) and move the heads
+    (written when the transaction commits)."""
+    held = _held(conn)
+    if held is None:
+        held = _hold(conn, rows[0]["case_id"] if rows else None)
     seq, chain = held.seq, held.chain
     unread = sorted({row["case_id"] for row in rows} - held.cases.keys())
     if len(unread) > 1 and conn.dialect.name == "postgresql":
@@ -82,4 +113,27 @@ def seal(conn, rows: list[dict]) -> None:
         row.update(seq=seq, case_seq=case_seq, leaf_hash=leaf.hex(), case_chain=case_chain.hex(), chain=chain.hex())
         held.cases[case_id] = (case_seq, case_chain)
     held.seq, held.chain = seq, chain
-    write_head(conn, "events", seq, chain)
+    held.moved = held.moved or bool(rows)
+
+
+def write_moved_head(conn) -> None:
+    """Write the head this transaction moved (the engine's commit listener; the transaction is still open)."""
+    held = _held(conn)
+    if held is not None and held.moved:
+        held.moved = False
+        write_head(conn, "events", held.seq, held.chain)
+
+
+_listening = weakref.WeakSet()
+_listening_lock = threading.Lock()
+
+
+def listen(engine) -> None:
+    """Have the engine write moved heads as its transactions commit (once per engine; engine.storage.db does it
+    for the engines it makes, this for any other)."""
+    if engine in _listening:
+        return
+    with _listening_lock:
+        if engine not in _listening:
+            event.listen(engine, "commit", write_moved_head)
+            _listening.add(engine)

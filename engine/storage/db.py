@@ -9,6 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from engine.config import Settings
+from engine.storage import chain
 
 _SYNCHRONOUS_LEVELS = {"OFF", "NORMAL", "FULL", "EXTRA"}
 
@@ -17,8 +18,11 @@ def make_engine(settings: Settings) -> Engine:
     """Create the SQLAlchemy engine for the configured database."""
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, settings)
-    return create_engine(url, pool_pre_ping=True, future=True)
+        engine = _sqlite_engine(url, settings)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, future=True)
+    chain.listen(engine)  # the audit head a transaction moved is written as it commits
+    return engine
 
 
 def _sqlite_engine(url, settings: Settings) -> Engine:

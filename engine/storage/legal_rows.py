@@ -271,9 +271,13 @@ def date_tasks(conn, case_id: int, due: datetime | None, task_ids: list[str] | N
                                                   else func.least(own, due), due)))
 
 
+# Built once: every completing case asks (building the statement cost more than running it).
+_OPEN_OF_CASE = select(_rows.c.id).where(_rows.c.case_id == bindparam("b_case"), _rows.c.state == "open")
+
+
 def close_all(conn, case_id: int, now: datetime, state: str = "cancelled") -> None:
     """A case that ended: its open deadlines end with it (their alerts with them)."""
-    ids = list(conn.execute(select(_rows.c.id).where(_rows.c.case_id == case_id, _rows.c.state == "open")).scalars())
+    ids = list(conn.execute(_OPEN_OF_CASE, {"b_case": case_id}).scalars())
     if ids:
         conn.execute(update(_rows).where(_rows.c.id.in_(ids)).values(state=state, closed_at=now))
         conn.execute(update(_alerts).where(_alerts.c.deadline_id.in_(ids), _alerts.c.state == "pending")

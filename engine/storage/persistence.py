@@ -272,13 +272,14 @@ def require_case(conn, case_id: int) -> CaseRow:
     return case
 
 
-def load_case_workflow(svc, conn, case: CaseRow):
-    """The case's workflow on its version's cached spec, with the sandbox re-attached.
+def load_case_workflow(svc, conn, case: CaseRow, closures: tuple | None = None):
+    """The case's workflow on its version's cached spec, with the sandbox re-attached (`closures`: the closure
+    days' fingerprint the caller's read of the case carried, closure_sync.FINGERPRINT_COLUMNS).
 
     SpiffWorkflow does not serialize the script engine and falls back to plain exec after loading,
     so every load goes through here.
     """
-    sync_calendar(svc, conn)  # a closure day another worker declared counts from this step on
+    sync_calendar(svc, conn, fingerprint=closures)  # a closure day another worker declared counts from this step on
     spec, subs = svc.specs.get(conn, case.process_version_id)
     wf = serializer.load_workflow(case.workflow_json, spec, subs)
     mark_loaded(wf)

@@ -5,7 +5,7 @@ A visit is a task of the SpiffWorkflow tree (the process's or a called process's
 step, for every BPMN element (tasks, gateways, events, script tasks; not SpiffWorkflow's own Start/End/Root
 specs, which have no BPMN id). Its previous element is the nearest ancestor in the tree with a BPMN id (the flow
 taken); it started when that element ended: now if it completed in this step too, else at that element's last
-recorded end (one indexed read), else unknown.
+recorded end (an indexed probe inside the insert), else unknown.
 """
 from __future__ import annotations
 
@@ -27,6 +27,14 @@ FACT_MAX = 200
 
 _VERSION_OF_CASE = select(_cases.c.process_version_id).where(_cases.c.id == bindparam("b_case")).scalar_subquery()
 _INSERT_VISITS = insert(_visits).values(process_version_id=_VERSION_OF_CASE)
+# A visit whose previous element waited since an earlier step starts at that element's last recorded end, read by the
+# insert itself (b_since: that element; b_started: the start when known, else NULL).
+_SINCE = (select(func.max(_visits.c.ended_at))
+          .where(_visits.c.case_id == bindparam("b_case"), _visits.c.element_id == bindparam("b_since"))
+          .scalar_subquery())
+_INSERT_VISITS_SINCE = insert(_visits).values(
+    process_version_id=_VERSION_OF_CASE,
+    started_at=func.coalesce(bindparam("b_started", type_=_visits.c.started_at.type), _SINCE))
 _LAST_ENDS = (select(_visits.c.element_id, func.max(_visits.c.ended_at))
               .where(_visits.c.case_id == bindparam("b_case"),
                      _visits.c.element_id.in_(bindparam("b_elements", expanding=True)))
@@ -59,17 +67,22 @@ def record(conn, case_id: int, before: dict, after: dict, now: datetime) -> None
         prev = _previous(task)
         prev_element = prev.task_spec.bpmn_id[:200] if prev is not None else None
         row = {"b_case": case_id, "case_id": case_id, "element_id": task.task_spec.bpmn_id[:200],
-               "previous_element_id": prev_element, "started_at": now, "ended_at": now}
+               "previous_element_id": prev_element, "started_at": now, "ended_at": now, "b_since": None}
         if prev is not None and prev.id not in new_ids:  # it waited since an earlier step
             earlier.setdefault(prev_element, []).append(row)
+            row["started_at"], row["b_since"] = None, prev_element
         rows.append(row)
         _facts_of(task, facts)
-    if earlier:
+    if earlier.keys() & {row["element_id"] for row in rows}:
+        # The ends are those recorded before this step: read first when some of its own rows are of those elements.
         ends = dict(conn.execute(_LAST_ENDS, {"b_case": case_id, "b_elements": sorted(earlier)}).all())
         for element, waiting in earlier.items():
             for row in waiting:
-                row["started_at"] = ends.get(element)
-    conn.execute(_INSERT_VISITS, rows)
+                row["started_at"], row["b_since"] = ends.get(element), None
+    if earlier:
+        conn.execute(_INSERT_VISITS_SINCE, [{**row, "b_started": row.pop("started_at")} for row in rows])
+    else:
+        conn.execute(_INSERT_VISITS, [{k: v for k, v in row.items() if k != "b_since"} for row in rows])
     if facts:
         _upsert_facts(conn, case_id, facts, now)
 

@@ -32,7 +32,7 @@ from engine.usecases.documents import documents_shown, issue_receipt_now
 from engine.usecases.intake import process_name, process_names
 from engine.usecases import legal_deadlines
 from engine.storage import legal_rows
-from engine.storage.closure_sync import sync_calendar
+from engine.storage.closure_sync import FINGERPRINT_COLUMNS, sync_calendar
 from engine.usecases.inbox import COUNT_CAP
 from engine.usecases.paging import page_window
 from engine.accounts import auth, permissions
@@ -49,7 +49,7 @@ _cases = models.cases
 _versions = models.process_versions
 _counters = models.case_counters
 _c, _v, _t = models.cases, models.process_versions, models.tasks
-_LATEST_VERSION = (select(_versions.c.id, _versions.c.version)
+_LATEST_VERSION = (select(_versions.c.id, _versions.c.version, *FINGERPRINT_COLUMNS)
                    .where(_versions.c.process_key == bindparam("b_key"))
                    .order_by(_versions.c.version.desc()).limit(1))
 # Upsert-and-return of the yearly counter, one per dialect (both speak ON CONFLICT ... RETURNING).
@@ -96,7 +96,8 @@ def start_in(svc: Services, conn, actor: str | None, process_key: str, data: dic
     row = conn.execute(_LATEST_VERSION, {"b_key": process_key}).first()
     if row is None:
         raise ProcessNotFound(f"no process '{process_key}' is deployed", process_key=process_key)
-    sync_calendar(svc, conn)  # a closure day another worker declared counts from this filing on
+    # A closure day another worker declared counts from this filing on (its fingerprint came with the version).
+    sync_calendar(svc, conn, fingerprint=(row.closures_count, row.closures_max))
     spec, subprocess_specs = svc.specs.get(conn, row.id)
     citizen_email = None
     forms = forms_of_version(svc, conn, row.id)  # the forms this version was deployed with

@@ -17,9 +17,10 @@ from engine.accounts import permissions
 from engine.accounts.permissions import Principal, use_case
 from engine.errors import Conflict, InvalidInput, NotFound, TaskNotFound, TaskNotReady
 from engine.storage import models
+from engine.storage.closure_sync import FINGERPRINT_COLUMNS
 from engine.storage.persistence import (
-    append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, require_case, snapshot,
-    state_after, write_step,
+    CaseRow, append_events, claim_filter, dump_data, event_row, load_case_workflow, project, read_case, require_case,
+    snapshot, state_after, write_step,
 )
 from engine.integrity.changes import data_changes
 from engine.runtime.prefill import prefilled
@@ -37,31 +38,36 @@ _t, _c, _d = models.tasks, models.cases, models.task_drafts
 _TASK_BY_ID = (select(_t, _c.c.number.label("case_number"), _c.c.title.label("case_title"), _c.c.process_key,
                       _c.c.state.label("case_state"), _c.c.process_version_id)
                .join(_c, _c.c.id == _t.c.case_id).where(_t.c.id == bindparam("b_id")))
+# Completing a task reads its case with it, and the closure days' fingerprint (one statement for the three).
+_TASK_TO_COMPLETE = _TASK_BY_ID.add_columns(_c.c.version.label("case_version"),
+                                            _c.c.workflow_json.label("case_workflow_json"),
+                                            _c.c.citizen_email.label("case_citizen_email"), *FINGERPRINT_COLUMNS)
+_CASE_EXTRAS = ("case_version", "case_workflow_json", "case_citizen_email", "closures_count", "closures_max")
 _DRAFT = select(_d).where(_d.c.task_id == bindparam("b_id"))
 _FINISH_TASK = (update(_t).where(_t.c.id == bindparam("b_id"), _t.c.state == "ready")
                 .values(state="completed", completed_at=bindparam("b_now"), completed_by=bindparam("b_actor"),
                         assignee=bindparam("b_assignee")))
 
 
-def _visible(conn, principal: Principal, task_id: str) -> dict:
+def _visible(conn, principal: Principal, task_id: str, query=_TASK_BY_ID) -> dict:
     """The task row with its case's number, title, process and state, if the principal may see it."""
     try:
         UUID(task_id)
     except (ValueError, TypeError):
         raise TaskNotFound(f"task {task_id} does not exist", task_id=task_id)
-    row = conn.execute(_TASK_BY_ID, {"b_id": task_id}).mappings().first()
+    row = conn.execute(query, {"b_id": task_id}).mappings().first()
     if row is None:
         raise TaskNotFound(f"task {task_id} does not exist", task_id=task_id)
     return permissions.check_task_visible(principal, dict(row))
 
 
-def _workable(conn, principal: Principal, task_id: str) -> dict:
+def _workable(conn, principal: Principal, task_id: str, query=_TASK_BY_ID) -> dict:
     """Like _visible, for a change: a malformed id is refused as bad input."""
     try:
         UUID(task_id)
     except (ValueError, TypeError):
         raise InvalidInput(f"'{task_id}' is not a task id", errors=[{"field": "task_id", "message": "not a UUID"}])
-    return _visible(conn, principal, task_id)
+    return _visible(conn, principal, task_id, query)
 
 
 def _not_takeable(conn, row: dict) -> Conflict:
@@ -316,17 +322,19 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
     actor = principal.username
     with svc.uow() as uow:
         conn = uow.conn
-        row = _workable(conn, principal, task_id)
+        row = _workable(conn, principal, task_id, _TASK_TO_COMPLETE)
+        version, workflow_json, citizen_email, *closures = (row.pop(key) for key in _CASE_EXTRAS)
         data = check_data(data or {})
         if row["state"] != "ready" or (row["assignee"] not in (None, actor)):
             raise _not_takeable(uow.conn, row)
         forms = forms_of_version(svc, conn, row["process_version_id"])  # the forms its version was deployed with
         if forms is not None:
             data = forms.validate(row["form_key"], data)
-        case = read_case(conn, row["case_id"])
+        case = CaseRow(row["case_id"], version, row["case_state"], row["process_key"], row["process_version_id"],
+                       workflow_json)
         if case.state != "running":
             raise Conflict(f"the case is {case.state}; its tasks cannot be completed now", state=case.state)
-        wf = load_case_workflow(svc, conn, case)
+        wf = load_case_workflow(svc, conn, case, tuple(closures))
         task = wf.get_task_from_id(UUID(task_id))
         if task is None or not task.task_spec.manual:
             raise TaskNotFound(f"task {task_id} is not a human task of case {case.id}", task_id=task_id)
@@ -358,13 +366,19 @@ def complete_task(svc: Services, principal: Principal, task_id: str, data: dict 
             raise Conflict("the task was completed by someone else", task_id=task_id)
         new = project(conn, case.id, case.process_key, before, snapshot(svc.runtime, wf), now,
                       completed_id=task_id, deadlines=svc.deadlines, actor=actor)
-        append_events(conn, [event_row(case.id, now, "task_completed", element_id=row["element_id"],
-                                       task_id=task_id, actor=actor, data=data,
-                                       changes=data_changes(data_before, current_data(wf)))])
-        issued = issuing.issue(svc, conn, case_id=case.id, task_id=task_id, pending=pending,
-                               data={**filled, **data}, own=own, actor=actor, now=now,
-                               citizen_email=_citizen_email(forms, wf, filled)) if pending else []
-        append_events(conn, outcome_events(svc, conn, case.id, now, state, failure))
+        events = [event_row(case.id, now, "task_completed", element_id=row["element_id"], task_id=task_id,
+                            actor=actor, data=data, changes=data_changes(data_before, current_data(wf)))]
+        issued = []
+        if pending:  # the documents' history follows the step's own
+            append_events(conn, events)
+            events = []
+            issued = issuing.issue(svc, conn, case_id=case.id, task_id=task_id, pending=pending,
+                                   data={**filled, **data}, own=own, actor=actor, now=now,
+                                   citizen_email=_citizen_email(forms, wf, filled))
+        # Appended together with the step's own (one insert when it issued nothing). The case's citizen address is
+        # written at filing only: the one read with the task holds.
+        append_events(conn, events + outcome_events(svc, conn, case.id, now, state, failure,
+                                                    has_citizen_email=bool(citizen_email)))
         uow.commit()
     return {"case_id": case.id, "task_title": row["title"], "case_state": state, "case_version": version,
             "error_element": failure.element_id if failure else None,

@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from engine.errors import Conflict
 from engine.storage import models
-from engine.usecases import cases, closures
-from tests.conftest import FakeClock, SYSTEM, make_services, principal_for
+from engine.accounts.users import map_lane
+from engine.usecases import cases, closures, tasks
+from engine.usecases.deploy import deploy_files
+from tests.conftest import FakeClock, SYSTEM, bpmn_fixture, make_services, principal_for
 from tests.processes.driver import closing, local, office
 from tests.processes.test_solicitud_ciudadana import intake
 
@@ -46,6 +48,28 @@ def test_a_closure_declared_by_one_worker_counts_in_another_at_its_next_step(dat
                                       .where(models.admin_log.c.action.like("closure.%"))
                                       .order_by(models.admin_log.c.seq)).all()
         assert [tuple(r) for r in logged] == [("closure.add", "2026-12-10"), ("closure.remove", "2026-12-10")]
+    finally:
+        clerk_side.db.dispose()
+        admin_side.db.dispose()
+
+
+def test_a_closure_declared_by_one_worker_counts_in_another_at_its_next_task(database_url):
+    """Completing a task reads the closure days' fingerprint with the task and its case: a closure the other worker
+    declared in between is in this worker's calendar when the step runs, and gone again after it was reopened."""
+    admin_side = office(database_url, FakeClock(local(2026, 12, 2, 10)))
+    clerk_side = make_services(database_url, FakeClock(local(2026, 12, 2, 10)), forms=None)  # five_step has none
+    try:
+        map_lane(admin_side, "Ventanilla", "ventanilla")
+        map_lane(admin_side, "Trámite", "tramite")
+        deploy_files(admin_side, {"five_step.bpmn": bpmn_fixture("five_step.bpmn")})
+        started = cases.start_case(clerk_side, SYSTEM, "five_step")
+        closures.add_closure(admin_side, ADMIN, date(2026, 12, 10), "Emergencia declarada")
+        assert date(2026, 12, 10) not in clerk_side.calendar.closures   # the clerk's worker has not stepped since
+        result = tasks.complete_task(clerk_side, ADMIN, started.ready_tasks[0]["id"], {"amount": 80})
+        assert date(2026, 12, 10) in clerk_side.calendar.closures
+        closures.remove_closure(admin_side, ADMIN, date(2026, 12, 10))
+        tasks.complete_task(clerk_side, ADMIN, result["ready_tasks"][0]["id"], {"ok": True})
+        assert date(2026, 12, 10) not in clerk_side.calendar.closures
     finally:
         clerk_side.db.dispose()
         admin_side.db.dispose()

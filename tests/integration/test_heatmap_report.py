@@ -105,6 +105,39 @@ def test_each_step_records_the_elements_it_passed_with_the_previous_one_and_the_
         (gt(3, 2, 11), gt(3, 2, 16)), (gt(3, 2, 16), gt(3, 2, 16))]
 
 
+
+def test_a_loop_starts_the_element_at_the_end_of_the_pass_it_waited_since(svc, clock):
+    """start → gw_in → revisar (user) → gw: back to gw_in while otra_vez, else fin. The second step passes gw_in
+    again while its «Revisar» waited since the first gw_in: that one's end is its start, not the new pass's."""
+    deploy_files(svc, {"bucle.bpmn": definitions("""
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f_start" sourceRef="start" targetRef="gw_in"/>
+    <bpmn:exclusiveGateway id="gw_in"/>
+    <bpmn:sequenceFlow id="f_in" sourceRef="gw_in" targetRef="revisar"/>
+    <bpmn:userTask id="revisar" name="Revisar"/>
+    <bpmn:sequenceFlow id="f_gw" sourceRef="revisar" targetRef="gw"/>
+    <bpmn:exclusiveGateway id="gw" default="f_fin"/>
+    <bpmn:sequenceFlow id="f_otra" sourceRef="gw" targetRef="gw_in">
+      <bpmn:conditionExpression>otra_vez == True</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_fin" sourceRef="gw" targetRef="fin"/>
+    <bpmn:endEvent id="fin"/>""", "bucle", "Bucle")})
+    clock.now = gt(3, 2)
+    case_id = cases.start_case(svc, ADMIN, "bucle", {}).id
+    clock.now = gt(3, 2, 11)
+    complete(svc, case_id, "revisar", {"otra_vez": True})
+    clock.now = gt(3, 2, 15)
+    complete(svc, case_id, "revisar", {"otra_vez": False})
+    v = models.element_visits
+    with svc.uow(write=False) as uow:
+        rows = uow.conn.execute(select(v.c.element_id, v.c.previous_element_id, v.c.started_at, v.c.ended_at)
+                                .where(v.c.case_id == case_id).order_by(v.c.id)).all()
+    t0, t1, t2 = gt(3, 2), gt(3, 2, 11), gt(3, 2, 15)
+    assert [tuple(r) for r in rows] == [
+        ("start", None, t0, t0), ("gw_in", "start", t0, t0),
+        ("revisar", "gw_in", t0, t1), ("gw", "revisar", t1, t1), ("gw_in", "gw", t1, t1),
+        ("revisar", "gw_in", t1, t2), ("gw", "revisar", t2, t2), ("fin", "gw", t2, t2)]
+
 def test_heat_map_counts_cases_time_spent_and_both_branches_of_the_gateway(svc, walked):
     result = heatmap.heatmap(svc, SUPERVISOR, "ruta", date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))
     found = by_element(result)
