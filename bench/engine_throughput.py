@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -76,10 +77,16 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=None)
     parser.add_argument("--runs", type=int, default=None)
     args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="bench-")
+    try:
+        run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # each run's database (about 4 MB) is not kept
+
+
+def run(args, tmp: str) -> None:
     k = args.cases or (150 if args.quick else 1000)
     runs = args.runs or (3 if args.quick else 5)
-
-    tmp = tempfile.mkdtemp(prefix="bench-")
     settings = Settings(database_url=f"sqlite:///{tmp}/bench.db")  # defaults: WAL, synchronous=FULL
     svc = build_services(settings)
     upgrade(svc.db)
