@@ -14,7 +14,7 @@ blp = ApiBlueprint("admin_log", __name__, url_prefix="/api/admin-log", descripti
 @blp.route("")
 class AdminLog(MethodView):
     @calls(admin_log.list_admin_log)
-    @blp.arguments(AdminLogQuerySchema, location="query")
+    @blp.arguments(AdminLogQuerySchema(), location="query")
     @blp.response(200, AdminLogPageSchema)
     def get(self, args):
         """A page of the administration log, the newest first, filtered by action (or its noun) and actor."""

@@ -15,7 +15,7 @@ blp = ApiBlueprint("annual_reports", __name__, url_prefix="/api/reports",
 @blp.route("/laip")
 class LaipReport(MethodView):
     @calls(laip_report.laip_annual)
-    @blp.arguments(LaipQuerySchema, location="query")
+    @blp.arguments(LaipQuerySchema(), location="query")
     @blp.response(200, LaipReportSchema)
     def get(self, args):
         """The year's access-to-information requests by month of filing in the Human Rights Ombudsman's categories
@@ -26,7 +26,7 @@ class LaipReport(MethodView):
 @blp.route("/monthly")
 class MonthlyReport(MethodView):
     @calls(monthly_report.monthly_summary)
-    @blp.arguments(MonthlyQuerySchema, location="query")
+    @blp.arguments(MonthlyQuerySchema(), location="query")
     @blp.response(200, MonthlyReportSchema)
     def get(self, args):
         """Per procedure: cases filed, resolved and cancelled in the month, open at its end and, of those, overdue."""

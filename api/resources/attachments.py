@@ -28,7 +28,7 @@ class CaseAttachments(MethodView):
 
     @calls(attachments.add_attachment)
     @idempotent
-    @blp.arguments(UploadSchema, location="files")
+    @blp.arguments(UploadSchema(), location="files")
     @blp.response(201, AttachmentSchema)
     def post(self, files, case_id):
         """Attach a PDF, PNG or JPEG (checked by content) to the case; it shows in the history."""

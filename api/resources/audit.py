@@ -70,7 +70,7 @@ class Checkpoints(MethodView):
 @blp.route("/checkpoints/latest")
 class LatestCheckpoint(MethodView):
     @calls(audit_desk.latest_checkpoint)
-    @blp.arguments(NoteFormatSchema, location="query")
+    @blp.arguments(NoteFormatSchema(), location="query")
     @blp.response(200, CheckpointSchema)
     @blp.doc(responses={200: {"content": {"text/plain": {"schema": _TEXT}}}})
     def get(self, args):
@@ -85,7 +85,7 @@ class LatestCheckpoint(MethodView):
 @blp.route("/access-log")
 class AccessLog(MethodView):
     @calls(audit_desk.access_log)
-    @blp.arguments(AccessLogQuerySchema, location="query")
+    @blp.arguments(AccessLogQuerySchema(), location="query")
     @blp.response(200, AccessLogPageSchema)
     def get(self, args):
         """Who viewed and exported what of the record, the newest first, filtered by actor, action and office
@@ -96,7 +96,7 @@ class AccessLog(MethodView):
 @blp.route("/events")
 class Events(MethodView):
     @calls(audit.search_events)
-    @blp.arguments(EventQuerySchema, location="query")
+    @blp.arguments(EventQuerySchema(), location="query")
     @blp.response(200, EventPageSchema)
     @blp.doc(responses={200: {"content": {"text/csv": {"schema": _TEXT}}, "headers": _DOWNLOAD}})
     def get(self, args):

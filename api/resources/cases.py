@@ -25,7 +25,7 @@ blp = ApiBlueprint("cases", __name__, url_prefix="/api/cases", description="Expe
 @blp.route("")
 class Cases(MethodView):
     @calls(cases.list_cases)
-    @blp.arguments(CaseQuerySchema, location="query")
+    @blp.arguments(CaseQuerySchema(), location="query")
     @blp.response(200, CasePageSchema)
     def get(self, args):
         """A page of the cases you may see, filtered and sorted."""
@@ -33,7 +33,7 @@ class Cases(MethodView):
 
     @calls(cases.start_case)
     @idempotent
-    @blp.arguments(StartCaseSchema)
+    @blp.arguments(StartCaseSchema())
     @blp.response(201, StartedCaseSchema)
     def post(self, args):
         """Start a case on the latest version of a process."""
@@ -101,7 +101,7 @@ class CaseFilePdf(MethodView):
 @blp.route("/<id:case_id>/suspend")
 class Suspend(MethodView):
     @calls(cases.change_case_state)
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ReasonSchema())
     @blp.response(200, CaseStateSchema)
     def post(self, args, case_id):
         """Suspend a running case, with the reason; its tasks cannot be completed until resumed."""
@@ -111,7 +111,7 @@ class Suspend(MethodView):
 @blp.route("/<id:case_id>/resume")
 class Resume(MethodView):
     @calls(cases.change_case_state)
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ReasonSchema())
     @blp.response(200, CaseStateSchema)
     def post(self, args, case_id):
         """Resume a suspended case, with the reason."""
@@ -121,7 +121,7 @@ class Resume(MethodView):
 @blp.route("/<id:case_id>/cancel")
 class Cancel(MethodView):
     @calls(cases.change_case_state)
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ReasonSchema())
     @blp.response(200, CaseStateSchema)
     def post(self, args, case_id):
         """Cancel a case for good, with the reason; its open tasks and timers close."""
@@ -131,7 +131,7 @@ class Cancel(MethodView):
 @blp.route("/<id:case_id>/retry")
 class Retry(MethodView):
     @calls(cases.retry_case)
-    @blp.arguments(DataSchema)
+    @blp.arguments(DataSchema())
     @blp.response(200, CaseStateSchema)
     def post(self, args, case_id):
         """Run the failed step of an errored case again, optionally with corrected data."""
@@ -141,7 +141,7 @@ class Retry(MethodView):
 @blp.route("/<id:case_id>/move")
 class Move(MethodView):
     @calls(case_moves.move_case)
-    @blp.arguments(MoveCaseSchema)
+    @blp.arguments(MoveCaseSchema())
     @blp.response(200, MovedCaseSchema)
     def post(self, args, case_id):
         """Move the case to another step (closing its open tasks and waits, with a reason; `version`: the one you

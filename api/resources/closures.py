@@ -16,14 +16,14 @@ blp = ApiBlueprint("closures", __name__, url_prefix="/api/closures", description
 @blp.route("")
 class Closures(MethodView):
     @calls(closures.list_closures)
-    @blp.arguments(ClosureQuerySchema, location="query")
+    @blp.arguments(ClosureQuerySchema(), location="query")
     @blp.response(200, ClosureSchema(many=True))
     def get(self, args):
         """Closure days, earliest first."""
         return closures.list_closures(services(), principal(), args["year"])
 
     @calls(closures.add_closure)
-    @blp.arguments(ClosureCreateSchema)
+    @blp.arguments(ClosureCreateSchema())
     @blp.response(201, ClosureSchema)
     def post(self, args):
         """Declare a closure day."""

@@ -31,7 +31,7 @@ class Decision(MethodView):
         return decisions.get_decision(services(), principal(), process_key, file_name)
 
     @calls(decisions.save_decision)
-    @blp.arguments(SaveDecisionSchema)
+    @blp.arguments(SaveDecisionSchema())
     @blp.response(200, DecisionSchema)
     def put(self, body, process_key, file_name):
         """Save the draft's copy; refused (422) unless SpiffWorkflow parses it and every cell compiles in the
@@ -43,7 +43,7 @@ class Decision(MethodView):
 @blp.route("/<name:process_key>/decisions/<name:file_name>/try")
 class TryDecision(MethodView):
     @calls(decisions.try_decision)
-    @blp.arguments(TryDecisionSchema)
+    @blp.arguments(TryDecisionSchema())
     @blp.response(200, TryResultSchema)
     def post(self, body, process_key, file_name):
         """Evaluate the table on sample inputs as a case would: the matched rules and the outputs, or the error

@@ -51,7 +51,7 @@ class CorrectionForm(MethodView):
 class Corrections(MethodView):
     @calls(corrections.correct_document)
     @idempotent
-    @blp.arguments(CorrectionRequestSchema)
+    @blp.arguments(CorrectionRequestSchema())
     @blp.response(201, IssuedDocumentSchema)
     def post(self, args, document_id):
         """Correct an issued document: a new document of its kind with the next number, filled as the original

@@ -31,7 +31,7 @@ class DraftForm(MethodView):
         return draft_forms.get_draft_form(services(), principal(), process_key, form_key)
 
     @calls(draft_forms.save_draft_form)
-    @blp.arguments(SaveDraftFormSchema)
+    @blp.arguments(SaveDraftFormSchema())
     @blp.response(200, DraftFormSchema)
     def put(self, body, process_key, form_key):
         """Save the draft's form; 400 naming each field of a schema the pages cannot draw or check, 409 when
@@ -49,7 +49,7 @@ class DraftForm(MethodView):
 @blp.route("/<name:process_key>/forms/<name:form_key>/preview")
 class DraftFormPreview(MethodView):
     @calls(draft_forms.preview_problems)
-    @blp.arguments(PreviewFormSchema)
+    @blp.arguments(PreviewFormSchema())
     @blp.response(200, FormPreviewSchema)
     def post(self, body, process_key, form_key):
         """The schema being edited drawn as the task page draws it (the same code), or its problems."""

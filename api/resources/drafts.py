@@ -23,7 +23,7 @@ class Drafts(MethodView):
         return drafts.list_drafts(services(), principal())
 
     @calls(drafts.create_draft)
-    @blp.arguments(NewProcessDraftSchema)
+    @blp.arguments(NewProcessDraftSchema())
     @blp.response(201, ProcessDraftSchema)
     def post(self, body):
         """Open a draft: a copy of the latest version, or the template for a new procedure."""
@@ -39,7 +39,7 @@ class Draft(MethodView):
         return drafts.get_draft(services(), principal(), process_key)
 
     @calls(drafts.save_draft)
-    @blp.arguments(SaveProcessDraftSchema)
+    @blp.arguments(SaveProcessDraftSchema())
     @blp.response(200, ProcessDraftSchema)
     def put(self, body, process_key):
         """Save the draft (any number of times); the answer lists its problems by element."""
@@ -66,7 +66,7 @@ class DraftDiagram(MethodView):
 @blp.route("/<name:process_key>/diff")
 class DraftDiff(MethodView):
     @calls(drafts.diff_draft)
-    @blp.arguments(DraftDiffQuerySchema, location="query")
+    @blp.arguments(DraftDiffQuerySchema(), location="query")
     @blp.response(200, DiffSchema)
     def get(self, query, process_key):
         """What the draft changes from the version it started from (or from version `against`)."""
@@ -76,7 +76,7 @@ class DraftDiff(MethodView):
 @blp.route("/<name:process_key>/publish")
 class Publish(MethodView):
     @calls(drafts.publish_draft)
-    @blp.arguments(PublishSchema)
+    @blp.arguments(PublishSchema())
     @blp.response(201, DeployedSchema)
     def post(self, body, process_key):
         """Publish the draft as the next version; refused (422) while it has errors. Running cases keep theirs."""

@@ -22,7 +22,7 @@ class Groups(MethodView):
         return users.list_groups(services(), principal())
 
     @calls(auth.create_group)
-    @blp.arguments(GroupCreateSchema)
+    @blp.arguments(GroupCreateSchema())
     @blp.response(201, GroupSchema)
     def post(self, args):
         """Create a group."""
@@ -32,7 +32,7 @@ class Groups(MethodView):
 @blp.route("/<name:group>/members")
 class Members(MethodView):
     @calls(admin.add_member)
-    @blp.arguments(MemberSchema)
+    @blp.arguments(MemberSchema())
     @blp.response(204)
     def post(self, args, group):
         """Put an account in the group (409 if it is already a member)."""

@@ -14,7 +14,7 @@ blp = ApiBlueprint("heatmap", __name__, url_prefix="/api/reports/heatmap", descr
 @blp.route("")
 class Heatmap(MethodView):
     @calls(heatmap.heatmap)
-    @blp.arguments(HeatmapQuerySchema, location="query")
+    @blp.arguments(HeatmapQuerySchema(), location="query")
     @blp.response(200, HeatmapSchema)
     def get(self, args):
         """Per element of a procedure version's diagram, the cases that passed it and the time spent there (median,

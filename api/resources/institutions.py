@@ -16,14 +16,14 @@ blp = ApiBlueprint("institutions", __name__, url_prefix="/api/institutions",
 @blp.route("")
 class Institutions(MethodView):
     @calls(records.list_institutions)
-    @blp.arguments(InstitutionQuerySchema, location="query")
+    @blp.arguments(InstitutionQuerySchema(), location="query")
     @blp.response(200, InstitutionSchema(many=True))
     def get(self, args):
         """The institutions, by name."""
         return records.list_institutions(services(), principal(), args["active"])
 
     @calls(records.create_institution)
-    @blp.arguments(InstitutionCreateSchema)
+    @blp.arguments(InstitutionCreateSchema())
     @blp.response(201, InstitutionSchema)
     def post(self, args):
         """Add an institution the diagrams name by its key."""
@@ -39,7 +39,7 @@ class Institution(MethodView):
         return records.get_institution(services(), principal(), key)
 
     @calls(records.update_institution)
-    @blp.arguments(InstitutionUpdateSchema)
+    @blp.arguments(InstitutionUpdateSchema())
     @blp.response(200, InstitutionSchema)
     def patch(self, args, key):
         """Change its name, e-mail, contact, phone or whether it is active (its key never changes)."""

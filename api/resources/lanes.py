@@ -20,7 +20,7 @@ class Lanes(MethodView):
         return lanes.list_lanes(services(), principal())
 
     @calls(lanes.set_lane)
-    @blp.arguments(LaneSchema)
+    @blp.arguments(LaneSchema())
     @blp.response(200, LaneSchema)
     def put(self, args):
         """Say which group works a lane (creates the group if needed); applies to tasks created from now on."""

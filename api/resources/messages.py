@@ -19,7 +19,7 @@ blp = ApiBlueprint("messages", __name__, url_prefix="/api", description="Mensaje
 @blp.route("/messages")
 class Messages(MethodView):
     @calls(messaging.list_messages)
-    @blp.arguments(MessageQuerySchema, location="query")
+    @blp.arguments(MessageQuerySchema(), location="query")
     @blp.response(200, MessagePageSchema)
     def get(self, args):
         """Messages, newest first, filtered by state, name or a case that sent or received them."""
@@ -27,7 +27,7 @@ class Messages(MethodView):
 
     @calls(messaging.post_message)
     @idempotent
-    @blp.arguments(PostMessageSchema)
+    @blp.arguments(PostMessageSchema())
     @blp.response(202, DeliverySchema)
     def post(self, args):
         """Send a message: delivered to the case whose waiting catch matches its name and correlation keys, kept as
@@ -39,7 +39,7 @@ class Messages(MethodView):
 class Signals(MethodView):
     @calls(messaging.broadcast_signal)
     @idempotent
-    @blp.arguments(SignalSchema)
+    @blp.arguments(SignalSchema())
     @blp.response(202, DeliverySchema)
     def post(self, args):
         """Broadcast a signal to every case waiting for it (of one procedure, when given)."""
@@ -68,7 +68,7 @@ class Retry(MethodView):
 @blp.route("/messages/<id:message_id>/discard")
 class Discard(MethodView):
     @calls(messaging.discard_message)
-    @blp.arguments(DiscardSchema)
+    @blp.arguments(DiscardSchema())
     @blp.response(200, MessageSchema)
     def post(self, args, message_id):
         """Discard a pending or undeliverable message for good, with the reason."""

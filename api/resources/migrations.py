@@ -19,14 +19,14 @@ blp = ApiBlueprint("migrations", __name__, url_prefix="/api/migrations",
 @blp.route("")
 class Migrations(MethodView):
     @calls(case_migration.list_migrations)
-    @blp.arguments(ListQuerySchema, location="query")
+    @blp.arguments(ListQuerySchema(), location="query")
     @blp.response(200, MigrationSchema(many=True))
     def get(self, args):
         """The migrations, newest first (of one procedure with `process_key`)."""
         return case_migration.list_migrations(services(), principal(), args["process_key"])
 
     @calls(case_migration.plan_migration)
-    @blp.arguments(PlanMigrationSchema)
+    @blp.arguments(PlanMigrationSchema())
     @blp.response(201, PlannedMigrationSchema)
     def post(self, args):
         """Plan a migration: choose the cases (filters), map their waiting elements (`mapping` completes the
@@ -39,7 +39,7 @@ class Migrations(MethodView):
 @blp.route("/choices")
 class Choices(MethodView):
     @calls(case_migration.migration_choices)
-    @blp.arguments(ChoicesQuerySchema, location="query")
+    @blp.arguments(ChoicesQuerySchema(), location="query")
     @blp.response(200, ChoicesSchema)
     def get(self, args):
         """The old version's elements a case may wait at (with the automatic target) and the new version's
@@ -51,7 +51,7 @@ class Choices(MethodView):
 @blp.route("/<id:migration_id>")
 class Migration(MethodView):
     @calls(case_migration.read_migration)
-    @blp.arguments(ReadQuerySchema, location="query")
+    @blp.arguments(ReadQuerySchema(), location="query")
     @blp.response(200, MigrationDetailSchema)
     def get(self, args, migration_id):
         """A migration with its counts and a page of its cases (`state` to see only refused, skipped, ...)."""
@@ -62,7 +62,7 @@ class Migration(MethodView):
 @blp.route("/<id:migration_id>/apply")
 class Apply(MethodView):
     @calls(case_migration_apply.apply_batch)
-    @blp.arguments(BatchSchema)
+    @blp.arguments(BatchSchema())
     @blp.response(200, BatchDoneSchema)
     def post(self, args, migration_id):
         """Migrate the next `batch` planned cases, each in its own transaction (a case changed since the dry run is
@@ -73,7 +73,7 @@ class Apply(MethodView):
 @blp.route("/<id:migration_id>/undo")
 class Undo(MethodView):
     @calls(case_migration_apply.undo_batch)
-    @blp.arguments(BatchSchema)
+    @blp.arguments(BatchSchema())
     @blp.response(200, BatchDoneSchema)
     def post(self, args, migration_id):
         """Undo the next `batch` migrated cases (those still at the version the migration wrote); call again while

@@ -39,7 +39,7 @@ class Processes(MethodView):
         return processes.list_processes(services(), principal())
 
     @calls(processes.deploy_bundle)
-    @blp.arguments(DeploySchema, location="files")
+    @blp.arguments(DeploySchema(), location="files")
     @blp.response(201, DeployedSchema(many=True))
     def post(self, form):
         """Deploy .bpmn/.dmn files: a new version for each process whose content changed."""
@@ -49,7 +49,7 @@ class Processes(MethodView):
 @blp.route("/validate")
 class Validation(MethodView):
     @calls(processes.validate_bundle)
-    @blp.arguments(BundleFilesSchema, location="files")
+    @blp.arguments(BundleFilesSchema(), location="files")
     @blp.response(200, ValidationResultSchema)
     def post(self, files):
         """Parse and lint files without deploying; the problems say where and why."""

@@ -15,7 +15,7 @@ blp = ApiBlueprint("reports", __name__, url_prefix="/api/reports", description="
 @blp.route("/cases")
 class CasesReport(MethodView):
     @calls(reports.cases_by_month)
-    @blp.arguments(ReportQuerySchema, location="query")
+    @blp.arguments(ReportQuerySchema(), location="query")
     @blp.response(200, CasesReportSchema)
     def get(self, args):
         """Per month of the period: cases filed, resolved, cancelled, and open at the month's end."""
@@ -25,7 +25,7 @@ class CasesReport(MethodView):
 @blp.route("/cycle-times")
 class CycleTimesReport(MethodView):
     @calls(reports.cycle_times)
-    @blp.arguments(ReportQuerySchema, location="query")
+    @blp.arguments(ReportQuerySchema(), location="query")
     @blp.response(200, CycleTimesReportSchema)
     def get(self, args):
         """Median and p90 time, in clock hours and in working days, per procedure (cases resolved in the period) and
@@ -36,7 +36,7 @@ class CycleTimesReport(MethodView):
 @blp.route("/deadlines")
 class DeadlinesReport(MethodView):
     @calls(reports.deadlines)
-    @blp.arguments(ReportQuerySchema, location="query")
+    @blp.arguments(ReportQuerySchema(), location="query")
     @blp.response(200, DeadlinesReportSchema)
     def get(self, args):
         """Deadlines falling due in the period (the office's legal deadlines and the tasks' due moments): met,
@@ -47,7 +47,7 @@ class DeadlinesReport(MethodView):
 @blp.route("/workload")
 class WorkloadReport(MethodView):
     @calls(reports.workload)
-    @blp.arguments(ReportQuerySchema, location="query")
+    @blp.arguments(ReportQuerySchema(), location="query")
     @blp.response(200, WorkloadReportSchema)
     def get(self, args):
         """Per clerk: open tasks held now and overdue; tasks completed in the period and late."""

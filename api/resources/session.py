@@ -24,7 +24,7 @@ class Session(MethodView):
 
     @public
     @blp.doc(security=[])
-    @blp.arguments(LoginSchema)
+    @blp.arguments(LoginSchema())
     @blp.response(200, SessionSchema)
     def post(self, args):
         """Log in with username and password; failures slow down and then lock the account."""

@@ -26,7 +26,7 @@ blp = ApiBlueprint("tasks", __name__, url_prefix="/api/tasks", description="Tare
 @blp.route("/mine")
 class MyTasks(MethodView):
     @calls(inbox.inbox)
-    @blp.arguments(InboxQuerySchema, location="query")
+    @blp.arguments(InboxQuerySchema(), location="query")
     @blp.response(200, InboxTaskSchema(many=True), headers=NEXT_PAGE)
     def get(self, args):
         """Ready tasks you hold."""
@@ -37,7 +37,7 @@ class MyTasks(MethodView):
 @blp.route("/queue")
 class Queue(MethodView):
     @calls(inbox.inbox)
-    @blp.arguments(InboxQuerySchema, location="query")
+    @blp.arguments(InboxQuerySchema(), location="query")
     @blp.response(200, InboxTaskSchema(many=True), headers=NEXT_PAGE)
     def get(self, args):
         """Ready tasks of your groups (or of one group), oldest deadline first."""
@@ -86,7 +86,7 @@ class Release(MethodView):
 @blp.route("/<uuid:task_id>/assign")
 class Assign(MethodView):
     @calls(tasks.assign_task)
-    @blp.arguments(AssignSchema)
+    @blp.arguments(AssignSchema())
     @blp.response(200, TaskSchema)
     def post(self, args, task_id):
         """Give a ready task to someone who could work it."""
@@ -106,7 +106,7 @@ class Form(MethodView):
 @blp.route("/<uuid:task_id>/draft")
 class Draft(MethodView):
     @calls(tasks.save_draft)
-    @blp.arguments(DataSchema)
+    @blp.arguments(DataSchema())
     @blp.response(200, DraftSchema)
     def put(self, args, task_id):
         """Save unfinished form data (replaces the previous draft)."""
@@ -116,7 +116,7 @@ class Draft(MethodView):
 @blp.route("/<uuid:task_id>/document-draft")
 class DocumentDraft(MethodView):
     @calls(tasks.document_draft)
-    @blp.arguments(DataSchema)
+    @blp.arguments(DataSchema())
     @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf")
     def post(self, args, task_id):
         """The document the task issues, as completing it with this data would, marked BORRADOR: no number,
@@ -130,7 +130,7 @@ class DocumentDraft(MethodView):
 class Complete(MethodView):
     @calls(tasks.complete_task)
     @idempotent
-    @blp.arguments(DataSchema)
+    @blp.arguments(DataSchema())
     @blp.response(200, CompletedSchema)
     def post(self, args, task_id):
         """Complete a task with the form's data; the case runs until it waits again."""

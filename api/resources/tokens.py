@@ -20,7 +20,7 @@ class Tokens(MethodView):
         return auth.list_tokens(services(), principal())
 
     @calls(auth.create_token)
-    @blp.arguments(TokenCreateSchema)
+    @blp.arguments(TokenCreateSchema())
     @blp.response(201, NewTokenSchema)
     def post(self, args):
         """Create a token; the response is the only time it is shown. It acts with your role."""

@@ -25,7 +25,7 @@ class TrialSetup(MethodView):
 @blp.route("/trials")
 class Trials(MethodView):
     @calls(trial.start_trial)
-    @blp.arguments(StartTrialSchema)
+    @blp.arguments(StartTrialSchema())
     @blp.response(201, TrialStateSchema)
     def post(self, body):
         """Start a trial of the saved draft in a throwaway database, with the gateways' chosen outcomes."""
@@ -51,7 +51,7 @@ class Trial(MethodView):
 @blp.route("/trials/<string:token>/tasks/<string:task_id>")
 class TrialTask(MethodView):
     @calls(trial.trial_complete)
-    @blp.arguments(TrialCompleteSchema)
+    @blp.arguments(TrialCompleteSchema())
     @blp.response(200, TrialStateSchema)
     def post(self, body, token, task_id):
         """Complete a ready task of the trial with data (checked by its form)."""
@@ -70,7 +70,7 @@ class TrialTimers(MethodView):
 @blp.route("/trials/<string:token>/messages")
 class TrialMessages(MethodView):
     @calls(trial.trial_message)
-    @blp.arguments(TrialMessageSchema)
+    @blp.arguments(TrialMessageSchema())
     @blp.response(200, TrialStateSchema)
     def post(self, body, token):
         """Simulate a message (from another case or an institution) into the trial."""
@@ -81,7 +81,7 @@ class TrialMessages(MethodView):
 @blp.route("/trials/<string:token>/choices")
 class TrialChoices(MethodView):
     @calls(trial.trial_rechoose)
-    @blp.arguments(TrialChoicesSchema)
+    @blp.arguments(TrialChoicesSchema())
     @blp.response(200, TrialStateSchema)
     def post(self, body, token):
         """Choose the gateways again: a new trial replays this one's data and steps as far as they apply (its
@@ -92,7 +92,7 @@ class TrialChoices(MethodView):
 @blp.route("/drafts/<name:process_key>/import-fixes")
 class ImportFixes(MethodView):
     @calls(foreign_import.import_fixes_for)
-    @blp.arguments(ImportFixesQuerySchema)
+    @blp.arguments(ImportFixesQuerySchema())
     @blp.response(200, ImportFixesSchema)
     def post(self, body, process_key):
         """The guided fixes a diagram from another tool needs (plain tasks, lanes, forms, JUEL/FEEL, the rest)."""
@@ -102,7 +102,7 @@ class ImportFixes(MethodView):
 @blp.route("/drafts/<name:process_key>/import-fixes/apply")
 class ApplyImportFixes(MethodView):
     @calls(foreign_import.apply_import_fixes)
-    @blp.arguments(ApplyImportFixesSchema)
+    @blp.arguments(ApplyImportFixesSchema())
     @blp.response(200, ImportFixesSchema)
     def post(self, body, process_key):
         """The diagram with the chosen fixes applied (not saved) and the fixes it still needs."""

@@ -22,7 +22,7 @@ class Users(MethodView):
         return users.list_users(services(), principal())
 
     @calls(users.create_user)
-    @blp.arguments(UserCreateSchema)
+    @blp.arguments(UserCreateSchema())
     @blp.response(201, UserSchema)
     def post(self, args):
         """Create an account."""
@@ -39,7 +39,7 @@ class User(MethodView):
         return users.get_user(services(), principal(), username)
 
     @calls(auth.update_user)
-    @blp.arguments(UserUpdateSchema)
+    @blp.arguments(UserUpdateSchema())
     @blp.response(200, UserSchema)
     def patch(self, args, username):
         """Change role, groups, name, e-mail, password or active; `unlock` clears a login lock."""
@@ -49,7 +49,7 @@ class User(MethodView):
 @blp.route("/<name:username>/password")
 class UserPassword(MethodView):
     @calls(admin.reset_password)
-    @blp.arguments(PasswordResetSchema)
+    @blp.arguments(PasswordResetSchema())
     @blp.response(200, PasswordResetResultSchema)
     def post(self, args, username):
         """Reset the password (the one sent, or a generated one returned once); ends the account's sessions and
