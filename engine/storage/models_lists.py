@@ -8,8 +8,10 @@ them. On the metadata of engine/storage/models.py, which re-exports them.
 - case_access: who may see a case by its tasks and its filing ("g:<group>" for a group with a task of the case,
   "u:<username>" for whoever filed it, holds or did one of its tasks): the clerks' case list
   (engine/accounts/permissions.py case_filter) probes it instead of the tasks of every case.
-The name search uses a text index over cases.number and cases.applicant_name that the migration makes (an FTS5 table
-`case_search` on SQLite, a GIN expression index on PostgreSQL; engine/usecases/case_search.py).
+The name search uses a text index over the case number and the applicant's name (engine/usecases/case_search.py):
+on SQLite migration 0016's FTS5 table `case_search` over cases; on PostgreSQL migration 0026's `inbox_items.search`,
+a stored generated tsvector of every start of every word of applicant_lo and case_number, with a GIN index
+(PostgreSQL only, so not declared here; nothing selects it, the search spells it in SQL).
 """
 from __future__ import annotations
 

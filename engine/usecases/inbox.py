@@ -22,7 +22,7 @@ from engine.accounts import permissions
 from engine.accounts.permissions import Principal, use_case
 from engine.errors import InvalidInput
 from engine.storage import models
-from engine.usecases.case_search import matching_cases
+from engine.usecases.case_search import matching_items
 from engine.usecases.inbox_choices import choices_of
 from engine.usecases.intake import process_names
 from engine.usecases.paging import page_window
@@ -120,7 +120,7 @@ def inbox(svc: Services, principal: Principal, *, view: str = "mine", group: str
         conn = uow.conn
         searched = []
         if q and q.strip():
-            searched = [_i.c.case_id.in_(matching_cases(conn, q))]
+            searched = [matching_items(conn, q)]
         if extra or searched:  # a cursor's or a search's values are part of the statement: built for this request
             query = _page_query(_audience(view, len(groups)), _filtering(unassigned, filters) + extra + searched,
                                 ordered, descending, skip, per_page + 1)

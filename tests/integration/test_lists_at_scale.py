@@ -47,6 +47,21 @@ def test_name_search_ignores_accents_case_and_word_endings(office):
     assert names(inbox.inbox(office, CLERK, view="queue", q="¿?*\"")) == []  # no words: nothing, never an error
 
 
+def test_name_search_finds_words_from_their_start_and_follows_a_corrected_name(office):
+    started = file(office, "María-José López Núñez")
+    number_words = started.number.lower().split("-")  # "exp", "gdch", the year, the sequence
+    for typed in ("jose", "Maria Jose", "lo nu", number_words[-1][:3], f"{number_words[2]} nunez"):
+        assert names(inbox.inbox(office, CLERK, view="queue", q=typed)) == ["María-José López Núñez"], typed
+    for typed in ("opez", "ose", "lopezz", "jose perez"):  # inside a word, past its end, a word it lacks
+        assert names(inbox.inbox(office, CLERK, view="queue", q=typed)) == [], typed
+    with office.uow() as uow:  # the applicant's name corrected in the case row (the lists follow it)
+        uow.conn.execute(update(models.cases).where(models.cases.c.id == started.id)
+                         .values(applicant_name="Rosa Cumes"))
+        uow.commit()
+    assert names(inbox.inbox(office, CLERK, view="queue", q="cum")) == ["Rosa Cumes"]
+    assert names(inbox.inbox(office, CLERK, view="queue", q="lopez")) == []
+
+
 def test_exact_number_code_and_dpi_find_their_case(office):
     wanted, _ = file(office, "Irma Tum"), file(office, "Rosa Cumes")
     for typed in (wanted.number, wanted.tracking_code.lower(), wanted.number.rsplit("-", 1)[1]):
