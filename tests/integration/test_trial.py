@@ -3,6 +3,8 @@ by data, its timers fired at once, its institutions' answers simulated, a loop s
 nothing written to the office's own tables."""
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from sqlalchemy import func, select
 
@@ -57,6 +59,34 @@ def to_gateway(svc, choices=None, complete_file=True):
                     {"completo": False, "faltantes": ["Licencia municipal de sonido"]})
 
 
+def trial_files(trial_dir) -> list:
+    """What is left of trials (the migrated template they are copied from stays, one per migration head)."""
+    return [p.name for p in trial_dir.iterdir() if not p.name.startswith("template-")]
+
+
+def test_trials_start_as_copies_of_one_migrated_template_at_the_codes_heads(real, trial_dir):
+    from alembic.script import ScriptDirectory
+    from engine.storage.migrate import alembic_config
+    first = trial.start_trial(real, SUPERVISOR, "licencia", intake(), {})
+    [template] = trial_dir.glob("template-*.sqlite")
+    made = template.stat().st_mtime_ns
+    second = trial.start_trial(real, SUPERVISOR, "licencia", intake(), {})
+    assert [p.stat().st_mtime_ns for p in trial_dir.glob("template-*")] == [made]  # reused, not made again
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    for state in (first, second):
+        db = trial_dir / f"{state['token']}.db"
+        with sqlite3.connect(db) as conn:
+            assert {r[0] for r in conn.execute("SELECT version_num FROM alembic_version")} == heads
+            assert conn.execute("SELECT count(*) FROM cases").fetchone() == (1,)  # its own case only
+        trial.end_trial(real, SUPERVISOR, state["token"])
+    with sqlite3.connect(template) as conn:
+        assert conn.execute("SELECT count(*) FROM cases").fetchone() == (0,)  # the template stays empty
+    (trial_dir / "template-0000000000000000.sqlite").write_bytes(b"")  # an older head's template
+    template.unlink()
+    trial.end_trial(real, SUPERVISOR, trial.start_trial(real, SUPERVISOR, "licencia", intake(), {})["token"])
+    assert [p.name for p in trial_dir.glob("template-*")] == [template.name]  # remade; the older one removed
+
+
 def test_the_setup_lists_the_drafts_gateways_and_an_example_of_the_start_form(real):
     setup = trial.trial_setup(real, SUPERVISOR, "licencia")
     gateways = {g["id"]: g for g in setup["gateways"]}
@@ -78,7 +108,7 @@ def test_a_gateway_chosen_before_the_run_is_taken_whatever_the_data_say_and_noth
     assert counts(real) == before  # no case, event, task, timer or document in the office's tables
     assert list(trial_dir.glob("*.db")) != []  # the trial's own file
     trial.end_trial(real, SUPERVISOR, state["token"])
-    assert list(trial_dir.iterdir()) == []
+    assert trial_files(trial_dir) == []
     with pytest.raises(trial_store.TrialNotFound):
         trial.trial_state(real, SUPERVISOR, state["token"])
 
@@ -191,7 +221,7 @@ def test_a_script_error_is_said_naming_its_element(real):
 def test_expired_trials_are_swept(real, trial_dir):
     state = trial.start_trial(real, SUPERVISOR, "licencia", intake(), {"gw_archivado": "f_archivado"})
     assert trial_store.sweep(now=10**12) == 1
-    assert list(trial_dir.iterdir()) == []
+    assert trial_files(trial_dir) == []
     with pytest.raises(trial_store.TrialNotFound):
         trial.trial_state(real, SUPERVISOR, state["token"])
 
