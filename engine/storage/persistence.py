@@ -212,10 +212,12 @@ _MOVE_TIMER = (update(_timers).where(_timers.c.id == bindparam("b_id"), _timers.
 
 def project(conn, case_id: int, process_key: str, before: Snapshot, after: Snapshot, now: datetime,
             completed_id: str | None = None, fired_ids: frozenset = frozenset(), deadlines=None,
-            actor: str | None = None) -> list[HumanTask]:
-    """Bring the task, timer and legal deadline rows in line with the workflow; return the new human tasks."""
+            actor: str | None = None, visit_rows: list | None = None) -> list[HumanTask]:
+    """Bring the task, timer and legal deadline rows in line with the workflow; return the new human tasks.
+    `visit_rows`: a batch's list collecting the element visits (visits.insert_pending writes them), else written
+    here."""
     new = project_tasks(conn, case_id, process_key, before.tasks, after.tasks, now, completed_id, deadlines)
-    visits.record(conn, case_id, before.done, after.done, now)
+    visits.record(conn, case_id, before.done, after.done, now, pending=visit_rows)
     if after.legal and deadlines is not None:
         legal_rows.project(conn, case_id, process_key, before.marks, after.marks, new, now, actor, deadlines)
     gone = set(before.timers) - set(after.timers)

@@ -169,18 +169,21 @@ def _text(value, limit: int):
 
 
 def outcome_events(svc: Services, conn, case_id: int, now, state: str, failure, *,
-                   has_citizen_email: bool = True) -> list[dict]:
+                   has_citizen_email: bool = True, open_deadlines: bool = True) -> list[dict]:
     """The history rows a step's outcome adds: its error, or the case's completion. Every way a case completes
     (filing, a task, a timer, a retry) passes here in that step's transaction, so the citizen's closure notice
     is queued here, once (with the case's citizen_email; engine/mail/templates/cierre.txt). A caller that has
-    read the case's row and found no citizen address says so (`has_citizen_email=False`): nothing to read."""
+    read the case's row and found no citizen address says so (`has_citizen_email=False`): nothing to read; one that
+    knows the case has no open legal deadline, neither before its step nor opened by it (`open_deadlines=False`),
+    has none closed."""
     if failure is not None:
         return [event_row(case_id, now, "error", element_id=failure.element_id,
                           data={"message": failure.message})]
     if state == "completed":
         if has_citizen_email:
             _queue_closure(svc, conn, case_id, now)
-        legal_rows.close_all(conn, case_id, now)
+        if open_deadlines:
+            legal_rows.close_all(conn, case_id, now)
         return [event_row(case_id, now, "case_completed")]
     return []
 

@@ -145,6 +145,39 @@ def test_one_batch_completes_many_cases_each_with_its_history_and_closure_notice
     assert report.ok, report.first_problem
 
 
+def test_a_batch_records_each_cases_visits_and_closes_the_open_deadlines_of_those_that_had_one(svc, clock):
+    """What a batch reads once for all its cases (the closure days, which cases have an open legal deadline) and
+    writes once (the element visits) comes out as when each case is fired alone."""
+    from sqlalchemy import insert, select
+    deploy_files(svc, {"tick.bpmn": TICK})
+    started = [cases.start_case(svc, SYSTEM, "tick") for _ in range(4)]
+    opened = datetime(2026, 3, 2, 15, tzinfo=timezone.utc)
+    with svc.uow() as uow:  # as a case migrated from a version that declared one: its workflow declares none
+        for c in started[:2]:
+            uow.conn.execute(insert(models.legal_deadlines).values(
+                case_id=c.id, key="oficio_respuesta", title="Respuesta", basis="prueba", owner="oficina",
+                start_at=opened, days=10, counting="habiles", extension_days=0, due_at=opened, state="open",
+                opened_at=opened, alert_days_json="[]"))
+        uow.commit()
+    clock.now = datetime(2026, 3, 4, tzinfo=timezone.utc)
+    with svc.uow(write=False) as uow:
+        single_timer = uow.conn.execute(select(models.timers.c.id).where(
+            models.timers.c.case_id == started[3].id)).scalar_one()
+    assert timers.fire_timer(svc, single_timer)
+    assert timers.fire_due_timers(svc, batch_size=10) == timers.FireResult(3, 0)
+    d, v = models.legal_deadlines, models.element_visits
+    with svc.uow(write=False) as uow:
+        states = dict(uow.conn.execute(select(d.c.case_id, d.c.state)).all())
+        seen = {c.id: sorted(uow.conn.execute(
+            select(v.c.element_id, v.c.previous_element_id, v.c.started_at, v.c.ended_at)
+            .where(v.c.case_id == c.id)).all(), key=str) for c in started}
+    assert states == {started[0].id: "cancelled", started[1].id: "cancelled"}
+    [single] = {tuple(seen[started[3].id])}
+    assert {tuple(seen[c.id]) for c in started[:3]} == {single}  # the same rows, fired in a batch or alone
+    waited = [row for row in single if row.element_id == "wait"]
+    assert waited and waited[0].previous_element_id == "start" and waited[0].started_at < waited[0].ended_at
+
+
 def test_a_burst_beyond_one_pass_is_fired_by_one_run_of_the_pass_job(svc, clock):
     """The running scheduler goes on at once after a pass that stopped at its timer limit, not an interval later."""
     deploy_files(svc, {"tick.bpmn": TICK})
