@@ -227,7 +227,7 @@ def enqueue_document(conn, *, to: str, applicant_name: str | None, case_id: int,
 def enqueue_closure(conn, *, to: str | None, applicant_name: str | None, case_id: int, number: str,
                     tracking_code: str, process_name: str, base_url: str, now: datetime) -> int | None:
     """Queue the closure notice (the case reached its end) to `to`, the case's citizen_email; nothing without one.
-    Called in the transaction of the step that completed the case (engine.usecases.cases.outcome_events)."""
+    Called in the transaction of the step that completed the case (engine.usecases.outcomes.outcome_events)."""
     if not to:
         return None
     return enqueue_template(conn, "cierre", to=to, now=now, case_id=case_id, saludo=greeting(applicant_name),

@@ -214,7 +214,7 @@ def project(conn, case_id: int, process_key: str, before: Snapshot, after: Snaps
             completed_id: str | None = None, fired_ids: frozenset = frozenset(), deadlines=None,
             actor: str | None = None, visit_rows: list | None = None) -> list[HumanTask]:
     """Bring the task, timer and legal deadline rows in line with the workflow; return the new human tasks.
-    `visit_rows`: a batch's list collecting the element visits (visits.insert_pending writes them), else written
+    `visit_rows`: a batch's list collecting the element visits (visits.write_rows writes them), else written
     here."""
     new = project_tasks(conn, case_id, process_key, before.tasks, after.tasks, now, completed_id, deadlines)
     visits.record(conn, case_id, before.done, after.done, now, pending=visit_rows)

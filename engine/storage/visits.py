@@ -58,7 +58,7 @@ def _previous(task):
 
 def record(conn, case_id: int, before: dict, after: dict, now: datetime, pending: list | None = None) -> None:
     """Write the visits of the tasks completed between the two snapshots, and the facts they set. `pending`: a
-    batch's list to add the visit rows to instead, written by insert_pending with other cases' (one statement)."""
+    batch's list to add the visit rows to instead, written by write_rows with other cases' (one statement)."""
     new = [task for task_id, task in after.items() if task_id not in before]
     if not new:
         return
@@ -80,21 +80,24 @@ def record(conn, case_id: int, before: dict, after: dict, now: datetime, pending
         for element, waiting in earlier.items():
             for row in waiting:
                 row["started_at"], row["b_since"] = ends.get(element), None
-    if pending is not None:
-        pending.extend({**row, "b_started": row.pop("started_at")} for row in rows)
-    elif earlier:
-        conn.execute(_INSERT_VISITS_SINCE, [{**row, "b_started": row.pop("started_at")} for row in rows])
+    if pending is not None or earlier:
+        since = [{**row, "b_started": row.pop("started_at")} for row in rows]
+        if pending is not None:
+            pending.extend(since)
+        else:
+            write_rows(conn, since)
     else:
         conn.execute(_INSERT_VISITS, [{k: v for k, v in row.items() if k != "b_since"} for row in rows])
     if facts:
         _upsert_facts(conn, case_id, facts, now)
 
 
-def insert_pending(conn, pending: list) -> None:
-    """Write the visit rows `record` added to a batch's list (each case's rows once: a row's start read from an
-    earlier step's visit is never one of this statement's own rows, as record() reads those first)."""
-    if pending:
-        conn.execute(_INSERT_VISITS_SINCE, pending)
+def write_rows(conn, rows: list) -> None:
+    """Write visit rows as record() builds them, one case's or a batch's of many cases' (a row's start, when not
+    known, is read inside the insert from an earlier step's visit, never from one of this statement's own rows: for
+    those record() reads first)."""
+    if rows:
+        conn.execute(_INSERT_VISITS_SINCE, rows)
 
 
 def _facts_of(task, found: dict) -> None:

@@ -31,7 +31,7 @@ from engine.storage.persistence import (
     snapshot,
 )
 from engine.usecases.case_migration import Versions, _migration, _version, trial
-from engine.usecases.cases import outcome_events
+from engine.usecases.outcomes import outcome_events
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services

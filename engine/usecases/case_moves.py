@@ -18,7 +18,8 @@ from engine.runtime.steps import StepContext, stepping
 from engine.storage.persistence import (
     Snapshot, append_events, event_row, load_case_workflow, project, require_case, snapshot, state_after, write_step,
 )
-from engine.usecases.cases import case_number, check_version, outcome_events
+from engine.usecases.cases import case_number, check_version
+from engine.usecases.outcomes import outcome_events
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services

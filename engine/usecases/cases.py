@@ -20,7 +20,7 @@ from engine.runtime import serializer
 from engine import values
 from engine.errors import CaseNotFound, Conflict, InvalidInput, ProcessNotFound
 from engine.messages import msg
-from engine.mail.notifications import enqueue_closure, enqueue_receipt, mail_of_case
+from engine.mail.notifications import enqueue_receipt, mail_of_case
 from engine.storage.persistence import (
     EMPTY, append_events, bump_case, dump_state, event_row, insert_case, load_case_workflow, project, refusal,
     require_case, snapshot, state_after, write_step,
@@ -30,6 +30,7 @@ from engine.usecases.attachments import attachments_of
 from engine.usecases.deploy import forms_of_version
 from engine.usecases.documents import documents_shown, issue_receipt_now
 from engine.usecases.intake import process_name, process_names
+from engine.usecases.outcomes import outcome_events
 from engine.usecases import legal_deadlines
 from engine.storage import legal_rows
 from engine.storage.closure_sync import FINGERPRINT_COLUMNS, sync_calendar
@@ -166,39 +167,6 @@ _FIRST_STEP = (update(_c).where(_c.c.id == bindparam("b_id"))
 
 def _text(value, limit: int):
     return None if value is None else str(value)[:limit]
-
-
-def outcome_events(svc: Services, conn, case_id: int, now, state: str, failure, *,
-                   has_citizen_email: bool = True, open_deadlines: bool = True) -> list[dict]:
-    """The history rows a step's outcome adds: its error, or the case's completion. Every way a case completes
-    (filing, a task, a timer, a retry) passes here in that step's transaction, so the citizen's closure notice
-    is queued here, once (with the case's citizen_email; engine/mail/templates/cierre.txt). A caller that has
-    read the case's row and found no citizen address says so (`has_citizen_email=False`): nothing to read; one that
-    knows the case has no open legal deadline, neither before its step nor opened by it (`open_deadlines=False`),
-    has none closed."""
-    if failure is not None:
-        return [event_row(case_id, now, "error", element_id=failure.element_id,
-                          data={"message": failure.message})]
-    if state == "completed":
-        if has_citizen_email:
-            _queue_closure(svc, conn, case_id, now)
-        if open_deadlines:
-            legal_rows.close_all(conn, case_id, now)
-        return [event_row(case_id, now, "case_completed")]
-    return []
-
-
-_CLOSURE_CASE = select(_c.c.citizen_email, _c.c.applicant_name, _c.c.number, _c.c.tracking_code,
-                       _c.c.process_key).where(_c.c.id == bindparam("b_id"))
-
-
-def _queue_closure(svc: Services, conn, case_id: int, now) -> None:
-    case = conn.execute(_CLOSURE_CASE, {"b_id": case_id}).one()
-    if case.citizen_email:
-        enqueue_closure(conn, to=case.citizen_email, applicant_name=case.applicant_name, case_id=case_id,
-                        number=case.number, tracking_code=case.tracking_code,
-                        process_name=process_name(conn, case.process_key), base_url=svc.settings.public_base_url,
-                        now=now)
 
 
 _NUMBER = select(_c.c.number).where(_c.c.id == bindparam("b_id"))

@@ -26,7 +26,8 @@ from engine.storage.message_rows import project_waits
 from engine.storage.persistence import (
     CaseRow, append_events, event_row, load_case_workflow, project, snapshot, state_after, write_step,
 )
-from engine.usecases.cases import ORIGIN, outcome_events, start_in
+from engine.usecases.cases import ORIGIN, start_in
+from engine.usecases.outcomes import outcome_events
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services

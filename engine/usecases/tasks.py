@@ -28,7 +28,8 @@ from engine.runtime.runner import current_data, start_form_key
 from engine.runtime.steps import StepContext, stepping
 from engine.usecases import intake, issuing
 from engine.usecases.attachments import attachments_of
-from engine.usecases.cases import check_data, outcome_events
+from engine.usecases.cases import check_data
+from engine.usecases.outcomes import outcome_events
 from engine.usecases.deploy import form_keys, forms_of_version
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it

@@ -14,7 +14,7 @@ from engine.storage import models, visits
 from engine.storage.closure_sync import sync_calendar
 from engine.runtime import serializer
 from engine.runtime.steps import StepContext, stepping
-from engine.usecases.cases import outcome_events
+from engine.usecases.outcomes import outcome_events
 from engine.errors import Conflict
 from engine.storage.concurrency import bump_versions, versioned_update
 from engine.storage.persistence import (
@@ -96,7 +96,7 @@ class _Writes:
         bump_versions(conn, _SAVE_CASE, self.cases, Conflict("a case changed while its timers fired"))
         if self.fired_ids:
             conn.execute(_MARK_FIRED, {"b_ids": self.fired_ids, "b_now": now})
-        visits.insert_pending(conn, self.visits)
+        visits.write_rows(conn, self.visits)
         append_events(conn, self.events)
 
 
