@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from alembic import command
+from alembic.runtime.migration import MigrationContext
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
@@ -19,8 +20,11 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
+        before = set(MigrationContext.configure(conn).get_current_heads())
         command.upgrade(cfg, revision)
-    vacuum_rewritten(engine)
+        migrated = set(MigrationContext.configure(conn).get_current_heads()) != before
+    if migrated:  # a start-up that applies nothing leaves the tables as they are
+        vacuum_rewritten(engine)
 
 
 # A table a migration rewrote (a stored generated column added, 0026_inbox_search) has an empty visibility map: every
