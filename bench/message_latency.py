@@ -85,7 +85,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--postgres", help="also on this PostgreSQL URL (a fresh, migrated schema)")
     args = parser.parse_args()
-    results = {"sqlite": run(f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/bench.db", args.n)}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:  # the run's database is not kept
+        results = {"sqlite": run(f"sqlite:///{tmp}/bench.db", args.n)}
     if args.postgres:
         results["postgresql"] = run(args.postgres, args.n)
     print(f"message posted -> case stepped, {args.n} messages (ms); baseline: a clerk's step on the same cases")

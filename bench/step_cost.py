@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -57,20 +58,24 @@ def size_of(svc, case_id: int) -> int:
 
 def main() -> None:
     tmp = tempfile.mkdtemp(prefix="bench-")
-    svc = build_services(Settings(database_url=f"sqlite:///{tmp}/bench.db"))
-    upgrade(svc.db)
-    deploy_files(svc, {"loop.bpmn": LOOP})
-    warm = case_at(svc, 2)
-    built = {h: case_at(svc, h) for h in (5, *TARGETS)}
-    for _ in range(5):
-        step(svc, warm)
-    # Samples taken in turns, so a busy moment of the machine falls on every history alike.
-    samples = {h: [] for h in built}
-    for _ in range(SAMPLES):
-        for history, case_id in built.items():
-            samples[history].append(step(svc, case_id))
-    base, base_size = statistics.median(samples[5]), size_of(svc, built[5])
-    points = {h: (statistics.median(samples[h]), size_of(svc, built[h])) for h in TARGETS}
+    try:
+        svc = build_services(Settings(database_url=f"sqlite:///{tmp}/bench.db"))
+        upgrade(svc.db)
+        deploy_files(svc, {"loop.bpmn": LOOP})
+        warm = case_at(svc, 2)
+        built = {h: case_at(svc, h) for h in (5, *TARGETS)}
+        for _ in range(5):
+            step(svc, warm)
+        # Samples taken in turns, so a busy moment of the machine falls on every history alike.
+        samples = {h: [] for h in built}
+        for _ in range(SAMPLES):
+            for history, case_id in built.items():
+                samples[history].append(step(svc, case_id))
+        base, base_size = statistics.median(samples[5]), size_of(svc, built[5])
+        points = {h: (statistics.median(samples[h]), size_of(svc, built[h])) for h in TARGETS}
+        svc.db.dispose()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the run's database is not kept
     load = os.getloadavg()[0]
     print(f"one step of a loop case (user task + script + gateway per round), median of {SAMPLES}; load {load:.1f}")
     print(f"{'history':<12}{'ms/step':>10}{'x 5 steps':>11}{'target':>8}{'state bytes':>14}")
