@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,12 +40,10 @@ def forget(svc, name: str) -> None:
         uow.commit()
 
 
-@lru_cache(maxsize=1)
 def expected_revisions() -> frozenset[str]:
-    """The migration heads this code needs (read from migrations/ once per process)."""
-    from alembic.script import ScriptDirectory
-    from engine.storage.migrate import alembic_config
-    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+    """The migration heads this code needs."""
+    from engine.storage.migrate import code_heads  # alembic is loaded when first asked, not at start-up
+    return code_heads()
 
 
 def report(svc, scheduler_stale_after_seconds: float, require_scheduler: bool = True) -> tuple[bool, dict]:

@@ -1,6 +1,8 @@
 """Run Alembic migrations from code (the CLI and the tests use this)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from alembic import command
 from alembic.runtime.migration import MigrationContext
 from alembic.config import Config
@@ -13,6 +15,13 @@ def alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     return cfg
+
+
+@lru_cache(maxsize=1)
+def code_heads() -> frozenset[str]:
+    """The migration heads this code needs (read from migrations/ once per process)."""
+    from alembic.script import ScriptDirectory
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:

@@ -27,7 +27,7 @@ from engine.errors import NotFound
 from engine.messages import msg
 from engine.storage import models
 from engine.storage.db import make_engine
-from engine.storage.migrate import alembic_config, upgrade
+from engine.storage.migrate import code_heads, upgrade
 
 if TYPE_CHECKING:  # the composition root sits above the use cases; they only receive it
     from engine.services import Services
@@ -106,10 +106,9 @@ def create(svc: Services, owner: str) -> tuple[str, Services]:
 
 def _migrated_template(svc: Services) -> Path:
     """An empty SQLite file migrated to this code's heads, which every trial starts as a copy of (migrating from
-    nothing took about half a second per trial); made once per set of heads and shared by the processes (written
-    under another name, then renamed into place), and the templates of older heads removed."""
-    from alembic.script import ScriptDirectory
-    heads = ",".join(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+    nothing took about half a second per trial); made once per set of heads and shared by the processes (migrated
+    under a name of its own, then renamed into place), and the finished templates of older heads removed."""
+    heads = ",".join(sorted(code_heads()))
     path = root() / f"template-{hashlib.sha256(heads.encode()).hexdigest()[:16]}.sqlite"
     if path.exists():
         return path
@@ -117,11 +116,15 @@ def _migrated_template(svc: Services) -> Path:
     engine = make_engine(replace(svc.settings, database_url=f"sqlite+pysqlite:///{partial}"))
     try:
         upgrade(engine)
+        raw = engine.raw_connection()  # outside a transaction (ours would BEGIN): one file, no WAL, safe to rename
+        try:
+            raw.driver_connection.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            raw.close()
     finally:
-        engine.dispose()  # the last connection folds the WAL into the file
-    _copy_of(partial, path.with_suffix(".part2"))
-    os.replace(path.with_suffix(".part2"), path)
-    for stale in root().glob("template-*"):
+        engine.dispose()
+    os.replace(partial, path)
+    for stale in root().glob("template-*.sqlite"):  # another process's unfinished .part is left alone
         if stale != path:
             stale.unlink(missing_ok=True)
     return path
