@@ -32,7 +32,9 @@ def tried(page, kind: str) -> dict[str, str]:
     page.fill("#try-entrada_tipo_licencia", kind)
     with page.expect_response(lambda r: r.url.endswith(f"/decisions/{FILE}/try")):
         page.click("#try")
-    page.wait_for_selector("#try-result:not([hidden])")
+    # The answer is shown after the response arrives: wait until the page has drawn it (the last try's result is
+    # still on screen until then).
+    page.wait_for_selector('#try-result[aria-busy="false"]:not([hidden])')
     return {row.get_attribute("data-output"): row.locator("td").nth(2).inner_text()
             for row in page.locator("#try-outputs tr").all()}
 

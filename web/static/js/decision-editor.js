@@ -146,6 +146,15 @@
     for (const column of table.inputs) {
       if (column.name) values[column.id] = $(`try-${column.id}`).value;
     }
+    $('try-result').setAttribute('aria-busy', 'true');
+    try {
+      await tryValues(values);
+    } finally {
+      $('try-result').setAttribute('aria-busy', 'false');
+    }
+  });
+
+  async function tryValues(values) {
     const { xml } = await modeler.saveXML({ format: true });
     const r = await api('POST', `${API}/try`, { values, xml });
     if (r.ok) {
@@ -164,7 +173,7 @@
       if (input) input.setAttribute('aria-invalid', 'true');
     }
     if (r.status === 422) showProblems(r.data.errors || []);
-  });
+  }
 
   $('save').addEventListener('click', async () => {
     const { xml } = await modeler.saveXML({ format: true });
