@@ -66,6 +66,21 @@ def _require_postgres():
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432; CI runs these tests")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing():
+    """argon2 at production cost takes about 0.13 s a hash; the tests make and check thousands of passwords.
+
+    Verification reads the cost from the hash, so an account hashed this way signs in like any other; the servers
+    the e2e tests start as processes keep the production cost.
+    """
+    import engine.accounts.users
+    from argon2 import PasswordHasher
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine.accounts.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """One migrated SQLite file per test session; each test gets a copy."""
@@ -140,33 +155,126 @@ def _drop_schema(schema: str) -> None:
     admin.dispose()
 
 
+# What a schema holds besides its tables' rows: its relations, columns, defaults, constraints, indexes, triggers (and
+# whether each is enabled) and functions, and the migration it is at, without the schema's own name. A test that
+# changed any of it (dropped a trigger, downgraded) leaves a schema that is dropped instead of used again.
+_SHAPE_SQL = """
+SELECT md5(string_agg(replace(item, current_schema() || '.', ''), E'\\n' ORDER BY item)) FROM (
+  SELECT 'rel ' || relname || ' ' || relkind::text AS item FROM pg_class
+   WHERE relnamespace = current_schema()::regnamespace
+  UNION ALL SELECT 'col ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' '
+         || a.attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE c.relnamespace = current_schema()::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL SELECT 'con ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+   WHERE connamespace = current_schema()::regnamespace
+  UNION ALL SELECT 'idx ' || pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+   WHERE c.relnamespace = current_schema()::regnamespace
+  UNION ALL SELECT 'trg ' || tgname || ' ' || tgenabled::text || ' ' || pg_get_triggerdef(t.oid) FROM pg_trigger t
+    JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal
+  UNION ALL SELECT 'fn ' || proname || ' ' || md5(prosrc) FROM pg_proc
+   WHERE pronamespace = current_schema()::regnamespace
+  UNION ALL SELECT 'at ' || version_num FROM alembic_version
+) shape
+"""
+_TABLES_SQL = ("SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r' "
+               "AND relname <> 'alembic_version' ORDER BY relname")
+_SEQUENCES_SQL = ("SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'S' "
+                  "ORDER BY relname")
+
+
+class _Fresh:
+    """A new migrated schema's shape and what its rows and sequences were (the migrations seed a few rows), and the
+    one statement that puts a used schema of that shape back to it."""
+
+    def __init__(self, schema: str):
+        admin = create_engine(POSTGRES_URL, poolclass=NullPool)
+        with admin.begin() as conn:
+            conn.execute(text(f'SET LOCAL search_path TO "{schema}"'))
+            self.shape = conn.exec_driver_sql(_SHAPE_SQL).scalar_one()
+            tables = conn.exec_driver_sql(_TABLES_SQL).scalars().all()
+            seeds = {t: conn.exec_driver_sql(f'SELECT json_agg(t)::text FROM "{t}" t').scalar() for t in tables}
+            sequences = {q: conn.exec_driver_sql(f'SELECT last_value, is_called FROM "{q}"').one()
+                         for q in conn.exec_driver_sql(_SEQUENCES_SQL).scalars()}
+        admin.dispose()
+        self.reset = ";\n".join(
+            [f'DELETE FROM "{t}"' for t in tables]
+            + [f'INSERT INTO "{t}" SELECT * FROM json_populate_recordset(NULL::"{t}", {_literal(rows)})'
+               for t, rows in seeds.items() if rows]
+            + [f"SELECT setval('\"{q}\"', {last}, {'true' if called else 'false'})"
+               for q, (last, called) in sequences.items()])
+
+
+def _literal(value: str) -> str:
+    doubled = value.replace("'", "''")
+    return f"'{doubled}'"
+
+
+_FRESH: list[_Fresh] = []
+
+
+def _recycle(schema: str) -> str | None:
+    """Put a schema a test has finished with back to a new one's state, with triggers off while its rows go (the
+    history tables refuse deletes); None, and the schema dropped, when the test changed its shape or it is still
+    held (a lock not granted within seconds)."""
+    fresh = _FRESH[0]
+    admin = create_engine(POSTGRES_URL, poolclass=NullPool)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '3s'")
+            conn.exec_driver_sql(f'SET LOCAL search_path TO "{schema}"')
+            if conn.exec_driver_sql(_SHAPE_SQL).scalar_one() != fresh.shape:
+                raise LookupError(f"{schema} was changed by its test")
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            conn.exec_driver_sql(fresh.reset)
+        return schema
+    except Exception:  # noqa: BLE001 - whatever stops the reset, the schema is not used again
+        _drop_schema(schema)
+        return None
+    finally:
+        admin.dispose()
+
+
 class _Schemas:
-    """Migrated schemas made one ahead, and dropped, by a thread of their own: PostgreSQL builds the next one on the
-    other core while a test runs (about 0.2 s of DDL per PostgreSQL test, some 800 of them, no longer waited for)."""
+    """Migrated schemas for the PostgreSQL tests (some 800 of them). Building one is about 0.3 s of DDL on the
+    server and dropping it more; so a schema a test has finished with is emptied back to a new one's rows and
+    sequences, in a thread of its own, and given to the next test. A schema whose shape its test changed is dropped,
+    and a new one is built when no emptied one is ready."""
 
     def __init__(self):
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-schemas")
-        self._next = None
+        self._returned = []  # futures: a schema emptied for use again, or None
         atexit.register(self.close)
 
     def take(self) -> str:
-        upcoming = self._next or self._worker.submit(_create_schema)
-        self._next = self._worker.submit(_create_schema)
-        return upcoming.result()
+        while self._returned:
+            schema = self._returned.pop(0).result()
+            if schema is not None:
+                return schema
+        schema = self._worker.submit(_create_schema).result()
+        if not _FRESH:
+            try:
+                _FRESH.append(_Fresh(schema))
+            except Exception:
+                _drop_schema(schema)
+                raise
+        return schema
 
     def drop(self, schema: str) -> None:
-        self._worker.submit(_drop_schema, schema)
+        """The test is done with the schema: emptied for the next test, or dropped."""
+        self._returned.append(self._worker.submit(_recycle, schema))
 
     def close(self) -> None:
-        """The schema made ahead for a test that never came is dropped here, in this thread (at exit the worker
-        takes no more work)."""
-        upcoming, self._next = self._next, None
+        """Every schema kept for use again is dropped here, in this thread (at exit the worker takes no more work)."""
         self._worker.shutdown(wait=True)
-        if upcoming is not None:
+        for returned in self._returned:
             try:
-                _drop_schema(upcoming.result())
+                if (schema := returned.result()) is not None:
+                    _drop_schema(schema)
             except Exception:  # noqa: BLE001 - PostgreSQL went away: nothing was left to drop
                 pass
+        self._returned = []
 
 
 _SCHEMAS: list[_Schemas] = []

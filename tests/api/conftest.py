@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher
 
-import engine.accounts.users
 from api.app import create_app
 from engine.accounts.auth import create_token, principal_by_username
 from engine.usecases.deploy import deploy_files
@@ -22,12 +20,6 @@ ACCOUNTS = {
     "admin": ("admin", []),
 }
 ROLE_USERS = {"clerk": "oficial1", "supervisor": "supervisor1", "auditor": "auditor1", "admin": "admin"}
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """argon2 at production cost makes every seeded account take 50 ms; verification reads the cost from the hash."""
-    monkeypatch.setattr(engine.accounts.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def seed(svc) -> None:

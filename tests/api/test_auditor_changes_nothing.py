@@ -13,10 +13,8 @@ import re
 import shutil
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
-import engine.accounts.users
 from engine.accounts.auth import create_token, principal_by_username
 from engine.storage import models
 from engine.usecases import attachments, documents, tasks
@@ -176,12 +174,9 @@ def _changed(before: dict, after: dict) -> list[str]:
 
 @pytest.fixture(scope="module")
 def office(sqlite_template, tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        # argon2 at production cost makes each sign-in take 50 ms; verification reads the cost from the hash.
-        mp.setattr(engine.accounts.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-        built = Office(tmp_path_factory.mktemp("auditor"), sqlite_template)
-        yield built
-        built.svc.db.dispose()
+    built = Office(tmp_path_factory.mktemp("auditor"), sqlite_template)
+    yield built
+    built.svc.db.dispose()
 
 
 def _allowed_call(office: Office, method: str, rule, path: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -42,14 +43,15 @@ def _heartbeats(url: str) -> list[str]:
 
 
 @pytest.fixture
-def server(tmp_path):
-    """A migrated SQLite database and `expediente serve --with-scheduler` on a free port."""
+def server(tmp_path, sqlite_template):
+    """A migrated SQLite database (a copy of the session's; `expediente migrate` is tested in test_cli.py) and
+    `expediente serve --with-scheduler` on a free port."""
+    shutil.copy(sqlite_template, tmp_path / "expediente.db")
     url = f"sqlite:///{tmp_path / 'expediente.db'}"
     env = {**os.environ, "EXPEDIENTE_DATABASE_URL": url, "EXPEDIENTE_VAR_DIR": str(tmp_path),
            "EXPEDIENTE_SCHEDULER_INTERVAL_SECONDS": "1", "EXPEDIENTE_BACKUP_EVERY_HOURS": "0",
            "EXPEDIENTE_WORKERS": "2"}
     cli = [sys.executable, "-m", "api.cli"]
-    subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
     port = free_port()
     proc = subprocess.Popen([*cli, "serve", "--with-scheduler", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -6,9 +6,7 @@ import shutil
 from datetime import datetime
 
 import pytest
-from argon2 import PasswordHasher
 
-import engine.accounts.users
 from api.app import create_app
 from engine.accounts.users import add_user
 from tests.conftest import FakeClock
@@ -31,11 +29,6 @@ CLERKS = {
 START = local(2026, 3, 30, 9)
 
 
-def cheap_hashing(monkeypatch) -> None:
-    """argon2 at production cost makes each login take 50 ms; verification reads the cost from the hash."""
-    monkeypatch.setattr(engine.accounts.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
 def build_office(sqlite_template, directory, clock):
     """A migrated SQLite file with every procedure deployed and the clerks of CLERKS; returns services."""
     path = directory / "expediente.db"
@@ -55,13 +48,11 @@ def build_app(svc, directory):
 @pytest.fixture(scope="module")
 def web_office(sqlite_template, tmp_path_factory):
     """One office per test module (deploying every procedure is the slow part)."""
-    with pytest.MonkeyPatch.context() as mp:
-        cheap_hashing(mp)
-        directory = tmp_path_factory.mktemp("web")
-        clock = FakeClock(START)
-        svc = build_office(sqlite_template, directory, clock)
-        yield svc, build_app(svc, directory)
-        svc.db.dispose()
+    directory = tmp_path_factory.mktemp("web")
+    clock = FakeClock(START)
+    svc = build_office(sqlite_template, directory, clock)
+    yield svc, build_app(svc, directory)
+    svc.db.dispose()
 
 
 @pytest.fixture

@@ -12,14 +12,13 @@ import pytest
 
 from engine.accounts.users import add_user
 from tests.report_rows import NOW, build_report_office
-from tests.web.conftest import PASSWORD, build_app, cheap_hashing, login
+from tests.web.conftest import PASSWORD, build_app, login
 
 Q = "desde=2026-01-01&hasta=2026-03-31"
 
 
 @pytest.fixture
-def client(sqlite_svc, clock, tmp_path, monkeypatch):
-    cheap_hashing(monkeypatch)
+def client(sqlite_svc, clock, tmp_path):
     clock.now = NOW
     build_report_office(sqlite_svc)
     add_user(sqlite_svc, "sup", "supervisor", PASSWORD, groups=["ventanilla"], display_name="Supervisora")
