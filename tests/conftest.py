@@ -252,7 +252,7 @@ class _Schemas:
             schema = self._returned.pop(0).result()
             if schema is not None:
                 return schema
-        schema = self._worker.submit(_create_schema).result()
+        schema = _create_schema()  # the worker is idle: every schema it was given back has been taken
         if not _FRESH:
             try:
                 _FRESH.append(_Fresh(schema))
@@ -281,7 +281,8 @@ _SCHEMAS: list[_Schemas] = []
 
 
 def _postgres_url():
-    """A fresh schema in the test database, migrated (a replay of the migrations); dropped by the caller."""
+    """A migrated schema of the test database with a new one's rows, and the call that gives it back (it is
+    emptied for the next test, or dropped)."""
     _require_postgres()
     _migration_sql()  # recorded in this thread, before the worker replays it
     if not _SCHEMAS:
