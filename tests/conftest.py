@@ -12,9 +12,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
+import engine.accounts.users
 from engine.accounts.permissions import Principal
 from engine.config import Settings
 from engine.storage.db import make_engine
@@ -73,9 +75,6 @@ def _cheap_password_hashing():
     Verification reads the cost from the hash, so an account hashed this way signs in like any other; the servers
     the e2e tests start as processes keep the production cost.
     """
-    import engine.accounts.users
-    from argon2 import PasswordHasher
-
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(engine.accounts.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
         yield

@@ -8,8 +8,8 @@ from sqlalchemy.pool import NullPool
 
 from engine.usecases import cases
 from engine.usecases.deploy import deploy_files
-from tests.conftest import (_SHAPE_SQL, POSTGRES_URL, _create_schema, _drop_schema, _postgres_url, _recycle,
-                            bpmn_fixture, make_services, principal_for)
+from tests.conftest import (_SEQUENCES_SQL, _SHAPE_SQL, _TABLES_SQL, POSTGRES_URL, _create_schema, _drop_schema,
+                            _postgres_url, _recycle, bpmn_fixture, make_services, principal_for)
 
 ADMIN = principal_for("admin")
 
@@ -29,14 +29,18 @@ def _schema_of(url: str) -> str:
 
 
 def _contents(schema: str) -> dict:
-    """Every table's rows (sorted) and every sequence's state."""
-    tables = [r[0] for r in _read(schema, "SELECT relname FROM pg_class WHERE relnamespace = "
-                                          "current_schema()::regnamespace AND relkind = 'r' ORDER BY relname")]
-    sequences = [r[0] for r in _read(schema, "SELECT relname FROM pg_class WHERE relnamespace = "
-                                             "current_schema()::regnamespace AND relkind = 'S' ORDER BY relname")]
-    found = {t: sorted(map(repr, _read(schema, f'SELECT * FROM "{t}"'))) for t in tables}
-    found.update({q: _read(schema, f'SELECT last_value, is_called FROM "{q}"') for q in sequences})
-    return found
+    """Every table's rows (sorted) and every sequence's state, read on one connection."""
+    engine = create_engine(POSTGRES_URL, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'SET LOCAL search_path TO "{schema}"')
+            found = {t: sorted(map(repr, conn.exec_driver_sql(f'SELECT * FROM "{t}"').all()))
+                     for t in [*conn.exec_driver_sql(_TABLES_SQL).scalars(), "alembic_version"]}
+            found.update({q: conn.exec_driver_sql(f'SELECT last_value, is_called FROM "{q}"').all()
+                          for q in conn.exec_driver_sql(_SEQUENCES_SQL).scalars().all()})
+            return found
+    finally:
+        engine.dispose()
 
 
 def test_a_used_schema_comes_back_as_a_new_one(clock):
